@@ -1,0 +1,165 @@
+// Package site is the inventory of one place a runbook runs against: the
+// vCenter endpoint, the ESXi hosts, the guests reachable over SSH and the
+// services to probe. A site is data only; the runbooks package loads it from
+// YAML with positions, the step kinds read it, and secrets stay references
+// until a step resolves them.
+package site
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// Site is a loaded site file.
+type Site struct {
+	// Name identifies the site in reports, e.g. "sanchong".
+	Name string `json:"name" expr:"name"`
+	// Lab is true when the site is drbook's embedded simulated lab.
+	Lab bool `json:"lab,omitempty" expr:"lab"`
+	// VCenter is the vCenter endpoint; nil when the site has none.
+	VCenter *VCenter `json:"vcenter,omitempty" expr:"vcenter"`
+	// Hosts are the ESXi hosts by the name runbooks use.
+	Hosts map[string]Host `json:"hosts,omitempty" expr:"hosts"`
+	// Guests are the machines reached over SSH by the name runbooks use.
+	Guests map[string]Guest `json:"guests,omitempty" expr:"guests"`
+	// Services are endpoints that checks and monitors probe.
+	Services map[string]Service `json:"services,omitempty" expr:"services"`
+}
+
+// VCenter is how to reach and trust a vCenter (or ESXi) SOAP endpoint.
+type VCenter struct {
+	URL  string `json:"url" expr:"url"`
+	User string `json:"user" expr:"user"`
+	// Password is a secret reference, never the secret itself.
+	Password SecretRef `json:"password" expr:"-"`
+	// Thumbprints pins server certificates by SHA-256 (or legacy SHA-1)
+	// fingerprint, hex with or without colons.
+	Thumbprints []string `json:"thumbprints,omitempty" expr:"thumbprints"`
+	// CAFile is a PEM bundle of certificate authorities to trust.
+	CAFile string `json:"ca_file,omitempty" expr:"ca_file"`
+	// Datacenter narrows inventory lookups; empty means the only one.
+	Datacenter string `json:"datacenter,omitempty" expr:"datacenter"`
+}
+
+// Host is an ESXi host.
+type Host struct {
+	// Name is the host's name in the vCenter inventory.
+	Name string `json:"name" expr:"name"`
+	// Address is the management address, for reports and reachability checks.
+	Address string `json:"address,omitempty" expr:"address"`
+}
+
+// Guest is a machine drbook logs in to over SSH.
+type Guest struct {
+	// VM is the guest's VM name in vCenter, when it is a VM.
+	VM      string `json:"vm,omitempty" expr:"vm"`
+	Address string `json:"address" expr:"address"`
+	Port    int    `json:"port,omitempty" expr:"port"`
+	User    string `json:"user,omitempty" expr:"user"`
+	// KeyFile is a private key file; KeyPassphrase unlocks it.
+	KeyFile       string    `json:"key_file,omitempty" expr:"key_file"`
+	KeyPassphrase SecretRef `json:"key_passphrase,omitempty" expr:"-"`
+	// Password is used for password and keyboard-interactive logins.
+	Password SecretRef `json:"password,omitempty" expr:"-"`
+	// Agent allows keys from ssh-agent (SSH_AUTH_SOCK).
+	Agent bool `json:"agent,omitempty" expr:"agent"`
+	// HostKeys pins the guest's host keys, each an authorized_keys style
+	// line ("ssh-ed25519 AAAA…") or a "SHA256:…" fingerprint.
+	HostKeys []string `json:"host_keys,omitempty" expr:"host_keys"`
+	// Legacy allows the algorithms of RHEL 5's OpenSSH 4.3 for this guest.
+	Legacy bool `json:"legacy,omitempty" expr:"legacy"`
+	// Become is "sudo" to run commands through sudo, or empty.
+	Become string `json:"become,omitempty" expr:"become"`
+	// Jump names another guest to connect through (ProxyJump).
+	Jump string `json:"jump,omitempty" expr:"jump"`
+	// MaxSessions caps concurrent sessions on the one connection.
+	MaxSessions int `json:"max_sessions,omitempty" expr:"max_sessions"`
+}
+
+// Service is an endpoint to probe.
+type Service struct {
+	URL     string `json:"url,omitempty" expr:"url"`
+	Address string `json:"address,omitempty" expr:"address"`
+}
+
+// SecretRef names where a secret comes from: "env:NAME", "file:PATH" or
+// "prompt". The zero value means no secret.
+type SecretRef struct {
+	Source string `json:"source,omitempty"`
+	Name   string `json:"name,omitempty"`
+}
+
+// ParseSecretRef parses the textual form of a secret reference.
+func ParseSecretRef(s string) (SecretRef, error) {
+	switch {
+	case s == "":
+		return SecretRef{}, nil
+	case s == "prompt":
+		return SecretRef{Source: "prompt"}, nil
+	case strings.HasPrefix(s, "prompt:"):
+		return SecretRef{Source: "prompt", Name: strings.TrimPrefix(s, "prompt:")}, nil
+	case strings.HasPrefix(s, "env:") && len(s) > 4:
+		return SecretRef{Source: "env", Name: s[4:]}, nil
+	case strings.HasPrefix(s, "file:") && len(s) > 5:
+		return SecretRef{Source: "file", Name: s[5:]}, nil
+	}
+	return SecretRef{}, errors.New(`a secret must be a reference: "env:NAME", "file:PATH" or "prompt", never the secret itself`)
+}
+
+// IsZero reports whether no secret is referenced.
+func (r SecretRef) IsZero() bool { return r.Source == "" }
+
+// String returns the reference's textual form; it never contains the secret.
+func (r SecretRef) String() string {
+	if r.Source == "prompt" && r.Name == "" {
+		return "prompt"
+	}
+	if r.Source == "" {
+		return ""
+	}
+	return r.Source + ":" + r.Name
+}
+
+// MarshalText keeps the reference's textual form in JSON.
+func (r SecretRef) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// UnmarshalText parses the textual form.
+func (r *SecretRef) UnmarshalText(b []byte) error {
+	v, err := ParseSecretRef(string(b))
+	*r = v
+	return err
+}
+
+// Prompter asks the operator for a secret without echoing it.
+type Prompter interface {
+	PromptSecret(label string) (string, error)
+}
+
+// Resolve reads the secret the reference names. label says what it is for,
+// for the prompt and for error messages.
+func (r SecretRef) Resolve(label string, p Prompter) (string, error) {
+	switch r.Source {
+	case "":
+		return "", nil
+	case "env":
+		v, ok := os.LookupEnv(r.Name)
+		if !ok {
+			return "", fmt.Errorf("%s: environment variable %s is not set (export it, or point the site file at another secret)", label, r.Name)
+		}
+		return v, nil
+	case "file":
+		b, err := os.ReadFile(r.Name)
+		if err != nil {
+			return "", fmt.Errorf("%s: cannot read secret file: %w", label, err)
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	case "prompt":
+		if p == nil {
+			return "", fmt.Errorf("%s: the site asks to prompt for this secret, but there is no terminal (use env:NAME or file:PATH for unattended runs)", label)
+		}
+		return p.PromptSecret(label)
+	}
+	return "", fmt.Errorf("%s: unknown secret source %q", label, r.Source)
+}
