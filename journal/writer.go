@@ -1,0 +1,284 @@
+package journal
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+)
+
+// FileName is the journal's name inside a run directory.
+const FileName = "journal.jsonl"
+
+// Writer appends hash-chained events to a journal file and fsyncs each one
+// before Append returns. It is safe for concurrent use.
+type Writer struct {
+	mu      sync.Mutex
+	f       *os.File
+	prev    string
+	seq     int64
+	start   time.Time
+	secrets []string
+	// NoSync skips fsync; only benchmarks comparing the cost set it.
+	NoSync bool
+}
+
+// Create starts a new journal at path; it fails if the file exists.
+func Create(path string) (*Writer, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syncDir(path); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &Writer{f: f, start: time.Now()}, nil
+}
+
+// OpenAppend continues an existing journal. A torn last line (a crash while
+// writing it) is cut off first, so the chain continues from the last whole
+// event; the number of bytes cut is returned.
+func OpenAppend(path string) (*Writer, int64, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	good, torn := splitTorn(data)
+	var prev string
+	var seq int64
+	if len(good) > 0 {
+		lines := bytes.Split(bytes.TrimSuffix(good, []byte{'\n'}), []byte{'\n'})
+		last := lines[len(lines)-1]
+		prev = hashLine(last)
+		var ev Event
+		if err := json.Unmarshal(last, &ev); err != nil {
+			return nil, 0, fmt.Errorf("%s: last event unreadable: %w", path, err)
+		}
+		seq = ev.Seq
+	}
+	if torn > 0 {
+		if err := os.Truncate(path, int64(len(good))); err != nil {
+			return nil, 0, err
+		}
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, 0, err
+	}
+	return &Writer{f: f, prev: prev, seq: seq, start: time.Now()}, torn, nil
+}
+
+// AddSecret registers a secret value; every later event has each
+// occurrence of it replaced by "[redacted]" before it is written.
+func (w *Writer) AddSecret(s string) {
+	if len(s) < 3 { // too short to scrub without mangling ordinary text
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, have := range w.secrets {
+		if have == s {
+			return
+		}
+	}
+	w.secrets = append(w.secrets, s)
+}
+
+// Scrub replaces registered secrets in s.
+func (w *Writer) Scrub(s string) string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.scrubLocked(s)
+}
+
+func (w *Writer) scrubLocked(s string) string {
+	for _, sec := range w.secrets {
+		s = strings.ReplaceAll(s, sec, "[redacted]")
+		// The JSON form of a secret may differ from the raw text (quotes,
+		// backslashes, non-ASCII); scrub that form too.
+		if q, _ := json.Marshal(sec); len(q) > 2 {
+			s = strings.ReplaceAll(s, string(q[1:len(q)-1]), "[redacted]")
+		}
+	}
+	return s
+}
+
+// Append writes ev (setting Seq, Time if zero, Elapsed and Prev), fsyncs,
+// and returns the event as written.
+func (w *Writer) Append(ev Event) (Event, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.f == nil {
+		return ev, errors.New("journal is closed")
+	}
+	w.seq++
+	ev.Seq = w.seq
+	if ev.Time.IsZero() {
+		ev.Time = time.Now()
+	}
+	ev.Elapsed = Duration(time.Since(w.start))
+	ev.Time = ev.Time.UTC().Round(time.Microsecond)
+	ev.Prev = w.prev
+	line, err := json.Marshal(ev)
+	if err != nil {
+		w.seq--
+		return ev, fmt.Errorf("journal: encode %s: %w", ev.Type, err)
+	}
+	if len(w.secrets) > 0 {
+		line = []byte(w.scrubLocked(string(line)))
+	}
+	if _, err := w.f.Write(append(line, '\n')); err != nil {
+		w.seq--
+		return ev, fmt.Errorf("journal: write: %w", err)
+	}
+	if !w.NoSync {
+		if err := w.f.Sync(); err != nil {
+			return ev, fmt.Errorf("journal: fsync: %w", err)
+		}
+	}
+	w.prev = hashLine(line)
+	return ev, nil
+}
+
+// Head returns the hash of the last line written: the journal's final hash.
+func (w *Writer) Head() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.prev
+}
+
+// Close closes the file.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.f == nil {
+		return nil
+	}
+	err := w.f.Close()
+	w.f = nil
+	return err
+}
+
+func hashLine(line []byte) string {
+	sum := sha256.Sum256(line)
+	return hex.EncodeToString(sum[:])
+}
+
+// splitTorn returns the prefix of data made of whole lines, and how many
+// bytes of an unterminated last line follow it.
+func splitTorn(data []byte) ([]byte, int64) {
+	i := bytes.LastIndexByte(data, '\n')
+	if i < 0 {
+		return nil, int64(len(data))
+	}
+	return data[:i+1], int64(len(data) - i - 1)
+}
+
+func syncDir(path string) error {
+	dir := path[:max(0, strings.LastIndexByte(path, os.PathSeparator))]
+	if dir == "" {
+		dir = "."
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// Log is a journal read back.
+type Log struct {
+	Events []Event
+	// TornBytes is the length of an unterminated last line that was ignored.
+	TornBytes int64
+	// Head is the hash of the last whole line.
+	Head string
+}
+
+// ReadFile reads a journal, tolerating a torn last line. It does not verify
+// the chain; use Verify for that.
+func ReadFile(path string) (*Log, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return Read(f)
+}
+
+// Read reads a journal from r; see ReadFile.
+func Read(r io.Reader) (*Log, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	good, torn := splitTorn(data)
+	log := &Log{TornBytes: torn}
+	sc := bufio.NewScanner(bytes.NewReader(good))
+	sc.Buffer(make([]byte, 64*1024), 64*1024*1024)
+	n := 0
+	for sc.Scan() {
+		n++
+		var ev Event
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			return nil, fmt.Errorf("journal line %d: %w", n, err)
+		}
+		log.Events = append(log.Events, ev)
+		log.Head = hashLine(sc.Bytes())
+	}
+	return log, sc.Err()
+}
+
+// ChainError says where a journal's hash chain breaks.
+type ChainError struct {
+	Line   int
+	Reason string
+}
+
+func (e *ChainError) Error() string {
+	return fmt.Sprintf("journal line %d: %s", e.Line, e.Reason)
+}
+
+// Verify checks the hash chain and sequence numbers of a journal and returns
+// the final hash. The first line that does not follow from the one before
+// it is named in a *ChainError. A torn last line is reported as torn, not
+// as tampering.
+func Verify(r io.Reader) (head string, torn int64, err error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return "", 0, err
+	}
+	good, torn := splitTorn(data)
+	if len(good) == 0 {
+		return "", torn, &ChainError{Line: 1, Reason: "journal is empty"}
+	}
+	lines := bytes.Split(bytes.TrimSuffix(good, []byte{'\n'}), []byte{'\n'})
+	prev := ""
+	for i, line := range lines {
+		var ev struct {
+			Seq  int64  `json:"seq"`
+			Prev string `json:"prev"`
+		}
+		if err := json.Unmarshal(line, &ev); err != nil {
+			return "", torn, &ChainError{Line: i + 1, Reason: "not a journal event: " + err.Error()}
+		}
+		if ev.Prev != prev {
+			return "", torn, &ChainError{Line: i + 1, Reason: "hash chain broken: this line does not follow the line before it (edited, inserted, deleted or reordered)"}
+		}
+		if ev.Seq != int64(i+1) {
+			return "", torn, &ChainError{Line: i + 1, Reason: fmt.Sprintf("sequence number %d where %d was expected", ev.Seq, i+1)}
+		}
+		prev = hashLine(line)
+	}
+	return prev, torn, nil
+}

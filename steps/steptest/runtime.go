@@ -1,0 +1,151 @@
+// Package steptest helps test step kinds: an in-memory Runtime that records
+// what a kind journals, helpers to decode parameters the way the loader
+// does, and the conformance suite every kind must pass.
+package steptest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/drbook/drbook/journal"
+	"github.com/drbook/drbook/site"
+	"github.com/drbook/drbook/steps"
+)
+
+// Runtime is a steps.Runtime that keeps everything in memory. Fields may be
+// set before use; it is safe for concurrent use.
+type Runtime struct {
+	ID      string
+	SiteVal *site.Site
+	Opts    steps.Options
+	Started time.Time
+	// Answer, when set, answers Ask; otherwise Ask returns ErrNoOperator.
+	Answer func(steps.Question) (steps.Answer, error)
+	// Dir holds artifacts; a temporary directory when made by NewRuntime.
+	Dir string
+
+	mu        sync.Mutex
+	shared    map[string]io.Closer
+	Evidences []journal.Evidence
+	Trusts    []journal.Trust
+	Notes     []journal.Note
+	Artifacts []journal.Artifact
+	Secrets   []string
+	Progress_ []string
+}
+
+var _ steps.Runtime = (*Runtime)(nil)
+
+// NewRuntime returns a Runtime for site s whose shared resources are closed
+// when the test ends.
+func NewRuntime(t testing.TB, s *site.Site) *Runtime {
+	t.Helper()
+	if s == nil {
+		s = &site.Site{Name: "test"}
+	}
+	rt := &Runtime{ID: "step", SiteVal: s, Started: time.Now(), Dir: t.TempDir(), Opts: steps.Options{Lang: "en", Operator: "tester"}}
+	t.Cleanup(rt.Close)
+	return rt
+}
+
+// Close closes every shared resource.
+func (r *Runtime) Close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range r.shared {
+		c.Close()
+	}
+	r.shared = nil
+}
+
+func (r *Runtime) StepID() string         { return r.ID }
+func (r *Runtime) Site() *site.Site       { return r.SiteVal }
+func (r *Runtime) Options() steps.Options { return r.Opts }
+func (r *Runtime) RunStarted() time.Time  { return r.Started }
+
+func (r *Runtime) Secret(ref site.SecretRef, label string) (string, error) {
+	v, err := ref.Resolve(label, nil)
+	if err == nil && v != "" {
+		r.mu.Lock()
+		r.Secrets = append(r.Secrets, v)
+		r.mu.Unlock()
+	}
+	return v, err
+}
+
+func (r *Runtime) Shared(key string, open func() (io.Closer, error)) (io.Closer, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c, ok := r.shared[key]; ok {
+		return c, nil
+	}
+	c, err := open()
+	if err != nil {
+		return nil, err
+	}
+	if r.shared == nil {
+		r.shared = map[string]io.Closer{}
+	}
+	r.shared[key] = c
+	return c, nil
+}
+
+func (r *Runtime) Evidence(ev journal.Evidence) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Evidences = append(r.Evidences, ev)
+}
+
+func (r *Runtime) Trust(t journal.Trust) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Trusts = append(r.Trusts, t)
+}
+
+func (r *Runtime) Note(level, text string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Notes = append(r.Notes, journal.Note{Level: level, Text: text})
+}
+
+func (r *Runtime) Artifact(name string, src io.Reader) (journal.Artifact, error) {
+	var buf bytes.Buffer
+	if _, err := io.Copy(&buf, src); err != nil {
+		return journal.Artifact{}, err
+	}
+	path := filepath.Join(r.Dir, "artifacts", r.ID+"-"+name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return journal.Artifact{}, err
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		return journal.Artifact{}, err
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	a := journal.Artifact{Name: name, Path: path, Size: int64(buf.Len()), SHA256: hex.EncodeToString(sum[:])}
+	r.mu.Lock()
+	r.Artifacts = append(r.Artifacts, a)
+	r.mu.Unlock()
+	return a, nil
+}
+
+func (r *Runtime) Progress(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Progress_ = append(r.Progress_, fmt.Sprintf(format, args...))
+}
+
+func (r *Runtime) Ask(ctx context.Context, q steps.Question) (steps.Answer, error) {
+	if r.Answer == nil {
+		return steps.Answer{}, steps.ErrNoOperator
+	}
+	return r.Answer(q)
+}
