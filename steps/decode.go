@@ -1,0 +1,279 @@
+package steps
+
+import (
+	"encoding"
+	"fmt"
+	"reflect"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// DecodeError is a parameter problem at a position in the YAML source.
+type DecodeError struct {
+	Line, Column int
+	Field        string
+	Msg          string
+}
+
+func (e DecodeError) Error() string {
+	return fmt.Sprintf("%d:%d: %s", e.Line, e.Column, e.Msg)
+}
+
+// DecodeParams decodes node strictly into a new parameter struct of kind:
+// every key must name a field (an unknown key is an error that names the
+// known ones), and every value must fit its field's type. It then runs the
+// kind's Validate and places each problem at the key it names.
+func DecodeParams(kind Kind, node *yaml.Node) (any, []DecodeError) {
+	params := kind.NewParams()
+	if node == nil || (node.Kind == yaml.ScalarNode && node.Tag == "!!null") {
+		node = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	}
+	errs := Strict(node, reflect.TypeOf(params), "")
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	if err := node.Decode(params); err != nil {
+		return nil, typeErrors(node, err)
+	}
+	for _, fe := range kind.Validate(params) {
+		n := FindField(node, fe.Field)
+		msg := fe.Msg
+		if fe.Field != "" {
+			msg = fe.Field + ": " + fe.Msg
+		}
+		errs = append(errs, DecodeError{Line: n.Line, Column: n.Column, Field: fe.Field, Msg: msg})
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return params, nil
+}
+
+var unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
+var textUnmarshalerType = reflect.TypeOf((*encoding.TextUnmarshaler)(nil)).Elem()
+
+// Strict reports every mapping key in node that has no field in t (a
+// struct, pointer, slice or map type), recursively. Types with their own
+// UnmarshalYAML or UnmarshalText are trusted to check themselves.
+func Strict(node *yaml.Node, t reflect.Type, path string) []DecodeError {
+	if node == nil {
+		return nil
+	}
+	if node.Kind == yaml.AliasNode {
+		return Strict(node.Alias, t, path)
+	}
+	if reflect.PointerTo(t).Implements(unmarshalerType) || t.Implements(unmarshalerType) ||
+		reflect.PointerTo(t).Implements(textUnmarshalerType) {
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		return Strict(node, t.Elem(), path)
+	case reflect.Slice, reflect.Array:
+		if node.Kind != yaml.SequenceNode {
+			return nil
+		}
+		var errs []DecodeError
+		for i, c := range node.Content {
+			errs = append(errs, Strict(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i))...)
+		}
+		return errs
+	case reflect.Map:
+		if node.Kind != yaml.MappingNode {
+			return nil
+		}
+		var errs []DecodeError
+		for i := 0; i+1 < len(node.Content); i += 2 {
+			errs = append(errs, Strict(node.Content[i+1], t.Elem(), join(path, node.Content[i].Value))...)
+		}
+		return errs
+	case reflect.Struct:
+		if node.Kind != yaml.MappingNode {
+			return nil
+		}
+		fields := yamlFields(t)
+		var errs []DecodeError
+		seen := map[string]bool{}
+		for i := 0; i+1 < len(node.Content); i += 2 {
+			k := node.Content[i]
+			if seen[k.Value] {
+				errs = append(errs, DecodeError{Line: k.Line, Column: k.Column, Field: join(path, k.Value), Msg: fmt.Sprintf("%s is given twice", join(path, k.Value))})
+				continue
+			}
+			seen[k.Value] = true
+			ft, ok := fields[k.Value]
+			if !ok {
+				errs = append(errs, DecodeError{Line: k.Line, Column: k.Column, Field: join(path, k.Value), Msg: unknownFieldMsg(k.Value, path, fields)})
+				continue
+			}
+			errs = append(errs, Strict(node.Content[i+1], ft, join(path, k.Value))...)
+		}
+		return errs
+	}
+	return nil
+}
+
+func unknownFieldMsg(key, path string, fields map[string]reflect.Type) string {
+	names := make([]string, 0, len(fields))
+	for n := range fields {
+		names = append(names, n)
+	}
+	msg := fmt.Sprintf("unknown field %q", join(path, key))
+	if best := Closest(key, names); best != "" {
+		return msg + fmt.Sprintf("; did you mean %q?", best)
+	}
+	sortStrings(names)
+	return msg + "; known fields: " + strings.Join(names, ", ")
+}
+
+// YAMLFieldNames lists the yaml keys of a struct type, for schema output.
+func YAMLFieldNames(t reflect.Type) map[string]reflect.Type { return yamlFields(t) }
+
+func yamlFields(t reflect.Type) map[string]reflect.Type {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	out := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("yaml")
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "-" {
+			continue
+		}
+		if strings.Contains(opts, "inline") {
+			for k, v := range yamlFields(f.Type) {
+				out[k] = v
+			}
+			continue
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		out[name] = f.Type
+	}
+	return out
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// FindField returns the node of the key at a dotted path ("a.b[2].c")
+// below a mapping, or the mapping itself when the path is not found.
+func FindField(node *yaml.Node, path string) *yaml.Node {
+	cur := node
+	if path == "" {
+		return node
+	}
+	for _, part := range strings.Split(path, ".") {
+		name, idx := part, -1
+		if i := strings.IndexByte(part, '['); i >= 0 && strings.HasSuffix(part, "]") {
+			name = part[:i]
+			fmt.Sscanf(part[i+1:len(part)-1], "%d", &idx)
+		}
+		if cur.Kind != yaml.MappingNode {
+			return cur
+		}
+		var val, key *yaml.Node
+		for i := 0; i+1 < len(cur.Content); i += 2 {
+			if cur.Content[i].Value == name {
+				key, val = cur.Content[i], cur.Content[i+1]
+			}
+		}
+		if val == nil {
+			return cur
+		}
+		if idx >= 0 {
+			if val.Kind == yaml.SequenceNode && idx < len(val.Content) {
+				cur = val.Content[idx]
+				continue
+			}
+			return key
+		}
+		if val.Kind == yaml.ScalarNode {
+			return val
+		}
+		cur = val
+		_ = key
+	}
+	return cur
+}
+
+// typeErrors turns yaml.v3's type errors ("line 3: cannot unmarshal …")
+// into positioned errors.
+func typeErrors(node *yaml.Node, err error) []DecodeError {
+	te, ok := err.(*yaml.TypeError)
+	if !ok {
+		return []DecodeError{{Line: node.Line, Column: node.Column, Msg: err.Error()}}
+	}
+	var out []DecodeError
+	for _, e := range te.Errors {
+		var line int
+		rest := e
+		if n, _ := fmt.Sscanf(e, "line %d:", &line); n == 1 {
+			rest = strings.TrimSpace(e[strings.IndexByte(e, ':')+1:])
+		}
+		col := findColumn(node, line)
+		out = append(out, DecodeError{Line: line, Column: col, Msg: friendlyTypeError(rest)})
+	}
+	return out
+}
+
+func findColumn(node *yaml.Node, line int) int {
+	best := 0
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n.Line == line && (n.Kind == yaml.ScalarNode) && (best == 0 || n.Column > best) {
+			best = n.Column
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(node)
+	if best == 0 {
+		best = 1
+	}
+	return best
+}
+
+func friendlyTypeError(s string) string {
+	// "cannot unmarshal !!str `abc` into int" → "`abc` is not a whole number"
+	var tag, val, into string
+	if i := strings.Index(s, "cannot unmarshal "); i >= 0 {
+		parts := strings.SplitN(s[i+len("cannot unmarshal "):], " into ", 2)
+		if len(parts) == 2 {
+			into = parts[1]
+			tv := strings.SplitN(parts[0], " ", 2)
+			tag = tv[0]
+			if len(tv) == 2 {
+				val = tv[1]
+			}
+		}
+	}
+	want := map[string]string{"int": "a whole number", "bool": "true or false", "float64": "a number", "string": "text", "[]string": "a list of strings"}
+	if w, ok := want[into]; ok {
+		if val == "" {
+			val = strings.TrimPrefix(tag, "!!")
+		}
+		return fmt.Sprintf("%s must be %s", val, w)
+	}
+	if strings.HasPrefix(into, "[]") && tag == "!!map" {
+		return "expected a list, found a mapping"
+	}
+	if strings.HasPrefix(into, "[]") {
+		return "expected a list, found " + strings.TrimPrefix(tag, "!!")
+	}
+	if tag == "!!seq" {
+		return "expected a single value or mapping, found a list"
+	}
+	return s
+}
