@@ -1,0 +1,693 @@
+// Package transport is drbook's SSH client for guests: it authenticates with
+// the site's key files, ssh-agent or password references, verifies host keys
+// against the site's pins and known_hosts (refusing unknown and changed
+// keys), keeps one connection per guest per run with a session limit and
+// keep-alives, dials through jump hosts, speaks RHEL 5's old algorithms only
+// when a guest opts in, and gives the step kinds commands and SFTP over that
+// connection. Quote is the one function that puts values into remote
+// command lines.
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/pkg/sftp"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+
+	"github.com/drbook/drbook/journal"
+	"github.com/drbook/drbook/site"
+)
+
+// Defaults for what a site leaves unset.
+const (
+	DefaultPort           = 22
+	DefaultUser           = "root"
+	DefaultConnectTimeout = 15 * time.Second
+	DefaultKeepAlive      = 15 * time.Second
+	// DefaultMaxSessions stays under OpenSSH's MaxSessions default of 10.
+	DefaultMaxSessions = 8
+)
+
+// Config is everything needed to reach one guest.
+type Config struct {
+	// Name is the guest's name in the site, used in every message.
+	Name  string
+	Guest site.Guest
+	// KnownHosts is the known_hosts file consulted after the site's pins.
+	KnownHosts string
+	// AcceptNew trusts an unknown host key for this run (and journals it).
+	AcceptNew bool
+	// KeepAlive is how often an idle connection is probed; 0 means the
+	// default, negative disables keep-alives.
+	KeepAlive time.Duration
+	// Secret resolves the guest's passphrase and password references.
+	Secret func(ref site.SecretRef, label string) (string, error)
+	// Trust journals each host key relied on.
+	Trust func(journal.Trust)
+	// Via is the jump host to dial through; nil dials directly.
+	Via *Client
+}
+
+// Client is one guest's SSH connection for a run. It dials lazily, redials
+// after the connection is lost (so a retried step can succeed once the
+// guest is back), and is safe for concurrent use.
+type Client struct {
+	cfg      Config
+	endpoint string
+	policy   *hostKeyPolicy
+	sessions chan struct{}
+	dialing  chan struct{} // a one-slot lock that honours contexts
+
+	mu     sync.Mutex
+	conn   *ssh.Client
+	lost   chan struct{} // closed when conn ends
+	agent  net.Conn
+	closed bool
+}
+
+// New prepares a client; it does not touch the network.
+func New(cfg Config) (*Client, error) {
+	g := cfg.Guest
+	if g.Address == "" {
+		return nil, fmt.Errorf("ssh %s: the guest has no address in the site file", cfg.Name)
+	}
+	port := g.Port
+	if port == 0 {
+		port = DefaultPort
+	}
+	endpoint := net.JoinHostPort(g.Address, strconv.Itoa(port))
+	policy, err := newHostKeyPolicy(cfg.Name, endpoint, g.HostKeys, cfg.KnownHosts, cfg.AcceptNew, cfg.Trust)
+	if err != nil {
+		return nil, err
+	}
+	max := g.MaxSessions
+	if max <= 0 {
+		max = DefaultMaxSessions
+	}
+	if cfg.KeepAlive == 0 {
+		cfg.KeepAlive = DefaultKeepAlive
+	}
+	return &Client{cfg: cfg, endpoint: endpoint, policy: policy, sessions: make(chan struct{}, max), dialing: make(chan struct{}, 1)}, nil
+}
+
+// Name is the guest's name in the site.
+func (c *Client) Name() string { return c.cfg.Name }
+
+// Target names the guest and its endpoint for messages, e.g.
+// "ap02 (127.0.0.2:22)".
+func (c *Client) Target() string { return c.cfg.Name + " (" + c.endpoint + ")" }
+
+// Become is the guest's privilege escalation ("sudo" or "").
+func (c *Client) Become() string { return c.cfg.Guest.Become }
+
+// Close ends the connection; the client cannot be used afterwards.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	var err error
+	if c.conn != nil {
+		err = c.conn.Close()
+		c.conn = nil
+	}
+	if c.agent != nil {
+		c.agent.Close()
+		c.agent = nil
+	}
+	return err
+}
+
+// Error is a failure to reach or use a guest. Retryable errors (timeouts,
+// refused or lost connections) may succeed when the step is retried;
+// others (host key, authentication, algorithms) will not until the site
+// or the guest changes.
+type Error struct {
+	Target    string
+	Op        string
+	Err       error
+	Retryable bool
+	Hint      string
+}
+
+func (e *Error) Error() string {
+	msg := fmt.Sprintf("ssh %s: %s: %v", e.Target, e.Op, e.Err)
+	if e.Hint != "" {
+		msg += " (" + e.Hint + ")"
+	}
+	return msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// IsRetryable reports whether err is a transport failure that a retry of
+// the step may overcome.
+func IsRetryable(err error) bool {
+	var te *Error
+	return errors.As(err, &te) && te.Retryable
+}
+
+// Connect makes sure the guest is connected, dialing within timeout (the
+// default when 0) if there is no live connection.
+func (c *Client) Connect(ctx context.Context, timeout time.Duration) error {
+	_, err := c.live(ctx, timeout)
+	return err
+}
+
+func (c *Client) live(ctx context.Context, timeout time.Duration) (*ssh.Client, error) {
+	select {
+	case c.dialing <- struct{}{}:
+	case <-ctx.Done():
+		return nil, c.cancelled("connect", ctx)
+	}
+	defer func() { <-c.dialing }()
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil, &Error{Target: c.Target(), Op: "connect", Err: errors.New("the run's connections are already closed")}
+	}
+	if c.conn != nil {
+		select {
+		case <-c.lost:
+			c.conn = nil
+		default:
+			conn := c.conn
+			c.mu.Unlock()
+			return conn, nil
+		}
+	}
+	c.mu.Unlock()
+	conn, err := c.dial(ctx, timeout)
+	if err != nil {
+		return nil, err
+	}
+	lost := make(chan struct{})
+	go func() { conn.Wait(); close(lost) }()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		conn.Close()
+		return nil, &Error{Target: c.Target(), Op: "connect", Err: errors.New("the run's connections are already closed")}
+	}
+	c.conn, c.lost = conn, lost
+	if c.cfg.KeepAlive > 0 {
+		go keepAlive(conn, lost, c.cfg.KeepAlive)
+	}
+	return conn, nil
+}
+
+// keepAlive probes the connection so that a guest that vanished (powered
+// off, network cut) is noticed and the connection closed, instead of the
+// next command hanging on a dead TCP stream.
+func keepAlive(conn *ssh.Client, lost chan struct{}, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	misses := 0
+	for {
+		select {
+		case <-lost:
+			return
+		case <-t.C:
+		}
+		answered := make(chan struct{})
+		go func() { conn.SendRequest("keepalive@openssh.com", true, nil); close(answered) }()
+		select {
+		case <-answered:
+			misses = 0
+		case <-time.After(every):
+			misses++
+			if misses >= 3 {
+				conn.Close()
+				return
+			}
+		case <-lost:
+			return
+		}
+	}
+}
+
+func (c *Client) cancelled(op string, ctx context.Context) error {
+	return &Error{Target: c.Target(), Op: op, Err: fmt.Errorf("cancelled: %w", context.Cause(ctx))}
+}
+
+func (c *Client) dial(ctx context.Context, timeout time.Duration) (*ssh.Client, error) {
+	if timeout <= 0 {
+		timeout = DefaultConnectTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cfg, err := c.clientConfig(timeout)
+	if err != nil {
+		return nil, err
+	}
+	var nc net.Conn
+	if c.cfg.Via != nil {
+		jump, err := c.cfg.Via.live(ctx, timeout)
+		if err != nil {
+			return nil, &Error{Target: c.Target(), Op: "connect through jump host " + c.cfg.Via.Name(), Err: err, Retryable: IsRetryable(err)}
+		}
+		nc, err = jump.DialContext(ctx, "tcp", c.endpoint)
+		if err != nil {
+			return nil, c.dialError(ctx, timeout, err)
+		}
+	} else {
+		d := net.Dialer{}
+		nc, err = d.DialContext(ctx, "tcp", c.endpoint)
+		if err != nil {
+			return nil, c.dialError(ctx, timeout, err)
+		}
+	}
+	// The handshake gets the same bound as the TCP connect: a port that
+	// accepts but never speaks SSH must not hang the step.
+	deadline, _ := ctx.Deadline()
+	nc.SetDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	sc, chans, reqs, err := ssh.NewClientConn(nc, c.endpoint, cfg)
+	stop()
+	if err != nil {
+		nc.Close()
+		return nil, c.handshakeError(ctx, timeout, err)
+	}
+	nc.SetDeadline(time.Time{})
+	return ssh.NewClient(sc, chans, reqs), nil
+}
+
+func (c *Client) dialError(ctx context.Context, timeout time.Duration, err error) error {
+	e := &Error{Target: c.Target(), Op: "connect", Err: err, Retryable: true}
+	switch {
+	case ctx.Err() == context.DeadlineExceeded || isTimeout(err):
+		e.Err = fmt.Errorf("no answer within %s", timeout)
+		e.Hint = "is the VM powered on and the address right? a firewall may drop the packets"
+	case errors.Is(ctx.Err(), context.Canceled):
+		e.Err = fmt.Errorf("cancelled: %w", ctx.Err())
+		e.Retryable = false
+	case errors.Is(err, syscall.ECONNREFUSED):
+		e.Hint = "the guest answers but nothing listens on the SSH port: is sshd running, and is the port right?"
+	}
+	return e
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func (c *Client) handshakeError(ctx context.Context, timeout time.Duration, err error) error {
+	if c.policy.refused != nil {
+		return c.policy.refused
+	}
+	e := &Error{Target: c.Target(), Op: "handshake", Err: err}
+	msg := err.Error()
+	switch {
+	case errors.Is(ctx.Err(), context.Canceled):
+		e.Err = fmt.Errorf("cancelled: %w", ctx.Err())
+	case ctx.Err() == context.DeadlineExceeded || isTimeout(err):
+		e.Err = fmt.Errorf("the server accepted the TCP connection but did not complete the SSH handshake within %s", timeout)
+		e.Retryable = true
+	case strings.Contains(msg, "no common algorithm"):
+		if c.cfg.Guest.Legacy {
+			e.Hint = "even RHEL 5's legacy algorithms are not accepted by this server"
+		} else {
+			e.Hint = fmt.Sprintf("the server offers only old algorithms, as RHEL 5's OpenSSH 4.3 does; if that is expected, set legacy: true for guests.%s in the site file", c.cfg.Name)
+		}
+	case strings.Contains(msg, "unable to authenticate"):
+		e.Op = "login as " + c.user()
+		e.Hint = "tried " + strings.Join(c.methodNames(), ", ") + "; check the guest's user, key_file, password and that the key is in the guest's authorized_keys"
+	case errors.Is(err, io.EOF) || strings.Contains(msg, "connection reset"):
+		e.Retryable = true
+		e.Hint = "the server closed the connection during the handshake: sshd may be restarting, or refusing our algorithms"
+	}
+	return e
+}
+
+func (c *Client) user() string {
+	if c.cfg.Guest.User != "" {
+		return c.cfg.Guest.User
+	}
+	return DefaultUser
+}
+
+func (c *Client) methodNames() []string {
+	g := c.cfg.Guest
+	var names []string
+	if g.KeyFile != "" {
+		names = append(names, "key "+g.KeyFile)
+	}
+	if g.Agent {
+		names = append(names, "ssh-agent")
+	}
+	if !g.Password.IsZero() {
+		names = append(names, "password", "keyboard-interactive")
+	}
+	if len(names) == 0 {
+		names = append(names, "no method (the site gives no key_file, agent or password)")
+	}
+	return names
+}
+
+// Algorithm lists: modern is x/crypto's secure set without SHA-1 RSA host
+// keys; legacy adds exactly what RHEL 5's OpenSSH 4.3 needs.
+var (
+	modernAlgorithms = func() ssh.Algorithms {
+		a := ssh.SupportedAlgorithms()
+		a.HostKeys = slices.DeleteFunc(a.HostKeys, func(s string) bool { return s == ssh.KeyAlgoRSA || s == ssh.CertAlgoRSAv01 })
+		return a
+	}()
+	legacyAlgorithms = func() ssh.Algorithms {
+		a := ssh.SupportedAlgorithms()
+		a.KeyExchanges = append(a.KeyExchanges, ssh.InsecureKeyExchangeDH14SHA1, ssh.InsecureKeyExchangeDH1SHA1, ssh.InsecureKeyExchangeDHGEXSHA1)
+		a.Ciphers = append(a.Ciphers, ssh.InsecureCipherAES128CBC, ssh.InsecureCipherTripleDESCBC)
+		a.MACs = append(a.MACs, ssh.HMACSHA1, "hmac-sha1-96")
+		a.HostKeys = append(a.HostKeys, ssh.KeyAlgoRSA)
+		return a
+	}()
+)
+
+// LegacyAlgorithms returns the extra algorithms a guest with legacy: true
+// may negotiate, for documentation and tests.
+func LegacyAlgorithms() ssh.Algorithms { return legacyAlgorithms }
+
+func (c *Client) clientConfig(timeout time.Duration) (*ssh.ClientConfig, error) {
+	algos := modernAlgorithms
+	if c.cfg.Guest.Legacy {
+		algos = legacyAlgorithms
+	}
+	auth, err := c.authMethods()
+	if err != nil {
+		return nil, err
+	}
+	cfg := &ssh.ClientConfig{
+		User:            c.user(),
+		Auth:            auth,
+		HostKeyCallback: c.policy.check,
+		Timeout:         timeout,
+		ClientVersion:   "SSH-2.0-drbook",
+		Config:          ssh.Config{KeyExchanges: algos.KeyExchanges, Ciphers: algos.Ciphers, MACs: algos.MACs},
+	}
+	cfg.HostKeyAlgorithms = algos.HostKeys
+	if types := c.policy.knownTypes(); len(types) > 0 {
+		cfg.HostKeyAlgorithms = preferTypes(algos.HostKeys, types)
+	}
+	return cfg, nil
+}
+
+// preferTypes keeps the host key algorithms that produce a key of one of
+// the trusted types.
+func preferTypes(algos, types []string) []string {
+	var out []string
+	for _, a := range algos {
+		keyType := a
+		if a == ssh.KeyAlgoRSASHA256 || a == ssh.KeyAlgoRSASHA512 {
+			keyType = ssh.KeyAlgoRSA
+		}
+		if slices.Contains(types, keyType) {
+			out = append(out, a)
+		}
+	}
+	if len(out) == 0 {
+		return algos
+	}
+	return out
+}
+
+func (c *Client) secret(ref site.SecretRef, label string) (string, error) {
+	if c.cfg.Secret == nil {
+		return ref.Resolve(label, nil)
+	}
+	return c.cfg.Secret(ref, label)
+}
+
+func (c *Client) authMethods() ([]ssh.AuthMethod, error) {
+	g := c.cfg.Guest
+	var methods []ssh.AuthMethod
+	var signers []ssh.Signer
+	if g.KeyFile != "" {
+		s, err := c.keyFileSigner()
+		if err != nil {
+			return nil, err
+		}
+		signers = append(signers, s)
+	}
+	if g.Agent {
+		sock := os.Getenv("SSH_AUTH_SOCK")
+		if sock == "" {
+			return nil, &Error{Target: c.Target(), Op: "ssh-agent", Err: errors.New("the site allows ssh-agent for this guest, but SSH_AUTH_SOCK is not set"), Hint: "start an agent and ssh-add the key, or give a key_file"}
+		}
+		conn, err := net.Dial("unix", sock)
+		if err != nil {
+			return nil, &Error{Target: c.Target(), Op: "ssh-agent", Err: err, Hint: "SSH_AUTH_SOCK points at an agent that does not answer"}
+		}
+		c.mu.Lock()
+		if c.agent != nil {
+			c.agent.Close()
+		}
+		c.agent = conn
+		c.mu.Unlock()
+		agentSigners, err := agent.NewClient(conn).Signers()
+		if err != nil {
+			return nil, &Error{Target: c.Target(), Op: "ssh-agent", Err: err}
+		}
+		signers = append(signers, agentSigners...)
+	}
+	if len(signers) > 0 {
+		for i, s := range signers {
+			signers[i] = c.restrictSigner(s)
+		}
+		methods = append(methods, ssh.PublicKeys(signers...))
+	}
+	if !g.Password.IsZero() {
+		pw, err := c.secret(g.Password, "password for "+c.user()+"@"+c.cfg.Name)
+		if err != nil {
+			return nil, err
+		}
+		methods = append(methods, ssh.Password(pw), ssh.KeyboardInteractive(func(name, instruction string, questions []string, echos []bool) ([]string, error) {
+			answers := make([]string, len(questions))
+			for i := range questions {
+				if !echos[i] {
+					answers[i] = pw
+				}
+			}
+			return answers, nil
+		}))
+	}
+	if len(methods) == 0 {
+		return nil, &Error{Target: c.Target(), Op: "login", Err: errors.New("the site gives no way to log in"), Hint: fmt.Sprintf("set key_file, agent: true or password for guests.%s", c.cfg.Name)}
+	}
+	return methods, nil
+}
+
+func (c *Client) keyFileSigner() (ssh.Signer, error) {
+	g := c.cfg.Guest
+	pem, err := os.ReadFile(g.KeyFile)
+	if err != nil {
+		return nil, &Error{Target: c.Target(), Op: "read key", Err: err, Hint: "check key_file in the site file"}
+	}
+	s, err := ssh.ParsePrivateKey(pem)
+	var missing *ssh.PassphraseMissingError
+	if errors.As(err, &missing) {
+		if g.KeyPassphrase.IsZero() {
+			return nil, &Error{Target: c.Target(), Op: "read key", Err: fmt.Errorf("%s is encrypted", g.KeyFile), Hint: fmt.Sprintf("set key_passphrase for guests.%s to a secret reference", c.cfg.Name)}
+		}
+		pass, perr := c.secret(g.KeyPassphrase, "passphrase of "+g.KeyFile)
+		if perr != nil {
+			return nil, perr
+		}
+		s, err = ssh.ParsePrivateKeyWithPassphrase(pem, []byte(pass))
+		if err != nil {
+			// The error of a wrong passphrase never contains it.
+			return nil, &Error{Target: c.Target(), Op: "unlock key", Err: fmt.Errorf("%s: %v", g.KeyFile, err), Hint: "the passphrase reference resolves to a wrong passphrase"}
+		}
+	}
+	if err != nil {
+		return nil, &Error{Target: c.Target(), Op: "read key", Err: fmt.Errorf("%s: %v", g.KeyFile, err)}
+	}
+	return s, nil
+}
+
+// restrictSigner keeps RSA keys from signing with SHA-1 (ssh-rsa) unless
+// the guest opted into legacy algorithms.
+func (c *Client) restrictSigner(s ssh.Signer) ssh.Signer {
+	as, ok := s.(ssh.AlgorithmSigner)
+	if !ok || s.PublicKey().Type() != ssh.KeyAlgoRSA {
+		return s
+	}
+	algos := []string{ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256}
+	if c.cfg.Guest.Legacy {
+		algos = append(algos, ssh.KeyAlgoRSA)
+	}
+	r, err := ssh.NewSignerWithAlgorithms(as, algos)
+	if err != nil {
+		return s
+	}
+	return r
+}
+
+// acquire takes one of the guest's session slots.
+func (c *Client) acquire(ctx context.Context, op string) (func(), error) {
+	select {
+	case c.sessions <- struct{}{}:
+		return func() { <-c.sessions }, nil
+	case <-ctx.Done():
+		return nil, c.cancelled(op, ctx)
+	}
+}
+
+// newSession opens a session, redialing once when the connection turns
+// out to be dead (the server may have dropped it since it was last used).
+func (c *Client) newSession(ctx context.Context) (*ssh.Session, error) {
+	for attempt := 0; ; attempt++ {
+		conn, err := c.live(ctx, 0)
+		if err != nil {
+			return nil, err
+		}
+		sess, err := conn.NewSession()
+		if err == nil {
+			return sess, nil
+		}
+		c.discard(conn)
+		if attempt == 1 {
+			return nil, &Error{Target: c.Target(), Op: "open session", Err: err, Retryable: true, Hint: "the connection was lost or the server refused another session"}
+		}
+	}
+}
+
+// discard closes conn and forgets it if it is still the current one.
+func (c *Client) discard(conn *ssh.Client) {
+	conn.Close()
+	c.mu.Lock()
+	if c.conn == conn {
+		c.conn = nil
+	}
+	c.mu.Unlock()
+}
+
+// WrapBecome returns the command as the guest runs it: through sudo when
+// the guest has become: sudo.
+func (c *Client) WrapBecome(cmd string) string {
+	if c.cfg.Guest.Become == "sudo" {
+		return "sudo -n -- sh -c " + Quote(cmd)
+	}
+	return cmd
+}
+
+// Run runs cmd on the guest (through sudo when the guest says so) and
+// returns its exit code. A non-zero exit is not an error; a lost
+// connection or cancellation is.
+func (c *Client) Run(ctx context.Context, cmd string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	release, err := c.acquire(ctx, "run")
+	if err != nil {
+		return -1, err
+	}
+	defer release()
+	sess, err := c.newSession(ctx)
+	if err != nil {
+		return -1, err
+	}
+	defer sess.Close()
+	sess.Stdin, sess.Stdout, sess.Stderr = stdin, stdout, stderr
+	if err := sess.Start(c.WrapBecome(cmd)); err != nil {
+		return -1, &Error{Target: c.Target(), Op: "start command", Err: err, Retryable: true}
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- sess.Wait() }()
+	select {
+	case err := <-waited:
+		if err == nil {
+			return 0, nil
+		}
+		var exit *ssh.ExitError
+		if errors.As(err, &exit) {
+			if exit.Signal() != "" && exit.ExitStatus() == 0 {
+				return 128, nil
+			}
+			return exit.ExitStatus(), nil
+		}
+		return -1, &Error{Target: c.Target(), Op: "run " + firstLine(cmd), Err: fmt.Errorf("connection lost before the command finished: %v", err), Retryable: true,
+			Hint: "the guest or its sshd went away; whether the command took effect is unknown, so check the guest before retrying a step that is not idempotent"}
+	case <-ctx.Done():
+		sess.Signal(ssh.SIGKILL)
+		sess.Close()
+		return -1, c.cancelled("run "+firstLine(cmd), ctx)
+	}
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i] + " …"
+	}
+	if len(s) > 60 {
+		s = s[:60] + "…"
+	}
+	return strconv.Quote(s)
+}
+
+// sftpServers are where distributions keep the SFTP server binary, used
+// with become: sudo, where the subsystem would run as the login user.
+const sftpServerScript = `for s in /usr/libexec/openssh/sftp-server /usr/lib/openssh/sftp-server /usr/libexec/sftp-server /usr/lib/ssh/sftp-server; do [ -x "$s" ] && exec "$s"; done; echo "drbook: no sftp-server binary found" >&2; exit 127`
+
+// SFTP opens an SFTP session on the guest, as root through sudo when the
+// guest has become: sudo. The session holds one of the guest's session
+// slots until done is called, and is closed when ctx ends.
+func (c *Client) SFTP(ctx context.Context) (client *sftp.Client, done func(), err error) {
+	release, err := c.acquire(ctx, "sftp")
+	if err != nil {
+		return nil, nil, err
+	}
+	opts := []sftp.ClientOption{sftp.UseConcurrentReads(true), sftp.UseConcurrentWrites(true), sftp.MaxConcurrentRequestsPerFile(64)}
+	var sess *ssh.Session
+	if c.cfg.Guest.Become == "sudo" {
+		sess, err = c.newSession(ctx)
+		if err == nil {
+			var w io.WriteCloser
+			var r io.Reader
+			if w, err = sess.StdinPipe(); err == nil {
+				if r, err = sess.StdoutPipe(); err == nil {
+					if err = sess.Start(c.WrapBecome(sftpServerScript)); err == nil {
+						client, err = sftp.NewClientPipe(r, w, opts...)
+					}
+				}
+			}
+		}
+	} else {
+		var conn *ssh.Client
+		if conn, err = c.live(ctx, 0); err == nil {
+			if client, err = sftp.NewClient(conn, opts...); err != nil {
+				// The connection may have died since its last use: once more.
+				c.discard(conn)
+				if conn, err = c.live(ctx, 0); err == nil {
+					client, err = sftp.NewClient(conn, opts...)
+				}
+			}
+		}
+	}
+	if err != nil {
+		if sess != nil {
+			sess.Close()
+		}
+		release()
+		return nil, nil, &Error{Target: c.Target(), Op: "start SFTP", Err: err, Retryable: true, Hint: "the server must offer the sftp subsystem (Subsystem sftp in sshd_config)"}
+	}
+	stop := context.AfterFunc(ctx, func() { client.Close() })
+	var once sync.Once
+	return client, func() {
+		once.Do(func() {
+			stop()
+			client.Close()
+			if sess != nil {
+				sess.Close()
+			}
+			release()
+		})
+	}, nil
+}
