@@ -1,0 +1,427 @@
+package vcenter
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vmware/govmomi/fault"
+	"github.com/vmware/govmomi/session"
+	"github.com/vmware/govmomi/session/keepalive"
+	"github.com/vmware/govmomi/vim25"
+	"github.com/vmware/govmomi/vim25/methods"
+	"github.com/vmware/govmomi/vim25/soap"
+	"github.com/vmware/govmomi/vim25/types"
+
+	"github.com/drbook/drbook/journal"
+	"github.com/drbook/drbook/site"
+	"github.com/drbook/drbook/steps"
+)
+
+// sharedKey is the Runtime.Shared key of the run's one vCenter session.
+const sharedKey = "vcenter"
+
+// keepAliveEvery is how often an idle session is touched. vCenter drops
+// sessions idle for 30 minutes; a drill waits far longer than that between
+// steps when a person powers a host on by hand.
+const keepAliveEvery = 5 * time.Minute
+
+// endpoint is where the vCenter is and how to trust and log in to it,
+// resolved from the site file or from govc's environment variables.
+type endpoint struct {
+	URL         *url.URL // without user information
+	User        string
+	Password    site.SecretRef
+	urlPassword string // a password given inside GOVC_URL
+	Thumbprints []string
+	CAFiles     []string
+	Datacenter  string
+	// From says where the settings came from, for error messages.
+	From string
+}
+
+// resolveEndpoint reads the site's vcenter section, or govc's environment
+// when the site has none, so an operator used to govc can point drbook at
+// the same vCenter without writing a site file.
+func resolveEndpoint(s *site.Site) (endpoint, error) {
+	if s != nil && s.VCenter != nil {
+		vc := s.VCenter
+		u, err := soap.ParseURL(vc.URL)
+		if err != nil || u == nil {
+			return endpoint{}, fmt.Errorf("site %s: vcenter.url %q is not a URL (write it like https://vcenter.example/sdk)", s.Name, vc.URL)
+		}
+		u.User = nil
+		ep := endpoint{URL: u, User: vc.User, Password: vc.Password, Thumbprints: vc.Thumbprints, Datacenter: vc.Datacenter, From: "site " + s.Name}
+		if vc.CAFile != "" {
+			ep.CAFiles = []string{vc.CAFile}
+		}
+		return ep, nil
+	}
+	raw := os.Getenv("GOVC_URL")
+	if raw == "" {
+		name := "the site"
+		if s != nil && s.Name != "" {
+			name = "site " + s.Name
+		}
+		return endpoint{}, fmt.Errorf("%s has no vcenter section and GOVC_URL is not set; add to the site file:\n  vcenter:\n    url: https://VCENTER/sdk\n    user: USER\n    password: env:VC_PASSWORD\n    thumbprints: [\"SHA-256 of its certificate\"]", name)
+	}
+	u, err := soap.ParseURL(raw)
+	if err != nil || u == nil {
+		return endpoint{}, fmt.Errorf("GOVC_URL is not a URL (write it like https://vcenter.example/sdk)")
+	}
+	ep := endpoint{URL: u, From: "GOVC_* environment", Datacenter: os.Getenv("GOVC_DATACENTER")}
+	if u.User != nil {
+		ep.User = u.User.Username()
+		ep.urlPassword, _ = u.User.Password()
+	}
+	u.User = nil
+	if v := os.Getenv("GOVC_USERNAME"); v != "" {
+		ep.User = v
+	}
+	if _, ok := os.LookupEnv("GOVC_PASSWORD"); ok {
+		ep.Password = site.SecretRef{Source: "env", Name: "GOVC_PASSWORD"}
+	}
+	if v := os.Getenv("GOVC_TLS_CA_CERTS"); v != "" {
+		ep.CAFiles = filepath.SplitList(v)
+	}
+	if v := os.Getenv("GOVC_TLS_KNOWN_HOSTS"); v != "" {
+		tps, err := knownHostsThumbprints(v, u.Host)
+		if err != nil {
+			return endpoint{}, err
+		}
+		ep.Thumbprints = tps
+	}
+	return ep, nil
+}
+
+// knownHostsThumbprints reads govc's known-hosts file ("host thumbprint"
+// per line) and returns the thumbprints listed for host.
+func knownHostsThumbprints(path, host string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("GOVC_TLS_KNOWN_HOSTS: %w", err)
+	}
+	defer f.Close()
+	withPort := host
+	if _, _, err := net.SplitHostPort(host); err != nil {
+		withPort = net.JoinHostPort(host, "443")
+	}
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) != 2 || strings.HasPrefix(fields[0], "#") {
+			continue
+		}
+		h := fields[0]
+		if _, _, err := net.SplitHostPort(h); err != nil {
+			h = net.JoinHostPort(h, "443")
+		}
+		if h == withPort {
+			out = append(out, fields[1])
+		}
+	}
+	return out, sc.Err()
+}
+
+// normalizeThumbprint turns "AB:CD:…" or "abcd…" into lowercase hex.
+func normalizeThumbprint(s string) string {
+	s = strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(s), "SHA256:"), "sha256:")
+	return strings.ToLower(strings.NewReplacer(":", "", " ", "").Replace(s))
+}
+
+// colonHex formats a digest the way vSphere and govc print thumbprints.
+func colonHex(sum []byte) string {
+	h := strings.ToUpper(hex.EncodeToString(sum))
+	var b strings.Builder
+	for i := 0; i < len(h); i += 2 {
+		if i > 0 {
+			b.WriteByte(':')
+		}
+		b.WriteString(h[i : i+2])
+	}
+	return b.String()
+}
+
+// UnknownCertificateError is returned when vCenter presents a certificate
+// that is neither signed by a trusted CA nor pinned.
+type UnknownCertificateError struct {
+	Endpoint string
+	SHA256   string
+	Subject  string
+}
+
+func (e *UnknownCertificateError) Error() string {
+	return fmt.Sprintf("vCenter %s presented a TLS certificate that is not trusted (subject %q, SHA-256 %s); "+
+		"if it is your vCenter's certificate, pin it in the site file:\n  vcenter:\n    thumbprints: [%q]\n"+
+		"or run again with --accept-new to accept it for this run only (it is recorded in the journal)",
+		e.Endpoint, e.Subject, e.SHA256, e.SHA256)
+}
+
+// certVerifier decides whether to trust the server's certificate. Go's
+// own verification is replaced (never merely skipped) by verify, which
+// accepts a chain to a trusted CA, a pinned thumbprint, or, with
+// --accept-new, an unknown certificate that it records.
+type certVerifier struct {
+	endpoint  string
+	roots     *x509.CertPool
+	pins      map[string]bool
+	acceptNew bool
+
+	mu       sync.Mutex
+	trusted  map[string]string // SHA-256 → source
+	journals []journal.Trust   // not yet given to rt.Trust
+}
+
+func newCertVerifier(ep endpoint, acceptNew bool) (*certVerifier, error) {
+	v := &certVerifier{endpoint: ep.URL.Host, pins: map[string]bool{}, acceptNew: acceptNew, trusted: map[string]string{}}
+	for _, tp := range ep.Thumbprints {
+		v.pins[normalizeThumbprint(tp)] = true
+	}
+	if len(ep.CAFiles) > 0 {
+		v.roots = x509.NewCertPool()
+		for _, f := range ep.CAFiles {
+			pem, err := os.ReadFile(f)
+			if err != nil {
+				return nil, fmt.Errorf("%s: CA file: %w", ep.From, err)
+			}
+			if !v.roots.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("%s: CA file %s holds no PEM certificate", ep.From, f)
+			}
+		}
+	} else if pool, err := x509.SystemCertPool(); err == nil {
+		v.roots = pool
+	}
+	return v, nil
+}
+
+func (v *certVerifier) verify(cs tls.ConnectionState) error {
+	if len(cs.PeerCertificates) == 0 {
+		return fmt.Errorf("vCenter %s presented no TLS certificate", v.endpoint)
+	}
+	leaf := cs.PeerCertificates[0]
+	s256 := sha256.Sum256(leaf.Raw)
+	s1 := sha1.Sum(leaf.Raw)
+	fp := colonHex(s256[:])
+	source := ""
+	switch {
+	case v.pins[hex.EncodeToString(s256[:])] || v.pins[hex.EncodeToString(s1[:])]:
+		source = "pinned"
+	case v.roots != nil && v.chainVerifies(cs):
+		source = "ca"
+	case v.acceptNew:
+		source = "accepted-new"
+	default:
+		return &UnknownCertificateError{Endpoint: v.endpoint, SHA256: fp, Subject: leaf.Subject.String()}
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if _, seen := v.trusted[fp]; !seen {
+		v.trusted[fp] = source
+		v.journals = append(v.journals, journal.Trust{Kind: "tls-certificate", Endpoint: v.endpoint, Fingerprint: "SHA256:" + fp, Source: source})
+	}
+	return nil
+}
+
+func (v *certVerifier) chainVerifies(cs tls.ConnectionState) bool {
+	inter := x509.NewCertPool()
+	for _, c := range cs.PeerCertificates[1:] {
+		inter.AddCert(c)
+	}
+	_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: v.roots, Intermediates: inter, DNSName: cs.ServerName})
+	return err == nil
+}
+
+// flush hands the certificates trusted since the last call to rt.Trust.
+func (v *certVerifier) flush(rt steps.Runtime) {
+	v.mu.Lock()
+	pending := v.journals
+	v.journals = nil
+	v.mu.Unlock()
+	for _, t := range pending {
+		rt.Trust(t)
+	}
+}
+
+// Session is the run's one vCenter login, shared by every vCenter step.
+// It keeps itself alive and logs in again, transparently, when vCenter
+// answers NotAuthenticated (vCenter ends idle sessions after 30 minutes,
+// and restarts of vpxd end them all).
+type Session struct {
+	Client   *vim25.Client
+	endpoint endpoint
+	verifier *certVerifier
+	user     *url.Userinfo
+	keep     *keepalive.HandlerSOAP
+
+	mu         sync.Mutex
+	generation int64 // incremented by every re-login
+	relogins   int
+
+	// waitSlice bounds one WaitForUpdatesEx call, so a wait notices an
+	// ended session (and re-creates its filter) within this time.
+	waitSlice time.Duration
+}
+
+// Relogins reports how many times the session logged in again after
+// vCenter ended it.
+func (s *Session) Relogins() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.relogins
+}
+
+func (s *Session) gen() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.generation
+}
+
+// Close logs out. It runs when the run ends, after every step's context
+// is gone, so it bounds itself.
+func (s *Session) Close() error {
+	s.keep.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := methods.Logout(ctx, s.Client, &types.Logout{This: *s.Client.ServiceContent.SessionManager})
+	s.Client.DefaultTransport().CloseIdleConnections()
+	return err
+}
+
+func (s *Session) login(ctx context.Context) error {
+	err := session.NewManager(s.Client).Login(ctx, s.user)
+	if err == nil {
+		return nil
+	}
+	if fault.Is(err, &types.InvalidLogin{}) {
+		return fmt.Errorf("vCenter %s refused the login of user %q (%s): check the user and the password's secret reference", s.endpoint.URL.Host, s.endpoint.User, s.endpoint.From)
+	}
+	return fmt.Errorf("vCenter %s: login: %w", s.endpoint.URL.Host, err)
+}
+
+// relogin logs in again unless another caller already did since gen.
+func (s *Session) relogin(ctx context.Context, gen int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.generation != gen {
+		return nil
+	}
+	if err := s.login(ctx); err != nil {
+		return err
+	}
+	s.generation++
+	s.relogins++
+	return nil
+}
+
+// isNotAuthenticated reports whether vCenter says the session is gone.
+func isNotAuthenticated(err error) bool {
+	return err != nil && fault.Is(err, &types.NotAuthenticated{})
+}
+
+// reloginTransport retries a call once after logging in again when
+// vCenter answers NotAuthenticated.
+type reloginTransport struct {
+	next soap.RoundTripper
+	s    *Session
+}
+
+func (r *reloginTransport) RoundTrip(ctx context.Context, req, res soap.HasFault) error {
+	gen := r.s.gen()
+	err := r.next.RoundTrip(ctx, req, res)
+	if !isNotAuthenticated(err) {
+		return err
+	}
+	switch req.(type) {
+	case *methods.LoginBody, *methods.LogoutBody:
+		return err
+	}
+	if lerr := r.s.relogin(ctx, gen); lerr != nil {
+		return fmt.Errorf("vCenter ended the session and logging in again failed: %w", lerr)
+	}
+	// A fresh response: decoding into the old one would keep its fault.
+	fresh := reflect.New(reflect.TypeOf(res).Elem())
+	err = r.next.RoundTrip(ctx, req, fresh.Interface().(soap.HasFault))
+	reflect.ValueOf(res).Elem().Set(fresh.Elem())
+	return err
+}
+
+// dial connects and logs in. ctx bounds the connection and login only.
+func dial(ctx context.Context, ep endpoint, password string, acceptNew bool) (*Session, error) {
+	v, err := newCertVerifier(ep, acceptNew)
+	if err != nil {
+		return nil, err
+	}
+	sc := soap.NewClient(ep.URL, false)
+	t := sc.DefaultTransport()
+	// The soap client's own dialer only knows one thumbprint per host and
+	// no --accept-new; the transport's TLS with VerifyConnection does all.
+	t.DialTLSContext = nil
+	t.TLSClientConfig = &tls.Config{
+		// Go's chain check is replaced by VerifyConnection, which refuses
+		// anything not signed by a trusted CA, pinned, or accepted-new.
+		InsecureSkipVerify: true,
+		VerifyConnection:   v.verify,
+		MinVersion:         tls.VersionTLS12,
+	}
+	client, err := vim25.NewClient(ctx, sc)
+	if err != nil {
+		var uc *UnknownCertificateError
+		if errors.As(err, &uc) {
+			return nil, uc
+		}
+		return nil, fmt.Errorf("cannot reach vCenter %s (%s): %w", ep.URL.Host, ep.From, err)
+	}
+	s := &Session{Client: client, endpoint: ep, verifier: v, user: url.UserPassword(ep.User, password), waitSlice: 10 * time.Second}
+	s.keep = keepalive.NewHandlerSOAP(sc, keepAliveEvery, func() error {
+		kctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_, err := methods.GetCurrentTime(kctx, client)
+		return err
+	})
+	client.RoundTripper = &reloginTransport{next: s.keep, s: s}
+	if err := s.login(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// connect returns the run's vCenter session, logging in on first use, and
+// journals every certificate it relied on.
+func connect(ctx context.Context, rt steps.Runtime) (*Session, error) {
+	c, err := rt.Shared(sharedKey, func() (io.Closer, error) {
+		ep, err := resolveEndpoint(rt.Site())
+		if err != nil {
+			return nil, err
+		}
+		password := ep.urlPassword
+		if !ep.Password.IsZero() {
+			password, err = rt.Secret(ep.Password, "vCenter password for "+ep.User)
+			if err != nil {
+				return nil, err
+			}
+		}
+		return dial(ctx, ep, password, rt.Options().AcceptNew)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s := c.(*Session)
+	s.verifier.flush(rt)
+	return s, nil
+}

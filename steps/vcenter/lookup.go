@@ -1,0 +1,183 @@
+package vcenter
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/vmware/govmomi/find"
+	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/property"
+	"github.com/vmware/govmomi/view"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/types"
+
+	"github.com/drbook/drbook/steps"
+)
+
+// root is the container inventory lookups search: the site's datacenter
+// when it names one, else the whole inventory.
+func (s *Session) root(ctx context.Context) (types.ManagedObjectReference, error) {
+	if s.endpoint.Datacenter == "" {
+		return s.Client.ServiceContent.RootFolder, nil
+	}
+	dc, err := find.NewFinder(s.Client).Datacenter(ctx, s.endpoint.Datacenter)
+	if err != nil {
+		return types.ManagedObjectReference{}, fmt.Errorf("vCenter %s: datacenter %q (%s): %w", s.endpoint.URL.Host, s.endpoint.Datacenter, s.endpoint.From, err)
+	}
+	return dc.Reference(), nil
+}
+
+// retrieveAll reads props of every object of kind below the lookup root.
+func (s *Session) retrieveAll(ctx context.Context, kind string, props []string, dst any) error {
+	root, err := s.root(ctx)
+	if err != nil {
+		return err
+	}
+	v, err := view.NewManager(s.Client).CreateContainerView(ctx, root, []string{kind}, true)
+	if err != nil {
+		return fmt.Errorf("vCenter %s: %w", s.endpoint.URL.Host, err)
+	}
+	defer v.Destroy(ctx)
+	if err := v.Retrieve(ctx, []string{kind}, props, dst); err != nil {
+		return fmt.Errorf("vCenter %s: reading %s objects: %w", s.endpoint.URL.Host, kind, err)
+	}
+	return nil
+}
+
+// hostName maps a runbook's host name to its inventory name through the
+// site's hosts section.
+func hostName(rt steps.Runtime, name string) string {
+	if h, ok := rt.Site().Hosts[name]; ok && h.Name != "" {
+		return h.Name
+	}
+	return name
+}
+
+// vmName maps a runbook's VM or guest name to the VM's inventory name
+// through the site's guests section.
+func vmName(rt steps.Runtime, name string) string {
+	if g, ok := rt.Site().Guests[name]; ok && g.VM != "" {
+		return g.VM
+	}
+	return name
+}
+
+func notFound(what, name, host string, known []string) error {
+	msg := fmt.Sprintf("%s %q not found in vCenter %s", what, name, host)
+	if best := steps.Closest(name, known); best != "" {
+		return fmt.Errorf("%s; did you mean %q?", msg, best)
+	}
+	sort.Strings(known)
+	if len(known) > 12 {
+		known = append(known[:12], "…")
+	}
+	return fmt.Errorf("%s (it has: %s); check the name in the runbook or the site file", msg, strings.Join(known, ", "))
+}
+
+// findHost returns the host with the given inventory name.
+func (s *Session) findHost(ctx context.Context, name string) (*object.HostSystem, error) {
+	var hosts []mo.HostSystem
+	if err := s.retrieveAll(ctx, "HostSystem", []string{"name"}, &hosts); err != nil {
+		return nil, err
+	}
+	var known []string
+	for _, h := range hosts {
+		if h.Name == name {
+			return object.NewHostSystem(s.Client, h.Self), nil
+		}
+		known = append(known, h.Name)
+	}
+	return nil, notFound("host", name, s.endpoint.URL.Host, known)
+}
+
+// findVM returns the VM with the given inventory name.
+func (s *Session) findVM(ctx context.Context, name string) (*object.VirtualMachine, error) {
+	var vms []mo.VirtualMachine
+	if err := s.retrieveAll(ctx, "VirtualMachine", []string{"name"}, &vms); err != nil {
+		return nil, err
+	}
+	var known []string
+	for _, v := range vms {
+		if v.Name == name {
+			return object.NewVirtualMachine(s.Client, v.Self), nil
+		}
+		known = append(known, v.Name)
+	}
+	return nil, notFound("VM", name, s.endpoint.URL.Host, known)
+}
+
+// names maps references to inventory names.
+func (s *Session) names(ctx context.Context, refs []types.ManagedObjectReference) (map[types.ManagedObjectReference]string, error) {
+	out := map[types.ManagedObjectReference]string{}
+	if len(refs) == 0 {
+		return out, nil
+	}
+	var objs []mo.ManagedEntity
+	if err := property.DefaultCollector(s.Client).Retrieve(ctx, refs, []string{"name"}, &objs); err != nil {
+		return nil, err
+	}
+	for _, o := range objs {
+		out[o.Self] = o.Name
+	}
+	return out, nil
+}
+
+// hostProps are the host properties the kinds read.
+var hostProps = []string{"name", "parent", "runtime.connectionState", "runtime.powerState", "runtime.inMaintenanceMode", "vm"}
+
+// readHost reads a host's state.
+func (s *Session) readHost(ctx context.Context, h *object.HostSystem) (mo.HostSystem, error) {
+	var m mo.HostSystem
+	err := h.Properties(ctx, h.Reference(), hostProps, &m)
+	if err != nil {
+		return m, fmt.Errorf("vCenter %s: reading host %s: %w", s.endpoint.URL.Host, h.Reference().Value, err)
+	}
+	return m, nil
+}
+
+// poweredOnVMs lists, sorted, the names of the powered-on VMs on a host.
+func (s *Session) poweredOnVMs(ctx context.Context, h mo.HostSystem) ([]string, error) {
+	if len(h.Vm) == 0 {
+		return []string{}, nil
+	}
+	var vms []mo.VirtualMachine
+	if err := property.DefaultCollector(s.Client).Retrieve(ctx, h.Vm, []string{"name", "runtime.powerState"}, &vms); err != nil {
+		return nil, fmt.Errorf("vCenter %s: reading the VMs of host %s: %w", s.endpoint.URL.Host, h.Name, err)
+	}
+	out := []string{}
+	for _, v := range vms {
+		if v.Runtime.PowerState == types.VirtualMachinePowerStatePoweredOn {
+			out = append(out, v.Name)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// runTask starts a vCenter task with call and waits for it on the
+// PropertyCollector, turning a fault into an error that says what failed.
+func runTask(ctx context.Context, what string, call func(context.Context) (*object.Task, error)) (*types.TaskInfo, error) {
+	task, err := call(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%s: vCenter refused: %w", what, err)
+	}
+	info, err := task.WaitForResult(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return info, fmt.Errorf("%s: cancelled while waiting for task %s: %w", what, task.Reference().Value, ctx.Err())
+		}
+		return info, fmt.Errorf("%s: task %s failed: %w", what, task.Reference().Value, err)
+	}
+	return info, nil
+}
+
+// stamp is a wall-clock time rounded for display in evidence tables.
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.Local().Format("15:04:05.000")
+}
