@@ -15,80 +15,80 @@ import (
 // Site is a loaded site file.
 type Site struct {
 	// Name identifies the site in reports, e.g. "sanchong".
-	Name string `json:"name" expr:"name"`
+	Name string `json:"name" expr:"name" yaml:"name,omitempty"`
 	// Lab is true when the site is drbook's embedded simulated lab.
-	Lab bool `json:"lab,omitempty" expr:"lab"`
+	Lab bool `json:"lab,omitempty" expr:"lab" yaml:"lab,omitempty"`
 	// VCenter is the vCenter endpoint; nil when the site has none.
-	VCenter *VCenter `json:"vcenter,omitempty" expr:"vcenter"`
+	VCenter *VCenter `json:"vcenter,omitempty" expr:"vcenter" yaml:"vcenter,omitempty"`
 	// Hosts are the ESXi hosts by the name runbooks use.
-	Hosts map[string]Host `json:"hosts,omitempty" expr:"hosts"`
+	Hosts map[string]Host `json:"hosts,omitempty" expr:"hosts" yaml:"hosts,omitempty"`
 	// Guests are the machines reached over SSH by the name runbooks use.
-	Guests map[string]Guest `json:"guests,omitempty" expr:"guests"`
+	Guests map[string]Guest `json:"guests,omitempty" expr:"guests" yaml:"guests,omitempty"`
 	// Services are endpoints that checks and monitors probe.
-	Services map[string]Service `json:"services,omitempty" expr:"services"`
+	Services map[string]Service `json:"services,omitempty" expr:"services" yaml:"services,omitempty"`
 }
 
 // VCenter is how to reach and trust a vCenter (or ESXi) SOAP endpoint.
 type VCenter struct {
-	URL  string `json:"url" expr:"url"`
-	User string `json:"user" expr:"user"`
+	URL  string `json:"url" expr:"url" yaml:"url,omitempty"`
+	User string `json:"user" expr:"user" yaml:"user,omitempty"`
 	// Password is a secret reference, never the secret itself.
-	Password SecretRef `json:"password" expr:"-"`
+	Password SecretRef `json:"password" expr:"-" yaml:"password,omitempty"`
 	// Thumbprints pins server certificates by SHA-256 (or legacy SHA-1)
 	// fingerprint, hex with or without colons.
-	Thumbprints []string `json:"thumbprints,omitempty" expr:"thumbprints"`
+	Thumbprints []string `json:"thumbprints,omitempty" expr:"thumbprints" yaml:"thumbprints,omitempty"`
 	// CAFile is a PEM bundle of certificate authorities to trust.
-	CAFile string `json:"ca_file,omitempty" expr:"ca_file"`
+	CAFile string `json:"ca_file,omitempty" expr:"ca_file" yaml:"ca_file,omitempty"`
 	// Datacenter narrows inventory lookups; empty means the only one.
-	Datacenter string `json:"datacenter,omitempty" expr:"datacenter"`
+	Datacenter string `json:"datacenter,omitempty" expr:"datacenter" yaml:"datacenter,omitempty"`
 }
 
 // Host is an ESXi host.
 type Host struct {
 	// Name is the host's name in the vCenter inventory.
-	Name string `json:"name" expr:"name"`
+	Name string `json:"name" expr:"name" yaml:"name,omitempty"`
 	// Address is the management address, for reports and reachability checks.
-	Address string `json:"address,omitempty" expr:"address"`
+	Address string `json:"address,omitempty" expr:"address" yaml:"address,omitempty"`
 }
 
 // Guest is a machine drbook logs in to over SSH.
 type Guest struct {
 	// VM is the guest's VM name in vCenter, when it is a VM.
-	VM      string `json:"vm,omitempty" expr:"vm"`
-	Address string `json:"address" expr:"address"`
-	Port    int    `json:"port,omitempty" expr:"port"`
-	User    string `json:"user,omitempty" expr:"user"`
+	VM      string `json:"vm,omitempty" expr:"vm" yaml:"vm,omitempty"`
+	Address string `json:"address" expr:"address" yaml:"address,omitempty"`
+	Port    int    `json:"port,omitempty" expr:"port" yaml:"port,omitempty"`
+	User    string `json:"user,omitempty" expr:"user" yaml:"user,omitempty"`
 	// KeyFile is a private key file; KeyPassphrase unlocks it.
-	KeyFile       string    `json:"key_file,omitempty" expr:"key_file"`
-	KeyPassphrase SecretRef `json:"key_passphrase,omitempty" expr:"-"`
+	KeyFile       string    `json:"key_file,omitempty" expr:"key_file" yaml:"key_file,omitempty"`
+	KeyPassphrase SecretRef `json:"key_passphrase,omitempty" expr:"-" yaml:"key_passphrase,omitempty"`
 	// Password is used for password and keyboard-interactive logins.
-	Password SecretRef `json:"password,omitempty" expr:"-"`
+	Password SecretRef `json:"password,omitempty" expr:"-" yaml:"password,omitempty"`
 	// Agent allows keys from ssh-agent (SSH_AUTH_SOCK).
-	Agent bool `json:"agent,omitempty" expr:"agent"`
+	Agent bool `json:"agent,omitempty" expr:"agent" yaml:"agent,omitempty"`
 	// HostKeys pins the guest's host keys, each an authorized_keys style
 	// line ("ssh-ed25519 AAAA…") or a "SHA256:…" fingerprint.
-	HostKeys []string `json:"host_keys,omitempty" expr:"host_keys"`
+	HostKeys []string `json:"host_keys,omitempty" expr:"host_keys" yaml:"host_keys,omitempty"`
 	// Legacy allows the algorithms of RHEL 5's OpenSSH 4.3 for this guest.
-	Legacy bool `json:"legacy,omitempty" expr:"legacy"`
+	Legacy bool `json:"legacy,omitempty" expr:"legacy" yaml:"legacy,omitempty"`
 	// Become is "sudo" to run commands through sudo, or empty.
-	Become string `json:"become,omitempty" expr:"become"`
+	Become string `json:"become,omitempty" expr:"become" yaml:"become,omitempty"`
 	// Jump names another guest to connect through (ProxyJump).
-	Jump string `json:"jump,omitempty" expr:"jump"`
+	Jump string `json:"jump,omitempty" expr:"jump" yaml:"jump,omitempty"`
 	// MaxSessions caps concurrent sessions on the one connection.
-	MaxSessions int `json:"max_sessions,omitempty" expr:"max_sessions"`
+	MaxSessions int `json:"max_sessions,omitempty" expr:"max_sessions" yaml:"max_sessions,omitempty"`
 }
 
 // Service is an endpoint to probe.
 type Service struct {
-	URL     string `json:"url,omitempty" expr:"url"`
-	Address string `json:"address,omitempty" expr:"address"`
+	URL     string `json:"url,omitempty" expr:"url" yaml:"url,omitempty"`
+	Address string `json:"address,omitempty" expr:"address" yaml:"address,omitempty"`
 }
 
 // SecretRef names where a secret comes from: "env:NAME", "file:PATH" or
 // "prompt". The zero value means no secret.
 type SecretRef struct {
-	Source string `json:"source,omitempty"`
-	Name   string `json:"name,omitempty"`
+	Source string `json:"source,omitempty" yaml:"-"`
+	Name   string `json:"name,omitempty" yaml:"-"`
 }
 
 // ParseSecretRef parses the textual form of a secret reference.

@@ -1,18 +1,107 @@
+// Command drbook runs disaster-recovery runbooks: drills and guided
+// recoveries over vCenter and SSH, with a durable journal and reports an
+// auditor can sign.
+//
+// Exit codes (a contract; scripts rely on them):
+//
+//	0   success
+//	1   a step or the drill failed
+//	2   invalid usage, runbook or site file
+//	3   the run is paused: an interrupted step needs the operator's decision
+//	4   aborted by the operator
+//	130 interrupted (Ctrl-C); `drbook resume RUN_DIR` continues it
 package main
 
 import (
-	_ "github.com/creack/pty"
-	_ "github.com/expr-lang/expr"
-	_ "github.com/pkg/sftp"
-	_ "github.com/pmezard/go-difflib/difflib"
-	_ "github.com/rogpeppe/go-internal/testscript"
-	_ "github.com/spf13/cobra"
-	_ "github.com/vmware/govmomi"
-	_ "github.com/vmware/govmomi/simulator"
-	_ "golang.org/x/crypto/ssh"
-	_ "golang.org/x/term"
-	_ "gopkg.in/yaml.v3"
-	_ "mvdan.cc/sh/v3/interp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/drbook/drbook/engine"
+	"github.com/drbook/drbook/runbooks"
 )
 
-func main() {}
+// Exit codes.
+const (
+	exitOK          = 0
+	exitFailed      = 1
+	exitUsage       = 2
+	exitPaused      = 3
+	exitAborted     = 4
+	exitInterrupted = 130
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "0.1.0-dev"
+
+func main() {
+	os.Exit(runMain(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// runMain runs the CLI and returns the exit code; tests call it directly.
+func runMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		// A second Ctrl-C while the first is being handled ends at once.
+		<-ctx.Done()
+		stop()
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, os.Interrupt)
+		<-ch
+		fmt.Fprintln(stderr, "drbook: second interrupt: exiting now; the journal holds everything recorded so far")
+		os.Exit(exitInterrupted)
+	}()
+	root := newRootCommand(stdin, stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	return report(stderr, err)
+}
+
+// usageError marks bad invocations (exit 2).
+type usageError struct {
+	err  error
+	hint string
+}
+
+func (u *usageError) Error() string { return u.err.Error() }
+func (u *usageError) Unwrap() error { return u.err }
+
+func usage(hint string, format string, args ...any) error {
+	return &usageError{err: fmt.Errorf(format, args...), hint: hint}
+}
+
+// report prints err the way people can act on and maps it to an exit code.
+func report(stderr io.Writer, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var el *runbooks.ErrorList
+	var ue *usageError
+	code := exitFailed
+	hint := ""
+	switch {
+	case errors.As(err, &el):
+		fmt.Fprintf(stderr, "%s\ndrbook: error: %d problem(s) found; nothing was run\n", el.Format(true), len(el.Problems))
+		return exitUsage
+	case errors.As(err, &ue):
+		code, hint = exitUsage, ue.hint
+	case errors.Is(err, engine.ErrInterrupted):
+		code, hint = exitInterrupted, "continue with: drbook resume RUN_DIR"
+	case errors.Is(err, engine.ErrAborted):
+		code = exitAborted
+	case errors.Is(err, engine.ErrNeedsDecision):
+		code = exitPaused
+	case errors.Is(err, engine.ErrStepFailed):
+		code = exitFailed
+	}
+	fmt.Fprintf(stderr, "drbook: error: %v\n", err)
+	if hint != "" {
+		fmt.Fprintf(stderr, "drbook: hint: %s\n", hint)
+	}
+	return code
+}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/drbook/drbook/engine"
+	"github.com/drbook/drbook/steps"
+	"github.com/drbook/drbook/steps/all"
+)
+
+type planOptions struct {
+	siteOptions
+	NoPreflight bool
+}
+
+func newPlanCommand(g *globalOptions) *cobra.Command {
+	opts := &planOptions{}
+	cmd := &cobra.Command{
+		Use:   "plan FILE",
+		Short: "Print the resolved steps and run the read-only preflight; changes nothing",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runPlan(cmd.Context(), g, opts, args[0])
+		},
+	}
+	opts.siteOptions.AddFlags(cmd.Flags())
+	cmd.Flags().BoolVar(&opts.NoPreflight, "no-preflight", false, "only print the steps; contact nothing")
+	return cmd
+}
+
+func runPlan(ctx context.Context, g *globalOptions, opts *planOptions, file string) error {
+	rb, closeLab, err := opts.loadRunbook(ctx, file, nil)
+	if err != nil {
+		return err
+	}
+	defer closeLab()
+	cfg := engine.Config{Registry: all.Registry(), OperatorName: g.Operator,
+		Options: steps.Options{AcceptNew: opts.AcceptNew, KnownHosts: opts.KnownHosts, Lang: g.Lang}}
+	plan, trusts := engine.Plan(ctx, rb, cfg, !opts.NoPreflight)
+	fmt.Fprintf(g.stdout, "Plan for %s (%s) against site %s — nothing will be changed\n", rb.Name, rb.Title.In(g.Lang), rb.Site.Name)
+	if rb.RTO > 0 {
+		fmt.Fprintf(g.stdout, "RTO objective: %s\n", rb.RTO)
+	}
+	failed := printPlan(g.stdout, plan, g.Lang, "", "")
+	for _, t := range trusts {
+		fmt.Fprintf(g.stdout, "trust: %s %s %s (%s)\n", t.Kind, t.Endpoint, t.Fingerprint, t.Source)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%w: %d preflight check(s) failed", engine.ErrStepFailed, failed)
+	}
+	return nil
+}
+
+func printPlan(w io.Writer, plan []engine.PlannedStep, lang, indent, block string) int {
+	failed := 0
+	for i, p := range plan {
+		if p.Block != block && indent == "" {
+			block = p.Block
+			fmt.Fprintf(w, "\n%s:\n", block)
+		}
+		mark := "  "
+		if p.Traits.ChangesState {
+			mark = "! "
+		}
+		name := p.Name.In(lang)
+		if name == "" {
+			name = p.ID
+		}
+		fmt.Fprintf(w, "%s%s%2d. %s [%s] %s\n", indent, mark, i+1, name, p.Kind, p.ID)
+		if p.Description.Action != "" {
+			fmt.Fprintf(w, "%s      %s\n", indent, p.Description.Action)
+		}
+		if p.Description.Target != "" {
+			fmt.Fprintf(w, "%s      target: %s\n", indent, p.Description.Target)
+		}
+		if p.Description.Command != "" {
+			fmt.Fprintf(w, "%s      command: %s\n", indent, strings.ReplaceAll(p.Description.Command, "\n", "\n"+indent+"               "))
+		}
+		if p.When != "" {
+			fmt.Fprintf(w, "%s      when: %s\n", indent, p.When)
+		}
+		if p.ForEach != "" {
+			fmt.Fprintf(w, "%s      for each: %s\n", indent, p.ForEach)
+		}
+		if p.Confirm {
+			fmt.Fprintf(w, "%s      asks the operator to confirm\n", indent)
+		}
+		if p.PreflightRan {
+			if p.Preflight != nil {
+				failed++
+				fmt.Fprintf(w, "%s      preflight: FAILED: %v\n", indent, p.Preflight)
+			} else {
+				fmt.Fprintf(w, "%s      preflight: ok\n", indent)
+			}
+		}
+		failed += printPlan(w, p.Children, lang, indent+"    ", p.Block)
+	}
+	return failed
+}

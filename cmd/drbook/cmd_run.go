@@ -1,0 +1,288 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/drbook/drbook/engine"
+	"github.com/drbook/drbook/journal"
+	"github.com/drbook/drbook/runbooks"
+	"github.com/drbook/drbook/site"
+	"github.com/drbook/drbook/steps"
+	"github.com/drbook/drbook/steps/all"
+)
+
+type runOptions struct {
+	siteOptions
+	RunsDir          string
+	Yes              bool
+	Mode             string
+	Step             bool
+	RerunInterrupted bool
+}
+
+// AddFlags registers the flags run and resume share.
+func (o *runOptions) AddFlags(f *pflag.FlagSet) {
+	o.siteOptions.AddFlags(f)
+	f.BoolVarP(&o.Yes, "yes", "y", false, "unattended: grant confirmations (recorded as such); manual steps fail")
+	f.BoolVar(&o.Step, "step", false, "ask before every step")
+	f.BoolVar(&o.RerunInterrupted, "rerun-interrupted", false, "run again a step that was interrupted although it is not idempotent (you checked its target)")
+}
+
+func newRunCommand(g *globalOptions) *cobra.Command {
+	opts := &runOptions{}
+	cmd := &cobra.Command{
+		Use:   "run FILE",
+		Short: "Run a runbook; every step is journaled in a new run directory",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRun(cmd.Context(), g, opts, args[0])
+		},
+	}
+	opts.AddFlags(cmd.Flags())
+	cmd.Flags().StringVar(&opts.RunsDir, "runs-dir", "runs", "where run directories are created")
+	cmd.Flags().StringVar(&opts.Mode, "mode", "", "drill or recovery (lab runs are always lab)")
+	return cmd
+}
+
+func (o *runOptions) engineConfig(g *globalOptions) (engine.Config, error) {
+	mode := o.Mode
+	switch {
+	case o.Lab:
+		mode = "lab"
+	case mode == "":
+		mode = "drill"
+	case mode != "drill" && mode != "recovery":
+		return engine.Config{}, usage("use --mode drill or --mode recovery", "unknown mode %q", mode)
+	}
+	if !o.Yes && !isTerminal(g.stdin) {
+		return engine.Config{}, usage("pass --yes to run unattended (confirmations are then granted and recorded as such)", "standard input is not a terminal, so nobody can confirm steps")
+	}
+	cfg := engine.Config{
+		Registry: all.Registry(), RunsDir: o.RunsDirOrDefault(), OperatorName: g.Operator, Machine: machineName(),
+		Mode: mode, Version: version, StepByStep: o.Step, RerunInterrupted: o.RerunInterrupted,
+		Options:  steps.Options{AcceptNew: o.AcceptNew, KnownHosts: o.KnownHosts, Lang: g.Lang},
+		Observer: newPlainObserver(g.stdout, g.Lang),
+	}
+	if o.Yes {
+		cfg.Operator = engine.Unattended{Who: g.Operator}
+	} else {
+		cfg.Operator = newTerminalOperator(g)
+		cfg.Prompter = terminalPrompter{g}
+	}
+	return cfg, nil
+}
+
+// RunsDirOrDefault returns the runs directory.
+func (o *runOptions) RunsDirOrDefault() string {
+	if o.RunsDir == "" {
+		return "runs"
+	}
+	return o.RunsDir
+}
+
+func runRun(ctx context.Context, g *globalOptions, opts *runOptions, file string) error {
+	cfg, err := opts.engineConfig(g)
+	if err != nil {
+		return err
+	}
+	rb, closeLab, err := opts.loadRunbook(ctx, file, nil)
+	if err != nil {
+		return err
+	}
+	defer closeLab()
+	res, err := engine.Start(ctx, rb, cfg)
+	return finishRun(g, res, err)
+}
+
+func finishRun(g *globalOptions, res *engine.Result, err error) error {
+	if res == nil {
+		return err
+	}
+	if rerr := writeRunReports(res.RunDir); rerr != nil {
+		fmt.Fprintf(g.stderr, "drbook: warning: the reports could not be written (%v); regenerate them with `drbook report %s`\n", rerr, res.RunDir)
+	}
+	fmt.Fprintf(g.stdout, "\nresult: %s\nrun directory: %s\njournal hash: %s\n", res.Outcome, res.RunDir, res.Head)
+	return err
+}
+
+// writeRunReports is set when the report renderers are built in.
+var writeRunReports = func(runDir string) error { return nil }
+
+func newResumeCommand(g *globalOptions) *cobra.Command {
+	opts := &runOptions{}
+	var allowChanged bool
+	cmd := &cobra.Command{
+		Use:   "resume RUN_DIR",
+		Short: "Continue an interrupted run; finished steps are never run again",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runResume(cmd.Context(), g, opts, args[0], allowChanged)
+		},
+	}
+	opts.AddFlags(cmd.Flags())
+	cmd.Flags().BoolVar(&allowChanged, "allow-changed", false, "resume although the runbook changed since the run started (both hashes are recorded)")
+	return cmd
+}
+
+func runResume(ctx context.Context, g *globalOptions, opts *runOptions, runDir string, allowChanged bool) error {
+	state, err := engine.ReadState(runDir)
+	if err != nil {
+		return usage("give the directory `drbook run` printed", "%v", err)
+	}
+	opts.RunsDir = filepath.Dir(runDir)
+	if state.Start.Mode == "lab" {
+		opts.Lab = true
+	}
+	cfg, err := opts.engineConfig(g)
+	if err != nil {
+		return err
+	}
+	path := state.Start.RunbookPath
+	if _, err := os.Stat(path); err != nil {
+		// The run directory keeps the exact runbook that was run.
+		path = filepath.Join(runDir, "runbook.yaml")
+	}
+	if opts.Site == "" && state.Start.SitePath != "" {
+		opts.Site = state.Start.SitePath
+	}
+	vars := map[string]string{}
+	for k, v := range state.Start.Params {
+		vars[k] = paramText(v)
+	}
+	for k, v := range mustVars(opts) {
+		vars[k] = v
+	}
+	rb, closeLab, err := opts.loadRunbook(ctx, path, vars)
+	if err != nil {
+		return err
+	}
+	defer closeLab()
+	res, err := engine.Resume(ctx, runDir, rb, cfg, engine.ResumeOptions{AllowChanged: allowChanged})
+	if errors.Is(err, engine.ErrFinished) {
+		fmt.Fprintf(g.stdout, "the run already finished (%s); nothing to do\n", res.Outcome)
+		return nil
+	}
+	return finishRun(g, res, err)
+}
+
+func mustVars(o *runOptions) map[string]string {
+	v, _ := o.vars()
+	return v
+}
+
+// paramText turns a journaled parameter value back into --var text.
+func paramText(v any) string {
+	switch x := v.(type) {
+	case []any:
+		parts := make([]string, len(x))
+		for i, p := range x {
+			parts[i] = fmt.Sprint(p)
+		}
+		return strings.Join(parts, ",")
+	case float64:
+		if x == float64(int64(x)) {
+			return fmt.Sprint(int64(x))
+		}
+	case string:
+		// durations are journaled as nanoseconds by JSON; strings stay
+		return x
+	}
+	return fmt.Sprint(v)
+}
+
+// plainObserver prints one timestamped line per event: what a log file or
+// a CI system wants, never escape codes.
+type plainObserver struct {
+	mu   sync.Mutex
+	w    io.Writer
+	lang string
+}
+
+func newPlainObserver(w io.Writer, lang string) *plainObserver {
+	return &plainObserver{w: w, lang: lang}
+}
+
+func (p *plainObserver) line(t time.Time, format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.w, "%s %s\n", t.Local().Format("15:04:05.000"), fmt.Sprintf(format, args...))
+}
+
+func (p *plainObserver) Event(ev journal.Event) {
+	switch ev.Type {
+	case journal.TypeRunStart:
+		s := ev.RunStart
+		p.line(ev.Time, "run %s: %s (%s) against site %s, operator %s, mode %s", s.RunID, s.Runbook, s.Title.In(p.lang), s.Site, s.Operator, s.Mode)
+	case journal.TypeRunResume:
+		p.line(ev.Time, "resumed by %s", ev.RunResume.Operator)
+	case journal.TypeStepStart:
+		s := ev.StepStart
+		name := s.Name.In(p.lang)
+		if name == "" {
+			name = s.Description
+		}
+		p.line(ev.Time, "▶ %s [%s] %s", ev.Step, s.Kind, name)
+	case journal.TypeStepRetry:
+		p.line(ev.Time, "↻ %s attempt %d failed: %s; retrying in %s", ev.Step, ev.StepRetry.Attempt, oneLine(ev.StepRetry.Error), ev.StepRetry.Delay)
+	case journal.TypeStepFinish:
+		f := ev.StepFinish
+		switch f.Status {
+		case journal.StatusOK:
+			p.line(ev.Time, "✔ %s ok in %s", ev.Step, f.Duration.D().Round(time.Millisecond))
+		case journal.StatusSkipped, journal.StatusManual:
+			p.line(ev.Time, "– %s %s: %s", ev.Step, f.Status, f.Reason)
+		default:
+			p.line(ev.Time, "✘ %s %s after %s: %s", ev.Step, f.Status, f.Duration.D().Round(time.Millisecond), f.Error)
+		}
+	case journal.TypeNote:
+		p.line(ev.Time, "  %s: %s", ev.Note.Level, ev.Note.Text)
+	case journal.TypeDecision:
+		d := ev.Decision
+		p.line(ev.Time, "  decision by %s on %s: %s %s", d.Who, ev.Step, d.Action, d.Reason)
+	case journal.TypeTrust:
+		t := ev.Trust
+		p.line(ev.Time, "  trusting %s %s (%s, %s)", t.Kind, t.Endpoint, t.Fingerprint, t.Source)
+	case journal.TypeMonitor:
+		m := ev.Monitor
+		p.line(ev.Time, "◆ monitor %s is %s %s", m.Name, m.State, m.Detail)
+	case journal.TypeRunEnd:
+		p.line(ev.Time, "run ended: %s after %s", ev.RunEnd.Result, ev.RunEnd.Duration.D().Round(time.Millisecond))
+	}
+}
+
+func (p *plainObserver) Progress(step, text string) {
+	p.line(time.Now(), "  %s: %s", step, text)
+}
+
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " …"
+	}
+	return s
+}
+
+// sortedNames lists map keys in order.
+func sortedNames[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+var _ site.Prompter = terminalPrompter{}
+var _ = runbooks.BlockSteps

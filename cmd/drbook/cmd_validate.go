@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/drbook/drbook/runbooks"
+	"github.com/drbook/drbook/steps/all"
+)
+
+type validateOptions struct {
+	siteOptions
+}
+
+func newValidateCommand(g *globalOptions) *cobra.Command {
+	opts := &validateOptions{}
+	cmd := &cobra.Command{
+		Use:   "validate FILE...",
+		Short: "Check runbooks for every problem without running or contacting anything",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runValidate(cmd.Context(), g, opts, args)
+		},
+	}
+	opts.siteOptions.AddFlags(cmd.Flags())
+	return cmd
+}
+
+// runValidate loads each runbook and reports all problems together. It
+// never starts the lab or contacts a site: the lab's site shape is used
+// for --lab runbooks.
+func runValidate(ctx context.Context, g *globalOptions, opts *validateOptions, files []string) error {
+	vars, err := opts.vars()
+	if err != nil {
+		return err
+	}
+	var all_ runbooks.ErrorList
+	var other []error
+	for _, f := range files {
+		ro := runbooks.Options{Registry: all.Registry(), Vars: vars, SitePath: opts.Site}
+		if opts.Lab {
+			ro.Site = labSiteShape()
+		}
+		rb, err := runbooks.Load(f, ro)
+		var el *runbooks.ErrorList
+		switch {
+		case errors.As(err, &el):
+			all_.Problems = append(all_.Problems, el.Problems...)
+			fmt.Fprintln(g.stderr, el.Format(true))
+		case err != nil:
+			other = append(other, err)
+		default:
+			fmt.Fprintf(g.stdout, "%s: ok (%d steps)\n", f, len(rb.AllSteps()))
+		}
+	}
+	if len(other) > 0 {
+		return errors.Join(other...)
+	}
+	if n := len(all_.Problems); n > 0 {
+		return usage("fix the problems above, then validate again", "%d problem(s) found", n)
+	}
+	return nil
+}

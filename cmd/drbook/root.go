@@ -1,0 +1,89 @@
+package main
+
+import (
+	"io"
+	"os"
+	"os/user"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// globalOptions are flags every command takes.
+type globalOptions struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+
+	Lang     string
+	Operator string
+}
+
+// AddFlags registers the global flags.
+func (g *globalOptions) AddFlags(f *pflag.FlagSet) {
+	f.StringVar(&g.Lang, "lang", defaultLang(), "language of messages and reports: en or zh-TW")
+	f.StringVar(&g.Operator, "operator", defaultOperator(), "who runs the drill (recorded in the journal)")
+}
+
+func defaultLang() string {
+	if v := os.Getenv("DRBOOK_LANG"); v != "" {
+		return v
+	}
+	return "en"
+}
+
+func defaultOperator() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return "unknown"
+}
+
+func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	g := &globalOptions{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := &cobra.Command{
+		Use:           "drbook",
+		Short:         "Run disaster-recovery drills and guided recoveries from YAML runbooks",
+		Long:          "drbook runs disaster-recovery runbooks over vCenter and SSH, times every step,\nmeasures the real downtime and writes drill reports an auditor can sign.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if g.Lang != "en" && g.Lang != "zh-TW" {
+				return usage("use --lang en or --lang zh-TW", "unknown language %q", g.Lang)
+			}
+			return nil
+		},
+	}
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usage("see `"+c.CommandPath()+" --help`", "%v", err)
+	})
+	g.AddFlags(root.PersistentFlags())
+	root.AddCommand(
+		newValidateCommand(g),
+		newPlanCommand(g),
+		newRunCommand(g),
+		newResumeCommand(g),
+		newSchemaCommand(g),
+		newVersionCommand(g),
+	)
+	return root
+}
+
+func machineName() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "unknown"
+	}
+	return h
+}
+
+func defaultKnownHosts() string {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(home, ".ssh", "known_hosts")
+}

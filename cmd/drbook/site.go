@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/drbook/drbook/runbooks"
+	"github.com/drbook/drbook/site"
+	"github.com/drbook/drbook/steps/all"
+)
+
+// siteOptions choose the site a runbook runs against and how its keys and
+// certificates are trusted.
+type siteOptions struct {
+	Site       string
+	Lab        bool
+	AcceptNew  bool
+	KnownHosts string
+	Vars       []string
+}
+
+// AddFlags registers the site flags.
+func (o *siteOptions) AddFlags(f *pflag.FlagSet) {
+	f.StringVar(&o.Site, "site", "", "site file (overrides the runbook's site:)")
+	f.BoolVar(&o.Lab, "lab", false, "run against drbook's embedded simulated lab site")
+	f.BoolVar(&o.AcceptNew, "accept-new", false, "pin unknown SSH host keys and TLS certificates for this run (recorded in the journal)")
+	f.StringVar(&o.KnownHosts, "known-hosts", defaultKnownHosts(), "known_hosts file for SSH host keys")
+	f.StringArrayVar(&o.Vars, "var", nil, "set a runbook parameter: --var name=value (repeatable)")
+}
+
+func (o *siteOptions) vars() (map[string]string, error) {
+	out := map[string]string{}
+	for _, v := range o.Vars {
+		k, val, ok := strings.Cut(v, "=")
+		if !ok || k == "" {
+			return nil, usage("write --var name=value", "--var %q has no '='", v)
+		}
+		out[k] = val
+	}
+	return out, nil
+}
+
+// loadRunbook loads a runbook against the chosen site. The returned close
+// function stops the lab when one was started.
+func (o *siteOptions) loadRunbook(ctx context.Context, path string, vars map[string]string) (*runbooks.Runbook, func(), error) {
+	if vars == nil {
+		var err error
+		if vars, err = o.vars(); err != nil {
+			return nil, nil, err
+		}
+	}
+	opts := runbooks.Options{Registry: all.Registry(), Vars: vars, SitePath: o.Site}
+	closeFn := func() {}
+	if o.Lab {
+		s, stop, err := startLab(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		opts.Site, closeFn = s, stop
+	}
+	rb, err := runbooks.Load(path, opts)
+	if err != nil {
+		closeFn()
+		return nil, nil, err
+	}
+	return rb, closeFn, nil
+}
+
+// startLab is replaced when the lab is built in; until then --lab says so.
+var startLab = func(ctx context.Context) (*site.Site, func(), error) {
+	return nil, nil, fmt.Errorf("this build has no embedded lab")
+}

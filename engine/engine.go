@@ -1,0 +1,357 @@
+// Package engine runs a validated runbook: steps in order with their
+// conditions, timeouts, retries, polling, fan-out, on_failure and finally
+// blocks, monitors in the background, and every happening recorded in the
+// run's durable journal before the next one begins. It also resumes an
+// interrupted run from its journal without re-running finished steps.
+//
+// The engine knows step kinds only through steps.Kind; it never imports a
+// report renderer or the lab.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/drbook/drbook/journal"
+	"github.com/drbook/drbook/runbooks"
+	"github.com/drbook/drbook/site"
+	"github.com/drbook/drbook/steps"
+)
+
+// Errors that decide the exit code (see cmd/drbook).
+var (
+	// ErrStepFailed means the drill failed: a step failed and the run
+	// went on to on_failure and finally.
+	ErrStepFailed = errors.New("the run failed")
+	// ErrAborted means the operator aborted the run.
+	ErrAborted = errors.New("aborted by the operator")
+	// ErrInterrupted means the run was cancelled (Ctrl-C); resume it.
+	ErrInterrupted = errors.New("interrupted")
+	// ErrNeedsDecision means resume met a step that was interrupted while
+	// running and cannot safely be run again without the operator.
+	ErrNeedsDecision = errors.New("an interrupted step needs the operator's decision")
+)
+
+// Observer follows a run: the live view and plain progress lines subscribe
+// here. Calls may come from several goroutines.
+type Observer interface {
+	// Event is called after each event is durably journaled.
+	Event(ev journal.Event)
+	// Progress is a transient status line from a running step.
+	Progress(step, text string)
+}
+
+// Decision is what the operator chose before or after a step.
+type Decision struct {
+	Action string // run, skip, done, abort, retry, fail
+	Reason string
+	Who    string
+}
+
+// Operator makes the decisions a person makes. Unattended runs use
+// Unattended.
+type Operator interface {
+	// Confirm is asked before a step marked confirm: true (or every step
+	// in step-by-step mode).
+	Confirm(ctx context.Context, st StepInfo) (Decision, error)
+	// Failed is asked after a step failed: retry, skip or abort, or fail
+	// to let the runbook's own policy decide.
+	Failed(ctx context.Context, st StepInfo, err error) (Decision, error)
+	// Ask serves manual steps.
+	Ask(ctx context.Context, st StepInfo, q steps.Question) (steps.Answer, error)
+}
+
+// StepInfo describes a step to the operator.
+type StepInfo struct {
+	ID          string
+	Name        journal.Text
+	Kind        string
+	Description steps.Description
+	Traits      steps.Traits
+	Attempt     int
+}
+
+// Unattended is the operator of a --yes run: confirmations are granted
+// (and journaled as such), failures follow the runbook's policy, and
+// manual steps cannot be done.
+type Unattended struct{ Who string }
+
+// Confirm grants the step.
+func (u Unattended) Confirm(context.Context, StepInfo) (Decision, error) {
+	return Decision{Action: "run", Reason: "--yes", Who: u.Who}, nil
+}
+
+// Failed lets the runbook decide.
+func (u Unattended) Failed(context.Context, StepInfo, error) (Decision, error) {
+	return Decision{Action: "fail", Who: u.Who}, nil
+}
+
+// Ask refuses: nobody is there.
+func (u Unattended) Ask(context.Context, StepInfo, steps.Question) (steps.Answer, error) {
+	return steps.Answer{}, steps.ErrNoOperator
+}
+
+// Config is everything a run needs besides the runbook.
+type Config struct {
+	Registry *steps.Registry
+	// RunsDir is where a new run directory is made.
+	RunsDir string
+	// Operator's name, machine name, mode (lab, drill, recovery).
+	OperatorName string
+	Machine      string
+	Mode         string
+	Version      string
+	Options      steps.Options
+	Operator     Operator
+	Observer     Observer
+	// StepByStep asks before every step, not only those marked confirm.
+	StepByStep bool
+	// RerunInterrupted lets resume run again a step that was interrupted
+	// although its kind is not idempotent (the operator checked it).
+	RerunInterrupted bool
+	// Prompter serves secret references of the `prompt` kind.
+	Prompter site.Prompter
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// NoSync skips fsync (benchmarks comparing its cost only).
+	NoSync bool
+}
+
+// Result is how a run ended.
+type Result struct {
+	RunDir string
+	RunID  string
+	// Outcome is passed, failed, aborted or interrupted.
+	Outcome string
+	Err     error
+	Head    string
+}
+
+// RunDirName is the directory name of a new run: UTC time and runbook name.
+func RunDirName(t time.Time, name string) string {
+	return t.UTC().Format("20060102T150405Z") + "-" + name
+}
+
+// Start creates the run directory and journal for rb and runs it.
+func Start(ctx context.Context, rb *runbooks.Runbook, cfg Config) (*Result, error) {
+	now := cfg.now()
+	if cfg.RunsDir == "" {
+		cfg.RunsDir = "runs"
+	}
+	id := RunDirName(now, rb.Name)
+	dir := filepath.Join(cfg.RunsDir, id)
+	for i := 2; ; i++ {
+		if _, err := os.Stat(dir); os.IsNotExist(err) {
+			break
+		}
+		id = fmt.Sprintf("%s-%d", RunDirName(now, rb.Name), i)
+		dir = filepath.Join(cfg.RunsDir, id)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "artifacts"), 0o755); err != nil {
+		return nil, fmt.Errorf("cannot create the run directory: %w (choose another with --runs-dir)", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "runbook.yaml"), rb.Source, 0o644); err != nil {
+		return nil, err
+	}
+	w, err := journal.Create(filepath.Join(dir, journal.FileName))
+	if err != nil {
+		return nil, err
+	}
+	w.NoSync = cfg.NoSync
+	r := newRun(rb, cfg, w, dir, id)
+	abs, _ := filepath.Abs(rb.Path)
+	start := &journal.RunStart{
+		Schema: journal.SchemaVersion, RunID: id, Runbook: rb.Name, RunbookPath: abs,
+		RunbookSHA256: rb.SHA256, RunbookVer: rb.Version, Title: rb.Title,
+		Site: rb.Site.Name, SitePath: rb.SiteFile, SiteSHA256: rb.SiteSHA256,
+		DrbookVersion: cfg.Version, Operator: cfg.OperatorName, Machine: cfg.Machine, Mode: cfg.Mode,
+		Params: rb.Values, RTO: journal.Duration(rb.RTO), Labels: rb.Labels,
+	}
+	for _, st := range rb.AllSteps() {
+		start.Steps = append(start.Steps, journal.PlannedStep{ID: st.ID, Name: st.Name, Kind: kindOf(st), Block: st.Block,
+			Expect: journal.Duration(st.Expect), Disruptive: st.Disruptive, Recovery: st.Recovery})
+	}
+	if _, err := r.append(journal.Event{Type: journal.TypeRunStart, Time: now, RunStart: start}); err != nil {
+		return nil, err
+	}
+	return r.execute(ctx)
+}
+
+func kindOf(st *runbooks.Step) string {
+	if st.Kind == nil {
+		return "parallel"
+	}
+	return st.KindName
+}
+
+func (c Config) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+// run is one session of a run.
+type run struct {
+	rb      *runbooks.Runbook
+	cfg     Config
+	w       *journal.Writer
+	dir     string
+	id      string
+	env     *runbooks.Env
+	started time.Time
+
+	mu     sync.Mutex
+	shared map[string]io.Closer
+	order  []string
+
+	// From the journal, when resuming.
+	recorded    map[string]journal.StepFinish
+	interrupted map[string]bool
+	aborted     bool
+}
+
+func newRun(rb *runbooks.Runbook, cfg Config, w *journal.Writer, dir, id string) *run {
+	if cfg.Operator == nil {
+		cfg.Operator = Unattended{Who: cfg.OperatorName}
+	}
+	return &run{rb: rb, cfg: cfg, w: w, dir: dir, id: id, env: rb.NewEnv(), started: cfg.now(),
+		shared: map[string]io.Closer{}, recorded: map[string]journal.StepFinish{}, interrupted: map[string]bool{}}
+}
+
+func (r *run) append(ev journal.Event) (journal.Event, error) {
+	ev, err := r.w.Append(ev)
+	if err != nil {
+		return ev, err
+	}
+	if r.cfg.Observer != nil {
+		r.cfg.Observer.Event(ev)
+	}
+	return ev, nil
+}
+
+// mustAppend journals an event; a journal that cannot be written stops the
+// run, because an unrecorded drill is worth nothing to an auditor.
+func (r *run) mustAppend(ev journal.Event) error {
+	_, err := r.append(ev)
+	if err != nil {
+		return fmt.Errorf("cannot write the journal, stopping so that nothing happens unrecorded: %w", err)
+	}
+	return nil
+}
+
+// execute runs the blocks and closes the session.
+func (r *run) execute(ctx context.Context) (*Result, error) {
+	mon := r.startMonitors(ctx)
+	err := r.block(ctx, r.rb.Steps)
+	failed := err != nil && !errors.Is(err, ErrInterrupted) && !errors.Is(err, ErrAborted) && !errors.Is(err, ErrNeedsDecision) && !isFatal(err)
+	if failed && len(r.rb.OnFailure) > 0 && ctx.Err() == nil {
+		if ferr := r.block(ctx, r.rb.OnFailure); ferr != nil && isFatal(ferr) {
+			err = ferr
+		}
+	}
+	if !errors.Is(err, ErrInterrupted) && ctx.Err() == nil && !isFatal(err) && !errors.Is(err, ErrNeedsDecision) {
+		// finally runs after success, failure and abort: it is where the
+		// host is powered back on. An interruption leaves it to resume.
+		if ferr := r.block(ctx, r.rb.Finally); ferr != nil && err == nil {
+			err = ferr
+		}
+	}
+	mon.stop()
+	if ctx.Err() != nil && err != nil && !errors.Is(err, ErrInterrupted) {
+		err = fmt.Errorf("%w: %v", ErrInterrupted, err)
+	}
+	outcome := "passed"
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrInterrupted):
+		outcome = "interrupted"
+	case errors.Is(err, ErrAborted):
+		outcome = "aborted"
+	case errors.Is(err, ErrNeedsDecision):
+		outcome = "paused"
+	default:
+		outcome = "failed"
+	}
+	end := &journal.RunEnd{Result: outcome, Duration: journal.Duration(r.cfg.now().Sub(r.started))}
+	if err != nil {
+		end.Error = err.Error()
+	}
+	jerr := r.mustAppend(journal.Event{Type: journal.TypeRunEnd, RunEnd: end})
+	r.closeShared()
+	res := &Result{RunDir: r.dir, RunID: r.id, Outcome: outcome, Head: r.w.Head()}
+	if cerr := r.w.Close(); jerr == nil {
+		jerr = cerr
+	}
+	if jerr != nil {
+		return res, jerr
+	}
+	switch outcome {
+	case "passed":
+		return res, nil
+	case "failed":
+		res.Err = fmt.Errorf("%w: %v", ErrStepFailed, err)
+	default:
+		res.Err = err
+	}
+	return res, res.Err
+}
+
+// fatalError wraps errors that must stop everything (the journal broke).
+type fatalError struct{ error }
+
+func (f fatalError) Unwrap() error { return f.error }
+
+func isFatal(err error) bool {
+	var f fatalError
+	return errors.As(err, &f)
+}
+
+func (r *run) closeShared() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := len(r.order) - 1; i >= 0; i-- {
+		r.shared[r.order[i]].Close()
+	}
+	r.shared = map[string]io.Closer{}
+	r.order = nil
+}
+
+func (r *run) sharedResource(key string, open func() (io.Closer, error)) (io.Closer, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c, ok := r.shared[key]; ok {
+		return c, nil
+	}
+	c, err := open()
+	if err != nil {
+		return nil, err
+	}
+	r.shared[key] = c
+	r.order = append(r.order, key)
+	return c, nil
+}
+
+// stepError is a step's failure, kept apart from interruptions.
+type stepError struct {
+	id  string
+	err error
+}
+
+func (e *stepError) Error() string { return fmt.Sprintf("step %s: %v", e.id, e.err) }
+func (e *stepError) Unwrap() error { return e.err }
+
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " …"
+	}
+	return s
+}

@@ -1,0 +1,186 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/drbook/drbook/journal"
+	"github.com/drbook/drbook/runbooks"
+)
+
+// ErrFinished is returned by Resume for a run that already ended.
+var ErrFinished = errors.New("the run has already finished")
+
+// State is what a journal says about a run, for resume and `drbook runs`.
+type State struct {
+	Start *journal.RunStart
+	// Finished holds each step instance's last terminal outcome.
+	Finished map[string]journal.StepFinish
+	// Interrupted are instances started (or cancelled) but not finished.
+	Interrupted []string
+	// LastEnd is the last session's end, nil after a crash.
+	LastEnd *journal.RunEnd
+	Log     *journal.Log
+}
+
+// Status summarises the run: running-or-crashed, interrupted, paused,
+// passed, failed, aborted.
+func (s *State) Status() string {
+	if s.LastEnd == nil {
+		return "interrupted (no end recorded: crashed or still running)"
+	}
+	return s.LastEnd.Result
+}
+
+// ReadState reads and verifies a run's journal.
+func ReadState(runDir string) (*State, error) {
+	path := filepath.Join(runDir, journal.FileName)
+	f, err := os.Open(path)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, fmt.Errorf("%s is not a run directory (it has no %s)", runDir, journal.FileName)
+		}
+		return nil, err
+	}
+	defer f.Close()
+	if _, _, err := journal.Verify(f); err != nil {
+		return nil, fmt.Errorf("%s: %w; the journal has been altered, so drbook will not continue this run", path, err)
+	}
+	log, err := journal.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	st := &State{Finished: map[string]journal.StepFinish{}, Log: log}
+	started := map[string]bool{}
+	for _, ev := range log.Events {
+		switch ev.Type {
+		case journal.TypeRunStart:
+			st.Start = ev.RunStart
+		case journal.TypeRunResume:
+			st.LastEnd = nil
+		case journal.TypeRunEnd:
+			st.LastEnd = ev.RunEnd
+		case journal.TypeStepStart:
+			started[ev.Step] = true
+			delete(st.Finished, ev.Step)
+		case journal.TypeStepFinish:
+			switch ev.StepFinish.Status {
+			case journal.StatusCancelled, journal.StatusInterrupted:
+				started[ev.Step] = true
+			default:
+				st.Finished[ev.Step] = *ev.StepFinish
+				delete(started, ev.Step)
+			}
+		}
+	}
+	if st.Start == nil {
+		return nil, fmt.Errorf("%s: the journal has no run.start event", path)
+	}
+	for id := range started {
+		if _, ok := st.Finished[id]; !ok {
+			st.Interrupted = append(st.Interrupted, id)
+		}
+	}
+	sort.Strings(st.Interrupted)
+	return st, nil
+}
+
+// ResumeOptions control a resume.
+type ResumeOptions struct {
+	// AllowChanged continues although the runbook's SHA-256 changed.
+	AllowChanged bool
+}
+
+// Resume continues the run in runDir with rb (loaded by the caller with
+// the run's own parameter values). Steps journaled as finished are never
+// run again; a step that was interrupted is re-run only when its kind is
+// idempotent or cfg.RerunInterrupted says the operator checked it.
+func Resume(ctx context.Context, runDir string, rb *runbooks.Runbook, cfg Config, opts ResumeOptions) (*Result, error) {
+	state, err := ReadState(runDir)
+	if err != nil {
+		return nil, err
+	}
+	if state.LastEnd != nil && state.LastEnd.Result != "interrupted" && state.LastEnd.Result != "paused" {
+		return &Result{RunDir: runDir, RunID: state.Start.RunID, Outcome: state.LastEnd.Result, Head: state.Log.Head}, ErrFinished
+	}
+	if rb.SHA256 != state.Start.RunbookSHA256 && !opts.AllowChanged {
+		return nil, fmt.Errorf("the runbook changed since the run started (was sha256 %s, now %s); resuming a drill with different steps is refused unless you pass --allow-changed, which records both hashes",
+			short(state.Start.RunbookSHA256), short(rb.SHA256))
+	}
+	w, torn, err := journal.OpenAppend(filepath.Join(runDir, journal.FileName))
+	if err != nil {
+		return nil, err
+	}
+	w.NoSync = cfg.NoSync
+	r := newRun(rb, cfg, w, runDir, state.Start.RunID)
+	r.recorded = state.Finished
+	for _, id := range state.Interrupted {
+		r.interrupted[id] = true
+	}
+	if err := r.mustAppend(journal.Event{Type: journal.TypeRunResume, RunResume: &journal.RunResume{
+		Operator: cfg.OperatorName, Machine: cfg.Machine, RunbookSHA256: rb.SHA256,
+		AllowedChange: rb.SHA256 != state.Start.RunbookSHA256, DrbookVersion: cfg.Version}}); err != nil {
+		return nil, err
+	}
+	if torn > 0 {
+		r.append(journal.Event{Type: journal.TypeNote, Note: &journal.Note{Level: "warn", Text: fmt.Sprintf("the journal's last line was torn by a crash (%d bytes) and was cut off", torn)}})
+	}
+	// Make the interruption explicit in the record before anything re-runs.
+	for _, id := range state.Interrupted {
+		if last := lastFinish(state.Log, id); last == nil {
+			now := cfg.now()
+			r.append(journal.Event{Type: journal.TypeStepFinish, Step: id, StepFinish: &journal.StepFinish{Status: journal.StatusInterrupted, Started: now, Finished: now, Error: "the run stopped while this step was running"}})
+		}
+	}
+	return r.execute(ctx)
+}
+
+func lastFinish(log *journal.Log, id string) *journal.StepFinish {
+	var last *journal.StepFinish
+	for _, ev := range log.Events {
+		if ev.Step != id {
+			continue
+		}
+		switch ev.Type {
+		case journal.TypeStepStart:
+			last = nil
+		case journal.TypeStepFinish:
+			last = ev.StepFinish
+		}
+	}
+	return last
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+// decideInterrupted says whether an interrupted step may run again.
+func (r *run) decideInterrupted(st *runbooks.Step, id string) error {
+	delete(r.interrupted, id)
+	switch {
+	case st.Kind.Traits().Idempotent:
+		return r.decision(id, Decision{Action: "rerun-interrupted", Who: "drbook", Reason: st.KindName + " is idempotent"})
+	case r.cfg.RerunInterrupted:
+		return r.decision(id, Decision{Action: "rerun-interrupted", Reason: "--rerun-interrupted: the operator checked the target"})
+	}
+	return fmt.Errorf("%w: step %s (%s) was interrupted while it ran, and %s is not safe to run twice; check %s by hand, then `drbook resume --rerun-interrupted` to run it again",
+		ErrNeedsDecision, id, st.KindName, st.KindName, strings.TrimSpace(describeTarget(st)))
+}
+
+func describeTarget(st *runbooks.Step) string {
+	if st.Params != nil {
+		if d := st.Kind.Describe(st.Params); d.Target != "" {
+			return d.Target
+		}
+	}
+	return "its target"
+}

@@ -1,0 +1,451 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/drbook/drbook/journal"
+	"github.com/drbook/drbook/runbooks"
+)
+
+// block runs steps in order. It returns the first failure that was not
+// allowed to continue, an interruption, or an abort.
+func (r *run) block(ctx context.Context, list []*runbooks.Step) error {
+	for _, st := range list {
+		if ctx.Err() != nil {
+			return ErrInterrupted
+		}
+		if r.aborted && st.Block != runbooks.BlockFinally {
+			return ErrAborted
+		}
+		if err := r.step(ctx, st); err != nil {
+			return err
+		}
+	}
+	if r.aborted && len(list) > 0 && list[0].Block != runbooks.BlockFinally {
+		return ErrAborted
+	}
+	return nil
+}
+
+// step runs one declared step (a single kind, a group or a fan-out) and
+// records its outcome for later expressions.
+func (r *run) step(ctx context.Context, st *runbooks.Step) error {
+	if fin, ok := r.recorded[st.ID]; ok {
+		return r.replay(st, fin)
+	}
+	if st.When != nil {
+		ok, err := r.env.EvalBool(st.When, runbooks.Vars{})
+		if err != nil {
+			return r.finishUnstarted(st, journal.StatusFailed, err.Error())
+		}
+		if !ok {
+			return r.finishUnstarted(st, journal.StatusSkipped, "when: "+st.When.Source+" is false")
+		}
+	}
+	switch {
+	case st.Parallel != nil:
+		return r.group(ctx, st)
+	case st.ForEach != nil:
+		return r.fanOut(ctx, st)
+	}
+	res, fin, err := r.instance(ctx, st, st.ID, nil)
+	r.env.Record(st, runbooks.Outcome{Status: fin.Status, Result: res, Error: fin.Error, Attempts: fin.Attempts, Duration: fin.Duration.D()})
+	return err
+}
+
+// replay applies a journaled outcome instead of running the step.
+func (r *run) replay(st *runbooks.Step, fin journal.StepFinish) error {
+	res, _ := runbooks.DecodeResult(st, fin.Result)
+	o := runbooks.Outcome{Status: fin.Status, Result: res, Error: fin.Error, Attempts: fin.Attempts, Duration: fin.Duration.D()}
+	if st.ForEach != nil {
+		for i := 0; ; i++ {
+			f, ok := r.recorded[fmt.Sprintf("%s[%d]", st.ID, i)]
+			if !ok {
+				break
+			}
+			ir, _ := runbooks.DecodeResult(st, f.Result)
+			o.Results = append(o.Results, ir)
+		}
+	}
+	r.env.Record(st, o)
+	if fin.Status == journal.StatusFailed && !st.ContinueOnError {
+		return &stepError{id: st.ID, err: errors.New(fin.Error)}
+	}
+	return nil
+}
+
+func (r *run) finishUnstarted(st *runbooks.Step, status, reason string) error {
+	now := r.cfg.now()
+	fin := &journal.StepFinish{Status: status, Started: now, Finished: now, Reason: reason}
+	if status == journal.StatusFailed {
+		fin.Error, fin.Reason = reason, ""
+	}
+	if err := r.mustAppend(journal.Event{Type: journal.TypeStepFinish, Step: st.ID, StepFinish: fin}); err != nil {
+		return fatalError{err}
+	}
+	r.env.Record(st, runbooks.Outcome{Status: status, Error: fin.Error})
+	if status == journal.StatusFailed && !st.ContinueOnError {
+		return &stepError{id: st.ID, err: errors.New(reason)}
+	}
+	return nil
+}
+
+// group runs a parallel group's children concurrently (up to its
+// concurrency). A failing branch does not cancel its siblings: stopping an
+// infrastructure operation half-way is worse than letting it finish. The
+// group fails when a branch failed without continue_on_error.
+func (r *run) group(ctx context.Context, st *runbooks.Step) error {
+	start := r.cfg.now()
+	if err := r.mustAppend(journal.Event{Type: journal.TypeStepStart, Step: st.ID, StepStart: &journal.StepStart{Kind: "parallel", Name: st.Name, Block: st.Block, Attempt: 1}}); err != nil {
+		return fatalError{err}
+	}
+	errs := r.concurrently(ctx, len(st.Parallel), st.Concurrency, func(i int) error {
+		return r.step(ctx, st.Parallel[i])
+	})
+	return r.finishComposite(ctx, st, start, errs, nil)
+}
+
+// fanOut runs one instance per item, ids "id[0]", "id[1]", ….
+func (r *run) fanOut(ctx context.Context, st *runbooks.Step) error {
+	items, err := r.rb.Items(st, r.env)
+	if err != nil {
+		return r.finishUnstarted(st, journal.StatusFailed, err.Error())
+	}
+	start := r.cfg.now()
+	if err := r.mustAppend(journal.Event{Type: journal.TypeStepStart, Step: st.ID, StepStart: &journal.StepStart{Kind: st.KindName, Name: st.Name, Block: st.Block, Attempt: 1, Description: fmt.Sprintf("%d instances", len(items))}}); err != nil {
+		return fatalError{err}
+	}
+	results := make([]any, len(items))
+	errs := r.concurrently(ctx, len(items), st.Concurrency, func(i int) error {
+		id := fmt.Sprintf("%s[%d]", st.ID, i)
+		if fin, ok := r.recorded[id]; ok {
+			results[i], _ = runbooks.DecodeResult(st, fin.Result)
+			if fin.Status == journal.StatusFailed && !st.ContinueOnError {
+				return &stepError{id: id, err: errors.New(fin.Error)}
+			}
+			return nil
+		}
+		res, _, err := r.instance(ctx, st, id, items[i])
+		results[i] = res
+		return err
+	})
+	return r.finishComposite(ctx, st, start, errs, results)
+}
+
+func (r *run) concurrently(ctx context.Context, n, limit int, fn func(i int) error) []error {
+	if limit <= 0 || limit > n {
+		limit = n
+	}
+	errs := make([]error, n)
+	sem := make(chan struct{}, max(limit, 1))
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			errs[i] = fn(i)
+		}(i)
+	}
+	wg.Wait()
+	return errs
+}
+
+func (r *run) finishComposite(ctx context.Context, st *runbooks.Step, start time.Time, errs []error, results []any) error {
+	var first error
+	failed := 0
+	for _, e := range errs {
+		if e != nil {
+			if isFatal(e) {
+				return e
+			}
+			failed++
+			if first == nil {
+				first = e
+			}
+		}
+	}
+	now := r.cfg.now()
+	fin := &journal.StepFinish{Status: journal.StatusOK, Attempts: 1, Started: start, Finished: now, Duration: journal.Duration(now.Sub(start))}
+	switch {
+	case ctx.Err() != nil:
+		fin.Status, fin.Error = journal.StatusCancelled, "interrupted"
+	case failed > 0:
+		fin.Status, fin.Error = journal.StatusFailed, fmt.Sprintf("%d of %d branches failed; first: %v", failed, len(errs), first)
+		fin.ContinuedOnError = st.ContinueOnError
+	}
+	if results != nil {
+		fin.Result, _ = json.Marshal(results)
+	}
+	if err := r.mustAppend(journal.Event{Type: journal.TypeStepFinish, Step: st.ID, StepFinish: fin}); err != nil {
+		return fatalError{err}
+	}
+	r.env.Record(st, runbooks.Outcome{Status: fin.Status, Results: results, Error: fin.Error, Attempts: 1, Duration: fin.Duration.D()})
+	if ctx.Err() != nil {
+		return ErrInterrupted
+	}
+	if errors.Is(first, ErrAborted) {
+		return ErrAborted
+	}
+	if failed > 0 && !st.ContinueOnError {
+		return &stepError{id: st.ID, err: errors.New(fin.Error)}
+	}
+	return nil
+}
+
+// instance runs one step instance: confirmation, parameter resolution,
+// attempts with retry and until, each journaled.
+func (r *run) instance(ctx context.Context, st *runbooks.Step, id string, item any) (any, journal.StepFinish, error) {
+	var humanWait time.Duration
+	info := StepInfo{ID: id, Name: st.Name, Kind: st.KindName, Traits: st.Kind.Traits(), Attempt: 1}
+	params, perr := r.rb.ResolveParams(st, r.env, runbooks.Vars{Item: item})
+	if perr == nil {
+		info.Description = st.Kind.Describe(params)
+	}
+	if r.interrupted[id] {
+		if err := r.decideInterrupted(st, id); err != nil {
+			return nil, journal.StepFinish{Status: journal.StatusInterrupted}, err
+		}
+	}
+	if st.Confirm || r.cfg.StepByStep {
+		t0 := time.Now()
+		d, err := r.cfg.Operator.Confirm(ctx, info)
+		humanWait += time.Since(t0)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, journal.StepFinish{Status: journal.StatusCancelled}, ErrInterrupted
+			}
+			return nil, journal.StepFinish{}, fatalError{err}
+		}
+		if jerr := r.decision(id, d); jerr != nil {
+			return nil, journal.StepFinish{}, jerr
+		}
+		switch d.Action {
+		case "skip":
+			fin := r.finishNow(id, journal.StatusSkipped, d.Reason, humanWait)
+			return nil, fin, r.mustAppend(journal.Event{Type: journal.TypeStepFinish, Step: id, StepFinish: &fin})
+		case "done":
+			fin := r.finishNow(id, journal.StatusManual, d.Reason, humanWait)
+			return nil, fin, r.mustAppend(journal.Event{Type: journal.TypeStepFinish, Step: id, StepFinish: &fin})
+		case "abort":
+			r.aborted = true
+			fin := r.finishNow(id, journal.StatusSkipped, "aborted: "+d.Reason, humanWait)
+			if err := r.mustAppend(journal.Event{Type: journal.TypeStepFinish, Step: id, StepFinish: &fin}); err != nil {
+				return nil, fin, fatalError{err}
+			}
+			return nil, fin, ErrAborted
+		}
+	}
+	start := r.cfg.now()
+	ss := &journal.StepStart{Kind: st.KindName, Name: st.Name, Block: st.Block, Idempotent: info.Traits.Idempotent,
+		ChangesState: info.Traits.ChangesState, Expect: journal.Duration(st.Expect), Attempt: 1,
+		Description: info.Description.Action, Target: info.Description.Target}
+	if perr == nil {
+		ss.Params = params
+	}
+	// The start is durable before the side effect begins.
+	if err := r.mustAppend(journal.Event{Type: journal.TypeStepStart, Step: id, Time: start, StepStart: ss}); err != nil {
+		return nil, journal.StepFinish{}, fatalError{err}
+	}
+	fin := journal.StepFinish{Started: start}
+	var res any
+	var err error
+	if perr != nil {
+		err = perr
+		fin.Attempts = 1
+	} else {
+		rt := &stepRuntime{run: r, id: id, info: info}
+		res, err = r.attempts(ctx, st, id, rt, params, item, &fin)
+		humanWait += rt.humanWait
+		// After the runbook's own retries, a person may still retry.
+		for err != nil && ctx.Err() == nil && !errors.Is(err, ErrAborted) {
+			t0 := time.Now()
+			d, derr := r.cfg.Operator.Failed(ctx, info, err)
+			humanWait += time.Since(t0)
+			if derr != nil || d.Action == "fail" {
+				break
+			}
+			if jerr := r.decision(id, d); jerr != nil {
+				return nil, fin, jerr
+			}
+			if d.Action == "retry" {
+				info.Attempt = fin.Attempts + 1
+				var more journal.StepFinish
+				more.Attempts = fin.Attempts
+				res, err = r.attempts(ctx, st, id, rt, params, item, &more)
+				fin.Attempts = more.Attempts
+				continue
+			}
+			if d.Action == "skip" || d.Action == "done" {
+				status := journal.StatusSkipped
+				if d.Action == "done" {
+					status = journal.StatusManual
+				}
+				fin.Status, fin.Reason, err = status, d.Reason, nil
+				break
+			}
+			if d.Action == "abort" {
+				r.aborted = true
+				err = fmt.Errorf("%w: %v", ErrAborted, err)
+			}
+			break
+		}
+	}
+	fin.Finished = r.cfg.now()
+	fin.Duration = journal.Duration(fin.Finished.Sub(start))
+	fin.HumanWait = journal.Duration(humanWait)
+	if res != nil {
+		if b, jerr := json.Marshal(res); jerr == nil {
+			fin.Result = b
+		}
+	}
+	if fin.Status == "" {
+		switch {
+		case err == nil:
+			fin.Status = journal.StatusOK
+		case ctx.Err() != nil:
+			fin.Status = journal.StatusCancelled
+			fin.Error = "interrupted by the operator: " + err.Error()
+		default:
+			fin.Status = journal.StatusFailed
+			fin.Error = err.Error()
+			fin.ContinuedOnError = st.ContinueOnError
+		}
+	}
+	if jerr := r.mustAppend(journal.Event{Type: journal.TypeStepFinish, Step: id, Time: fin.Finished, StepFinish: &fin}); jerr != nil {
+		return res, fin, fatalError{jerr}
+	}
+	switch {
+	case fin.Status == journal.StatusCancelled:
+		return res, fin, ErrInterrupted
+	case errors.Is(err, ErrAborted):
+		return res, fin, ErrAborted
+	case err != nil && !st.ContinueOnError:
+		return res, fin, &stepError{id: id, err: err}
+	}
+	return res, fin, nil
+}
+
+func (r *run) finishNow(id, status, reason string, humanWait time.Duration) journal.StepFinish {
+	now := r.cfg.now()
+	return journal.StepFinish{Status: status, Reason: reason, Started: now, Finished: now, HumanWait: journal.Duration(humanWait)}
+}
+
+func (r *run) decision(id string, d Decision) error {
+	who := d.Who
+	if who == "" {
+		who = r.cfg.OperatorName
+	}
+	if err := r.mustAppend(journal.Event{Type: journal.TypeDecision, Step: id, Decision: &journal.Decision{Who: who, Action: d.Action, Reason: d.Reason}}); err != nil {
+		return fatalError{err}
+	}
+	return nil
+}
+
+// attempts runs the step until it succeeds or its retry policy is spent.
+// fin.Attempts counts every execution, including until's polls.
+func (r *run) attempts(ctx context.Context, st *runbooks.Step, id string, rt *stepRuntime, params, item any, fin *journal.StepFinish) (any, error) {
+	retry := st.Retry
+	if retry == nil {
+		retry = &runbooks.Retry{Attempts: 1}
+	}
+	delay := retry.Delay
+	var res any
+	var err error
+	for attempt := 1; ; attempt++ {
+		res, err = r.attemptOnce(ctx, st, rt, params, item, fin)
+		if err == nil || ctx.Err() != nil || attempt >= retry.Attempts {
+			return res, err
+		}
+		if jerr := r.mustAppend(journal.Event{Type: journal.TypeStepRetry, Step: id, StepRetry: &journal.StepRetry{Attempt: fin.Attempts, Error: err.Error(), Delay: journal.Duration(delay)}}); jerr != nil {
+			return res, fatalError{jerr}
+		}
+		if !sleep(ctx, delay) {
+			return res, ctx.Err()
+		}
+		delay = time.Duration(float64(delay) * retry.Backoff)
+		if retry.MaxDelay > 0 && delay > retry.MaxDelay {
+			delay = retry.MaxDelay
+		}
+	}
+}
+
+// attemptOnce is one attempt: a single execution, or with until a polling
+// loop bounded by its within/attempts. The step's timeout bounds the attempt.
+func (r *run) attemptOnce(ctx context.Context, st *runbooks.Step, rt *stepRuntime, params, item any, fin *journal.StepFinish) (any, error) {
+	if st.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, st.Timeout, fmt.Errorf("timed out after %s (the step's timeout)", st.Timeout))
+		defer cancel()
+	}
+	if st.Until == nil {
+		fin.Attempts++
+		res, err := st.Kind.Execute(ctx, rt, params)
+		return res, timeoutCause(ctx, err)
+	}
+	u := st.Until
+	deadline := time.Time{}
+	if u.Within > 0 {
+		deadline = time.Now().Add(u.Within)
+	}
+	polls := 0
+	for {
+		polls++
+		fin.Attempts++
+		res, err := st.Kind.Execute(ctx, rt, params)
+		if ctx.Err() != nil {
+			return res, timeoutCause(ctx, err)
+		}
+		var holds bool
+		if err == nil {
+			holds, err = r.env.EvalBool(u.Cond, runbooks.Vars{Item: item, Result: res, Attempt: polls})
+			if err != nil {
+				return res, err
+			}
+		}
+		if err == nil && holds {
+			return res, nil
+		}
+		last := err
+		if (u.Attempts > 0 && polls >= u.Attempts) || (!deadline.IsZero() && time.Now().Add(u.Interval).After(deadline)) {
+			if last != nil {
+				return res, fmt.Errorf("until %s: still not true after %d polls; last error: %w", u.Cond.Source, polls, last)
+			}
+			return res, fmt.Errorf("until %s: still not true after %d polls", u.Cond.Source, polls)
+		}
+		rt.Progress("waiting for %s (poll %d)", u.Cond.Source, polls)
+		if !sleep(ctx, u.Interval) {
+			return res, timeoutCause(ctx, ctx.Err())
+		}
+	}
+}
+
+func timeoutCause(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return cause
+	}
+	return err
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,530 @@
+package runbooks
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/vm"
+	"gopkg.in/yaml.v3"
+
+	"github.com/drbook/drbook/site"
+	"github.com/drbook/drbook/steps"
+)
+
+// Expr is a compiled expression.
+type Expr struct {
+	Source string
+	Pos    Pos
+	// Dynamic is true when the expression reads run-time values (step
+	// results, the loop item, the current result or attempt).
+	Dynamic bool
+	program *vm.Program
+	scope   *stepScope
+}
+
+// Raw marks a value that must not be shell-quoted when interpolated into a
+// command; runbooks write raw(value) to opt out explicitly.
+type Raw string
+
+// Template is a YAML scalar with ${{ … }} interpolations.
+type Template struct {
+	// Parts alternate literal text and expressions.
+	Parts []TemplatePart
+	// Whole is true when the scalar is exactly one expression: its value
+	// keeps its type (a list stays a list, a number a number).
+	Whole bool
+	// Shell is true when the scalar is a shell command: interpolated values
+	// are shell-quoted unless wrapped in raw().
+	Shell bool
+	Node  *yaml.Node
+}
+
+// TemplatePart is literal text or an expression.
+type TemplatePart struct {
+	Literal string
+	Expr    *Expr
+}
+
+// dynamicNames are the variables whose values exist only at run time.
+var dynamicNames = map[string]bool{"steps": true, "vars": true, "item": true, "result": true, "attempt": true}
+
+// StepView is what steps.<id> holds; Result's type is the kind's own.
+// It exists only as documentation: the real type is built per kind.
+type StepView struct{}
+
+// scope is the runbook-wide part of the expression environment.
+type scope struct {
+	paramsType reflect.Type
+	siteType   reflect.Type
+	stepsType  reflect.Type
+	varsType   reflect.Type
+	params     reflect.Value
+	site       reflect.Value
+	// stepField maps a step id to its field index in stepsType.
+	stepField map[string]int
+	varField  map[string]int
+	// order is each step's position in declaration order.
+	order map[string]int
+	// paramNames, guestNames … feed did-you-mean hints.
+	paramNames, guestNames, hostNames, serviceNames, stepNames, varNames []string
+}
+
+// stepScope is what one step's expressions see.
+type stepScope struct {
+	*scope
+	step    *Step
+	envType reflect.Type
+	// itemType is the loop variable's type (any when unknown).
+	itemType reflect.Type
+}
+
+var stepViewTypes sync.Map // reflect.Type (result) -> reflect.Type (view)
+
+func stepViewType(result reflect.Type) reflect.Type {
+	if result == nil {
+		result = reflect.TypeOf((*struct{})(nil))
+	}
+	if t, ok := stepViewTypes.Load(result); ok {
+		return t.(reflect.Type)
+	}
+	t := reflect.StructOf([]reflect.StructField{
+		{Name: "Status", Type: reflect.TypeOf(""), Tag: `expr:"status" json:"status"`},
+		{Name: "Result", Type: result, Tag: `expr:"result" json:"result"`},
+		{Name: "Results", Type: reflect.SliceOf(result), Tag: `expr:"results" json:"results"`},
+		{Name: "Error", Type: reflect.TypeOf(""), Tag: `expr:"error" json:"error"`},
+		{Name: "Attempts", Type: reflect.TypeOf(0), Tag: `expr:"attempts" json:"attempts"`},
+		{Name: "Duration", Type: reflect.TypeOf(time.Duration(0)), Tag: `expr:"duration" json:"duration"`},
+	})
+	stepViewTypes.Store(result, t)
+	return t
+}
+
+func paramGoType(typ string) reflect.Type {
+	switch typ {
+	case "int":
+		return reflect.TypeOf(0)
+	case "bool":
+		return reflect.TypeOf(false)
+	case "duration":
+		return reflect.TypeOf(time.Duration(0))
+	case "list":
+		return reflect.TypeOf([]string(nil))
+	}
+	return reflect.TypeOf("")
+}
+
+// structOf builds a struct type with one field per name, tagged so that
+// expressions use the name as written.
+func structOf(names []string, typeOf func(string) reflect.Type) (reflect.Type, map[string]int) {
+	fields := make([]reflect.StructField, 0, len(names))
+	index := map[string]int{}
+	for i, n := range names {
+		fields = append(fields, reflect.StructField{
+			Name: fmt.Sprintf("F%d", i),
+			Type: typeOf(n),
+			Tag:  reflect.StructTag(fmt.Sprintf(`expr:%q json:%q`, n, n)),
+		})
+		index[n] = i
+	}
+	return reflect.StructOf(fields), index
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// siteEnv builds the typed view of a site that expressions see: named
+// hosts, guests and services become fields, so a misspelt name is caught
+// when the runbook is loaded.
+func siteEnv(s *site.Site) (reflect.Type, reflect.Value) {
+	hostT, hostIdx := structOf(sortedKeys(s.Hosts), func(string) reflect.Type { return reflect.TypeOf(site.Host{}) })
+	guestT, guestIdx := structOf(sortedKeys(s.Guests), func(string) reflect.Type { return reflect.TypeOf(site.Guest{}) })
+	svcT, svcIdx := structOf(sortedKeys(s.Services), func(string) reflect.Type { return reflect.TypeOf(site.Service{}) })
+	t := reflect.StructOf([]reflect.StructField{
+		{Name: "Name", Type: reflect.TypeOf(""), Tag: `expr:"name"`},
+		{Name: "Lab", Type: reflect.TypeOf(false), Tag: `expr:"lab"`},
+		{Name: "VCenter", Type: reflect.TypeOf(site.VCenter{}), Tag: `expr:"vcenter"`},
+		{Name: "Hosts", Type: hostT, Tag: `expr:"hosts"`},
+		{Name: "Guests", Type: guestT, Tag: `expr:"guests"`},
+		{Name: "Services", Type: svcT, Tag: `expr:"services"`},
+	})
+	v := reflect.New(t).Elem()
+	v.Field(0).SetString(s.Name)
+	v.Field(1).SetBool(s.Lab)
+	if s.VCenter != nil {
+		v.Field(2).Set(reflect.ValueOf(*s.VCenter))
+	}
+	for n, h := range s.Hosts {
+		v.Field(3).Field(hostIdx[n]).Set(reflect.ValueOf(h))
+	}
+	for n, g := range s.Guests {
+		v.Field(4).Field(guestIdx[n]).Set(reflect.ValueOf(g))
+	}
+	for n, sv := range s.Services {
+		v.Field(5).Field(svcIdx[n]).Set(reflect.ValueOf(sv))
+	}
+	return t, v
+}
+
+func (sc *scope) forStep(st *Step, itemType reflect.Type) *stepScope {
+	if itemType == nil {
+		itemType = reflect.TypeOf((*any)(nil)).Elem()
+	}
+	resultT := st.ResultType()
+	if resultT == nil {
+		resultT = reflect.TypeOf((*struct{})(nil))
+	}
+	envT := reflect.StructOf([]reflect.StructField{
+		{Name: "Params", Type: sc.paramsType, Tag: `expr:"params"`},
+		{Name: "Site", Type: sc.siteType, Tag: `expr:"site"`},
+		{Name: "Steps", Type: reflect.PointerTo(sc.stepsType), Tag: `expr:"steps"`},
+		{Name: "Vars", Type: reflect.PointerTo(sc.varsType), Tag: `expr:"vars"`},
+		{Name: "Item", Type: itemType, Tag: `expr:"item"`},
+		{Name: "Result", Type: resultT, Tag: `expr:"result"`},
+		{Name: "Attempt", Type: reflect.TypeOf(0), Tag: `expr:"attempt"`},
+	})
+	return &stepScope{scope: sc, step: st, envType: envT, itemType: itemType}
+}
+
+var rawFunc = expr.Function("raw", func(p ...any) (any, error) {
+	return Raw(fmt.Sprint(p[0])), nil
+}, new(func(any) Raw))
+
+// compile parses and type-checks src in the step's scope. kind is "when",
+// "until", "assert" (boolean) or "value".
+func (ss *stepScope) compile(src string, pos Pos, boolean bool, errs *ErrorList) *Expr {
+	src = strings.TrimSpace(src)
+	if src == "" {
+		errs.add(pos, "empty expression", "")
+		return nil
+	}
+	tree, err := parser.Parse(src)
+	if err != nil {
+		errs.add(exprPos(pos, err), "expression: "+exprMsg(err), "")
+		return nil
+	}
+	e := &Expr{Source: src, Pos: pos, scope: ss}
+	if !ss.checkNames(&tree.Node, e, pos, errs) {
+		return nil
+	}
+	opts := []expr.Option{expr.Env(reflect.New(ss.envType).Elem().Interface()), rawFunc}
+	if boolean {
+		opts = append(opts, expr.AsBool())
+	}
+	prog, err := expr.Compile(src, opts...)
+	if err != nil {
+		errs.add(exprPos(pos, err), "expression `"+src+"`: "+exprMsg(err), "")
+		return nil
+	}
+	e.program = prog
+	return e
+}
+
+func exprPos(pos Pos, err error) Pos {
+	var fe *file.Error
+	if errors.As(err, &fe) && fe.Line <= 1 && pos.Line > 0 {
+		pos.Column += fe.Column
+	}
+	return pos
+}
+
+func exprMsg(err error) string {
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		return fe.Message
+	}
+	return err.Error()
+}
+
+// checkNames gives precise messages for names the author can misspell:
+// params.X, steps.X (which must come earlier), vars.X and site.guests.X.
+func (ss *stepScope) checkNames(root *ast.Node, e *Expr, pos Pos, errs *ErrorList) bool {
+	v := &nameChecker{ss: ss, e: e, pos: pos, errs: errs, ok: true}
+	ast.Walk(root, v)
+	return v.ok
+}
+
+type nameChecker struct {
+	ss   *stepScope
+	e    *Expr
+	pos  Pos
+	errs *ErrorList
+	ok   bool
+}
+
+func (v *nameChecker) Visit(n *ast.Node) {
+	switch node := (*n).(type) {
+	case *ast.IdentifierNode:
+		if dynamicNames[node.Value] {
+			v.e.Dynamic = true
+		}
+		if node.Value == "item" && v.ss.step.ForEach == nil {
+			v.fail("`item` is only defined in a step with for_each", "")
+		}
+	case *ast.MemberNode:
+		root, ok := node.Node.(*ast.IdentifierNode)
+		prop, ok2 := node.Property.(*ast.StringNode)
+		if ok && ok2 {
+			v.member(root.Value, prop.Value)
+			return
+		}
+		inner, ok := node.Node.(*ast.MemberNode)
+		if !ok || !ok2 {
+			return
+		}
+		r, ok := inner.Node.(*ast.IdentifierNode)
+		mid, ok2 := inner.Property.(*ast.StringNode)
+		if !ok || !ok2 || r.Value != "site" {
+			return
+		}
+		var names []string
+		what := ""
+		switch mid.Value {
+		case "guests":
+			names, what = v.ss.guestNames, "guest"
+		case "hosts":
+			names, what = v.ss.hostNames, "host"
+		case "services":
+			names, what = v.ss.serviceNames, "service"
+		default:
+			return
+		}
+		if !contains(names, prop.Value) {
+			v.fail(fmt.Sprintf("the site has no %s %q", what, prop.Value), hintFor(prop.Value, names, what+"s"))
+		}
+	}
+}
+
+func (v *nameChecker) member(root, prop string) {
+	switch root {
+	case "params":
+		if !contains(v.ss.paramNames, prop) {
+			v.fail(fmt.Sprintf("unknown parameter %q", prop), hintFor(prop, v.ss.paramNames, "parameters"))
+		}
+	case "vars":
+		if !contains(v.ss.varNames, prop) {
+			v.fail(fmt.Sprintf("no step registers %q", prop), hintFor(prop, v.ss.varNames, "registered names"))
+		}
+	case "steps":
+		idx, ok := v.ss.order[prop]
+		if !ok {
+			v.fail(fmt.Sprintf("unknown step %q", prop), hintFor(prop, v.ss.stepNames, "step ids"))
+			return
+		}
+		if me, ok := v.ss.order[v.ss.step.ID]; ok && idx >= me {
+			v.fail(fmt.Sprintf("step %q is not run before this one, so its result is not known here", prop), "move the step, or refer to a step above this one")
+		}
+	}
+}
+
+func (v *nameChecker) fail(msg, hint string) {
+	v.ok = false
+	v.errs.add(v.pos, "expression `"+v.e.Source+"`: "+msg, hint)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func hintFor(word string, names []string, what string) string {
+	if best := steps.Closest(word, names); best != "" {
+		return fmt.Sprintf("did you mean %q?", best)
+	}
+	if len(names) == 0 {
+		return "there are no " + what
+	}
+	if len(names) > 12 {
+		names = names[:12]
+	}
+	return "known " + what + ": " + strings.Join(names, ", ")
+}
+
+// parseTemplate finds ${{ … }} in a scalar and compiles each expression.
+// It returns nil when the scalar has none.
+func (ss *stepScope) parseTemplate(n *yaml.Node, file string, shell bool, errs *ErrorList) *Template {
+	s := n.Value
+	if !strings.Contains(s, "${{") {
+		return nil
+	}
+	t := &Template{Shell: shell, Node: n}
+	pos := posOf(file, n)
+	rest := s
+	offset := 0
+	for {
+		i := strings.Index(rest, "${{")
+		if i < 0 {
+			if rest != "" {
+				t.Parts = append(t.Parts, TemplatePart{Literal: rest})
+			}
+			break
+		}
+		j := strings.Index(rest[i:], "}}")
+		if j < 0 {
+			errs.add(pos, "unterminated ${{ … }}: add the closing }}", "")
+			return nil
+		}
+		if i > 0 {
+			t.Parts = append(t.Parts, TemplatePart{Literal: rest[:i]})
+		}
+		src := rest[i+3 : i+j]
+		epos := pos
+		if n.Style == 0 || n.Style == yaml.FlowStyle {
+			epos.Column += offset + i + 3
+		}
+		e := ss.compile(src, epos, false, errs)
+		if e == nil {
+			return nil
+		}
+		t.Parts = append(t.Parts, TemplatePart{Expr: e})
+		offset += i + j + 2
+		rest = rest[i+j+2:]
+	}
+	t.Whole = len(t.Parts) == 1 && t.Parts[0].Expr != nil
+	return t
+}
+
+// Env is the run-time state expressions read: parameter values, the site,
+// and the outcomes of steps that have run. It is safe for concurrent use.
+type Env struct {
+	mu    sync.RWMutex
+	sc    *scope
+	steps reflect.Value // pointer to stepsType
+	vars  reflect.Value // pointer to varsType
+}
+
+// Outcome is what a finished step contributes to the environment.
+type Outcome struct {
+	Status   string
+	Result   any // pointer of the kind's result type, or nil
+	Results  []any
+	Error    string
+	Attempts int
+	Duration time.Duration
+}
+
+// NewEnv returns an empty run-time environment for rb.
+func (rb *Runbook) NewEnv() *Env {
+	return &Env{sc: rb.scope, steps: reflect.New(rb.scope.stepsType), vars: reflect.New(rb.scope.varsType)}
+}
+
+// Record stores a step's outcome (and its registered name).
+func (e *Env) Record(st *Step, o Outcome) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	idx, ok := e.sc.stepField[st.ID]
+	if !ok {
+		return
+	}
+	f := e.steps.Elem().Field(idx)
+	f.Field(0).SetString(o.Status)
+	if o.Result != nil && reflect.TypeOf(o.Result).AssignableTo(f.Field(1).Type()) {
+		f.Field(1).Set(reflect.ValueOf(o.Result))
+		if st.Register != "" {
+			e.vars.Elem().Field(e.sc.varField[st.Register]).Set(reflect.ValueOf(o.Result))
+		}
+	}
+	if o.Results != nil {
+		list := reflect.MakeSlice(f.Field(2).Type(), 0, len(o.Results))
+		for _, r := range o.Results {
+			rv := reflect.Zero(f.Field(2).Type().Elem())
+			if r != nil && reflect.TypeOf(r).AssignableTo(rv.Type()) {
+				rv = reflect.ValueOf(r)
+			}
+			list = reflect.Append(list, rv)
+		}
+		f.Field(2).Set(list)
+	}
+	f.Field(3).SetString(o.Error)
+	f.Field(4).SetInt(int64(o.Attempts))
+	f.Field(5).SetInt(int64(o.Duration))
+}
+
+// DecodeResult decodes a journaled result into st's result type.
+func DecodeResult(st *Step, raw []byte) (any, error) {
+	if st.Kind == nil || len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	r := st.Kind.NewResult()
+	if err := json.Unmarshal(raw, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Vars are the per-evaluation variables.
+type Vars struct {
+	Item    any
+	Result  any
+	Attempt int
+}
+
+func (e *Env) value(ss *stepScope, v Vars) any {
+	env := reflect.New(ss.envType).Elem()
+	env.Field(0).Set(ss.params)
+	env.Field(1).Set(ss.site)
+	env.Field(2).Set(e.steps)
+	env.Field(3).Set(e.vars)
+	if v.Item != nil {
+		iv := reflect.ValueOf(v.Item)
+		if iv.Type().AssignableTo(env.Field(4).Type()) {
+			env.Field(4).Set(iv)
+		}
+	}
+	if v.Result != nil {
+		rv := reflect.ValueOf(v.Result)
+		if rv.Type().AssignableTo(env.Field(5).Type()) {
+			env.Field(5).Set(rv)
+		}
+	}
+	env.Field(6).SetInt(int64(v.Attempt))
+	return env.Interface()
+}
+
+// Eval evaluates x with the current state and per-evaluation variables.
+func (e *Env) Eval(x *Expr, v Vars) (any, error) {
+	e.mu.RLock()
+	env := e.value(x.scope, v)
+	e.mu.RUnlock()
+	out, err := expr.Run(x.program, env)
+	if err != nil {
+		return nil, fmt.Errorf("%s:%d:%d: expression `%s`: %s", x.Pos.File, x.Pos.Line, x.Pos.Column, x.Source, exprMsg(err))
+	}
+	return out, nil
+}
+
+// EvalBool evaluates a condition.
+func (e *Env) EvalBool(x *Expr, v Vars) (bool, error) {
+	out, err := e.Eval(x, v)
+	if err != nil {
+		return false, err
+	}
+	b, ok := out.(bool)
+	if !ok {
+		return false, fmt.Errorf("%s:%d:%d: expression `%s` gave %T, not true or false", x.Pos.File, x.Pos.Line, x.Pos.Column, x.Source, out)
+	}
+	return b, nil
+}
+
+// StaticEnv is an environment with no step outcomes, for plan and
+// validate: dynamic expressions evaluate against zero values.
+func (rb *Runbook) StaticEnv() *Env { return rb.NewEnv() }

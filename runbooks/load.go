@@ -1,0 +1,907 @@
+package runbooks
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/drbook/drbook/journal"
+	"github.com/drbook/drbook/site"
+	"github.com/drbook/drbook/steps"
+)
+
+// Options control a load.
+type Options struct {
+	// Registry holds the step kinds; required.
+	Registry *steps.Registry
+	// Vars are --var overrides, as text, by parameter name.
+	Vars map[string]string
+	// Site, when set, is used instead of any site file (e.g. the lab).
+	Site *site.Site
+	// SitePath overrides the runbook's own `site:` entry.
+	SitePath string
+}
+
+var idPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
+
+var topLevelKeys = []string{"name", "title", "description", "owner", "version", "site", "rto", "params", "monitors", "steps", "on_failure", "finally", "labels"}
+var stepKeys = []string{"id", "name", "when", "timeout", "retry", "until", "register", "continue_on_error", "confirm", "expect", "disruptive", "recovery", "parallel", "concurrency", "for_each", "as"}
+var paramTypes = []string{"string", "int", "bool", "duration", "list", "host", "guest"}
+
+// Load reads, decodes and validates a runbook. The error, when not nil, is
+// an *ErrorList holding every problem found, or a file error.
+func Load(path string, opts Options) (*Runbook, error) {
+	src, err := readSource(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, src, opts)
+}
+
+// Parse is Load for a runbook already in memory.
+func Parse(path string, src []byte, opts Options) (*Runbook, error) {
+	l := &loader{file: path, reg: opts.Registry}
+	l.errs.addSource(path, src)
+	sum := sha256.Sum256(src)
+	rb := &Runbook{Path: path, Source: src, SHA256: hex.EncodeToString(sum[:]), Values: map[string]any{}}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		l.errs.add(yamlErrPos(path, err), "YAML syntax: "+yamlErrMsg(err), "check indentation and quoting on or just above this line")
+		return nil, l.errs.err()
+	}
+	if len(doc.Content) == 0 {
+		l.errs.add(Pos{File: path, Line: 1, Column: 1}, "the runbook is empty", "a runbook needs at least `name:` and `steps:`")
+		return nil, l.errs.err()
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		l.errs.add(posOf(path, root), "a runbook must be a mapping with name:, steps: and so on", "")
+		return nil, l.errs.err()
+	}
+	fields := l.mapping(root, topLevelKeys, "top-level field")
+	if n := fields["name"]; n == nil {
+		l.errs.add(posOf(path, root), "missing `name:`", "give the runbook a short name such as ha-host-failure")
+	} else if l.scalar(n, &rb.Name) && !namePattern.MatchString(rb.Name) {
+		l.errs.add(posOf(path, n), fmt.Sprintf("name %q must be lower case letters, digits, '-', '_' or '.'", rb.Name), "")
+	}
+	l.text(fields["title"], &rb.Title)
+	l.text(fields["description"], &rb.Summary)
+	l.scalar(fields["owner"], &rb.Owner)
+	l.scalar(fields["version"], &rb.Version)
+	l.scalar(fields["site"], &rb.SitePath)
+	if n := fields["rto"]; n != nil {
+		rb.RTO = l.duration(n)
+	}
+	if n := fields["labels"]; n != nil {
+		if err := n.Decode(&rb.Labels); err != nil {
+			l.errs.add(posOf(path, n), "labels must be a mapping of text to text", "")
+		}
+	}
+
+	// The site comes first: parameters of type host or guest and
+	// expressions over site.* are checked against it.
+	switch {
+	case opts.Site != nil:
+		rb.Site = opts.Site
+	case opts.SitePath != "" || rb.SitePath != "":
+		sp := opts.SitePath
+		if sp == "" {
+			sp = filepath.Join(filepath.Dir(path), rb.SitePath)
+		}
+		s, sum, err := LoadSite(sp)
+		if err != nil {
+			if el, ok := err.(*ErrorList); ok {
+				l.errs.Problems = append(l.errs.Problems, el.Problems...)
+				for f, lines := range el.sources {
+					l.errs.addSource(f, []byte(strings.Join(lines, "\n")))
+				}
+			} else {
+				l.errs.add(posOf(path, fields["site"]), err.Error(), "pass --site FILE, or --lab for the embedded lab")
+			}
+			s = &site.Site{}
+		}
+		rb.Site, rb.SiteSHA256, rb.SiteFile = s, sum, sp
+	default:
+		rb.Site = &site.Site{Name: "none"}
+	}
+
+	rb.Params = l.params(fields["params"])
+	l.values(rb, opts.Vars, fields["params"])
+
+	if fields["steps"] == nil {
+		l.errs.add(posOf(path, root), "missing `steps:`", "a runbook needs at least one step")
+	}
+	rb.Steps = l.stepList(fields["steps"], BlockSteps)
+	rb.OnFailure = l.stepList(fields["on_failure"], BlockOnFailure)
+	rb.Finally = l.stepList(fields["finally"], BlockFinally)
+	rb.Monitors = l.monitors(fields["monitors"])
+
+	// Expressions and parameters are checked even when the structure had
+	// problems, so that one run of validate shows everything it can.
+	if !l.dupIDs {
+		l.buildScope(rb)
+		for _, st := range rb.AllSteps() {
+			l.compileStep(rb, st)
+		}
+		for _, m := range rb.Monitors {
+			if m.Kind != nil {
+				l.compileMonitor(rb, m)
+			}
+		}
+	}
+	if err := l.errs.err(); err != nil {
+		return nil, err
+	}
+	return rb, nil
+}
+
+type loader struct {
+	file string
+	reg  *steps.Registry
+	errs ErrorList
+	ids  map[string]*Step
+	// stepNodes keeps each step's mapping for the second pass.
+	stepNodes map[*Step]map[string]*yaml.Node
+	counter   map[string]int
+	dupIDs    bool
+}
+
+var yamlLine = regexp.MustCompile(`line (\d+)(?::(\d+))?`)
+
+func yamlErrPos(file string, err error) Pos {
+	m := yamlLine.FindStringSubmatch(err.Error())
+	if m == nil {
+		return Pos{File: file, Line: 1, Column: 1}
+	}
+	line, _ := strconv.Atoi(m[1])
+	col := 1
+	if m[2] != "" {
+		col, _ = strconv.Atoi(m[2])
+	}
+	return Pos{File: file, Line: line, Column: col}
+}
+
+func yamlErrMsg(err error) string {
+	s := strings.TrimPrefix(err.Error(), "yaml: ")
+	return strings.TrimSpace(yamlLine.ReplaceAllString(s, ""))
+}
+
+// mapping returns a mapping's values by key, reporting unknown and
+// repeated keys. Keys not in known are reported unless known is nil.
+func (l *loader) mapping(n *yaml.Node, known []string, what string) map[string]*yaml.Node {
+	out := map[string]*yaml.Node{}
+	if n.Kind != yaml.MappingNode {
+		l.errs.add(posOf(l.file, n), "expected a mapping (key: value lines)", "")
+		return out
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if _, dup := out[k.Value]; dup {
+			l.errs.add(posOf(l.file, k), fmt.Sprintf("%q is given twice", k.Value), "remove one of them")
+			continue
+		}
+		if known != nil && !contains(known, k.Value) {
+			l.errs.add(posOf(l.file, k), fmt.Sprintf("unknown %s %q", what, k.Value), hintFor(k.Value, known, what+"s"))
+			continue
+		}
+		out[k.Value] = v
+	}
+	return out
+}
+
+func (l *loader) scalar(n *yaml.Node, into *string) bool {
+	if n == nil {
+		return false
+	}
+	if n.Kind != yaml.ScalarNode {
+		l.errs.add(posOf(l.file, n), "expected a single value", "")
+		return false
+	}
+	*into = n.Value
+	return true
+}
+
+func (l *loader) text(n *yaml.Node, into *journal.Text) {
+	if n == nil {
+		return
+	}
+	if err := n.Decode(into); err != nil {
+		l.errs.add(posOf(l.file, n), strings.TrimPrefix(stripLine(err.Error()), "yaml: "), "write plain text, or {en: …, zh-TW: …}")
+	}
+}
+
+func stripLine(s string) string {
+	return strings.TrimSpace(regexp.MustCompile(`^line \d+: `).ReplaceAllString(s, ""))
+}
+
+func (l *loader) duration(n *yaml.Node) time.Duration {
+	var d journal.Duration
+	if err := n.Decode(&d); err != nil {
+		l.errs.add(posOf(l.file, n), stripLine(err.Error()), "")
+		return 0
+	}
+	return d.D()
+}
+
+func (l *loader) boolean(n *yaml.Node) bool {
+	var b bool
+	if n.Kind != yaml.ScalarNode || n.Decode(&b) != nil {
+		l.errs.add(posOf(l.file, n), fmt.Sprintf("%q must be true or false", n.Value), "")
+	}
+	return b
+}
+
+func (l *loader) integer(n *yaml.Node, min int) int {
+	var v int
+	if n.Kind != yaml.ScalarNode || n.Decode(&v) != nil {
+		l.errs.add(posOf(l.file, n), fmt.Sprintf("%q must be a whole number", n.Value), "")
+		return 0
+	}
+	if v < min {
+		l.errs.add(posOf(l.file, n), fmt.Sprintf("%d is too small; the least is %d", v, min), "")
+	}
+	return v
+}
+
+func (l *loader) params(n *yaml.Node) []*Param {
+	if n == nil {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		l.errs.add(posOf(l.file, n), "params must be a mapping of name: {type, default, description}", "")
+		return nil
+	}
+	var out []*Param
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		p := &Param{Name: k.Value, Type: "string", Pos: posOf(l.file, k)}
+		if !idPattern.MatchString(p.Name) {
+			l.errs.add(p.Pos, fmt.Sprintf("parameter name %q must be lower case letters, digits and '_', starting with a letter", p.Name), "")
+		}
+		var def *yaml.Node
+		if v.Kind == yaml.MappingNode {
+			f := l.mapping(v, []string{"type", "default", "description"}, "parameter field")
+			if t := f["type"]; t != nil {
+				l.scalar(t, &p.Type)
+				if !contains(paramTypes, p.Type) {
+					l.errs.add(posOf(l.file, t), fmt.Sprintf("unknown parameter type %q", p.Type), hintFor(p.Type, paramTypes, "types"))
+					p.Type = "string"
+				}
+			}
+			def = f["default"]
+			l.text(f["description"], &p.Description)
+		} else {
+			def = v // shorthand: name: default
+			switch v.Tag {
+			case "!!int":
+				p.Type = "int"
+			case "!!bool":
+				p.Type = "bool"
+			case "!!seq":
+				p.Type = "list"
+			}
+		}
+		if def != nil && !(def.Kind == yaml.ScalarNode && def.Tag == "!!null") {
+			val, err := decodeParamNode(p.Type, def)
+			if err != nil {
+				l.errs.add(posOf(l.file, def), fmt.Sprintf("default of %s: %v", p.Name, err), "")
+			}
+			p.Default, p.HasDefault = val, true
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func decodeParamNode(typ string, n *yaml.Node) (any, error) {
+	switch typ {
+	case "list":
+		var v []string
+		if err := n.Decode(&v); err != nil {
+			return nil, fmt.Errorf("must be a list of text")
+		}
+		return v, nil
+	}
+	if n.Kind != yaml.ScalarNode {
+		return nil, fmt.Errorf("must be a single %s", typ)
+	}
+	return ParseParamValue(typ, n.Value)
+}
+
+// ParseParamValue parses the text form of a parameter value (--var k=v).
+func ParseParamValue(typ, s string) (any, error) {
+	switch typ {
+	case "int":
+		v, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a whole number", s)
+		}
+		return v, nil
+	case "bool":
+		v, err := strconv.ParseBool(strings.TrimSpace(s))
+		if err != nil {
+			return nil, fmt.Errorf("%q is not true or false", s)
+		}
+		return v, nil
+	case "duration":
+		v, err := time.ParseDuration(strings.TrimSpace(s))
+		if err != nil || v < 0 {
+			return nil, fmt.Errorf("%q is not a duration such as 30s or 5m", s)
+		}
+		return v, nil
+	case "list":
+		if strings.TrimSpace(s) == "" {
+			return []string{}, nil
+		}
+		parts := strings.Split(s, ",")
+		for i := range parts {
+			parts[i] = strings.TrimSpace(parts[i])
+		}
+		return parts, nil
+	}
+	return s, nil
+}
+
+// values settles each parameter's value from its default and --var.
+func (l *loader) values(rb *Runbook, vars map[string]string, paramsNode *yaml.Node) {
+	byName := map[string]*Param{}
+	var names []string
+	for _, p := range rb.Params {
+		byName[p.Name] = p
+		names = append(names, p.Name)
+		if p.HasDefault {
+			rb.Values[p.Name] = p.Default
+		}
+	}
+	keys := sortedKeys(vars)
+	for _, k := range keys {
+		p, ok := byName[k]
+		if !ok {
+			l.errs.add(Pos{File: "--var"}, fmt.Sprintf("--var %s: the runbook has no parameter %q", k, k), hintFor(k, names, "parameters"))
+			continue
+		}
+		v, err := ParseParamValue(p.Type, vars[k])
+		if err != nil {
+			l.errs.add(Pos{File: "--var"}, fmt.Sprintf("--var %s: %v (the parameter is of type %s)", k, err, p.Type), "")
+			continue
+		}
+		rb.Values[k] = v
+	}
+	for _, p := range rb.Params {
+		v, ok := rb.Values[p.Name]
+		if !ok {
+			l.errs.add(p.Pos, fmt.Sprintf("parameter %q has no default and no value", p.Name), fmt.Sprintf("pass --var %s=VALUE", p.Name))
+			continue
+		}
+		var set map[string]site.Host
+		switch p.Type {
+		case "host":
+			set = rb.Site.Hosts
+			if _, ok := set[v.(string)]; !ok && len(set) > 0 {
+				l.errs.add(p.Pos, fmt.Sprintf("parameter %q: the site has no host %q", p.Name, v), hintFor(v.(string), sortedKeys(set), "hosts"))
+			}
+		case "guest":
+			if _, ok := rb.Site.Guests[v.(string)]; !ok && len(rb.Site.Guests) > 0 {
+				l.errs.add(p.Pos, fmt.Sprintf("parameter %q: the site has no guest %q", p.Name, v), hintFor(v.(string), sortedKeys(rb.Site.Guests), "guests"))
+			}
+		}
+	}
+}
+
+func (l *loader) stepList(n *yaml.Node, block string) []*Step {
+	if n == nil {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		l.errs.add(posOf(l.file, n), block+" must be a list of steps (each line starting with '- ')", "")
+		return nil
+	}
+	var out []*Step
+	for _, c := range n.Content {
+		if st := l.step(c, block); st != nil {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+func (l *loader) step(n *yaml.Node, block string) *Step {
+	if l.ids == nil {
+		l.ids = map[string]*Step{}
+		l.stepNodes = map[*Step]map[string]*yaml.Node{}
+		l.counter = map[string]int{}
+	}
+	st := &Step{Block: block, Pos: posOf(l.file, n)}
+	l.counter[block]++
+	if n.Kind != yaml.MappingNode {
+		l.errs.add(st.Pos, "a step must be a mapping, e.g. `- id: x` then a kind such as `log: hello`", "")
+		return nil
+	}
+	fields := map[string]*yaml.Node{}
+	var kindKey *yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if _, dup := fields[k.Value]; dup {
+			l.errs.add(posOf(l.file, k), fmt.Sprintf("%q is given twice", k.Value), "")
+			continue
+		}
+		if contains(stepKeys, k.Value) {
+			fields[k.Value] = v
+			continue
+		}
+		if kind, ok := l.reg.Lookup(k.Value); ok {
+			if kindKey != nil {
+				l.errs.add(posOf(l.file, k), fmt.Sprintf("a step has exactly one kind, but this one has %q and %q", kindKey.Value, k.Value), "split it into two steps")
+				continue
+			}
+			kindKey = k
+			st.KindName, st.Kind, st.ParamsNode = k.Value, kind, v
+			continue
+		}
+		if strings.Contains(k.Value, ".") || steps.Closest(k.Value, l.reg.Names()) != "" {
+			l.errs.add(posOf(l.file, k), fmt.Sprintf("unknown step kind %q", k.Value), hintFor(k.Value, l.reg.Names(), "kinds"))
+		} else {
+			l.errs.add(posOf(l.file, k), fmt.Sprintf("unknown step field %q", k.Value), hintFor(k.Value, append(append([]string{}, stepKeys...), l.reg.Names()...), "fields and kinds"))
+		}
+		fields["\x00bad"] = v
+	}
+	if id := fields["id"]; id != nil {
+		l.scalar(id, &st.ID)
+		if !idPattern.MatchString(st.ID) {
+			l.errs.add(posOf(l.file, id), fmt.Sprintf("step id %q must be lower case letters, digits and '_', starting with a letter", st.ID), "ids are used in expressions such as steps.my_id.result")
+		}
+	} else {
+		st.ID, st.AutoID = fmt.Sprintf("%s_%d", block, l.counter[block]), true
+	}
+	if prev, dup := l.ids[st.ID]; dup {
+		l.errs.add(posOf(l.file, fields["id"]), fmt.Sprintf("step id %q is already used at line %d", st.ID, prev.Pos.Line), "every step id must be unique")
+		l.dupIDs = true
+	} else {
+		l.ids[st.ID] = st
+	}
+	l.text(fields["name"], &st.Name)
+	if n := fields["parallel"]; n != nil {
+		if kindKey != nil {
+			l.errs.add(posOf(l.file, kindKey), "a parallel group has no kind of its own; put the kind in one of its steps", "")
+		}
+		if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
+			l.errs.add(posOf(l.file, n), "parallel must be a list of steps", "")
+		}
+		st.Parallel = l.stepList(n, block)
+	} else if kindKey == nil && fields["\x00bad"] == nil {
+		l.errs.add(st.Pos, fmt.Sprintf("step %q has no kind", st.ID), "add one, e.g. `log: text`, `wait: 5s` or `vcenter.host.shutdown: {host: esx-68}`")
+	}
+	if n := fields["timeout"]; n != nil {
+		st.Timeout = l.duration(n)
+	}
+	if n := fields["expect"]; n != nil {
+		st.Expect = l.duration(n)
+	}
+	for key, into := range map[string]*bool{"continue_on_error": &st.ContinueOnError, "confirm": &st.Confirm, "disruptive": &st.Disruptive, "recovery": &st.Recovery} {
+		if n := fields[key]; n != nil {
+			*into = l.boolean(n)
+		}
+	}
+	if n := fields["register"]; n != nil {
+		l.scalar(n, &st.Register)
+		if !idPattern.MatchString(st.Register) {
+			l.errs.add(posOf(l.file, n), fmt.Sprintf("register name %q must be lower case letters, digits and '_'", st.Register), "")
+		}
+	}
+	if n := fields["concurrency"]; n != nil {
+		st.Concurrency = l.integer(n, 1)
+	}
+	if n := fields["retry"]; n != nil {
+		st.Retry = l.retry(n)
+	}
+	if n := fields["for_each"]; n != nil {
+		st.ForEach = &ForEach{As: "item"}
+		if n.Kind == yaml.SequenceNode {
+			if err := n.Decode(&st.ForEach.List); err != nil {
+				l.errs.add(posOf(l.file, n), "for_each list: "+stripLine(err.Error()), "")
+			}
+		} else if n.Kind != yaml.ScalarNode {
+			l.errs.add(posOf(l.file, n), "for_each must be a list or an expression such as ${{ params.guests }}", "")
+		}
+		if st.Parallel != nil {
+			l.errs.add(posOf(l.file, n), "for_each and parallel cannot be combined in one step", "")
+		}
+	}
+	if n := fields["as"]; n != nil && fields["for_each"] == nil {
+		l.errs.add(posOf(l.file, n), "`as` names the loop variable of for_each, but this step has no for_each", "")
+	}
+	l.stepNodes[st] = fields
+	return st
+}
+
+func (l *loader) retry(n *yaml.Node) *Retry {
+	r := &Retry{Attempts: 3, Delay: time.Second, Backoff: 1}
+	if n.Kind == yaml.ScalarNode {
+		r.Attempts = l.integer(n, 1)
+		return r
+	}
+	f := l.mapping(n, []string{"attempts", "delay", "backoff", "max_delay"}, "retry field")
+	if v := f["attempts"]; v != nil {
+		r.Attempts = l.integer(v, 1)
+	}
+	if v := f["delay"]; v != nil {
+		r.Delay = l.duration(v)
+	}
+	if v := f["max_delay"]; v != nil {
+		r.MaxDelay = l.duration(v)
+	}
+	if v := f["backoff"]; v != nil {
+		if v.Decode(&r.Backoff) != nil || r.Backoff < 1 {
+			l.errs.add(posOf(l.file, v), "backoff must be a number of at least 1 (2 doubles the delay after each attempt)", "")
+		}
+	}
+	return r
+}
+
+func (l *loader) monitors(n *yaml.Node) []*Monitor {
+	if n == nil {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		l.errs.add(posOf(l.file, n), "monitors must be a list", "")
+		return nil
+	}
+	var out []*Monitor
+	seen := map[string]bool{}
+	for _, c := range n.Content {
+		m := &Monitor{Pos: posOf(l.file, c), Every: time.Second}
+		if c.Kind != yaml.MappingNode {
+			l.errs.add(m.Pos, "a monitor must be a mapping with name:, every: and a probe kind", "")
+			continue
+		}
+		for i := 0; i+1 < len(c.Content); i += 2 {
+			k, v := c.Content[i], c.Content[i+1]
+			switch k.Value {
+			case "name":
+				l.scalar(v, &m.Name)
+			case "every":
+				m.Every = l.duration(v)
+			default:
+				kind, ok := l.reg.Lookup(k.Value)
+				if !ok {
+					l.errs.add(posOf(l.file, k), fmt.Sprintf("unknown monitor field or kind %q", k.Value), hintFor(k.Value, l.reg.Names(), "kinds"))
+					continue
+				}
+				if m.Kind != nil {
+					l.errs.add(posOf(l.file, k), "a monitor has exactly one probe kind", "")
+					continue
+				}
+				if kind.Traits().ChangesState {
+					l.errs.add(posOf(l.file, k), fmt.Sprintf("%s changes state and cannot be a monitor; monitors only observe", k.Value), "use check.http, check.tcp or another read-only kind")
+				}
+				m.KindName, m.Kind, m.Node = k.Value, kind, v
+			}
+		}
+		if m.Name == "" {
+			l.errs.add(m.Pos, "a monitor needs a name", "")
+		} else if seen[m.Name] {
+			l.errs.add(m.Pos, fmt.Sprintf("monitor name %q is used twice", m.Name), "")
+		}
+		seen[m.Name] = true
+		if m.Kind == nil {
+			l.errs.add(m.Pos, "a monitor needs a probe kind such as check.http", "")
+		}
+		if m.Every <= 0 {
+			m.Every = time.Second
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// buildScope makes the types expressions are checked against.
+func (l *loader) buildScope(rb *Runbook) {
+	sc := &scope{order: map[string]int{}}
+	pnames := make([]string, 0, len(rb.Params))
+	ptypes := map[string]reflect.Type{}
+	for _, p := range rb.Params {
+		pnames = append(pnames, p.Name)
+		ptypes[p.Name] = paramGoType(p.Type)
+	}
+	var pidx map[string]int
+	sc.paramsType, pidx = structOf(pnames, func(n string) reflect.Type { return ptypes[n] })
+	sc.params = reflect.New(sc.paramsType).Elem()
+	for n, v := range rb.Values {
+		if i, ok := pidx[n]; ok {
+			sc.params.Field(i).Set(reflect.ValueOf(v))
+		}
+	}
+	sc.paramNames = pnames
+	sc.siteType, sc.site = siteEnv(rb.Site)
+	sc.guestNames = sortedKeys(rb.Site.Guests)
+	sc.hostNames = sortedKeys(rb.Site.Hosts)
+	sc.serviceNames = sortedKeys(rb.Site.Services)
+
+	all := rb.AllSteps()
+	var ids []string
+	byID := map[string]*Step{}
+	regType := map[string]reflect.Type{}
+	var regNames []string
+	for i, st := range all {
+		ids = append(ids, st.ID)
+		byID[st.ID] = st
+		sc.order[st.ID] = i
+		if st.Register != "" && st.Kind != nil {
+			if _, dup := regType[st.Register]; dup {
+				l.errs.add(st.Pos, fmt.Sprintf("register name %q is used by two steps", st.Register), "")
+			}
+			regType[st.Register] = st.ResultType()
+			regNames = append(regNames, st.Register)
+		}
+	}
+	sc.stepsType, sc.stepField = structOf(ids, func(id string) reflect.Type { return stepViewType(byID[id].ResultType()) })
+	sc.varsType, sc.varField = structOf(regNames, func(n string) reflect.Type { return regType[n] })
+	sc.stepNames, sc.varNames = ids, regNames
+	sort.Strings(sc.stepNames)
+	rb.scope = sc
+}
+
+// condition reads a bare expression, also accepting one ${{ … }} around it.
+func condition(n *yaml.Node) string {
+	s := strings.TrimSpace(n.Value)
+	if strings.HasPrefix(s, "${{") && strings.HasSuffix(s, "}}") && strings.Count(s, "${{") == 1 {
+		s = s[3 : len(s)-2]
+	}
+	return s
+}
+
+func (l *loader) compileStep(rb *Runbook, st *Step) {
+	fields := l.stepNodes[st]
+	var itemType reflect.Type
+	if st.ForEach != nil && st.ForEach.List != nil {
+		itemType = reflect.TypeOf((*any)(nil)).Elem()
+	}
+	if fe := fields["for_each"]; fe != nil && fe.Kind == yaml.ScalarNode {
+		pre := rb.scope.forStep(st, nil)
+		st.ForEach.Items = pre.compile(condition(fe), posOf(l.file, fe), false, &l.errs)
+	}
+	if as := fields["as"]; as != nil {
+		l.scalar(as, &st.ForEach.As)
+		if st.ForEach.As != "item" {
+			l.errs.add(posOf(l.file, as), "the loop variable is always called `item`", "remove `as:` and write item in expressions")
+		}
+	}
+	ss := rb.scope.forStep(st, itemType)
+	st.scope = ss
+	if n := fields["when"]; n != nil {
+		st.When = ss.compile(condition(n), posOf(l.file, n), true, &l.errs)
+	}
+	if n := fields["until"]; n != nil {
+		st.Until = l.until(ss, n, st)
+	}
+	if st.Kind == nil {
+		return
+	}
+	l.decodeStatic(rb, st)
+}
+
+func (l *loader) until(ss *stepScope, n *yaml.Node, st *Step) *Until {
+	u := &Until{Interval: time.Second}
+	var cond *yaml.Node
+	if n.Kind == yaml.ScalarNode {
+		cond = n
+	} else {
+		f := l.mapping(n, []string{"condition", "interval", "within", "attempts"}, "until field")
+		cond = f["condition"]
+		if v := f["interval"]; v != nil {
+			u.Interval = l.duration(v)
+		}
+		if v := f["within"]; v != nil {
+			u.Within = l.duration(v)
+		}
+		if v := f["attempts"]; v != nil {
+			u.Attempts = l.integer(v, 1)
+		}
+	}
+	if cond == nil {
+		l.errs.add(posOf(l.file, n), "until needs a condition", "e.g. until: {condition: result.status == 200, interval: 2s, within: 5m}")
+		return nil
+	}
+	if u.Within == 0 && u.Attempts == 0 {
+		u.Within = st.Timeout
+		if u.Within == 0 {
+			u.Within = 5 * time.Minute
+		}
+	}
+	u.Cond = ss.compile(condition(cond), posOf(l.file, cond), true, &l.errs)
+	return u
+}
+
+// taggedPaths lists the parameter paths tagged `drbook:"<tag>"`: "shell"
+// fields are commands whose interpolated values are shell-quoted, "expr"
+// fields hold a bare expression.
+func taggedPaths(t reflect.Type, prefix, tag string, out map[string]bool) {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return
+	}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		if f.Tag.Get("drbook") == tag {
+			out[prefix+name] = true
+		}
+		taggedPaths(f.Type, prefix+name+".", tag, out)
+	}
+}
+
+// decodeStatic compiles the step's interpolations and decodes its
+// parameters with what is known at load time.
+func (l *loader) decodeStatic(rb *Runbook, st *Step) {
+	before := len(l.errs.Problems)
+	shell, exprs := map[string]bool{}, map[string]bool{}
+	taggedPaths(reflect.TypeOf(st.Kind.NewParams()), "", "shell", shell)
+	taggedPaths(reflect.TypeOf(st.Kind.NewParams()), "", "expr", exprs)
+	if n := st.ParamsNode; n != nil && n.Kind == yaml.ScalarNode && len(exprs) == 1 {
+		// Shorthand: `assert: EXPR` means {that: EXPR}.
+		for path := range exprs {
+			st.ParamsNode = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column,
+				Content: []*yaml.Node{{Kind: yaml.ScalarNode, Tag: "!!str", Value: path, Line: n.Line, Column: n.Column}, n}}
+		}
+	}
+	st.Templates = map[*yaml.Node]*Template{}
+	walkScalars(st.ParamsNode, "", func(n *yaml.Node, path string) {
+		if exprs[path] && !strings.Contains(n.Value, "${{") {
+			// A bare expression field: the whole text is one expression.
+			e := st.scope.compile(n.Value, posOf(l.file, n), false, &l.errs)
+			if e != nil {
+				st.Templates[n] = &Template{Parts: []TemplatePart{{Expr: e}}, Whole: true, Node: n}
+			}
+			return
+		}
+		if t := st.scope.parseTemplate(n, l.file, shell[path], &l.errs); t != nil {
+			st.Templates[n] = t
+		}
+	})
+	if len(l.errs.Problems) > before {
+		return
+	}
+	env := rb.StaticEnv()
+	st.Static = true
+	placeholders := map[int]bool{}
+	node := substitute(st.ParamsNode, func(orig *yaml.Node) *yaml.Node {
+		t := st.Templates[orig]
+		if t == nil {
+			return nil
+		}
+		dynamic := false
+		for _, p := range t.Parts {
+			if p.Expr != nil && p.Expr.Dynamic {
+				dynamic = true
+			}
+		}
+		if !dynamic {
+			n, err := t.render(env, Vars{})
+			if err == nil {
+				return n
+			}
+			l.errs.add(posOf(l.file, orig), err.Error(), "")
+			return nil
+		}
+		st.Static = false
+		placeholders[orig.Line] = true
+		return placeholderNode(t, orig)
+	})
+	params, errs := steps.DecodeParams(st.Kind, node)
+	for _, e := range errs {
+		if !st.Static && (placeholders[e.Line] || strings.Contains(e.Msg, "${{")) {
+			continue // a value known only at run time; checked then
+		}
+		if !st.Static && e.Line == 0 {
+			continue
+		}
+		pos := Pos{File: l.file, Line: e.Line, Column: e.Column}
+		if e.Line == 0 {
+			pos = posOf(l.file, st.ParamsNode)
+		}
+		l.errs.add(pos, st.KindName+": "+e.Msg, l.paramHint(st, e))
+	}
+	if st.Static {
+		st.Params = params
+	}
+}
+
+func (l *loader) paramHint(st *Step, e steps.DecodeError) string {
+	if strings.Contains(e.Msg, "unknown field") {
+		return "see `drbook schema` for the fields of " + st.KindName
+	}
+	return ""
+}
+
+func (l *loader) compileMonitor(rb *Runbook, m *Monitor) {
+	st := &Step{ID: "monitor_" + m.Name, KindName: m.KindName, Kind: m.Kind, ParamsNode: m.Node, Pos: m.Pos}
+	st.scope = rb.scope.forStep(st, nil)
+	l.decodeStatic(rb, st)
+	if !st.Static {
+		l.errs.add(m.Pos, "a monitor's parameters may use params and site, but not step results", "")
+	}
+	m.Params = st.Params
+}
+
+func walkScalars(n *yaml.Node, path string, fn func(n *yaml.Node, path string)) {
+	if n == nil {
+		return
+	}
+	switch n.Kind {
+	case yaml.ScalarNode:
+		fn(n, path)
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p := n.Content[i].Value
+			if path != "" {
+				p = path + "." + p
+			}
+			walkScalars(n.Content[i+1], p, fn)
+		}
+	case yaml.SequenceNode:
+		for _, c := range n.Content {
+			walkScalars(c, path, fn)
+		}
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			walkScalars(c, path, fn)
+		}
+	}
+}
+
+// substitute deep-copies n, replacing each node for which repl returns a
+// non-nil node.
+func substitute(n *yaml.Node, repl func(orig *yaml.Node) *yaml.Node) *yaml.Node {
+	if n == nil {
+		return nil
+	}
+	if r := repl(n); r != nil {
+		return r
+	}
+	c := *n
+	if n.Alias != nil {
+		c.Alias = substitute(n.Alias, repl)
+	}
+	c.Content = make([]*yaml.Node, len(n.Content))
+	for i, ch := range n.Content {
+		c.Content[i] = substitute(ch, repl)
+	}
+	return &c
+}
+
+func placeholderNode(t *Template, orig *yaml.Node) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.ScalarNode, Line: orig.Line, Column: orig.Column, Tag: "!!str", Value: orig.Value}
+	if !t.Whole {
+		return n
+	}
+	typ := t.Parts[0].Expr.program.Node().Type()
+	if typ == nil {
+		return n
+	}
+	switch typ.Kind() {
+	case reflect.Int, reflect.Int32, reflect.Float64, reflect.Uint:
+		n.Tag, n.Value = "!!int", "0"
+	case reflect.Int64:
+		n.Tag, n.Value = "!!str", "0s"
+	case reflect.Bool:
+		n.Tag, n.Value = "!!bool", "false"
+	case reflect.Slice, reflect.Array:
+		return &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: orig.Line, Column: orig.Column}
+	}
+	return n
+}

@@ -1,0 +1,16 @@
+// Package all builds the registry of every step kind drbook ships, in one
+// place, so that the set of kinds is visible at a glance and a test can
+// build a registry of its own instead.
+package all
+
+import (
+	"github.com/drbook/drbook/steps"
+	"github.com/drbook/drbook/steps/control"
+)
+
+// Registry returns a registry of every built-in kind.
+func Registry() *steps.Registry {
+	var kinds []steps.Kind
+	kinds = append(kinds, control.Kinds()...)
+	return steps.NewRegistry(kinds...)
+}

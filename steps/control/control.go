@@ -1,0 +1,281 @@
+// Package control holds the step kinds that need no site: wait, assert,
+// log, manual and exec.local (a command on the operator's machine, for
+// tools such as ipmitool).
+package control
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/drbook/drbook/journal"
+	"github.com/drbook/drbook/steps"
+)
+
+// Kinds returns the control kinds.
+func Kinds() []steps.Kind {
+	return []steps.Kind{waitKind{}, assertKind{}, logKind{}, execLocal{}, manualKind{}}
+}
+
+// WaitParams are wait's parameters; `wait: 5s` is shorthand for {for: 5s}.
+type WaitParams struct {
+	For journal.Duration `yaml:"for"`
+}
+
+// UnmarshalYAML accepts the shorthand.
+func (p *WaitParams) UnmarshalYAML(unmarshal func(any) error) error {
+	var d journal.Duration
+	if err := unmarshal(&d); err == nil {
+		p.For = d
+		return nil
+	}
+	type plain WaitParams
+	return unmarshal((*plain)(p))
+}
+
+// WaitResult is what wait did.
+type WaitResult struct {
+	Waited time.Duration `json:"waited" expr:"waited"`
+}
+
+type waitKind struct{}
+
+var _ steps.Kind = waitKind{}
+
+func (waitKind) Name() string    { return "wait" }
+func (waitKind) Summary() string { return "pause for a fixed time" }
+func (waitKind) Traits() steps.Traits {
+	return steps.Traits{Idempotent: true}
+}
+func (waitKind) NewParams() any { return &WaitParams{} }
+func (waitKind) NewResult() any { return &WaitResult{} }
+func (waitKind) Validate(p any) []steps.FieldError {
+	if p.(*WaitParams).For <= 0 {
+		return []steps.FieldError{{Field: "for", Msg: "give how long to wait, e.g. wait: 30s"}}
+	}
+	return nil
+}
+func (waitKind) Describe(p any) steps.Description {
+	return steps.Description{Action: "wait " + p.(*WaitParams).For.String()}
+}
+func (waitKind) Execute(ctx context.Context, rt steps.Runtime, p any) (any, error) {
+	d := p.(*WaitParams).For.D()
+	start := time.Now()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return &WaitResult{Waited: time.Since(start)}, nil
+	case <-ctx.Done():
+		return &WaitResult{Waited: time.Since(start)}, ctx.Err()
+	}
+}
+
+// AssertParams are assert's parameters. `that` is a condition over the
+// run: `assert: steps.ha.result.restarted == 4` is shorthand for
+// {that: …}. The engine evaluates it; the kind reports the outcome.
+type AssertParams struct {
+	That    bool         `yaml:"that" drbook:"expr"`
+	Message journal.Text `yaml:"message"`
+}
+
+// AssertResult records the checked condition.
+type AssertResult struct {
+	Holds bool `json:"holds" expr:"holds"`
+}
+
+type assertKind struct{}
+
+var _ steps.Kind = assertKind{}
+
+func (assertKind) Name() string         { return "assert" }
+func (assertKind) Summary() string      { return "fail the step unless a condition over the run holds" }
+func (assertKind) Traits() steps.Traits { return steps.Traits{Idempotent: true} }
+func (assertKind) NewParams() any       { return &AssertParams{} }
+func (assertKind) NewResult() any       { return &AssertResult{} }
+func (assertKind) Validate(any) []steps.FieldError {
+	return nil
+}
+func (assertKind) Describe(p any) steps.Description {
+	return steps.Description{Action: "check that the condition holds"}
+}
+func (assertKind) Execute(ctx context.Context, rt steps.Runtime, p any) (any, error) {
+	ap := p.(*AssertParams)
+	if !ap.That {
+		msg := ap.Message.In(rt.Options().Lang)
+		if msg == "" {
+			msg = "the condition does not hold"
+		}
+		return &AssertResult{}, errors.New(msg)
+	}
+	return &AssertResult{Holds: true}, nil
+}
+
+// LogParams are log's parameters; `log: text` is shorthand.
+type LogParams struct {
+	Message journal.Text `yaml:"message"`
+	Level   string       `yaml:"level"`
+}
+
+// UnmarshalYAML accepts the shorthand.
+func (p *LogParams) UnmarshalYAML(unmarshal func(any) error) error {
+	var s string
+	if err := unmarshal(&s); err == nil {
+		p.Message = journal.Text{EN: s, ZhTW: s}
+		return nil
+	}
+	type plain LogParams
+	return unmarshal((*plain)(p))
+}
+
+// LogResult is the text recorded.
+type LogResult struct {
+	Text string `json:"text" expr:"text"`
+}
+
+type logKind struct{}
+
+var _ steps.Kind = logKind{}
+
+func (logKind) Name() string         { return "log" }
+func (logKind) Summary() string      { return "record a note in the journal" }
+func (logKind) Traits() steps.Traits { return steps.Traits{Idempotent: true} }
+func (logKind) NewParams() any       { return &LogParams{Level: "info"} }
+func (logKind) NewResult() any       { return &LogResult{} }
+func (logKind) Validate(p any) []steps.FieldError {
+	lp := p.(*LogParams)
+	var errs []steps.FieldError
+	if lp.Message.IsZero() {
+		errs = append(errs, steps.FieldError{Field: "message", Msg: "a log step needs text"})
+	}
+	if lp.Level != "info" && lp.Level != "warn" {
+		errs = append(errs, steps.FieldError{Field: "level", Msg: fmt.Sprintf("level %q must be info or warn", lp.Level)})
+	}
+	return errs
+}
+func (logKind) Describe(p any) steps.Description {
+	return steps.Description{Action: "note: " + p.(*LogParams).Message.In("en")}
+}
+func (logKind) Execute(ctx context.Context, rt steps.Runtime, p any) (any, error) {
+	lp := p.(*LogParams)
+	text := lp.Message.In(rt.Options().Lang)
+	rt.Note(lp.Level, text)
+	return &LogResult{Text: text}, ctx.Err()
+}
+
+// ExecLocalParams run a command on the operator's machine. Command is an
+// argument vector (no shell), or Shell a script for /bin/sh.
+type ExecLocalParams struct {
+	Command   []string         `yaml:"command"`
+	Shell     string           `yaml:"shell" drbook:"shell"`
+	Dir       string           `yaml:"dir"`
+	ExitCodes []int            `yaml:"exit_codes"`
+	MaxOutput int              `yaml:"max_output"`
+	Timeout   journal.Duration `yaml:"timeout"`
+}
+
+// ExecLocalResult is what the command did.
+type ExecLocalResult struct {
+	ExitCode int    `json:"exit_code" expr:"exit_code"`
+	Stdout   string `json:"stdout" expr:"stdout"`
+	Stderr   string `json:"stderr" expr:"stderr"`
+}
+
+type execLocal struct{}
+
+var _ steps.Kind = execLocal{}
+
+func (execLocal) Name() string    { return "exec.local" }
+func (execLocal) Summary() string { return "run a command on the operator's machine (e.g. ipmitool)" }
+func (execLocal) Traits() steps.Traits {
+	return steps.Traits{ChangesState: true}
+}
+func (execLocal) NewParams() any { return &ExecLocalParams{ExitCodes: []int{0}, MaxOutput: 16 * 1024} }
+func (execLocal) NewResult() any { return &ExecLocalResult{} }
+func (execLocal) Validate(p any) []steps.FieldError {
+	ep := p.(*ExecLocalParams)
+	if (len(ep.Command) == 0) == (ep.Shell == "") {
+		return []steps.FieldError{{Field: "command", Msg: "give exactly one of command (an argument list) or shell (a script)"}}
+	}
+	return nil
+}
+func (execLocal) Describe(p any) steps.Description {
+	ep := p.(*ExecLocalParams)
+	cmd := ep.Shell
+	if cmd == "" {
+		q := make([]string, len(ep.Command))
+		for i, a := range ep.Command {
+			q[i] = steps.ShellQuote(a)
+		}
+		cmd = strings.Join(q, " ")
+	}
+	return steps.Description{Action: "run a local command", Target: "localhost", Command: cmd}
+}
+
+func (k execLocal) Execute(ctx context.Context, rt steps.Runtime, p any) (any, error) {
+	ep := p.(*ExecLocalParams)
+	if ep.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, ep.Timeout.D())
+		defer cancel()
+	}
+	var cmd *exec.Cmd
+	if ep.Shell != "" {
+		cmd = exec.CommandContext(ctx, "/bin/sh", "-c", ep.Shell)
+	} else {
+		cmd = exec.CommandContext(ctx, ep.Command[0], ep.Command[1:]...)
+	}
+	cmd.Dir = ep.Dir
+	cmd.WaitDelay = time.Second
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	res := &ExecLocalResult{ExitCode: cmd.ProcessState.ExitCode()}
+	tr := journal.Transcript{Target: "localhost", Command: k.Describe(p).Command, ExitCode: res.ExitCode}
+	res.Stdout, tr.Truncated = capText(stdout.String(), ep.MaxOutput)
+	var trunc2 bool
+	res.Stderr, trunc2 = capText(stderr.String(), ep.MaxOutput)
+	tr.Truncated = tr.Truncated || trunc2
+	tr.Stdout, tr.Stderr = res.Stdout, res.Stderr
+	if tr.Truncated {
+		if a, err := rt.Artifact("stdout.txt", &stdout); err == nil {
+			tr.StdoutArtifact = a.Path
+		}
+		if a, err := rt.Artifact("stderr.txt", &stderr); err == nil {
+			tr.StderrArtifact = a.Path
+		}
+	}
+	rt.Evidence(journal.Evidence{Kind: journal.EvidenceTranscript, Title: "local command", Transcript: &tr})
+	if ctx.Err() != nil {
+		return res, fmt.Errorf("command stopped: %w", ctx.Err())
+	}
+	var exitErr *exec.ExitError
+	if err != nil && !errors.As(err, &exitErr) {
+		return res, fmt.Errorf("cannot run %s: %w", tr.Command, err)
+	}
+	for _, c := range ep.ExitCodes {
+		if c == res.ExitCode {
+			return res, nil
+		}
+	}
+	return res, fmt.Errorf("command exited with %d (expected %v): %s", res.ExitCode, ep.ExitCodes, lastLine(res.Stderr))
+}
+
+func capText(s string, limit int) (string, bool) {
+	if limit <= 0 || len(s) <= limit {
+		return s, false
+	}
+	return s[:limit], true
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}

@@ -1,0 +1,91 @@
+package control
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/drbook/drbook/journal"
+	"github.com/drbook/drbook/steps"
+)
+
+// ManualParams describe work a person does by hand: instructions in both
+// languages (`manual: {en: …, zh-TW: …}`), an optional checklist and typed
+// inputs the person enters, which are journaled.
+type ManualParams struct {
+	EN        string         `yaml:"en"`
+	ZhTW      string         `yaml:"zh-TW"`
+	Checklist []journal.Text `yaml:"checklist"`
+	Inputs    []ManualInput  `yaml:"inputs"`
+}
+
+// ManualInput is a value the person enters.
+type ManualInput struct {
+	Name     string       `yaml:"name"`
+	Label    journal.Text `yaml:"label"`
+	Type     string       `yaml:"type"`
+	Required bool         `yaml:"required"`
+}
+
+// ManualResult holds who did it and what they entered.
+type ManualResult struct {
+	Who    string         `json:"who" expr:"who"`
+	Inputs map[string]any `json:"inputs" expr:"inputs"`
+}
+
+type manualKind struct{}
+
+var _ steps.Kind = manualKind{}
+
+func (manualKind) Name() string { return "manual" }
+func (manualKind) Summary() string {
+	return "a step a person does by hand, with instructions and recorded inputs"
+}
+func (manualKind) Traits() steps.Traits {
+	return steps.Traits{ChangesState: true, Human: true}
+}
+func (manualKind) NewParams() any { return &ManualParams{} }
+func (manualKind) NewResult() any { return &ManualResult{} }
+func (manualKind) Validate(p any) []steps.FieldError {
+	mp := p.(*ManualParams)
+	var errs []steps.FieldError
+	if mp.EN == "" && mp.ZhTW == "" {
+		errs = append(errs, steps.FieldError{Field: "en", Msg: "a manual step needs instructions (en and/or zh-TW)"})
+	}
+	seen := map[string]bool{}
+	for i, in := range mp.Inputs {
+		f := fmt.Sprintf("inputs[%d]", i)
+		if in.Name == "" || seen[in.Name] {
+			errs = append(errs, steps.FieldError{Field: f + ".name", Msg: "each input needs a unique name"})
+		}
+		seen[in.Name] = true
+		switch in.Type {
+		case "", "string", "int", "duration", "bool":
+		default:
+			errs = append(errs, steps.FieldError{Field: f + ".type", Msg: fmt.Sprintf("type %q must be string, int, duration or bool", in.Type)})
+		}
+	}
+	return errs
+}
+func (manualKind) Describe(p any) steps.Description {
+	mp := p.(*ManualParams)
+	return steps.Description{Action: "by hand: " + journal.Text{EN: mp.EN, ZhTW: mp.ZhTW}.In("en")}
+}
+func (manualKind) Execute(ctx context.Context, rt steps.Runtime, p any) (any, error) {
+	mp := p.(*ManualParams)
+	q := steps.Question{Text: journal.Text{EN: mp.EN, ZhTW: mp.ZhTW}, Checklist: mp.Checklist}
+	for _, in := range mp.Inputs {
+		t := in.Type
+		if t == "" {
+			t = "string"
+		}
+		q.Inputs = append(q.Inputs, steps.Input{Name: in.Name, Label: in.Label, Type: t, Required: in.Required})
+	}
+	ans, err := rt.Ask(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if !ans.Done {
+		return &ManualResult{Who: ans.Who, Inputs: ans.Inputs}, fmt.Errorf("%s did not confirm the manual step as done", ans.Who)
+	}
+	return &ManualResult{Who: ans.Who, Inputs: ans.Inputs}, nil
+}
