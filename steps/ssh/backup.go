@@ -1,0 +1,395 @@
+package ssh
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/drbook/drbook/journal"
+	"github.com/drbook/drbook/steps"
+	"github.com/drbook/drbook/steps/ssh/transport"
+)
+
+// BackupParams are ssh.backup's parameters, modelled on bkap.sh.
+type BackupParams struct {
+	Target `yaml:",inline"`
+	// Paths are archived with their absolute names (tar strips the leading
+	// "/", so the archive restores with -C /).
+	Paths []string `yaml:"paths"`
+	// Dir receives the archive; bkap.sh's BK_PATH, /APBACKUP by default.
+	Dir string `yaml:"dir"`
+	// Name is the archive's name: {host} is the guest's name in the site,
+	// {date} the date formatted with DateFormat. bkap.sh's
+	// ${HOST_NAME}bk.tar.$(date +%m%d).tgz by default.
+	Name string `yaml:"name"`
+	// DateFormat is a strftime subset (%Y %m %d %H %M %S); "%m%d" by default.
+	DateFormat string `yaml:"date_format"`
+	// RetentionDays deletes archives in Dir matching PrunePattern older than
+	// this many days before the backup (bkap.sh's BK_DAYS); 0 keeps all.
+	RetentionDays int `yaml:"retention_days"`
+	// PrunePattern is the file-name glob retention applies to; "*.tgz".
+	PrunePattern string `yaml:"prune_pattern"`
+	// AllowMissing skips paths that do not exist on the guest (bkap.sh's
+	// list names directories not every server has); on by default.
+	AllowMissing bool `yaml:"allow_missing"`
+}
+
+// BackupResult is what ssh.backup returns.
+type BackupResult struct {
+	Archive string   `json:"archive" expr:"archive"`
+	Size    int64    `json:"size" expr:"size"`
+	SHA256  string   `json:"sha256" expr:"sha256"`
+	Files   int      `json:"files" expr:"files"`
+	Missing []string `json:"missing" expr:"missing"`
+	Pruned  []string `json:"pruned" expr:"pruned"`
+}
+
+type backup struct{}
+
+var _ steps.Kind = (*backup)(nil)
+var _ steps.Preflighter = (*backup)(nil)
+
+func (*backup) Name() string { return "ssh.backup" }
+func (*backup) Summary() string {
+	return "archive a list of paths on a guest into a dated .tgz (like bkap.sh), pruning old archives"
+}
+func (*backup) Traits() steps.Traits { return steps.Traits{ChangesState: true, Idempotent: true} }
+func (*backup) NewParams() any {
+	return &BackupParams{Dir: "/APBACKUP", Name: "{host}bk.tar.{date}.tgz", DateFormat: "%m%d", RetentionDays: 7, PrunePattern: "*.tgz", AllowMissing: true}
+}
+func (*backup) NewResult() any { return &BackupResult{} }
+
+func (*backup) Validate(params any) []steps.FieldError {
+	p := params.(*BackupParams)
+	errs := p.Target.validate()
+	if len(p.Paths) == 0 {
+		errs = append(errs, steps.FieldError{Field: "paths", Msg: "list the paths to archive"})
+	}
+	for i, q := range p.Paths {
+		if !strings.HasPrefix(q, "/") {
+			errs = append(errs, steps.FieldError{Field: fmt.Sprintf("paths[%d]", i), Msg: fmt.Sprintf("%q must be absolute, so the archive restores in place", q)})
+		}
+	}
+	errs = append(errs, needPath("dir", p.Dir)...)
+	if p.Name == "" || strings.Contains(p.Name, "/") {
+		errs = append(errs, steps.FieldError{Field: "name", Msg: "must be a file name without \"/\""})
+	}
+	if _, err := strftime(p.DateFormat, time.Now()); err != nil {
+		errs = append(errs, steps.FieldError{Field: "date_format", Msg: err.Error()})
+	}
+	if p.RetentionDays < 0 {
+		errs = append(errs, steps.FieldError{Field: "retention_days", Msg: "must be 0 (keep all) or more"})
+	}
+	if p.RetentionDays > 0 && (p.PrunePattern == "" || strings.Contains(p.PrunePattern, "/")) {
+		errs = append(errs, steps.FieldError{Field: "prune_pattern", Msg: "must be a file-name glob such as *.tgz"})
+	}
+	return errs
+}
+
+// strftime formats t with the few conversions backup names use.
+func strftime(format string, t time.Time) (string, error) {
+	var b strings.Builder
+	for i := 0; i < len(format); i++ {
+		if format[i] != '%' {
+			b.WriteByte(format[i])
+			continue
+		}
+		if i+1 == len(format) {
+			return "", fmt.Errorf("%q ends with a lone %%", format)
+		}
+		i++
+		switch format[i] {
+		case 'Y':
+			b.WriteString(strconv.Itoa(t.Year()))
+		case 'm':
+			fmt.Fprintf(&b, "%02d", int(t.Month()))
+		case 'd':
+			fmt.Fprintf(&b, "%02d", t.Day())
+		case 'H':
+			fmt.Fprintf(&b, "%02d", t.Hour())
+		case 'M':
+			fmt.Fprintf(&b, "%02d", t.Minute())
+		case 'S':
+			fmt.Fprintf(&b, "%02d", t.Second())
+		case '%':
+			b.WriteByte('%')
+		default:
+			return "", fmt.Errorf("%%%c is not supported in %q; use %%Y %%m %%d %%H %%M %%S", format[i], format)
+		}
+	}
+	if strings.Contains(b.String(), "/") {
+		return "", fmt.Errorf("%q must not produce a \"/\"", format)
+	}
+	return b.String(), nil
+}
+
+func (p *BackupParams) archive(now time.Time) string {
+	date, _ := strftime(p.DateFormat, now)
+	name := strings.ReplaceAll(strings.ReplaceAll(p.Name, "{host}", p.name()), "{date}", date)
+	return path.Join(p.Dir, name)
+}
+
+func (p *BackupParams) script(archive string) string {
+	var s strings.Builder
+	fmt.Fprintf(&s, "set -e\numask 077\ndir=%s\narchive=%s\nmkdir -p -- \"$dir\"\n", transport.Quote(p.Dir), transport.Quote(archive))
+	if p.RetentionDays > 0 {
+		fmt.Fprintf(&s, "find \"$dir\" -maxdepth 1 -type f -name %s -mtime +%d -print -exec rm -f -- {} \\; | sed 's/^/drbook-pruned: /'\n", transport.Quote(p.PrunePattern), p.RetentionDays)
+	}
+	fmt.Fprintf(&s, "missing=\nset --\nfor p in %s; do\n  if [ -e \"$p\" ] || [ -h \"$p\" ]; then set -- \"$@\" \"$p\"; else echo \"drbook-missing: $p\"; missing=1; fi\ndone\n", transport.QuoteAll(p.Paths...))
+	if !p.AllowMissing {
+		s.WriteString("[ -z \"$missing\" ] || { echo \"paths to back up are missing\" >&2; exit 4; }\n")
+	}
+	s.WriteString("[ $# -gt 0 ] || { echo \"none of the paths exist\" >&2; exit 3; }\n")
+	s.WriteString("tar -czf \"$archive.drbook-part\" -- \"$@\"\nmv -f -- \"$archive.drbook-part\" \"$archive\"\n")
+	s.WriteString("echo \"drbook-size: $(wc -c < \"$archive\")\"\n")
+	s.WriteString("echo \"drbook-sha256: $(sha256sum < \"$archive\")\"\n")
+	s.WriteString("echo \"drbook-files: $(tar -tzf \"$archive\" | wc -l)\"\n")
+	return s.String()
+}
+
+func (*backup) Describe(params any) steps.Description {
+	p := params.(*BackupParams)
+	archive := p.archive(time.Now())
+	action := fmt.Sprintf("archive %d paths on %s into %s", len(p.Paths), p.name(), archive)
+	if p.RetentionDays > 0 {
+		action += fmt.Sprintf(", first deleting %s in %s older than %d days", p.PrunePattern, p.Dir, p.RetentionDays)
+	}
+	return steps.Description{Action: action, Target: p.name(), Command: "sh -c " + transport.Quote(p.script(archive))}
+}
+
+func (*backup) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
+	p := params.(*BackupParams)
+	c, err := p.connect(ctx, rt)
+	if err != nil {
+		return err
+	}
+	var out strings.Builder
+	if _, err := c.Run(ctx, "for p in "+transport.QuoteAll(p.Paths...)+"; do [ -e \"$p\" ] || echo \"$p\"; done", nil, &out, nil); err != nil {
+		return err
+	}
+	if missing := strings.Fields(out.String()); len(missing) > 0 && !p.AllowMissing {
+		return fmt.Errorf("%s: paths to back up do not exist: %s", c.Target(), strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+func (*backup) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
+	p := params.(*BackupParams)
+	c, err := p.connect(ctx, rt)
+	if err != nil {
+		return nil, err
+	}
+	archive := p.archive(time.Now())
+	stdout, stderr, code, err := runScript(ctx, rt, c, "backup of "+p.name(), "sh -c "+transport.Quote(p.script(archive)), 64<<10)
+	if err != nil {
+		return nil, err
+	}
+	m := markers(stdout.String())
+	res := &BackupResult{Archive: archive, Missing: m["missing"], Pruned: m["pruned"]}
+	if len(res.Missing) > 0 && !p.AllowMissing {
+		return res, fmt.Errorf("%s: paths to back up do not exist: %s (set allow_missing: true to skip them)", c.Target(), strings.Join(res.Missing, ", "))
+	}
+	if code != 0 {
+		return res, commandFailed(c, "backup into "+archive, code, stderr.String())
+	}
+	res.Size, _ = strconv.ParseInt(strings.TrimSpace(first(m, "size")), 10, 64)
+	res.SHA256 = strings.Fields(first(m, "sha256") + " ")[0]
+	res.Files, _ = strconv.Atoi(strings.TrimSpace(first(m, "files")))
+	if res.Size == 0 || len(res.SHA256) != 64 {
+		return res, fmt.Errorf("%s: the archive %s looks wrong (size %d, sha256 %q); output: %s", c.Target(), archive, res.Size, res.SHA256, tail(stdout.String()))
+	}
+	facts := []journal.Fact{{Key: "archive", Value: archive}, {Key: "size", Value: strconv.FormatInt(res.Size, 10)}, {Key: "sha256", Value: res.SHA256}, {Key: "entries", Value: strconv.Itoa(res.Files)}}
+	if len(res.Missing) > 0 {
+		facts = append(facts, journal.Fact{Key: "skipped (missing)", Value: strings.Join(res.Missing, " ")})
+	}
+	if len(res.Pruned) > 0 {
+		facts = append(facts, journal.Fact{Key: "pruned", Value: strings.Join(res.Pruned, " ")})
+	}
+	rt.Evidence(journal.Evidence{Kind: journal.EvidenceFacts, Title: "backup archive", Facts: facts})
+	return res, nil
+}
+
+// BackupCheckParams are ssh.backup_check's parameters.
+type BackupCheckParams struct {
+	Target `yaml:",inline"`
+	// Dir holds the archives; /APBACKUP by default.
+	Dir string `yaml:"dir"`
+	// Pattern is a file-name glob; "*.tgz" by default.
+	Pattern string `yaml:"pattern"`
+	// MaxAge is how old the newest archive may be; 26h by default (a daily
+	// backup plus slack).
+	MaxAge journal.Duration `yaml:"max_age"`
+}
+
+// BackupCheckResult is what ssh.backup_check returns.
+type BackupCheckResult struct {
+	Archive    string    `json:"archive" expr:"archive"`
+	Size       int64     `json:"size" expr:"size"`
+	Modified   time.Time `json:"modified" expr:"modified"`
+	AgeSeconds float64   `json:"age_seconds" expr:"age_seconds"`
+	Count      int       `json:"count" expr:"count"`
+}
+
+type backupCheck struct{}
+
+var _ steps.Kind = (*backupCheck)(nil)
+
+func (*backupCheck) Name() string { return "ssh.backup_check" }
+func (*backupCheck) Summary() string {
+	return "check that the newest backup archive on a guest exists, is not empty and is recent"
+}
+func (*backupCheck) Traits() steps.Traits { return steps.Traits{Idempotent: true} }
+func (*backupCheck) NewParams() any {
+	return &BackupCheckParams{Dir: "/APBACKUP", Pattern: "*.tgz", MaxAge: journal.Duration(26 * time.Hour)}
+}
+func (*backupCheck) NewResult() any { return &BackupCheckResult{} }
+func (*backupCheck) Validate(params any) []steps.FieldError {
+	p := params.(*BackupCheckParams)
+	errs := append(p.Target.validate(), needPath("dir", p.Dir)...)
+	if _, err := path.Match(p.Pattern, ""); err != nil || p.Pattern == "" || strings.Contains(p.Pattern, "/") {
+		errs = append(errs, steps.FieldError{Field: "pattern", Msg: "must be a file-name glob such as *.tgz"})
+	}
+	if p.MaxAge <= 0 {
+		errs = append(errs, steps.FieldError{Field: "max_age", Msg: "must be a positive duration such as 26h"})
+	}
+	return errs
+}
+func (*backupCheck) Describe(params any) steps.Description {
+	p := params.(*BackupCheckParams)
+	return steps.Description{Action: fmt.Sprintf("check that the newest %s in %s on %s is non-empty and younger than %s", p.Pattern, p.Dir, p.name(), p.MaxAge), Target: p.name(),
+		Command: "sftp ls " + transport.Quote(p.Dir) + "; date +%s"}
+}
+
+func (*backupCheck) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
+	p := params.(*BackupCheckParams)
+	c, err := p.connect(ctx, rt)
+	if err != nil {
+		return nil, err
+	}
+	sc, done, err := c.SFTP(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	entries, err := sc.ReadDir(p.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot list %s: %w", c.Target(), p.Dir, sftpErr(err))
+	}
+	res := &BackupCheckResult{}
+	var newest time.Time
+	for _, e := range entries {
+		if ok, _ := path.Match(p.Pattern, e.Name()); !ok || !e.Mode().IsRegular() {
+			continue
+		}
+		res.Count++
+		if e.ModTime().After(newest) {
+			newest = e.ModTime()
+			res.Archive, res.Size, res.Modified = path.Join(p.Dir, e.Name()), e.Size(), e.ModTime()
+		}
+	}
+	if res.Count == 0 {
+		return res, fmt.Errorf("%s: no backup archive matching %s in %s; run the backup (ssh.backup) or check the path", c.Target(), p.Pattern, p.Dir)
+	}
+	// Age is measured on the guest's clock, which wrote the mtime.
+	var out strings.Builder
+	if _, err := c.Run(ctx, "date +%s", nil, &out, nil); err != nil {
+		return res, err
+	}
+	now, err := strconv.ParseInt(strings.TrimSpace(out.String()), 10, 64)
+	if err != nil {
+		return res, fmt.Errorf("%s: cannot read the guest's clock: %q", c.Target(), out.String())
+	}
+	age := time.Unix(now, 0).Sub(res.Modified)
+	res.AgeSeconds = age.Seconds()
+	rt.Evidence(journal.Evidence{Kind: journal.EvidenceFacts, Title: "newest backup", Facts: []journal.Fact{
+		{Key: "archive", Value: res.Archive}, {Key: "size", Value: strconv.FormatInt(res.Size, 10)},
+		{Key: "modified", Value: res.Modified.UTC().Format(time.RFC3339)}, {Key: "age", Value: age.Round(time.Second).String()},
+		{Key: "archives matching", Value: strconv.Itoa(res.Count)}}})
+	if res.Size == 0 {
+		return res, fmt.Errorf("%s: the newest backup %s is empty", c.Target(), res.Archive)
+	}
+	if age > p.MaxAge.D() {
+		return res, fmt.Errorf("%s: the newest backup %s is %s old, more than the allowed %s; the backup job may have stopped", c.Target(), res.Archive, age.Round(time.Minute), p.MaxAge)
+	}
+	return res, nil
+}
+
+// RestoreTarParams are ssh.restore_tar's parameters.
+type RestoreTarParams struct {
+	Target `yaml:",inline"`
+	// Archive is the .tgz on the guest.
+	Archive string `yaml:"archive"`
+	// Dest is where to extract; "/" by default, as the drill does.
+	Dest string `yaml:"dest"`
+}
+
+// RestoreTarResult is what ssh.restore_tar returns.
+type RestoreTarResult struct {
+	Files int `json:"files" expr:"files"`
+}
+
+type restoreTar struct{}
+
+var _ steps.Kind = (*restoreTar)(nil)
+var _ steps.Preflighter = (*restoreTar)(nil)
+
+func (*restoreTar) Name() string         { return "ssh.restore_tar" }
+func (*restoreTar) Summary() string      { return "extract a .tgz archive on a guest at a destination" }
+func (*restoreTar) Traits() steps.Traits { return steps.Traits{ChangesState: true, Idempotent: true} }
+func (*restoreTar) NewParams() any       { return &RestoreTarParams{Dest: "/"} }
+func (*restoreTar) NewResult() any       { return &RestoreTarResult{} }
+func (*restoreTar) Validate(params any) []steps.FieldError {
+	p := params.(*RestoreTarParams)
+	return append(append(p.Target.validate(), needPath("archive", p.Archive)...), needPath("dest", p.Dest)...)
+}
+func (p *RestoreTarParams) command() string {
+	return "tar -xzvf " + transport.Quote(p.Archive) + " -C " + transport.Quote(p.Dest)
+}
+func (*restoreTar) Describe(params any) steps.Description {
+	p := params.(*RestoreTarParams)
+	return steps.Description{Action: fmt.Sprintf("extract %s on %s into %s", p.Archive, p.name(), p.Dest), Target: p.name(), Command: p.command()}
+}
+
+func (*restoreTar) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
+	p := params.(*RestoreTarParams)
+	c, err := p.connect(ctx, rt)
+	if err != nil {
+		return err
+	}
+	sc, done, err := c.SFTP(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	for _, f := range []string{p.Archive, p.Dest} {
+		if _, err := sc.Stat(f); err != nil {
+			return fmt.Errorf("%s: %s: %w", c.Target(), f, sftpErr(err))
+		}
+	}
+	return nil
+}
+
+func (*restoreTar) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
+	p := params.(*RestoreTarParams)
+	c, err := p.connect(ctx, rt)
+	if err != nil {
+		return nil, err
+	}
+	stdout, stderr, code, err := runScript(ctx, rt, c, "restore of "+p.Archive, p.command(), 16<<10)
+	if err != nil {
+		return nil, err
+	}
+	if code != 0 {
+		return nil, commandFailed(c, "extracting "+p.Archive, code, stderr.String())
+	}
+	n := 0
+	for _, l := range strings.Split(stdout.String(), "\n") {
+		if strings.TrimSpace(l) != "" {
+			n++
+		}
+	}
+	return &RestoreTarResult{Files: n}, nil
+}

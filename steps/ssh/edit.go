@@ -1,0 +1,428 @@
+package ssh
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/pkg/sftp"
+	"github.com/pmezard/go-difflib/difflib"
+
+	"github.com/drbook/drbook/journal"
+	"github.com/drbook/drbook/steps"
+	"github.com/drbook/drbook/steps/ssh/transport"
+)
+
+// EditFileParams are ssh.edit_file's parameters.
+type EditFileParams struct {
+	Target `yaml:",inline"`
+	// Path is the file to edit.
+	Path string `yaml:"path"`
+	// Edits are applied in order.
+	Edits []Edit `yaml:"edits"`
+	// Backup keeps a copy (PATH.drbook-YYYYMMDD-HHMMSS) before writing; on
+	// by default.
+	Backup bool `yaml:"backup"`
+	// AllowNotFound turns "pattern not found" into a note for every edit.
+	AllowNotFound bool `yaml:"allow_not_found"`
+}
+
+// Edit is one change. Exactly one of Replace, Regex, SetLine, InsertLine
+// and SetKey is given.
+type Edit struct {
+	// Replace replaces every occurrence of this literal text with With.
+	Replace string `yaml:"replace"`
+	// Regex replaces every match of this RE2 expression with With ($1 refers
+	// to groups).
+	Regex string `yaml:"regex"`
+	With  string `yaml:"with"`
+	// SetLine replaces every line matching Match with this line, or appends
+	// it when none matches.
+	SetLine string `yaml:"set_line"`
+	Match   string `yaml:"match"`
+	// InsertLine inserts this line after the first line matching After (or
+	// before the first matching Before; at the end when neither is given),
+	// unless the file already has it.
+	InsertLine string `yaml:"insert_line"`
+	After      string `yaml:"after"`
+	Before     string `yaml:"before"`
+	// SetKey sets KEY<Separator>Value, replacing the key's line or appending
+	// it (e.g. HOSTNAME=ap02 in /etc/sysconfig/network).
+	SetKey    string `yaml:"set_key"`
+	Value     string `yaml:"value"`
+	Separator string `yaml:"separator"`
+	// AllowNotFound lets this edit find nothing without failing the step.
+	AllowNotFound bool `yaml:"allow_not_found"`
+}
+
+// EditFileResult is what ssh.edit_file returns.
+type EditFileResult struct {
+	Changed bool   `json:"changed" expr:"changed"`
+	Backup  string `json:"backup" expr:"backup"`
+	Applied int    `json:"applied" expr:"applied"`
+	Diff    string `json:"diff" expr:"diff"`
+}
+
+func (e Edit) op() string {
+	var ops []string
+	for name, v := range map[string]string{"replace": e.Replace, "regex": e.Regex, "set_line": e.SetLine, "insert_line": e.InsertLine, "set_key": e.SetKey} {
+		if v != "" {
+			ops = append(ops, name)
+		}
+	}
+	if len(ops) != 1 {
+		return strings.Join(ops, "+")
+	}
+	return ops[0]
+}
+
+func (e Edit) validate(field string) []steps.FieldError {
+	var errs []steps.FieldError
+	bad := func(f, msg string) { errs = append(errs, steps.FieldError{Field: field + f, Msg: msg}) }
+	re := func(f, expr string) {
+		if expr == "" {
+			return
+		}
+		if _, err := regexp.Compile(expr); err != nil {
+			bad(f, "invalid regular expression: "+err.Error())
+		}
+	}
+	switch e.op() {
+	case "replace":
+	case "regex":
+		re(".regex", e.Regex)
+	case "set_line":
+		if e.Match == "" {
+			bad(".match", "set_line needs match: the regular expression of the line to replace")
+		}
+		re(".match", e.Match)
+	case "insert_line":
+		if e.After != "" && e.Before != "" {
+			bad(".before", "give after or before, not both")
+		}
+		re(".after", e.After)
+		re(".before", e.Before)
+	case "set_key":
+		if strings.ContainsAny(e.SetKey, "\n") {
+			bad(".set_key", "must be one line")
+		}
+	case "":
+		bad("", "give one of replace, regex, set_line, insert_line or set_key")
+	default:
+		bad("", "give only one of replace, regex, set_line, insert_line or set_key, found "+e.op())
+	}
+	op := e.op()
+	if (e.With != "") && op != "replace" && op != "regex" {
+		bad(".with", "with goes with replace or regex")
+	}
+	if e.Match != "" && op != "set_line" {
+		bad(".match", "match goes with set_line")
+	}
+	if (e.After != "" || e.Before != "") && op != "insert_line" {
+		bad(".after", "after and before go with insert_line")
+	}
+	if (e.Value != "" || e.Separator != "") && op != "set_key" {
+		bad(".value", "value and separator go with set_key")
+	}
+	return errs
+}
+
+// describe is one line saying what the edit does.
+func (e Edit) describe() string {
+	switch e.op() {
+	case "replace":
+		return fmt.Sprintf("replace %q with %q", e.Replace, e.With)
+	case "regex":
+		return fmt.Sprintf("replace /%s/ with %q", e.Regex, e.With)
+	case "set_line":
+		return fmt.Sprintf("set lines matching /%s/ to %q", e.Match, e.SetLine)
+	case "insert_line":
+		where := "at the end"
+		if e.After != "" {
+			where = "after /" + e.After + "/"
+		} else if e.Before != "" {
+			where = "before /" + e.Before + "/"
+		}
+		return fmt.Sprintf("insert %q %s", e.InsertLine, where)
+	case "set_key":
+		return fmt.Sprintf("set %s%s%s", e.SetKey, e.sep(), e.Value)
+	}
+	return "invalid edit"
+}
+
+func (e Edit) sep() string {
+	if e.Separator == "" {
+		return "="
+	}
+	return e.Separator
+}
+
+// errNotFound is an edit that found nothing to act on.
+type errNotFound struct{ what string }
+
+func (e errNotFound) Error() string { return e.what }
+
+// apply performs one edit on the text.
+func (e Edit) apply(text string) (string, error) {
+	switch e.op() {
+	case "replace":
+		if !strings.Contains(text, e.Replace) {
+			return text, errNotFound{fmt.Sprintf("%q not found", e.Replace)}
+		}
+		return strings.ReplaceAll(text, e.Replace, e.With), nil
+	case "regex":
+		re := regexp.MustCompile(e.Regex)
+		if !re.MatchString(text) {
+			return text, errNotFound{fmt.Sprintf("/%s/ matches nothing", e.Regex)}
+		}
+		return re.ReplaceAllString(text, e.With), nil
+	case "set_line":
+		re := regexp.MustCompile(e.Match)
+		lines, final := splitLines(text)
+		found := false
+		for i, l := range lines {
+			if re.MatchString(l) {
+				lines[i], found = e.SetLine, true
+			}
+		}
+		if !found {
+			lines = append(lines, e.SetLine)
+		}
+		return joinLines(lines, final || !found), nil
+	case "insert_line":
+		lines, final := splitLines(text)
+		for _, l := range lines {
+			if l == e.InsertLine {
+				return text, nil
+			}
+		}
+		anchor, after := e.After, true
+		if e.Before != "" {
+			anchor, after = e.Before, false
+		}
+		if anchor == "" {
+			return joinLines(append(lines, e.InsertLine), true), nil
+		}
+		re := regexp.MustCompile(anchor)
+		for i, l := range lines {
+			if re.MatchString(l) {
+				at := i
+				if after {
+					at = i + 1
+				}
+				lines = append(lines[:at], append([]string{e.InsertLine}, lines[at:]...)...)
+				return joinLines(lines, final || at == len(lines)-1), nil
+			}
+		}
+		return text, errNotFound{fmt.Sprintf("no line matches /%s/", anchor)}
+	case "set_key":
+		re := regexp.MustCompile(`^\s*` + regexp.QuoteMeta(e.SetKey) + `\s*` + regexp.QuoteMeta(strings.TrimSpace(e.sep())))
+		want := e.SetKey + e.sep() + e.Value
+		lines, final := splitLines(text)
+		found := false
+		for i, l := range lines {
+			if re.MatchString(l) {
+				lines[i], found = want, true
+			}
+		}
+		if !found {
+			lines = append(lines, want)
+		}
+		return joinLines(lines, final || !found), nil
+	}
+	return text, fmt.Errorf("invalid edit")
+}
+
+func splitLines(text string) ([]string, bool) {
+	if text == "" {
+		return nil, false
+	}
+	final := strings.HasSuffix(text, "\n")
+	return strings.Split(strings.TrimSuffix(text, "\n"), "\n"), final
+}
+
+func joinLines(lines []string, final bool) string {
+	s := strings.Join(lines, "\n")
+	if final && len(lines) > 0 {
+		s += "\n"
+	}
+	return s
+}
+
+type editFile struct{}
+
+var _ steps.Kind = (*editFile)(nil)
+var _ steps.Preflighter = (*editFile)(nil)
+
+func (*editFile) Name() string { return "ssh.edit_file" }
+func (*editFile) Summary() string {
+	return "edit a file on a guest (replace text, set or insert lines, set key=value), keeping a backup and recording the diff"
+}
+func (*editFile) Traits() steps.Traits { return steps.Traits{ChangesState: true} }
+func (*editFile) NewParams() any       { return &EditFileParams{Backup: true} }
+func (*editFile) NewResult() any       { return &EditFileResult{} }
+func (*editFile) Validate(params any) []steps.FieldError {
+	p := params.(*EditFileParams)
+	errs := append(p.Target.validate(), needPath("path", p.Path)...)
+	if len(p.Edits) == 0 {
+		errs = append(errs, steps.FieldError{Field: "edits", Msg: "list at least one edit"})
+	}
+	for i, e := range p.Edits {
+		errs = append(errs, e.validate(fmt.Sprintf("edits[%d]", i))...)
+	}
+	return errs
+}
+
+func (*editFile) Describe(params any) steps.Description {
+	p := params.(*EditFileParams)
+	var ds []string
+	for _, e := range p.Edits {
+		ds = append(ds, e.describe())
+	}
+	cmd := "sftp get " + transport.Quote(p.Path) + "; edit in drbook; "
+	if p.Backup {
+		cmd += "cp -p -- " + transport.QuoteAll(p.Path, p.Path+".drbook-<time>") + "; "
+	}
+	cmd += "sftp put " + transport.Quote(partName(p.Path)) + " (same mode and owner); mv -f -- " + transport.QuoteAll(partName(p.Path), p.Path)
+	return steps.Description{Action: fmt.Sprintf("edit %s on %s: %s", p.Path, p.name(), strings.Join(ds, "; ")), Target: p.name(), Command: cmd}
+}
+
+func (*editFile) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
+	p := params.(*EditFileParams)
+	c, err := p.connect(ctx, rt)
+	if err != nil {
+		return err
+	}
+	sc, done, err := c.SFTP(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if _, err := sc.Stat(p.Path); err != nil {
+		return fmt.Errorf("%s: %s: %w", c.Target(), p.Path, sftpErr(err))
+	}
+	return nil
+}
+
+// maxEditSize bounds the files edit_file handles: configuration, not data.
+const maxEditSize = 8 << 20
+
+func (*editFile) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
+	p := params.(*EditFileParams)
+	c, err := p.connect(ctx, rt)
+	if err != nil {
+		return nil, err
+	}
+	sc, done, err := c.SFTP(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	file := p.Path
+	// Edit the file a symlink points at, not the link.
+	if fi, err := sc.Lstat(file); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		if target, err := sc.ReadLink(file); err == nil {
+			if !path.IsAbs(target) {
+				target = path.Join(path.Dir(file), target)
+			}
+			file = target
+		}
+	}
+	fi, err := sc.Stat(file)
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot edit %s: %w", c.Target(), file, sftpErr(err))
+	}
+	if fi.Size() > maxEditSize {
+		return nil, fmt.Errorf("%s: %s is %s; ssh.edit_file edits configuration files up to 8 MiB", c.Target(), file, mib(fi.Size()))
+	}
+	f, err := sc.Open(file)
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot read %s: %w", c.Target(), file, sftpErr(err))
+	}
+	raw, err := io.ReadAll(f)
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading %s: %w", c.Target(), file, err)
+	}
+	before := string(raw)
+	after := before
+	res := &EditFileResult{}
+	for i, e := range p.Edits {
+		next, err := e.apply(after)
+		if nf, ok := err.(errNotFound); ok {
+			if p.AllowNotFound || e.AllowNotFound {
+				rt.Note("warn", fmt.Sprintf("%s: edit %d (%s): %s; allowed, nothing changed", file, i+1, e.describe(), nf.what))
+				continue
+			}
+			return res, fmt.Errorf("%s: %s: edit %d (%s): %s; the file is unchanged (set allow_not_found: true if this is expected)", c.Target(), file, i+1, e.describe(), nf.what)
+		}
+		if err != nil {
+			return res, err
+		}
+		if next != after {
+			res.Applied++
+		}
+		after = next
+	}
+	if after == before {
+		rt.Note("info", fmt.Sprintf("%s on %s already as wanted; not written", file, c.Target()))
+		return res, nil
+	}
+	diff, _ := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{A: difflib.SplitLines(before), B: difflib.SplitLines(after), FromFile: file + " (before)", ToFile: file + " (after)", Context: 3})
+	res.Diff, res.Changed = diff, true
+	if p.Backup {
+		res.Backup = file + ".drbook-" + time.Now().Format("20060102-150405")
+		var stderr strings.Builder
+		code, err := c.Run(ctx, "cp -p -- "+transport.QuoteAll(file, res.Backup), nil, io.Discard, &stderr)
+		if err != nil {
+			return res, err
+		}
+		if code != 0 {
+			return res, commandFailed(c, "backup copy of "+file, code, stderr.String())
+		}
+	}
+	if err := writeKeeping(ctx, c, sc, file, fi, after); err != nil {
+		return res, err
+	}
+	rt.Evidence(journal.Evidence{Kind: journal.EvidenceDiff, Title: "edit of " + file + " on " + p.name(), Diff: &journal.Diff{Path: file, Unified: diff}})
+	return res, nil
+}
+
+// writeKeeping replaces file atomically with text, keeping its mode and
+// owner: written beside it, given the same attributes, renamed over it.
+func writeKeeping(ctx context.Context, c *transport.Client, sc *sftp.Client, file string, fi os.FileInfo, text string) error {
+	part := partName(file)
+	f, err := sc.OpenFile(part, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
+	if err != nil {
+		return fmt.Errorf("%s: cannot write beside %s: %w", c.Target(), file, sftpErr(err))
+	}
+	_, err = f.Write([]byte(text))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = sc.Chmod(part, fi.Mode().Perm())
+	}
+	if st, ok := fi.Sys().(*sftp.FileStat); ok && err == nil {
+		if cerr := sc.Chown(part, int(st.UID), int(st.GID)); cerr != nil {
+			// Only root may give a file away; a file we own already has the
+			// right owner, so failing is an error only if it differs.
+			if pst, perr := sc.Stat(part); perr != nil || pst.Sys().(*sftp.FileStat).UID != st.UID || pst.Sys().(*sftp.FileStat).GID != st.GID {
+				err = fmt.Errorf("cannot keep owner %d:%d: %v", st.UID, st.GID, cerr)
+			}
+		}
+	}
+	if err == nil {
+		err = moveIntoPlace(ctx, c, sc, part, file)
+	}
+	if err != nil {
+		sc.Remove(part)
+		return fmt.Errorf("%s: writing %s: %w", c.Target(), file, sftpErr(err))
+	}
+	return nil
+}

@@ -1,0 +1,181 @@
+package ssh
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/drbook/drbook/steps"
+	"github.com/drbook/drbook/steps/ssh/transport"
+)
+
+// ExecParams are ssh.exec's parameters.
+type ExecParams struct {
+	Target `yaml:",inline"`
+	// Command is one shell command line, run as given.
+	Command string `yaml:"command"`
+	// Script is a multi-line script, run with Shell -c.
+	Script string `yaml:"script"`
+	// Shell runs Script; "sh" by default.
+	Shell string `yaml:"shell"`
+	// ExpectExit lists the exit codes that count as success; [0] by default.
+	ExpectExit []int `yaml:"expect_exit"`
+	// Assert is an expression over stdout, stderr and exit_code that must
+	// be true, e.g. `stdout contains "active"`.
+	Assert string `yaml:"assert"`
+	// OutputCap is how many bytes of each stream the result keeps; the full
+	// text goes to artifacts. 64 KiB by default.
+	OutputCap int `yaml:"output_cap"`
+
+	assert *vm.Program
+}
+
+// ExecResult is what ssh.exec returns.
+type ExecResult struct {
+	ExitCode  int     `json:"exit_code" expr:"exit_code"`
+	Stdout    string  `json:"stdout" expr:"stdout"`
+	Stderr    string  `json:"stderr" expr:"stderr"`
+	Truncated bool    `json:"truncated" expr:"truncated"`
+	Seconds   float64 `json:"seconds" expr:"seconds"`
+}
+
+// assertEnv is what an ssh.exec assertion sees.
+type assertEnv struct {
+	Stdout   string `expr:"stdout"`
+	Stderr   string `expr:"stderr"`
+	ExitCode int    `expr:"exit_code"`
+}
+
+type exec struct{}
+
+var _ steps.Kind = (*exec)(nil)
+var _ steps.Preflighter = (*exec)(nil)
+
+func (*exec) Name() string { return "ssh.exec" }
+func (*exec) Summary() string {
+	return "run a command or script on a guest, capture its output and check its exit code"
+}
+func (*exec) Traits() steps.Traits { return steps.Traits{ChangesState: true} }
+func (*exec) NewParams() any {
+	return &ExecParams{Shell: "sh", ExpectExit: []int{0}, OutputCap: 64 << 10}
+}
+func (*exec) NewResult() any { return &ExecResult{} }
+
+func (*exec) Validate(params any) []steps.FieldError {
+	p := params.(*ExecParams)
+	errs := p.Target.validate()
+	switch {
+	case p.Command == "" && p.Script == "":
+		errs = append(errs, steps.FieldError{Field: "command", Msg: "give a command or a script"})
+	case p.Command != "" && p.Script != "":
+		errs = append(errs, steps.FieldError{Field: "script", Msg: "give a command or a script, not both"})
+	}
+	if p.Shell == "" || strings.ContainsAny(p.Shell, " \t\n;&|$`'\"") {
+		errs = append(errs, steps.FieldError{Field: "shell", Msg: "must be a program name or path such as sh or /bin/bash"})
+	}
+	if len(p.ExpectExit) == 0 {
+		errs = append(errs, steps.FieldError{Field: "expect_exit", Msg: "list at least one exit code"})
+	}
+	if p.OutputCap <= 0 {
+		errs = append(errs, steps.FieldError{Field: "output_cap", Msg: "must be a positive number of bytes"})
+	}
+	if p.Assert != "" {
+		prog, err := expr.Compile(p.Assert, expr.Env(assertEnv{}), expr.AsBool())
+		if err != nil {
+			errs = append(errs, steps.FieldError{Field: "assert", Msg: "invalid expression: " + err.Error() + " (it sees stdout, stderr and exit_code)"})
+		}
+		p.assert = prog
+	}
+	return errs
+}
+
+func (p *ExecParams) remote() string {
+	if p.Script != "" {
+		return p.Shell + " -c " + transport.Quote(p.Script)
+	}
+	return p.Command
+}
+
+func (*exec) Describe(params any) steps.Description {
+	p := params.(*ExecParams)
+	action := "run a command on " + p.name()
+	if p.Script != "" {
+		action = fmt.Sprintf("run a %d-line script on %s", strings.Count(strings.TrimRight(p.Script, "\n"), "\n")+1, p.name())
+	}
+	if !slices.Equal(p.ExpectExit, []int{0}) {
+		action += fmt.Sprintf(", expecting exit %v", p.ExpectExit)
+	}
+	if p.Assert != "" {
+		action += ", asserting " + p.Assert
+	}
+	return steps.Description{Action: action, Target: p.name(), Command: p.remote()}
+}
+
+func (*exec) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
+	p := params.(*ExecParams)
+	_, err := p.connect(ctx, rt)
+	return err
+}
+
+func (*exec) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
+	p := params.(*ExecParams)
+	c, err := p.connect(ctx, rt)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	stdout, stderr, code, err := runScript(ctx, rt, c, "ssh.exec on "+p.name(), p.remote(), p.OutputCap)
+	if err != nil {
+		return nil, err
+	}
+	res := &ExecResult{ExitCode: code, Seconds: seconds(time.Since(start))}
+	var cut1, cut2 bool
+	res.Stdout, cut1 = stdout.head()
+	res.Stderr, cut2 = stderr.head()
+	res.Truncated = cut1 || cut2
+	if !slices.Contains(p.ExpectExit, code) {
+		return res, fmt.Errorf("%s: exit code %d, expected %s; stderr: %s", c.Target(), code, exitList(p.ExpectExit), tail(res.Stderr))
+	}
+	prog := p.assert
+	if prog == nil && p.Assert != "" {
+		if prog, err = expr.Compile(p.Assert, expr.Env(assertEnv{}), expr.AsBool()); err != nil {
+			return res, fmt.Errorf("assert: %w", err)
+		}
+	}
+	if prog != nil {
+		// The assertion sees the whole output, not the capped copy.
+		ok, err := expr.Run(prog, assertEnv{Stdout: stdout.String(), Stderr: stderr.String(), ExitCode: code})
+		if err != nil {
+			return res, fmt.Errorf("assert %s: %w", p.Assert, err)
+		}
+		if ok != true {
+			return res, fmt.Errorf("%s: the assertion %s is false; stdout: %s", c.Target(), p.Assert, tail(res.Stdout))
+		}
+	}
+	return res, nil
+}
+
+func exitList(codes []int) string {
+	s := make([]string, len(codes))
+	for i, c := range codes {
+		s[i] = strconv.Itoa(c)
+	}
+	return strings.Join(s, " or ")
+}
+
+func tail(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "(empty)"
+	}
+	if len(s) > 400 {
+		return "…" + s[len(s)-400:]
+	}
+	return s
+}

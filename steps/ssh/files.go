@@ -1,0 +1,464 @@
+package ssh
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/pkg/sftp"
+
+	"github.com/drbook/drbook/journal"
+
+	"github.com/drbook/drbook/steps"
+	"github.com/drbook/drbook/steps/ssh/transport"
+)
+
+// FileResult is what ssh.upload and ssh.download return.
+type FileResult struct {
+	Path   string `json:"path" expr:"path"`
+	Size   int64  `json:"size" expr:"size"`
+	SHA256 string `json:"sha256" expr:"sha256"`
+}
+
+// UploadParams are ssh.upload's parameters.
+type UploadParams struct {
+	Target `yaml:",inline"`
+	// Src is a file on the operator's machine.
+	Src string `yaml:"src"`
+	// Dest is the path on the guest; a trailing "/" means "into this
+	// directory".
+	Dest string `yaml:"dest"`
+	// Mode is the octal file mode, e.g. "0644"; the source's when empty.
+	Mode string `yaml:"mode"`
+}
+
+// DownloadParams are ssh.download's parameters.
+type DownloadParams struct {
+	Target `yaml:",inline"`
+	// Src is the path on the guest.
+	Src string `yaml:"src"`
+	// Dest is where to write on the operator's machine.
+	Dest string `yaml:"dest"`
+}
+
+// TransferParams are ssh.transfer's parameters.
+type TransferParams struct {
+	// From and To name the source and destination guests.
+	From string `yaml:"from"`
+	To   string `yaml:"to"`
+	// Src is the file on From; Dest the path on To (a trailing "/" or an
+	// existing directory means "into this directory").
+	Src  string `yaml:"src"`
+	Dest string `yaml:"dest"`
+	// Mode is the octal mode of the copy; the source's when empty.
+	Mode string `yaml:"mode"`
+	// Verify runs sha256sum on both guests after the copy; on by default.
+	Verify         bool             `yaml:"verify"`
+	ConnectTimeout journal.Duration `yaml:"connect_timeout"`
+}
+
+// TransferResult is what ssh.transfer returns.
+type TransferResult struct {
+	Path        string  `json:"path" expr:"path"`
+	Bytes       int64   `json:"bytes" expr:"bytes"`
+	SHA256      string  `json:"sha256" expr:"sha256"`
+	Seconds     float64 `json:"seconds" expr:"seconds"`
+	MBPerSecond float64 `json:"mb_per_second" expr:"mb_per_second"`
+	Verified    bool    `json:"verified" expr:"verified"`
+}
+
+var modePattern = regexp.MustCompile(`^0?[0-7]{3,4}$`)
+
+func validMode(field, mode string) []steps.FieldError {
+	if mode != "" && !modePattern.MatchString(mode) {
+		return []steps.FieldError{{Field: field, Msg: fmt.Sprintf("%q is not an octal mode such as \"0644\"", mode)}}
+	}
+	return nil
+}
+
+func parseMode(mode string, fallback os.FileMode) os.FileMode {
+	if mode == "" {
+		return fallback.Perm()
+	}
+	m, _ := strconv.ParseUint(mode, 8, 32)
+	return os.FileMode(m)
+}
+
+func needPath(field, p string) []steps.FieldError {
+	if p == "" {
+		return []steps.FieldError{{Field: field, Msg: "a path is required"}}
+	}
+	if strings.ContainsRune(p, 0) {
+		return []steps.FieldError{{Field: field, Msg: "the path contains a NUL byte"}}
+	}
+	return nil
+}
+
+// partName is where a file is written before it is renamed into place, so
+// a reader never sees half a file.
+func partName(dest string) string { return dest + ".drbook-part" }
+
+// intoDir resolves dest against the remote file system: a directory (or a
+// path ending in "/") receives the file under src's base name.
+func intoDir(sc *sftp.Client, dest, src string) string {
+	if strings.HasSuffix(dest, "/") {
+		return dest + path.Base(src)
+	}
+	if fi, err := sc.Stat(dest); err == nil && fi.IsDir() {
+		return path.Join(dest, path.Base(src))
+	}
+	return dest
+}
+
+// moveIntoPlace renames the part file over dest on the guest. It prefers
+// the posix-rename SFTP extension and falls back to mv, because RHEL 5's
+// OpenSSH 4.3 lacks the extension and SFTP v3's rename refuses to replace.
+func moveIntoPlace(ctx context.Context, c *transport.Client, sc *sftp.Client, part, dest string) error {
+	if err := sc.PosixRename(part, dest); err == nil {
+		return nil
+	}
+	var stderr strings.Builder
+	code, err := c.Run(ctx, "mv -f -- "+transport.QuoteAll(part, dest), nil, io.Discard, &stderr)
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return commandFailed(c, "moving "+part+" into place", code, stderr.String())
+	}
+	return nil
+}
+
+type upload struct{}
+
+var _ steps.Kind = (*upload)(nil)
+
+func (*upload) Name() string { return "ssh.upload" }
+func (*upload) Summary() string {
+	return "copy a file from the operator's machine to a guest over SFTP"
+}
+func (*upload) Traits() steps.Traits { return steps.Traits{ChangesState: true, Idempotent: true} }
+func (*upload) NewParams() any       { return &UploadParams{} }
+func (*upload) NewResult() any       { return &FileResult{} }
+func (*upload) Validate(params any) []steps.FieldError {
+	p := params.(*UploadParams)
+	errs := p.Target.validate()
+	errs = append(errs, needPath("src", p.Src)...)
+	errs = append(errs, needPath("dest", p.Dest)...)
+	return append(errs, validMode("mode", p.Mode)...)
+}
+func (*upload) Describe(params any) steps.Description {
+	p := params.(*UploadParams)
+	return steps.Description{Action: fmt.Sprintf("upload %s to %s:%s", p.Src, p.name(), p.Dest), Target: p.name(), Command: "sftp put " + transport.QuoteAll(p.Src, p.Dest)}
+}
+
+func (*upload) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
+	p := params.(*UploadParams)
+	src, err := os.Open(p.Src)
+	if err != nil {
+		return nil, fmt.Errorf("ssh.upload: cannot read the local file: %w", err)
+	}
+	defer src.Close()
+	fi, err := src.Stat()
+	if err != nil {
+		return nil, err
+	}
+	c, err := p.connect(ctx, rt)
+	if err != nil {
+		return nil, err
+	}
+	sc, done, err := c.SFTP(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	dest := intoDir(sc, p.Dest, filepath.ToSlash(p.Src))
+	h := sha256.New()
+	n, err := writeRemote(ctx, c, sc, dest, parseMode(p.Mode, fi.Mode()), io.TeeReader(src, h))
+	if err != nil {
+		return nil, err
+	}
+	return &FileResult{Path: dest, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// writeRemote writes r to dest on the guest through a part file.
+func writeRemote(ctx context.Context, c *transport.Client, sc *sftp.Client, dest string, mode os.FileMode, r io.Reader) (int64, error) {
+	part := partName(dest)
+	f, err := sc.OpenFile(part, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
+	if err != nil {
+		return 0, fmt.Errorf("%s: cannot create %s: %w", c.Target(), part, sftpErr(err))
+	}
+	n, err := f.ReadFromWithConcurrency(r, 0)
+	cerr := f.Close()
+	if err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = sc.Chmod(part, mode)
+	}
+	if err == nil {
+		err = moveIntoPlace(ctx, c, sc, part, dest)
+	}
+	if err != nil {
+		sc.Remove(part)
+		if ctx.Err() != nil {
+			return n, fmt.Errorf("%s: writing %s cancelled: %w", c.Target(), dest, context.Cause(ctx))
+		}
+		return n, fmt.Errorf("%s: writing %s: %w", c.Target(), dest, sftpErr(err))
+	}
+	return n, nil
+}
+
+func sftpErr(err error) error {
+	var se *sftp.StatusError
+	if errors.As(err, &se) {
+		return fmt.Errorf("%s", se.Error())
+	}
+	return err
+}
+
+type download struct{}
+
+var _ steps.Kind = (*download)(nil)
+
+func (*download) Name() string { return "ssh.download" }
+func (*download) Summary() string {
+	return "copy a file from a guest to the operator's machine over SFTP"
+}
+func (*download) Traits() steps.Traits { return steps.Traits{ChangesState: false, Idempotent: true} }
+func (*download) NewParams() any       { return &DownloadParams{} }
+func (*download) NewResult() any       { return &FileResult{} }
+func (*download) Validate(params any) []steps.FieldError {
+	p := params.(*DownloadParams)
+	errs := p.Target.validate()
+	errs = append(errs, needPath("src", p.Src)...)
+	return append(errs, needPath("dest", p.Dest)...)
+}
+func (*download) Describe(params any) steps.Description {
+	p := params.(*DownloadParams)
+	return steps.Description{Action: fmt.Sprintf("download %s:%s to %s", p.name(), p.Src, p.Dest), Target: p.name(), Command: "sftp get " + transport.QuoteAll(p.Src, p.Dest)}
+}
+
+func (*download) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
+	p := params.(*DownloadParams)
+	c, err := p.connect(ctx, rt)
+	if err != nil {
+		return nil, err
+	}
+	sc, done, err := c.SFTP(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	src, err := sc.Open(p.Src)
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot open %s: %w", c.Target(), p.Src, sftpErr(err))
+	}
+	defer src.Close()
+	dest := p.Dest
+	if fi, err := os.Stat(dest); err == nil && fi.IsDir() {
+		dest = filepath.Join(dest, path.Base(p.Src))
+	}
+	tmp := dest + ".drbook-part"
+	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("ssh.download: cannot write locally: %w", err)
+	}
+	h := sha256.New()
+	n, err := src.WriteTo(io.MultiWriter(out, h))
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, dest)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%s: download of %s cancelled: %w", c.Target(), p.Src, context.Cause(ctx))
+		}
+		return nil, fmt.Errorf("%s: download of %s: %w", c.Target(), p.Src, sftpErr(err))
+	}
+	return &FileResult{Path: dest, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+type transfer struct{}
+
+var _ steps.Kind = (*transfer)(nil)
+var _ steps.Preflighter = (*transfer)(nil)
+
+func (*transfer) Name() string { return "ssh.transfer" }
+func (*transfer) Summary() string {
+	return "stream a file from one guest to another through drbook, verifying SHA-256 on both ends"
+}
+func (*transfer) Traits() steps.Traits { return steps.Traits{ChangesState: true, Idempotent: true} }
+func (*transfer) NewParams() any       { return &TransferParams{Verify: true} }
+func (*transfer) NewResult() any       { return &TransferResult{} }
+func (*transfer) Validate(params any) []steps.FieldError {
+	p := params.(*TransferParams)
+	var errs []steps.FieldError
+	if p.From == "" {
+		errs = append(errs, steps.FieldError{Field: "from", Msg: "name the source guest"})
+	}
+	if p.To == "" {
+		errs = append(errs, steps.FieldError{Field: "to", Msg: "name the destination guest"})
+	}
+	errs = append(errs, needPath("src", p.Src)...)
+	errs = append(errs, needPath("dest", p.Dest)...)
+	if p.From != "" && p.From == p.To && p.Src == p.Dest {
+		errs = append(errs, steps.FieldError{Field: "dest", Msg: "source and destination are the same file"})
+	}
+	return append(errs, validMode("mode", p.Mode)...)
+}
+
+func (p *TransferParams) verifyCommand(file string) string {
+	return "sha256sum -- " + transport.Quote(file)
+}
+
+func (*transfer) Describe(params any) steps.Description {
+	p := params.(*TransferParams)
+	cmd := fmt.Sprintf("sftp %s:%s → %s:%s", p.From, transport.Quote(p.Src), p.To, transport.Quote(p.Dest))
+	if p.Verify {
+		cmd += "; on both: " + p.verifyCommand("FILE")
+	}
+	return steps.Description{Action: fmt.Sprintf("copy %s:%s to %s:%s through drbook", p.From, p.Src, p.To, p.Dest), Target: p.From + " → " + p.To, Command: cmd}
+}
+
+func (*transfer) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
+	p := params.(*TransferParams)
+	a, err := transport.ForGuest(ctx, rt, p.From, p.ConnectTimeout.D())
+	if err != nil {
+		return err
+	}
+	if _, err := transport.ForGuest(ctx, rt, p.To, p.ConnectTimeout.D()); err != nil {
+		return err
+	}
+	sc, done, err := a.SFTP(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if _, err := sc.Stat(p.Src); err != nil {
+		return fmt.Errorf("%s: %s: %w", a.Target(), p.Src, sftpErr(err))
+	}
+	return nil
+}
+
+// countingWriter counts bytes for the progress line.
+type countingWriter struct{ n atomic.Int64 }
+
+func (w *countingWriter) Write(p []byte) (int, error) { w.n.Add(int64(len(p))); return len(p), nil }
+
+func (*transfer) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
+	p := params.(*TransferParams)
+	a, err := transport.ForGuest(ctx, rt, p.From, p.ConnectTimeout.D())
+	if err != nil {
+		return nil, err
+	}
+	b, err := transport.ForGuest(ctx, rt, p.To, p.ConnectTimeout.D())
+	if err != nil {
+		return nil, err
+	}
+	sa, doneA, err := a.SFTP(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer doneA()
+	sb, doneB, err := b.SFTP(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer doneB()
+	fi, err := sa.Stat(p.Src)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", a.Target(), p.Src, sftpErr(err))
+	}
+	src, err := sa.Open(p.Src)
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot open %s: %w", a.Target(), p.Src, sftpErr(err))
+	}
+	defer src.Close()
+	dest := intoDir(sb, p.Dest, p.Src)
+
+	// The file flows A → pipe → B in memory; the hash and the counter see
+	// every byte on the way, and nothing touches the operator's disk.
+	h := sha256.New()
+	var count countingWriter
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := src.WriteTo(io.MultiWriter(pw, h, &count))
+		pw.CloseWithError(err)
+	}()
+	stopProgress := make(chan struct{})
+	start := time.Now()
+	go func() {
+		t := time.NewTicker(500 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stopProgress:
+				return
+			case <-t.C:
+				n := count.n.Load()
+				rt.Progress("%s:%s → %s: %s of %s (%.0f%%)", p.From, p.Src, p.To, mib(n), mib(fi.Size()), 100*float64(n)/float64(max(fi.Size(), 1)))
+			}
+		}
+	}()
+	n, err := writeRemote(ctx, b, sb, dest, parseMode(p.Mode, fi.Mode()), pr)
+	close(stopProgress)
+	pr.CloseWithError(io.ErrClosedPipe)
+	if err != nil {
+		return nil, fmt.Errorf("ssh.transfer %s:%s → %s:%s: %w", p.From, p.Src, p.To, dest, err)
+	}
+	took := time.Since(start)
+	sum := hex.EncodeToString(h.Sum(nil))
+	res := &TransferResult{Path: dest, Bytes: n, SHA256: sum, Seconds: seconds(took)}
+	if took > 0 {
+		res.MBPerSecond = float64(n) / (1 << 20) / took.Seconds()
+	}
+	if n != fi.Size() {
+		return res, fmt.Errorf("ssh.transfer: copied %d bytes but %s:%s has %d; the source changed during the copy", n, p.From, p.Src, fi.Size())
+	}
+	if p.Verify {
+		for _, side := range []struct {
+			c    *transport.Client
+			file string
+		}{{a, p.Src}, {b, dest}} {
+			got, err := remoteSHA256(ctx, side.c, side.file)
+			if err != nil {
+				return res, err
+			}
+			if got != sum {
+				return res, fmt.Errorf("ssh.transfer: SHA-256 mismatch on %s: %s has %s, drbook streamed %s", side.c.Target(), side.file, got, sum)
+			}
+		}
+		res.Verified = true
+	}
+	rt.Note("info", fmt.Sprintf("copied %s from %s:%s to %s:%s in %.1fs (%.1f MiB/s), sha256 %s", mib(n), p.From, p.Src, p.To, dest, took.Seconds(), res.MBPerSecond, sum))
+	return res, nil
+}
+
+func remoteSHA256(ctx context.Context, c *transport.Client, file string) (string, error) {
+	var out, stderr strings.Builder
+	code, err := c.Run(ctx, "sha256sum -- "+transport.Quote(file), nil, &out, &stderr)
+	if err != nil {
+		return "", err
+	}
+	if code != 0 {
+		return "", commandFailed(c, "sha256sum "+file, code, stderr.String()+" (set verify: false if the guest has no sha256sum)")
+	}
+	sum, _, _ := strings.Cut(strings.TrimSpace(out.String()), " ")
+	return strings.TrimPrefix(sum, "\\"), nil
+}
+
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }

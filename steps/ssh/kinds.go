@@ -1,0 +1,176 @@
+// Package ssh holds the step kinds that act on guests over SSH: running
+// commands and scripts, moving files (including guest to guest), the
+// bkap.sh-style backup and its check, restoring a tar archive, editing
+// configuration files with a diff as evidence, creating directories,
+// driving services and waiting for a guest to come back. Each kind names
+// its guest with host: (or guest:), the guest's name in the site, and
+// reaches it through the run's one connection per guest (package
+// transport). Every value put into a remote command is quoted with
+// transport.Quote.
+package ssh
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/drbook/drbook/journal"
+	"github.com/drbook/drbook/steps"
+	"github.com/drbook/drbook/steps/ssh/transport"
+)
+
+// Kinds returns every ssh.* step kind.
+func Kinds() []steps.Kind {
+	return []steps.Kind{
+		&exec{}, &upload{}, &download{}, &transfer{}, &backup{}, &backupCheck{},
+		&restoreTar{}, &editFile{}, &mkdir{}, &service{}, &waitReachable{},
+	}
+}
+
+// Target names the guest a step acts on. It is inlined into each kind's
+// parameters.
+type Target struct {
+	// Host is the guest's name in the site.
+	Host string `yaml:"host"`
+	// Guest is a synonym of Host for runbooks that prefer the word.
+	Guest string `yaml:"guest"`
+	// ConnectTimeout bounds connecting when the run has no live connection
+	// to the guest yet; 15s when unset.
+	ConnectTimeout journal.Duration `yaml:"connect_timeout"`
+}
+
+func (t Target) name() string {
+	if t.Host != "" {
+		return t.Host
+	}
+	return t.Guest
+}
+
+func (t Target) validate() []steps.FieldError {
+	switch {
+	case t.Host != "" && t.Guest != "":
+		return []steps.FieldError{{Field: "guest", Msg: "give host or guest, not both (they mean the same)"}}
+	case t.Host == "" && t.Guest == "":
+		return []steps.FieldError{{Field: "host", Msg: "name the guest to act on (its name in the site file's guests)"}}
+	case t.ConnectTimeout < 0:
+		return []steps.FieldError{{Field: "connect_timeout", Msg: "must not be negative"}}
+	}
+	return nil
+}
+
+func (t Target) connect(ctx context.Context, rt steps.Runtime) (*transport.Client, error) {
+	return transport.ForGuest(ctx, rt, t.name(), t.ConnectTimeout.D())
+}
+
+// capped keeps the first max bytes written for the step's result and, up to
+// a hard limit, everything for the artifact. It is safe for the concurrent
+// writes of stdout and stderr copiers.
+type capped struct {
+	mu    sync.Mutex
+	max   int
+	full  bytes.Buffer
+	total int64
+}
+
+// artifactLimit bounds what one command's output may take in memory.
+const artifactLimit = 64 << 20
+
+func (c *capped) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.total += int64(len(p))
+	if room := artifactLimit - c.full.Len(); room > 0 {
+		if len(p) > room {
+			c.full.Write(p[:room])
+		} else {
+			c.full.Write(p)
+		}
+	}
+	return len(p), nil
+}
+
+// head returns the kept text and whether it was cut.
+func (c *capped) head() (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := c.full.Bytes()
+	if len(b) > c.max {
+		return string(b[:c.max]), true
+	}
+	return string(b), c.total > int64(len(b))
+}
+
+func (c *capped) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.full.String()
+}
+
+// runScript runs a command on the guest, records a transcript as evidence
+// (full output stored as artifacts when it was cut), and returns stdout,
+// stderr and the exit code.
+func runScript(ctx context.Context, rt steps.Runtime, c *transport.Client, title, cmd string, outputCap int) (stdout, stderr *capped, code int, err error) {
+	if outputCap <= 0 {
+		outputCap = 64 << 10
+	}
+	stdout, stderr = &capped{max: outputCap}, &capped{max: outputCap}
+	code, err = c.Run(ctx, cmd, nil, stdout, stderr)
+	if err != nil {
+		return stdout, stderr, code, err
+	}
+	tr := &journal.Transcript{Target: c.Target(), Command: c.WrapBecome(cmd), ExitCode: code}
+	var cutOut, cutErr bool
+	tr.Stdout, cutOut = stdout.head()
+	tr.Stderr, cutErr = stderr.head()
+	tr.Truncated = cutOut || cutErr
+	if tr.Truncated {
+		if a, aerr := rt.Artifact(rt.StepID()+".stdout.txt", strings.NewReader(stdout.String())); aerr == nil {
+			tr.StdoutArtifact = a.Name
+		}
+		if a, aerr := rt.Artifact(rt.StepID()+".stderr.txt", strings.NewReader(stderr.String())); aerr == nil {
+			tr.StderrArtifact = a.Name
+		}
+	}
+	rt.Evidence(journal.Evidence{Kind: journal.EvidenceTranscript, Title: title, Transcript: tr})
+	return stdout, stderr, code, nil
+}
+
+// commandFailed is the error of a remote command that exited badly.
+func commandFailed(c *transport.Client, what string, code int, stderr string) error {
+	stderr = strings.TrimSpace(stderr)
+	if len(stderr) > 600 {
+		stderr = stderr[:600] + "…"
+	}
+	if stderr == "" {
+		stderr = "no error output"
+	}
+	return fmt.Errorf("%s on %s failed (exit %d): %s", what, c.Target(), code, stderr)
+}
+
+// markers reads "drbook-KEY: value" lines that drbook's own scripts print to
+// report results.
+func markers(out string) map[string][]string {
+	m := map[string][]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if !strings.HasPrefix(line, "drbook-") {
+			continue
+		}
+		k, v, ok := strings.Cut(line[len("drbook-"):], ": ")
+		if ok {
+			m[k] = append(m[k], v)
+		}
+	}
+	return m
+}
+
+func first(m map[string][]string, k string) string {
+	if v := m[k]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+func seconds(d time.Duration) float64 { return float64(d.Round(time.Millisecond)) / float64(time.Second) }
