@@ -1,0 +1,289 @@
+package vc
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+// beginHostDown validates a shutdown or reboot request and schedules the
+// host's death. It runs inside the task, under vcsim's lock on the host.
+func (s *Site) beginHostDown(h *simulator.HostSystem, force, reboot bool) types.BaseMethodFault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.hosts[h.Self]
+	if !ok {
+		return &types.NotSupported{}
+	}
+	if st.phase != hostUp {
+		return &types.InvalidHostConnectionState{InvalidHostState: types.InvalidHostState{Host: &h.Self}}
+	}
+	if !force && !h.Runtime.InMaintenanceMode {
+		// ESXi refuses a non-forced shutdown outside maintenance mode.
+		return &types.InvalidState{}
+	}
+	st.phase = hostGoingDown
+	ref := h.Self
+	reason := "Shutdown requested through vCenter"
+	if reboot {
+		reason = "Reboot requested through vCenter"
+	}
+	// s.after takes s.mu; schedule once this function has released it.
+	go s.after(s.opts.HostShutdownDelay, func() {
+		gen := s.hostDies(ref, types.HostSystemPowerStatePoweredOff, reason)
+		if reboot {
+			s.after(s.opts.HostBootDelay, func() { s.hostBoots(ref, gen) })
+		}
+	})
+	return nil
+}
+
+// FailHost makes a host fail at once, as if its power were cut: no task, no
+// shutdown event, and vCenter shows its power state as unknown.
+func (s *Site) FailHost(name string) error {
+	s.mu.Lock()
+	st := s.hostByName(name)
+	if st == nil {
+		s.mu.Unlock()
+		return fmt.Errorf("lab vcenter: no host named %q (the hosts are %v)", name, HostNames)
+	}
+	if st.phase != hostUp {
+		s.mu.Unlock()
+		return fmt.Errorf("lab vcenter: host %s is not running (%s)", name, st.phase)
+	}
+	st.phase = hostGoingDown
+	ref := st.ref
+	s.mu.Unlock()
+	s.hostDies(ref, types.HostSystemPowerStateUnknown, "")
+	return nil
+}
+
+// hostDies takes a host down: its VMs' machines stop, vCenter marks it not
+// responding and its VMs disconnected, and the HA agent starts counting the
+// heartbeat timeout. It returns the host's new generation.
+func (s *Site) hostDies(ref types.ManagedObjectReference, power types.HostSystemPowerState, shutdownReason string) int {
+	ctx := s.op()
+	h := ctx.Map.Get(ref).(*simulator.HostSystem)
+	var vms []types.ManagedObjectReference
+	ctx.WithLock(h, func() { vms = append(vms, h.Vm...) })
+	var running []types.ManagedObjectReference
+	for _, ref := range vms {
+		if vm, ok := ctx.Map.Get(ref).(*simulator.VirtualMachine); ok {
+			ctx.WithLock(vm, func() {
+				if vm.Runtime.PowerState == types.VirtualMachinePowerStatePoweredOn {
+					running = append(running, ref)
+				}
+			})
+		}
+	}
+
+	s.mu.Lock()
+	st := s.hosts[ref]
+	st.phase = hostDown
+	st.gen++
+	st.failed = false
+	st.diedRunning = running
+	gen := st.gen
+	name := st.name
+	for _, r := range running {
+		if v := s.vms[r]; v != nil && v.on {
+			v.on = false
+			v.bootGen++
+			s.queuePower(v.name, false)
+		}
+	}
+	s.mu.Unlock()
+
+	ctx.WithLock(h, func() {
+		ctx.Update(h, []types.PropertyChange{
+			{Name: "runtime.powerState", Val: power},
+			{Name: "summary.runtime.powerState", Val: power},
+			{Name: "runtime.connectionState", Val: types.HostSystemConnectionStateNotResponding},
+			{Name: "summary.runtime.connectionState", Val: types.HostSystemConnectionStateNotResponding},
+			{Name: "overallStatus", Val: types.ManagedEntityStatusRed},
+			{Name: "summary.overallStatus", Val: types.ManagedEntityStatusRed},
+		})
+	})
+	// vCenter keeps a dead host's VMs at their last known power state and
+	// shows them disconnected.
+	for _, r := range vms {
+		if vm, ok := ctx.Map.Get(r).(*simulator.VirtualMachine); ok {
+			ctx.WithLock(vm, func() {
+				ctx.Update(vm, []types.PropertyChange{
+					{Name: "runtime.connectionState", Val: types.VirtualMachineConnectionStateDisconnected},
+					{Name: "summary.runtime.connectionState", Val: types.VirtualMachineConnectionStateDisconnected},
+				})
+			})
+		}
+	}
+
+	host := &entityRef{ref, name}
+	var events []types.BaseEvent
+	if shutdownReason != "" {
+		events = append(events, &types.HostShutdownEvent{
+			HostEvent: types.HostEvent{Event: s.event(host, nil, fmt.Sprintf("Shut down of %s: %s", name, shutdownReason))},
+			Reason:    shutdownReason,
+		})
+	}
+	events = append(events, &types.HostConnectionLostEvent{
+		HostEvent: types.HostEvent{Event: s.event(host, nil, fmt.Sprintf("Host %s in %s is not responding", name, DatacenterName))},
+	})
+	s.post(events...)
+	s.updateClusterSummary()
+
+	if s.haEnabled() {
+		s.after(s.opts.HeartbeatTimeout, func() { s.declareFailed(ref, gen) })
+	}
+	return gen
+}
+
+// powerUpHost starts a host that is off; it reconnects after the boot delay.
+func (s *Site) powerUpHost(ref types.ManagedObjectReference) types.BaseMethodFault {
+	s.mu.Lock()
+	st, ok := s.hosts[ref]
+	if !ok {
+		s.mu.Unlock()
+		return &types.NotSupported{}
+	}
+	if st.phase != hostDown {
+		s.mu.Unlock()
+		// Already on, or on its way up or down.
+		return &types.InvalidState{}
+	}
+	st.phase = hostBooting
+	gen := st.gen
+	s.mu.Unlock()
+	go s.after(s.opts.HostBootDelay, func() { s.hostBoots(ref, gen) })
+	return nil
+}
+
+// hostBoots brings a host back: connected, powered on, its remaining VMs
+// reconnected; VMs that were running when it died and that HA did not
+// restart elsewhere are now powered off, as after any ESXi boot.
+func (s *Site) hostBoots(ref types.ManagedObjectReference, gen int) {
+	s.mu.Lock()
+	st := s.hosts[ref]
+	if st.gen != gen || (st.phase != hostDown && st.phase != hostBooting) {
+		s.mu.Unlock()
+		return
+	}
+	st.phase = hostUp
+	st.gen++
+	wasFailed := st.failed
+	st.failed = false
+	died := st.diedRunning
+	st.diedRunning = nil
+	oldDas := st.das
+	st.das = EventHAHostStateConnectedMaster
+	if s.masterRef() == nil {
+		st.das = EventHAHostStateMaster
+	}
+	das := st.das
+	master := s.masterRef()
+	name := st.name
+	s.mu.Unlock()
+
+	ctx := s.op()
+	h := ctx.Map.Get(ref).(*simulator.HostSystem)
+	now := time.Now()
+	var vms []types.ManagedObjectReference
+	ctx.WithLock(h, func() {
+		vms = append(vms, h.Vm...)
+		ctx.Update(h, []types.PropertyChange{
+			{Name: "runtime.powerState", Val: types.HostSystemPowerStatePoweredOn},
+			{Name: "summary.runtime.powerState", Val: types.HostSystemPowerStatePoweredOn},
+			{Name: "runtime.connectionState", Val: types.HostSystemConnectionStateConnected},
+			{Name: "summary.runtime.connectionState", Val: types.HostSystemConnectionStateConnected},
+			{Name: "runtime.bootTime", Val: &now},
+			{Name: "runtime.dasHostState", Val: &types.ClusterDasFdmHostState{State: das, StateReporter: master}},
+			{Name: "overallStatus", Val: types.ManagedEntityStatusGreen},
+			{Name: "summary.overallStatus", Val: types.ManagedEntityStatusGreen},
+		})
+	})
+	wasRunning := map[types.ManagedObjectReference]bool{}
+	for _, r := range died {
+		wasRunning[r] = true
+	}
+	for _, r := range vms {
+		vm, ok := ctx.Map.Get(r).(*simulator.VirtualMachine)
+		if !ok {
+			continue
+		}
+		changes := []types.PropertyChange{
+			{Name: "runtime.connectionState", Val: types.VirtualMachineConnectionStateConnected},
+			{Name: "summary.runtime.connectionState", Val: types.VirtualMachineConnectionStateConnected},
+		}
+		if wasRunning[r] {
+			changes = append(changes,
+				types.PropertyChange{Name: "runtime.powerState", Val: types.VirtualMachinePowerStatePoweredOff},
+				types.PropertyChange{Name: "summary.runtime.powerState", Val: types.VirtualMachinePowerStatePoweredOff},
+			)
+			changes = append(changes, guestChanges(false, "", "")...)
+		}
+		ctx.WithLock(vm, func() { ctx.Update(vm, changes) })
+	}
+
+	host := &entityRef{ref, name}
+	events := []types.BaseEvent{&types.HostConnectedEvent{
+		HostEvent: types.HostEvent{Event: s.event(host, nil, fmt.Sprintf("Connected to %s in %s", name, DatacenterName))},
+	}}
+	if wasFailed || oldDas != das {
+		events = append(events, s.eventEx(EventHAHostStateChanged, "info", host, nil,
+			fmt.Sprintf("The vSphere HA availability state of the host %s in cluster %s in %s has changed to %s", name, ClusterName, DatacenterName, das),
+			arg("hostname", name), arg("oldState", oldDas), arg("newState", das)))
+	}
+	s.post(events...)
+	s.updateClusterSummary()
+}
+
+// haEnabled reports whether the cluster's vSphere HA is on.
+func (s *Site) haEnabled() bool {
+	ctx := s.op()
+	cl := ctx.Map.Get(s.clusterRef).(*simulator.ClusterComputeResource)
+	enabled := false
+	ctx.WithLock(cl, func() {
+		if cfg, ok := cl.ConfigurationEx.(*types.ClusterConfigInfoEx); ok && cfg.DasConfig.Enabled != nil {
+			enabled = *cfg.DasConfig.Enabled
+		}
+	})
+	return enabled
+}
+
+// updateClusterSummary recomputes the cluster's effective hosts and memory.
+func (s *Site) updateClusterSummary() {
+	s.mu.Lock()
+	up := 0
+	for _, h := range s.hosts {
+		if h.phase == hostUp {
+			up++
+		}
+	}
+	s.mu.Unlock()
+	ctx := s.op()
+	cl := ctx.Map.Get(s.clusterRef).(*simulator.ClusterComputeResource)
+	ctx.WithLock(cl, func() {
+		sum, ok := cl.Summary.(*types.ClusterComputeResourceSummary)
+		if !ok {
+			return
+		}
+		next := *sum
+		next.NumEffectiveHosts = int32(up)
+		next.EffectiveMemory = int64(up) * int64(s.opts.HostMemoryGB) * 1024
+		next.CurrentFailoverLevel = int32(max(up-2, 0))
+		next.AdmissionControlInfo = &types.ClusterFailoverLevelAdmissionControlInfo{CurrentFailoverLevel: next.CurrentFailoverLevel}
+		ctx.Update(cl, []types.PropertyChange{{Name: "summary", Val: &next}})
+	})
+}
+
+// sortedHosts returns the hosts in name order; callers hold s.mu.
+func (s *Site) sortedHosts() []*hostState {
+	out := make([]*hostState, 0, len(s.hosts))
+	for _, h := range s.hosts {
+		out = append(out, h)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}

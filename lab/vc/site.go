@@ -1,0 +1,432 @@
+// Package vc is the embedded lab's vCenter: a govmomi simulator (vcsim)
+// serving the reference site of DOMAIN.md (datacenter "Sanchong", one HA
+// cluster of hosts esx-68, esx-69 and esx-70, 30 VMs) over real HTTPS SOAP on
+// a loopback address, extended with the behaviour a disaster-recovery drill
+// needs and vcsim lacks: host shutdown, reboot and power-up, a host that is
+// down the way vCenter shows one, a vSphere HA agent that declares a silent
+// host failed after the heartbeat timeout and restarts its VMs on the
+// surviving hosts (posting the real HA event ids), session expiry, and a
+// power hook the lab's guests follow.
+//
+// drbook talks to it exactly as to a real vCenter; nothing here imports
+// drbook. Time is scaled by Options.Speed so a drill that takes a minute on
+// the reference site takes a couple of seconds here, and GroundTruth records
+// when the simulator really powered each VM on, so a benchmark can measure
+// how late drbook noticed.
+//
+// The extension works without editing vcsim: host methods vcsim lacks are
+// answered by a per-session wrapper object (see dispatch.go), and every
+// property change goes through Registry.Update so the PropertyCollector
+// (WaitForUpdatesEx) sees it.
+package vc
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25/soap"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+// Defaults for Options, in lab time (what the reference site would take).
+// With the default Speed of 30 a host failure is detected 0.5 s after the
+// host dies and its VMs answer on their IPs about 1.7 s later.
+const (
+	DefaultSpeed                = 30
+	DefaultHeartbeatTimeout     = 15 * time.Second
+	DefaultHostShutdownDelay    = 3 * time.Second
+	DefaultHostBootDelay        = 90 * time.Second
+	DefaultVMBootDelay          = 30 * time.Second
+	DefaultRestartBatchSize     = 2
+	DefaultRestartBatchInterval = 5 * time.Second
+	DefaultHostMemoryGB         = 80
+)
+
+// Options configures a lab vCenter. The zero value is usable: block
+// 127.0.0.0/16, an ephemeral port, the defaults above.
+type Options struct {
+	// Block is X in the loopback block 127.X.0.0/16 this site lives in:
+	// vCenter listens on 127.X.0.227, host esx-NN's management address is
+	// 127.X.0.NN and a VM named "(NN)…" has guest IP 127.X.0.NN. Concurrent
+	// labs must use different blocks.
+	Block int
+	// Port is the HTTPS port; 0 picks a free one.
+	Port int
+	// Speed is how many times faster lab time runs than real time (30 means
+	// a 15 s heartbeat timeout takes 0.5 s); 0 means DefaultSpeed, 1 gives
+	// the real timings.
+	Speed float64
+	// HeartbeatTimeout is how long (lab time) the HA agent waits after a host
+	// stops heartbeating before it declares the host failed.
+	HeartbeatTimeout time.Duration
+	// HostShutdownDelay is how long (lab time) a host takes to go down after
+	// ShutdownHost_Task or RebootHost_Task succeeds.
+	HostShutdownDelay time.Duration
+	// HostBootDelay is how long (lab time) a host takes from power-up (or the
+	// reboot) until vCenter sees it connected again.
+	HostBootDelay time.Duration
+	// VMBootDelay is how long (lab time) a VM's guest takes from power-on
+	// until VMware Tools run and the guest IP appears.
+	VMBootDelay time.Duration
+	// RestartBatchSize is how many VMs the HA agent powers on at once;
+	// RestartBatchInterval (lab time) separates the batches.
+	RestartBatchSize     int
+	RestartBatchInterval time.Duration
+	// HostMemoryGB is each host's memory; HA never starts a VM on a host
+	// whose powered-on VMs' memory would then exceed it.
+	HostMemoryGB int
+	// FailRestart names VMs that vSphere HA fails to restart: they stay down
+	// and a VmFailoverFailed event is posted, as when a restart fails on
+	// the reference site.
+	FailRestart []string
+	// Restore is a Site.State() from an earlier lab; the new lab starts with
+	// its host power states, VM placement, power states and events.
+	Restore []byte
+}
+
+// GuestIP returns the lab address of the VM whose name starts with
+// "(suffix)", e.g. GuestIP(65) is 127.X.0.65 for "(65)apfg(02)".
+func (o Options) GuestIP(suffix int) string {
+	return fmt.Sprintf("127.%d.0.%d", o.Block, suffix)
+}
+
+// HostIP returns the management address of host esx-<suffix>.
+func (o Options) HostIP(suffix int) string { return o.GuestIP(suffix) }
+
+// VCenterIP is the address vCenter listens on: the guest IP of "(227)VCenter".
+func (o Options) VCenterIP() string { return o.GuestIP(227) }
+
+func (o Options) withDefaults() (Options, error) {
+	if o.Block < 0 || o.Block > 255 {
+		return o, fmt.Errorf("lab vcenter: Options.Block %d is outside 0..255 (it is X in 127.X.0.0/16)", o.Block)
+	}
+	if o.Port < 0 || o.Port > 65535 {
+		return o, fmt.Errorf("lab vcenter: Options.Port %d is not a TCP port", o.Port)
+	}
+	if o.Speed < 0 {
+		return o, fmt.Errorf("lab vcenter: Options.Speed %g is negative (use 1 for real time, 30 for the default)", o.Speed)
+	}
+	if o.Speed == 0 {
+		o.Speed = DefaultSpeed
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&o.HeartbeatTimeout, DefaultHeartbeatTimeout)
+	def(&o.HostShutdownDelay, DefaultHostShutdownDelay)
+	def(&o.HostBootDelay, DefaultHostBootDelay)
+	def(&o.VMBootDelay, DefaultVMBootDelay)
+	def(&o.RestartBatchInterval, DefaultRestartBatchInterval)
+	if o.RestartBatchSize <= 0 {
+		o.RestartBatchSize = DefaultRestartBatchSize
+	}
+	if o.HostMemoryGB <= 0 {
+		o.HostMemoryGB = DefaultHostMemoryGB
+	}
+	return o, nil
+}
+
+// Site is a running lab vCenter.
+type Site struct {
+	// URL is the SDK endpoint, https://127.X.0.227:PORT/sdk, without user info.
+	URL *url.URL
+	// User and Password log in; the password is generated per lab and must
+	// not be logged.
+	User, Password string
+	// ThumbprintSHA256 and ThumbprintSHA1 pin the certificate, in the
+	// colon-separated upper-case hex form govc prints.
+	ThumbprintSHA256, ThumbprintSHA1 string
+	// CertPEM is the self-signed server certificate (it is its own CA).
+	CertPEM []byte
+
+	opts   Options
+	clock  *labClock
+	model  *simulator.Model
+	server *simulator.Server
+	dirs   []string
+
+	base       context.Context    // outlives Start's caller; lock identity only
+	agent      *simulator.Context // template for the lab's own contexts (see op)
+	dcRef      types.ManagedObjectReference
+	clusterRef types.ManagedObjectReference
+
+	mu       sync.Mutex
+	hosts    map[types.ManagedObjectReference]*hostState
+	vms      map[types.ManagedObjectReference]*vmState
+	truth    []Restart
+	hooks    []func(vm string, on bool)
+	posted   []postedEvent
+	failVM   map[string]bool
+	closed   bool
+	timers   map[*time.Timer]struct{}
+	queue    []powerChange
+	wake     *sync.Cond // signals queue and closed, with mu
+	done     chan struct{}
+	notified sync.WaitGroup
+}
+
+// Start builds the reference inventory and serves it until ctx is done or
+// Close is called.
+func Start(ctx context.Context, opts Options) (*Site, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	s := &Site{
+		opts:   opts,
+		clock:  newLabClock(opts.Speed, time.Now()),
+		hosts:  map[types.ManagedObjectReference]*hostState{},
+		vms:    map[types.ManagedObjectReference]*vmState{},
+		failVM: map[string]bool{},
+		timers: map[*time.Timer]struct{}{},
+		done:   make(chan struct{}),
+	}
+	s.wake = sync.NewCond(&s.mu)
+	for _, name := range opts.FailRestart {
+		s.failVM[name] = true
+	}
+	if err := s.build(ctx); err != nil {
+		s.cleanup()
+		return nil, err
+	}
+	if opts.Restore != nil {
+		if err := s.restore(opts.Restore); err != nil {
+			s.cleanup()
+			return nil, err
+		}
+	}
+	if err := s.serve(); err != nil {
+		s.cleanup()
+		return nil, err
+	}
+	s.notified.Add(1)
+	go s.deliverPowerChanges()
+	go func() {
+		select {
+		case <-ctx.Done():
+			s.Close()
+		case <-s.done:
+		}
+	}()
+	return s, nil
+}
+
+// serve starts HTTPS on the lab address with a fresh self-signed certificate
+// and generated credentials.
+func (s *Site) serve() (err error) {
+	addr := net.JoinHostPort(s.opts.VCenterIP(), strconv.Itoa(s.opts.Port))
+	// vcsim panics when it cannot listen; probe first for a useful error.
+	probe, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("lab vcenter: cannot listen on %s: %w (choose another Options.Block or Port)", addr, err)
+	}
+	addr = probe.Addr().String()
+	_ = probe.Close()
+
+	cert, key, err := selfSignedCert(s.opts.VCenterIP())
+	if err != nil {
+		return fmt.Errorf("lab vcenter: generating the TLS certificate: %w", err)
+	}
+	s.User = "administrator@vsphere.local"
+	s.Password, err = randomSecret()
+	if err != nil {
+		return fmt.Errorf("lab vcenter: generating the password: %w", err)
+	}
+	leaf, _ := x509.ParseCertificate(cert.Certificate[0])
+	s.ThumbprintSHA256 = soap.ThumbprintSHA256(leaf)
+	s.ThumbprintSHA1 = soap.ThumbprintSHA1(leaf)
+	s.CertPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Raw})
+	_ = key
+
+	svc := s.model.Service
+	svc.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	svc.Listen = &url.URL{Host: addr, User: url.UserPassword(s.User, s.Password)}
+
+	s.installDispatch()
+
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("lab vcenter: starting the HTTPS server on %s: %v", addr, r)
+		}
+	}()
+	s.server = svc.NewServer()
+	u := *s.server.URL
+	u.User = nil
+	s.URL = &u
+	return nil
+}
+
+// Close stops the server, the HA agent and every pending timer, and removes
+// the datastore directories. It is safe to call more than once.
+func (s *Site) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	for t := range s.timers {
+		t.Stop()
+	}
+	s.timers = nil
+	close(s.done)
+	s.wake.Broadcast()
+	s.mu.Unlock()
+	s.cleanup()
+	s.notified.Wait()
+}
+
+func (s *Site) cleanup() {
+	if s.server != nil {
+		s.server.Close()
+	}
+	if s.model != nil {
+		s.model.Remove()
+	}
+	for _, d := range s.dirs {
+		_ = os.RemoveAll(d)
+	}
+}
+
+// Model is the underlying simulator model, for tests that inject faults
+// (Model().Service.AddFaultRule) or inspect objects directly. Changing
+// objects behind the lab's back bypasses its HA bookkeeping.
+func (s *Site) Model() *simulator.Model { return s.model }
+
+// Options returns the options the lab runs with, defaults filled in.
+func (s *Site) Options() Options { return s.opts }
+
+// Now is the current lab time.
+func (s *Site) Now() time.Time { return s.clock.Now() }
+
+// OnPowerChange registers f to be called, in order and never concurrently,
+// whenever a VM's actual power changes: its host dies (off), HA restarts it
+// (on), or a power operation through the API completes. vCenter may keep
+// showing a dead host's VMs as poweredOn; f follows the machine, not the
+// display.
+func (s *Site) OnPowerChange(f func(vm string, on bool)) {
+	s.mu.Lock()
+	s.hooks = append(s.hooks, f)
+	s.mu.Unlock()
+}
+
+// ExpireSessions drops every login, as vCenter does after its idle timeout:
+// the next call with an old session cookie answers NotAuthenticated, and a
+// new Login works.
+func (s *Site) ExpireSessions() {
+	m := s.model.Map()
+	sm := m.SessionManager()
+	view := &simulator.Session{
+		UserSession: types.UserSession{Key: "lab-session-expiry"},
+		Registry:    simulator.NewRegistry(),
+		Map:         m,
+	}
+	// Session.Get returns a SessionManager view listing every live session.
+	list := view.Get(sm.Self).(*simulator.SessionManager).SessionList
+	ctx := s.newContext(view)
+	for _, us := range list {
+		sm.TerminateSession(ctx, &types.TerminateSession{This: sm.Self, SessionId: []string{us.Key}})
+	}
+}
+
+// labClock maps real time to lab time, which runs Speed times faster.
+type labClock struct {
+	speed    float64
+	realBase time.Time
+	labBase  time.Time
+}
+
+func newLabClock(speed float64, now time.Time) *labClock {
+	return &labClock{speed: speed, realBase: now, labBase: now}
+}
+
+// Now is the current lab time.
+func (c *labClock) Now() time.Time { return c.at(time.Now()) }
+
+func (c *labClock) at(real time.Time) time.Time {
+	return c.labBase.Add(time.Duration(float64(real.Sub(c.realBase)) * c.speed))
+}
+
+// Real converts a lab duration to the real duration it takes.
+func (c *labClock) Real(d time.Duration) time.Duration {
+	return time.Duration(float64(d) / c.speed)
+}
+
+// after runs f once lab duration d has passed, unless the site closes first.
+func (s *Site) after(d time.Duration, f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	var t *time.Timer
+	t = time.AfterFunc(s.clock.Real(d), func() {
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			return
+		}
+		delete(s.timers, t)
+		s.mu.Unlock()
+		f()
+	})
+	s.timers[t] = struct{}{}
+}
+
+func selfSignedCert(ip string) (tls.Certificate, *ecdsa.PrivateKey, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: ip, Organization: []string{"drbook lab vCenter"}},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(10 * 365 * 24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		IPAddresses:           []net.IP{net.ParseIP(ip)},
+		DNSNames:              []string{"vcenter.lab"},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, key, nil
+}
+
+func randomSecret() (string, error) {
+	b := make([]byte, 18)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
+
+var errClosed = errors.New("lab vcenter is closed")

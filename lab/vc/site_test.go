@@ -1,0 +1,121 @@
+package vc
+
+import (
+	"context"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vmware/govmomi/find"
+	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/property"
+	"github.com/vmware/govmomi/session"
+	"github.com/vmware/govmomi/vim25"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/soap"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+// nextBlock hands every test its own loopback block so parallel tests never
+// share an address.
+var (
+	blockMu   sync.Mutex
+	nextBlock = 201
+)
+
+func testOptions() Options {
+	blockMu.Lock()
+	defer blockMu.Unlock()
+	nextBlock++
+	return Options{Block: nextBlock, Speed: 150}
+}
+
+func startLab(t *testing.T, opts Options) *Site {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := Start(ctx, opts)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); s.Close() })
+	return s
+}
+
+// dial connects like drbook does: TLS verified by the pinned thumbprint,
+// never insecure.
+func dial(t *testing.T, ctx context.Context, s *Site) (*vim25.Client, *session.Manager) {
+	t.Helper()
+	sc := soap.NewClient(s.URL, false)
+	sc.SetThumbprint(s.URL.Host, s.ThumbprintSHA256)
+	c, err := vim25.NewClient(ctx, sc)
+	if err != nil {
+		t.Fatalf("connect %s: %v", s.URL, err)
+	}
+	m := session.NewManager(c)
+	if err := m.Login(ctx, url.UserPassword(s.User, s.Password)); err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	return c, m
+}
+
+func host(t *testing.T, ctx context.Context, c *vim25.Client, name string) *object.HostSystem {
+	t.Helper()
+	h, err := find.NewFinder(c).HostSystem(ctx, "/"+DatacenterName+"/host/"+ClusterName+"/"+name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func hostMO(t *testing.T, ctx context.Context, c *vim25.Client, h *object.HostSystem) mo.HostSystem {
+	t.Helper()
+	var m mo.HostSystem
+	if err := h.Properties(ctx, h.Reference(), []string{"name", "runtime", "vm", "summary"}, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// placement maps each VM name to its host name and power state.
+func placement(t *testing.T, ctx context.Context, c *vim25.Client) map[string]mo.VirtualMachine {
+	t.Helper()
+	vms, err := find.NewFinder(c).VirtualMachineList(ctx, "/"+DatacenterName+"/vm/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := make([]types.ManagedObjectReference, len(vms))
+	for i, vm := range vms {
+		refs[i] = vm.Reference()
+	}
+	var out []mo.VirtualMachine
+	if err := property.DefaultCollector(c).Retrieve(ctx, refs, []string{"name", "runtime", "guest", "config.hardware.memoryMB"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]mo.VirtualMachine{}
+	for _, vm := range out {
+		m[vm.Name] = vm
+	}
+	return m
+}
+
+func hostNames(t *testing.T, ctx context.Context, c *vim25.Client) map[types.ManagedObjectReference]string {
+	t.Helper()
+	out := map[types.ManagedObjectReference]string{}
+	for _, n := range HostNames {
+		out[host(t, ctx, c, n).Reference()] = n
+	}
+	return out
+}
+
+func within(t *testing.T, d time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s", what, d)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
