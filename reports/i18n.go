@@ -1,0 +1,378 @@
+package reports
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/drbook/drbook/journal"
+)
+
+// Languages a report can be rendered in.
+const (
+	LangEN   = "en"
+	LangZhTW = "zh-TW"
+)
+
+// catalog holds every fixed text of every format: {English, Traditional
+// Chinese as written in Taiwan government documents}.
+var catalog = map[string][2]string{
+	"drill_report":    {"Drill report", "演練報告"},
+	"cover":           {"Cover", "封面"},
+	"site":            {"Site", "場域"},
+	"runbook":         {"Runbook", "演練手冊"},
+	"version":         {"Version", "版本"},
+	"runbook_sha":     {"Runbook SHA-256", "演練手冊 SHA-256"},
+	"site_sha":        {"Site file SHA-256", "場域檔 SHA-256"},
+	"run_id":          {"Run ID", "執行編號"},
+	"mode":            {"Mode", "模式"},
+	"operator":        {"Operator", "操作人員"},
+	"machine":         {"Machine", "執行主機"},
+	"drbook_version":  {"drbook version", "drbook 版本"},
+	"start":           {"Start", "開始時間"},
+	"end":             {"End", "結束時間"},
+	"result":          {"Result", "結果"},
+	"error":           {"Error", "錯誤"},
+	"time_zone":       {"Times are in", "時間以此時區表示"},
+	"parameters":      {"Parameters", "參數"},
+	"summary":         {"Summary", "摘要"},
+	"rto":             {"Recovery time objective (RTO)", "復原時間目標（RTO）"},
+	"rto_short":       {"RTO", "RTO"},
+	"rto_measured":    {"Measured recovery time", "實測復原時間"},
+	"rto_none":        {"not stated", "未訂定"},
+	"rto_met":         {"met", "達成"},
+	"rto_missed":      {"exceeded", "未達成"},
+	"rto_na":          {"not applicable: no step is marked disruptive", "不適用：無標示為中斷性之步驟"},
+	"not_recovered":   {"not recovered by the end of the run", "至演練結束時尚未復原"},
+	"none_declared":   {"no monitor or recovery step declared to measure it", "未設定可供量測之監控或復原步驟"},
+	"recovery_from":   {"from the start of step", "起點：步驟開始"},
+	"recovery_until":  {"until", "終點"},
+	"resolution":      {"probe resolution", "偵測精度"},
+	"downtime":        {"Downtime per monitored service", "各監控服務停機時間"},
+	"service":         {"Service", "服務"},
+	"outages":         {"Outages", "中斷次數"},
+	"total_downtime":  {"Total downtime", "停機時間合計"},
+	"availability":    {"Availability", "可用率"},
+	"observed":        {"Observed", "監控時長"},
+	"down_at_end":     {"still down at the end of the run", "演練結束時仍中斷"},
+	"no_monitors":     {"No service was monitored during this run.", "本次演練未設定服務監控。"},
+	"outage_windows":  {"Outage windows", "中斷時段"},
+	"from":            {"From", "起"},
+	"to":              {"To", "迄"},
+	"duration":        {"Duration", "時間長度"},
+	"detail":          {"Detail", "說明"},
+	"time_split":      {"Time", "時間統計"},
+	"wall_clock":      {"Wall-clock time", "總經過時間"},
+	"step_time":       {"Time in steps", "步驟執行時間合計"},
+	"human_wait":      {"Human wait time (confirmations, manual steps)", "人工等待時間（確認、手動步驟）"},
+	"automated":       {"Automated time", "自動執行時間"},
+	"step_counts":     {"Steps", "步驟統計"},
+	"deviations":      {"Deviations", "異常及偏離事項"},
+	"no_deviations":   {"None: every step ran as planned.", "無：各步驟均依計畫執行。"},
+	"timeline":        {"Timeline", "時間軸"},
+	"timeline_packed": {"%d steps drawn in %d lanes; see the step table for each one.", "共 %d 個步驟，繪於 %d 列；各步驟請見步驟表。"},
+	"disruption":      {"disruption", "中斷開始"},
+	"recovered":       {"recovered", "復原完成"},
+	"steps":           {"Steps", "步驟"},
+	"id":              {"ID", "代號"},
+	"name":            {"Name", "名稱"},
+	"kind":            {"Kind", "類型"},
+	"target":          {"Target", "對象"},
+	"planned":         {"Planned", "預計"},
+	"attempts":        {"Attempts", "嘗試次數"},
+	"status":          {"Status", "狀態"},
+	"confirmed_by":    {"Confirmed by", "確認人員"},
+	"block":           {"Block", "區段"},
+	"evidence":        {"Evidence", "佐證資料"},
+	"run_evidence":    {"Run-wide records", "整體紀錄"},
+	"retries":         {"Retries", "重試紀錄"},
+	"attempt":         {"Attempt", "第幾次"},
+	"delay":           {"Delay", "延遲"},
+	"notes":           {"Notes", "備註"},
+	"decisions":       {"Decisions", "決策紀錄"},
+	"who":             {"Who", "人員"},
+	"action":          {"Action", "動作"},
+	"reason":          {"Reason", "原因"},
+	"inputs":          {"Inputs", "輸入值"},
+	"time":            {"Time", "時間"},
+	"step_result":     {"Step result", "步驟結果"},
+	"artifacts":       {"Artifacts", "附件檔案"},
+	"artifact":        {"Artifact", "附件"},
+	"size":            {"Size", "大小"},
+	"command":         {"Command", "指令"},
+	"exit_code":       {"exit code", "結束代碼"},
+	"stdout":          {"Output", "標準輸出"},
+	"stderr":          {"Error output", "錯誤輸出"},
+	"truncated":       {"trimmed for print; full text in the artifact", "列印時已截短，完整內容見附件"},
+	"full_text":       {"full text", "完整內容"},
+	"file":            {"File", "檔案"},
+	"key":             {"Item", "項目"},
+	"value":           {"Value", "內容"},
+	"source":          {"Source", "來源"},
+	"trust":           {"Host keys and certificates relied on", "所信任之主機金鑰與憑證"},
+	"endpoint":        {"Endpoint", "端點"},
+	"fingerprint":     {"Fingerprint", "指紋"},
+	"no_trust":        {"No SSH host key or TLS certificate was used.", "未使用 SSH 主機金鑰或 TLS 憑證。"},
+	"sessions":        {"Sessions", "執行階段"},
+	"resumed":         {"resumed", "續行"},
+	"runbook_changed": {"runbook changed, allowed by the operator", "演練手冊已變更，經操作人員同意"},
+	"history":         {"Earlier runs of this runbook", "本演練手冊歷次執行比較"},
+	"not_verified":    {"chain not verified", "雜湊鏈未通過驗證"},
+	"sign_off":        {"Sign-off", "簽核"},
+	"prepared_by":     {"Prepared by", "製表人"},
+	"reviewed_by":     {"Reviewed by", "覆核人"},
+	"auditor":         {"Auditor", "稽核人員"},
+	"date":            {"Date", "日期"},
+	"signature":       {"Signature", "簽章"},
+	"integrity":       {"Integrity", "完整性驗證"},
+	"final_hash":      {"Journal final hash (SHA-256)", "紀錄檔最終雜湊值（SHA-256）"},
+	"lines":           {"Journal lines", "紀錄檔行數"},
+	"chain":           {"Hash chain", "雜湊鏈"},
+	"chain_ok":        {"verified", "驗證通過"},
+	"chain_unchecked": {"not checked (report built without the run directory)", "未驗證（產製報告時未提供執行目錄）"},
+	"chain_broken":    {"BROKEN", "驗證失敗"},
+	"sig_none":        {"not signed", "未簽章"},
+	"sig_valid":       {"valid ed25519 signature over the final hash, key", "ed25519 簽章有效，涵蓋最終雜湊值，金鑰"},
+	"sig_invalid":     {"INVALID", "無效"},
+	"sig_check":       {"Check the key with `drbook verify --key KEY RUN_DIR`.", "請以 `drbook verify --key 金鑰 執行目錄` 核對金鑰。"},
+	"torn":            {"torn last line ignored (bytes)", "已忽略不完整之最後一行（位元組）"},
+	"integrity_how":   {"Regenerate and verify this report from the run directory with `drbook verify RUN_DIR`; the final hash above pins every line of the journal, including the last.", "可以 `drbook verify 執行目錄` 重新驗證；上列最終雜湊值涵蓋紀錄檔每一行（含最後一行）。"},
+	"generated_from":  {"Generated from the run journal alone by drbook.", "本報告僅依執行紀錄檔由 drbook 產製。"},
+	"yes":             {"yes", "是"},
+	"no":              {"no", "否"},
+	"none":            {"none", "無"},
+	"disruptive":      {"disruptive", "中斷性"},
+	"recovery_step":   {"recovery", "復原"},
+
+	"status.ok":           {"ok", "成功"},
+	"status.failed":       {"failed", "失敗"},
+	"status.skipped":      {"skipped", "略過"},
+	"status.interrupted":  {"interrupted", "中斷"},
+	"status.cancelled":    {"cancelled", "已取消"},
+	"status.done-by-hand": {"done by hand", "人工完成"},
+	"status.not-run":      {"not run", "未執行"},
+
+	"result.passed":      {"PASSED", "通過"},
+	"result.failed":      {"FAILED", "未通過"},
+	"result.aborted":     {"ABORTED", "中止"},
+	"result.interrupted": {"INTERRUPTED", "中斷"},
+	"result.incomplete":  {"INCOMPLETE (no end recorded)", "未完成（無結束紀錄）"},
+
+	"mode.lab":      {"lab", "模擬環境"},
+	"mode.drill":    {"drill", "演練"},
+	"mode.recovery": {"recovery", "實際復原"},
+
+	"dev.over-expect":        {"Step %[1]s took %[2]s, planned %[3]s.", "步驟 %[1]s 耗時 %[2]s，超過預計 %[3]s。"},
+	"dev.skipped":            {"Step %[1]s was skipped. %[4]s", "步驟 %[1]s 已略過。%[4]s"},
+	"dev.done-by-hand":       {"Step %[1]s was done by hand. %[4]s", "步驟 %[1]s 以人工方式完成。%[4]s"},
+	"dev.failed":             {"Step %[1]s failed: %[4]s", "步驟 %[1]s 失敗：%[4]s"},
+	"dev.continued-on-error": {"Step %[1]s failed and the run continued: %[4]s", "步驟 %[1]s 失敗，依設定繼續執行：%[4]s"},
+	"dev.interrupted":        {"Step %[1]s was interrupted. %[4]s", "步驟 %[1]s 執行中斷。%[4]s"},
+	"dev.cancelled":          {"Step %[1]s was cancelled. %[4]s", "步驟 %[1]s 已取消。%[4]s"},
+	"dev.not-run":            {"Step %[1]s did not run.", "步驟 %[1]s 未執行。"},
+	"dev.retried":            {"Step %[1]s needed %[4]s attempts.", "步驟 %[1]s 共嘗試 %[4]s 次。"},
+	"dev.rto-exceeded":       {"Recovery took %[2]s, over the objective of %[3]s.", "實測復原時間 %[2]s，超過復原時間目標 %[3]s。"},
+	"dev.not-recovered":      {"Recovery was not reached: %[4]s.", "未完成復原：%[4]s。"},
+	"dev.accepted-new-key":   {"A new key was accepted by the operator (step %[1]s): %[4]s", "操作人員接受新金鑰（步驟 %[1]s）：%[4]s"},
+	"dev.runbook-changed":    {"The runbook changed between sessions (now SHA-256 %[4]s); the operator allowed it.", "演練手冊於續行時已變更（現 SHA-256 %[4]s），經操作人員同意。"},
+	"dev.torn-journal":       {"The journal's last line was torn (%[4]s bytes ignored): the run stopped while writing it.", "紀錄檔最後一行不完整（忽略 %[4]s 位元組）：寫入時執行中斷。"},
+	"dev.integrity":          {"Integrity problem: %[4]s", "完整性問題：%[4]s"},
+}
+
+// localizer renders fixed text, durations and times in one language and
+// time zone.
+type localizer struct {
+	lang  string
+	idx   int
+	loc   *time.Location
+	start time.Time
+	// multiDay is set when the run crosses midnight, so table times carry
+	// the date.
+	multiDay bool
+}
+
+func newLocalizer(r *Report, lang string) (*localizer, error) {
+	l := &localizer{lang: lang, loc: r.loc, start: r.Cover.Start}
+	switch lang {
+	case LangEN:
+	case LangZhTW:
+		l.idx = 1
+	default:
+		return nil, fmt.Errorf("report: unknown language %q; use en or zh-TW", lang)
+	}
+	if l.loc == nil {
+		l.loc = time.UTC
+	}
+	end := r.Cover.Start
+	if r.Cover.End != nil {
+		end = *r.Cover.End
+	}
+	l.multiDay = r.Cover.Start.In(l.loc).YearDay() != end.In(l.loc).YearDay() || end.Sub(r.Cover.Start) > 24*time.Hour
+	return l, nil
+}
+
+// T returns the fixed text for key; a missing key shows itself rather than
+// an empty cell, and the catalog test keeps that from shipping.
+func (l *localizer) T(key string) string {
+	if e, ok := catalog[key]; ok {
+		return e[l.idx]
+	}
+	return key
+}
+
+// Tf is T used as a format.
+func (l *localizer) Tf(key string, args ...any) string { return fmt.Sprintf(l.T(key), args...) }
+
+// Enum localizes a value from a fixed set (status, result, mode), showing
+// an unknown value as it is.
+func (l *localizer) Enum(prefix, v string) string {
+	if e, ok := catalog[prefix+"."+v]; ok {
+		return e[l.idx]
+	}
+	return v
+}
+
+// Text picks a bilingual text's language.
+func (l *localizer) Text(t journal.Text) string { return t.In(l.lang) }
+
+// Dur formats a duration to a tenth of a second: 58.4s, 1m 2.0s, 1h 5m 0.0s
+// (in zh-TW 58.4 秒, 1 分 2.0 秒).
+func (l *localizer) Dur(d journal.Duration) string {
+	v := d.D()
+	neg := v < 0
+	if neg {
+		v = -v
+	}
+	tenths := int64((v + 50*time.Millisecond) / (100 * time.Millisecond))
+	h, m := tenths/36000, tenths/600%60
+	s := strconv.FormatFloat(float64(tenths%600)/10, 'f', 1, 64)
+	units := [3]string{"h", "m", "s"}
+	sep := " "
+	if l.idx == 1 {
+		units = [3]string{" 小時", " 分", " 秒"}
+	}
+	var parts []string
+	if h > 0 {
+		parts = append(parts, strconv.FormatInt(h, 10)+units[0])
+	}
+	if h > 0 || m > 0 {
+		parts = append(parts, strconv.FormatInt(m, 10)+units[1])
+	}
+	parts = append(parts, s+units[2])
+	out := strings.Join(parts, sep)
+	if neg {
+		out = "-" + out
+	}
+	return out
+}
+
+// DurOpt formats a duration, or a dash for none.
+func (l *localizer) DurOpt(d journal.Duration) string {
+	if d == 0 {
+		return "–"
+	}
+	return l.Dur(d)
+}
+
+// Stamp is a full date and time with its UTC offset, for the cover.
+func (l *localizer) Stamp(t time.Time) string {
+	return t.In(l.loc).Format("2006-01-02 15:04:05.0 -07:00")
+}
+
+// StampP is Stamp of an optional time.
+func (l *localizer) StampP(t *time.Time) string {
+	if t == nil {
+		return "–"
+	}
+	return l.Stamp(*t)
+}
+
+// Clock is a time of day for tables (with the date when the run crosses
+// midnight).
+func (l *localizer) Clock(t time.Time) string {
+	if l.multiDay {
+		return t.In(l.loc).Format("01-02 15:04:05.0")
+	}
+	return t.In(l.loc).Format("15:04:05.0")
+}
+
+// ClockP is Clock of an optional time.
+func (l *localizer) ClockP(t *time.Time) string {
+	if t == nil {
+		return "–"
+	}
+	return l.Clock(*t)
+}
+
+// Deviation words one deviation.
+func (l *localizer) Deviation(d Deviation) string {
+	key := "dev." + d.Kind
+	if _, ok := catalog[key]; !ok {
+		return d.Kind + ": " + d.Step + " " + d.Detail
+	}
+	detail := d.Detail
+	if d.Kind == DevNotRecovered {
+		var parts []string
+		for _, p := range strings.Fields(d.Detail) {
+			parts = append(parts, l.RecoveryUntil(p))
+		}
+		detail = strings.Join(parts, ", ")
+	}
+	return strings.TrimSpace(l.Tf(key, d.Step, l.Dur(d.Actual), l.Dur(d.Planned), detail))
+}
+
+// Percent formats an availability.
+func (l *localizer) Percent(p float64) string {
+	return strconv.FormatFloat(p, 'f', 3, 64) + "%"
+}
+
+// Title is the report's title: the runbook's title in the language, or its
+// name.
+func (l *localizer) Title(r *Report) string {
+	if t := l.Text(r.Cover.Title); t != "" {
+		return t
+	}
+	return r.Cover.Runbook
+}
+
+// StepName is a step's name in the language, or its id.
+func (l *localizer) StepName(s *Step) string {
+	if t := l.Text(s.Name); t != "" {
+		return t
+	}
+	return s.ID
+}
+
+// Bytes formats a size in bytes.
+func (l *localizer) Bytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB"
+	case n >= 1<<10:
+		return strconv.FormatFloat(float64(n)/(1<<10), 'f', 1, 64) + " KiB"
+	}
+	return strconv.FormatInt(n, 10) + " B"
+}
+
+// Lang returns the language tag for documents (HTML lang attribute).
+func (l *localizer) Lang() string {
+	if l.idx == 1 {
+		return "zh-Hant-TW"
+	}
+	return "en"
+}
+
+// RecoveryUntil words what recovered last ("monitor:ap-web", "step:ha").
+func (l *localizer) RecoveryUntil(s string) string {
+	kind, name, _ := strings.Cut(s, ":")
+	switch kind {
+	case "monitor":
+		return l.T("service") + " " + name
+	case "step":
+		return l.T("steps") + " " + name
+	case "none-declared":
+		return l.T("none_declared")
+	}
+	return s
+}
