@@ -32,6 +32,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"math/big"
 	"net"
 	"net/url"
@@ -269,6 +271,10 @@ func (s *Site) serve() (err error) {
 		}
 	}()
 	s.server = svc.NewServer()
+	// Clients that pin a thumbprint (govmomi, govc, drbook) first try normal
+	// verification and abort that handshake; the server would log each one.
+	// Nothing is connected yet, so this does not race with the server.
+	s.server.Config.ErrorLog = log.New(io.Discard, "", 0)
 	u := *s.server.URL
 	u.User = nil
 	s.URL = &u

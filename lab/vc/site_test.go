@@ -119,3 +119,13 @@ func within(t *testing.T, d time.Duration, what string, ok func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func vmRef(t *testing.T, ctx context.Context, c *vim25.Client, name string) *types.ManagedObjectReference {
+	t.Helper()
+	vm, err := find.NewFinder(c).VirtualMachine(ctx, "/"+DatacenterName+"/vm/"+name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := vm.Reference()
+	return &ref
+}
