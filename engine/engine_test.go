@@ -1,0 +1,611 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/drbook/drbook/engine"
+	"github.com/drbook/drbook/journal"
+	"github.com/drbook/drbook/runbooks"
+	"github.com/drbook/drbook/site"
+	"github.com/drbook/drbook/steps"
+	"github.com/drbook/drbook/steps/control"
+)
+
+// probe is a test kind: it counts its calls per key, fails the first
+// fail_times calls, sleeps (honouring cancellation) and returns the count.
+type probe struct {
+	idempotent bool
+	mu         sync.Mutex
+	calls      map[string]int
+}
+
+type probeParams struct {
+	Key       string           `yaml:"key"`
+	FailTimes int              `yaml:"fail_times"`
+	Sleep     journal.Duration `yaml:"sleep"`
+	Secret    string           `yaml:"secret"`
+	Note      string           `yaml:"note"`
+}
+
+type probeResult struct {
+	Count int    `json:"count" expr:"count"`
+	Key   string `json:"key" expr:"key"`
+}
+
+func (p *probe) Name() string {
+	if p.idempotent {
+		return "probe.safe"
+	}
+	return "probe"
+}
+func (p *probe) Summary() string { return "test probe" }
+func (p *probe) Traits() steps.Traits {
+	return steps.Traits{Idempotent: p.idempotent, ChangesState: !p.idempotent}
+}
+func (p *probe) NewParams() any                  { return &probeParams{} }
+func (p *probe) NewResult() any                  { return &probeResult{} }
+func (p *probe) Validate(any) []steps.FieldError { return nil }
+func (p *probe) Describe(any) steps.Description  { return steps.Description{Action: "probe"} }
+func (p *probe) count(key string) int            { p.mu.Lock(); defer p.mu.Unlock(); return p.calls[key] }
+func (p *probe) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
+	pp := params.(*probeParams)
+	p.mu.Lock()
+	p.calls[pp.Key]++
+	n := p.calls[pp.Key]
+	p.mu.Unlock()
+	if pp.Secret != "" {
+		v, err := rt.Secret(site.SecretRef{Source: "env", Name: pp.Secret}, "test secret")
+		if err != nil {
+			return nil, err
+		}
+		rt.Note("info", "the secret is "+v)
+	}
+	if pp.Note != "" {
+		rt.Note("info", pp.Note)
+	}
+	if pp.Sleep > 0 {
+		select {
+		case <-time.After(pp.Sleep.D()):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if n <= pp.FailTimes {
+		return &probeResult{Count: n, Key: pp.Key}, fmt.Errorf("probe %s failing on call %d", pp.Key, n)
+	}
+	return &probeResult{Count: n, Key: pp.Key}, nil
+}
+
+type fixture struct {
+	t      *testing.T
+	probe  *probe
+	safe   *probe
+	reg    *steps.Registry
+	dir    string
+	ops    engine.Operator
+	stepBy bool
+}
+
+func newFixture(t *testing.T) *fixture {
+	p := &probe{calls: map[string]int{}}
+	s := &probe{idempotent: true, calls: p.calls}
+	kinds := append(control.Kinds(), p, s)
+	return &fixture{t: t, probe: p, safe: s, reg: steps.NewRegistry(kinds...), dir: t.TempDir()}
+}
+
+func (f *fixture) load(src string) *runbooks.Runbook {
+	f.t.Helper()
+	path := filepath.Join(f.dir, "rb.yaml")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		f.t.Fatal(err)
+	}
+	rb, err := runbooks.Load(path, runbooks.Options{Registry: f.reg})
+	if err != nil {
+		f.t.Fatalf("load: %v", err)
+	}
+	return rb
+}
+
+func (f *fixture) config() engine.Config {
+	return engine.Config{Registry: f.reg, RunsDir: filepath.Join(f.dir, "runs"), OperatorName: "tester", Machine: "test", Mode: "drill", Version: "test", Operator: f.ops, StepByStep: f.stepBy, Options: steps.Options{Lang: "en"}}
+}
+
+func (f *fixture) run(ctx context.Context, src string) (*engine.Result, error, *journal.Log) {
+	f.t.Helper()
+	res, err := engine.Start(ctx, f.load(src), f.config())
+	if res == nil {
+		f.t.Fatalf("no result: %v", err)
+	}
+	return res, err, readLog(f.t, res.RunDir)
+}
+
+func readLog(t *testing.T, dir string) *journal.Log {
+	t.Helper()
+	fh, err := os.Open(filepath.Join(dir, journal.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	if _, _, err := journal.Verify(fh); err != nil {
+		t.Fatalf("journal chain: %v", err)
+	}
+	log, err := journal.ReadFile(filepath.Join(dir, journal.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return log
+}
+
+// finishes returns the last step.finish per step id.
+func finishes(log *journal.Log) map[string]*journal.StepFinish {
+	out := map[string]*journal.StepFinish{}
+	for _, ev := range log.Events {
+		if ev.Type == journal.TypeStepFinish {
+			out[ev.Step] = ev.StepFinish
+		}
+	}
+	return out
+}
+
+func count(log *journal.Log, typ, step string) int {
+	n := 0
+	for _, ev := range log.Events {
+		if ev.Type == typ && (step == "" || ev.Step == step) {
+			n++
+		}
+	}
+	return n
+}
+
+func runEnd(log *journal.Log) *journal.RunEnd {
+	ev := log.Events[len(log.Events)-1]
+	if ev.Type != journal.TypeRunEnd {
+		return nil
+	}
+	return ev.RunEnd
+}
+
+func TestSemantics(t *testing.T) {
+	type want struct {
+		outcome  string
+		err      error
+		statuses map[string]string
+		attempts map[string]int
+		errText  map[string]string
+	}
+	cases := []struct {
+		name string
+		src  string
+		want want
+	}{
+		{"ordered steps pass", `
+name: t
+steps:
+  - {id: a, probe: {key: a}}
+  - {id: b, probe: {key: b}}
+`, want{outcome: "passed", statuses: map[string]string{"a": "ok", "b": "ok"}}},
+		{"when false skips", `
+name: t
+params: {go: false}
+steps:
+  - {id: a, when: params.go, probe: {key: a}}
+  - {id: b, when: "!params.go && steps.a.status == 'skipped'", probe: {key: b}}
+`, want{outcome: "passed", statuses: map[string]string{"a": "skipped", "b": "ok"}}},
+		{"retry until success", `
+name: t
+steps:
+  - {id: a, retry: {attempts: 3, delay: 1ms}, probe: {key: a, fail_times: 2}}
+`, want{outcome: "passed", statuses: map[string]string{"a": "ok"}, attempts: map[string]int{"a": 3}}},
+		{"retry exhausted runs on_failure and finally", `
+name: t
+steps:
+  - {id: a, retry: {attempts: 2, delay: 1ms, backoff: 2}, probe: {key: a, fail_times: 5}}
+  - {id: b, probe: {key: b}}
+on_failure:
+  - {id: f, probe: {key: f}}
+finally:
+  - {id: z, probe: {key: z}}
+`, want{outcome: "failed", err: engine.ErrStepFailed, statuses: map[string]string{"a": "failed", "f": "ok", "z": "ok"}, attempts: map[string]int{"a": 2}}},
+		{"timeout bounds an attempt", `
+name: t
+steps:
+  - {id: a, timeout: 50ms, probe: {key: a, sleep: 5s}}
+`, want{outcome: "failed", err: engine.ErrStepFailed, statuses: map[string]string{"a": "failed"}, errText: map[string]string{"a": "timed out after 50ms"}}},
+		{"until polls the result", `
+name: t
+steps:
+  - {id: a, until: {condition: result.count >= 3, interval: 1ms, within: 5s}, probe: {key: a}}
+  - {id: b, assert: steps.a.result.count == 3 && steps.a.attempts == 3}
+`, want{outcome: "passed", statuses: map[string]string{"a": "ok", "b": "ok"}, attempts: map[string]int{"a": 3}}},
+		{"until gives up", `
+name: t
+steps:
+  - {id: a, until: {condition: result.count > 100, interval: 1ms, attempts: 4}, probe: {key: a}}
+`, want{outcome: "failed", err: engine.ErrStepFailed, statuses: map[string]string{"a": "failed"}, attempts: map[string]int{"a": 4}, errText: map[string]string{"a": "still not true after 4 polls"}}},
+		{"continue_on_error goes on", `
+name: t
+steps:
+  - {id: a, continue_on_error: true, probe: {key: a, fail_times: 1}}
+  - {id: b, assert: steps.a.status == "failed"}
+`, want{outcome: "passed", statuses: map[string]string{"a": "failed", "b": "ok"}}},
+		{"parallel with a failing branch lets siblings finish", `
+name: t
+steps:
+  - id: g
+    parallel:
+      - {id: p1, probe: {key: p1, fail_times: 1}}
+      - {id: p2, probe: {key: p2, sleep: 30ms}}
+  - {id: after, probe: {key: after}}
+on_failure:
+  - {id: f, probe: {key: f}}
+`, want{outcome: "failed", err: engine.ErrStepFailed, statuses: map[string]string{"p1": "failed", "p2": "ok", "g": "failed", "f": "ok"}, errText: map[string]string{"g": "1 of 2 branches failed"}}},
+		{"for_each fans out with results", `
+name: t
+steps:
+  - {id: fan, for_each: [x, y, z], concurrency: 2, probe: {key: "k-${{ item }}"}}
+  - {id: check, assert: "len(steps.fan.results) == 3 && steps.fan.results[2].key == 'k-z'"}
+`, want{outcome: "passed", statuses: map[string]string{"fan[0]": "ok", "fan[1]": "ok", "fan[2]": "ok", "fan": "ok", "check": "ok"}}},
+		{"register exposes vars", `
+name: t
+steps:
+  - {id: a, register: first, probe: {key: reg}}
+  - {id: b, assert: vars.first.count == 1 && vars.first.key == "reg"}
+`, want{outcome: "passed", statuses: map[string]string{"a": "ok", "b": "ok"}}},
+		{"assert failure message", `
+name: t
+steps:
+  - {id: a, assert: {that: "1 > 2", message: "one is not greater than two"}}
+`, want{outcome: "failed", err: engine.ErrStepFailed, statuses: map[string]string{"a": "failed"}, errText: map[string]string{"a": "one is not greater than two"}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t)
+			res, err, log := f.run(context.Background(), c.src)
+			if res.Outcome != c.want.outcome {
+				t.Fatalf("outcome %s, want %s (err %v)", res.Outcome, c.want.outcome, err)
+			}
+			if c.want.err == nil && err != nil || c.want.err != nil && !errors.Is(err, c.want.err) {
+				t.Fatalf("err %v, want %v", err, c.want.err)
+			}
+			fin := finishes(log)
+			for id, st := range c.want.statuses {
+				if fin[id] == nil || fin[id].Status != st {
+					t.Errorf("step %s: %+v, want status %s", id, fin[id], st)
+				}
+			}
+			for id, n := range c.want.attempts {
+				if fin[id] == nil || fin[id].Attempts != n {
+					t.Errorf("step %s attempts %+v, want %d", id, fin[id], n)
+				}
+			}
+			for id, text := range c.want.errText {
+				if fin[id] == nil || !strings.Contains(fin[id].Error, text) {
+					t.Errorf("step %s error %+v, want it to contain %q", id, fin[id], text)
+				}
+			}
+			if end := runEnd(log); end == nil || end.Result != c.want.outcome {
+				t.Errorf("run.end %+v, want %s", end, c.want.outcome)
+			}
+			for _, id := range []string{"b", "after"} {
+				if c.want.outcome == "failed" && f.probe.count(id) != 0 && c.want.statuses[id] == "" {
+					t.Errorf("step %s ran after a failure", id)
+				}
+			}
+		})
+	}
+}
+
+func TestJournalOrderAndTimes(t *testing.T) {
+	f := newFixture(t)
+	_, err, log := f.run(context.Background(), `
+name: t
+steps:
+  - {id: a, expect: 1s, probe: {key: a, sleep: 20ms}}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, ev := range log.Events {
+		types = append(types, ev.Type+":"+ev.Step)
+	}
+	if got := strings.Join(types, " "); got != "run.start: step.start:a step.finish:a run.end:" {
+		t.Fatalf("events: %s", got)
+	}
+	rs := log.Events[0].RunStart
+	if rs.RunbookSHA256 == "" || rs.Operator != "tester" || len(rs.Steps) != 1 || rs.Steps[0].Expect.D() != time.Second {
+		t.Fatalf("run.start incomplete: %+v", rs)
+	}
+	fin := log.Events[2].StepFinish
+	if fin.Duration.D() < 20*time.Millisecond || !fin.Finished.After(fin.Started) {
+		t.Fatalf("timing not captured: %+v", fin)
+	}
+	if string(fin.Result) != `{"count":1,"key":"a"}` {
+		t.Fatalf("result %s", fin.Result)
+	}
+}
+
+func TestCancellationInterruptsAndResumeCompletes(t *testing.T) {
+	f := newFixture(t)
+	src := `
+name: t
+params: {nap: {type: duration, default: 10s}}
+steps:
+  - {id: a, probe: {key: a}}
+  - {id: slow, probe.safe: {key: slow, sleep: "${{ params.nap }}"}}
+  - {id: c, probe: {key: c}}
+finally:
+  - {id: z, probe: {key: z}}
+`
+	rb := f.load(src)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for f.probe.count("slow") == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	start := time.Now()
+	res, err := engine.Start(ctx, rb, f.config())
+	if !errors.Is(err, engine.ErrInterrupted) || res.Outcome != "interrupted" {
+		t.Fatalf("err %v outcome %s", err, res.Outcome)
+	}
+	if time.Since(start) > 3*time.Second {
+		t.Fatal("cancellation was not prompt")
+	}
+	if f.probe.count("z") != 0 || f.probe.count("c") != 0 {
+		t.Fatal("steps ran after the interruption (finally is left to resume)")
+	}
+	log := readLog(t, res.RunDir)
+	if fin := finishes(log)["slow"]; fin == nil || fin.Status != journal.StatusCancelled {
+		t.Fatalf("slow: %+v", fin)
+	}
+	// Resume: a is never run again; slow is idempotent so it re-runs
+	// without asking; c and z run.
+	rb2, err := runbooks.Load(filepath.Join(f.dir, "rb.yaml"), runbooks.Options{Registry: f.reg, Vars: map[string]string{"nap": "1ms"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res2, err := engine.Resume(context.Background(), res.RunDir, rb2, f.config(), engine.ResumeOptions{})
+	if err != nil || res2.Outcome != "passed" {
+		t.Fatalf("resume: %v %+v", err, res2)
+	}
+	for key, want := range map[string]int{"a": 1, "slow": 2, "c": 1, "z": 1} {
+		if got := f.probe.count(key); got != want {
+			t.Errorf("%s ran %d times, want %d", key, got, want)
+		}
+	}
+	log = readLog(t, res.RunDir)
+	var rerun bool
+	for _, ev := range log.Events {
+		if ev.Type == journal.TypeDecision && ev.Step == "slow" && ev.Decision.Action == "rerun-interrupted" && ev.Decision.Who == "drbook" {
+			rerun = true
+		}
+	}
+	if !rerun {
+		t.Error("the re-run of the interrupted step is not journaled as a decision")
+	}
+}
+
+func TestResumeNeverRerunsFinishedSteps(t *testing.T) {
+	f := newFixture(t)
+	src := `
+name: t
+steps:
+  - {id: a, probe: {key: a}}
+  - {id: b, probe.safe: {key: b, fail_times: 0}}
+  - {id: c, probe: {key: c, sleep: "${{ params.nap }}"}}
+  - {id: d, probe: {key: d}}
+params: {nap: {type: duration, default: 10s}}
+`
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for f.probe.count("c") == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	res, err := engine.Start(ctx, f.load(src), f.config())
+	if !errors.Is(err, engine.ErrInterrupted) {
+		t.Fatalf("want interrupted, got %v", err)
+	}
+	// c is not idempotent: resume must stop and ask.
+	_, err = engine.Resume(context.Background(), res.RunDir, f.load(src), f.config(), engine.ResumeOptions{})
+	if !errors.Is(err, engine.ErrNeedsDecision) || !strings.Contains(err.Error(), "not safe to run twice") {
+		t.Fatalf("want a decision request, got %v", err)
+	}
+	if f.probe.count("d") != 0 {
+		t.Fatal("d ran although c needed a decision")
+	}
+	// The operator checked and allows the re-run; a shorter nap keeps the
+	// test quick (the runbook is unchanged: only the parameter differs).
+	cfg := f.config()
+	cfg.RerunInterrupted = true
+	rb, err := runbooks.Load(filepath.Join(f.dir, "rb.yaml"), runbooks.Options{Registry: f.reg, Vars: map[string]string{"nap": "1ms"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res3, err := engine.Resume(context.Background(), res.RunDir, rb, cfg, engine.ResumeOptions{})
+	if err != nil || res3.Outcome != "passed" {
+		t.Fatalf("resume: %v %v", err, res3)
+	}
+	for key, want := range map[string]int{"a": 1, "b": 1, "c": 2, "d": 1} {
+		if got := f.probe.count(key); got != want {
+			t.Errorf("%s ran %d times, want %d", key, got, want)
+		}
+	}
+	log := readLog(t, res.RunDir)
+	if n := count(log, journal.TypeRunResume, ""); n != 2 {
+		t.Errorf("%d run.resume events, want 2", n)
+	}
+	// Resuming a finished run does nothing.
+	if _, err := engine.Resume(context.Background(), res.RunDir, rb, cfg, engine.ResumeOptions{}); !errors.Is(err, engine.ErrFinished) {
+		t.Fatalf("resume of a finished run: %v", err)
+	}
+}
+
+func TestResumeRefusesChangedRunbook(t *testing.T) {
+	f := newFixture(t)
+	src := "name: t\nsteps:\n  - {id: a, probe: {key: a, sleep: 10s}}\n"
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for f.probe.count("a") == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	res, _ := engine.Start(ctx, f.load(src), f.config())
+	_, err := engine.Resume(context.Background(), res.RunDir, f.load(src+"  - {id: b, log: x}\n"), f.config(), engine.ResumeOptions{})
+	if err == nil || !strings.Contains(err.Error(), "--allow-changed") {
+		t.Fatalf("want refusal, got %v", err)
+	}
+}
+
+func TestSecretsNeverReachTheJournal(t *testing.T) {
+	const secret = "pa55-w0rd-\"quoted\"-秘密"
+	t.Setenv("DRBOOK_TEST_SECRET", secret)
+	f := newFixture(t)
+	res, err, _ := f.run(context.Background(), `
+name: t
+steps:
+  - {id: a, probe: {key: a, secret: DRBOOK_TEST_SECRET}}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(filepath.Join(res.RunDir, journal.FileName))
+	if strings.Contains(string(data), "pa55-w0rd") || strings.Contains(string(data), "秘密") {
+		t.Fatal("the secret reached the journal")
+	}
+	if !strings.Contains(string(data), "[redacted]") {
+		t.Fatal("the note should show where the secret was scrubbed")
+	}
+}
+
+type scriptedOperator struct {
+	engine.Unattended
+	confirm []engine.Decision
+	failed  []engine.Decision
+}
+
+func (s *scriptedOperator) Confirm(context.Context, engine.StepInfo) (engine.Decision, error) {
+	d := s.confirm[0]
+	s.confirm = s.confirm[1:]
+	return d, nil
+}
+
+func (s *scriptedOperator) Failed(context.Context, engine.StepInfo, error) (engine.Decision, error) {
+	if len(s.failed) == 0 {
+		return engine.Decision{Action: "fail"}, nil
+	}
+	d := s.failed[0]
+	s.failed = s.failed[1:]
+	return d, nil
+}
+
+func TestOperatorDecisions(t *testing.T) {
+	f := newFixture(t)
+	op := &scriptedOperator{
+		confirm: []engine.Decision{{Action: "run", Who: "ann"}, {Action: "skip", Reason: "host already down", Who: "ann"}, {Action: "abort", Reason: "fire alarm", Who: "ann"}},
+		failed:  []engine.Decision{{Action: "retry", Who: "ann"}},
+	}
+	f.ops = op
+	res, err, log := f.run(context.Background(), `
+name: t
+steps:
+  - {id: a, confirm: true, probe: {key: a, fail_times: 1}}
+  - {id: b, confirm: true, probe: {key: b}}
+  - {id: c, confirm: true, probe: {key: c}}
+  - {id: d, probe: {key: d}}
+finally:
+  - {id: z, probe: {key: z}}
+`)
+	if !errors.Is(err, engine.ErrAborted) || res.Outcome != "aborted" {
+		t.Fatalf("err %v outcome %s", err, res.Outcome)
+	}
+	fin := finishes(log)
+	if fin["a"].Status != "ok" || fin["a"].Attempts != 2 {
+		t.Errorf("a: %+v (the operator retried it)", fin["a"])
+	}
+	if fin["b"].Status != "skipped" || fin["b"].Reason != "host already down" || f.probe.count("b") != 0 {
+		t.Errorf("b: %+v", fin["b"])
+	}
+	if f.probe.count("c") != 0 || f.probe.count("d") != 0 {
+		t.Error("steps ran after the abort")
+	}
+	if fin["z"] == nil || fin["z"].Status != "ok" {
+		t.Error("finally must run after an abort")
+	}
+	decisions := 0
+	for _, ev := range log.Events {
+		if ev.Type == journal.TypeDecision {
+			decisions++
+			if ev.Decision.Who != "ann" {
+				t.Errorf("decision by %q", ev.Decision.Who)
+			}
+		}
+	}
+	if decisions != 4 {
+		t.Errorf("%d decisions journaled, want 4 (run, retry, skip, abort)", decisions)
+	}
+}
+
+// flappy is a monitor kind that is down between two moments.
+type flappy struct{ downFrom, downTo time.Time }
+
+func (f *flappy) Name() string                    { return "flappy" }
+func (f *flappy) Summary() string                 { return "test monitor" }
+func (f *flappy) Traits() steps.Traits            { return steps.Traits{Idempotent: true} }
+func (f *flappy) NewParams() any                  { return &struct{}{} }
+func (f *flappy) NewResult() any                  { return &struct{}{} }
+func (f *flappy) Validate(any) []steps.FieldError { return nil }
+func (f *flappy) Describe(any) steps.Description  { return steps.Description{Action: "probe"} }
+func (f *flappy) Execute(ctx context.Context, rt steps.Runtime, p any) (any, error) {
+	now := time.Now()
+	if now.After(f.downFrom) && now.Before(f.downTo) {
+		return nil, errors.New("connection refused")
+	}
+	return &struct{}{}, nil
+}
+
+func TestMonitorsRecordOutageWindows(t *testing.T) {
+	f := newFixture(t)
+	fl := &flappy{downFrom: time.Now().Add(60 * time.Millisecond), downTo: time.Now().Add(160 * time.Millisecond)}
+	f.reg = steps.NewRegistry(append(control.Kinds(), f.probe, fl)...)
+	_, err, log := f.run(context.Background(), `
+name: t
+monitors:
+  - {name: web, every: 10ms, flappy: {}}
+steps:
+  - {id: a, wait: 300ms}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var states []string
+	var down, up time.Time
+	for _, ev := range log.Events {
+		if ev.Type == journal.TypeMonitor {
+			states = append(states, ev.Monitor.State)
+			if ev.Monitor.State == "down" {
+				down = ev.Monitor.Since
+			} else if !down.IsZero() {
+				up = ev.Monitor.Since
+			}
+		}
+	}
+	if strings.Join(states, ",") != "up,down,up" {
+		t.Fatalf("monitor states %v", states)
+	}
+	if w := up.Sub(down); w < 80*time.Millisecond || w > 200*time.Millisecond {
+		t.Fatalf("outage window %s, want about 100ms", w)
+	}
+}
