@@ -23,7 +23,7 @@ import (
 // fail_times calls, sleeps (honouring cancellation) and returns the count.
 type probe struct {
 	idempotent bool
-	mu         sync.Mutex
+	mu         *sync.Mutex // shared by the probes that share calls
 	calls      map[string]int
 }
 
@@ -95,8 +95,8 @@ type fixture struct {
 }
 
 func newFixture(t *testing.T) *fixture {
-	p := &probe{calls: map[string]int{}}
-	s := &probe{idempotent: true, calls: p.calls}
+	p := &probe{calls: map[string]int{}, mu: &sync.Mutex{}}
+	s := &probe{idempotent: true, calls: p.calls, mu: p.mu}
 	kinds := append(control.Kinds(), p, s)
 	return &fixture{t: t, probe: p, safe: s, reg: steps.NewRegistry(kinds...), dir: t.TempDir()}
 }
