@@ -19,6 +19,7 @@ const (
 // Chinese as written in Taiwan government documents}.
 var catalog = map[string][2]string{
 	"drill_report":    {"Drill report", "演練報告"},
+	"colon":           {": ", "："},
 	"cover":           {"Cover", "封面"},
 	"site":            {"Site", "場域"},
 	"runbook":         {"Runbook", "演練手冊"},
@@ -135,9 +136,9 @@ var catalog = map[string][2]string{
 	"sig_none":        {"not signed", "未簽章"},
 	"sig_valid":       {"valid ed25519 signature over the final hash, key", "ed25519 簽章有效，涵蓋最終雜湊值，金鑰"},
 	"sig_invalid":     {"INVALID", "無效"},
-	"sig_check":       {"Check the key with `drbook verify --key KEY RUN_DIR`.", "請以 `drbook verify --key 金鑰 執行目錄` 核對金鑰。"},
+	"sig_check":       {"Check the key with “drbook verify --key KEY RUN_DIR”.", "請以「drbook verify --key 金鑰 執行目錄」核對金鑰。"},
 	"torn":            {"torn last line ignored (bytes)", "已忽略不完整之最後一行（位元組）"},
-	"integrity_how":   {"Regenerate and verify this report from the run directory with `drbook verify RUN_DIR`; the final hash above pins every line of the journal, including the last.", "可以 `drbook verify 執行目錄` 重新驗證；上列最終雜湊值涵蓋紀錄檔每一行（含最後一行）。"},
+	"integrity_how":   {"Regenerate and verify this report from the run directory with “drbook verify RUN_DIR”; the final hash above pins every line of the journal, including the last.", "可以「drbook verify 執行目錄」重新驗證；上列最終雜湊值涵蓋紀錄檔每一行（含最後一行）。"},
 	"generated_from":  {"Generated from the run journal alone by drbook.", "本報告僅依執行紀錄檔由 drbook 產製。"},
 	"yes":             {"yes", "是"},
 	"no":              {"no", "否"},
@@ -224,6 +225,23 @@ func (l *localizer) T(key string) string {
 // Tf is T used as a format.
 func (l *localizer) Tf(key string, args ...any) string { return fmt.Sprintf(l.T(key), args...) }
 
+// statusOrder is the order statuses are counted in, best first.
+var statusOrder = []string{"ok", "done-by-hand", "failed", "interrupted", "cancelled", "skipped", StatusNotRun}
+
+// Counts lists step counts as "status n" in statusOrder, then any other
+// status alphabetically.
+func (l *localizer) Counts(counts map[string]int) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, k := range append(append([]string(nil), statusOrder...), mapKeys(counts)...) {
+		if n, ok := counts[k]; ok && !seen[k] {
+			seen[k] = true
+			out = append(out, l.Enum("status", k)+" "+strconv.Itoa(n))
+		}
+	}
+	return out
+}
+
 // Enum localizes a value from a fixed set (status, result, mode), showing
 // an unknown value as it is.
 func (l *localizer) Enum(prefix, v string) string {
@@ -259,7 +277,9 @@ func (l *localizer) Dur(d journal.Duration) string {
 	if h > 0 || m > 0 {
 		parts = append(parts, strconv.FormatInt(m, 10)+units[1])
 	}
-	parts = append(parts, s+units[2])
+	if tenths%600 != 0 || (h == 0 && m == 0) {
+		parts = append(parts, s+units[2])
+	}
 	out := strings.Join(parts, sep)
 	if neg {
 		out = "-" + out

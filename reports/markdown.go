@@ -74,8 +74,9 @@ func (m *mdWriter) table(head []string, rows [][]string) {
 func renderMarkdown(w io.Writer, r *Report, l *localizer) error {
 	m := &mdWriter{w: w}
 	c := r.Cover
-	m.p("# %s: %s\n\n", md(l.T("drill_report")), md(l.Title(r)))
-	m.p("**%s: %s**", md(l.T("result")), md(l.Enum("result", c.Result)))
+	colon := l.T("colon")
+	m.p("# %s%s%s\n\n", md(l.T("drill_report")), colon, md(l.Title(r)))
+	m.p("**%s%s%s**", md(l.T("result")), colon, md(l.Enum("result", c.Result)))
 	if c.Error != "" {
 		m.p(" (%s)", md(c.Error))
 	}
@@ -113,16 +114,12 @@ func renderMarkdown(w io.Writer, r *Report, l *localizer) error {
 	if s.RTO > 0 {
 		rto = l.Dur(s.RTO)
 	}
-	m.p("- %s: %s\n", md(l.T("rto")), md(rto))
-	m.p("- %s: %s\n", md(l.T("rto_measured")), md(recoveryText(r, l)))
-	m.p("- %s: %s\n", md(l.T("wall_clock")), md(l.Dur(s.WallClock)))
-	m.p("- %s: %s\n", md(l.T("automated")), md(l.Dur(s.Automated)))
-	m.p("- %s: %s\n", md(l.T("human_wait")), md(l.Dur(s.HumanWait)))
-	var counts []string
-	for _, k := range mapKeys(s.Counts) {
-		counts = append(counts, l.Enum("status", k)+" "+strconv.Itoa(s.Counts[k]))
-	}
-	m.p("- %s: %s\n\n", md(l.T("step_counts")), md(strings.Join(counts, " · ")))
+	m.p("- %s%s%s\n", md(l.T("rto")), colon, md(rto))
+	m.p("- %s%s%s\n", md(l.T("rto_measured")), colon, md(recoveryText(r, l)))
+	m.p("- %s%s%s\n", md(l.T("wall_clock")), colon, md(l.Dur(s.WallClock)))
+	m.p("- %s%s%s\n", md(l.T("automated")), colon, md(l.Dur(s.Automated)))
+	m.p("- %s%s%s\n", md(l.T("human_wait")), colon, md(l.Dur(s.HumanWait)))
+	m.p("- %s%s%s\n\n", md(l.T("step_counts")), colon, md(strings.Join(l.Counts(s.Counts), " · ")))
 
 	m.p("### %s\n\n", md(l.T("downtime")))
 	if len(r.Monitors) == 0 {
@@ -198,10 +195,10 @@ func renderMarkdown(w io.Writer, r *Report, l *localizer) error {
 			m.p("%s\n\n", md(st.Description))
 		}
 		if st.Error != "" {
-			m.p("**%s:** %s\n\n", md(l.T("error")), md(st.Error))
+			m.p("**%s**%s%s\n\n", md(l.T("error")), l.T("colon"), md(st.Error))
 		}
 		if st.Reason != "" {
-			m.p("%s: %s\n\n", md(l.T("reason")), md(st.Reason))
+			m.p("%s%s%s\n\n", md(l.T("reason")), l.T("colon"), md(st.Reason))
 		}
 		if len(st.Retries) > 0 {
 			var rr [][]string
@@ -415,7 +412,7 @@ func mdEvidence(m *mdWriter, l *localizer, e EvidenceItem) {
 		m.table(t.Columns, rows)
 	}
 	if d := e.Diff; d != nil {
-		m.p("%s: %s\n\n", md(l.T("file")), md(d.Path))
+		m.p("%s%s%s\n\n", md(l.T("file")), l.T("colon"), md(d.Path))
 		m.code(d.Unified)
 	}
 	if t := e.Transcript; t != nil {

@@ -95,6 +95,20 @@ var htmlFuncs = template.FuncMap{
 	},
 	"hasDetail": stepHasDetail,
 	"diffLines": diffLines,
+	"wbr":       wordBreaks,
+}
+
+// wordBreaks escapes s and lets a narrow table column break it after dots
+// and slashes (kind names, URLs) instead of anywhere.
+func wordBreaks(s string) template.HTML {
+	var b strings.Builder
+	for _, r := range s {
+		b.WriteString(template.HTMLEscapeString(string(r)))
+		if r == '.' || r == '/' || r == '_' {
+			b.WriteString("<wbr>")
+		}
+	}
+	return template.HTML(b.String())
 }
 
 // stepHasDetail says whether a step gets a section in the evidence part.
