@@ -173,7 +173,7 @@ func yamlErrPos(file string, err error) Pos {
 
 func yamlErrMsg(err error) string {
 	s := strings.TrimPrefix(err.Error(), "yaml: ")
-	return strings.TrimSpace(yamlLine.ReplaceAllString(s, ""))
+	return strings.TrimLeft(yamlLine.ReplaceAllString(s, ""), ": ")
 }
 
 // mapping returns a mapping's values by key, reporting unknown and
