@@ -5,12 +5,18 @@ package all
 
 import (
 	"github.com/drbook/drbook/steps"
+	"github.com/drbook/drbook/steps/check"
 	"github.com/drbook/drbook/steps/control"
+	"github.com/drbook/drbook/steps/ssh"
+	"github.com/drbook/drbook/steps/vcenter"
 )
 
 // Registry returns a registry of every built-in kind.
 func Registry() *steps.Registry {
 	var kinds []steps.Kind
 	kinds = append(kinds, control.Kinds()...)
+	kinds = append(kinds, check.Kinds()...)
+	kinds = append(kinds, ssh.Kinds()...)
+	kinds = append(kinds, vcenter.Kinds()...)
 	return steps.NewRegistry(kinds...)
 }
