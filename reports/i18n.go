@@ -334,7 +334,7 @@ func (l *localizer) Deviation(d Deviation) string {
 	detail := d.Detail
 	if d.Kind == DevNotRecovered {
 		var parts []string
-		for _, p := range strings.Fields(d.Detail) {
+		for _, p := range d.Pending {
 			parts = append(parts, l.RecoveryUntil(p))
 		}
 		detail = strings.Join(parts, ", ")

@@ -173,6 +173,8 @@ type Deviation struct {
 	Actual  journal.Duration `json:"actual,omitempty"`
 	Planned journal.Duration `json:"planned,omitempty"`
 	Detail  string           `json:"detail,omitempty"`
+	// Pending lists what had not recovered (not-recovered only).
+	Pending []string `json:"pending,omitempty"`
 }
 
 // Deviation kinds.
@@ -666,7 +668,7 @@ func (b *builder) finish(log *journal.Log) *Report {
 	sum.Recovery = b.recovery(end)
 	if rec := sum.Recovery; rec != nil {
 		if rec.Measured == nil {
-			sum.Deviations = append(sum.Deviations, Deviation{Kind: DevNotRecovered, Detail: strings.Join(rec.Pending, " ")})
+			sum.Deviations = append(sum.Deviations, Deviation{Kind: DevNotRecovered, Pending: rec.Pending})
 		} else if rec.Met != nil && !*rec.Met {
 			sum.Deviations = append(sum.Deviations, Deviation{Kind: DevRTOExceeded, Actual: *rec.Measured, Planned: sum.RTO})
 		}
