@@ -185,3 +185,16 @@ func guestChanges(up bool, ip, hostName string) []types.PropertyChange {
 		{Name: "summary.quickStats.guestHeartbeatStatus", Val: heartbeat},
 	}
 }
+
+// MachineOn reports whether the named VM's machine really runs (which is
+// what its guest should follow); ok is false for an unknown VM.
+func (s *Site) MachineOn(vm string) (on, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, v := range s.vms {
+		if v.name == vm {
+			return v.on, true
+		}
+	}
+	return false, false
+}
