@@ -461,10 +461,11 @@ func (c *Client) authMethods() ([]ssh.AuthMethod, error) {
 		signers = append(signers, agentSigners...)
 	}
 	if len(signers) > 0 {
-		for i, s := range signers {
-			signers[i] = c.restrictSigner(s)
+		var offered []ssh.Signer
+		for _, s := range signers {
+			offered = append(offered, c.restrictSigner(s)...)
 		}
-		methods = append(methods, ssh.PublicKeys(signers...))
+		methods = append(methods, ssh.PublicKeys(offered...))
 	}
 	if !g.Password.IsZero() {
 		pw, err := c.secret(g.Password, "password for "+c.user()+"@"+c.cfg.Name)
@@ -516,21 +517,27 @@ func (c *Client) keyFileSigner() (ssh.Signer, error) {
 }
 
 // restrictSigner keeps RSA keys from signing with SHA-1 (ssh-rsa) unless
-// the guest opted into legacy algorithms.
-func (c *Client) restrictSigner(s ssh.Signer) ssh.Signer {
+// the guest opted into legacy algorithms. For a legacy guest the key is
+// offered twice: with SHA-2 first, then with ssh-rsa only, because a
+// server limited to ssh-rsa may still advertise SHA-2 in server-sig-algs
+// and would otherwise reject the first signature.
+func (c *Client) restrictSigner(s ssh.Signer) []ssh.Signer {
 	as, ok := s.(ssh.AlgorithmSigner)
 	if !ok || s.PublicKey().Type() != ssh.KeyAlgoRSA {
-		return s
+		return []ssh.Signer{s}
 	}
-	algos := []string{ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256}
-	if c.cfg.Guest.Legacy {
-		algos = append(algos, ssh.KeyAlgoRSA)
-	}
-	r, err := ssh.NewSignerWithAlgorithms(as, algos)
+	modern, err := ssh.NewSignerWithAlgorithms(as, []string{ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256})
 	if err != nil {
-		return s
+		return []ssh.Signer{s}
 	}
-	return r
+	if !c.cfg.Guest.Legacy {
+		return []ssh.Signer{modern}
+	}
+	sha1, err := ssh.NewSignerWithAlgorithms(as, []string{ssh.KeyAlgoRSA})
+	if err != nil {
+		return []ssh.Signer{modern}
+	}
+	return []ssh.Signer{modern, sha1}
 }
 
 // acquire takes one of the guest's session slots.
