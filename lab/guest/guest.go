@@ -54,7 +54,7 @@ type Config struct {
 	// Password, when set, is accepted for every user by password and
 	// keyboard-interactive authentication.
 	Password string
-	// Operator, when set, is a non-root login (uid 500) whose commands
+	// Operator, when set, is a non-root login (uid and gid 600) whose commands
 	// are permission-checked and who may use sudo without a password.
 	Operator string
 	// Legacy offers only what RHEL 5's OpenSSH 4.3 offered.

@@ -90,13 +90,17 @@ func (g *Guest) serverConfig(signer ssh.Signer) (ssh.Signer, *ssh.ServerConfig, 
 	return signer, conf, nil
 }
 
+// operatorID is the uid and gid of Config.Operator, clear of the seeded
+// accounts (jboss 500, oracle 501).
+const operatorID = 600
+
 // account finds a login by name.
 func (g *Guest) account(name string) (account, bool) {
 	if name == "root" {
 		return rootAccount, true
 	}
 	if g.cfg.Operator != "" && name == g.cfg.Operator {
-		return account{name: name, uid: 500, gid: 500, home: "/home/" + name}, true
+		return account{name: name, uid: operatorID, gid: operatorID, home: "/home/" + name}, true
 	}
 	return account{}, false
 }

@@ -48,6 +48,9 @@ func (g *Guest) userName(uid int) string { return g.idName("/etc/passwd", uid) }
 func (g *Guest) groupName(gid int) string { return g.idName("/etc/group", gid) }
 
 func (g *Guest) idName(file string, id int) string {
+	if id == operatorID && g.cfg.Operator != "" {
+		return g.cfg.Operator
+	}
 	for _, e := range g.readIDs(file) {
 		if e.id == id {
 			return e.name
