@@ -19,7 +19,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -328,6 +327,3 @@ func (g *Guest) configuredHostname() string {
 }
 
 func (g *Guest) now() time.Time { return g.cfg.Clock() }
-
-// errGuestOff is returned to work that finds the guest powered off.
-var errGuestOff = errors.New("guest is powered off")
