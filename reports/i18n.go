@@ -50,6 +50,9 @@ var catalog = map[string][2]string{
 	"recovery_from":   {"from the start of step", "起點：步驟開始"},
 	"recovery_until":  {"until", "終點"},
 	"resolution":      {"probe resolution", "偵測精度"},
+	"resolution_h":    {"Probe resolution", "偵測精度"},
+	"step_word":       {"step", "步驟"},
+	"service_word":    {"service", "服務"},
 	"downtime":        {"Downtime per monitored service", "各監控服務停機時間"},
 	"service":         {"Service", "服務"},
 	"outages":         {"Outages", "中斷次數"},
@@ -388,9 +391,9 @@ func (l *localizer) RecoveryUntil(s string) string {
 	kind, name, _ := strings.Cut(s, ":")
 	switch kind {
 	case "monitor":
-		return l.T("service") + " " + name
+		return l.T("service_word") + " " + name
 	case "step":
-		return l.T("steps") + " " + name
+		return l.T("step_word") + " " + name
 	case "none-declared":
 		return l.T("none_declared")
 	}

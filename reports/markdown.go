@@ -144,7 +144,7 @@ func renderMarkdown(w io.Writer, r *Report, l *localizer) error {
 			rows = append(rows, []string{md(mon.Name), md(l.Dur(mon.Total)), strconv.Itoa(len(mon.Windows)),
 				strings.Join(ws, "<br>"), md("±" + l.Dur(mon.Resolution)), md(l.Percent(mon.Availability))})
 		}
-		m.table([]string{l.T("service"), l.T("total_downtime"), l.T("outages"), l.T("outage_windows"), l.T("resolution"), l.T("availability")}, rows)
+		m.table([]string{l.T("service"), l.T("total_downtime"), l.T("outages"), l.T("outage_windows"), l.T("resolution_h"), l.T("availability")}, rows)
 	}
 
 	m.p("### %s\n\n", md(l.T("deviations")))

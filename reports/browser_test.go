@@ -1,0 +1,127 @@
+package reports
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// chromiumPath is Debian's chromium (apt-get install -y chromium); the PDF
+// text is read with pdftotext (apt-get install -y poppler-utils).
+const chromiumPath = "/usr/bin/chromium"
+
+// TestBrowserPrintsReport renders the HTML report in a real headless
+// browser, prints it to an A4 PDF and takes a PNG screenshot, and checks
+// the key sections are in the printed text. It runs when chromium is
+// installed; with DRBOOK_E2E=1 it must run. DRBOOK_E2E_KEEP=DIR keeps the
+// PDFs and PNGs there for a person to look at.
+func TestBrowserPrintsReport(t *testing.T) {
+	required := os.Getenv("DRBOOK_E2E") == "1"
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if required {
+			t.Fatalf("DRBOOK_E2E=1 but %s is missing: apt-get install -y chromium", chromiumPath)
+		}
+		t.Skipf("%s not installed; apt-get install -y chromium to run this test", chromiumPath)
+	}
+	pdftotext, err := exec.LookPath("pdftotext")
+	if err != nil && required {
+		t.Fatal("DRBOOK_E2E=1 but pdftotext is missing: apt-get install -y poppler-utils")
+	}
+	r := goldenReport(t)
+	dir := t.TempDir()
+	keep := os.Getenv("DRBOOK_E2E_KEEP")
+
+	want := map[string][]string{
+		LangEN:   {"Drill report", "HA drill: sudden failure of host .68", "Summary", "Recovery time objective", "1m 20.2s", "58.4s", "Timeline", "Steps", "Evidence", "Sign-off", "Auditor", "Integrity", goldenHash[:32]},
+		LangZhTW: {"演練報告", "主機 .68 無預警停機", "摘要", "復原時間目標", "停機時間", "時間軸", "步驟", "佐證資料", "簽核", "稽核人員", "完整性驗證", goldenHash[:32]},
+	}
+	for _, lang := range []string{LangEN, LangZhTW} {
+		t.Run(lang, func(t *testing.T) {
+			if lang == LangZhTW && !haveCJKFont() {
+				if required {
+					t.Fatal("DRBOOK_E2E=1 but no Traditional Chinese font: apt-get install -y fonts-noto-cjk")
+				}
+				t.Skip("no CJK font installed (apt-get install -y fonts-noto-cjk); the zh-TW PDF would print empty boxes")
+			}
+			htmlPath := filepath.Join(dir, "report."+lang+".html")
+			var buf bytes.Buffer
+			if err := Render(&buf, r, FormatHTML, lang); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(htmlPath, buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			pdf := filepath.Join(dir, "report."+lang+".pdf")
+			png := filepath.Join(dir, "report."+lang+".png")
+			chromium(t, dir, "--no-pdf-header-footer", "--print-to-pdf="+pdf, "file://"+htmlPath)
+			chromium(t, dir, "--window-size=1100,2400", "--screenshot="+png, "file://"+htmlPath)
+
+			checkMagic(t, pdf, "%PDF-")
+			checkMagic(t, png, "\x89PNG\r\n\x1a\n")
+			if keep != "" {
+				os.MkdirAll(keep, 0o755)
+				for _, f := range []string{pdf, png} {
+					b, _ := os.ReadFile(f)
+					os.WriteFile(filepath.Join(keep, filepath.Base(f)), b, 0o644)
+				}
+			}
+			if pdftotext == "" {
+				t.Log("pdftotext not installed; PDF text not checked")
+				return
+			}
+			out, err := exec.CommandContext(t.Context(), pdftotext, "-layout", pdf, "-").Output()
+			if err != nil {
+				t.Fatalf("pdftotext: %v", err)
+			}
+			text := string(out)
+			for _, w := range want[lang] {
+				if !strings.Contains(text, w) {
+					t.Errorf("printed PDF lacks %q", w)
+				}
+			}
+			if n := strings.Count(text, "\f"); n < 3 || n > 12 {
+				t.Errorf("the A4 print has %d pages; the drill should take a handful", n)
+			}
+		})
+	}
+}
+
+// chromium runs one headless chromium job with its own profile and no
+// background network traffic.
+func chromium(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	profile, err := os.MkdirTemp(dir, "profile-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir=" + profile}
+	cmd := exec.CommandContext(ctx, chromiumPath, append(base, args...)...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("chromium %v: %v\n%s", args, err, out)
+	}
+}
+
+func checkMagic(t *testing.T, path, magic string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("browser did not produce %s: %v", filepath.Base(path), err)
+	}
+	if len(b) < 1000 || !strings.HasPrefix(string(b), magic) {
+		t.Fatalf("%s is not a real file of its kind (%d bytes)", filepath.Base(path), len(b))
+	}
+}
+
+func haveCJKFont() bool {
+	out, err := exec.Command("fc-list", ":lang=zh-tw").Output()
+	return err == nil && len(bytes.TrimSpace(out)) > 0
+}
