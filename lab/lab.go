@@ -1,0 +1,276 @@
+// Package lab is drbook's embedded simulated site: the reference site of
+// DOMAIN.md as a vCenter (lab/vc) plus the Linux guests of the AP-server
+// drill (lab/guest), wired so each guest follows its VM's power: when HA
+// restarts "(65)apfg(02)" after its host dies, the guest's SSH and httpd go
+// away with the host and come back when the VM has booted elsewhere.
+//
+// Every lab lives in a loopback block 127.X.0.0/16 of its own, reserved for
+// its lifetime by a listener on 127.X.0.1, so labs started concurrently (by
+// parallel tests, even in different processes) never collide. Lab exposes
+// everything a site file needs. The package imports nothing of drbook.
+package lab
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/drbook/drbook/lab/guest"
+	"github.com/drbook/drbook/lab/vc"
+)
+
+// The AP-server drill's guests: the source whose backup is taken and the
+// standby it is restored onto (DOMAIN.md, drill 2).
+const (
+	SourceVM = "(65)apfg(02)"
+	TargetVM = "(66)apfg(03)"
+)
+
+// HTTPPort is where the AP server's httpd listens on its guest IP.
+const HTTPPort = 8080
+
+// blockReservationPort is the port on 127.X.0.1 whose listener reserves
+// block X for one lab.
+const blockReservationPort = 47227
+
+// Options configures a lab. The zero value starts the reference lab at the
+// default speed in a free block, in a temporary directory.
+type Options struct {
+	// Block forces the loopback block 127.X.0.0/16; 0 picks a free one.
+	Block int
+	// Speed, FailRestart and Restore are passed to the vCenter (vc.Options).
+	Speed       float64
+	FailRestart []string
+	Restore     []byte
+	// Dir holds the guests' files and the SSH key; empty means a temporary
+	// directory removed by Close.
+	Dir string
+	// ModernSSH makes the guests offer today's SSH algorithms instead of
+	// RHEL 5's OpenSSH 4.3 set.
+	ModernSSH bool
+}
+
+// Lab is a running simulated site.
+type Lab struct {
+	// VCenter is the lab vCenter (URL, User, Password, ThumbprintSHA256…).
+	VCenter *vc.Site
+	// Block is X of the lab's 127.X.0.0/16.
+	Block int
+	// Guests are the drill's guests by site key: "ap02" (the source) and
+	// "ap03" (the restore target).
+	Guests map[string]*Guest
+	// KeyFile is the private key (PEM, RSA) every guest accepts for every
+	// user; PublicKey is its authorized_keys line.
+	KeyFile, PublicKey string
+	// Dir holds the guests' roots and the key.
+	Dir string
+
+	reservation net.Listener
+	ownDir      bool
+	closeOnce   sync.Once
+}
+
+// Guest is one simulated guest as a site file names it.
+type Guest struct {
+	// VM is the guest's VM name in the lab vCenter.
+	VM string
+	// Address and Port reach its SSH server; User logs in with Lab.KeyFile.
+	Address string
+	Port    int
+	User    string
+	// HostKey is the pinned host key as an authorized_keys line and
+	// HostKeyFingerprint its "SHA256:…" form.
+	HostKey, HostKeyFingerprint string
+	// Legacy is true when the guest offers only RHEL 5's algorithms.
+	Legacy bool
+	// HTTPURL is the AP application's URL when the guest serves it
+	// (empty for the restore target until the drill has configured it).
+	HTTPURL string
+	// Sim is the simulated machine, for tests.
+	Sim *guest.Guest
+}
+
+// Start starts the vCenter and the guests and wires the guests to their
+// VMs' power. Close releases everything.
+func Start(ctx context.Context, opts Options) (*Lab, error) {
+	l := &Lab{Guests: map[string]*Guest{}}
+	if err := l.reserveBlock(opts.Block); err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			l.Close()
+		}
+	}()
+
+	l.Dir = opts.Dir
+	if l.Dir == "" {
+		dir, err := os.MkdirTemp("", "drbook-lab-")
+		if err != nil {
+			return nil, fmt.Errorf("lab: creating a working directory: %w", err)
+		}
+		l.Dir, l.ownDir = dir, true
+	}
+	signer, err := l.writeClientKey()
+	if err != nil {
+		return nil, err
+	}
+
+	site, err := vc.Start(ctx, vc.Options{Block: l.Block, Speed: opts.Speed, FailRestart: opts.FailRestart, Restore: opts.Restore})
+	if err != nil {
+		return nil, err
+	}
+	l.VCenter = site
+	vopts := site.Options()
+	boot := time.Duration(float64(vopts.VMBootDelay) / vopts.Speed)
+
+	specs := []struct {
+		key, vm, hostname string
+		seed              func(root, hostname, ip string) error
+		serves            bool
+	}{
+		{"ap02", SourceVM, "apfg02.land.local", func(root, h, ip string) error { return guest.SeedAPServer(root, h, ip, HTTPPort) }, true},
+		{"ap03", TargetVM, "apfg03.land.local", guest.SeedEmptyServer, false},
+	}
+	for _, sp := range specs {
+		ip := vopts.GuestIP(vcSuffix(sp.vm))
+		root := filepath.Join(l.Dir, "guests", sp.key)
+		if err := os.MkdirAll(root, 0o755); err != nil {
+			return nil, fmt.Errorf("lab: creating guest directory %s: %w", root, err)
+		}
+		seed := sp.seed
+		hostname := sp.hostname
+		g, err := guest.Start(guest.Config{
+			Hostname:       hostname,
+			Address:        ip,
+			Root:           root,
+			AuthorizedKeys: []ssh.PublicKey{signer.PublicKey()},
+			Legacy:         !opts.ModernSSH,
+			BootDelay:      boot,
+			Clock:          site.Now,
+			Seed:           func(root string) error { return seed(root, hostname, ip) },
+		})
+		if err != nil {
+			return nil, fmt.Errorf("lab: starting guest %s (%s): %w", sp.key, sp.vm, err)
+		}
+		lg := &Guest{
+			VM: sp.vm, Address: ip, Port: g.SSHPort(), User: "root",
+			HostKey: g.HostKeyLine(), HostKeyFingerprint: g.HostKeyFingerprint(),
+			Legacy: !opts.ModernSSH, Sim: g,
+		}
+		if sp.serves {
+			lg.HTTPURL = "http://" + net.JoinHostPort(ip, strconv.Itoa(HTTPPort)) + "/"
+		}
+		l.Guests[sp.key] = lg
+	}
+
+	byVM := map[string]*guest.Guest{}
+	for _, g := range l.Guests {
+		byVM[g.VM] = g.Sim
+		// A restored lab may start with the VM off.
+		if on, known := site.MachineOn(g.VM); known && !on {
+			g.Sim.SetPowered(false)
+		}
+	}
+	site.OnPowerChange(func(vm string, on bool) {
+		if g := byVM[vm]; g != nil {
+			g.SetPowered(on)
+		}
+	})
+	ok = true
+	return l, nil
+}
+
+// Close stops the guests and the vCenter and frees the block.
+func (l *Lab) Close() {
+	l.closeOnce.Do(func() {
+		for _, g := range l.Guests {
+			_ = g.Sim.Close()
+		}
+		if l.VCenter != nil {
+			l.VCenter.Close()
+		}
+		if l.reservation != nil {
+			_ = l.reservation.Close()
+		}
+		if l.ownDir {
+			_ = os.RemoveAll(l.Dir)
+		}
+	})
+}
+
+// reserveBlock holds a listener on 127.X.0.1 for the lab's lifetime; a
+// second lab, in this process or another, fails to bind it and moves on.
+func (l *Lab) reserveBlock(block int) error {
+	try := func(x int) bool {
+		ln, err := net.Listen("tcp", net.JoinHostPort(fmt.Sprintf("127.%d.0.1", x), strconv.Itoa(blockReservationPort)))
+		if err != nil {
+			return false
+		}
+		l.reservation, l.Block = ln, x
+		return true
+	}
+	if block != 0 {
+		if block < 1 || block > 254 || !try(block) {
+			return fmt.Errorf("lab: loopback block 127.%d.0.0/16 is invalid or in use by another lab (leave Options.Block 0 to pick a free one)", block)
+		}
+		return nil
+	}
+	// Start at a random block so concurrent processes rarely race.
+	n, err := rand.Int(rand.Reader, big.NewInt(200))
+	if err != nil {
+		return fmt.Errorf("lab: choosing a loopback block: %w", err)
+	}
+	start := int(n.Int64())
+	for i := 0; i < 200; i++ {
+		if try(10 + (start+i)%200) {
+			return nil
+		}
+	}
+	return errors.New("lab: no free loopback block in 127.10.0.0-127.209.0.0 (too many labs running?)")
+}
+
+// writeClientKey creates the RSA key every guest accepts (RSA because RHEL
+// 5's OpenSSH accepts only ssh-rsa and ssh-dss user keys).
+func (l *Lab) writeClientKey() (ssh.Signer, error) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, fmt.Errorf("lab: generating the SSH key: %w", err)
+	}
+	signer, err := ssh.NewSignerFromKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("lab: generating the SSH key: %w", err)
+	}
+	l.KeyFile = filepath.Join(l.Dir, "id_rsa")
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+	if err := os.WriteFile(l.KeyFile, pemBytes, 0o600); err != nil {
+		return nil, fmt.Errorf("lab: writing the SSH key %s: %w", l.KeyFile, err)
+	}
+	l.PublicKey = strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey())))
+	return signer, nil
+}
+
+// vcSuffix is the IP suffix of a lab VM name, e.g. 65 for "(65)apfg(02)".
+func vcSuffix(vm string) int {
+	for _, v := range vc.VMs {
+		if v.Name == vm {
+			return v.Suffix()
+		}
+	}
+	return 0
+}
