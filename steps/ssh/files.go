@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -430,16 +431,28 @@ func (*transfer) Execute(ctx context.Context, rt steps.Runtime, params any) (any
 		return res, fmt.Errorf("ssh.transfer: copied %d bytes but %s:%s has %d; the source changed during the copy", n, p.From, p.Src, fi.Size())
 	}
 	if p.Verify {
-		for _, side := range []struct {
+		// Both guests hash their copy at the same time: on a large archive
+		// this is most of the verification's cost.
+		sides := []struct {
 			c    *transport.Client
 			file string
-		}{{a, p.Src}, {b, dest}} {
-			got, err := remoteSHA256(ctx, side.c, side.file)
-			if err != nil {
-				return res, err
+		}{{a, p.Src}, {b, dest}}
+		sums, errs := make([]string, 2), make([]error, 2)
+		var wg sync.WaitGroup
+		for i, side := range sides {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sums[i], errs[i] = remoteSHA256(ctx, side.c, side.file)
+			}()
+		}
+		wg.Wait()
+		for i, side := range sides {
+			if errs[i] != nil {
+				return res, errs[i]
 			}
-			if got != sum {
-				return res, fmt.Errorf("ssh.transfer: SHA-256 mismatch on %s: %s has %s, drbook streamed %s", side.c.Target(), side.file, got, sum)
+			if sums[i] != sum {
+				return res, fmt.Errorf("ssh.transfer: SHA-256 mismatch on %s: %s has %s, drbook streamed %s", side.c.Target(), side.file, sums[i], sum)
 			}
 		}
 		res.Verified = true
