@@ -21,7 +21,7 @@ import (
 // share an address.
 var (
 	blockMu   sync.Mutex
-	nextBlock = 201
+	nextBlock = 229 // above lab.Start's automatic blocks (10-209)
 )
 
 func testOptions() Options {

@@ -1,0 +1,86 @@
+package vc
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vmware/govmomi/fault"
+	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/vim25/methods"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+func TestAPIPowerOpsDriveHookAndGuest(t *testing.T) {
+	t.Parallel()
+	opts := testOptions()
+	s := startLab(t, opts)
+	ctx := context.Background()
+	c, _ := dial(t, ctx, s)
+	var mu sync.Mutex
+	var seen []string
+	s.OnPowerChange(func(vm string, on bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if on {
+			seen = append(seen, vm+" on")
+		} else {
+			seen = append(seen, vm+" off")
+		}
+	})
+	vm := object.NewVirtualMachine(c, *vmRef(t, ctx, c, "(226)Zabbix"))
+	task, err := vm.PowerOff(ctx)
+	if err == nil {
+		err = task.Wait(ctx)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	within(t, time.Second, "guest IP cleared", func() bool { return placement(t, ctx, c)["(226)Zabbix"].Guest.IpAddress == "" })
+	task, err = vm.PowerOn(ctx)
+	if err == nil {
+		err = task.Wait(ctx)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	within(t, time.Second, "guest IP back", func() bool {
+		return placement(t, ctx, c)["(226)Zabbix"].Guest.IpAddress == opts.GuestIP(226)
+	})
+	mu.Lock()
+	if len(seen) != 2 || seen[0] != "(226)Zabbix off" || seen[1] != "(226)Zabbix on" {
+		t.Errorf("power hook saw %v", seen)
+	}
+	mu.Unlock()
+
+	// A VM on a dead host cannot be operated.
+	if err := s.FailHost("esx-69"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := vm.PowerOff(ctx); !fault.Is(err, &types.InvalidHostConnectionState{}) {
+		t.Errorf("power-off of a VM on a dead host: %v, want InvalidHostConnectionState", err)
+	}
+}
+
+func TestRebootHostComesBack(t *testing.T) {
+	t.Parallel()
+	s := startLab(t, testOptions())
+	ctx := context.Background()
+	c, _ := dial(t, ctx, s)
+	h := host(t, ctx, c, "esx-70")
+	res, err := methods.RebootHost_Task(ctx, c, &types.RebootHost_Task{This: h.Reference(), Force: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := object.NewTask(c, res.Returnval).Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	within(t, time.Second, "esx-70 down", func() bool {
+		return hostMO(t, ctx, c, h).Runtime.ConnectionState == types.HostSystemConnectionStateNotResponding
+	})
+	within(t, s.clock.Real(2*s.Options().HostBootDelay), "esx-70 back", func() bool {
+		m := hostMO(t, ctx, c, h)
+		return m.Runtime.ConnectionState == types.HostSystemConnectionStateConnected && m.Runtime.PowerState == types.HostSystemPowerStatePoweredOn
+	})
+}
