@@ -30,7 +30,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -244,7 +243,7 @@ func (s *Site) serve() (err error) {
 	addr = probe.Addr().String()
 	_ = probe.Close()
 
-	cert, key, err := selfSignedCert(s.opts.VCenterIP())
+	cert, err := selfSignedCert(s.opts.VCenterIP())
 	if err != nil {
 		return fmt.Errorf("lab vcenter: generating the TLS certificate: %w", err)
 	}
@@ -257,7 +256,6 @@ func (s *Site) serve() (err error) {
 	s.ThumbprintSHA256 = soap.ThumbprintSHA256(leaf)
 	s.ThumbprintSHA1 = soap.ThumbprintSHA1(leaf)
 	s.CertPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Raw})
-	_ = key
 
 	svc := s.model.Service
 	svc.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
@@ -398,14 +396,17 @@ func (s *Site) after(d time.Duration, f func()) {
 	s.timers[t] = struct{}{}
 }
 
-func selfSignedCert(ip string) (tls.Certificate, *ecdsa.PrivateKey, error) {
+// selfSignedCert makes an ECDSA certificate for the lab address; ECDSA
+// because generating it is instant, and it is its own CA so CertPEM can
+// also be trusted as a CA file.
+func selfSignedCert(ip string) (tls.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return tls.Certificate{}, nil, err
+		return tls.Certificate{}, err
 	}
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
 	if err != nil {
-		return tls.Certificate{}, nil, err
+		return tls.Certificate{}, err
 	}
 	now := time.Now()
 	tmpl := &x509.Certificate{
@@ -422,9 +423,9 @@ func selfSignedCert(ip string) (tls.Certificate, *ecdsa.PrivateKey, error) {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		return tls.Certificate{}, nil, err
+		return tls.Certificate{}, err
 	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, key, nil
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
 }
 
 func randomSecret() (string, error) {
@@ -434,5 +435,3 @@ func randomSecret() (string, error) {
 	}
 	return hex.EncodeToString(b), nil
 }
-
-var errClosed = errors.New("lab vcenter is closed")
