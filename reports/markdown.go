@@ -187,7 +187,7 @@ func renderMarkdown(w io.Writer, r *Report, l *localizer) error {
 	m.p("## %s\n\n", md(l.T("evidence")))
 	for i := range r.Steps {
 		st := &r.Steps[i]
-		if !stepHasDetail(*st) {
+		if !stepHasDetail(st) {
 			continue
 		}
 		m.p("### %s · %s (%s)\n\n", md(st.ID), md(l.StepName(st)), md(l.Enum("status", st.Status)))

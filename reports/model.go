@@ -921,16 +921,6 @@ func itoa(n int) string {
 	return string(b)
 }
 
-// sortedKeys returns a map's keys in order, so output is deterministic.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // ReadRun reads and builds the report of a run directory.
 func ReadRun(runDir string) (*Report, error) {
 	log, err := journal.ReadFile(filepath.Join(runDir, journal.FileName))

@@ -67,6 +67,33 @@ type htmlView struct {
 	*localizer
 	R  *Report
 	TL *timeline
+	// Rows is the step table with its text already localized: a template
+	// method call costs about a microsecond through reflection, and a
+	// 10,000-step report would make a hundred thousand of them.
+	Rows []stepRow
+}
+
+// stepRow is one line of the step table, ready to print.
+type stepRow struct {
+	S                                      *Step
+	Name, Start, End, Dur, Planned, Status string
+	Confirmed                              string
+	Detail                                 bool
+}
+
+func stepRows(r *Report, l *localizer) []stepRow {
+	rows := make([]stepRow, len(r.Steps))
+	for i := range r.Steps {
+		s := &r.Steps[i]
+		dur := "–"
+		if s.Start != nil {
+			dur = l.Dur(s.Duration)
+		}
+		rows[i] = stepRow{S: s, Name: l.StepName(s), Start: l.ClockP(s.Start), End: l.ClockP(s.End), Dur: dur,
+			Planned: l.DurOpt(s.Expect), Status: l.Enum("status", s.Status), Confirmed: strings.Join(s.ConfirmedBy, ", "),
+			Detail: stepHasDetail(s)}
+	}
+	return rows
 }
 
 // pairOf lets a sub-template receive the view and one value.
@@ -93,7 +120,6 @@ var htmlFuncs = template.FuncMap{
 		}
 		return x
 	},
-	"hasDetail": stepHasDetail,
 	"diffLines": diffLines,
 	"wbr":       wordBreaks,
 }
@@ -112,7 +138,7 @@ func wordBreaks(s string) template.HTML {
 }
 
 // stepHasDetail says whether a step gets a section in the evidence part.
-func stepHasDetail(s Step) bool {
+func stepHasDetail(s *Step) bool {
 	return len(s.Evidence) > 0 || len(s.Notes) > 0 || len(s.Decisions) > 0 || len(s.Retries) > 0 ||
 		len(s.Artifacts) > 0 || s.Result != "" || s.Error != "" || s.Reason != "" || s.Description != ""
 }
@@ -124,7 +150,7 @@ func renderHTML(w io.Writer, r *Report, l *localizer) error {
 	if htmlErr != nil {
 		return htmlErr
 	}
-	return htmlTmpl.Execute(w, &htmlView{localizer: l, R: r, TL: buildTimeline(r, l)})
+	return htmlTmpl.Execute(w, &htmlView{localizer: l, R: r, TL: buildTimeline(r, l), Rows: stepRows(r, l)})
 }
 
 // mapKeys returns a map's string keys sorted, for deterministic output.
