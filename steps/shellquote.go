@@ -2,14 +2,34 @@ package steps
 
 import "strings"
 
-// ShellQuote quotes s for a POSIX shell so that it is always one word and
-// nothing in it is expanded: `; rm -rf /`, `$(…)`, backticks, quotes and
-// newlines all arrive as literal text.
+// ShellQuote returns s as one word for a POSIX shell (sh, bash, busybox
+// ash): unchanged when it holds only characters no shell treats specially,
+// otherwise wrapped in single quotes, inside which nothing is special, with
+// each embedded single quote written as '"'"'. `; rm -rf /`, `$(…)`,
+// backticks, quotes and newlines all arrive as literal text. It is the one
+// quoting function for values put into remote and local commands.
 func ShellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@%+,", r))
-	}) < 0 {
+	if s == "" {
+		return "''"
+	}
+	if isPlainWord(s) {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
+}
+
+// isPlainWord reports whether s needs no quoting: letters, digits and a few
+// punctuation marks that no POSIX shell expands in any position. '=' and
+// '~' are left out because they are special at the start of a word.
+func isPlainWord(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case c == '_' || c == '-' || c == '.' || c == '/' || c == ':' || c == ',' || c == '+' || c == '@' || c == '%':
+		default:
+			return false
+		}
+	}
+	return true
 }

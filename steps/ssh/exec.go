@@ -19,9 +19,9 @@ import (
 type ExecParams struct {
 	Target `yaml:",inline"`
 	// Command is one shell command line, run as given.
-	Command string `yaml:"command"`
+	Command string `yaml:"command" drbook:"shell"`
 	// Script is a multi-line script, run with Shell -c.
-	Script string `yaml:"script"`
+	Script string `yaml:"script" drbook:"shell"`
 	// Shell runs Script; "sh" by default.
 	Shell string `yaml:"shell"`
 	// ExpectExit lists the exit codes that count as success; [0] by default.
