@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 	_ "time/tzdata" // reports name times in the site's zone (Asia/Taipei) on any machine
