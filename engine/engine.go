@@ -122,6 +122,8 @@ type Config struct {
 	Now func() time.Time
 	// NoSync skips fsync (benchmarks comparing its cost only).
 	NoSync bool
+	// Labels are added to the run's labels (e.g. the lab's time scale).
+	Labels map[string]string
 }
 
 // Result is how a run ended.
@@ -172,7 +174,13 @@ func Start(ctx context.Context, rb *runbooks.Runbook, cfg Config) (*Result, erro
 		RunbookSHA256: rb.SHA256, RunbookVer: rb.Version, Title: rb.Title,
 		Site: rb.Site.Name, SitePath: rb.SiteFile, SiteSHA256: rb.SiteSHA256,
 		DrbookVersion: cfg.Version, Operator: cfg.OperatorName, Machine: cfg.Machine, Mode: cfg.Mode,
-		Params: rb.Values, RTO: journal.Duration(rb.RTO), Labels: rb.Labels,
+		Params: rb.Values, RTO: journal.Duration(rb.RTO), Labels: map[string]string{},
+	}
+	for k, v := range rb.Labels {
+		start.Labels[k] = v
+	}
+	for k, v := range cfg.Labels {
+		start.Labels[k] = v
 	}
 	for _, st := range rb.AllSteps() {
 		start.Steps = append(start.Steps, journal.PlannedStep{ID: st.ID, Name: st.Name, Kind: kindOf(st), Block: st.Block,

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -74,6 +75,9 @@ func (o *runOptions) engineConfig(g *globalOptions) (engine.Config, error) {
 		Mode: mode, Version: version, StepByStep: o.Step, RerunInterrupted: o.RerunInterrupted,
 		Options:  steps.Options{AcceptNew: o.AcceptNew, KnownHosts: o.KnownHosts, Lang: g.Lang},
 		Observer: newPlainObserver(g.stdout, g.Lang),
+	}
+	if o.Lab {
+		cfg.Labels = map[string]string{"lab_speed": strconv.FormatFloat(o.LabSpeed, 'g', -1, 64)}
 	}
 	if o.Yes {
 		cfg.Operator = engine.Unattended{Who: g.Operator}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -20,6 +19,7 @@ type siteOptions struct {
 	AcceptNew  bool
 	KnownHosts string
 	Vars       []string
+	LabSpeed   float64
 }
 
 // AddFlags registers the site flags.
@@ -29,6 +29,7 @@ func (o *siteOptions) AddFlags(f *pflag.FlagSet) {
 	f.BoolVar(&o.AcceptNew, "accept-new", false, "pin unknown SSH host keys and TLS certificates for this run (recorded in the journal)")
 	f.StringVar(&o.KnownHosts, "known-hosts", defaultKnownHosts(), "known_hosts file for SSH host keys")
 	f.StringArrayVar(&o.Vars, "var", nil, "set a runbook parameter: --var name=value (repeatable)")
+	f.Float64Var(&o.LabSpeed, "lab-speed", 30, "with --lab: how many times faster than real time the lab runs (1 = real timings)")
 }
 
 func (o *siteOptions) vars() (map[string]string, error) {
@@ -55,7 +56,7 @@ func (o *siteOptions) loadRunbook(ctx context.Context, path string, vars map[str
 	opts := runbooks.Options{Registry: all.Registry(), Vars: vars, SitePath: o.Site}
 	closeFn := func() {}
 	if o.Lab {
-		s, stop, err := startLab(ctx)
+		s, stop, err := startLab(ctx, o)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -69,7 +70,5 @@ func (o *siteOptions) loadRunbook(ctx context.Context, path string, vars map[str
 	return rb, closeFn, nil
 }
 
-// startLab is replaced when the lab is built in; until then --lab says so.
-var startLab = func(ctx context.Context) (*site.Site, func(), error) {
-	return nil, nil, fmt.Errorf("this build has no embedded lab")
-}
+// startLab starts the embedded lab (see labsite.go).
+var startLab func(ctx context.Context, o *siteOptions) (*site.Site, func(), error)
