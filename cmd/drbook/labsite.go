@@ -28,8 +28,8 @@ func labSiteShape() *site.Site {
 	for _, h := range labHosts {
 		s.Hosts[h] = site.Host{Name: h}
 	}
-	for _, g := range labGuests {
-		s.Guests[g] = site.Guest{Address: "lab", Port: 22, User: "root"}
+	for g, vm := range map[string]string{"ap02": lab.SourceVM, "ap03": lab.TargetVM} {
+		s.Guests[g] = site.Guest{VM: vm, Address: "lab", Port: 22, User: "root"}
 	}
 	for _, sv := range labServices {
 		s.Services[sv] = site.Service{URL: "http://lab/"}
