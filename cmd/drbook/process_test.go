@@ -191,3 +191,31 @@ func histories(log *journal.Log) map[string]*stepHistory {
 func (h *stepHistory) interrupted() bool {
 	return h.lastState == "started" || h.lastState == journal.StatusInterrupted || h.lastState == journal.StatusCancelled
 }
+
+// interruptedRun runs the runbook file in dir, interrupts it with SIGINT
+// once step waitStep has started, and returns the run directory. The run
+// must have exited 130.
+func interruptedRun(t *testing.T, dir, file, waitStep string, extra ...string) string {
+	t.Helper()
+	runsDir := filepath.Join(dir, "runs")
+	args := append([]string{"run", "--yes", "--runs-dir", runsDir}, extra...)
+	cmd, stdout, stderr := drbookCommand(t, dir, append(args, file)...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(exited) }()
+	runDir, ok := waitForJournal(t, runsDir, exited, func(whole []byte) bool {
+		return bytes.Contains(whole, []byte(`"step":"`+waitStep+`","step_start"`))
+	})
+	if !ok {
+		t.Fatalf("drbook exited before %s began\nstdout:\n%s\nstderr:\n%s", waitStep, stdout, stderr)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	<-exited
+	if code := exitCode(t, waitErr); code != exitInterrupted {
+		t.Fatalf("interrupted run exited %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInterrupted, stdout, stderr)
+	}
+	return runDir
+}
