@@ -174,7 +174,7 @@ func Start(ctx context.Context, rb *runbooks.Runbook, cfg Config) (*Result, erro
 		RunbookSHA256: rb.SHA256, RunbookVer: rb.Version, Title: rb.Title,
 		Site: rb.Site.Name, SitePath: rb.SiteFile, SiteSHA256: rb.SiteSHA256,
 		DrbookVersion: cfg.Version, Operator: cfg.OperatorName, Machine: cfg.Machine, Mode: cfg.Mode,
-		Params: rb.Values, RTO: journal.Duration(rb.RTO), Labels: map[string]string{},
+		Params: journalParams(rb.Values), RTO: journal.Duration(rb.RTO), Labels: map[string]string{},
 	}
 	for k, v := range rb.Labels {
 		start.Labels[k] = v
@@ -362,4 +362,18 @@ func oneLine(s string) string {
 		return s[:i] + " …"
 	}
 	return s
+}
+
+// journalParams writes parameter values as a person reads them: a
+// duration as "5m0s", not nanoseconds.
+func journalParams(values map[string]any) map[string]any {
+	out := make(map[string]any, len(values))
+	for k, v := range values {
+		if d, ok := v.(time.Duration); ok {
+			out[k] = d.String()
+			continue
+		}
+		out[k] = v
+	}
+	return out
 }

@@ -31,6 +31,7 @@ type runOptions struct {
 	Mode             string
 	Step             bool
 	RerunInterrupted bool
+	Sign             string
 }
 
 // AddFlags registers the flags run and resume share.
@@ -39,6 +40,7 @@ func (o *runOptions) AddFlags(f *pflag.FlagSet) {
 	f.BoolVarP(&o.Yes, "yes", "y", false, "unattended: grant confirmations (recorded as such); manual steps fail")
 	f.BoolVar(&o.Step, "step", false, "ask before every step")
 	f.BoolVar(&o.RerunInterrupted, "rerun-interrupted", false, "run again a step that was interrupted although it is not idempotent (you checked its target)")
+	f.StringVar(&o.Sign, "sign", "", "sign the journal's final hash with this ed25519 private key when the run ends")
 }
 
 func newRunCommand(g *globalOptions) *cobra.Command {
@@ -107,22 +109,27 @@ func runRun(ctx context.Context, g *globalOptions, opts *runOptions, file string
 	}
 	defer closeLab()
 	res, err := engine.Start(ctx, rb, cfg)
-	return finishRun(g, res, err)
+	return finishRun(g, opts, res, err)
 }
 
-func finishRun(g *globalOptions, res *engine.Result, err error) error {
+// finishRun signs the journal when asked, writes the HTML and JSON reports
+// into the run directory (also for a failed or interrupted run) and says
+// where everything is.
+func finishRun(g *globalOptions, opts *runOptions, res *engine.Result, err error) error {
 	if res == nil {
 		return err
 	}
-	if rerr := writeRunReports(res.RunDir); rerr != nil {
+	if opts.Sign != "" {
+		if serr := signRun(g, res.RunDir, opts.Sign); serr != nil {
+			fmt.Fprintf(g.stderr, "drbook: warning: the journal was not signed: %v\n", serr)
+		}
+	}
+	if rerr := writeReports(res.RunDir, g.Lang); rerr != nil {
 		fmt.Fprintf(g.stderr, "drbook: warning: the reports could not be written (%v); regenerate them with `drbook report %s`\n", rerr, res.RunDir)
 	}
-	fmt.Fprintf(g.stdout, "\nresult: %s\nrun directory: %s\njournal hash: %s\n", res.Outcome, res.RunDir, res.Head)
+	fmt.Fprintf(g.stdout, "\nresult: %s\nrun directory: %s\nreport: %s\njournal hash: %s\n", res.Outcome, res.RunDir, filepath.Join(res.RunDir, "report.html"), res.Head)
 	return err
 }
-
-// writeRunReports is set when the report renderers are built in.
-var writeRunReports = func(runDir string) error { return nil }
 
 func newResumeCommand(g *globalOptions) *cobra.Command {
 	opts := &runOptions{}
@@ -178,7 +185,7 @@ func runResume(ctx context.Context, g *globalOptions, opts *runOptions, runDir s
 		fmt.Fprintf(g.stdout, "the run already finished (%s); nothing to do\n", res.Outcome)
 		return nil
 	}
-	return finishRun(g, res, err)
+	return finishRun(g, opts, res, err)
 }
 
 func mustVars(o *runOptions) map[string]string {

@@ -154,8 +154,11 @@ func TestCrashResume(t *testing.T) {
 	}
 	t.Logf("%d kills at %d distinct journal lengths (of %d lines); %d ended in a torn line; %d needed --rerun-interrupted, of which %d had written their marker before the kill; %d runs ended before their kill",
 		iterations, len(killedAt), total, torn, paused, markerTwice, finishedBeforeKill)
-	if iterations >= 30 && len(killedAt) < 20 {
-		t.Errorf("kills landed at only %d distinct points; they must be spread over the run", len(killedAt))
+	// Several kills may land at one journal length (polling lags a busy
+	// machine, and the exec.local kills aim at fixed steps), but half of
+	// them at distinct points shows the schedule really spreads them.
+	if iterations >= 30 && len(killedAt) < iterations/2 {
+		t.Errorf("kills landed at only %d distinct journal lengths; they must be spread over the run", len(killedAt))
 	}
 	if iterations >= 8 && paused == 0 {
 		t.Errorf("no kill interrupted an exec.local step, so the exit-3 path was never exercised")

@@ -66,6 +66,11 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		newPlanCommand(g),
 		newRunCommand(g),
 		newResumeCommand(g),
+		newReportCommand(g),
+		newVerifyCommand(g),
+		newHistoryCommand(g),
+		newRunsCommand(g),
+		newLabCommand(g),
 		newSchemaCommand(g),
 		newVersionCommand(g),
 	)

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
+
+	"github.com/drbook/drbook/lab"
+)
+
+func newLabCommand(g *globalOptions) *cobra.Command {
+	var speed float64
+	var siteFile string
+	cmd := &cobra.Command{
+		Use:   "lab",
+		Short: "Run the embedded simulated site until Ctrl-C, for govc and `drbook run --site`",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runLab(cmd.Context(), g, speed, siteFile)
+		},
+	}
+	cmd.Flags().Float64Var(&speed, "speed", 30, "how many times faster than real time the lab runs (1 = real timings)")
+	cmd.Flags().StringVar(&siteFile, "write-site", "lab-site.yaml", "write a site file for the running lab here")
+	return cmd
+}
+
+func runLab(ctx context.Context, g *globalOptions, speed float64, siteFile string) error {
+	l, err := lab.Start(ctx, lab.Options{Speed: speed})
+	if err != nil {
+		return fmt.Errorf("cannot start the lab: %w", err)
+	}
+	defer l.Close()
+	s, err := labSite(l)
+	if err != nil {
+		return err
+	}
+	s.Lab = false // a site file written out is used like a real site
+	data, err := yaml.Marshal(s)
+	if err != nil {
+		return err
+	}
+	header := "# drbook lab site, valid while `drbook lab` runs\n"
+	if err := os.WriteFile(siteFile, append([]byte(header), data...), 0o600); err != nil {
+		return err
+	}
+	vcURL := l.VCenter.URL.String()
+	fmt.Fprintf(g.stdout, `drbook lab is running (time x%g); Ctrl-C stops it.
+
+vCenter     %s
+user        %s
+password    %s (also in %s)
+thumbprint  %s (SHA-256)
+            %s (SHA-1)
+
+for govc:
+  export GOVC_URL=%s GOVC_USERNAME='%s' GOVC_PASSWORD='%s'
+  export GOVC_TLS_KNOWN_HOSTS=%s
+  echo "%s %s" > $GOVC_TLS_KNOWN_HOSTS
+
+guests (SSH key %s):
+`, speed, vcURL, l.VCenter.User, l.VCenter.Password, s.VCenter.Password.Name, l.VCenter.ThumbprintSHA256, l.VCenter.ThumbprintSHA1,
+		vcURL, l.VCenter.User, l.VCenter.Password, "lab-known-hosts", l.VCenter.URL.Host, l.VCenter.ThumbprintSHA1, l.KeyFile)
+	for _, name := range labGuests {
+		gs := s.Guests[name]
+		fmt.Fprintf(g.stdout, "  %s  %s  ssh -i %s -p %d %s@%s  (%s)\n", name, gs.VM, l.KeyFile, gs.Port, gs.User, gs.Address, l.Guests[name].HostKeyFingerprint)
+	}
+	fmt.Fprintf(g.stdout, "\nsite file: %s\n  drbook run --site %s runbooks/sanchong/ha-host-failure.yaml\n", siteFile, siteFile)
+	<-ctx.Done()
+	fmt.Fprintln(g.stdout, "\nlab stopped")
+	return nil
+}
