@@ -74,6 +74,9 @@ func FuzzLoad(f *testing.F) {
 		}()
 		var doc yaml.Node
 		isYAML := yaml.Unmarshal(src, &doc) == nil
+		if isYAML && expandedSize(&doc, map[*yaml.Node]int{}) > aliasBudget {
+			t.Skip("known bug: " + aliasBombBug)
+		}
 
 		rb, err := runbooks.Parse("fuzz.yaml", src, runbooks.Options{Registry: reg, Site: site})
 		checkProblems(t, "Parse", err, isYAML, src)
@@ -127,4 +130,39 @@ func knownPanic(stack string) string {
 		return "load.go values() type-asserts a nil host/guest value (a default that failed to decode) to string"
 	}
 	return ""
+}
+
+// aliasBudget is how many nodes a document may expand to through aliases
+// before the fuzz target refuses it (see aliasBombBug).
+const aliasBudget = 100_000
+
+const aliasBombBug = "YAML aliases in a step's parameters are followed without limit by substitute " +
+	"(load.go:878, c.Alias = substitute(n.Alias, repl)), which deep-copies the anchored node at every alias: " +
+	"40 anchors each referring twice to the previous one cost 2^40 copies (Parse hangs and eats memory; " +
+	"testdata/fuzz/FuzzLoad/alias_bomb), and an anchor that contains its own alias (`hosts: &a [*a]`) recurses " +
+	"until Go's fatal, unrecoverable stack overflow kills the process (testdata/fuzz/FuzzLoad/alias_cycle). " +
+	"yaml.v3's own Decode refuses both (\"excessive aliasing\", \"anchor contains itself\"); the loader's walk does not"
+
+// expandedSize counts the nodes of n with every alias expanded, stopping
+// early once past aliasBudget; memo holds the sizes of anchored nodes.
+func expandedSize(n *yaml.Node, memo map[*yaml.Node]int) int {
+	if n == nil {
+		return 0
+	}
+	if v, ok := memo[n]; ok {
+		return v
+	}
+	memo[n] = aliasBudget + 1 // a cycle counts as too big
+	size := 1
+	if n.Kind == yaml.AliasNode {
+		size += expandedSize(n.Alias, memo)
+	}
+	for _, c := range n.Content {
+		size += expandedSize(c, memo)
+		if size > aliasBudget {
+			break
+		}
+	}
+	memo[n] = min(size, aliasBudget+1)
+	return memo[n]
 }
