@@ -146,7 +146,7 @@ func (t *tarRun) create(ctx context.Context, archive string) {
 	var self string
 	if archive != "-" {
 		full := guestPath(p.dir, archive)
-		f, err := p.openFile(full, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		f, err := p.openFile(full, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o666)
 		if err != nil {
 			t.fail("%s: Cannot open: %s", archive, errText(err))
 			fmt.Fprintln(p.stderr, "tar: Error is not recoverable: exiting now")
@@ -441,9 +441,9 @@ func (t *tarRun) extract(tr *tar.Reader, h *tar.Header, target, rel string) (tim
 	root := p.user.uid == 0
 	mode := fileModeOf(int(h.Mode))
 	if !root && !t.o.has('p') {
-		mode &^= 0o022
+		mode &^= p.umask
 	}
-	sb.MkdirAll(path.Dir(target), 0o755)
+	p.mkdirParents(path.Dir(target), 0o777&^p.umask)
 	if err := p.mayWriteDir(path.Dir(target)); err != nil {
 		t.fail("%s: Cannot open: %s", rel, errText(err))
 		return time.Time{}, false

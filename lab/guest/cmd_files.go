@@ -319,9 +319,9 @@ func mkdirCommand(ctx context.Context, p *proc, args []string) error {
 		fmt.Fprintln(p.stderr, "mkdir: missing operand\nTry `mkdir --help' for more information.")
 		return exitCode(1)
 	}
-	perm := fs.FileMode(0o755)
+	perm := 0o777 &^ p.umask
 	if m := o.val('m', ""); m != "" {
-		v, err := parseMode(m, 0o777)
+		v, err := parseMode(m, 0o777, p.umask)
 		if err != nil {
 			p.errorf("mkdir", "invalid mode %s", quoted(m))
 			return exitCode(1)
@@ -338,7 +338,15 @@ func mkdirCommand(ctx context.Context, p *proc, args []string) error {
 		}
 		var err error
 		if o.has('p') {
-			err = p.fs().MkdirAll(full, perm)
+			// GNU mkdir -p gives missing parents the mask's mode plus u+wx,
+			// so it can go on creating beneath them.
+			if err = p.mkdirParents(path.Dir(full), (0o777&^p.umask)|0o300); err == nil {
+				if err = p.fs().Mkdir(full, perm); err != nil {
+					if fi, serr := p.fs().Stat(full); serr == nil && fi.IsDir() {
+						continue
+					}
+				}
+			}
 		} else {
 			err = p.fs().Mkdir(full, perm)
 		}
@@ -347,15 +355,43 @@ func mkdirCommand(ctx context.Context, p *proc, args []string) error {
 			code = 1
 			continue
 		}
-		if o.has('m') {
-			p.fs().Chmod(full, perm)
-		}
+		// mkdir(2) applied the host's umask too; -m is exact, as GNU mkdir
+		// chmods after creating.
+		p.fs().Chmod(full, perm)
 		p.chownNew(full)
 		if o.has('v') {
 			fmt.Fprintf(p.stdout, "mkdir: created directory %s\n", quoted(n))
 		}
 	}
 	return exitCode(code)
+}
+
+// mkdirParents creates dir and its missing parents with mode perm (exactly:
+// the host's umask does not apply), owned by the creator.
+func (p *proc) mkdirParents(dir string, perm fs.FileMode) error {
+	if fi, err := p.fs().Stat(dir); err == nil {
+		if fi.IsDir() {
+			return nil
+		}
+		return &fs.PathError{Op: "mkdir", Path: dir, Err: syscall.ENOTDIR}
+	}
+	if parent := path.Dir(dir); parent != dir {
+		if err := p.mkdirParents(parent, perm); err != nil {
+			return err
+		}
+	}
+	if err := p.mayWriteDir(path.Dir(dir)); err != nil {
+		return err
+	}
+	if err := p.fs().Mkdir(dir, perm); err != nil {
+		if fi, serr := p.fs().Stat(dir); serr == nil && fi.IsDir() {
+			return nil
+		}
+		return err
+	}
+	p.fs().Chmod(dir, perm)
+	p.chownNew(dir)
+	return nil
 }
 
 // chownNew gives a file a non-root creator's ownership.
@@ -588,7 +624,8 @@ func (c copier) copy(shown, from, to string, top bool) bool {
 				ok = false
 			}
 		}
-		p.fs().Chmod(to, fi.Mode()&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky))
+		// Without -p, a new directory gets the source's mode less the mask.
+		p.fs().Chmod(to, fi.Mode()&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)&^p.umask)
 	case fi.Mode().IsRegular():
 		in, err := p.openFile(from, os.O_RDONLY, 0)
 		if err != nil {
@@ -665,7 +702,7 @@ func touchCommand(ctx context.Context, p *proc, args []string) error {
 			if o.has('c') {
 				continue
 			}
-			f, err := p.openFile(full, os.O_WRONLY|os.O_CREATE, 0o644)
+			f, err := p.openFile(full, os.O_WRONLY|os.O_CREATE, 0o666)
 			if err != nil {
 				fmt.Fprintf(p.stderr, "touch: cannot touch %s: %s\n", quoted(n), errText(err))
 				code = 1
@@ -751,7 +788,7 @@ func parseDate(s string, now time.Time) (time.Time, error) {
 
 // parseMode parses an octal or symbolic (u+x,go-w,a=r) chmod mode
 // relative to the current mode.
-func parseMode(s string, cur fs.FileMode) (fs.FileMode, error) {
+func parseMode(s string, cur, umask fs.FileMode) (fs.FileMode, error) {
 	if v, err := strconv.ParseUint(s, 8, 32); err == nil {
 		return fileModeOf(int(v)), nil
 	}
@@ -772,7 +809,7 @@ func parseMode(s string, cur fs.FileMode) (fs.FileMode, error) {
 			}
 		}
 		if who == 0 {
-			who = 0o7777 &^ 0o022 // umask 022 applies when no "who" is given
+			who = 0o7777 &^ int(umask) // the mask applies when no "who" is given
 		}
 		if i >= len(clause) {
 			return 0, fmt.Errorf("bad mode")
@@ -850,7 +887,7 @@ func chmodCommand(ctx context.Context, p *proc, args []string) error {
 			code = 1
 			return
 		}
-		m, err := parseMode(spec, fi.Mode())
+		m, err := parseMode(spec, fi.Mode(), p.umask)
 		if err != nil {
 			p.errorf("chmod", "invalid mode: %s", quoted(spec))
 			code = 1

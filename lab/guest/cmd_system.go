@@ -298,6 +298,8 @@ func sudoCommand(ctx context.Context, p *proc, args []string) error {
 	}
 	root := *p
 	root.user = target
+	// sudo's umask option (0022 by default) is combined with the caller's.
+	root.umask |= 0o022
 	root.env = withEnv(p.env, "USER="+target.name, "LOGNAME="+target.name, "HOME="+target.home, "SUDO_USER="+p.user.name)
 	if o.has('i') || o.has('s') {
 		if len(o.operands) == 0 {

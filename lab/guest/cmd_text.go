@@ -613,7 +613,7 @@ func teeCommand(ctx context.Context, p *proc, args []string) error {
 	writers := []io.Writer{p.stdout}
 	code := 0
 	for _, n := range o.operands {
-		f, err := p.openFile(p.abs(n), flag, 0o644)
+		f, err := p.openFile(p.abs(n), flag, 0o666)
 		if err != nil {
 			p.pathErr("tee", n, err)
 			code = 1

@@ -19,7 +19,7 @@ type sftpServer struct {
 }
 
 func sftpHandlers(g *Guest, user account) sftp.Handlers {
-	s := &sftpServer{p: &proc{g: g, user: user, dir: user.home}}
+	s := &sftpServer{p: &proc{g: g, user: user, dir: user.home, umask: defaultUmask}}
 	return sftp.Handlers{FileGet: s, FilePut: s, FileCmd: s, FileList: s}
 }
 
@@ -65,7 +65,8 @@ func (s *sftpServer) OpenFile(r *sftp.Request) (sftp.WriterAtReaderAt, error) {
 	if fl.Excl {
 		flag |= os.O_EXCL
 	}
-	perm := fs.FileMode(0o644)
+	// sftp-server's default, less sshd's umask (022).
+	perm := fs.FileMode(0o666)
 	if r.AttrFlags().Permissions {
 		perm = r.Attributes().FileMode().Perm()
 	}

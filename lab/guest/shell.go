@@ -39,6 +39,9 @@ type proc struct {
 	stdout io.Writer
 	stderr io.Writer
 	tty    bool
+	// umask is the file-creation mask the process inherited; files and
+	// directories it creates get the requested mode without these bits.
+	umask fs.FileMode
 }
 
 // command is a Go implementation of a guest program. It returns nil for
@@ -226,8 +229,9 @@ func (p *proc) newRunner(params []string) (*interp.Runner, error) {
 	}
 	user, tty := p.user, p.tty
 	opts := []interp.RunnerOption{
-		interp.Env(expand.ListEnviron(env...)),
+		interp.Env(umaskEnviron{Environ: expand.ListEnviron(env...), mask: p.umask}),
 		interp.StdIO(p.stdin, p.stdout, p.stderr),
+		interp.CallHandler(p.callBuiltins),
 		interp.ExecHandlers(func(interp.ExecHandlerFunc) interp.ExecHandlerFunc {
 			// The default handler that would run host programs is
 			// deliberately never called.
@@ -299,7 +303,7 @@ func (p *proc) newRunner(params []string) (*interp.Runner, error) {
 // procFor builds the proc for a command the interpreter is about to run.
 func (g *Guest) procFor(ctx context.Context, user account, tty bool) *proc {
 	hc := interp.HandlerCtx(ctx)
-	return &proc{g: g, user: user, dir: hc.Dir, env: hc.Env, stdin: hc.Stdin, stdout: hc.Stdout, stderr: hc.Stderr, tty: tty}
+	return &proc{g: g, user: user, dir: hc.Dir, env: hc.Env, stdin: hc.Stdin, stdout: hc.Stdout, stderr: hc.Stderr, tty: tty, umask: umaskOf(hc.Env)}
 }
 
 // openForShell serves redirections: /dev/null and friends, otherwise a
@@ -315,7 +319,9 @@ func (p *proc) openForShell(name string, flag int, perm os.FileMode) (io.ReadWri
 	case "/dev/stderr":
 		return writeOnly{p.stderr}, nil
 	}
-	f, err := p.openFile(full, flag, perm)
+	// bash creates redirection targets with 0666 and the mask (the
+	// interpreter asks for 0644 whatever the mask).
+	f, err := p.openFile(full, flag, 0o666)
 	if err != nil {
 		return nil, &fs.PathError{Op: "sh:", Path: name, Err: shellErr{errText(err)}}
 	}
@@ -340,8 +346,15 @@ func (w writeOnly) Write(b []byte) (int, error) { return w.w.Write(b) }
 func (writeOnly) Close() error                  { return nil }
 
 // openFile opens a guest file for this proc's user, checking permissions
-// as the kernel would for a non-root user.
+// as the kernel would for a non-root user. A file it creates gets perm
+// without the proc's umask bits, as open(2) gives it.
 func (p *proc) openFile(full string, flag int, perm fs.FileMode) (*os.File, error) {
+	created := false
+	if flag&os.O_CREATE != 0 {
+		if _, err := p.fs().Stat(full); err != nil {
+			created = true
+		}
+	}
 	if p.user.uid != 0 {
 		want := 4
 		switch flag & (os.O_RDONLY | os.O_WRONLY | os.O_RDWR) {
@@ -361,8 +374,13 @@ func (p *proc) openFile(full string, flag int, perm fs.FileMode) (*os.File, erro
 		}
 	}
 	f, err := p.fs().OpenFile(full, flag, perm)
-	if err == nil && flag&os.O_CREATE != 0 && p.user.uid != 0 {
-		f.Chown(p.user.uid, p.user.gid)
+	if err == nil && created {
+		// The host's own umask also applied; set exactly what the guest's
+		// mask gives.
+		f.Chmod(perm.Perm() &^ p.umask)
+		if p.user.uid != 0 {
+			f.Chown(p.user.uid, p.user.gid)
+		}
 	}
 	return f, err
 }

@@ -287,7 +287,7 @@ func (s *session) proc(stdin io.Reader, stdout, stderr io.Writer) *proc {
 		env = append(env, "TERM="+s.term)
 	}
 	env = append(env, s.env...)
-	p := &proc{g: s.g, user: s.user, dir: s.user.home, stdin: stdin, stdout: stdout, stderr: stderr, tty: s.pty}
+	p := &proc{g: s.g, user: s.user, dir: s.user.home, stdin: stdin, stdout: stdout, stderr: stderr, tty: s.pty, umask: defaultUmask}
 	if fi, err := s.g.fs.Stat(s.user.home); err != nil || !fi.IsDir() {
 		p.dir = "/"
 	}
