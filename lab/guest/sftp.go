@@ -169,7 +169,13 @@ func (s *sftpServer) Filecmd(r *sftp.Request) error {
 }
 
 // PosixRename is the posix-rename@openssh.com extension: replace allowed.
+// OpenSSH added it in 4.8, so a legacy (RHEL 5, OpenSSH 4.3) guest answers
+// "operation unsupported", as its sftp-server does for any extension, and
+// clients fall back to a plain rename or mv.
 func (s *sftpServer) PosixRename(r *sftp.Request) error {
+	if s.p.g.cfg.Legacy {
+		return sftp.ErrSSHFxOpUnsupported
+	}
 	return s.rename(s.clean(r.Filepath), s.clean(r.Target))
 }
 
