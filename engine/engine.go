@@ -124,6 +124,14 @@ type Config struct {
 	NoSync bool
 	// Labels are added to the run's labels (e.g. the lab's time scale).
 	Labels map[string]string
+	// Steering, when set, lets the operator pause the run or stop the
+	// running step from outside the prompts (guided mode's Ctrl-C).
+	Steering *Steering
+	// RunDir, when set, is the new run's directory instead of one named
+	// by RunDirName under RunsDir: a caller that must put files in it
+	// before the run starts (the lab's guests) chooses it. It may exist
+	// but must not hold a journal.
+	RunDir string
 }
 
 // Result is how a run ended.
@@ -149,7 +157,13 @@ func Start(ctx context.Context, rb *runbooks.Runbook, cfg Config) (*Result, erro
 	}
 	id := RunDirName(now, rb.Name)
 	dir := filepath.Join(cfg.RunsDir, id)
-	for i := 2; ; i++ {
+	if cfg.RunDir != "" {
+		dir, id = cfg.RunDir, filepath.Base(cfg.RunDir)
+		if _, err := os.Stat(filepath.Join(dir, journal.FileName)); err == nil {
+			return nil, fmt.Errorf("%s already holds a run; continue it with `drbook resume %s`", dir, dir)
+		}
+	}
+	for i := 2; cfg.RunDir == ""; i++ {
 		if _, err := os.Stat(dir); os.IsNotExist(err) {
 			break
 		}
@@ -224,14 +238,18 @@ type run struct {
 	recorded    map[string]journal.StepFinish
 	interrupted map[string]bool
 	aborted     bool
+	// only, when set by resume --only, is the steps this session may run.
+	only map[string]bool
 }
 
 func newRun(rb *runbooks.Runbook, cfg Config, w *journal.Writer, dir, id string) *run {
 	if cfg.Operator == nil {
 		cfg.Operator = Unattended{Who: cfg.OperatorName}
 	}
-	return &run{rb: rb, cfg: cfg, w: w, dir: dir, id: id, env: rb.NewEnv(), started: cfg.now(),
+	r := &run{rb: rb, cfg: cfg, w: w, dir: dir, id: id, env: rb.NewEnv(), started: cfg.now(),
 		shared: map[string]io.Closer{}, recorded: map[string]journal.StepFinish{}, interrupted: map[string]bool{}}
+	cfg.Steering.bind(r)
+	return r
 }
 
 func (r *run) append(ev journal.Event) (journal.Event, error) {
@@ -258,7 +276,7 @@ func (r *run) mustAppend(ev journal.Event) error {
 // execute runs the blocks and closes the session.
 func (r *run) execute(ctx context.Context) (*Result, error) {
 	mon := r.startMonitors(ctx)
-	err := r.block(ctx, r.rb.Steps)
+	err := r.cfg.Steering.pausedAt(ctx, r.block(ctx, r.rb.Steps))
 	failed := err != nil && !errors.Is(err, ErrInterrupted) && !errors.Is(err, ErrAborted) && !errors.Is(err, ErrNeedsDecision) && !isFatal(err)
 	if failed && len(r.rb.OnFailure) > 0 && ctx.Err() == nil {
 		if ferr := r.block(ctx, r.rb.OnFailure); ferr != nil && isFatal(ferr) {
@@ -268,7 +286,9 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	if !errors.Is(err, ErrInterrupted) && ctx.Err() == nil && !isFatal(err) && !errors.Is(err, ErrNeedsDecision) {
 		// finally runs after success, failure and abort: it is where the
 		// host is powered back on. An interruption leaves it to resume.
-		if ferr := r.block(ctx, r.rb.Finally); ferr != nil && err == nil {
+		if ferr := r.cfg.Steering.pausedAt(ctx, r.block(ctx, r.rb.Finally)); ferr != nil && (err == nil || errors.Is(ferr, ErrPaused)) {
+			// A pause in finally wins over an earlier failure: the run
+			// is not over until resume has run the rest of finally.
 			err = ferr
 		}
 	}

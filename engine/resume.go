@@ -94,7 +94,17 @@ func ReadState(runDir string) (*State, error) {
 type ResumeOptions struct {
 	// AllowChanged continues although the runbook's SHA-256 changed.
 	AllowChanged bool
+	// From re-runs the step with this id and every step declared after
+	// it, even those journaled as finished (a targeted re-run).
+	From string
+	// Only runs just these steps (again, if they finished); the others
+	// keep their journaled outcome or, if they never ran, are not run.
+	Only []string
 }
+
+// ErrUnknownStep is returned by Resume when From or Only names a step the
+// runbook does not declare at the top of a block.
+var ErrUnknownStep = errors.New("no such step")
 
 // Resume continues the run in runDir with rb (loaded by the caller with
 // the run's own parameter values). Steps journaled as finished are never
@@ -105,7 +115,12 @@ func Resume(ctx context.Context, runDir string, rb *runbooks.Runbook, cfg Config
 	if err != nil {
 		return nil, err
 	}
-	if state.LastEnd != nil && state.LastEnd.Result != "interrupted" && state.LastEnd.Result != "paused" {
+	targeted := opts.From != "" || len(opts.Only) > 0
+	force, only, err := selectSteps(rb, opts)
+	if err != nil {
+		return nil, err
+	}
+	if !targeted && state.LastEnd != nil && state.LastEnd.Result != "interrupted" && state.LastEnd.Result != "paused" {
 		return &Result{RunDir: runDir, RunID: state.Start.RunID, Outcome: state.LastEnd.Result, Head: state.Log.Head}, ErrFinished
 	}
 	if rb.SHA256 != state.Start.RunbookSHA256 && !opts.AllowChanged {
@@ -122,9 +137,11 @@ func Resume(ctx context.Context, runDir string, rb *runbooks.Runbook, cfg Config
 	for _, id := range state.Interrupted {
 		r.interrupted[id] = true
 	}
+	r.only = only
 	if err := r.mustAppend(journal.Event{Type: journal.TypeRunResume, RunResume: &journal.RunResume{
 		Operator: cfg.OperatorName, Machine: cfg.Machine, RunbookSHA256: rb.SHA256,
-		AllowedChange: rb.SHA256 != state.Start.RunbookSHA256, DrbookVersion: cfg.Version}}); err != nil {
+		AllowedChange: rb.SHA256 != state.Start.RunbookSHA256, DrbookVersion: cfg.Version,
+		From: opts.From, Only: opts.Only}}); err != nil {
 		return nil, err
 	}
 	if torn > 0 {
@@ -135,6 +152,19 @@ func Resume(ctx context.Context, runDir string, rb *runbooks.Runbook, cfg Config
 		if last := lastFinish(state.Log, id); last == nil {
 			now := cfg.now()
 			r.append(journal.Event{Type: journal.TypeStepFinish, Step: id, StepFinish: &journal.StepFinish{Status: journal.StatusInterrupted, Started: now, Finished: now, Error: "the run stopped while this step was running"}})
+		}
+	}
+	// Forced steps run again whatever the journal says; the operator asked
+	// for it by name, which run.resume records.
+	for id := range r.recorded {
+		if force(id) {
+			delete(r.recorded, id)
+		}
+	}
+	for id := range r.interrupted {
+		if force(id) {
+			delete(r.interrupted, id)
+			r.decision(id, Decision{Action: "rerun-interrupted", Who: cfg.OperatorName, Reason: "named by --from or --only"})
 		}
 	}
 	return r.execute(ctx)

@@ -22,6 +22,9 @@ func (r *run) block(ctx context.Context, list []*runbooks.Step) error {
 		if r.aborted && st.Block != runbooks.BlockFinally {
 			return ErrAborted
 		}
+		if r.cfg.Steering.PauseRequested() {
+			return ErrPaused
+		}
 		if err := r.step(ctx, st); err != nil {
 			return err
 		}
@@ -37,6 +40,10 @@ func (r *run) block(ctx context.Context, list []*runbooks.Step) error {
 func (r *run) step(ctx context.Context, st *runbooks.Step) error {
 	if fin, ok := r.recorded[st.ID]; ok {
 		return r.replay(st, fin)
+	}
+	if r.only != nil && !r.only[st.ID] {
+		// resume --only: the step is not this session's business.
+		return nil
 	}
 	if st.When != nil {
 		ok, err := r.env.EvalBool(st.When, runbooks.Vars{})
@@ -202,6 +209,8 @@ func (r *run) finishComposite(ctx context.Context, st *runbooks.Step, start time
 // instance runs one step instance: confirmation, parameter resolution,
 // attempts with retry and until, each journaled.
 func (r *run) instance(ctx context.Context, st *runbooks.Step, id string, item any) (any, journal.StepFinish, error) {
+	ctx, release := r.cfg.Steering.stepContext(ctx, id)
+	defer release()
 	var humanWait time.Duration
 	info := StepInfo{ID: id, Name: st.Name, Kind: st.KindName, Traits: st.Kind.Traits(), Attempt: 1}
 	params, perr := r.rb.ResolveParams(st, r.env, runbooks.Vars{Item: item})
@@ -233,6 +242,9 @@ func (r *run) instance(ctx context.Context, st *runbooks.Step, id string, item a
 		case "done":
 			fin := r.finishNow(id, journal.StatusManual, d.Reason, humanWait)
 			return nil, fin, r.mustAppend(journal.Event{Type: journal.TypeStepFinish, Step: id, StepFinish: &fin})
+		case "pause":
+			// Nothing has started: the step runs when the run is resumed.
+			return nil, journal.StepFinish{}, ErrPaused
 		case "abort":
 			r.aborted = true
 			fin := r.finishNow(id, journal.StatusSkipped, "aborted: "+d.Reason, humanWait)
