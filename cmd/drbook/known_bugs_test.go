@@ -10,7 +10,7 @@ import (
 )
 
 // The tests in this file pin down bugs found while writing the whole-CLI
-// tests. Each runs the scenario for real and skips with "known bug" only
+// tests (and one regression test for a bug fixed since). Each runs the scenario for real and skips with "known bug" only
 // when the bug shows exactly as reported; once the code is fixed they pass
 // (and any other failure still fails them).
 
@@ -75,10 +75,10 @@ func TestUsageExitCodes(t *testing.T) {
 	}
 }
 
-// TestResumeDurationParam: a run of a runbook with a duration parameter
-// cannot be resumed. run.start journals the value as nanoseconds (a JSON
-// number), paramText in cmd_run.go turns it into "2000000000", and the
-// loader rejects that as a duration: exit 2, "nothing was run".
+// TestResumeDurationParam is a regression test: resume used to fail for
+// any runbook with a duration parameter (run.start journaled the value as
+// nanoseconds, paramText turned it into "1000000000", and the loader
+// rejected that: exit 2). Commit 64956dc journals durations as text.
 func TestResumeDurationParam(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -93,9 +93,6 @@ steps:
 `)
 	runDir := interruptedRun(t, dir, "d.yaml", "pause")
 	out, stderr, code := runDrbook(t, dir, "resume", "--yes", runDir)
-	if code == exitUsage && strings.Contains(stderr, `--var settle: "1000000000" is not a duration`) {
-		t.Skip("known bug: resume fails for any runbook with a duration parameter: " + firstLine(stderr))
-	}
 	if code != exitOK {
 		t.Fatalf("resume exited %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
 	}
