@@ -19,6 +19,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -78,7 +79,11 @@ func FuzzLoad(f *testing.F) {
 			t.Skip("known bug: " + aliasBombBug)
 		}
 
+		start := time.Now()
 		rb, err := runbooks.Parse("fuzz.yaml", src, runbooks.Options{Registry: reg, Site: site})
+		if took := time.Since(start); took > slowParse {
+			t.Errorf("Parse took %v on a %d-byte input; validate must stay fast", took, len(src))
+		}
 		checkProblems(t, "Parse", err, isYAML, src)
 		if err == nil {
 			env := rb.NewEnv()
@@ -131,6 +136,10 @@ func knownPanic(stack string) string {
 	}
 	return ""
 }
+
+// slowParse is far above what any input of fuzzing size needs (well under
+// a millisecond), so that only a real blow-up is reported.
+const slowParse = 2 * time.Second
 
 // aliasBudget is how many nodes a document may expand to through aliases
 // before the fuzz target refuses it (see aliasBombBug).
