@@ -132,6 +132,7 @@ func baseSystem(hostname, ip string, httpPort int, apServer bool) []seedFile {
 		index = fmt.Sprintf("<html><head><meta charset=\"utf-8\"><title>內政部地政 WEB 版 AP 系統</title></head>\n<body><h1>Land Registration WEB AP (內政部地政 WEB 版 AP 系統)</h1>\n<p>Server: %s</p></body></html>\n", short)
 	}
 	files := []seedFile{
+		{path: sftpServerPath, mode: 0o755, content: "\x7fELF\x02\x01\x01\x00 simulated sftp-server (openssh-server-4.3p2)\n"},
 		{path: "/etc/redhat-release", mode: 0o644, content: "Red Hat Enterprise Linux Server release 5.8 (Tikanga)\n"},
 		{path: "/etc/hosts", mode: 0o644, content: fmt.Sprintf("# Do not remove the following line, or various programs\n# that require network functionality will fail.\n127.0.0.1\t\tlocalhost.localdomain localhost\n::1\t\tlocalhost6.localdomain6 localhost6\n%s\t%s %s\n", ip, hostname, short)},
 		{path: "/etc/sysconfig/network", mode: 0o644, content: fmt.Sprintf("NETWORKING=yes\nNETWORKING_IPV6=no\nHOSTNAME=%s\n", hostname)},

@@ -1,6 +1,7 @@
 package guest
 
 import (
+	"context"
 	"io"
 	"io/fs"
 	"os"
@@ -18,8 +19,8 @@ type sftpServer struct {
 	p *proc
 }
 
-func sftpHandlers(g *Guest, user account) sftp.Handlers {
-	s := &sftpServer{p: &proc{g: g, user: user, dir: user.home, umask: defaultUmask}}
+func sftpHandlers(g *Guest, user account, umask fs.FileMode) sftp.Handlers {
+	s := &sftpServer{p: &proc{g: g, user: user, dir: user.home, umask: umask}}
 	return sftp.Handlers{FileGet: s, FilePut: s, FileCmd: s, FileList: s}
 }
 
@@ -275,3 +276,42 @@ func (l listerAt) ListAt(dst []fs.FileInfo, offset int64) (int, error) {
 	}
 	return n, nil
 }
+
+// libexecPrograms are programs outside PATH that the guest implements, by
+// their full path (the seed installs a placeholder binary there so tests
+// such as [ -x PATH ] see them).
+var libexecPrograms = map[string]command{
+	sftpServerPath: sftpServerCommand,
+}
+
+// sftpServerPath is where RHEL 5's openssh-server installs sftp-server.
+const sftpServerPath = "/usr/libexec/openssh/sftp-server"
+
+// sftpServerCommand is sftp-server run as a program rather than as sshd's
+// subsystem: it speaks SFTP on its stdin and stdout as whoever runs it.
+// Clients that log in as an operator and need root's view of the files run
+// it through sudo, as drbook does for a guest with become: sudo.
+func sftpServerCommand(ctx context.Context, p *proc, args []string) error {
+	var in io.Reader = p.stdin
+	if in == nil {
+		in = devNull{}
+	}
+	srv := sftp.NewRequestServer(stdioPipe{in, p.stdout}, sftpHandlers(p.g, p.user, p.umask), sftp.WithStartDirectory(p.user.home))
+	stop := context.AfterFunc(ctx, func() { srv.Close() })
+	defer stop()
+	err := srv.Serve()
+	srv.Close()
+	if err != nil && err != io.EOF && ctx.Err() == nil {
+		return exitCode(1)
+	}
+	return nil
+}
+
+// stdioPipe joins a program's stdin and stdout into the one stream an
+// SFTP server reads requests from and writes replies to.
+type stdioPipe struct {
+	io.Reader
+	io.Writer
+}
+
+func (stdioPipe) Close() error { return nil }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,5 +56,64 @@ func TestPosixRenameFollowsTheOpenSSHVersion(t *testing.T) {
 		case !legacy && (err != nil || string(got) != "new\n"):
 			t.Errorf("modern guest: posix-rename: %v, destination %q", err, got)
 		}
+	}
+}
+
+// TestSFTPServerThroughSudo checks the way a client with become: sudo
+// reaches root's files: the operator cannot write /root over the SFTP
+// subsystem, but can run /usr/libexec/openssh/sftp-server through sudo and
+// speak SFTP to it as root.
+func TestSFTPServerThroughSudo(t *testing.T) {
+	g := startTestGuest(t, Config{Password: "drill-pass", Operator: "drbook"}, apSeed(8086))
+	c, err := ssh.Dial("tcp", g.SSHAddr(), &ssh.ClientConfig{User: "drbook", Auth: []ssh.AuthMethod{ssh.Password("drill-pass")},
+		HostKeyCallback: ssh.FixedHostKey(g.HostKey()), Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	plain, err := sftp.NewClient(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	if f, err := plain.Create("/root/as-operator"); err == nil {
+		f.Close()
+		t.Error("the operator created a file in /root over plain SFTP")
+	}
+
+	// The same script drbook's transport runs for become: sudo.
+	const script = `for s in /usr/libexec/openssh/sftp-server /usr/lib/openssh/sftp-server; do [ -x "$s" ] && exec "$s"; done; echo "no sftp-server" >&2; exit 127`
+	sess, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	w, _ := sess.StdinPipe()
+	r, _ := sess.StdoutPipe()
+	var stderr strings.Builder
+	sess.Stderr = &stderr
+	if err := sess.Start("sudo -n -- sh -c '" + script + "'"); err != nil {
+		t.Fatal(err)
+	}
+	root, err := sftp.NewClientPipe(r, w)
+	if err != nil {
+		t.Fatalf("sftp through sudo: %v (stderr %q)", err, stderr.String())
+	}
+	f, err := root.Create("/root/as-root")
+	if err != nil {
+		t.Fatalf("creating /root/as-root through sudo sftp-server: %v", err)
+	}
+	f.Write([]byte("ok\n"))
+	f.Close()
+	if got, err := os.ReadFile(filepath.Join(g.Root(), "root", "as-root")); err != nil || string(got) != "ok\n" {
+		t.Errorf("/root/as-root: %q, %v", got, err)
+	}
+	if wd, err := root.Getwd(); err != nil || wd != "/root" {
+		t.Errorf("sftp-server as root starts in %q (%v), want /root", wd, err)
+	}
+	root.Close()
+	w.Close()
+	if err := sess.Wait(); err != nil {
+		t.Errorf("sftp-server session ended with %v (stderr %q)", err, stderr.String())
 	}
 }

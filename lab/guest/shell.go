@@ -144,6 +144,9 @@ func (p *proc) runFile(ctx context.Context, full string, args []string) error {
 			return serviceCommand(ctx, p, append([]string{"service", path.Base(real)}, args[1:]...))
 		}
 	}
+	if c, ok := libexecPrograms[full]; ok {
+		return c(ctx, p, args)
+	}
 	if c, ok := commands[base]; ok && binDirs[dir] {
 		return c(ctx, p, append([]string{base}, args[1:]...))
 	}

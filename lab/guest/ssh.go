@@ -381,7 +381,7 @@ func (c crlfWriter) Write(b []byte) (int, error) {
 // sftp serves the SFTP subsystem (protocol version 3, as RHEL 5's
 // sftp-server) over the guest's files, starting in the user's home.
 func (s *session) sftp() int {
-	h := sftpHandlers(s.g, s.user)
+	h := sftpHandlers(s.g, s.user, defaultUmask)
 	srv := sftp.NewRequestServer(s.ch, h, sftp.WithStartDirectory(s.user.home))
 	err := srv.Serve()
 	srv.Close()
