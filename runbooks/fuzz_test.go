@@ -53,7 +53,7 @@ func FuzzLoad(f *testing.F) {
 		"name: x\nsteps:\n  - for_each: ${{ params.l }}\n    log: ${{ item }}\nparams: {l: [a]}\n",
 		"name: x\nsteps:\n  - parallel: [{parallel: [{log: a}]}]\n",
 		"name: x\nsteps: [{log: \"${{ steps }}\"}]\n",
-		"&a [*a]",
+		"name: x\nsteps: [&s {log: a}, *s]\n",
 		"name: x\nsteps: [{test.fan: {hosts: &h [a], count: 1}}, {test.fan: {hosts: *h}}]\n",
 		"\xff\xfe",
 		"name: x\nsteps: [{ssh.exec: {guest: ap01, command: \"${{ raw(site.guests.ap01.address) }}\"}}]\n",
