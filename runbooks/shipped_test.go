@@ -29,11 +29,9 @@ var siteNameProblem = regexp.MustCompile(`the site has no (host|guest|service) "
 // A runbook with a `site:` entry is loaded against that file. A runbook
 // without one is meant for `--lab`; the lab's site is built by
 // cmd/drbook (package main, labSiteShape) when the lab starts, so it cannot
-// be reached from here. Such a runbook is loaded against referenceShape,
-// which holds only the names DOMAIN.md fixes (hosts esx-68, esx-69,
-// esx-70); if its only remaining problems are names of lab guests or
-// services, the test is skipped and says which names, rather than guessing
-// them.
+// be reached from here. Such a runbook is loaded against referenceShape, a
+// copy of the lab's names; if its only problems are names that copy lacks,
+// the test is skipped and says which names, rather than guessing them.
 func TestShippedRunbooksLoad(t *testing.T) {
 	var files []string
 	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
@@ -128,14 +126,23 @@ func TestShippedRunbooksLoad(t *testing.T) {
 // compile for another reason.
 const monitorNotStatic = "a monitor's parameters may use params and site, but not step results"
 
-// referenceShape is the part of the lab's site that DOMAIN.md fixes: the
-// three ESXi hosts of the reference cluster.
+// referenceShape mirrors cmd/drbook's labSiteShape (package main, so not
+// importable): the names of the lab's hosts (DOMAIN.md's cluster), guests
+// and services, copied from cmd/drbook/labsite.go. If the lab gains a name
+// this copy lacks, a runbook using it is skipped (and says so), not failed.
 func referenceShape() *site.Site {
-	hosts := map[string]site.Host{}
+	s := &site.Site{Name: "sanchong-lab", Lab: true, VCenter: &site.VCenter{URL: "https://lab/sdk"},
+		Hosts: map[string]site.Host{}, Guests: map[string]site.Guest{}, Services: map[string]site.Service{}}
 	for _, h := range []string{"esx-68", "esx-69", "esx-70"} {
-		hosts[h] = site.Host{Name: h}
+		s.Hosts[h] = site.Host{Name: h}
 	}
-	return &site.Site{Name: "lab", Lab: true, Hosts: hosts}
+	for g, vm := range map[string]string{"ap02": "(65)apfg(02)", "ap03": "(66)apfg(03)"} {
+		s.Guests[g] = site.Guest{VM: vm, Address: "lab", Port: 22, User: "root"}
+	}
+	for _, sv := range []string{"ap_web", "ap_standby"} {
+		s.Services[sv] = site.Service{URL: "http://lab/"}
+	}
+	return s
 }
 
 // TestMonitorWithBadSiteNameIsOneProblem: a monitor whose URL names a
