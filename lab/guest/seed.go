@@ -1,7 +1,12 @@
 package guest
 
 import (
+	"archive/tar"
+	"compress/gzip"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,7 +125,112 @@ func SeedAPServer(root, hostname, ip string, httpPort int) error {
 	for _, d := range []string{"/APBACKUP/LOG", "/work/tmp"} {
 		os.Remove(filepath.Join(root, d, ".keep"))
 	}
+	// The nightly cron job's last two runs before the seeded day, so a
+	// backup with retention has old archives to delete, as on the server.
+	for _, day := range []time.Time{seedTime.AddDate(0, 0, -1), seedTime} {
+		if err := seedBackup(root, short, day); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// seedBackup writes what bkap.sh NOFTPMODE leaves behind on day: the
+// gzip'd tar of BKAPPaths as /APBACKUP/${HOST_NAME}bk.tar.MMDD.tgz (root's
+// umask 022: 0644) and its log, both dated day at 01:30 like the cron job.
+func seedBackup(root, short string, day time.Time) error {
+	at := time.Date(day.Year(), day.Month(), day.Day(), 1, 30, 0, 0, day.Location())
+	mmdd := at.Format("0102")
+	archive := filepath.Join(root, "APBACKUP", short+"bk.tar."+mmdd+".tgz")
+	var listing strings.Builder
+	if err := writeTarGz(root, archive, BKAPPaths, &listing); err != nil {
+		return fmt.Errorf("seed %s: %w", archive, err)
+	}
+	logFile := filepath.Join(root, "APBACKUP", "LOG", "bkaplog."+short+"."+mmdd)
+	stamp := at.Format("20060102") + " " + at.Format("15:04:05")
+	log := fmt.Sprintf("=== Backup APSERVER %sbk.tar.%s %s ===\n=== Begin Backup Delete 7 DAYS BACKUP FILE ===\n=== End Backup Delete 7 DAYS BACKUP FILE ===\n=== Begin backup %s %s ===\n%s=== End backup %s %s ===\n",
+		short, mmdd, stamp, short, stamp, listing.String(), short, stamp)
+	if err := os.WriteFile(logFile, []byte(log), 0o644); err != nil {
+		return fmt.Errorf("seed %s: %w", logFile, err)
+	}
+	for _, f := range []string{archive, logFile} {
+		if err := os.Chmod(f, 0o644); err != nil {
+			return err
+		}
+		if err := os.Chtimes(f, at, at); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeTarGz archives paths (guest paths, under root on the real disk) the
+// way GNU tar -czv does: leading "/" removed, directories recursed with a
+// trailing "/", symlinks stored as links, owners kept; each member's name
+// is listed in listing as -v prints it.
+func writeTarGz(root, archive string, paths []string, listing io.Writer) error {
+	out, err := os.OpenFile(archive, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	zw := gzip.NewWriter(out)
+	tw := tar.NewWriter(zw)
+	for _, p := range paths {
+		base := filepath.Join(root, filepath.FromSlash(strings.TrimSuffix(p, "/")))
+		err := filepath.WalkDir(base, func(full string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			fi, err := d.Info()
+			if err != nil {
+				return err
+			}
+			link := ""
+			if fi.Mode()&fs.ModeSymlink != 0 {
+				if link, err = os.Readlink(full); err != nil {
+					return err
+				}
+			}
+			h, err := tar.FileInfoHeader(fi, link)
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(root, full)
+			h.Name = filepath.ToSlash(rel)
+			if fi.IsDir() {
+				h.Name += "/"
+			}
+			h.Format = tar.FormatGNU
+			h.Uname, h.Gname = "", ""
+			if err := tw.WriteHeader(h); err != nil {
+				return err
+			}
+			fmt.Fprintln(listing, h.Name)
+			if fi.Mode().IsRegular() {
+				f, err := os.Open(full)
+				if err != nil {
+					return err
+				}
+				_, err = io.Copy(tw, f)
+				f.Close()
+				return err
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			out.Close()
+			return err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		out.Close()
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 // baseSystem is what every seeded guest has.
