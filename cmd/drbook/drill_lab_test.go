@@ -106,12 +106,17 @@ func TestDrill2APRestoreAgainstLab(t *testing.T) {
 	s := indexSteps(t, log)
 
 	var backup struct {
-		Archive string `json:"archive"`
-		Size    int64  `json:"size"`
-		SHA256  string `json:"sha256"`
-		Files   int    `json:"files"`
+		Archive string   `json:"archive"`
+		Size    int64    `json:"size"`
+		SHA256  string   `json:"sha256"`
+		Files   int      `json:"files"`
+		Pruned  []string `json:"pruned"`
 	}
 	s.result(t, "backup", &backup)
+	// retention_days: 7 deletes the nightly job's old archives seeded on the AP server.
+	if strings.Join(backup.Pruned, " ") != "/APBACKUP/apfg02bk.tar.0917.tgz /APBACKUP/apfg02bk.tar.0918.tgz" {
+		t.Errorf("backup pruned %v, want the two archives of September 2014", backup.Pruned)
+	}
 	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(backup.SHA256) || backup.Size < 1024 || backup.Files < 100 ||
 		!regexp.MustCompile(`^/APBACKUP/ap02bk\.tar\.\d{4}\.tgz$`).MatchString(backup.Archive) {
 		t.Errorf("backup result %+v: want a sha256, a real size, bkap.sh's ~140 entries and /APBACKUP/ap02bk.tar.MMDD.tgz", backup)
