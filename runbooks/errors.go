@@ -12,6 +12,9 @@ type Problem struct {
 	Pos  Pos
 	Msg  string
 	Hint string
+	// Secret is set when the source line holds a secret: it is then never
+	// printed.
+	Secret bool
 }
 
 // ErrorList is every problem found in one load, in source order.
@@ -72,7 +75,7 @@ func (l *ErrorList) Format(source bool) string {
 		b.WriteString(p.Pos.String())
 		b.WriteString(": ")
 		b.WriteString(p.Msg)
-		if source {
+		if source && !p.Secret {
 			if lines := l.sources[p.Pos.File]; p.Pos.Line > 0 && p.Pos.Line <= len(lines) {
 				fmt.Fprintf(&b, "\n  %4d | %s\n       | %s^", p.Pos.Line, lines[p.Pos.Line-1], strings.Repeat(" ", max(0, p.Pos.Column-1)))
 			}

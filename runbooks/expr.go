@@ -370,6 +370,7 @@ func (ss *stepScope) parseTemplate(n *yaml.Node, file string, shell bool, errs *
 	pos := posOf(file, n)
 	rest := s
 	offset := 0
+	failed := false
 	for {
 		i := strings.Index(rest, "${{")
 		if i < 0 {
@@ -388,16 +389,24 @@ func (ss *stepScope) parseTemplate(n *yaml.Node, file string, shell bool, errs *
 		}
 		src := rest[i+3 : i+j]
 		epos := pos
-		if n.Style == 0 || n.Style == yaml.FlowStyle {
+		switch n.Style {
+		case 0, yaml.FlowStyle:
 			epos.Column += offset + i + 3
+		case yaml.DoubleQuotedStyle, yaml.SingleQuotedStyle:
+			// One column for the opening quote; exact unless the text
+			// before the expression has escapes.
+			epos.Column += 1 + offset + i + 3
 		}
 		e := ss.compile(src, epos, false, errs)
 		if e == nil {
-			return nil
+			failed = true
 		}
 		t.Parts = append(t.Parts, TemplatePart{Expr: e})
 		offset += i + j + 2
 		rest = rest[i+j+2:]
+	}
+	if failed {
+		return nil
 	}
 	t.Whole = len(t.Parts) == 1 && t.Parts[0].Expr != nil
 	return t

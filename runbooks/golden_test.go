@@ -140,17 +140,7 @@ func TestGolden(t *testing.T) {
 // knownBugs are invalid files whose output shows a loader bug that is
 // reported, not fixed, by this suite (the loader belongs to another
 // engineer); each entry says what is wrong.
-var knownBugs = map[string]string{
-	"param_default_wrong_type": "a default that does not fit its type leaves Param.Default nil with HasDefault true; " +
-		"buildScope (load.go:621, sc.params.Field(i).Set(reflect.ValueOf(v))) then panics with " +
-		"\"reflect: call of reflect.Value.Set on zero Value\" instead of reporting \"default of attempts: …\"; " +
-		"a host/guest parameter with such a default panics earlier, in values() (load.go:390, v.(string) on nil)",
-	"literal_password.site": "Format(true) prints the offending source line under the message, so the literal " +
-		"password the problem is about is echoed back (errors.go Format, called for site.go's secret check); " +
-		"see TestSiteSecretNeverInErrors",
-	"as_without_for_each": "load.go:674 (compileStep) dereferences st.ForEach, which is nil when a step has `as:` but no `for_each:`; " +
-		"Parse panics with a nil pointer instead of reporting the problem step() already added (\"`as` names the loop variable of for_each, but this step has no for_each\")",
-}
+var knownBugs = map[string]string{}
 
 // TestGoldenFilesHaveInputs catches a golden file left behind when its
 // input was renamed or removed.

@@ -295,8 +295,10 @@ func (l *loader) params(n *yaml.Node) []*Param {
 			val, err := decodeParamNode(p.Type, def)
 			if err != nil {
 				l.errs.add(posOf(l.file, def), fmt.Sprintf("default of %s: %v", p.Name, err), "")
+				p.badDefault = true
+			} else {
+				p.Default, p.HasDefault = val, true
 			}
-			p.Default, p.HasDefault = val, true
 		}
 		out = append(out, p)
 	}
@@ -380,7 +382,9 @@ func (l *loader) values(rb *Runbook, vars map[string]string, paramsNode *yaml.No
 	for _, p := range rb.Params {
 		v, ok := rb.Values[p.Name]
 		if !ok {
-			l.errs.add(p.Pos, fmt.Sprintf("parameter %q has no default and no value", p.Name), fmt.Sprintf("pass --var %s=VALUE", p.Name))
+			if !p.badDefault {
+				l.errs.add(p.Pos, fmt.Sprintf("parameter %q has no default and no value", p.Name), fmt.Sprintf("pass --var %s=VALUE", p.Name))
+			}
 			continue
 		}
 		var set map[string]site.Host
@@ -670,7 +674,7 @@ func (l *loader) compileStep(rb *Runbook, st *Step) {
 		pre := rb.scope.forStep(st, nil)
 		st.ForEach.Items = pre.compile(condition(fe), posOf(l.file, fe), false, &l.errs)
 	}
-	if as := fields["as"]; as != nil {
+	if as := fields["as"]; as != nil && st.ForEach != nil {
 		l.scalar(as, &st.ForEach.As)
 		if st.ForEach.As != "item" {
 			l.errs.add(posOf(l.file, as), "the loop variable is always called `item`", "remove `as:` and write item in expressions")
@@ -774,6 +778,11 @@ func (l *loader) decodeStatic(rb *Runbook, st *Step) {
 		}
 	})
 	if len(l.errs.Problems) > before {
+		// An expression is wrong, so values cannot be decoded; unknown
+		// fields can still be named now rather than after the next fix.
+		for _, e := range steps.Strict(st.ParamsNode, reflect.TypeOf(st.Kind.NewParams()), "") {
+			l.errs.add(Pos{File: l.file, Line: e.Line, Column: e.Column}, st.KindName+": "+e.Msg, "see `drbook schema` for the fields of "+st.KindName)
+		}
 		return
 	}
 	env := rb.StaticEnv()
@@ -831,8 +840,9 @@ func (l *loader) paramHint(st *Step, e steps.DecodeError) string {
 func (l *loader) compileMonitor(rb *Runbook, m *Monitor) {
 	st := &Step{ID: "monitor_" + m.Name, KindName: m.KindName, Kind: m.Kind, ParamsNode: m.Node, Pos: m.Pos}
 	st.scope = rb.scope.forStep(st, nil)
+	before := len(l.errs.Problems)
 	l.decodeStatic(rb, st)
-	if !st.Static {
+	if !st.Static && len(l.errs.Problems) == before {
 		l.errs.add(m.Pos, "a monitor's parameters may use params and site, but not step results", "")
 	}
 	m.Params = st.Params
@@ -873,10 +883,12 @@ func substitute(n *yaml.Node, repl func(orig *yaml.Node) *yaml.Node) *yaml.Node 
 	if r := repl(n); r != nil {
 		return r
 	}
-	c := *n
-	if n.Alias != nil {
-		c.Alias = substitute(n.Alias, repl)
+	if n.Kind == yaml.AliasNode {
+		// An alias is shared, not copied: copying would let a small file
+		// expand exponentially (or forever, for a cycle).
+		return n
 	}
+	c := *n
 	c.Content = make([]*yaml.Node, len(n.Content))
 	for i, ch := range n.Content {
 		c.Content[i] = substitute(ch, repl)

@@ -62,6 +62,7 @@ type Param struct {
 	HasDefault  bool
 	Description journal.Text
 	Pos         Pos
+	badDefault  bool
 }
 
 // Monitor is a background probe declared by the runbook.

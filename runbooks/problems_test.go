@@ -76,7 +76,7 @@ steps:
 		t.Fatalf("the first bad name is not reported:\n%s", text)
 	}
 	if !strings.Contains(text, `unknown parameter "prot"`) || !strings.Contains(text, `unknown field "stauts"`) {
-		t.Skip("known bug: only the first problem of a step's parameters is reported. parseTemplate (expr.go) returns " +
+		t.Fatal("known bug: only the first problem of a step's parameters is reported. parseTemplate (expr.go) returns " +
 			"at the first expression that fails, and decodeStatic (load.go) returns before steps.DecodeParams when any " +
 			"expression failed, so `params.prot` and the unknown field `stauts` appear only after the first fix; got:\n" + text)
 	}
@@ -86,7 +86,6 @@ steps:
 // aliases expand to billions of nodes must be refused or loaded quickly,
 // not hang validate.
 func TestNestedAliasesStayCheap(t *testing.T) {
-	t.Skip("known bug: " + aliasBombBug)
 	var b strings.Builder
 	b.WriteString("name: laughs\nsteps:\n  - test.fan: {hosts: [&a0 [x, x]")
 	for i := 1; i < 40; i++ {

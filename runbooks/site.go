@@ -48,7 +48,7 @@ func ParseSite(path string, src []byte) (*site.Site, error) {
 		last := p[strings.LastIndexByte(p, '.')+1:]
 		if last == "password" || last == "key_passphrase" {
 			if _, err := site.ParseSecretRef(n.Value); err != nil {
-				errs.add(posOf(path, n), p+": "+err.Error(), "e.g. password: env:DRBOOK_VC_PASSWORD")
+				errs.Problems = append(errs.Problems, Problem{Pos: posOf(path, n), Msg: p + ": " + err.Error(), Hint: "e.g. password: env:DRBOOK_VC_PASSWORD", Secret: true})
 			}
 		}
 	})

@@ -61,7 +61,9 @@ func Strict(node *yaml.Node, t reflect.Type, path string) []DecodeError {
 		return nil
 	}
 	if node.Kind == yaml.AliasNode {
-		return Strict(node.Alias, t, path)
+		// The anchored node is checked where it is written; following
+		// aliases here could loop forever on a cyclic document.
+		return nil
 	}
 	if reflect.PointerTo(t).Implements(unmarshalerType) || t.Implements(unmarshalerType) ||
 		reflect.PointerTo(t).Implements(textUnmarshalerType) {
