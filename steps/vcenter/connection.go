@@ -18,6 +18,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vmware/govmomi/fault"
@@ -269,9 +270,14 @@ type Session struct {
 	user     *url.Userinfo
 	keep     *keepalive.HandlerSOAP
 
-	mu         sync.Mutex
-	generation int64 // incremented by every re-login
-	relogins   int
+	openMu sync.Mutex
+	opened bool
+
+	// loginMu serialises re-logins; generation counts them, so a caller
+	// that saw NotAuthenticated before another re-logged in does not log
+	// in a second time.
+	loginMu    sync.Mutex
+	generation atomic.Int64
 
 	// waitSlice bounds one WaitForUpdatesEx call, so a wait notices an
 	// ended session (and re-creates its filter) within this time.
@@ -280,21 +286,19 @@ type Session struct {
 
 // Relogins reports how many times the session logged in again after
 // vCenter ended it.
-func (s *Session) Relogins() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.relogins
-}
+func (s *Session) Relogins() int { return int(s.generation.Load()) }
 
-func (s *Session) gen() int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.generation
-}
+func (s *Session) gen() int64 { return s.generation.Load() }
 
 // Close logs out. It runs when the run ends, after every step's context
 // is gone, so it bounds itself.
 func (s *Session) Close() error {
+	s.openMu.Lock()
+	defer s.openMu.Unlock()
+	if !s.opened {
+		return nil
+	}
+	s.opened = false
 	s.keep.Stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -316,16 +320,15 @@ func (s *Session) login(ctx context.Context) error {
 
 // relogin logs in again unless another caller already did since gen.
 func (s *Session) relogin(ctx context.Context, gen int64) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.generation != gen {
+	s.loginMu.Lock()
+	defer s.loginMu.Unlock()
+	if s.generation.Load() != gen {
 		return nil
 	}
 	if err := s.login(ctx); err != nil {
 		return err
 	}
-	s.generation++
-	s.relogins++
+	s.generation.Add(1)
 	return nil
 }
 
@@ -361,11 +364,11 @@ func (r *reloginTransport) RoundTrip(ctx context.Context, req, res soap.HasFault
 	return err
 }
 
-// dial connects and logs in. ctx bounds the connection and login only.
-func dial(ctx context.Context, ep endpoint, password string, acceptNew bool) (*Session, error) {
+// open connects and logs in. ctx bounds the connection and login only.
+func (s *Session) open(ctx context.Context, ep endpoint, password string, acceptNew bool) error {
 	v, err := newCertVerifier(ep, acceptNew)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	sc := soap.NewClient(ep.URL, false)
 	t := sc.DefaultTransport()
@@ -383,11 +386,11 @@ func dial(ctx context.Context, ep endpoint, password string, acceptNew bool) (*S
 	if err != nil {
 		var uc *UnknownCertificateError
 		if errors.As(err, &uc) {
-			return nil, uc
+			return uc
 		}
-		return nil, fmt.Errorf("cannot reach vCenter %s (%s): %w", ep.URL.Host, ep.From, err)
+		return fmt.Errorf("cannot reach vCenter %s (%s): %w", ep.URL.Host, ep.From, err)
 	}
-	s := &Session{Client: client, endpoint: ep, verifier: v, user: url.UserPassword(ep.User, password), waitSlice: 10 * time.Second}
+	s.Client, s.endpoint, s.verifier, s.user = client, ep, v, url.UserPassword(ep.User, password)
 	s.keep = keepalive.NewHandlerSOAP(sc, keepAliveEvery, func() error {
 		kctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
@@ -396,15 +399,33 @@ func dial(ctx context.Context, ep endpoint, password string, acceptNew bool) (*S
 	})
 	client.RoundTripper = &reloginTransport{next: s.keep, s: s}
 	if err := s.login(ctx); err != nil {
-		return nil, err
+		s.keep.Stop()
+		s.Client = nil
+		return err
 	}
-	return s, nil
+	s.opened = true
+	return nil
 }
 
 // connect returns the run's vCenter session, logging in on first use, and
 // journals every certificate it relied on.
+//
+// The shared slot holds an unopened Session that is opened outside
+// Runtime.Shared: opening resolves the password through rt.Secret (which
+// may prompt) and talks to the network, neither of which should happen
+// while the runtime guards its shared resources. A failed login is not
+// cached, so a later step tries again.
 func connect(ctx context.Context, rt steps.Runtime) (*Session, error) {
 	c, err := rt.Shared(sharedKey, func() (io.Closer, error) {
+		return &Session{waitSlice: 10 * time.Second}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s := c.(*Session)
+	s.openMu.Lock()
+	defer s.openMu.Unlock()
+	if !s.opened {
 		ep, err := resolveEndpoint(rt.Site())
 		if err != nil {
 			return nil, err
@@ -416,12 +437,10 @@ func connect(ctx context.Context, rt steps.Runtime) (*Session, error) {
 				return nil, err
 			}
 		}
-		return dial(ctx, ep, password, rt.Options().AcceptNew)
-	})
-	if err != nil {
-		return nil, err
+		if err := s.open(ctx, ep, password, rt.Options().AcceptNew); err != nil {
+			return nil, err
+		}
 	}
-	s := c.(*Session)
 	s.verifier.flush(rt)
 	return s, nil
 }

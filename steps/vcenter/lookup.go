@@ -139,17 +139,17 @@ func (s *Session) readHost(ctx context.Context, h *object.HostSystem) (mo.HostSy
 }
 
 // poweredOnVMs lists, sorted, the names of the powered-on VMs on a host.
+// It selects VMs by their runtime.host rather than reading the host's vm
+// list: runtime.host is what HA acts on, and it is the property every
+// migration updates.
 func (s *Session) poweredOnVMs(ctx context.Context, h mo.HostSystem) ([]string, error) {
-	if len(h.Vm) == 0 {
-		return []string{}, nil
-	}
 	var vms []mo.VirtualMachine
-	if err := property.DefaultCollector(s.Client).Retrieve(ctx, h.Vm, []string{"name", "runtime.powerState"}, &vms); err != nil {
+	if err := s.retrieveAll(ctx, "VirtualMachine", []string{"name", "runtime.host", "runtime.powerState"}, &vms); err != nil {
 		return nil, fmt.Errorf("vCenter %s: reading the VMs of host %s: %w", s.endpoint.URL.Host, h.Name, err)
 	}
 	out := []string{}
 	for _, v := range vms {
-		if v.Runtime.PowerState == types.VirtualMachinePowerStatePoweredOn {
+		if v.Runtime.Host != nil && *v.Runtime.Host == h.Self && v.Runtime.PowerState == types.VirtualMachinePowerStatePoweredOn {
 			out = append(out, v.Name)
 		}
 	}
