@@ -138,3 +138,11 @@ func (s *Steering) pausedAt(ctx context.Context, err error) error {
 	}
 	return fmt.Errorf("%w: the running step was stopped", ErrPaused)
 }
+
+// Interrupt journals that the operator is cancelling the whole run (a
+// second Ctrl-C); the caller then cancels the run's context, and the
+// engine journals the running step as cancelled and the run as
+// interrupted.
+func (s *Steering) Interrupt(who, reason string) {
+	s.journal(journal.Decision{Who: who, Action: "interrupt", Reason: reason})
+}

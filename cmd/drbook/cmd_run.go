@@ -32,6 +32,9 @@ type runOptions struct {
 	Step             bool
 	RerunInterrupted bool
 	Sign             string
+	Guided           bool
+
+	flags *pflag.FlagSet
 }
 
 // AddFlags registers the flags run and resume share.
@@ -41,6 +44,21 @@ func (o *runOptions) AddFlags(f *pflag.FlagSet) {
 	f.BoolVar(&o.Step, "step", false, "ask before every step")
 	f.BoolVar(&o.RerunInterrupted, "rerun-interrupted", false, "run again a step that was interrupted although it is not idempotent (you checked its target)")
 	f.StringVar(&o.Sign, "sign", "", "sign the journal's final hash with this ed25519 private key when the run ends")
+	f.BoolVar(&o.Guided, "guided", false, "live view with prompts; the default when standard input is a terminal and --yes is not given (--guided=false asks line by line)")
+	o.flags = f
+}
+
+// guided says whether the run is guided: an operator at a terminal, not
+// --yes, and not --guided=false.
+func (o *runOptions) guided(g *globalOptions) (bool, error) {
+	explicit := o.flags != nil && o.flags.Changed("guided")
+	if explicit && o.Guided && o.Yes {
+		return false, usage("choose one: --guided (an operator answers) or --yes (unattended)", "--guided and --yes contradict each other")
+	}
+	if explicit && !o.Guided {
+		return false, nil
+	}
+	return !o.Yes && isTerminal(g.stdin), nil
 }
 
 func newRunCommand(g *globalOptions) *cobra.Command {
@@ -59,7 +77,35 @@ func newRunCommand(g *globalOptions) *cobra.Command {
 	return cmd
 }
 
-func (o *runOptions) engineConfig(g *globalOptions) (engine.Config, error) {
+// engineConfig builds the run's configuration. A guided run on a terminal
+// also gets its session (the live view and Ctrl-C), which the caller
+// closes when the run ends; it is nil otherwise.
+func (o *runOptions) engineConfig(g *globalOptions) (engine.Config, *guidedSession, error) {
+	cfg, err := o.baseConfig(g)
+	if err != nil {
+		return cfg, nil, err
+	}
+	guided, err := o.guided(g)
+	if err != nil || !guided {
+		return cfg, nil, err
+	}
+	if f, ok := g.stdout.(*os.File); !ok || !isTerminal(f) {
+		// Guided, but the output goes to a file or a pipe: the plain
+		// lines and line-by-line prompts, never escape codes.
+		return cfg, nil, nil
+	}
+	s, err := startGuided(g)
+	if err != nil {
+		return cfg, nil, err
+	}
+	cfg.Observer = s.observer()
+	cfg.Operator = newTerminalOperator(g, s.view)
+	cfg.Prompter = s.prompter()
+	cfg.Steering = s.steer
+	return cfg, s, nil
+}
+
+func (o *runOptions) baseConfig(g *globalOptions) (engine.Config, error) {
 	mode := o.Mode
 	switch {
 	case o.Lab:
@@ -84,7 +130,7 @@ func (o *runOptions) engineConfig(g *globalOptions) (engine.Config, error) {
 	if o.Yes {
 		cfg.Operator = engine.Unattended{Who: g.Operator}
 	} else {
-		cfg.Operator = newTerminalOperator(g)
+		cfg.Operator = newTerminalOperator(g, nil)
 		cfg.Prompter = terminalPrompter{g}
 	}
 	return cfg, nil
@@ -99,16 +145,25 @@ func (o *runOptions) RunsDirOrDefault() string {
 }
 
 func runRun(ctx context.Context, g *globalOptions, opts *runOptions, file string) error {
-	cfg, err := opts.engineConfig(g)
+	cfg, session, err := opts.engineConfig(g)
 	if err != nil {
 		return err
+	}
+	if session != nil {
+		defer session.close()
 	}
 	rb, closeLab, err := opts.loadRunbook(ctx, file, nil)
 	if err != nil {
 		return err
 	}
 	defer closeLab()
+	if session != nil {
+		ctx = session.context(ctx)
+	}
 	res, err := engine.Start(ctx, rb, cfg)
+	if session != nil {
+		session.close()
+	}
 	return finishRun(g, opts, res, err)
 }
 
@@ -128,6 +183,9 @@ func finishRun(g *globalOptions, opts *runOptions, res *engine.Result, err error
 		fmt.Fprintf(g.stderr, "drbook: warning: the reports could not be written (%v); regenerate them with `drbook report %s`\n", rerr, res.RunDir)
 	}
 	fmt.Fprintf(g.stdout, "\nresult: %s\nrun directory: %s\nreport: %s\njournal hash: %s\n", res.Outcome, res.RunDir, filepath.Join(res.RunDir, "report.html"), res.Head)
+	if errors.Is(err, engine.ErrPaused) {
+		return fmt.Errorf("%w; continue with: drbook resume %s", err, res.RunDir)
+	}
 	return err
 }
 
@@ -156,9 +214,13 @@ func runResume(ctx context.Context, g *globalOptions, opts *runOptions, runDir s
 	if state.Start.Mode == "lab" {
 		opts.Lab = true
 	}
-	cfg, err := opts.engineConfig(g)
+	cfg, session, err := opts.engineConfig(g)
 	if err != nil {
 		return err
+	}
+	if session != nil {
+		defer session.close()
+		session.replay(state.Log.Events)
 	}
 	path := state.Start.RunbookPath
 	if _, err := os.Stat(path); err != nil {
@@ -180,7 +242,13 @@ func runResume(ctx context.Context, g *globalOptions, opts *runOptions, runDir s
 		return err
 	}
 	defer closeLab()
+	if session != nil {
+		ctx = session.context(ctx)
+	}
 	res, err := engine.Resume(ctx, runDir, rb, cfg, engine.ResumeOptions{AllowChanged: allowChanged})
+	if session != nil {
+		session.close()
+	}
 	if errors.Is(err, engine.ErrFinished) {
 		fmt.Fprintf(g.stdout, "the run already finished (%s); nothing to do\n", res.Outcome)
 		return nil

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -22,37 +23,47 @@ func isTerminal(r io.Reader) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// terminalOperator asks the person at the terminal, line by line.
+// operatorUI is where the operator's questions appear: plain lines on the
+// terminal, or the prompt area of the guided view.
+type operatorUI interface {
+	// say shows one line of the current question.
+	say(line string)
+	// ask shows prompt and returns the answer; in guided mode a Ctrl-C
+	// while it waits returns errPromptInterrupted.
+	ask(ctx context.Context, prompt string) (string, error)
+	// settle ends the current question.
+	settle()
+}
+
+// errPromptInterrupted means Ctrl-C was pressed while a prompt waited.
+var errPromptInterrupted = errors.New("interrupted at the prompt")
+
+// terminalOperator asks the person at the terminal. It implements
+// engine.Operator over an operatorUI, so the same questions work line by
+// line and inside the guided view.
 type terminalOperator struct {
 	g  *globalOptions
 	mu sync.Mutex
-	in *bufio.Reader
+	ui operatorUI
 }
 
-func newTerminalOperator(g *globalOptions) *terminalOperator {
-	return &terminalOperator{g: g, in: bufio.NewReader(g.stdin)}
-}
-
-// readLine reads one answer; it gives up when ctx ends.
-func (t *terminalOperator) readLine(ctx context.Context, prompt string) (string, error) {
-	fmt.Fprint(t.g.stdout, prompt)
-	type answer struct {
-		s   string
-		err error
+func newTerminalOperator(g *globalOptions, ui operatorUI) *terminalOperator {
+	if ui == nil {
+		ui = &linePrompts{w: g.stdout, in: newLineReader(g.stdin)}
 	}
-	ch := make(chan answer, 1)
-	go func() {
-		s, err := t.in.ReadString('\n')
-		ch <- answer{strings.TrimSpace(s), err}
-	}()
-	select {
-	case a := <-ch:
-		if a.err != nil && a.s == "" {
-			return "", fmt.Errorf("no answer from the terminal: %w", a.err)
+	return &terminalOperator{g: g, ui: ui}
+}
+
+// readLine asks until the answer is not a Ctrl-C: in the middle of a
+// failure or a manual step the pause it requested waits for the answer.
+func (t *terminalOperator) readLine(ctx context.Context, prompt string) (string, error) {
+	for {
+		s, err := t.ui.ask(ctx, prompt)
+		if errors.Is(err, errPromptInterrupted) {
+			t.ui.say("   (the run pauses once this step is over; answer first)")
+			continue
 		}
-		return a.s, nil
-	case <-ctx.Done():
-		return "", ctx.Err()
+		return s, err
 	}
 }
 
@@ -68,22 +79,27 @@ func (t *terminalOperator) reason(ctx context.Context, what string) (string, err
 func (t *terminalOperator) Confirm(ctx context.Context, st engine.StepInfo) (engine.Decision, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := t.g.stdout
-	fmt.Fprintf(out, "\n── %s [%s] %s\n", st.ID, st.Kind, st.Name.In(t.g.Lang))
+	defer t.ui.settle()
+	say := func(format string, args ...any) { t.ui.say(fmt.Sprintf(format, args...)) }
+	say("── %s [%s] %s", st.ID, st.Kind, st.Name.In(t.g.Lang))
 	if st.Description.Action != "" {
-		fmt.Fprintf(out, "   %s\n", st.Description.Action)
+		say("   %s", st.Description.Action)
 	}
 	if st.Description.Target != "" {
-		fmt.Fprintf(out, "   target:  %s\n", st.Description.Target)
+		say("   target:  %s", st.Description.Target)
 	}
 	if st.Description.Command != "" {
-		fmt.Fprintf(out, "   command: %s\n", st.Description.Command)
+		say("   command: %s", st.Description.Command)
 	}
 	if st.Traits.ChangesState {
-		fmt.Fprintln(out, "   this step CHANGES STATE")
+		say("   this step CHANGES STATE")
 	}
 	for {
-		a, err := t.readLine(ctx, "   [r]un, [s]kip, [d]one by hand, [a]bort? ")
+		a, err := t.ui.ask(ctx, "   [r]un, [s]kip, [d]one by hand, [a]bort? ")
+		if errors.Is(err, errPromptInterrupted) {
+			// Nothing of this step has started: pausing here is safe.
+			return engine.Decision{Action: "pause", Reason: "Ctrl-C at the confirmation", Who: t.g.Operator}, nil
+		}
 		if err != nil {
 			return engine.Decision{}, err
 		}
@@ -106,7 +122,8 @@ func (t *terminalOperator) Confirm(ctx context.Context, st engine.StepInfo) (eng
 func (t *terminalOperator) Failed(ctx context.Context, st engine.StepInfo, stepErr error) (engine.Decision, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	fmt.Fprintf(t.g.stdout, "\n✘ %s failed: %v\n", st.ID, stepErr)
+	defer t.ui.settle()
+	t.ui.say(fmt.Sprintf("✘ %s failed: %v", st.ID, stepErr))
 	for {
 		a, err := t.readLine(ctx, "   [r]etry, [s]kip, [d]one by hand, [a]bort, or [f]ail (the runbook's on_failure)? ")
 		if err != nil {
@@ -133,10 +150,11 @@ func (t *terminalOperator) Failed(ctx context.Context, st engine.StepInfo, stepE
 func (t *terminalOperator) Ask(ctx context.Context, st engine.StepInfo, q steps.Question) (steps.Answer, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := t.g.stdout
-	fmt.Fprintf(out, "\n✋ %s — by hand:\n   %s\n", st.ID, q.Text.In(t.g.Lang))
+	defer t.ui.settle()
+	t.ui.say(fmt.Sprintf("✋ %s — by hand:", st.ID))
+	t.ui.say("   " + q.Text.In(t.g.Lang))
 	for i, c := range q.Checklist {
-		fmt.Fprintf(out, "   [%d] %s\n", i+1, c.In(t.g.Lang))
+		t.ui.say(fmt.Sprintf("   [%d] %s", i+1, c.In(t.g.Lang)))
 	}
 	ans := steps.Answer{Who: t.g.Operator, Inputs: map[string]any{}}
 	for _, in := range q.Inputs {
@@ -154,7 +172,7 @@ func (t *terminalOperator) Ask(ctx context.Context, st engine.StepInfo, q steps.
 			}
 			v, err := parseInput(in.Type, s)
 			if err != nil {
-				fmt.Fprintf(out, "   %v\n", err)
+				t.ui.say("   " + err.Error())
 				continue
 			}
 			ans.Inputs[in.Name] = v
@@ -167,6 +185,64 @@ func (t *terminalOperator) Ask(ctx context.Context, st engine.StepInfo, q steps.
 	}
 	ans.Done = strings.HasPrefix(strings.ToLower(a), "y")
 	return ans, nil
+}
+
+// linePrompts asks line by line on a plain terminal.
+type linePrompts struct {
+	w  io.Writer
+	in *lineReader
+}
+
+func (l *linePrompts) say(line string) { fmt.Fprintln(l.w, line) }
+func (l *linePrompts) settle()         {}
+func (l *linePrompts) ask(ctx context.Context, prompt string) (string, error) {
+	fmt.Fprint(l.w, prompt)
+	return l.in.next(ctx)
+}
+
+// lineReader reads answers in one goroutine, so that a prompt given up
+// (its context ended) does not leave a reader behind to swallow the next
+// answer.
+type lineReader struct {
+	once  sync.Once
+	in    *bufio.Reader
+	lines chan lineResult
+}
+
+type lineResult struct {
+	s   string
+	err error
+}
+
+func newLineReader(r io.Reader) *lineReader {
+	return &lineReader{in: bufio.NewReader(r), lines: make(chan lineResult)}
+}
+
+func (l *lineReader) next(ctx context.Context) (string, error) {
+	l.once.Do(func() {
+		go func() {
+			for {
+				s, err := l.in.ReadString('\n')
+				l.lines <- lineResult{strings.TrimSpace(s), err}
+				if err != nil {
+					close(l.lines)
+					return
+				}
+			}
+		}()
+	})
+	select {
+	case a, ok := <-l.lines:
+		if !ok {
+			return "", errors.New("no answer from the terminal: it was closed")
+		}
+		if a.err != nil && a.s == "" {
+			return "", fmt.Errorf("no answer from the terminal: %w", a.err)
+		}
+		return a.s, nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
 }
 
 func parseInput(typ, s string) (any, error) {

@@ -1,0 +1,636 @@
+package main
+
+// The guided view is drawn with plain ANSI sequences rather than a
+// terminal UI library: a full-screen frame on the alternate screen,
+// redrawn whole five times a second, is all it needs, and it must share
+// the terminal with the operator's prompts, Ctrl-C and secret prompts.
+// bubbletea would own standard input and the signals, and the prompts of
+// operator.go would have to be rewritten as its models; a hundred lines of
+// escape codes keep them as they are.
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/term"
+
+	"github.com/drbook/drbook/journal"
+)
+
+// ANSI sequences the view uses.
+const (
+	ansiAltScreen   = "\x1b[?1049h"
+	ansiMainScreen  = "\x1b[?1049l"
+	ansiHome        = "\x1b[H"
+	ansiClearScreen = "\x1b[2J"
+	ansiClearLine   = "\x1b[K"
+	ansiHideCursor  = "\x1b[?25l"
+	ansiShowCursor  = "\x1b[?25h"
+	ansiBold        = "\x1b[1m"
+	ansiReset       = "\x1b[0m"
+)
+
+// viewStep is one declared step as the view shows it.
+type viewStep struct {
+	planned  journal.PlannedStep
+	status   string // "", running, or a finish status
+	started  time.Time
+	duration time.Duration
+	attempt  int
+	detail   string
+}
+
+// viewMonitor is a monitor's last known state.
+type viewMonitor struct {
+	state string
+	since time.Time
+}
+
+// guidedView is the live terminal view of a guided run. It subscribes to
+// the engine as an engine.Observer and hosts the operator's prompts (it is
+// the operatorUI of the terminalOperator).
+type guidedView struct {
+	out  io.Writer
+	fd   int
+	lang string
+	now  func() time.Time
+
+	mu        sync.Mutex
+	title     string
+	runID     string
+	operator  string
+	rto       time.Duration
+	steps     []*viewStep
+	byID      map[string]*viewStep
+	started   time.Time
+	disrupted time.Time // first disruptive step's start
+	recovered time.Time // all recovery steps ok
+	monitors  map[string]*viewMonitor
+	tails     map[string][]string // output tail per running step
+	lastTail  string
+	log       []string
+	question  []string
+	prompt    string
+	input     []rune
+	status    string
+	answer    chan string   // the waiting prompt's answer
+	interrupt chan struct{} // closed by Ctrl-C while a prompt waits
+	menu      func(string)  // Ctrl-C menu answer handler, when shown
+	ended     bool
+	closed    bool
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+// tailLines and logLines bound the output and log areas.
+const (
+	tailLines = 5
+	logLines  = 6
+)
+
+func newGuidedView(out *os.File, lang string) *guidedView {
+	return &guidedView{out: out, fd: int(out.Fd()), lang: lang, now: time.Now,
+		byID: map[string]*viewStep{}, monitors: map[string]*viewMonitor{}, tails: map[string][]string{},
+		stop: make(chan struct{}), done: make(chan struct{})}
+}
+
+// start enters the alternate screen and redraws until close.
+func (v *guidedView) start() {
+	fmt.Fprint(v.out, ansiAltScreen+ansiHideCursor)
+	go func() {
+		defer close(v.done)
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			v.redraw()
+			select {
+			case <-v.stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+}
+
+// close leaves the alternate screen and prints the final frame on the
+// main screen, so the terminal's scrollback keeps the run's last state.
+func (v *guidedView) close() {
+	v.mu.Lock()
+	if v.closed {
+		v.mu.Unlock()
+		return
+	}
+	v.closed = true
+	v.mu.Unlock()
+	close(v.stop)
+	<-v.done
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.question, v.prompt, v.menu = nil, "", nil
+	frame := v.frameLocked(0)
+	fmt.Fprint(v.out, ansiMainScreen+ansiShowCursor+strings.Join(frame, "\n")+"\n")
+}
+
+// Event follows the journal (engine.Observer).
+func (v *guidedView) Event(ev journal.Event) {
+	v.mu.Lock()
+	v.applyLocked(ev)
+	v.mu.Unlock()
+	v.redraw()
+}
+
+// Progress keeps the running step's output tail (engine.Observer).
+func (v *guidedView) Progress(step, text string) {
+	v.mu.Lock()
+	t := append(v.tails[step], oneLine(text))
+	if len(t) > tailLines {
+		t = t[len(t)-tailLines:]
+	}
+	v.tails[step] = t
+	v.lastTail = step
+	v.mu.Unlock()
+}
+
+// replay feeds an earlier session's events (resume) into the view without
+// drawing.
+func (v *guidedView) replay(events []journal.Event) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, ev := range events {
+		v.applyLocked(ev)
+	}
+	v.log = nil
+}
+
+func (v *guidedView) applyLocked(ev journal.Event) {
+	at := ev.Time
+	switch ev.Type {
+	case journal.TypeRunStart:
+		s := ev.RunStart
+		v.title = s.Runbook + " — " + s.Title.In(v.lang)
+		v.runID, v.operator, v.rto, v.started = s.RunID, s.Operator, s.RTO.D(), at
+		v.steps, v.byID = nil, map[string]*viewStep{}
+		for _, p := range s.Steps {
+			vs := &viewStep{planned: p}
+			v.steps = append(v.steps, vs)
+			v.byID[p.ID] = vs
+		}
+	case journal.TypeRunResume:
+		v.operator = ev.RunResume.Operator
+		v.ended = false
+		v.addLogLocked(at, "resumed by %s", ev.RunResume.Operator)
+	case journal.TypeStepStart:
+		vs := v.stepLocked(ev.Step, ev.StepStart)
+		vs.status, vs.started, vs.attempt, vs.detail = "running", at, ev.StepStart.Attempt, ""
+		delete(v.tails, ev.Step)
+		if vs.planned.Disruptive && v.disrupted.IsZero() {
+			v.disrupted = at
+		}
+	case journal.TypeStepRetry:
+		if vs := v.byID[ev.Step]; vs != nil {
+			vs.detail = fmt.Sprintf("attempt %d failed, retrying", ev.StepRetry.Attempt)
+		}
+		v.addLogLocked(at, "↻ %s attempt %d failed: %s", ev.Step, ev.StepRetry.Attempt, oneLine(ev.StepRetry.Error))
+	case journal.TypeStepFinish:
+		f := ev.StepFinish
+		vs := v.stepLocked(ev.Step, nil)
+		vs.status, vs.duration = f.Status, f.Duration.D()
+		vs.detail = oneLine(f.Error)
+		if vs.detail == "" {
+			vs.detail = f.Reason
+		}
+		if f.Status != journal.StatusOK {
+			v.addLogLocked(at, "%s %s %s: %s", statusGlyph(f.Status), ev.Step, f.Status, vs.detail)
+		}
+		v.checkRecoveredLocked(at)
+	case journal.TypeDecision:
+		d := ev.Decision
+		on := ""
+		if ev.Step != "" {
+			on = " on " + ev.Step
+		}
+		v.addLogLocked(at, "decision by %s%s: %s %s", d.Who, on, d.Action, d.Reason)
+	case journal.TypeNote:
+		v.addLogLocked(at, "%s: %s", ev.Note.Level, oneLine(ev.Note.Text))
+	case journal.TypeMonitor:
+		m := ev.Monitor
+		v.monitors[m.Name] = &viewMonitor{state: m.State, since: m.Since}
+	case journal.TypeRunEnd:
+		v.ended = true
+		v.addLogLocked(at, "run ended: %s", ev.RunEnd.Result)
+	}
+}
+
+// stepLocked finds a step instance, adding fan-out instances and steps
+// unknown to the plan where they appear.
+func (v *guidedView) stepLocked(id string, ss *journal.StepStart) *viewStep {
+	if vs := v.byID[id]; vs != nil {
+		return vs
+	}
+	p := journal.PlannedStep{ID: id}
+	if ss != nil {
+		p.Kind, p.Name, p.Block = ss.Kind, ss.Name, ss.Block
+	}
+	vs := &viewStep{planned: p}
+	v.byID[id] = vs
+	// An instance "id[3]" goes after its fan-out step and earlier siblings.
+	at := len(v.steps)
+	if i := strings.IndexByte(id, '['); i > 0 {
+		for j, s := range v.steps {
+			if s.planned.ID == id[:i] || strings.HasPrefix(s.planned.ID, id[:i]+"[") {
+				at = j + 1
+			}
+		}
+	}
+	v.steps = append(v.steps[:at], append([]*viewStep{vs}, v.steps[at:]...)...)
+	return vs
+}
+
+// checkRecoveredLocked stops the RTO clock once every recovery step
+// finished ok after the disruption.
+func (v *guidedView) checkRecoveredLocked(at time.Time) {
+	if v.disrupted.IsZero() || !v.recovered.IsZero() {
+		return
+	}
+	any := false
+	for _, s := range v.steps {
+		if s.planned.Recovery {
+			any = true
+			if s.status != journal.StatusOK {
+				return
+			}
+		}
+	}
+	if any {
+		v.recovered = at
+	}
+}
+
+func (v *guidedView) addLogLocked(at time.Time, format string, args ...any) {
+	v.log = append(v.log, at.Local().Format("15:04:05")+" "+strings.TrimSpace(fmt.Sprintf(format, args...)))
+	if len(v.log) > 50 {
+		v.log = v.log[len(v.log)-50:]
+	}
+}
+
+// setStatus shows a line under the header (pause pending, aborting…).
+func (v *guidedView) setStatus(s string) {
+	v.mu.Lock()
+	v.status = s
+	v.mu.Unlock()
+	v.redraw()
+}
+
+func (v *guidedView) redraw() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.closed {
+		return
+	}
+	w, h, err := term.GetSize(v.fd)
+	if err != nil || w <= 0 || h <= 0 {
+		w, h = 80, 24
+	}
+	frame := v.frameLocked(h)
+	var b strings.Builder
+	b.WriteString(ansiHideCursor + ansiHome + ansiClearScreen)
+	for i, line := range frame {
+		if i > 0 {
+			b.WriteString("\r\n")
+		}
+		b.WriteString(clip(line, w))
+	}
+	if v.prompt != "" || v.menu != nil {
+		b.WriteString(ansiShowCursor)
+	}
+	io.WriteString(v.out, b.String())
+}
+
+// frameLocked renders the view; height 0 means unbounded.
+func (v *guidedView) frameLocked(height int) []string {
+	now := v.now()
+	var head, body, foot []string
+	head = append(head, ansiBold+"drbook · "+v.title+ansiReset)
+	elapsed := time.Duration(0)
+	if !v.started.IsZero() {
+		elapsed = now.Sub(v.started)
+	}
+	head = append(head, fmt.Sprintf("run %s · operator %s · elapsed %s", v.runID, v.operator, clock(elapsed)))
+	head = append(head, v.rtoLineLocked(now))
+	if v.status != "" {
+		head = append(head, ansiBold+v.status+ansiReset)
+	}
+	head = append(head, strings.Repeat("─", 60))
+
+	current := -1
+	block := ""
+	for _, s := range v.steps {
+		if s.planned.Block != block && s.planned.Block != "" && s.planned.Block != "steps" {
+			block = s.planned.Block
+			body = append(body, "  "+block+":")
+		}
+		if s.status == "running" && current < 0 {
+			current = len(body)
+		}
+		name := s.planned.Name.In(v.lang)
+		t := ""
+		switch {
+		case s.status == "running":
+			t = clock(now.Sub(s.started))
+			if s.attempt > 1 {
+				t += fmt.Sprintf(" (attempt %d)", s.attempt)
+			}
+		case s.status != "":
+			t = s.duration.Round(time.Millisecond).String()
+		}
+		line := fmt.Sprintf(" %s %-18s %-44s %s", statusGlyph(s.status), s.planned.ID, name, t)
+		if s.detail != "" && s.status != journal.StatusOK && s.status != "running" {
+			line += " · " + s.detail
+		}
+		if s.status == "running" {
+			line = ansiBold + line + ansiReset
+		}
+		body = append(body, line)
+	}
+
+	if len(v.monitors) > 0 {
+		var parts []string
+		for _, name := range sortedNames(v.monitors) {
+			m := v.monitors[name]
+			glyph := "▲"
+			if m.state == "down" {
+				glyph = "▼"
+			}
+			parts = append(parts, fmt.Sprintf("%s %s %s for %s", glyph, name, m.state, clock(now.Sub(m.since))))
+		}
+		foot = append(foot, "monitors: "+strings.Join(parts, " · "))
+	}
+	running := ""
+	for _, s := range v.steps {
+		if s.status == "running" {
+			running = s.planned.ID
+			break
+		}
+	}
+	if running == "" {
+		running = v.lastTail
+	}
+	if t := v.tails[running]; len(t) > 0 {
+		foot = append(foot, "── output of "+running)
+		for _, l := range t {
+			foot = append(foot, "   "+l)
+		}
+	}
+	if len(v.log) > 0 {
+		foot = append(foot, "── log")
+		l := v.log
+		if len(l) > logLines {
+			l = l[len(l)-logLines:]
+		}
+		foot = append(foot, l...)
+	}
+	var ask []string
+	if len(v.question) > 0 || v.prompt != "" {
+		ask = append(ask, strings.Repeat("─", 60))
+		ask = append(ask, v.question...)
+	}
+	if v.prompt != "" {
+		ask = append(ask, v.prompt+string(v.input))
+	} else if v.menu != nil {
+		ask = append(ask, "   > "+string(v.input))
+	}
+
+	// Keep the prompt and the running step on screen when space is short.
+	if height > 0 {
+		room := height - len(head) - len(ask)
+		if room < len(foot) {
+			foot = foot[:max(room-3, 0)]
+		}
+		room -= len(foot)
+		if room < len(body) {
+			room = max(room, 1)
+			first := 0
+			if current >= 0 {
+				first = min(max(current-room/3, 0), len(body)-room)
+			}
+			body = body[first : first+room]
+		}
+	}
+	out := append(head, body...)
+	out = append(out, foot...)
+	return append(out, ask...)
+}
+
+func (v *guidedView) rtoLineLocked(now time.Time) string {
+	objective := "no objective"
+	if v.rto > 0 {
+		objective = "objective " + v.rto.String()
+	}
+	switch {
+	case v.disrupted.IsZero():
+		return "RTO clock: not started (starts with the first disruptive step) · " + objective
+	case !v.recovered.IsZero():
+		d := v.recovered.Sub(v.disrupted)
+		verdict := ""
+		if v.rto > 0 {
+			verdict = " · met"
+			if d > v.rto {
+				verdict = " · MISSED"
+			}
+		}
+		return fmt.Sprintf("RTO: recovered in %s · %s%s", d.Round(100*time.Millisecond), objective, verdict)
+	}
+	d := now.Sub(v.disrupted)
+	over := ""
+	if v.rto > 0 && d > v.rto {
+		over = " · OVER THE OBJECTIVE"
+	}
+	return fmt.Sprintf("RTO clock: %s since %s · %s%s", clock(d), v.disrupted.Local().Format("15:04:05"), objective, over)
+}
+
+// The view is the terminalOperator's UI in guided mode.
+
+func (v *guidedView) say(line string) {
+	v.mu.Lock()
+	v.question = append(v.question, line)
+	v.mu.Unlock()
+	v.redraw()
+}
+
+func (v *guidedView) settle() {
+	v.mu.Lock()
+	v.question, v.prompt = nil, ""
+	v.mu.Unlock()
+	v.redraw()
+}
+
+func (v *guidedView) ask(ctx context.Context, prompt string) (string, error) {
+	answer := make(chan string, 1)
+	interrupt := make(chan struct{})
+	v.mu.Lock()
+	v.prompt, v.input, v.answer, v.interrupt = prompt, nil, answer, interrupt
+	v.mu.Unlock()
+	v.redraw()
+	defer func() {
+		v.mu.Lock()
+		if v.answer == answer {
+			v.prompt, v.answer, v.interrupt = "", nil, nil
+		}
+		v.mu.Unlock()
+	}()
+	select {
+	case a, ok := <-answer:
+		if !ok {
+			return "", fmt.Errorf("no answer from the terminal: it was closed")
+		}
+		v.mu.Lock()
+		v.question = append(v.question, prompt+a)
+		v.mu.Unlock()
+		return strings.TrimSpace(a), nil
+	case <-interrupt:
+		return "", errPromptInterrupted
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// interruptPrompt hands a Ctrl-C to the waiting prompt, if there is one.
+func (v *guidedView) interruptPrompt() bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.interrupt == nil {
+		return false
+	}
+	close(v.interrupt)
+	v.interrupt, v.answer, v.prompt, v.input = nil, nil, "", nil
+	return true
+}
+
+// showMenu shows the Ctrl-C menu; onAnswer gets the line typed while no
+// prompt waits. hideMenu removes it.
+func (v *guidedView) showMenu(lines []string, onAnswer func(string)) {
+	v.mu.Lock()
+	v.question, v.menu, v.input = lines, onAnswer, nil
+	v.mu.Unlock()
+	v.redraw()
+}
+
+func (v *guidedView) hideMenu() {
+	v.mu.Lock()
+	if v.menu != nil {
+		v.question, v.menu = nil, nil
+	}
+	v.mu.Unlock()
+	v.redraw()
+}
+
+// key edits the input line: printable runes, backspace, Ctrl-U, Enter.
+func (v *guidedView) key(r rune) {
+	v.mu.Lock()
+	var deliver chan string
+	var menu func(string)
+	line := ""
+	switch {
+	case r == '\r' || r == '\n':
+		line = string(v.input)
+		v.input = nil
+		if v.answer != nil {
+			deliver = v.answer
+			v.answer, v.interrupt = nil, nil
+		} else {
+			menu = v.menu
+		}
+	case r == 0x7f || r == 0x08:
+		if len(v.input) > 0 {
+			v.input = v.input[:len(v.input)-1]
+		}
+	case r == 0x15: // Ctrl-U
+		v.input = nil
+	case r >= 0x20 && r != 0x7f:
+		v.input = append(v.input, r)
+	}
+	v.mu.Unlock()
+	if deliver != nil {
+		deliver <- line
+	}
+	if menu != nil {
+		menu(strings.TrimSpace(line))
+	}
+	v.redraw()
+}
+
+// endInput tells a waiting prompt that the terminal is gone.
+func (v *guidedView) endInput() {
+	v.mu.Lock()
+	if v.answer != nil {
+		close(v.answer)
+		v.answer = nil
+	}
+	v.mu.Unlock()
+}
+
+func statusGlyph(status string) string {
+	switch status {
+	case "":
+		return "·"
+	case "running":
+		return "▶"
+	case journal.StatusOK:
+		return "✔"
+	case journal.StatusFailed:
+		return "✘"
+	case journal.StatusSkipped:
+		return "–"
+	case journal.StatusManual:
+		return "✋"
+	}
+	return "⏸" // cancelled, interrupted
+}
+
+// clock formats a running time as m:ss.t (or h:mm:ss).
+func clock(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	if d >= time.Hour {
+		return fmt.Sprintf("%d:%02d:%02d", int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60)
+	}
+	return fmt.Sprintf("%d:%02d.%d", int(d.Minutes()), int(d.Seconds())%60, int(d.Milliseconds()/100)%10)
+}
+
+// clip cuts a line to the terminal's width (escape codes do not count;
+// wide characters count as two columns).
+func clip(s string, width int) string {
+	var b strings.Builder
+	cols := 0
+	for i := 0; i < len(s); {
+		if s[i] == 0x1b {
+			j := strings.IndexAny(s[i:], "mHJKhl")
+			if j < 0 {
+				break
+			}
+			b.WriteString(s[i : i+j+1])
+			i += j + 1
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		wdt := 1
+		if r >= 0x1100 && (r <= 0x115f || (r >= 0x2e80 && r <= 0xa4cf) || (r >= 0xac00 && r <= 0xd7a3) || (r >= 0xf900 && r <= 0xfaff) || (r >= 0xfe30 && r <= 0xfe4f) || (r >= 0xff00 && r <= 0xff60) || (r >= 0xffe0 && r <= 0xffe6)) {
+			wdt = 2
+		}
+		if cols+wdt > width {
+			break
+		}
+		cols += wdt
+		b.WriteString(s[i : i+size])
+		i += size
+	}
+	return b.String() + ansiReset + ansiClearLine
+}

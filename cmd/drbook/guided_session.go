@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/drbook/drbook/engine"
+	"github.com/drbook/drbook/journal"
+	"github.com/drbook/drbook/site"
+)
+
+// guidedSession is a guided run's terminal: the live view, the keyboard
+// and Ctrl-C. The terminal keeps generating SIGINT for Ctrl-C (ISIG) but
+// stops echoing and editing lines itself, so that the view can redraw the
+// operator's half-typed answer with the rest of the frame.
+type guidedSession struct {
+	g     *globalOptions
+	view  *guidedView
+	steer *engine.Steering
+	in    *os.File
+	saved *unix.Termios
+
+	mu       sync.Mutex
+	cancel   context.CancelFunc
+	ctrlC    int
+	sigs     chan os.Signal
+	stopOnce sync.Once
+}
+
+// startGuided takes over the terminal. Close gives it back.
+func startGuided(g *globalOptions) (*guidedSession, error) {
+	in, inOK := g.stdin.(*os.File)
+	out, outOK := g.stdout.(*os.File)
+	if !inOK || !outOK {
+		return nil, fmt.Errorf("guided mode needs a terminal")
+	}
+	s := &guidedSession{g: g, view: newGuidedView(out, g.Lang), steer: engine.NewSteering(), in: in}
+	if t, err := unix.IoctlGetTermios(int(in.Fd()), unix.TCGETS); err == nil {
+		saved := *t
+		s.saved = &saved
+		t.Lflag &^= unix.ICANON | unix.ECHO
+		t.Lflag |= unix.ISIG
+		t.Cc[unix.VMIN], t.Cc[unix.VTIME] = 1, 0
+		if err := unix.IoctlSetTermios(int(in.Fd()), unix.TCSETS, t); err != nil {
+			return nil, fmt.Errorf("cannot set up the terminal for guided mode: %w (use --guided=false for line-by-line prompts)", err)
+		}
+	}
+	// Ctrl-C is the operator's to decide on: the first one asks instead of
+	// cancelling. main's handler (which cancels at once) is taken off
+	// SIGINT here; SIGTERM from a service manager still cancels the run.
+	s.sigs = make(chan os.Signal, 4)
+	signal.Reset(os.Interrupt)
+	signal.Notify(s.sigs, os.Interrupt)
+	go s.readKeys()
+	s.view.start()
+	return s, nil
+}
+
+// context returns the run's context: cancelled by a second Ctrl-C or by
+// the command's own context (SIGTERM).
+func (s *guidedSession) context(parent context.Context) context.Context {
+	ctx, cancel := context.WithCancel(parent)
+	s.mu.Lock()
+	s.cancel = cancel
+	s.mu.Unlock()
+	go s.watchSignals(ctx)
+	return ctx
+}
+
+// observer is what the engine reports to.
+func (s *guidedSession) observer() engine.Observer { return s.view }
+
+// prompter suspends nothing: secrets are asked for on standard error, and
+// the view's next frame redraws over the prompt once it is answered.
+func (s *guidedSession) prompter() site.Prompter { return terminalPrompter{s.g} }
+
+// replay shows an earlier session's steps (resume).
+func (s *guidedSession) replay(events []journal.Event) { s.view.replay(events) }
+
+func (s *guidedSession) readKeys() {
+	r := bufio.NewReader(s.in)
+	for {
+		c, _, err := r.ReadRune()
+		if err != nil {
+			s.view.endInput()
+			return
+		}
+		if c == 0x1b {
+			// An escape sequence (arrow keys…): skip it whole.
+			if n, _ := r.Peek(1); len(n) == 1 && (n[0] == '[' || n[0] == 'O') {
+				r.ReadByte()
+				for {
+					b, err := r.ReadByte()
+					if err != nil || (b >= 0x40 && b <= 0x7e) {
+						break
+					}
+				}
+			}
+			continue
+		}
+		s.view.key(c)
+	}
+}
+
+// watchSignals turns Ctrl-C into the operator's choice. Once: pause after
+// the current step (journaled), with a menu to stop the running step now
+// or to go on. Twice: cancel the run (the step is journaled cancelled, the
+// run interrupted, exit 130). A third Ctrl-C leaves at once, in case
+// something does not honour cancellation.
+func (s *guidedSession) watchSignals(ctx context.Context) {
+	who := s.g.Operator
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.sigs:
+		}
+		s.mu.Lock()
+		s.ctrlC++
+		n := s.ctrlC
+		cancel := s.cancel
+		s.mu.Unlock()
+		switch n {
+		case 1:
+			s.steer.RequestPause(who, "Ctrl-C")
+			s.view.setStatus("⏸ pausing after the current step (Ctrl-C again aborts the run)")
+			if s.view.interruptPrompt() {
+				continue
+			}
+			s.view.showMenu([]string{
+				"Ctrl-C: the run will pause once the current step is over.",
+				"   [c] stop the running step now and pause · [g] go on without pausing · Enter: keep the pause",
+			}, s.menuAnswer)
+		case 2:
+			s.view.hideMenu()
+			s.view.setStatus("✘ aborting: cancelling the running step (Ctrl-C again exits at once)")
+			s.steer.Interrupt(who, "Ctrl-C twice")
+			cancel()
+		default:
+			s.close()
+			fmt.Fprintln(s.g.stderr, "drbook: third interrupt: exiting now; the journal holds everything recorded so far")
+			os.Exit(exitInterrupted)
+		}
+	}
+}
+
+func (s *guidedSession) menuAnswer(a string) {
+	who := s.g.Operator
+	switch a {
+	case "c", "C":
+		s.view.hideMenu()
+		s.view.setStatus("⏸ stopping the running step; the run pauses")
+		s.steer.CancelRunning(who, "the operator stopped the running step after Ctrl-C")
+	case "g", "G":
+		s.view.hideMenu()
+		s.view.setStatus("")
+		s.steer.GoOn(who, "the operator withdrew the pause")
+		s.mu.Lock()
+		s.ctrlC = 0
+		s.mu.Unlock()
+	case "":
+		s.view.hideMenu()
+	}
+}
+
+// close gives the terminal back: main screen, echo and line editing.
+func (s *guidedSession) close() {
+	s.stopOnce.Do(func() {
+		s.view.close()
+		if s.saved != nil {
+			unix.IoctlSetTermios(int(s.in.Fd()), unix.TCSETS, s.saved)
+		}
+	})
+}

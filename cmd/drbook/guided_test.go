@@ -1,0 +1,471 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+
+	"github.com/drbook/drbook/journal"
+)
+
+// ptyDrbook is drbook running on a pseudo-terminal, as an operator runs
+// it: standard input and output are the terminal, Ctrl-C is a byte typed
+// on it. The test reads what the screen showed with escape codes removed.
+type ptyDrbook struct {
+	t    *testing.T
+	cmd  *exec.Cmd
+	tty  *os.File
+	mu   sync.Mutex
+	raw  bytes.Buffer
+	seen int // screen text consumed by expect
+	done chan struct{}
+	err  error
+}
+
+func startPTY(t *testing.T, dir string, args ...string) *ptyDrbook {
+	t.Helper()
+	bin, err := exec.LookPath("drbook")
+	if err != nil {
+		t.Fatalf("drbook is not on $PATH (TestMain installs it): %v", err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "DRBOOK_LANG=en", "TERM=xterm")
+	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 50, Cols: 160})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &ptyDrbook{t: t, cmd: cmd, tty: tty, done: make(chan struct{})}
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := tty.Read(buf)
+			p.mu.Lock()
+			p.raw.Write(buf[:n])
+			p.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	go func() { p.err = cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			cmd.Process.Kill()
+			<-p.done
+		}
+		tty.Close()
+	})
+	return p
+}
+
+var ansiEscape = regexp.MustCompile(`\x1b\[[0-9;?]*[A-Za-z]`)
+
+// screen is everything shown so far, without escape codes.
+func (p *ptyDrbook) screen() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return ansiEscape.ReplaceAllString(p.raw.String(), "")
+}
+
+// expect waits until text appears after what earlier expects consumed.
+func (p *ptyDrbook) expect(text string) {
+	p.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		s := p.screen()
+		if i := strings.Index(s[min(p.seen, len(s)):], text); i >= 0 {
+			p.seen += i + len(text)
+			return
+		}
+		select {
+		case <-p.done:
+			time.Sleep(50 * time.Millisecond) // the last output
+			if s := p.screen(); strings.Contains(s[min(p.seen, len(s)):], text) {
+				continue
+			}
+			p.t.Fatalf("drbook exited (%v) before showing %q; the screen showed:\n%s", p.err, text, tail(p.screen(), 3000))
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	p.t.Fatalf("the screen never showed %q; it showed:\n%s", text, tail(p.screen(), 3000))
+}
+
+// send types on the terminal (\r is Enter, \x03 is Ctrl-C).
+func (p *ptyDrbook) send(keys string) {
+	p.t.Helper()
+	if _, err := p.tty.Write([]byte(keys)); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+func (p *ptyDrbook) exitCode() int {
+	p.t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(30 * time.Second):
+		p.t.Fatalf("drbook did not exit; the screen showed:\n%s", tail(p.screen(), 3000))
+	}
+	time.Sleep(50 * time.Millisecond)
+	var ee *exec.ExitError
+	if errors.As(p.err, &ee) {
+		return ee.ExitCode()
+	}
+	if p.err != nil {
+		p.t.Fatal(p.err)
+	}
+	return 0
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
+
+// onlyRunDir is the one run directory under runs.
+func onlyRunDir(t *testing.T, runs string) string {
+	t.Helper()
+	m, _ := filepath.Glob(filepath.Join(runs, "*", journal.FileName))
+	if len(m) != 1 {
+		t.Fatalf("want one run under %s, found %v", runs, m)
+	}
+	return filepath.Dir(m[0])
+}
+
+func readJournal(t *testing.T, runDir string) *journal.Log {
+	t.Helper()
+	path := filepath.Join(runDir, journal.FileName)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, _, err := journal.Verify(f); err != nil {
+		t.Fatalf("%s does not verify: %v", path, err)
+	}
+	log, err := journal.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return log
+}
+
+// journalDecisions lists "step action reason" for each decision.
+func journalDecisions(log *journal.Log) []journal.Event {
+	var out []journal.Event
+	for _, ev := range log.Events {
+		if ev.Type == journal.TypeDecision {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+func findDecision(t *testing.T, log *journal.Log, step, action string) *journal.Decision {
+	t.Helper()
+	for _, ev := range journalDecisions(log) {
+		if ev.Step == step && ev.Decision.Action == action {
+			return ev.Decision
+		}
+	}
+	var all []string
+	for _, ev := range journalDecisions(log) {
+		all = append(all, ev.Step+":"+ev.Decision.Action)
+	}
+	t.Fatalf("no %q decision on %q in the journal; decisions: %v", action, step, all)
+	return nil
+}
+
+func lastFinishOf(log *journal.Log, step string) *journal.StepFinish {
+	var f *journal.StepFinish
+	for _, ev := range log.Events {
+		if ev.Type == journal.TypeStepFinish && ev.Step == step {
+			f = ev.StepFinish
+		}
+	}
+	return f
+}
+
+func countStarts(log *journal.Log, step string) int {
+	n := 0
+	for _, ev := range log.Events {
+		if ev.Type == journal.TypeStepStart && ev.Step == step {
+			n++
+		}
+	}
+	return n
+}
+
+const guidedRunbook = `name: guided
+title: {en: "Guided drill", zh-TW: "引導演練"}
+rto: 5m
+steps:
+  - id: prepare
+    log: preparing
+  - id: shut
+    name: {en: "Shut down the test host"}
+    confirm: true
+    disruptive: true
+    exec.local: {shell: "echo shut >> markers.txt"}
+  - id: optional
+    name: {en: "An optional check"}
+    confirm: true
+    log: optional step
+  - id: console
+    name: {en: "Read the console"}
+    recovery: true
+    manual:
+      en: "Read the downtime off the console"
+      checklist: ["look at the clock"]
+      inputs:
+        - {name: downtime, label: "downtime seen on the console", type: duration, required: true}
+        - {name: ticket, label: "ticket number", type: string}
+  - id: flaky
+    name: {en: "A check that fails once"}
+    recovery: true
+    exec.local: {shell: "test -f flag || { touch flag; echo not yet >&2; exit 1; }"}
+finally:
+  - id: cleanup
+    log: cleanup
+`
+
+// TestGuidedPrompts drives a whole guided run through a pseudo-terminal:
+// confirm and run, skip with a reason (an empty reason is asked again),
+// a manual step with typed inputs (a wrong duration is refused), and a
+// failure retried by the operator. The journal records each decision with
+// who made it; the screen showed the live view and the prompts.
+func TestGuidedPrompts(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeGuidedRunbook(t, dir, "guided.yaml", guidedRunbook)
+	p := startPTY(t, dir, "run", "--operator", "alice", "--runs-dir", "runs", "guided.yaml")
+
+	p.expect("drbook · guided — Guided drill")
+	p.expect("── shut [exec.local] Shut down the test host")
+	p.expect("this step CHANGES STATE")
+	p.expect("[r]un, [s]kip, [d]one by hand, [a]bort? ")
+	p.send("r\r")
+	p.expect("── optional [log] An optional check")
+	p.expect("[a]bort? ")
+	p.send("s\r")
+	p.expect("reason for skipping (required): ")
+	p.send("\r") // an empty reason is not a reason
+	p.expect("reason for skipping (required): ")
+	p.send("not needed tonight\r")
+	p.expect("✋ console — by hand:")
+	p.expect("[1] look at the clock")
+	p.expect("downtime seen on the console (duration): ")
+	p.send("about a minute\r")
+	p.expect("is not a duration")
+	p.expect("downtime seen on the console (duration): ")
+	p.send("58s\r")
+	p.expect("ticket number (string): ")
+	p.send("INC-42\r")
+	p.expect("done? [y]es / [n]o: ")
+	p.send("y\r")
+	p.expect("✘ flaky failed")
+	p.expect("[r]etry, [s]kip, [d]one by hand, [a]bort, or [f]ail")
+	p.send("r\r")
+	if code := p.exitCode(); code != exitOK {
+		t.Fatalf("exit %d; the screen showed:\n%s", code, tail(p.screen(), 3000))
+	}
+	screen := p.screen()
+	for _, want := range []string{"RTO clock: ", "RTO: recovered in", "objective 5m0s", "✔ prepare", "– optional", "✔ flaky", "result: passed"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("the screen never showed %q", want)
+		}
+	}
+
+	log := readJournal(t, onlyRunDir(t, filepath.Join(dir, "runs")))
+	if d := findDecision(t, log, "shut", "run"); d.Who != "alice" {
+		t.Errorf("run decision by %q, want alice", d.Who)
+	}
+	if d := findDecision(t, log, "optional", "skip"); d.Reason != "not needed tonight" || d.Who != "alice" {
+		t.Errorf("skip decision %+v", d)
+	}
+	d := findDecision(t, log, "console", "done-by-hand")
+	if d.Inputs["downtime"] != "58s" || d.Inputs["ticket"] != "INC-42" {
+		t.Errorf("manual inputs %v", d.Inputs)
+	}
+	findDecision(t, log, "flaky", "retry")
+	if f := lastFinishOf(log, "flaky"); f == nil || f.Status != journal.StatusOK || f.Attempts != 2 || f.HumanWait <= 0 {
+		t.Errorf("flaky finish %+v, want ok after 2 attempts with human wait", f)
+	}
+	if f := lastFinishOf(log, "optional"); f == nil || f.Status != journal.StatusSkipped {
+		t.Errorf("optional finish %+v", f)
+	}
+	if f := lastFinishOf(log, "console"); f == nil || f.HumanWait <= 0 {
+		t.Errorf("console finish %+v, want human wait", f)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "markers.txt")); string(b) != "shut\n" {
+		t.Errorf("markers.txt = %q", b)
+	}
+}
+
+const longRunbook = `name: long
+steps:
+  - id: before
+    log: before
+  - id: long
+    wait: 1500ms
+  - id: after
+    exec.local: {shell: "echo after >> markers.txt"}
+finally:
+  - id: cleanup
+    exec.local: {shell: "echo cleanup >> markers.txt"}
+`
+
+func writeGuidedRunbook(t *testing.T, dir, name, src string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestGuidedCtrlCPausesThenResume: Ctrl-C once while a step runs shows
+// the menu, lets the step finish, ends the run "paused" (exit 3, a hint
+// to resume) before the next step and before finally; `drbook resume` in
+// guided mode finishes it without running a finished step again.
+func TestGuidedCtrlCPausesThenResume(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeGuidedRunbook(t, dir, "long.yaml", longRunbook)
+	p := startPTY(t, dir, "run", "--operator", "bob", "--runs-dir", "runs", "long.yaml")
+	p.expect("▶ long")
+	p.send("\x03")
+	p.expect("the run will pause once the current step is over")
+	p.expect("[c] stop the running step now and pause")
+	p.send("\r") // keep the pause
+	if code := p.exitCode(); code != exitPaused {
+		t.Fatalf("exit %d, want %d; the screen showed:\n%s", code, exitPaused, tail(p.screen(), 3000))
+	}
+	runDir := onlyRunDir(t, filepath.Join(dir, "runs"))
+	if s := p.screen(); !strings.Contains(s, "result: paused") || !strings.Contains(s, "continue with: drbook resume runs/"+filepath.Base(runDir)) {
+		t.Errorf("no paused result and resume hint on the screen:\n%s", tail(s, 1500))
+	}
+	log := readJournal(t, runDir)
+	if d := findDecision(t, log, "", "pause"); d.Who != "bob" {
+		t.Errorf("pause decision by %q", d.Who)
+	}
+	if f := lastFinishOf(log, "long"); f == nil || f.Status != journal.StatusOK {
+		t.Errorf("long finish %+v, want ok (pause waits for the step)", f)
+	}
+	if countStarts(log, "after") != 0 || countStarts(log, "cleanup") != 0 {
+		t.Errorf("steps ran after the pause")
+	}
+	if end := log.Events[len(log.Events)-1]; end.Type != journal.TypeRunEnd || end.RunEnd.Result != "paused" {
+		t.Errorf("last event %+v, want run.end paused", end)
+	}
+
+	r := startPTY(t, dir, "resume", "--operator", "bob", runDir)
+	r.expect("✔ long") // the view starts from the journal
+	if code := r.exitCode(); code != exitOK {
+		t.Fatalf("resume exit %d; the screen showed:\n%s", code, tail(r.screen(), 3000))
+	}
+	log = readJournal(t, runDir)
+	for _, id := range []string{"before", "long", "after", "cleanup"} {
+		if n := countStarts(log, id); n != 1 {
+			t.Errorf("%s started %d times, want 1", id, n)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "markers.txt")); string(b) != "after\ncleanup\n" {
+		t.Errorf("markers.txt = %q", b)
+	}
+}
+
+// TestGuidedCtrlCStopStep: Ctrl-C then "c" stops the running step at once
+// (journaled cancelled) and pauses: exit 3.
+func TestGuidedCtrlCStopStep(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeGuidedRunbook(t, dir, "long.yaml", strings.Replace(longRunbook, "1500ms", "30s", 1))
+	p := startPTY(t, dir, "run", "--runs-dir", "runs", "long.yaml")
+	p.expect("▶ long")
+	p.send("\x03")
+	p.expect("[c] stop the running step now and pause")
+	t0 := time.Now()
+	p.send("c\r")
+	if code := p.exitCode(); code != exitPaused {
+		t.Fatalf("exit %d, want %d", code, exitPaused)
+	}
+	if time.Since(t0) > 10*time.Second {
+		t.Errorf("the 30 s wait was not stopped at once")
+	}
+	log := readJournal(t, onlyRunDir(t, filepath.Join(dir, "runs")))
+	findDecision(t, log, "", "cancel-step")
+	if f := lastFinishOf(log, "long"); f == nil || f.Status != journal.StatusCancelled {
+		t.Errorf("long finish %+v, want cancelled", f)
+	}
+}
+
+// TestGuidedCtrlCTwiceAborts: a second Ctrl-C cancels the run: the step
+// is journaled cancelled, the run interrupted, exit 130.
+func TestGuidedCtrlCTwiceAborts(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeGuidedRunbook(t, dir, "long.yaml", strings.Replace(longRunbook, "1500ms", "30s", 1))
+	p := startPTY(t, dir, "run", "--runs-dir", "runs", "long.yaml")
+	p.expect("▶ long")
+	p.send("\x03")
+	p.expect("[c] stop the running step now")
+	p.send("\x03")
+	if code := p.exitCode(); code != exitInterrupted {
+		t.Fatalf("exit %d, want %d; screen:\n%s", code, exitInterrupted, tail(p.screen(), 2000))
+	}
+	log := readJournal(t, onlyRunDir(t, filepath.Join(dir, "runs")))
+	findDecision(t, log, "", "interrupt")
+	if f := lastFinishOf(log, "long"); f == nil || f.Status != journal.StatusCancelled {
+		t.Errorf("long finish %+v, want cancelled", f)
+	}
+	if end := log.Events[len(log.Events)-1]; end.Type != journal.TypeRunEnd || end.RunEnd.Result != "interrupted" {
+		t.Errorf("last event %+v", end)
+	}
+}
+
+// TestGuidedNoEscapeCodesWithoutTerminal: guided (stdin is a terminal)
+// but output to a pipe prints plain timestamped lines, no escape codes.
+func TestGuidedPlainWhenOutputIsNotATerminal(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeGuidedRunbook(t, dir, "short.yaml", "name: short\nsteps:\n  - id: a\n    confirm: true\n    log: hello\n")
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ptmx.Close()
+	defer tty.Close()
+	bin, _ := exec.LookPath("drbook")
+	cmd := exec.Command(bin, "run", "--runs-dir", "runs", "short.yaml")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "DRBOOK_LANG=en")
+	var out bytes.Buffer
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, &out, &out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ptmx.Write([]byte("r\n"))
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if bytes.ContainsRune(out.Bytes(), 0x1b) {
+		t.Errorf("escape codes in piped output:\n%q", out.String())
+	}
+	if !regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d\.\d{3} ✔ a ok`).Match(out.Bytes()) {
+		t.Errorf("no timestamped lines:\n%s", out.String())
+	}
+}
