@@ -103,10 +103,16 @@ func (p Pos) String() string {
 func readSource(path string) ([]byte, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		if os.IsNotExist(err) {
-			return nil, fmt.Errorf("%s: no such file (check the path; runbooks are usually under runbooks/)", path)
+		l := &ErrorList{}
+		switch {
+		case os.IsNotExist(err):
+			l.add(Pos{File: path}, "no such file", "check the path; the shipped runbooks are under runbooks/")
+		case os.IsPermission(err):
+			l.add(Pos{File: path}, "permission denied", "check the file's permissions")
+		default:
+			l.add(Pos{File: path}, err.Error(), "")
 		}
-		return nil, err
+		return nil, l
 	}
 	return b, nil
 }

@@ -100,7 +100,11 @@ func Parse(path string, src []byte, opts Options) (*Runbook, error) {
 		}
 		s, sum, err := LoadSite(sp)
 		if err != nil {
-			if el, ok := err.(*ErrorList); ok {
+			if el, ok := err.(*ErrorList); ok && len(el.Problems) == 1 && el.Problems[0].Pos.Line == 0 {
+				// The file itself is missing or unreadable: say so where
+				// the runbook names it.
+				l.errs.add(posOf(path, fields["site"]), sp+": "+el.Problems[0].Msg, "pass --site FILE, or --lab for the embedded lab")
+			} else if ok {
 				l.errs.Problems = append(l.errs.Problems, el.Problems...)
 				for f, lines := range el.sources {
 					l.errs.addSource(f, []byte(strings.Join(lines, "\n")))

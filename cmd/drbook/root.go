@@ -74,6 +74,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		newSchemaCommand(g),
 		newVersionCommand(g),
 	)
+	usageArgs(root)
 	return root
 }
 
@@ -91,4 +92,20 @@ func defaultKnownHosts() string {
 		return ""
 	}
 	return filepath.Join(home, ".ssh", "known_hosts")
+}
+
+// usageArgs makes every command's argument-count errors usage errors
+// (exit 2), like flag errors: a wrong invocation is not a failed drill.
+func usageArgs(c *cobra.Command) {
+	if args := c.Args; args != nil {
+		c.Args = func(cmd *cobra.Command, a []string) error {
+			if err := args(cmd, a); err != nil {
+				return usage("see `"+cmd.CommandPath()+" --help`", "%v", err)
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		usageArgs(sub)
+	}
 }
