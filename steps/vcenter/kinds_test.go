@@ -402,6 +402,14 @@ func TestMaintenanceDisconnectReconnectWait(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 	// wait_connected blocks on the PropertyCollector until the reconnect.
+	// vcsim's ReconnectHost_Task sets the state without publishing it to
+	// property collectors, so the wait sees it only when its slice ends and
+	// the filter is re-created: shorten the slice for this test.
+	sess, err := connect(context.Background(), rt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess.waitSlice = time.Second
 	done := make(chan any, 1)
 	go func() {
 		done <- mustExecute(t, rt, kindNamed(t, "vcenter.host.wait_connected"), `{host: DC0_C0_H2, within: 20s}`)
@@ -413,7 +421,7 @@ func TestMaintenanceDisconnectReconnectWait(t *testing.T) {
 	if w.ConnectedAt.Before(reconnectAt) || w.Waited < journal.Duration(250*time.Millisecond) {
 		t.Fatalf("wait_connected %+v, reconnect at %s", w, reconnectAt)
 	}
-	_, err := execute(t, rt, kindNamed(t, "vcenter.host.wait_connected"), `{host: DC0_H0, within: 10s}`)
+	_, err = execute(t, rt, kindNamed(t, "vcenter.host.wait_connected"), `{host: DC0_H0, within: 10s}`)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,280 @@
+package vcenter
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vmware/govmomi/session"
+	"github.com/vmware/govmomi/view"
+	"github.com/vmware/govmomi/vim25"
+	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/soap"
+	"github.com/vmware/govmomi/vim25/types"
+
+	"github.com/drbook/drbook/lab/vc"
+	"github.com/drbook/drbook/site"
+	"github.com/drbook/drbook/steps/steptest"
+)
+
+// esx68VMs are the four VMs the reference site runs on host .68 (DOMAIN.md).
+var esx68VMs = []string{"(60)mailserver", "(65)apfg(02)", "(72)NTPCWEBFG(02)", "(97)apfg(05)"}
+
+// labBlocks hands each lab its own loopback block, between lab.Start's
+// automatic blocks (10-209) and lab/vc's own tests (229 and up).
+var (
+	labBlockMu sync.Mutex
+	labBlock   = 214
+)
+
+func startLabVC(t testing.TB, opts vc.Options) (*vc.Site, *site.Site) {
+	t.Helper()
+	labBlockMu.Lock()
+	labBlock++
+	if labBlock > 228 {
+		labBlock = 215
+	}
+	opts.Block = labBlock
+	labBlockMu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := vc.Start(ctx, opts)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); s.Close() })
+	t.Setenv("DRBOOK_TEST_LAB_PASSWORD", s.Password)
+	return s, &site.Site{Name: "lab", Lab: true, VCenter: &site.VCenter{URL: s.URL.String(), User: s.User,
+		Password: site.SecretRef{Source: "env", Name: "DRBOOK_TEST_LAB_PASSWORD"}, Thumbprints: []string{s.ThumbprintSHA256}}}
+}
+
+type outcome struct {
+	res any
+	err error
+}
+
+// drill runs Drill 1 against a lab: shut esx-68 down with force, then
+// verify the HA restart of the VMs the shutdown recorded.
+func drill(t testing.TB, st *site.Site, within string) (*hostStopResult, outcome) {
+	t.Helper()
+	rt := steptest.NewRuntime(t, st)
+	rt.Started = time.Now()
+	shutKind, haKind := (&hostShutdown{}), (&haVerifyRestart{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := shutKind.Execute(ctx, rt, steptest.Decode(t, shutKind, `{host: esx-68, force: true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shut := res.(*hostStopResult)
+	// The engine interpolates ${{ steps.shut.result.vms }} into this list.
+	params := fmt.Sprintf(`{failed_host: esx-68, vms: [%s], within: %s, tools: true}`, quoteAll(shut.VMs), within)
+	res, err = haKind.Execute(ctx, rt, steptest.Decode(t, haKind, params))
+	return shut, outcome{res, err}
+}
+
+func quoteAll(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return strings.Join(q, ", ")
+}
+
+func TestLabDrillHARestartsTheFourVMs(t *testing.T) {
+	s, st := startLabVC(t, vc.Options{Speed: 60})
+	shut, o := drill(t, st, "30s")
+	if !reflect.DeepEqual(shut.VMs, esx68VMs) {
+		t.Fatalf("shutdown recorded %v, want %v", shut.VMs, esx68VMs)
+	}
+	if o.err != nil {
+		t.Fatal(o.err)
+	}
+	res := o.res.(*haVerifyResult)
+	truth := map[string]vc.Restart{}
+	for _, r := range s.GroundTruth() {
+		truth[r.VM] = r
+	}
+	for _, r := range res.VMs {
+		gt := truth[r.VM]
+		if !r.Restarted || r.NewHost == "esx-68" || r.NewHost != gt.ToHost || r.SeenOffAt.IsZero() || r.ToolsAt.IsZero() {
+			t.Errorf("%+v (ground truth %+v)", r, gt)
+		}
+		lag := r.PoweredOnAt.Sub(gt.PoweredOn)
+		if lag < 0 || lag > time.Second {
+			t.Errorf("%s: recorded %s after the lab powered it on", r.VM, lag)
+		}
+		t.Logf("%s: %s → %s, outage %s, detection lag %s", r.VM, r.OldHost, r.NewHost, r.Outage, lag)
+	}
+	var ha []string
+	for _, e := range res.Events {
+		ha = append(ha, e.Type)
+	}
+	if len(res.Events) == 0 {
+		t.Fatal("no vCenter HA events attached")
+	}
+	t.Logf("HA events: %v", ha)
+}
+
+func TestLabDrillFailedRestartNamesTheVM(t *testing.T) {
+	_, st := startLabVC(t, vc.Options{Speed: 60, FailRestart: []string{"(65)apfg(02)"}})
+	_, o := drill(t, st, "2s")
+	if o.err == nil {
+		t.Fatal("verify_restart passed although HA failed to restart (65)apfg(02)")
+	}
+	msg := o.err.Error()
+	if !strings.Contains(msg, "1 of 4 VMs") || !strings.Contains(msg, "(65)apfg(02): still") {
+		t.Fatalf("error does not name the VM HA failed to restart:\n%s", msg)
+	}
+	for _, v := range esx68VMs {
+		if v != "(65)apfg(02)" && strings.Contains(msg, v+":") {
+			t.Errorf("restarted VM %s listed as failed:\n%s", v, msg)
+		}
+	}
+	t.Log(msg)
+}
+
+// BenchmarkDetectionLag measures how long after the lab's HA agent powers a
+// VM on (its ground-truth timestamp) verify_restart records it, next to a
+// script polling every 5 s, run during the same drills:
+//
+//	go test ./steps/vcenter/ -run '^$' -bench DetectionLag -benchtime 3x
+func BenchmarkDetectionLag(b *testing.B) {
+	var stepLags, pollLags []time.Duration
+	for i := 0; i < b.N; i++ {
+		s, st := startLabVC(b, vc.Options{})
+		poll := startPoller(b, s, 5*time.Second)
+		_, o := drill(b, st, "2m")
+		if o.err != nil {
+			b.Fatal(o.err)
+		}
+		truth := map[string]time.Time{}
+		for _, r := range s.GroundTruth() {
+			truth[r.VM] = r.PoweredOn
+		}
+		for _, r := range o.res.(*haVerifyResult).VMs {
+			stepLags = append(stepLags, r.PoweredOnAt.Sub(truth[r.VM]))
+		}
+		for vm, at := range poll.wait(b, esx68VMs) {
+			pollLags = append(pollLags, at.Sub(truth[vm]))
+		}
+	}
+	b.ReportMetric(float64(median(stepLags).Microseconds())/1000, "ms-median-lag-step")
+	b.ReportMetric(float64(median(pollLags).Microseconds())/1000, "ms-median-lag-5s-poll")
+	b.Logf("verify_restart lags %v; 5 s polling lags %v", stepLags, pollLags)
+}
+
+func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// poller is the baseline: what a script or Ansible until/retries/delay
+// does, reading every VM's placement every interval.
+type poller struct {
+	mu   sync.Mutex
+	seen map[string]time.Time
+	stop chan struct{}
+	done chan struct{}
+}
+
+func startPoller(t testing.TB, s *vc.Site, every time.Duration) *poller {
+	t.Helper()
+	ctx := context.Background()
+	sc := soap.NewClient(s.URL, false)
+	sc.SetThumbprint(s.URL.Host, s.ThumbprintSHA256)
+	c, err := vim25.NewClient(ctx, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := session.NewManager(c).Login(ctx, url.UserPassword(s.User, s.Password)); err != nil {
+		t.Fatal(err)
+	}
+	p := &poller{seen: map[string]time.Time{}, stop: make(chan struct{}), done: make(chan struct{})}
+	var hosts []mo.HostSystem
+	readAll(t, c, "HostSystem", []string{"name"}, &hosts)
+	names := map[types.ManagedObjectReference]string{}
+	for _, h := range hosts {
+		names[h.Self] = h.Name
+	}
+	go func() {
+		defer close(p.done)
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			var vms []mo.VirtualMachine
+			v, err := view.NewManager(c).CreateContainerView(ctx, c.ServiceContent.RootFolder, []string{"VirtualMachine"}, true)
+			if err == nil {
+				_ = v.Retrieve(ctx, []string{"VirtualMachine"}, []string{"name", "runtime.host", "runtime.powerState"}, &vms)
+				_ = v.Destroy(ctx)
+			}
+			now := time.Now()
+			p.mu.Lock()
+			for _, vm := range vms {
+				if vm.Runtime.PowerState == types.VirtualMachinePowerStatePoweredOn && vm.Runtime.Host != nil && names[*vm.Runtime.Host] != "esx-68" {
+					if _, ok := p.seen[vm.Name]; !ok {
+						p.seen[vm.Name] = now
+					}
+				}
+			}
+			p.mu.Unlock()
+			select {
+			case <-p.stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return p
+}
+
+// wait returns when the poller has seen every VM running elsewhere (it saw
+// those running before the drill at once; only the drill's VMs matter).
+func (p *poller) wait(t testing.TB, vms []string) map[string]time.Time {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		p.mu.Lock()
+		out := map[string]time.Time{}
+		for _, v := range vms {
+			if at, ok := p.seen[v]; ok {
+				out[v] = at
+			}
+		}
+		p.mu.Unlock()
+		if len(out) == len(vms) {
+			close(p.stop)
+			<-p.done
+			return out
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("the 5 s poller never saw every VM restarted")
+	return nil
+}
+
+func readAll(t testing.TB, c *vim25.Client, kind string, props []string, dst any) {
+	t.Helper()
+	ctx := context.Background()
+	v, err := view.NewManager(c).CreateContainerView(ctx, c.ServiceContent.RootFolder, []string{kind}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Destroy(ctx)
+	if err := v.Retrieve(ctx, []string{kind}, props, dst); err != nil {
+		t.Fatal(err)
+	}
+}
