@@ -373,12 +373,12 @@ func (l *loader) values(rb *Runbook, vars map[string]string, paramsNode *yaml.No
 	for _, k := range keys {
 		p, ok := byName[k]
 		if !ok {
-			l.errs.add(Pos{File: "--var"}, fmt.Sprintf("--var %s: the runbook has no parameter %q", k, k), hintFor(k, names, "parameters"))
+			l.errs.add(Pos{File: "--var"}, fmt.Sprintf("%s: the runbook has no parameter %q", k, k), hintFor(k, names, "parameters"))
 			continue
 		}
 		v, err := ParseParamValue(p.Type, vars[k])
 		if err != nil {
-			l.errs.add(Pos{File: "--var"}, fmt.Sprintf("--var %s: %v (the parameter is of type %s)", k, err, p.Type), "")
+			l.errs.add(Pos{File: "--var"}, fmt.Sprintf("%s: %v (the parameter is of type %s)", k, err, p.Type), "")
 			continue
 		}
 		rb.Values[k] = v

@@ -49,7 +49,9 @@ func runValidate(ctx context.Context, g *globalOptions, opts *validateOptions, f
 		switch {
 		case errors.As(err, &el):
 			all_.Problems = append(all_.Problems, el.Problems...)
-			fmt.Fprintln(g.stderr, el.Format(true))
+			if !printFileProblem(g.stderr, el) {
+				fmt.Fprintln(g.stderr, el.Format(true))
+			}
 		case err != nil:
 			other = append(other, err)
 		default:

@@ -90,7 +90,9 @@ func report(stderr io.Writer, err error) int {
 	hint := ""
 	switch {
 	case errors.As(err, &el):
-		fmt.Fprintf(stderr, "%s\ndrbook: error: %d problem(s) found; nothing was run\n", el.Format(true), len(el.Problems))
+		if !printFileProblem(stderr, el) {
+			fmt.Fprintf(stderr, "%s\ndrbook: error: %d problem(s) found; nothing was run\n", el.Format(true), len(el.Problems))
+		}
 		return exitUsage
 	case errors.As(err, &ue):
 		code, hint = exitUsage, ue.hint
@@ -108,4 +110,19 @@ func report(stderr io.Writer, err error) int {
 		fmt.Fprintf(stderr, "drbook: hint: %s\n", hint)
 	}
 	return code
+}
+
+// printFileProblem prints a problem with a whole file (missing,
+// unreadable) as one error line and its hint; it reports whether el was
+// such a problem.
+func printFileProblem(stderr io.Writer, el *runbooks.ErrorList) bool {
+	if len(el.Problems) != 1 || el.Problems[0].Pos.Line != 0 || el.Problems[0].Pos.File == "--var" {
+		return false
+	}
+	p := el.Problems[0]
+	fmt.Fprintf(stderr, "drbook: error: %s: %s\n", p.Pos, p.Msg)
+	if p.Hint != "" {
+		fmt.Fprintf(stderr, "drbook: hint: %s\n", p.Hint)
+	}
+	return true
 }
