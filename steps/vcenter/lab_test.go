@@ -3,6 +3,7 @@ package vcenter
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"reflect"
 	"sort"
@@ -210,8 +211,17 @@ func startPoller(t testing.TB, s *vc.Site, every time.Duration) *poller {
 	for _, h := range hosts {
 		names[h.Self] = h.Name
 	}
+	// A script starts at an arbitrary moment relative to the failure:
+	// give each poller a random phase so the baseline is not biased by
+	// when the drill happens to begin.
+	phase := time.Duration(rand.Int64N(int64(every)))
 	go func() {
 		defer close(p.done)
+		select {
+		case <-time.After(phase):
+		case <-p.stop:
+			return
+		}
 		tick := time.NewTicker(every)
 		defer tick.Stop()
 		for {
