@@ -132,6 +132,10 @@ type Config struct {
 	// before the run starts (the lab's guests) chooses it. It may exist
 	// but must not hold a journal.
 	RunDir string
+	// BeforeFinish, when set, is called after a step instance's work and
+	// before its finish is journaled: the lab saves its state there, so
+	// that a crash never leaves a journal newer than the saved world.
+	BeforeFinish func(step string)
 }
 
 // Result is how a run ended.

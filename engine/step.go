@@ -330,6 +330,9 @@ func (r *run) instance(ctx context.Context, st *runbooks.Step, id string, item a
 			fin.ContinuedOnError = st.ContinueOnError
 		}
 	}
+	if r.cfg.BeforeFinish != nil {
+		r.cfg.BeforeFinish(id)
+	}
 	if jerr := r.mustAppend(journal.Event{Type: journal.TypeStepFinish, Step: id, Time: fin.Finished, StepFinish: &fin}); jerr != nil {
 		return res, fin, fatalError{jerr}
 	}

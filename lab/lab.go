@@ -62,6 +62,11 @@ type Options struct {
 	// ModernSSH makes the guests offer today's SSH algorithms instead of
 	// RHEL 5's OpenSSH 4.3 set.
 	ModernSSH bool
+	// KeepGuests keeps the guests' files an earlier lab left in Dir (a
+	// resumed run's lab) instead of seeding them afresh. They hold the
+	// guests' addresses (httpd's Listen), so Block must be the block they
+	// were seeded in.
+	KeepGuests bool
 }
 
 // Lab is a running simulated site.
@@ -154,6 +159,9 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 			return nil, fmt.Errorf("lab: creating guest directory %s: %w", root, err)
 		}
 		seed := sp.seed
+		if opts.KeepGuests && !emptyDir(root) {
+			seed = nil
+		}
 		hostname := sp.hostname
 		g, err := guest.Start(guest.Config{
 			Hostname:       hostname,
@@ -163,7 +171,12 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 			Legacy:         !opts.ModernSSH,
 			BootDelay:      boot,
 			Clock:          site.Now,
-			Seed:           func(root string) error { return seed(root, hostname, ip) },
+			Seed: func(root string) error {
+				if seed == nil {
+					return nil
+				}
+				return seed(root, hostname, ip)
+			},
 		})
 		if err != nil {
 			return nil, fmt.Errorf("lab: starting guest %s (%s): %w", sp.key, sp.vm, err)
@@ -273,4 +286,10 @@ func vcSuffix(vm string) int {
 		}
 	}
 	return 0
+}
+
+// emptyDir reports whether dir has no entries (or cannot be read).
+func emptyDir(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	return err != nil || len(entries) == 0
 }

@@ -144,6 +144,32 @@ func (o *runOptions) RunsDirOrDefault() string {
 	return o.RunsDir
 }
 
+// startLabRun makes a lab run's directory, starts its lab there and loads
+// the runbook against it; cfg is set to make the run in that directory
+// and to save the lab's state before each step's finish is journaled.
+func (o *runOptions) startLabRun(ctx context.Context, g *globalOptions, file string, cfg *engine.Config) (*runbooks.Runbook, *labOfRun, error) {
+	vars, err := o.vars()
+	if err != nil {
+		return nil, nil, err
+	}
+	runDir, err := o.labRunDir(file, vars)
+	if err != nil {
+		return nil, nil, err
+	}
+	rl, err := startRunLab(ctx, &o.siteOptions, runDir, g.stderr)
+	if err == nil {
+		var rb *runbooks.Runbook
+		if rb, err = o.loadLabRunbook(rl, file, vars); err == nil {
+			cfg.RunDir, cfg.BeforeFinish = runDir, rl.beforeFinish(g.stderr)
+			return rb, rl, nil
+		}
+		rl.close()
+	}
+	// Nothing ran: leave no run directory without a journal behind.
+	os.RemoveAll(runDir)
+	return nil, nil, err
+}
+
 func runRun(ctx context.Context, g *globalOptions, opts *runOptions, file string) error {
 	cfg, session, err := opts.engineConfig(g)
 	if err != nil {
@@ -152,11 +178,20 @@ func runRun(ctx context.Context, g *globalOptions, opts *runOptions, file string
 	if session != nil {
 		defer session.close()
 	}
-	rb, closeLab, err := opts.loadRunbook(ctx, file, nil)
-	if err != nil {
-		return err
+	var rb *runbooks.Runbook
+	if opts.Lab {
+		var rl *labOfRun
+		if rb, rl, err = opts.startLabRun(ctx, g, file, &cfg); err != nil {
+			return err
+		}
+		defer rl.close()
+	} else {
+		var closeLab func()
+		if rb, closeLab, err = opts.loadRunbook(ctx, file, nil); err != nil {
+			return err
+		}
+		defer closeLab()
 	}
-	defer closeLab()
 	if session != nil {
 		ctx = session.context(ctx)
 	}
@@ -191,21 +226,23 @@ func finishRun(g *globalOptions, opts *runOptions, res *engine.Result, err error
 
 func newResumeCommand(g *globalOptions) *cobra.Command {
 	opts := &runOptions{}
-	var allowChanged bool
+	var ro engine.ResumeOptions
 	cmd := &cobra.Command{
 		Use:   "resume RUN_DIR",
-		Short: "Continue an interrupted run; finished steps are never run again",
+		Short: "Continue an interrupted or paused run; finished steps are never run again unless named by --from or --only",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runResume(cmd.Context(), g, opts, args[0], allowChanged)
+			return runResume(cmd.Context(), g, opts, args[0], ro)
 		},
 	}
 	opts.AddFlags(cmd.Flags())
-	cmd.Flags().BoolVar(&allowChanged, "allow-changed", false, "resume although the runbook changed since the run started (both hashes are recorded)")
+	cmd.Flags().BoolVar(&ro.AllowChanged, "allow-changed", false, "resume although the runbook changed since the run started (both hashes are recorded)")
+	cmd.Flags().StringVar(&ro.From, "from", "", "run again from this step on, even steps journaled as finished (recorded in the journal)")
+	cmd.Flags().StringSliceVar(&ro.Only, "only", nil, "run just these steps (STEP[,STEP]), again if they finished (recorded in the journal)")
 	return cmd
 }
 
-func runResume(ctx context.Context, g *globalOptions, opts *runOptions, runDir string, allowChanged bool) error {
+func runResume(ctx context.Context, g *globalOptions, opts *runOptions, runDir string, ro engine.ResumeOptions) error {
 	state, err := engine.ReadState(runDir)
 	if err != nil {
 		return usage("give the directory `drbook run` printed", "%v", err)
@@ -213,6 +250,10 @@ func runResume(ctx context.Context, g *globalOptions, opts *runOptions, runDir s
 	opts.RunsDir = filepath.Dir(runDir)
 	if state.Start.Mode == "lab" {
 		opts.Lab = true
+		// The lab keeps the run's time scale unless told otherwise.
+		if sp, err := strconv.ParseFloat(state.Start.Labels["lab_speed"], 64); err == nil && !opts.flags.Changed("lab-speed") {
+			opts.LabSpeed = sp
+		}
 	}
 	cfg, session, err := opts.engineConfig(g)
 	if err != nil {
@@ -237,20 +278,37 @@ func runResume(ctx context.Context, g *globalOptions, opts *runOptions, runDir s
 	for k, v := range mustVars(opts) {
 		vars[k] = v
 	}
-	rb, closeLab, err := opts.loadRunbook(ctx, path, vars)
-	if err != nil {
-		return err
+	var rb *runbooks.Runbook
+	if opts.Lab {
+		// The lab continues the world the run left (lab-state.json).
+		rl, err := startRunLab(ctx, &opts.siteOptions, runDir, g.stderr)
+		if err != nil {
+			return err
+		}
+		defer rl.close()
+		if rb, err = opts.loadLabRunbook(rl, path, vars); err != nil {
+			return err
+		}
+		cfg.BeforeFinish = rl.beforeFinish(g.stderr)
+	} else {
+		var closeLab func()
+		if rb, closeLab, err = opts.loadRunbook(ctx, path, vars); err != nil {
+			return err
+		}
+		defer closeLab()
 	}
-	defer closeLab()
 	if session != nil {
 		ctx = session.context(ctx)
 	}
-	res, err := engine.Resume(ctx, runDir, rb, cfg, engine.ResumeOptions{AllowChanged: allowChanged})
+	res, err := engine.Resume(ctx, runDir, rb, cfg, ro)
 	if session != nil {
 		session.close()
 	}
+	if errors.Is(err, engine.ErrUnknownStep) {
+		return usage("name a step id as `drbook plan` lists it", "%v", err)
+	}
 	if errors.Is(err, engine.ErrFinished) {
-		fmt.Fprintf(g.stdout, "the run already finished (%s); nothing to do\n", res.Outcome)
+		fmt.Fprintf(g.stdout, "the run already finished (%s); nothing to do (--from STEP or --only STEP runs steps again)\n", res.Outcome)
 		return nil
 	}
 	return finishRun(g, opts, res, err)
@@ -364,4 +422,3 @@ func sortedNames[V any](m map[string]V) []string {
 }
 
 var _ site.Prompter = terminalPrompter{}
-var _ = runbooks.BlockSteps
