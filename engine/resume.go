@@ -48,6 +48,9 @@ func ReadState(runDir string) (*State, error) {
 		return nil, err
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() == 0 {
+		return nil, fmt.Errorf("%s: the journal is empty: the run stopped before it began, so nothing ran; start it again with `drbook run`", path)
+	}
 	if _, _, err := journal.Verify(f); err != nil {
 		return nil, fmt.Errorf("%s: %w; the journal has been altered, so drbook will not continue this run", path, err)
 	}
@@ -100,7 +103,14 @@ type ResumeOptions struct {
 	// Only runs just these steps (again, if they finished); the others
 	// keep their journaled outcome or, if they never ran, are not run.
 	Only []string
+	// Params are parameter values the operator changed for this session
+	// (--var on resume); they are journaled in run.resume.
+	Params map[string]any
 }
+
+// ErrRunbookChanged is returned by Resume when the runbook's SHA-256
+// differs from the one the run started with and AllowChanged is not set.
+var ErrRunbookChanged = errors.New("the runbook changed")
 
 // ErrUnknownStep is returned by Resume when From or Only names a step the
 // runbook does not declare at the top of a block.
@@ -124,8 +134,8 @@ func Resume(ctx context.Context, runDir string, rb *runbooks.Runbook, cfg Config
 		return &Result{RunDir: runDir, RunID: state.Start.RunID, Outcome: state.LastEnd.Result, Head: state.Log.Head}, ErrFinished
 	}
 	if rb.SHA256 != state.Start.RunbookSHA256 && !opts.AllowChanged {
-		return nil, fmt.Errorf("the runbook changed since the run started (was sha256 %s, now %s); resuming a drill with different steps is refused unless you pass --allow-changed, which records both hashes",
-			short(state.Start.RunbookSHA256), short(rb.SHA256))
+		return nil, fmt.Errorf("%w since the run started (was sha256 %s, now %s); resuming a drill with different steps is refused unless you pass --allow-changed, which records both hashes",
+			ErrRunbookChanged, short(state.Start.RunbookSHA256), short(rb.SHA256))
 	}
 	w, torn, err := journal.OpenAppend(filepath.Join(runDir, journal.FileName))
 	if err != nil {
@@ -141,7 +151,7 @@ func Resume(ctx context.Context, runDir string, rb *runbooks.Runbook, cfg Config
 	if err := r.mustAppend(journal.Event{Type: journal.TypeRunResume, RunResume: &journal.RunResume{
 		Operator: cfg.OperatorName, Machine: cfg.Machine, RunbookSHA256: rb.SHA256,
 		AllowedChange: rb.SHA256 != state.Start.RunbookSHA256, DrbookVersion: cfg.Version,
-		From: opts.From, Only: opts.Only}}); err != nil {
+		From: opts.From, Only: opts.Only, Params: opts.Params}}); err != nil {
 		return nil, err
 	}
 	if torn > 0 {

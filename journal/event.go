@@ -112,7 +112,9 @@ type RunResume struct {
 	AllowedChange bool     `json:"allowed_change,omitempty"`
 	From          string   `json:"from,omitempty"`
 	Only          []string `json:"only,omitempty"`
-	DrbookVersion string   `json:"drbook_version"`
+	// Params are parameter values changed for this session (--var).
+	Params        map[string]any `json:"params,omitempty"`
+	DrbookVersion string         `json:"drbook_version"`
 }
 
 // RunEnd closes a run (or a session of it).

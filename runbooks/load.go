@@ -29,6 +29,10 @@ type Options struct {
 	Site *site.Site
 	// SitePath overrides the runbook's own `site:` entry.
 	SitePath string
+	// Values are typed parameter values (as a journal holds them, after a
+	// JSON round trip) applied before Vars; resume uses them so that a
+	// run continues with exactly the values it started with.
+	Values map[string]any
 }
 
 var idPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
@@ -120,7 +124,7 @@ func Parse(path string, src []byte, opts Options) (*Runbook, error) {
 	}
 
 	rb.Params = l.params(fields["params"])
-	l.values(rb, opts.Vars, fields["params"])
+	l.values(rb, opts.Values, opts.Vars, fields["params"])
 
 	if fields["steps"] == nil {
 		l.errs.add(posOf(path, root), "missing `steps:`", "a runbook needs at least one step")
@@ -324,6 +328,60 @@ func decodeParamNode(typ string, n *yaml.Node) (any, error) {
 	return ParseParamValue(typ, n.Value)
 }
 
+// coerceParam converts a value decoded from JSON to the parameter's type.
+func coerceParam(typ string, v any) (any, error) {
+	switch typ {
+	case "list":
+		list, ok := v.([]any)
+		if !ok {
+			if ss, ok := v.([]string); ok {
+				return ss, nil
+			}
+			return nil, fmt.Errorf("is not a list")
+		}
+		out := make([]string, len(list))
+		for i, x := range list {
+			s, ok := x.(string)
+			if !ok {
+				return nil, fmt.Errorf("item %d is not text", i)
+			}
+			out[i] = s
+		}
+		return out, nil
+	case "int":
+		switch n := v.(type) {
+		case float64:
+			if n != float64(int(n)) {
+				return nil, fmt.Errorf("is not a whole number")
+			}
+			return int(n), nil
+		case int:
+			return n, nil
+		}
+		return nil, fmt.Errorf("is not a whole number")
+	case "bool":
+		b, ok := v.(bool)
+		if !ok {
+			return nil, fmt.Errorf("is not true or false")
+		}
+		return b, nil
+	case "duration":
+		if d, ok := v.(time.Duration); ok {
+			return d, nil
+		}
+		s, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("is not a duration")
+		}
+		return ParseParamValue(typ, s)
+	}
+	s, ok := v.(string)
+	if !ok {
+		return nil, fmt.Errorf("is not text")
+	}
+	return s, nil
+}
+
 // ParseParamValue parses the text form of a parameter value (--var k=v).
 func ParseParamValue(typ, s string) (any, error) {
 	switch typ {
@@ -359,7 +417,7 @@ func ParseParamValue(typ, s string) (any, error) {
 }
 
 // values settles each parameter's value from its default and --var.
-func (l *loader) values(rb *Runbook, vars map[string]string, paramsNode *yaml.Node) {
+func (l *loader) values(rb *Runbook, typed map[string]any, vars map[string]string, paramsNode *yaml.Node) {
 	byName := map[string]*Param{}
 	var names []string
 	for _, p := range rb.Params {
@@ -367,6 +425,14 @@ func (l *loader) values(rb *Runbook, vars map[string]string, paramsNode *yaml.No
 		names = append(names, p.Name)
 		if p.HasDefault {
 			rb.Values[p.Name] = p.Default
+		}
+		if v, ok := typed[p.Name]; ok {
+			cv, err := coerceParam(p.Type, v)
+			if err != nil {
+				l.errs.add(p.Pos, fmt.Sprintf("parameter %q: the recorded value %v: %v", p.Name, v, err), "")
+				continue
+			}
+			rb.Values[p.Name] = cv
 		}
 	}
 	keys := sortedKeys(vars)

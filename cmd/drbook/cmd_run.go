@@ -218,6 +218,9 @@ func finishRun(g *globalOptions, opts *runOptions, res *engine.Result, err error
 		fmt.Fprintf(g.stderr, "drbook: warning: the reports could not be written (%v); regenerate them with `drbook report %s`\n", rerr, res.RunDir)
 	}
 	fmt.Fprintf(g.stdout, "\nresult: %s\nrun directory: %s\nreport: %s\njournal hash: %s\n", res.Outcome, res.RunDir, filepath.Join(res.RunDir, "report.html"), res.Head)
+	if errors.Is(err, engine.ErrInterrupted) || errors.Is(err, engine.ErrNeedsDecision) {
+		return &resumableError{err: err, runDir: res.RunDir}
+	}
 	if errors.Is(err, engine.ErrPaused) {
 		return fmt.Errorf("%w; continue with: drbook resume %s", err, res.RunDir)
 	}
@@ -247,6 +250,11 @@ func runResume(ctx context.Context, g *globalOptions, opts *runOptions, runDir s
 	if err != nil {
 		return usage("give the directory `drbook run` printed", "%v", err)
 	}
+	if e := state.LastEnd; e != nil && e.Result != "interrupted" && e.Result != "paused" && ro.From == "" && len(ro.Only) == 0 {
+		// Nothing to do, so nobody needs to be at a terminal for it.
+		fmt.Fprintf(g.stdout, "the run already finished (%s); nothing to do (--from STEP or --only STEP runs steps again)\n", e.Result)
+		return nil
+	}
 	opts.RunsDir = filepath.Dir(runDir)
 	if state.Start.Mode == "lab" {
 		opts.Lab = true
@@ -271,12 +279,18 @@ func runResume(ctx context.Context, g *globalOptions, opts *runOptions, runDir s
 	if opts.Site == "" && state.Start.SitePath != "" {
 		opts.Site = state.Start.SitePath
 	}
-	vars := map[string]string{}
-	for k, v := range state.Start.Params {
-		vars[k] = paramText(v)
+	// The run continues with the values it started with; --var changes
+	// are journaled in run.resume.
+	vars, err := opts.vars()
+	if err != nil {
+		return err
 	}
-	for k, v := range mustVars(opts) {
-		vars[k] = v
+	opts.values = state.Start.Params
+	if len(vars) > 0 {
+		ro.Params = map[string]any{}
+		for k, v := range vars {
+			ro.Params[k] = v
+		}
 	}
 	var rb *runbooks.Runbook
 	if opts.Lab {
@@ -304,6 +318,9 @@ func runResume(ctx context.Context, g *globalOptions, opts *runOptions, runDir s
 	if session != nil {
 		session.close()
 	}
+	if errors.Is(err, engine.ErrRunbookChanged) {
+		return usage("resume with --allow-changed to accept the new runbook (both hashes are journaled), or restore the old one", "%v", err)
+	}
 	if errors.Is(err, engine.ErrUnknownStep) {
 		return usage("name a step id as `drbook plan` lists it", "%v", err)
 	}
@@ -312,31 +329,6 @@ func runResume(ctx context.Context, g *globalOptions, opts *runOptions, runDir s
 		return nil
 	}
 	return finishRun(g, opts, res, err)
-}
-
-func mustVars(o *runOptions) map[string]string {
-	v, _ := o.vars()
-	return v
-}
-
-// paramText turns a journaled parameter value back into --var text.
-func paramText(v any) string {
-	switch x := v.(type) {
-	case []any:
-		parts := make([]string, len(x))
-		for i, p := range x {
-			parts[i] = fmt.Sprint(p)
-		}
-		return strings.Join(parts, ",")
-	case float64:
-		if x == float64(int64(x)) {
-			return fmt.Sprint(int64(x))
-		}
-	case string:
-		// durations are journaled as nanoseconds by JSON; strings stay
-		return x
-	}
-	return fmt.Sprint(v)
 }
 
 // plainObserver prints one timestamped line per event: what a log file or
@@ -422,3 +414,13 @@ func sortedNames[V any](m map[string]V) []string {
 }
 
 var _ site.Prompter = terminalPrompter{}
+
+// resumableError is a run that stopped and can be resumed; its hint names
+// the run directory.
+type resumableError struct {
+	err    error
+	runDir string
+}
+
+func (r *resumableError) Error() string { return r.err.Error() }
+func (r *resumableError) Unwrap() error { return r.err }

@@ -207,14 +207,14 @@ func (r *labOfRun) close() { r.lab.Close() }
 
 // loadLabRunbook loads a runbook against the run's lab.
 func (o *siteOptions) loadLabRunbook(rl *labOfRun, path string, vars map[string]string) (*runbooks.Runbook, error) {
-	return runbooks.Load(path, runbooks.Options{Registry: all.Registry(), Vars: vars, Site: rl.site})
+	return runbooks.Load(path, runbooks.Options{Registry: all.Registry(), Vars: vars, Values: o.values, Site: rl.site})
 }
 
 // labRunDir chooses a new lab run's directory before the lab starts (the
 // lab's files go inside it): the runbook is loaded against the lab's shape
 // only to learn its name.
 func (o *runOptions) labRunDir(path string, vars map[string]string) (string, error) {
-	rb, err := runbooks.Load(path, runbooks.Options{Registry: all.Registry(), Vars: vars, Site: labSiteShape()})
+	rb, err := runbooks.Load(path, runbooks.Options{Registry: all.Registry(), Vars: vars, Values: o.values, Site: labSiteShape()})
 	if err != nil {
 		return "", err
 	}

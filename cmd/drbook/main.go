@@ -97,11 +97,14 @@ func report(stderr io.Writer, err error) int {
 	case errors.As(err, &ue):
 		code, hint = exitUsage, ue.hint
 	case errors.Is(err, engine.ErrInterrupted):
-		code, hint = exitInterrupted, "continue with: drbook resume RUN_DIR"
+		code, hint = exitInterrupted, "continue with: drbook resume "+resumeDir(err)
 	case errors.Is(err, engine.ErrAborted):
 		code = exitAborted
 	case errors.Is(err, engine.ErrNeedsDecision):
 		code = exitPaused
+		if errors.Is(err, engine.ErrPaused) {
+			hint = "continue with: drbook resume " + resumeDir(err)
+		}
 	case errors.Is(err, engine.ErrStepFailed):
 		code = exitFailed
 	}
@@ -125,4 +128,13 @@ func printFileProblem(stderr io.Writer, el *runbooks.ErrorList) bool {
 		fmt.Fprintf(stderr, "drbook: hint: %s\n", p.Hint)
 	}
 	return true
+}
+
+// resumeDir names the run directory of a resumable error for hints.
+func resumeDir(err error) string {
+	var r *resumableError
+	if errors.As(err, &r) {
+		return r.runDir
+	}
+	return "RUN_DIR"
 }

@@ -20,6 +20,8 @@ type siteOptions struct {
 	KnownHosts string
 	Vars       []string
 	LabSpeed   float64
+	// values are typed parameter values from a journal (resume).
+	values map[string]any
 }
 
 // AddFlags registers the site flags.
@@ -53,7 +55,7 @@ func (o *siteOptions) loadRunbook(ctx context.Context, path string, vars map[str
 			return nil, nil, err
 		}
 	}
-	opts := runbooks.Options{Registry: all.Registry(), Vars: vars, SitePath: o.Site}
+	opts := runbooks.Options{Registry: all.Registry(), Vars: vars, Values: o.values, SitePath: o.Site}
 	closeFn := func() {}
 	if o.Lab {
 		s, stop, err := startLab(ctx, o)
