@@ -234,9 +234,10 @@ type run struct {
 	env     *runbooks.Env
 	started time.Time
 
-	mu     sync.Mutex
-	shared map[string]io.Closer
-	order  []string
+	mu      sync.Mutex
+	shared  map[string]io.Closer
+	opening map[string]chan struct{}
+	order   []string
 
 	// From the journal, when resuming.
 	recorded    map[string]journal.StepFinish
@@ -251,7 +252,7 @@ func newRun(rb *runbooks.Runbook, cfg Config, w *journal.Writer, dir, id string)
 		cfg.Operator = Unattended{Who: cfg.OperatorName}
 	}
 	r := &run{rb: rb, cfg: cfg, w: w, dir: dir, id: id, env: rb.NewEnv(), started: cfg.now(),
-		shared: map[string]io.Closer{}, recorded: map[string]journal.StepFinish{}, interrupted: map[string]bool{}}
+		shared: map[string]io.Closer{}, opening: map[string]chan struct{}{}, recorded: map[string]journal.StepFinish{}, interrupted: map[string]bool{}}
 	cfg.Steering.bind(r)
 	return r
 }
@@ -356,19 +357,38 @@ func (r *run) closeShared() {
 	r.order = nil
 }
 
+// sharedResource opens each run-wide resource once. The run's lock is not
+// held while open runs, so that parallel steps connect to different hosts
+// at the same time; callers for the same key wait for the first opener.
+// A failed open is not kept: the next caller tries again.
 func (r *run) sharedResource(key string, open func() (io.Closer, error)) (io.Closer, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if c, ok := r.shared[key]; ok {
-		return c, nil
+	for {
+		r.mu.Lock()
+		if c, ok := r.shared[key]; ok {
+			r.mu.Unlock()
+			return c, nil
+		}
+		if wait, busy := r.opening[key]; busy {
+			r.mu.Unlock()
+			<-wait
+			continue
+		}
+		done := make(chan struct{})
+		r.opening[key] = done
+		r.mu.Unlock()
+
+		c, err := open()
+
+		r.mu.Lock()
+		delete(r.opening, key)
+		if err == nil {
+			r.shared[key] = c
+			r.order = append(r.order, key)
+		}
+		r.mu.Unlock()
+		close(done)
+		return c, err
 	}
-	c, err := open()
-	if err != nil {
-		return nil, err
-	}
-	r.shared[key] = c
-	r.order = append(r.order, key)
-	return c, nil
 }
 
 // stepError is a step's failure, kept apart from interruptions.

@@ -82,15 +82,26 @@ func (r *Runtime) Secret(ref site.SecretRef, label string) (string, error) {
 	return v, err
 }
 
+// Shared opens each resource once per key; the lock is not held while
+// open runs, so an opener may call Secret or other Runtime methods, as the
+// engine allows.
 func (r *Runtime) Shared(key string, open func() (io.Closer, error)) (io.Closer, error) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if c, ok := r.shared[key]; ok {
+		r.mu.Unlock()
 		return c, nil
 	}
+	r.mu.Unlock()
 	c, err := open()
 	if err != nil {
 		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if have, ok := r.shared[key]; ok {
+		// Another caller opened it meanwhile; keep theirs.
+		c.Close()
+		return have, nil
 	}
 	if r.shared == nil {
 		r.shared = map[string]io.Closer{}
