@@ -2,6 +2,7 @@ package vc
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -17,15 +18,17 @@ import (
 var priorityRank = map[string]int{"highest": 0, "high": 1, "medium": 2, "low": 3, "lowest": 4}
 
 // declareFailed is the end of the heartbeat timeout for one outage (gen).
+// Callers hold s.tx.
 func (s *Site) declareFailed(ref types.ManagedObjectReference, gen int) {
 	s.mu.Lock()
 	st := s.hosts[ref]
-	if st.gen != gen || (st.phase != hostDown && st.phase != hostBooting) {
+	if st.gen != gen || st.failed || (st.phase != hostDown && st.phase != hostBooting) {
 		// The host came back before HA gave up on it.
 		s.mu.Unlock()
 		return
 	}
 	st.failed = true
+	st.declareAt = time.Time{}
 	oldDas := st.das
 	st.das = EventHAHostStateHostDown
 	var newMaster *hostState
@@ -42,22 +45,13 @@ func (s *Site) declareFailed(ref types.ManagedObjectReference, gen int) {
 	var plan []vmState
 	for _, r := range st.diedRunning {
 		if v := s.vms[r]; v != nil {
-			plan = append(plan, *v)
+			plan = append(plan, vmState{name: v.name, ref: v.ref, memoryMB: v.memoryMB, priority: v.priority})
 		}
 	}
 	name := st.name
 	s.mu.Unlock()
 
-	sort.SliceStable(plan, func(i, j int) bool {
-		a, b := plan[i], plan[j]
-		if priorityRank[a.priority] != priorityRank[b.priority] {
-			return priorityRank[a.priority] < priorityRank[b.priority]
-		}
-		if a.memoryMB != b.memoryMB {
-			return a.memoryMB > b.memoryMB
-		}
-		return a.name < b.name
-	})
+	sortRestartPlan(plan)
 
 	ctx := s.op()
 	setDas := func(r types.ManagedObjectReference, state string) {
@@ -83,21 +77,56 @@ func (s *Site) declareFailed(ref types.ManagedObjectReference, gen int) {
 			fmt.Sprintf("vSphere HA initiated a failover action on %d virtual machines in cluster %s in %s", len(plan), ClusterName, DatacenterName),
 			arg("pendingVms", int32(len(plan)))),
 	)
-	s.restartBatch(host, plan, 0)
+	s.startFailover(host, plan)
 }
 
-// restartBatch restarts one batch and schedules the next.
-func (s *Site) restartBatch(failed *entityRef, plan []vmState, from int) {
-	to := min(from+s.opts.RestartBatchSize, len(plan))
-	for _, v := range plan[from:to] {
-		s.restartVM(failed, v)
+// startFailover begins restarting plan; callers hold s.tx.
+func (s *Site) startFailover(failed *entityRef, plan []vmState) {
+	fo := &failover{host: *failed, pending: plan}
+	s.mu.Lock()
+	s.failovers = append(s.failovers, fo)
+	s.mu.Unlock()
+	s.restartBatch(fo)
+}
+
+// restartBatch restarts the failover's next batch and schedules the one
+// after it, or posts the failover's completion. Callers hold s.tx.
+func (s *Site) restartBatch(fo *failover) {
+	s.mu.Lock()
+	n := min(s.opts.RestartBatchSize, len(fo.pending))
+	batch := fo.pending[:n]
+	fo.pending = fo.pending[n:]
+	fo.nextAt = time.Time{}
+	s.mu.Unlock()
+	for _, v := range batch {
+		s.restartVM(&fo.host, v)
 	}
-	if to < len(plan) {
-		s.after(s.opts.RestartBatchInterval, func() { s.restartBatch(failed, plan, to) })
+	s.mu.Lock()
+	if len(fo.pending) > 0 {
+		fo.nextAt = s.clock.Now().Add(s.opts.RestartBatchInterval)
+		s.afterLocked(s.opts.RestartBatchInterval, s.transition(func() { s.restartBatch(fo) }))
+		s.mu.Unlock()
 		return
 	}
+	s.failovers = slices.DeleteFunc(s.failovers, func(f *failover) bool { return f == fo })
+	s.mu.Unlock()
 	s.post(s.eventEx(EventHAFailoverActionCompleted, "info", nil, nil,
 		fmt.Sprintf("vSphere HA completed a failover action in cluster %s in %s", ClusterName, DatacenterName)))
+}
+
+// sortRestartPlan orders VMs as the HA agent restarts them: restart
+// priority, then the largest first (hardest to place), then by name.
+func sortRestartPlan(plan []vmState) {
+	sort.SliceStable(plan, func(i, j int) bool {
+		a, b := plan[i], plan[j]
+		if priorityRank[a.priority] != priorityRank[b.priority] {
+			return priorityRank[a.priority] < priorityRank[b.priority]
+		}
+		if a.memoryMB != b.memoryMB {
+			return a.memoryMB > b.memoryMB
+		}
+		return a.name < b.name
+	})
 }
 
 // restartVM powers one VM of a failed host on on the surviving host with the

@@ -26,24 +26,44 @@ func (s *Site) beginHostDown(h *simulator.HostSystem, force, reboot bool) types.
 		return &types.InvalidState{}
 	}
 	st.phase = hostGoingDown
-	ref := h.Self
-	reason := "Shutdown requested through vCenter"
+	st.diesAt = s.clock.Now().Add(s.opts.HostShutdownDelay)
+	st.shutdownReason = "Shutdown requested through vCenter"
 	if reboot {
-		reason = "Reboot requested through vCenter"
+		st.shutdownReason = "Reboot requested through vCenter"
 	}
-	// s.after takes s.mu; schedule once this function has released it.
-	go s.after(s.opts.HostShutdownDelay, func() {
-		gen := s.hostDies(ref, types.HostSystemPowerStatePoweredOff, reason)
-		if reboot {
-			s.after(s.opts.HostBootDelay, func() { s.hostBoots(ref, gen) })
-		}
-	})
+	st.rebootAfter = reboot
+	ref := h.Self
+	s.afterLocked(s.opts.HostShutdownDelay, s.transition(func() { s.shutdownCompletes(ref) }))
 	return nil
+}
+
+// shutdownCompletes is the end of a host's shutdown delay: it dies, and a
+// rebooting host starts booting. Callers hold s.tx.
+func (s *Site) shutdownCompletes(ref types.ManagedObjectReference) {
+	s.mu.Lock()
+	st := s.hosts[ref]
+	if st.phase != hostGoingDown {
+		s.mu.Unlock()
+		return
+	}
+	reason, reboot := st.shutdownReason, st.rebootAfter
+	st.diesAt, st.shutdownReason, st.rebootAfter = time.Time{}, "", false
+	s.mu.Unlock()
+	gen := s.hostDies(ref, types.HostSystemPowerStatePoweredOff, reason)
+	if reboot {
+		s.mu.Lock()
+		st.phase = hostBooting
+		st.bootsAt = s.clock.Now().Add(s.opts.HostBootDelay)
+		s.afterLocked(s.opts.HostBootDelay, s.transition(func() { s.hostBoots(ref, gen) }))
+		s.mu.Unlock()
+	}
 }
 
 // FailHost makes a host fail at once, as if its power were cut: no task, no
 // shutdown event, and vCenter shows its power state as unknown.
 func (s *Site) FailHost(name string) error {
+	s.tx.Lock()
+	defer s.tx.Unlock()
 	s.mu.Lock()
 	st := s.hostByName(name)
 	if st == nil {
@@ -63,7 +83,8 @@ func (s *Site) FailHost(name string) error {
 
 // hostDies takes a host down: its VMs' machines stop, vCenter marks it not
 // responding and its VMs disconnected, and the HA agent starts counting the
-// heartbeat timeout. It returns the host's new generation.
+// heartbeat timeout. It returns the host's new generation. Callers hold
+// s.tx.
 func (s *Site) hostDies(ref types.ManagedObjectReference, power types.HostSystemPowerState, shutdownReason string) int {
 	ctx := s.op()
 	h := ctx.Map.Get(ref).(*simulator.HostSystem)
@@ -85,6 +106,7 @@ func (s *Site) hostDies(ref types.ManagedObjectReference, power types.HostSystem
 	st.phase = hostDown
 	st.gen++
 	st.failed = false
+	st.declareAt = time.Time{}
 	st.diedRunning = running
 	gen := st.gen
 	name := st.name
@@ -92,6 +114,7 @@ func (s *Site) hostDies(ref types.ManagedObjectReference, power types.HostSystem
 		if v := s.vms[r]; v != nil && v.on {
 			v.on = false
 			v.bootGen++
+			v.readyAt = time.Time{}
 			s.queuePower(v.name, false)
 		}
 	}
@@ -135,7 +158,12 @@ func (s *Site) hostDies(ref types.ManagedObjectReference, power types.HostSystem
 	s.updateClusterSummary()
 
 	if s.haEnabled() {
-		s.after(s.opts.HeartbeatTimeout, func() { s.declareFailed(ref, gen) })
+		s.mu.Lock()
+		if st.gen == gen {
+			st.declareAt = s.clock.Now().Add(s.opts.HeartbeatTimeout)
+			s.afterLocked(s.opts.HeartbeatTimeout, s.transition(func() { s.declareFailed(ref, gen) }))
+		}
+		s.mu.Unlock()
 	}
 	return gen
 }
@@ -148,29 +176,38 @@ func (s *Site) powerUpHost(ref types.ManagedObjectReference) types.BaseMethodFau
 		s.mu.Unlock()
 		return &types.NotSupported{}
 	}
-	if st.phase != hostDown {
-		s.mu.Unlock()
-		// Already on, or on its way up or down.
+	defer s.mu.Unlock()
+	switch st.phase {
+	case hostBooting:
+		// Already powering on (an earlier power-up, or a reboot): pressing
+		// the power button of a machine that is on changes nothing, and
+		// IPMI's "chassis power on" succeeds the same way.
+		return nil
+	case hostDown:
+	default:
+		// Running, or on its way down.
 		return &types.InvalidState{}
 	}
 	st.phase = hostBooting
+	st.bootsAt = s.clock.Now().Add(s.opts.HostBootDelay)
 	gen := st.gen
-	s.mu.Unlock()
-	go s.after(s.opts.HostBootDelay, func() { s.hostBoots(ref, gen) })
+	s.afterLocked(s.opts.HostBootDelay, s.transition(func() { s.hostBoots(ref, gen) }))
 	return nil
 }
 
 // hostBoots brings a host back: connected, powered on, its remaining VMs
 // reconnected; VMs that were running when it died and that HA did not
-// restart elsewhere are now powered off, as after any ESXi boot.
+// restart elsewhere are now powered off, as after any ESXi boot. Callers
+// hold s.tx.
 func (s *Site) hostBoots(ref types.ManagedObjectReference, gen int) {
 	s.mu.Lock()
 	st := s.hosts[ref]
-	if st.gen != gen || (st.phase != hostDown && st.phase != hostBooting) {
+	if st.gen != gen || st.phase != hostBooting {
 		s.mu.Unlock()
 		return
 	}
 	st.phase = hostUp
+	st.bootsAt, st.declareAt = time.Time{}, time.Time{}
 	st.gen++
 	wasFailed := st.failed
 	st.failed = false

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/simulator"
@@ -137,6 +138,22 @@ type hostState struct {
 	failed bool // HA declared it failed during the current outage
 	// diedRunning are the VMs that were running when the host died.
 	diedRunning []types.ManagedObjectReference
+
+	// What the host is in the middle of, as lab-time deadlines, so State
+	// can carry it and a restored lab finish it on time. Timers only
+	// trigger; these fields are the truth.
+
+	// diesAt is when a host going down (shutdown or reboot) dies;
+	// shutdownReason is its HostShutdownEvent's reason and rebootAfter
+	// makes it boot again by itself.
+	diesAt         time.Time
+	shutdownReason string
+	rebootAfter    bool
+	// declareAt is when the HA agent's heartbeat timeout ends for a down
+	// host not yet declared failed; zero when HA is not counting.
+	declareAt time.Time
+	// bootsAt is when a booting host connects.
+	bootsAt time.Time
 }
 
 type hostPhase string
@@ -156,6 +173,17 @@ type vmState struct {
 	priority string
 	on       bool
 	bootGen  int
+	// readyAt is when a booting guest's VMware Tools start and its IP
+	// appears (lab time); zero when the guest is not booting.
+	readyAt time.Time
+}
+
+// failover is one HA failover in progress: the failed host's VMs the agent
+// still has to restart, in order, and when the next batch is due.
+type failover struct {
+	host    entityRef
+	pending []vmState
+	nextAt  time.Time
 }
 
 // build creates the reference inventory in a fresh simulator model. It uses

@@ -94,17 +94,18 @@ func (s *Site) machinePowered(ref types.ManagedObjectReference, name string, con
 	v.bootGen++
 	gen := v.bootGen
 	s.queuePower(v.name, on)
-	s.mu.Unlock()
-
+	v.readyAt = time.Time{}
 	if on {
-		s.after(s.opts.VMBootDelay, func() { s.guestUp(ref, gen) })
+		v.readyAt = s.clock.Now().Add(s.opts.VMBootDelay)
+		s.afterLocked(s.opts.VMBootDelay, s.transition(func() { s.guestUp(ref, gen) }))
 	} else {
-		s.after(0, func() { s.guestDown(ref, gen) })
+		s.afterLocked(0, s.transition(func() { s.guestDown(ref, gen) }))
 	}
+	s.mu.Unlock()
 }
 
 // guestUp is the end of a VM's boot: VMware Tools report running and the
-// guest IP appears.
+// guest IP appears. Callers hold s.tx.
 func (s *Site) guestUp(ref types.ManagedObjectReference, gen int) {
 	s.mu.Lock()
 	v, ok := s.vms[ref]
@@ -112,6 +113,7 @@ func (s *Site) guestUp(ref types.ManagedObjectReference, gen int) {
 		s.mu.Unlock()
 		return
 	}
+	v.readyAt = time.Time{}
 	name := v.name
 	s.mu.Unlock()
 
@@ -139,7 +141,8 @@ func (s *Site) guestUp(ref types.ManagedObjectReference, gen int) {
 	s.mu.Unlock()
 }
 
-// guestDown clears what VMware Tools reported once a VM is off.
+// guestDown clears what VMware Tools reported once a VM is off. Callers
+// hold s.tx.
 func (s *Site) guestDown(ref types.ManagedObjectReference, gen int) {
 	s.mu.Lock()
 	v, ok := s.vms[ref]
@@ -184,6 +187,21 @@ func guestChanges(up bool, ip, hostName string) []types.PropertyChange {
 		{Name: "summary.guest.hostName", Val: hostName},
 		{Name: "summary.quickStats.guestHeartbeatStatus", Val: heartbeat},
 	}
+}
+
+// GuestBootRemaining is how much longer, in real time, the named VM's
+// guest takes to finish booting (VMware Tools and its IP up): zero when
+// its machine is off or has booted. A restored lab uses it to hold a
+// guest that was still booting when the state was saved.
+func (s *Site) GuestBootRemaining(vm string) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, v := range s.vms {
+		if v.name == vm && v.on && !v.readyAt.IsZero() {
+			return max(s.clock.Real(v.readyAt.Sub(s.clock.Now())), 0)
+		}
+	}
+	return 0
 }
 
 // MachineOn reports whether the named VM's machine really runs (which is

@@ -98,8 +98,15 @@ type Options struct {
 	// the reference site.
 	FailRestart []string
 	// Restore is a Site.State() from an earlier lab; the new lab starts with
-	// its host power states, VM placement, power states and events.
+	// its host power states, VM placement, power states and events, and
+	// finishes whatever the saved lab was in the middle of (a host going
+	// down or booting, an HA heartbeat timeout, restart batches, guests
+	// booting) with the lab time that was left when the state was saved.
 	Restore []byte
+	// OnPowerChange, when set, is registered as by Site.OnPowerChange
+	// before anything runs: a restored lab may power a VM on the moment it
+	// starts, before Start's caller could register a hook itself.
+	OnPowerChange func(vm string, on bool)
 }
 
 // GuestIP returns the lab address of the VM whose name starts with
@@ -170,19 +177,28 @@ type Site struct {
 	dcRef      types.ManagedObjectReference
 	clusterRef types.ManagedObjectReference
 
-	mu       sync.Mutex
-	hosts    map[types.ManagedObjectReference]*hostState
-	vms      map[types.ManagedObjectReference]*vmState
-	truth    []Restart
-	hooks    []func(vm string, on bool)
-	posted   []postedEvent
-	failVM   map[string]bool
-	closed   bool
-	timers   map[*time.Timer]struct{}
-	queue    []powerChange
-	wake     *sync.Cond // signals queue and closed, with mu
-	done     chan struct{}
-	notified sync.WaitGroup
+	// tx serializes the lab's own transitions (a host dying or booting,
+	// HA declaring a failure and restarting a batch, a guest booting)
+	// with State, so a saved state never holds half a transition: a VM
+	// powered on without its restart event, or an event without its VM.
+	// Lock order: tx, then vcsim's object locks, then mu. API calls,
+	// which run under vcsim's locks, only take mu.
+	tx sync.Mutex
+
+	mu        sync.Mutex
+	failovers []*failover
+	hosts     map[types.ManagedObjectReference]*hostState
+	vms       map[types.ManagedObjectReference]*vmState
+	truth     []Restart
+	hooks     []func(vm string, on bool)
+	posted    []postedEvent
+	failVM    map[string]bool
+	closed    bool
+	timers    map[*time.Timer]struct{}
+	queue     []powerChange
+	wake      *sync.Cond // signals queue and closed, with mu
+	done      chan struct{}
+	notified  sync.WaitGroup
 }
 
 // Start builds the reference inventory and serves it until ctx is done or
@@ -205,18 +221,26 @@ func Start(ctx context.Context, opts Options) (*Site, error) {
 	for _, name := range opts.FailRestart {
 		s.failVM[name] = true
 	}
+	if opts.OnPowerChange != nil {
+		s.hooks = append(s.hooks, opts.OnPowerChange)
+	}
 	if err := s.build(ctx); err != nil {
 		s.cleanup()
 		return nil, err
 	}
+	// The transitions a restore schedules wait until the lab is complete,
+	// power watcher included (serve installs it).
+	s.tx.Lock()
+	err = nil
 	if opts.Restore != nil {
-		if err := s.restore(opts.Restore); err != nil {
-			s.cleanup()
-			return nil, err
-		}
+		err = s.restore(opts.Restore)
 	}
-	if err := s.serve(); err != nil {
-		s.cleanup()
+	if err == nil {
+		err = s.serve()
+	}
+	s.tx.Unlock()
+	if err != nil {
+		s.Close()
 		return nil, err
 	}
 	s.notified.Add(1)
@@ -379,11 +403,21 @@ func (c *labClock) Real(d time.Duration) time.Duration {
 func (s *Site) after(d time.Duration, f func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.afterLocked(d, f)
+}
+
+// at runs f at lab time deadline (at once if it has passed).
+func (s *Site) at(deadline time.Time, f func()) {
+	s.after(deadline.Sub(s.clock.Now()), f)
+}
+
+// afterLocked is after for callers that hold s.mu.
+func (s *Site) afterLocked(d time.Duration, f func()) {
 	if s.closed {
 		return
 	}
 	var t *time.Timer
-	t = time.AfterFunc(s.clock.Real(d), func() {
+	t = time.AfterFunc(max(s.clock.Real(d), 0), func() {
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
@@ -394,6 +428,15 @@ func (s *Site) after(d time.Duration, f func()) {
 		f()
 	})
 	s.timers[t] = struct{}{}
+}
+
+// transition runs f as one of the lab's own transitions (see Site.tx).
+func (s *Site) transition(f func()) func() {
+	return func() {
+		s.tx.Lock()
+		defer s.tx.Unlock()
+		f()
+	}
 }
 
 // selfSignedCert makes an ECDSA certificate for the lab address; ECDSA

@@ -18,29 +18,48 @@ type postedEvent struct {
 }
 
 // stateVersion is bumped when the State format changes incompatibly.
-const stateVersion = 1
+// Version 2 added what the lab is in the middle of (deadlines, failovers);
+// a version 1 state is still read, see restoreHost.
+const stateVersion = 2
 
 // savedState is the JSON form of State. Hosts and VMs are named, not
-// referenced by moref, because a new lab assigns its own morefs.
+// referenced by moref, because a new lab assigns its own morefs. Every
+// deadline is lab time, so a restored lab, whose clock resumes at LabTime,
+// finishes each transition after the lab time that was left.
 type savedState struct {
 	Version int         `json:"version"`
 	LabTime time.Time   `json:"lab_time"`
 	Hosts   []savedHost `json:"hosts"`
 	VMs     []savedVM   `json:"vms"`
-	Truth   []Restart   `json:"ground_truth,omitempty"`
+	// Failovers are the HA failovers whose restart batches were not all
+	// done.
+	Failovers []savedFailover `json:"failovers,omitempty"`
+	Truth     []Restart       `json:"ground_truth,omitempty"`
 	// Events is the lab-posted events as a SOAP ArrayOfEvent, the one
 	// encoding that keeps every event's concrete type.
 	Events string `json:"events,omitempty"`
 }
 
 type savedHost struct {
-	Name        string   `json:"name"`
-	Down        bool     `json:"down"`
+	Name string `json:"name"`
+	// Down is Phase != "up", kept for version 1 readers.
+	Down bool `json:"down"`
+	// Phase is up, goingDown (shut down or rebooting, not dead yet), down
+	// or booting.
+	Phase       string   `json:"phase,omitempty"`
 	PowerState  string   `json:"power_state"`
 	Das         string   `json:"das_state"`
 	Failed      bool     `json:"ha_failed,omitempty"`
 	DiedRunning []string `json:"died_running,omitempty"`
 	Maintenance bool     `json:"maintenance,omitempty"`
+	// DiesAt, ShutdownReason and Reboot describe a host going down.
+	DiesAt         time.Time `json:"dies_at,omitzero"`
+	ShutdownReason string    `json:"shutdown_reason,omitempty"`
+	Reboot         bool      `json:"reboot,omitempty"`
+	// HeartbeatTimeoutEnds is when HA declares a down host failed.
+	HeartbeatTimeoutEnds time.Time `json:"heartbeat_timeout_ends,omitzero"`
+	// BootsAt is when a booting host connects.
+	BootsAt time.Time `json:"boots_at,omitzero"`
 }
 
 type savedVM struct {
@@ -54,14 +73,27 @@ type savedVM struct {
 	GuestIP     string `json:"guest_ip,omitempty"`
 	GuestTools  string `json:"guest_tools,omitempty"`
 	GuestHeader string `json:"guest_hostname,omitempty"`
+	// GuestReadyAt is when a booting guest's Tools and IP come up.
+	GuestReadyAt time.Time `json:"guest_ready_at,omitzero"`
+}
+
+type savedFailover struct {
+	FailedHost string `json:"failed_host"`
+	// Pending are the VMs still to restart, in restart order.
+	Pending     []string  `json:"pending"`
+	NextBatchAt time.Time `json:"next_batch_at"`
 }
 
 // State returns what belongs to the current run, for a later lab to resume
 // from (Options.Restore): lab time, host power states, VM placement and
-// power states, the HA ground truth and the events the lab posted. An HA
-// failover in progress is not carried: a restored lab restarts the heartbeat
-// countdown for a host that was down and not yet declared failed.
+// power states, the HA ground truth, the events the lab posted, and what
+// the lab is in the middle of: a host going down or booting, a heartbeat
+// timeout running, a failover's remaining restart batches, guests booting.
+// It waits for a transition in progress to finish, so the state never
+// holds half of one.
 func (s *Site) State() ([]byte, error) {
+	s.tx.Lock()
+	defer s.tx.Unlock()
 	ctx := s.op()
 	m := ctx.Map
 	st := savedState{Version: stateVersion, LabTime: s.clock.Now()}
@@ -79,9 +111,15 @@ func (s *Site) State() ([]byte, error) {
 		copies[i] = hostCopy{*h, append([]types.ManagedObjectReference(nil), h.diedRunning...)}
 	}
 	vmName := map[types.ManagedObjectReference]string{}
-	vmOn := map[types.ManagedObjectReference]bool{}
 	for ref, v := range s.vms {
-		vmName[ref], vmOn[ref] = v.name, v.on
+		vmName[ref] = v.name
+	}
+	for _, fo := range s.failovers {
+		sf := savedFailover{FailedHost: fo.host.name, NextBatchAt: fo.nextAt}
+		for _, v := range fo.pending {
+			sf.Pending = append(sf.Pending, v.name)
+		}
+		st.Failovers = append(st.Failovers, sf)
 	}
 	st.Truth = append(st.Truth, s.truth...)
 	events := make([]types.BaseEvent, len(s.posted))
@@ -92,7 +130,11 @@ func (s *Site) State() ([]byte, error) {
 
 	for _, h := range copies {
 		obj := m.Get(h.ref).(*simulator.HostSystem)
-		sh := savedHost{Name: h.name, Down: h.phase != hostUp, Das: h.das, Failed: h.failed}
+		sh := savedHost{
+			Name: h.name, Down: h.phase != hostUp, Phase: string(h.phase), Das: h.das, Failed: h.failed,
+			DiesAt: h.diesAt, ShutdownReason: h.shutdownReason, Reboot: h.rebootAfter,
+			HeartbeatTimeoutEnds: h.declareAt, BootsAt: h.bootsAt,
+		}
 		ctx.WithLock(obj, func() {
 			sh.PowerState = string(obj.Runtime.PowerState)
 			sh.Maintenance = obj.Runtime.InMaintenanceMode
@@ -107,7 +149,7 @@ func (s *Site) State() ([]byte, error) {
 		if !ok {
 			continue
 		}
-		sv := savedVM{Name: name, On: vmOn[ref]}
+		sv := savedVM{Name: name}
 		ctx.WithLock(vm, func() {
 			if vm.Runtime.Host != nil {
 				sv.Host = hostName[*vm.Runtime.Host]
@@ -117,6 +159,13 @@ func (s *Site) State() ([]byte, error) {
 			if vm.Guest != nil {
 				sv.GuestIP, sv.GuestTools, sv.GuestHeader = vm.Guest.IpAddress, vm.Guest.ToolsRunningStatus, vm.Guest.HostName
 			}
+			// Under the VM's lock, as a power operation through the API
+			// updates both, so the two agree.
+			s.mu.Lock()
+			if v := s.vms[ref]; v != nil {
+				sv.On, sv.GuestReadyAt = v.on, v.readyAt
+			}
+			s.mu.Unlock()
 		})
 		st.VMs = append(st.VMs, sv)
 	}
@@ -133,20 +182,21 @@ func (s *Site) State() ([]byte, error) {
 }
 
 // restore applies a saved State to the freshly built inventory, before the
-// server and the power watcher start.
+// server and the power watcher start, and schedules the transitions the
+// saved lab was in the middle of. Callers hold s.tx, so none of them runs
+// before the lab is complete.
 func (s *Site) restore(data []byte) error {
 	var st savedState
 	if err := json.Unmarshal(data, &st); err != nil {
 		return fmt.Errorf("lab vcenter: Options.Restore is not a saved lab state: %w", err)
 	}
-	if st.Version != stateVersion {
-		return fmt.Errorf("lab vcenter: Options.Restore has state version %d, this lab reads %d (save it again with this drbook)", st.Version, stateVersion)
+	if st.Version < 1 || st.Version > stateVersion {
+		return fmt.Errorf("lab vcenter: Options.Restore has state version %d, this lab reads 1 to %d (save it again with this drbook)", st.Version, stateVersion)
 	}
 	s.clock = newLabClock(s.opts.Speed, time.Now())
 	s.clock.labBase = st.LabTime
 
 	ctx := s.op()
-	m := ctx.Map
 	hostRef := map[string]types.ManagedObjectReference{}
 	vmRef := map[string]types.ManagedObjectReference{}
 	s.mu.Lock()
@@ -156,92 +206,39 @@ func (s *Site) restore(data []byte) error {
 	for ref, v := range s.vms {
 		vmRef[v.name] = ref
 	}
-	s.mu.Unlock()
-
-	// Placement first: move VMs between the hosts' vm lists.
-	for _, sv := range st.VMs {
-		ref, ok := vmRef[sv.Name]
-		to, ok2 := hostRef[sv.Host]
-		if !ok || !ok2 {
-			return fmt.Errorf("lab vcenter: Options.Restore names VM %q on host %q, which this lab does not have", sv.Name, sv.Host)
-		}
-		vm := m.Get(ref).(*simulator.VirtualMachine)
-		var from types.ManagedObjectReference
-		ctx.WithLock(vm, func() { from = *vm.Runtime.Host })
-		if from != to {
-			for _, hr := range []types.ManagedObjectReference{from, to} {
-				h := m.Get(hr).(*simulator.HostSystem)
-				add := hr == to
-				ctx.WithLock(h, func() {
-					var list []types.ManagedObjectReference
-					for _, r := range h.Vm {
-						if r != ref {
-							list = append(list, r)
-						}
-					}
-					if add {
-						list = append(list, ref)
-					}
-					ctx.Update(h, []types.PropertyChange{{Name: "vm", Val: list}})
-				})
-			}
-		}
-		changes := []types.PropertyChange{
-			{Name: "runtime.host", Val: to},
-			{Name: "summary.runtime.host", Val: to},
-			{Name: "runtime.powerState", Val: types.VirtualMachinePowerState(sv.PowerState)},
-			{Name: "summary.runtime.powerState", Val: types.VirtualMachinePowerState(sv.PowerState)},
-			{Name: "runtime.connectionState", Val: types.VirtualMachineConnectionState(sv.Connection)},
-			{Name: "summary.runtime.connectionState", Val: types.VirtualMachineConnectionState(sv.Connection)},
-		}
-		tools := sv.GuestTools == string(types.VirtualMachineToolsRunningStatusGuestToolsRunning)
-		changes = append(changes, guestChanges(tools, sv.GuestIP, sv.GuestHeader)...)
-		ctx.WithLock(vm, func() { ctx.Update(vm, changes) })
-		s.mu.Lock()
-		s.vms[ref].on = sv.On
-		s.mu.Unlock()
-	}
-
-	var pendingFailure []types.ManagedObjectReference
-	for _, sh := range st.Hosts {
-		ref, ok := hostRef[sh.Name]
-		if !ok {
-			return fmt.Errorf("lab vcenter: Options.Restore names host %q, which this lab does not have", sh.Name)
-		}
-		s.mu.Lock()
-		h := s.hosts[ref]
-		h.das, h.failed = sh.Das, sh.Failed
-		h.diedRunning = nil
-		for _, n := range sh.DiedRunning {
-			h.diedRunning = append(h.diedRunning, vmRef[n])
-		}
-		if sh.Down {
-			h.phase = hostDown
-			if !sh.Failed {
-				pendingFailure = append(pendingFailure, ref)
-			}
-		}
-		s.mu.Unlock()
-		obj := m.Get(ref).(*simulator.HostSystem)
-		changes := []types.PropertyChange{
-			{Name: "runtime.inMaintenanceMode", Val: sh.Maintenance},
-			{Name: "runtime.dasHostState", Val: &types.ClusterDasFdmHostState{State: sh.Das}},
-		}
-		if sh.Down {
-			changes = append(changes,
-				types.PropertyChange{Name: "runtime.powerState", Val: types.HostSystemPowerState(sh.PowerState)},
-				types.PropertyChange{Name: "summary.runtime.powerState", Val: types.HostSystemPowerState(sh.PowerState)},
-				types.PropertyChange{Name: "runtime.connectionState", Val: types.HostSystemConnectionStateNotResponding},
-				types.PropertyChange{Name: "summary.runtime.connectionState", Val: types.HostSystemConnectionStateNotResponding},
-				types.PropertyChange{Name: "overallStatus", Val: types.ManagedEntityStatusRed},
-				types.PropertyChange{Name: "summary.overallStatus", Val: types.ManagedEntityStatusRed},
-			)
-		}
-		ctx.WithLock(obj, func() { ctx.Update(obj, changes) })
-	}
-	s.mu.Lock()
+	// Ground truth first: a booting VM's entry is linked to its boot below.
 	s.truth = append(s.truth, st.Truth...)
 	s.mu.Unlock()
+
+	for _, sv := range st.VMs {
+		if err := s.restoreVM(ctx, sv, vmRef, hostRef); err != nil {
+			return err
+		}
+	}
+	for _, sh := range st.Hosts {
+		if err := s.restoreHost(ctx, st, sh, hostRef, vmRef); err != nil {
+			return err
+		}
+	}
+	for _, sf := range st.Failovers {
+		ref, ok := hostRef[sf.FailedHost]
+		if !ok {
+			return fmt.Errorf("lab vcenter: Options.Restore has a failover of host %q, which this lab does not have", sf.FailedHost)
+		}
+		fo := &failover{host: entityRef{ref, sf.FailedHost}, nextAt: sf.NextBatchAt}
+		s.mu.Lock()
+		for _, name := range sf.Pending {
+			v := s.vms[vmRef[name]]
+			if v == nil {
+				s.mu.Unlock()
+				return fmt.Errorf("lab vcenter: Options.Restore has VM %q to restart, which this lab does not have", name)
+			}
+			fo.pending = append(fo.pending, vmState{name: v.name, ref: v.ref, memoryMB: v.memoryMB, priority: v.priority})
+		}
+		s.failovers = append(s.failovers, fo)
+		s.afterLocked(sf.NextBatchAt.Sub(st.LabTime), s.transition(func() { s.restartBatch(fo) }))
+		s.mu.Unlock()
+	}
 
 	if st.Events != "" {
 		var arr types.ArrayOfEvent
@@ -253,14 +250,149 @@ func (s *Site) restore(data []byte) error {
 		s.repost(arr.Event)
 	}
 	s.updateClusterSummary()
-	for _, ref := range pendingFailure {
-		s.mu.Lock()
-		gen := s.hosts[ref].gen
-		s.mu.Unlock()
-		if s.haEnabled() {
-			s.after(s.opts.HeartbeatTimeout, func() { s.declareFailed(ref, gen) })
+	return nil
+}
+
+// restoreVM puts one VM where the saved lab had it, as it was, and lets a
+// guest that was booting finish its boot.
+func (s *Site) restoreVM(ctx *simulator.Context, sv savedVM, vmRef, hostRef map[string]types.ManagedObjectReference) error {
+	m := ctx.Map
+	ref, ok := vmRef[sv.Name]
+	to, ok2 := hostRef[sv.Host]
+	if !ok || !ok2 {
+		return fmt.Errorf("lab vcenter: Options.Restore names VM %q on host %q, which this lab does not have", sv.Name, sv.Host)
+	}
+	vm := m.Get(ref).(*simulator.VirtualMachine)
+	var from types.ManagedObjectReference
+	ctx.WithLock(vm, func() { from = *vm.Runtime.Host })
+	if from != to {
+		for _, hr := range []types.ManagedObjectReference{from, to} {
+			h := m.Get(hr).(*simulator.HostSystem)
+			add := hr == to
+			ctx.WithLock(h, func() {
+				var list []types.ManagedObjectReference
+				for _, r := range h.Vm {
+					if r != ref {
+						list = append(list, r)
+					}
+				}
+				if add {
+					list = append(list, ref)
+				}
+				ctx.Update(h, []types.PropertyChange{{Name: "vm", Val: list}})
+			})
 		}
 	}
+	power := types.VirtualMachinePowerState(sv.PowerState)
+	changes := []types.PropertyChange{
+		{Name: "runtime.host", Val: to},
+		{Name: "summary.runtime.host", Val: to},
+		{Name: "runtime.powerState", Val: power},
+		{Name: "summary.runtime.powerState", Val: power},
+		{Name: "runtime.connectionState", Val: types.VirtualMachineConnectionState(sv.Connection)},
+		{Name: "summary.runtime.connectionState", Val: types.VirtualMachineConnectionState(sv.Connection)},
+	}
+	tools := sv.GuestTools == string(types.VirtualMachineToolsRunningStatusGuestToolsRunning)
+	if power != types.VirtualMachinePowerStatePoweredOn {
+		// Saved between a power-off and the guest's tools going away.
+		tools = false
+		sv.GuestIP, sv.GuestHeader = "", ""
+	}
+	changes = append(changes, guestChanges(tools, sv.GuestIP, sv.GuestHeader)...)
+	ctx.WithLock(vm, func() { ctx.Update(vm, changes) })
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := s.vms[ref]
+	v.on = sv.On
+	v.readyAt = time.Time{}
+	if !sv.On || sv.GuestReadyAt.IsZero() {
+		return nil
+	}
+	v.bootGen++
+	v.readyAt = sv.GuestReadyAt
+	gen := v.bootGen
+	for i := len(s.truth) - 1; i >= 0; i-- {
+		t := &s.truth[i]
+		if t.VM == sv.Name && !t.Failed && t.GuestReady.IsZero() {
+			t.bootGen = gen
+			break
+		}
+	}
+	s.afterLocked(sv.GuestReadyAt.Sub(s.clock.Now()), s.transition(func() { s.guestUp(ref, gen) }))
+	return nil
+}
+
+// restoreHost restores one host's state and schedules what it was in the
+// middle of: its death, HA's heartbeat timeout, its boot.
+func (s *Site) restoreHost(ctx *simulator.Context, st savedState, sh savedHost, hostRef, vmRef map[string]types.ManagedObjectReference) error {
+	ref, ok := hostRef[sh.Name]
+	if !ok {
+		return fmt.Errorf("lab vcenter: Options.Restore names host %q, which this lab does not have", sh.Name)
+	}
+	phase := hostPhase(sh.Phase)
+	switch {
+	case sh.Phase == "" && sh.Down: // version 1
+		phase = hostDown
+	case sh.Phase == "":
+		phase = hostUp
+	case phase != hostUp && phase != hostGoingDown && phase != hostDown && phase != hostBooting:
+		return fmt.Errorf("lab vcenter: Options.Restore has host %s in phase %q, which this lab does not know", sh.Name, sh.Phase)
+	}
+	dead := phase == hostDown || phase == hostBooting
+
+	s.mu.Lock()
+	h := s.hosts[ref]
+	h.phase, h.das, h.failed = phase, sh.Das, sh.Failed
+	h.diedRunning = nil
+	for _, n := range sh.DiedRunning {
+		h.diedRunning = append(h.diedRunning, vmRef[n])
+	}
+	gen := h.gen
+	if phase == hostGoingDown {
+		h.diesAt, h.shutdownReason, h.rebootAfter = sh.DiesAt, sh.ShutdownReason, sh.Reboot
+		if h.diesAt.IsZero() {
+			h.diesAt = st.LabTime
+		}
+		s.afterLocked(h.diesAt.Sub(st.LabTime), s.transition(func() { s.shutdownCompletes(ref) }))
+	}
+	if dead && !sh.Failed {
+		h.declareAt = sh.HeartbeatTimeoutEnds
+		if h.declareAt.IsZero() && st.Version == 1 {
+			// Version 1 did not save the countdown: the HA master, meeting
+			// a host it has no heartbeat from, starts a fresh one.
+			h.declareAt = st.LabTime.Add(s.opts.HeartbeatTimeout)
+		}
+		if !h.declareAt.IsZero() {
+			s.afterLocked(h.declareAt.Sub(st.LabTime), s.transition(func() { s.declareFailed(ref, gen) }))
+		}
+	}
+	if phase == hostBooting {
+		h.bootsAt = sh.BootsAt
+		if h.bootsAt.IsZero() {
+			h.bootsAt = st.LabTime.Add(s.opts.HostBootDelay)
+		}
+		s.afterLocked(h.bootsAt.Sub(st.LabTime), s.transition(func() { s.hostBoots(ref, gen) }))
+	}
+	s.mu.Unlock()
+
+	obj := ctx.Map.Get(ref).(*simulator.HostSystem)
+	changes := []types.PropertyChange{
+		{Name: "runtime.inMaintenanceMode", Val: sh.Maintenance},
+		{Name: "summary.runtime.inMaintenanceMode", Val: sh.Maintenance},
+		{Name: "runtime.dasHostState", Val: &types.ClusterDasFdmHostState{State: sh.Das}},
+	}
+	if dead {
+		changes = append(changes,
+			types.PropertyChange{Name: "runtime.powerState", Val: types.HostSystemPowerState(sh.PowerState)},
+			types.PropertyChange{Name: "summary.runtime.powerState", Val: types.HostSystemPowerState(sh.PowerState)},
+			types.PropertyChange{Name: "runtime.connectionState", Val: types.HostSystemConnectionStateNotResponding},
+			types.PropertyChange{Name: "summary.runtime.connectionState", Val: types.HostSystemConnectionStateNotResponding},
+			types.PropertyChange{Name: "overallStatus", Val: types.ManagedEntityStatusRed},
+			types.PropertyChange{Name: "summary.overallStatus", Val: types.ManagedEntityStatusRed},
+		)
+	}
+	ctx.WithLock(obj, func() { ctx.Update(obj, changes) })
 	return nil
 }
 
