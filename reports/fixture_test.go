@@ -117,9 +117,26 @@ func raw(v any) json.RawMessage {
 // it, and returns the run directory.
 func writeDrillJournal(tb testing.TB) string {
 	tb.Helper()
+	return writeDrillJournalAs(tb, nil)
+}
+
+// writeLabDrillJournal writes the same drill as run against the lab at
+// ×30, the way `drbook run --lab` journals it.
+func writeLabDrillJournal(tb testing.TB) string {
+	tb.Helper()
+	return writeDrillJournalAs(tb, func(rs *journal.RunStart) {
+		rs.Mode = ModeLab
+		rs.Labels["lab_speed"] = "30"
+	})
+}
+
+// writeDrillJournalAs writes the reference drill, letting change adjust
+// its run.start first.
+func writeDrillJournalAs(tb testing.TB, change func(*journal.RunStart)) string {
+	tb.Helper()
 	dir := tb.TempDir()
 	j := newJournal(tb, dir)
-	j.add(at("0s"), "", journal.Event{RunStart: &journal.RunStart{
+	rs := &journal.RunStart{
 		Schema: journal.SchemaVersion, RunID: "20261125-100000-ha", Runbook: "ha-host-failure",
 		RunbookPath: "runbooks/ha-host-failure.yaml", RunbookVer: "2026.11",
 		RunbookSHA256: "5f1d7c0a9b3e2d4c6a8b0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d",
@@ -141,7 +158,11 @@ func writeDrillJournal(tb testing.TB) string {
 			{ID: "rollback", Name: text("Roll back", "復原變更"), Kind: "manual", Block: "on_failure"},
 			{ID: "power_on", Name: text("Power host .68 back on", "至主機 .68 開機"), Kind: "manual", Block: "finally"},
 		},
-	}})
+	}
+	if change != nil {
+		change(rs)
+	}
+	j.add(at("0s"), "", journal.Event{RunStart: rs})
 	mon := func(t time.Time, name, state, res, detail string) {
 		j.add(t, "", journal.Event{Monitor: &journal.Monitor{Name: name, State: state, Since: t, Resolution: dur(res), Detail: detail}})
 	}

@@ -1,5 +1,6 @@
 // Golden files: reports/testdata/drill.<lang>.<ext> hold every format in
-// both languages for the reference HA drill. After an intended change to a
+// both languages for the reference HA drill, and lab.<lang>.<ext> the same
+// drill run against the lab at ×30. After an intended change to a
 // renderer, regenerate them with
 //
 //	go test ./reports -run TestGolden -update
@@ -33,17 +34,28 @@ func goldenReport(t testing.TB) *Report {
 	return r
 }
 
+// goldenLabReport is goldenReport for the drill run in the lab.
+func goldenLabReport(t testing.TB) *Report {
+	r := buildRun(t, writeLabDrillJournal(t))
+	r.Integrity.FinalHash = goldenHash
+	return r
+}
+
 func TestGolden(t *testing.T) {
-	r := goldenReport(t)
+	testGolden(t, "drill", goldenReport(t))
+	testGolden(t, "lab", goldenLabReport(t))
+}
+
+func testGolden(t *testing.T, name string, r *Report) {
 	for _, lang := range []string{LangEN, LangZhTW} {
 		for _, format := range Formats {
-			t.Run(lang+"/"+format, func(t *testing.T) {
+			t.Run(name+"/"+lang+"/"+format, func(t *testing.T) {
 				var buf bytes.Buffer
 				if err := Render(&buf, r, format, lang); err != nil {
 					t.Fatal(err)
 				}
 				checkWellFormed(t, format, buf.Bytes())
-				path := filepath.Join("testdata", "drill."+lang+"."+extOf[format])
+				path := filepath.Join("testdata", name+"."+lang+"."+extOf[format])
 				if *update {
 					if err := os.MkdirAll("testdata", 0o755); err != nil {
 						t.Fatal(err)

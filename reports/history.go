@@ -14,19 +14,22 @@ import (
 // HistoryEntry is one earlier run's measurements, for comparing drills of
 // the same runbook over the years.
 type HistoryEntry struct {
-	RunID          string            `json:"run_id"`
-	RunDir         string            `json:"run_dir"`
-	Runbook        string            `json:"runbook"`
-	RunbookVersion string            `json:"runbook_version,omitempty"`
-	RunbookSHA256  string            `json:"runbook_sha256,omitempty"`
-	Site           string            `json:"site,omitempty"`
-	Mode           string            `json:"mode,omitempty"`
-	Start          time.Time         `json:"start"`
-	Result         string            `json:"result"`
-	RTO            journal.Duration  `json:"rto,omitempty"`
-	RTOMeasured    *journal.Duration `json:"rto_measured,omitempty"`
-	RTOMet         *bool             `json:"rto_met,omitempty"`
-	Downtime       []ServiceTotal    `json:"downtime"`
+	RunID          string `json:"run_id"`
+	RunDir         string `json:"run_dir"`
+	Runbook        string `json:"runbook"`
+	RunbookVersion string `json:"runbook_version,omitempty"`
+	RunbookSHA256  string `json:"runbook_sha256,omitempty"`
+	Site           string `json:"site,omitempty"`
+	Mode           string `json:"mode,omitempty"`
+	// LabSpeed is the run's Cover.LabSpeed: its durations times LabSpeed
+	// are the simulated site's time.
+	LabSpeed    float64           `json:"lab_speed,omitempty"`
+	Start       time.Time         `json:"start"`
+	Result      string            `json:"result"`
+	RTO         journal.Duration  `json:"rto,omitempty"`
+	RTOMeasured *journal.Duration `json:"rto_measured,omitempty"`
+	RTOMet      *bool             `json:"rto_met,omitempty"`
+	Downtime    []ServiceTotal    `json:"downtime"`
 	// Verified is false when the journal's hash chain does not verify; the
 	// numbers are then shown but not to be relied on.
 	Verified bool `json:"verified"`
@@ -90,7 +93,7 @@ func historyEntry(runDir string) HistoryEntry {
 func (r *Report) historyEntry(runDir string) HistoryEntry {
 	e := HistoryEntry{
 		RunID: r.Cover.RunID, RunDir: runDir, Runbook: r.Cover.Runbook, RunbookVersion: r.Cover.RunbookVersion,
-		RunbookSHA256: r.Cover.RunbookSHA256, Site: r.Cover.Site, Mode: r.Cover.Mode, Start: r.Cover.Start,
+		RunbookSHA256: r.Cover.RunbookSHA256, Site: r.Cover.Site, Mode: r.Cover.Mode, LabSpeed: r.Cover.LabSpeed, Start: r.Cover.Start,
 		Result: r.Cover.Result, RTO: r.Summary.RTO, Verified: r.Integrity.ChainVerified,
 		Downtime: []ServiceTotal{},
 	}

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -149,6 +150,18 @@ var catalog = map[string][2]string{
 	"disruptive":      {"disruptive", "中斷性"},
 	"recovery_step":   {"recovery", "復原"},
 
+	// A lab run's times are real elapsed time on a simulator that ran
+	// %[1]s times faster than real time; these keep an auditor from
+	// reading them as a real site's figures.
+	"lab_banner": {"Lab run at ×%[1]s: the simulated site ran %[1]s times faster than real time. Every time and duration in this report is real elapsed time; a recovery time or downtime multiplied by %[1]s is its simulated equivalent. No figure in this report was measured on a real site.",
+		"模擬環境演練（×%[1]s）：模擬場域以實際時間之 %[1]s 倍速執行。本報告所列時間均為實際經過時間；復原時間或停機時間乘以 %[1]s 即為模擬時間。本報告之數據均非於實際場域量測。"},
+	"lab_banner_unknown": {"Lab run: this run used drbook's simulated site, and its speed was not recorded. Times and durations are real elapsed time on the simulator. No figure in this report was measured on a real site.",
+		"模擬環境演練：本次演練使用 drbook 模擬場域，未記錄其倍速。所列時間均為模擬器上之實際經過時間。本報告之數據均非於實際場域量測。"},
+	"lab_banner_real": {"Lab run at ×1: the simulated site ran in real time, so its durations are the simulated site's own. No figure in this report was measured on a real site.",
+		"模擬環境演練（×1）：模擬場域以實際時間執行，所列時間即為模擬時間。本報告之數據均非於實際場域量測。"},
+	"lab_equiv":       {"lab run at ×%[1]s: %[2]s × %[1]s = %[3]s simulated", "模擬環境 ×%[1]s 倍速：%[2]s × %[1]s = 模擬時間 %[3]s"},
+	"lab_equiv_short": {"×%[1]s = %[2]s simulated", "×%[1]s = 模擬 %[2]s"},
+
 	"status.ok":           {"ok", "成功"},
 	"status.failed":       {"failed", "失敗"},
 	"status.skipped":      {"skipped", "略過"},
@@ -191,13 +204,17 @@ type localizer struct {
 	idx   int
 	loc   *time.Location
 	start time.Time
+	// lab and labSpeed describe the report's run: a lab run, and how many
+	// times faster than real time its simulated site ran (0: not recorded).
+	lab      bool
+	labSpeed float64
 	// multiDay is set when the run crosses midnight, so table times carry
 	// the date.
 	multiDay bool
 }
 
 func newLocalizer(r *Report, lang string) (*localizer, error) {
-	l := &localizer{lang: lang, loc: r.loc, start: r.Cover.Start}
+	l := &localizer{lang: lang, loc: r.loc, start: r.Cover.Start, lab: r.Cover.Mode == ModeLab, labSpeed: r.Cover.LabSpeed}
 	switch lang {
 	case LangEN:
 	case LangZhTW:
@@ -342,7 +359,94 @@ func (l *localizer) Deviation(d Deviation) string {
 		}
 		detail = strings.Join(parts, ", ")
 	}
-	return strings.TrimSpace(l.Tf(key, d.Step, l.Dur(d.Actual), l.Dur(d.Planned), detail))
+	text := strings.TrimSpace(l.Tf(key, d.Step, l.Dur(d.Actual), l.Dur(d.Planned), detail))
+	if e := l.LabEquiv(d.Actual); e != "" && d.Kind == DevRTOExceeded {
+		text += " (" + e + ")"
+	}
+	return text
+}
+
+// LabBanner is the cover's warning that the run was a lab run, or "" for a
+// run on a real site.
+func (l *localizer) LabBanner() string {
+	switch {
+	case !l.lab:
+		return ""
+	case l.labSpeed == 0:
+		return l.T("lab_banner_unknown")
+	case l.labSpeed == 1:
+		return l.T("lab_banner_real")
+	}
+	return l.Tf("lab_banner", labFactor(l.labSpeed))
+}
+
+// Mode is the run's mode for the cover, with a lab run's speed: "lab ×30".
+func (l *localizer) Mode(r *Report) string {
+	m := l.Enum("mode", r.Cover.Mode)
+	if l.lab && l.labSpeed > 0 {
+		m += " ×" + labFactor(l.labSpeed)
+	}
+	return m
+}
+
+// LabEquiv words a recovery time of a lab run with its simulated
+// equivalent ("lab run at ×30: 1.8s × 30 = 54.0s simulated"); "" unless the
+// run is a lab run of known speed.
+func (l *localizer) LabEquiv(d journal.Duration) string {
+	if !l.lab || l.labSpeed == 0 {
+		return ""
+	}
+	f := labFactor(l.labSpeed)
+	return l.Tf("lab_equiv", f, l.Dur(d), l.Dur(simulated(d, l.labSpeed)))
+}
+
+// LabShort is LabEquiv for a table cell: "×30 = 54.0s simulated".
+func (l *localizer) LabShort(d journal.Duration) string {
+	if !l.lab {
+		return ""
+	}
+	return l.labShortAt(d, l.labSpeed)
+}
+
+// labShortAt is LabShort for a run of the given speed (history rows are
+// other runs); "" for speed 0.
+func (l *localizer) labShortAt(d journal.Duration, speed float64) string {
+	if speed == 0 {
+		return ""
+	}
+	return l.Tf("lab_equiv_short", labFactor(speed), l.Dur(simulated(d, speed)))
+}
+
+// HistoryLab is LabShort for an earlier run listed in the history: it
+// marks a lab run's figures (with their simulated equivalent when its speed
+// is known) and is "" for a run on a real site.
+func (l *localizer) HistoryLab(h HistoryEntry, d journal.Duration) string {
+	switch {
+	case h.Mode != ModeLab:
+		return ""
+	case h.LabSpeed == 0:
+		return l.Enum("mode", ModeLab)
+	}
+	return l.labShortAt(d, h.LabSpeed)
+}
+
+// labFactor prints a lab speed as the operator gave it: 30, 2.5.
+func labFactor(speed float64) string { return strconv.FormatFloat(speed, 'g', -1, 64) }
+
+// simulated is how long d of real time lasted on the clock of a simulated
+// site running speed times faster. d is first rounded to the tenth of a
+// second Dur shows, so the printed sum adds up ("1.8s × 30 = 54.0s", not
+// 54.1s from an unseen 1.803s); the error this leaves is far below the
+// probe resolution times the speed.
+func simulated(d journal.Duration, speed float64) journal.Duration {
+	v := float64(d.D().Round(100*time.Millisecond)) * speed
+	switch {
+	case v >= math.MaxInt64:
+		return journal.Duration(math.MaxInt64)
+	case v <= math.MinInt64:
+		return journal.Duration(math.MinInt64)
+	}
+	return journal.Duration(v)
 }
 
 // Percent formats an availability.

@@ -81,6 +81,9 @@ func renderMarkdown(w io.Writer, r *Report, l *localizer) error {
 		m.p(" (%s)", md(c.Error))
 	}
 	m.p("\n\n")
+	if b := l.LabBanner(); b != "" {
+		m.p("> **%s**\n\n", md(b))
+	}
 	cover := [][]string{
 		{md(l.T("site")), md(c.Site)},
 		{md(l.T("runbook")), md(c.Runbook)},
@@ -92,7 +95,7 @@ func renderMarkdown(w io.Writer, r *Report, l *localizer) error {
 	}
 	cover = append(cover,
 		[]string{md(l.T("run_id")), md(c.RunID)},
-		[]string{md(l.T("mode")), md(l.Enum("mode", c.Mode))},
+		[]string{md(l.T("mode")), md(l.Mode(r))},
 		[]string{md(l.T("operator")), md(c.Operator)},
 		[]string{md(l.T("machine")), md(c.Machine)},
 		[]string{md(l.T("drbook_version")), md(c.DrbookVersion)},
@@ -129,7 +132,11 @@ func renderMarkdown(w io.Writer, r *Report, l *localizer) error {
 		for _, mon := range r.Monitors {
 			var ws []string
 			for _, win := range mon.Windows {
-				t := l.Clock(win.Start) + " → " + l.ClockP(win.End) + " (" + l.Dur(win.Duration) + ")"
+				t := l.Clock(win.Start) + " → " + l.ClockP(win.End) + " (" + l.Dur(win.Duration)
+				if lab := l.LabShort(win.Duration); lab != "" {
+					t += "; " + lab
+				}
+				t += ")"
 				if win.Detail != "" {
 					t += " " + win.Detail
 				}
@@ -141,7 +148,11 @@ func renderMarkdown(w io.Writer, r *Report, l *localizer) error {
 			if len(ws) == 0 {
 				ws = []string{md(l.T("none"))}
 			}
-			rows = append(rows, []string{md(mon.Name), md(l.Dur(mon.Total)), strconv.Itoa(len(mon.Windows)),
+			total := l.Dur(mon.Total)
+			if lab := l.LabShort(mon.Total); lab != "" {
+				total += " (" + lab + ")"
+			}
+			rows = append(rows, []string{md(mon.Name), md(total), strconv.Itoa(len(mon.Windows)),
 				strings.Join(ws, "<br>"), md("±" + l.Dur(mon.Resolution)), md(l.Percent(mon.Availability))})
 		}
 		m.table([]string{l.T("service"), l.T("total_downtime"), l.T("outages"), l.T("outage_windows"), l.T("resolution_h"), l.T("availability")}, rows)
@@ -282,10 +293,17 @@ func renderMarkdown(w io.Writer, r *Report, l *localizer) error {
 			rto := "–"
 			if h.RTOMeasured != nil {
 				rto = l.Dur(*h.RTOMeasured)
+				if lab := l.HistoryLab(h, *h.RTOMeasured); lab != "" {
+					rto += " (" + lab + ")"
+				}
 			}
 			var dt []string
 			for _, d := range h.Downtime {
-				dt = append(dt, md(d.Name+": "+l.Dur(d.Total)+" (±"+l.Dur(d.Resolution)+")"))
+				t := d.Name + ": " + l.Dur(d.Total) + " (±" + l.Dur(d.Resolution) + ")"
+				if lab := l.HistoryLab(h, d.Total); lab != "" {
+					t += " (" + lab + ")"
+				}
+				dt = append(dt, md(t))
 			}
 			hr = append(hr, []string{md(l.Stamp(h.Start)), md(h.RunID), md(h.RunbookVersion), md(res), md(rto), strings.Join(dt, "<br>")})
 		}
@@ -353,6 +371,9 @@ func recoveryText(r *Report, l *localizer) string {
 		return l.T("not_recovered") + ": " + strings.Join(p, ", ")
 	}
 	t := l.Dur(*rec.Measured)
+	if lab := l.LabEquiv(*rec.Measured); lab != "" {
+		t += " (" + lab + ")"
+	}
 	if rec.Met != nil {
 		if *rec.Met {
 			t += " (" + l.T("rto_met") + ")"

@@ -16,8 +16,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // reports name times in the site's zone (Asia/Taipei) on any machine
@@ -34,6 +36,10 @@ const (
 	// StatusNotRun is a planned step that never started.
 	StatusNotRun = "not-run"
 )
+
+// ModeLab is the run mode (journal RunStart.Mode) of a run against
+// drbook's simulated site.
+const ModeLab = "lab"
 
 // Run results the report adds to the journal's own (passed, failed, aborted,
 // interrupted).
@@ -99,6 +105,12 @@ type Cover struct {
 	Error          string            `json:"error,omitempty"`
 	Params         map[string]any    `json:"params,omitempty"`
 	Labels         map[string]string `json:"labels,omitempty"`
+	// LabSpeed is how many times faster than real time the simulated site
+	// ran, for a run in lab mode whose journal recorded it (label
+	// lab_speed); 0 otherwise. Every duration in the report stays real
+	// elapsed time: multiplied by LabSpeed it is the simulated site's time,
+	// so a lab figure is never read as one measured on a real site.
+	LabSpeed float64 `json:"lab_speed,omitempty"`
 }
 
 // Summary is the page an auditor reads first.
@@ -384,6 +396,9 @@ func newBuilder(rs *journal.RunStart, at time.Time) *builder {
 		Trust:    []TrustEntry{},
 		Sessions: []Session{{Start: at, Operator: rs.Operator, Machine: rs.Machine, DrbookVersion: rs.DrbookVersion}},
 	}
+	if rs.Mode == ModeLab {
+		r.Cover.LabSpeed = parseLabSpeed(rs.Labels["lab_speed"])
+	}
 	r.Summary.RTO = rs.RTO
 	r.loc = time.UTC
 	r.TimeZone = "UTC"
@@ -402,6 +417,16 @@ func newBuilder(rs *journal.RunStart, at time.Time) *builder {
 		b.planned[p.ID] = p
 	}
 	return b
+}
+
+// parseLabSpeed reads the lab_speed label ("30", "2.5"); anything that is
+// not a positive finite number counts as not recorded.
+func parseLabSpeed(label string) float64 {
+	v, err := strconv.ParseFloat(strings.TrimSpace(label), 64)
+	if err != nil || v <= 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+		return 0
+	}
+	return v
 }
 
 // baseID maps a for_each instance "fix[0]" to its planned step "fix".

@@ -87,7 +87,11 @@ func buildTimeline(r *Report, l *localizer) *timeline {
 				end = *w.End
 			}
 			x0, x1 := x(w.Start), x(end)
-			title := m.Name + " " + l.Clock(w.Start) + " → " + l.ClockP(w.End) + " (" + l.Dur(w.Duration) + " ±" + l.Dur(m.Resolution) + ")"
+			title := m.Name + " " + l.Clock(w.Start) + " → " + l.ClockP(w.End) + " (" + l.Dur(w.Duration) + " ±" + l.Dur(m.Resolution)
+			if lab := l.LabShort(w.Duration); lab != "" {
+				title += "; " + lab
+			}
+			title += ")"
 			tl.Bars = append(tl.Bars, tlBar{X: f1(x0), Y: f1(y), W: f1(max(x1-x0, 1.5)), H: f1(tlBarH), Class: "down", Title: title})
 			tl.Bands = append(tl.Bands, tlBand{X: f1(x0), W: f1(max(x1-x0, 1.5)), Title: title})
 		}
@@ -197,7 +201,7 @@ func buildTimeline(r *Report, l *localizer) *timeline {
 	if rec := r.Summary.Recovery; rec != nil {
 		tl.Marks = append(tl.Marks, tlMark{X: f1(x(rec.From)), Y1: f1(tlTop - 10), Y2: f1(bottom), LabelY: f1(tlTop - 13), Label: l.T("disruption"), Class: "disrupt", Anchor: "end"})
 		if rec.To != nil {
-			tl.Marks = append(tl.Marks, tlMark{X: f1(x(*rec.To)), Y1: f1(tlTop - 10), Y2: f1(bottom), LabelY: f1(tlTop - 13), Label: l.T("recovered") + " " + l.Dur(*rec.Measured), Class: "recover", Anchor: "start"})
+			tl.Marks = append(tl.Marks, tlMark{X: f1(x(*rec.To)), Y1: f1(tlTop - 10), Y2: f1(bottom), LabelY: f1(tlTop - 13), Label: recoveredLabel(l, *rec.Measured), Class: "recover", Anchor: "start"})
 		}
 	}
 	tl.Width, tl.Height = f1(tlWidth), f1(bottom+20)
@@ -217,4 +221,14 @@ func niceStep(d time.Duration) time.Duration {
 		}
 	}
 	return 24 * time.Hour
+}
+
+// recoveredLabel marks recovery on the timeline with the measured time and,
+// for a lab run, its simulated equivalent.
+func recoveredLabel(l *localizer, d journal.Duration) string {
+	label := l.T("recovered") + " " + l.Dur(d)
+	if lab := l.LabShort(d); lab != "" {
+		label += " (" + lab + ")"
+	}
+	return label
 }
