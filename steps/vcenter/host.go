@@ -16,20 +16,10 @@ import (
 )
 
 var (
-	_ steps.Kind        = (*hostShutdown)(nil)
-	_ steps.Preflighter = (*hostShutdown)(nil)
-	_ steps.Kind        = (*hostReboot)(nil)
-	_ steps.Preflighter = (*hostReboot)(nil)
-	_ steps.Kind        = (*hostPowerOn)(nil)
-	_ steps.Preflighter = (*hostPowerOn)(nil)
-	_ steps.Kind        = (*hostEnterMaintenance)(nil)
-	_ steps.Preflighter = (*hostEnterMaintenance)(nil)
-	_ steps.Kind        = (*hostExitMaintenance)(nil)
-	_ steps.Preflighter = (*hostExitMaintenance)(nil)
-	_ steps.Kind        = (*hostDisconnect)(nil)
-	_ steps.Preflighter = (*hostDisconnect)(nil)
-	_ steps.Kind        = (*hostReconnect)(nil)
-	_ steps.Preflighter = (*hostReconnect)(nil)
+	_ steps.Kind        = (*hostStop)(nil)
+	_ steps.Preflighter = (*hostStop)(nil)
+	_ steps.Kind        = (*hostStateChange)(nil)
+	_ steps.Preflighter = (*hostStateChange)(nil)
 	_ steps.Kind        = (*hostWaitConnected)(nil)
 	_ steps.Preflighter = (*hostWaitConnected)(nil)
 )
@@ -76,33 +66,47 @@ type hostStopResult struct {
 	CompletedAt time.Time `json:"completed_at" expr:"completed_at"`
 }
 
+// hostStop is vcenter.host.shutdown and vcenter.host.reboot: the same
+// checks, the same record of the VMs HA must restart, and one vCenter call
+// that differs.
 type hostStop struct {
-	verb   string // shut down, reboot
-	method string
-	call   func(ctx context.Context, s *Session, host types.ManagedObjectReference, force bool) (*object.Task, error)
+	name, summary string
+	verb          string // shut down, reboot
+	method        string
+	call          func(ctx context.Context, s *Session, host types.ManagedObjectReference, force bool) (*object.Task, error)
 }
 
-var shutdownOp = hostStop{verb: "shut down", method: "ShutdownHost_Task", call: func(ctx context.Context, s *Session, host types.ManagedObjectReference, force bool) (*object.Task, error) {
-	res, err := methods.ShutdownHost_Task(ctx, s.Client, &types.ShutdownHost_Task{This: host, Force: force})
-	if err != nil {
-		return nil, err
-	}
-	return object.NewTask(s.Client, res.Returnval), nil
-}}
+// hostShutdown is vcenter.host.shutdown.
+var hostShutdown = &hostStop{name: "vcenter.host.shutdown", summary: "shut an ESXi host down through vCenter, recording the VMs running on it",
+	verb: "shut down", method: "ShutdownHost_Task", call: func(ctx context.Context, s *Session, host types.ManagedObjectReference, force bool) (*object.Task, error) {
+		res, err := methods.ShutdownHost_Task(ctx, s.Client, &types.ShutdownHost_Task{This: host, Force: force})
+		if err != nil {
+			return nil, err
+		}
+		return object.NewTask(s.Client, res.Returnval), nil
+	}}
 
-var rebootOp = hostStop{verb: "reboot", method: "RebootHost_Task", call: func(ctx context.Context, s *Session, host types.ManagedObjectReference, force bool) (*object.Task, error) {
-	res, err := methods.RebootHost_Task(ctx, s.Client, &types.RebootHost_Task{This: host, Force: force})
-	if err != nil {
-		return nil, err
-	}
-	return object.NewTask(s.Client, res.Returnval), nil
-}}
+// hostReboot is vcenter.host.reboot.
+var hostReboot = &hostStop{name: "vcenter.host.reboot", summary: "reboot an ESXi host through vCenter, recording the VMs running on it",
+	verb: "reboot", method: "RebootHost_Task", call: func(ctx context.Context, s *Session, host types.ManagedObjectReference, force bool) (*object.Task, error) {
+		res, err := methods.RebootHost_Task(ctx, s.Client, &types.RebootHost_Task{This: host, Force: force})
+		if err != nil {
+			return nil, err
+		}
+		return object.NewTask(s.Client, res.Returnval), nil
+	}}
 
-func (op hostStop) validate(params any) []steps.FieldError {
+func (op *hostStop) Name() string         { return op.name }
+func (op *hostStop) Summary() string      { return op.summary }
+func (op *hostStop) Traits() steps.Traits { return steps.Traits{ChangesState: true} }
+func (op *hostStop) NewParams() any       { return &hostStopParams{} }
+func (op *hostStop) NewResult() any       { return &hostStopResult{} }
+
+func (op *hostStop) Validate(params any) []steps.FieldError {
 	return required("host", params.(*hostStopParams).Host)
 }
 
-func (op hostStop) describe(params any) steps.Description {
+func (op *hostStop) Describe(params any) steps.Description {
 	p := params.(*hostStopParams)
 	a := op.verb + " host " + p.Host
 	if p.Force {
@@ -111,7 +115,7 @@ func (op hostStop) describe(params any) steps.Description {
 	return steps.Description{Action: a, Target: p.Host, Command: fmt.Sprintf("%s(force=%t)", op.method, p.Force)}
 }
 
-func (op hostStop) check(m mo.HostSystem, p *hostStopParams) error {
+func (op *hostStop) check(m mo.HostSystem, p *hostStopParams) error {
 	if err := requireConnected(m, op.verb); err != nil {
 		return err
 	}
@@ -121,7 +125,7 @@ func (op hostStop) check(m mo.HostSystem, p *hostStopParams) error {
 	return nil
 }
 
-func (op hostStop) preflight(ctx context.Context, rt steps.Runtime, params any) error {
+func (op *hostStop) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
 	p := params.(*hostStopParams)
 	_, _, m, err := hostTarget(ctx, rt, p.Host)
 	if err != nil {
@@ -130,7 +134,7 @@ func (op hostStop) preflight(ctx context.Context, rt steps.Runtime, params any) 
 	return op.check(m, p)
 }
 
-func (op hostStop) execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
+func (op *hostStop) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
 	p := params.(*hostStopParams)
 	s, h, m, err := hostTarget(ctx, rt, p.Host)
 	if err != nil {
@@ -172,53 +176,7 @@ func (op hostStop) execute(ctx context.Context, rt steps.Runtime, params any) (a
 	return res, nil
 }
 
-// hostShutdown is vcenter.host.shutdown.
-type hostShutdown struct{}
-
-func (hostShutdown) Name() string { return "vcenter.host.shutdown" }
-func (hostShutdown) Summary() string {
-	return "shut an ESXi host down through vCenter, recording the VMs running on it"
-}
-func (hostShutdown) Traits() steps.Traits              { return steps.Traits{ChangesState: true} }
-func (hostShutdown) NewParams() any                    { return &hostStopParams{} }
-func (hostShutdown) NewResult() any                    { return &hostStopResult{} }
-func (hostShutdown) Validate(p any) []steps.FieldError { return shutdownOp.validate(p) }
-func (hostShutdown) Describe(p any) steps.Description  { return shutdownOp.describe(p) }
-func (hostShutdown) Preflight(ctx context.Context, rt steps.Runtime, p any) error {
-	return shutdownOp.preflight(ctx, rt, p)
-}
-func (hostShutdown) Execute(ctx context.Context, rt steps.Runtime, p any) (any, error) {
-	return shutdownOp.execute(ctx, rt, p)
-}
-
-// hostReboot is vcenter.host.reboot.
-type hostReboot struct{}
-
-func (hostReboot) Name() string { return "vcenter.host.reboot" }
-func (hostReboot) Summary() string {
-	return "reboot an ESXi host through vCenter, recording the VMs running on it"
-}
-func (hostReboot) Traits() steps.Traits              { return steps.Traits{ChangesState: true} }
-func (hostReboot) NewParams() any                    { return &hostStopParams{} }
-func (hostReboot) NewResult() any                    { return &hostStopResult{} }
-func (hostReboot) Validate(p any) []steps.FieldError { return rebootOp.validate(p) }
-func (hostReboot) Describe(p any) steps.Description  { return rebootOp.describe(p) }
-func (hostReboot) Preflight(ctx context.Context, rt steps.Runtime, p any) error {
-	return rebootOp.preflight(ctx, rt, p)
-}
-func (hostReboot) Execute(ctx context.Context, rt steps.Runtime, p any) (any, error) {
-	return rebootOp.execute(ctx, rt, p)
-}
-
-// ---- power on from standby ----
-
-// hostPowerOnParams are the parameters of vcenter.host.power_on.
-type hostPowerOnParams struct {
-	Host string `yaml:"host"`
-	// Timeout is how long vCenter may take to bring the host out of
-	// standby (through IPMI/iLO or Wake-on-LAN configured in vCenter).
-	Timeout journal.Duration `yaml:"timeout"`
-}
+// ---- power on, maintenance mode, disconnect and reconnect ----
 
 // hostStateResult is what the host state-changing kinds record.
 type hostStateResult struct {
@@ -235,58 +193,21 @@ func stateResult(m mo.HostSystem, requested time.Time) *hostStateResult {
 		InMaintenance: m.Runtime.InMaintenanceMode, RequestedAt: requested, CompletedAt: time.Now()}
 }
 
-// hostPowerOn is vcenter.host.power_on.
-type hostPowerOn struct{}
+// hostParams are parameters that name one host.
+type hostParams interface{ hostName() string }
 
-func (hostPowerOn) Name() string { return "vcenter.host.power_on" }
-func (hostPowerOn) Summary() string {
-	return "power an ESXi host on from standby through vCenter (PowerUpHostFromStandBy; needs IPMI/iLO or WOL configured)"
-}
-func (hostPowerOn) Traits() steps.Traits { return steps.Traits{ChangesState: true, Idempotent: true} }
-func (hostPowerOn) NewParams() any {
-	return &hostPowerOnParams{Timeout: journal.Duration(10 * time.Minute)}
-}
-func (hostPowerOn) NewResult() any { return &hostStateResult{} }
-func (hostPowerOn) Validate(params any) []steps.FieldError {
-	return required("host", params.(*hostPowerOnParams).Host)
-}
-func (hostPowerOn) Describe(params any) steps.Description {
-	p := params.(*hostPowerOnParams)
-	return steps.Description{Action: fmt.Sprintf("power host %s on from standby (up to %s)", p.Host, p.Timeout), Target: p.Host, Command: "PowerUpHostFromStandBy_Task"}
-}
-func (hostPowerOn) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
-	_, _, _, err := hostTarget(ctx, rt, params.(*hostPowerOnParams).Host)
-	return err
-}
-func (hostPowerOn) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
-	p := params.(*hostPowerOnParams)
-	s, h, m, err := hostTarget(ctx, rt, p.Host)
-	if err != nil {
-		return nil, err
-	}
-	at := time.Now()
-	if m.Runtime.PowerState == types.HostSystemPowerStatePoweredOn && m.Runtime.ConnectionState == types.HostSystemConnectionStateConnected {
-		rt.Note("info", fmt.Sprintf("host %s is already powered on and connected", m.Name))
-		return stateResult(m, at), nil
-	}
-	secs := int32(p.Timeout.D() / time.Second)
-	if _, err := runTask(ctx, "power on host "+m.Name, func(ctx context.Context) (*object.Task, error) {
-		res, err := methods.PowerUpHostFromStandBy_Task(ctx, s.Client, &types.PowerUpHostFromStandBy_Task{This: h.Reference(), TimeoutSec: secs})
-		if err != nil {
-			return nil, err
-		}
-		return object.NewTask(s.Client, res.Returnval), nil
-	}); err != nil {
-		return nil, fmt.Errorf("%w (vCenter powers a host on only through IPMI/iLO or Wake-on-LAN configured for it; otherwise power it on at its console)", err)
-	}
-	m, err = s.readHost(ctx, h)
-	if err != nil {
-		return nil, err
-	}
-	return stateResult(m, at), nil
+// hostOnlyParams name one host.
+type hostOnlyParams struct {
+	Host string `yaml:"host"`
 }
 
-// ---- maintenance mode ----
+// hostPowerOnParams are the parameters of vcenter.host.power_on.
+type hostPowerOnParams struct {
+	Host string `yaml:"host"`
+	// Timeout is how long vCenter may take to bring the host out of
+	// standby (through IPMI/iLO or Wake-on-LAN configured in vCenter).
+	Timeout journal.Duration `yaml:"timeout"`
+}
 
 // maintenanceParams are the parameters of enter_maintenance and exit_maintenance.
 type maintenanceParams struct {
@@ -297,195 +218,199 @@ type maintenanceParams struct {
 	Timeout journal.Duration `yaml:"timeout"`
 }
 
-// hostEnterMaintenance is vcenter.host.enter_maintenance.
-type hostEnterMaintenance struct{}
+func (p *hostOnlyParams) hostName() string    { return p.Host }
+func (p *hostPowerOnParams) hostName() string { return p.Host }
+func (p *maintenanceParams) hostName() string { return p.Host }
 
-func (hostEnterMaintenance) Name() string { return "vcenter.host.enter_maintenance" }
-func (hostEnterMaintenance) Summary() string {
-	return "put an ESXi host into maintenance mode, evacuating its VMs"
+// hostStateChange is a kind that brings a host into one state with one
+// vCenter task, and does nothing but note it when the host is already
+// there, so a resumed run may repeat it: power on from standby, enter and
+// exit maintenance mode, disconnect and reconnect. Each records the host's
+// state after the task.
+type hostStateChange struct {
+	name, summary string
+	newParams     func() any
+	// validate adds checks beyond the required host.
+	validate func(params any) []steps.FieldError
+	describe func(params any) steps.Description
+	// already is the note for a host that needs no change, "" otherwise.
+	already func(m mo.HostSystem) string
+	// needsConnected is what vCenter cannot do to a host that is not
+	// connected ("put into maintenance mode"); "" when the task works on any
+	// host.
+	needsConnected string
+	// doing words the task for its errors: "disconnect host esx-68".
+	doing func(host string) string
+	task  func(ctx context.Context, s *Session, h *object.HostSystem, params any) (*object.Task, error)
+	// hint is added to the error of a failed task.
+	hint string
 }
-func (hostEnterMaintenance) Traits() steps.Traits {
-	return steps.Traits{ChangesState: true, Idempotent: true}
+
+// hostPowerOn is vcenter.host.power_on.
+var hostPowerOn = &hostStateChange{
+	name:      "vcenter.host.power_on",
+	summary:   "power an ESXi host on from standby through vCenter (PowerUpHostFromStandBy; needs IPMI/iLO or WOL configured)",
+	newParams: func() any { return &hostPowerOnParams{Timeout: journal.Duration(10 * time.Minute)} },
+	describe: func(params any) steps.Description {
+		p := params.(*hostPowerOnParams)
+		return steps.Description{Action: fmt.Sprintf("power host %s on from standby (up to %s)", p.Host, p.Timeout), Target: p.Host, Command: "PowerUpHostFromStandBy_Task"}
+	},
+	already: func(m mo.HostSystem) string {
+		if m.Runtime.PowerState == types.HostSystemPowerStatePoweredOn && m.Runtime.ConnectionState == types.HostSystemConnectionStateConnected {
+			return fmt.Sprintf("host %s is already powered on and connected", m.Name)
+		}
+		return ""
+	},
+	doing: func(host string) string { return "power on host " + host },
+	task: func(ctx context.Context, s *Session, h *object.HostSystem, params any) (*object.Task, error) {
+		secs := int32(params.(*hostPowerOnParams).Timeout.D() / time.Second)
+		res, err := methods.PowerUpHostFromStandBy_Task(ctx, s.Client, &types.PowerUpHostFromStandBy_Task{This: h.Reference(), TimeoutSec: secs})
+		if err != nil {
+			return nil, err
+		}
+		return object.NewTask(s.Client, res.Returnval), nil
+	},
+	hint: "vCenter powers a host on only through IPMI/iLO or Wake-on-LAN configured for it; otherwise power it on at its console",
 }
-func (hostEnterMaintenance) NewParams() any {
-	return &maintenanceParams{Evacuate: true, Timeout: journal.Duration(30 * time.Minute)}
-}
-func (hostEnterMaintenance) NewResult() any { return &hostStateResult{} }
-func (hostEnterMaintenance) Validate(params any) []steps.FieldError {
-	return required("host", params.(*maintenanceParams).Host)
-}
-func (hostEnterMaintenance) Describe(params any) steps.Description {
-	p := params.(*maintenanceParams)
-	return steps.Description{Action: fmt.Sprintf("put host %s into maintenance mode (evacuate powered-off VMs: %t, timeout %s)", p.Host, p.Evacuate, p.Timeout), Target: p.Host, Command: "EnterMaintenanceMode_Task"}
-}
-func (hostEnterMaintenance) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
-	_, _, m, err := hostTarget(ctx, rt, params.(*maintenanceParams).Host)
-	if err != nil {
-		return err
-	}
-	return requireConnected(m, "put into maintenance mode")
-}
-func (hostEnterMaintenance) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
-	p := params.(*maintenanceParams)
-	s, h, m, err := hostTarget(ctx, rt, p.Host)
-	if err != nil {
-		return nil, err
-	}
-	at := time.Now()
-	if m.Runtime.InMaintenanceMode {
-		rt.Note("info", fmt.Sprintf("host %s is already in maintenance mode", m.Name))
-		return stateResult(m, at), nil
-	}
-	if err := requireConnected(m, "put into maintenance mode"); err != nil {
-		return nil, err
-	}
-	if _, err := runTask(ctx, "put host "+m.Name+" into maintenance mode", func(ctx context.Context) (*object.Task, error) {
+
+// hostEnterMaintenance is vcenter.host.enter_maintenance.
+var hostEnterMaintenance = &hostStateChange{
+	name:      "vcenter.host.enter_maintenance",
+	summary:   "put an ESXi host into maintenance mode, evacuating its VMs",
+	newParams: func() any { return &maintenanceParams{Evacuate: true, Timeout: journal.Duration(30 * time.Minute)} },
+	describe: func(params any) steps.Description {
+		p := params.(*maintenanceParams)
+		return steps.Description{Action: fmt.Sprintf("put host %s into maintenance mode (evacuate powered-off VMs: %t, timeout %s)", p.Host, p.Evacuate, p.Timeout), Target: p.Host, Command: "EnterMaintenanceMode_Task"}
+	},
+	already: func(m mo.HostSystem) string {
+		if m.Runtime.InMaintenanceMode {
+			return fmt.Sprintf("host %s is already in maintenance mode", m.Name)
+		}
+		return ""
+	},
+	needsConnected: "put into maintenance mode",
+	doing:          func(host string) string { return "put host " + host + " into maintenance mode" },
+	task: func(ctx context.Context, s *Session, h *object.HostSystem, params any) (*object.Task, error) {
+		p := params.(*maintenanceParams)
 		return h.EnterMaintenanceMode(ctx, int32(p.Timeout.D()/time.Second), p.Evacuate, nil)
-	}); err != nil {
-		return nil, err
-	}
-	m, err = s.readHost(ctx, h)
-	if err != nil {
-		return nil, err
-	}
-	return stateResult(m, at), nil
+	},
 }
 
 // hostExitMaintenance is vcenter.host.exit_maintenance.
-type hostExitMaintenance struct{}
-
-func (hostExitMaintenance) Name() string    { return "vcenter.host.exit_maintenance" }
-func (hostExitMaintenance) Summary() string { return "take an ESXi host out of maintenance mode" }
-func (hostExitMaintenance) Traits() steps.Traits {
-	return steps.Traits{ChangesState: true, Idempotent: true}
-}
-func (hostExitMaintenance) NewParams() any {
-	return &maintenanceParams{Timeout: journal.Duration(10 * time.Minute)}
-}
-func (hostExitMaintenance) NewResult() any { return &hostStateResult{} }
-func (hostExitMaintenance) Validate(params any) []steps.FieldError {
-	p := params.(*maintenanceParams)
-	errs := required("host", p.Host)
-	if p.Evacuate {
-		errs = append(errs, steps.FieldError{Field: "evacuate", Msg: "applies only to vcenter.host.enter_maintenance"})
-	}
-	return errs
-}
-func (hostExitMaintenance) Describe(params any) steps.Description {
-	p := params.(*maintenanceParams)
-	return steps.Description{Action: fmt.Sprintf("take host %s out of maintenance mode (timeout %s)", p.Host, p.Timeout), Target: p.Host, Command: "ExitMaintenanceMode_Task"}
-}
-func (hostExitMaintenance) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
-	_, _, _, err := hostTarget(ctx, rt, params.(*maintenanceParams).Host)
-	return err
-}
-func (hostExitMaintenance) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
-	p := params.(*maintenanceParams)
-	s, h, m, err := hostTarget(ctx, rt, p.Host)
-	if err != nil {
-		return nil, err
-	}
-	at := time.Now()
-	if !m.Runtime.InMaintenanceMode {
-		rt.Note("info", fmt.Sprintf("host %s is not in maintenance mode", m.Name))
-		return stateResult(m, at), nil
-	}
-	if _, err := runTask(ctx, "take host "+m.Name+" out of maintenance mode", func(ctx context.Context) (*object.Task, error) {
-		return h.ExitMaintenanceMode(ctx, int32(p.Timeout.D()/time.Second))
-	}); err != nil {
-		return nil, err
-	}
-	m, err = s.readHost(ctx, h)
-	if err != nil {
-		return nil, err
-	}
-	return stateResult(m, at), nil
-}
-
-// ---- disconnect and reconnect ----
-
-// hostOnlyParams name one host.
-type hostOnlyParams struct {
-	Host string `yaml:"host"`
+var hostExitMaintenance = &hostStateChange{
+	name:      "vcenter.host.exit_maintenance",
+	summary:   "take an ESXi host out of maintenance mode",
+	newParams: func() any { return &maintenanceParams{Timeout: journal.Duration(10 * time.Minute)} },
+	validate: func(params any) []steps.FieldError {
+		if params.(*maintenanceParams).Evacuate {
+			return []steps.FieldError{{Field: "evacuate", Msg: "applies only to vcenter.host.enter_maintenance"}}
+		}
+		return nil
+	},
+	describe: func(params any) steps.Description {
+		p := params.(*maintenanceParams)
+		return steps.Description{Action: fmt.Sprintf("take host %s out of maintenance mode (timeout %s)", p.Host, p.Timeout), Target: p.Host, Command: "ExitMaintenanceMode_Task"}
+	},
+	already: func(m mo.HostSystem) string {
+		if !m.Runtime.InMaintenanceMode {
+			return fmt.Sprintf("host %s is not in maintenance mode", m.Name)
+		}
+		return ""
+	},
+	doing: func(host string) string { return "take host " + host + " out of maintenance mode" },
+	task: func(ctx context.Context, s *Session, h *object.HostSystem, params any) (*object.Task, error) {
+		return h.ExitMaintenanceMode(ctx, int32(params.(*maintenanceParams).Timeout.D()/time.Second))
+	},
 }
 
 // hostDisconnect is vcenter.host.disconnect.
-type hostDisconnect struct{}
-
-func (hostDisconnect) Name() string    { return "vcenter.host.disconnect" }
-func (hostDisconnect) Summary() string { return "disconnect an ESXi host from vCenter" }
-func (hostDisconnect) Traits() steps.Traits {
-	return steps.Traits{ChangesState: true, Idempotent: true}
-}
-func (hostDisconnect) NewParams() any { return &hostOnlyParams{} }
-func (hostDisconnect) NewResult() any { return &hostStateResult{} }
-func (hostDisconnect) Validate(params any) []steps.FieldError {
-	return required("host", params.(*hostOnlyParams).Host)
-}
-func (hostDisconnect) Describe(params any) steps.Description {
-	p := params.(*hostOnlyParams)
-	return steps.Description{Action: "disconnect host " + p.Host + " from vCenter", Target: p.Host, Command: "DisconnectHost_Task"}
-}
-func (hostDisconnect) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
-	_, _, _, err := hostTarget(ctx, rt, params.(*hostOnlyParams).Host)
-	return err
-}
-func (hostDisconnect) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
-	p := params.(*hostOnlyParams)
-	s, h, m, err := hostTarget(ctx, rt, p.Host)
-	if err != nil {
-		return nil, err
-	}
-	at := time.Now()
-	if m.Runtime.ConnectionState == types.HostSystemConnectionStateDisconnected {
-		rt.Note("info", fmt.Sprintf("host %s is already disconnected", m.Name))
-		return stateResult(m, at), nil
-	}
-	if _, err := runTask(ctx, "disconnect host "+m.Name, h.Disconnect); err != nil {
-		return nil, err
-	}
-	m, err = s.readHost(ctx, h)
-	if err != nil {
-		return nil, err
-	}
-	return stateResult(m, at), nil
+var hostDisconnect = &hostStateChange{
+	name:      "vcenter.host.disconnect",
+	summary:   "disconnect an ESXi host from vCenter",
+	newParams: func() any { return &hostOnlyParams{} },
+	describe: func(params any) steps.Description {
+		p := params.(*hostOnlyParams)
+		return steps.Description{Action: "disconnect host " + p.Host + " from vCenter", Target: p.Host, Command: "DisconnectHost_Task"}
+	},
+	already: func(m mo.HostSystem) string {
+		if m.Runtime.ConnectionState == types.HostSystemConnectionStateDisconnected {
+			return fmt.Sprintf("host %s is already disconnected", m.Name)
+		}
+		return ""
+	},
+	doing: func(host string) string { return "disconnect host " + host },
+	task: func(ctx context.Context, s *Session, h *object.HostSystem, params any) (*object.Task, error) {
+		return h.Disconnect(ctx)
+	},
 }
 
 // hostReconnect is vcenter.host.reconnect.
-type hostReconnect struct{}
+var hostReconnect = &hostStateChange{
+	name:      "vcenter.host.reconnect",
+	summary:   "reconnect an ESXi host to vCenter",
+	newParams: func() any { return &hostOnlyParams{} },
+	describe: func(params any) steps.Description {
+		p := params.(*hostOnlyParams)
+		return steps.Description{Action: "reconnect host " + p.Host + " to vCenter", Target: p.Host, Command: "ReconnectHost_Task"}
+	},
+	already: func(m mo.HostSystem) string {
+		if m.Runtime.ConnectionState == types.HostSystemConnectionStateConnected {
+			return fmt.Sprintf("host %s is already connected", m.Name)
+		}
+		return ""
+	},
+	doing: func(host string) string { return "reconnect host " + host },
+	task: func(ctx context.Context, s *Session, h *object.HostSystem, params any) (*object.Task, error) {
+		return h.Reconnect(ctx, nil, nil)
+	},
+}
 
-func (hostReconnect) Name() string    { return "vcenter.host.reconnect" }
-func (hostReconnect) Summary() string { return "reconnect an ESXi host to vCenter" }
-func (hostReconnect) Traits() steps.Traits {
+func (k *hostStateChange) Name() string    { return k.name }
+func (k *hostStateChange) Summary() string { return k.summary }
+func (k *hostStateChange) Traits() steps.Traits {
 	return steps.Traits{ChangesState: true, Idempotent: true}
 }
-func (hostReconnect) NewParams() any { return &hostOnlyParams{} }
-func (hostReconnect) NewResult() any { return &hostStateResult{} }
-func (hostReconnect) Validate(params any) []steps.FieldError {
-	return required("host", params.(*hostOnlyParams).Host)
+func (k *hostStateChange) NewParams() any                        { return k.newParams() }
+func (k *hostStateChange) NewResult() any                        { return &hostStateResult{} }
+func (k *hostStateChange) Describe(params any) steps.Description { return k.describe(params) }
+
+func (k *hostStateChange) Validate(params any) []steps.FieldError {
+	errs := required("host", params.(hostParams).hostName())
+	if k.validate != nil {
+		errs = append(errs, k.validate(params)...)
+	}
+	return errs
 }
-func (hostReconnect) Describe(params any) steps.Description {
-	p := params.(*hostOnlyParams)
-	return steps.Description{Action: "reconnect host " + p.Host + " to vCenter", Target: p.Host, Command: "ReconnectHost_Task"}
+
+func (k *hostStateChange) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
+	_, _, m, err := hostTarget(ctx, rt, params.(hostParams).hostName())
+	if err != nil || k.needsConnected == "" {
+		return err
+	}
+	return requireConnected(m, k.needsConnected)
 }
-func (hostReconnect) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
-	_, _, _, err := hostTarget(ctx, rt, params.(*hostOnlyParams).Host)
-	return err
-}
-func (hostReconnect) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
-	p := params.(*hostOnlyParams)
-	s, h, m, err := hostTarget(ctx, rt, p.Host)
+
+func (k *hostStateChange) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
+	s, h, m, err := hostTarget(ctx, rt, params.(hostParams).hostName())
 	if err != nil {
 		return nil, err
 	}
 	at := time.Now()
-	if m.Runtime.ConnectionState == types.HostSystemConnectionStateConnected {
-		rt.Note("info", fmt.Sprintf("host %s is already connected", m.Name))
+	if note := k.already(m); note != "" {
+		rt.Note("info", note)
 		return stateResult(m, at), nil
 	}
-	if _, err := runTask(ctx, "reconnect host "+m.Name, func(ctx context.Context) (*object.Task, error) {
-		return h.Reconnect(ctx, nil, nil)
+	if k.needsConnected != "" {
+		if err := requireConnected(m, k.needsConnected); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := runTask(ctx, k.doing(m.Name), func(ctx context.Context) (*object.Task, error) {
+		return k.task(ctx, s, h, params)
 	}); err != nil {
+		if k.hint != "" {
+			return nil, fmt.Errorf("%w (%s)", err, k.hint)
+		}
 		return nil, err
 	}
 	m, err = s.readHost(ctx, h)

@@ -66,7 +66,7 @@ func drill(t testing.TB, st *site.Site, within string) (*hostStopResult, outcome
 	t.Helper()
 	rt := steptest.NewRuntime(t, st)
 	rt.Started = time.Now()
-	shutKind, haKind := (&hostShutdown{}), (&haVerifyRestart{})
+	shutKind, haKind := hostShutdown, (&haVerifyRestart{})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	res, err := shutKind.Execute(ctx, rt, steptest.Decode(t, shutKind, `{host: esx-68, force: true}`))

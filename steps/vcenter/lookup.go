@@ -79,34 +79,38 @@ func notFound(what, name, host string, known []string) error {
 
 // findHost returns the host with the given inventory name.
 func (s *Session) findHost(ctx context.Context, name string) (*object.HostSystem, error) {
-	var hosts []mo.HostSystem
-	if err := s.retrieveAll(ctx, "HostSystem", []string{"name"}, &hosts); err != nil {
+	ref, err := s.findNamed(ctx, "HostSystem", "host", name)
+	if err != nil {
 		return nil, err
 	}
-	var known []string
-	for _, h := range hosts {
-		if h.Name == name {
-			return object.NewHostSystem(s.Client, h.Self), nil
-		}
-		known = append(known, h.Name)
-	}
-	return nil, notFound("host", name, s.endpoint.URL.Host, known)
+	return object.NewHostSystem(s.Client, ref), nil
 }
 
 // findVM returns the VM with the given inventory name.
 func (s *Session) findVM(ctx context.Context, name string) (*object.VirtualMachine, error) {
-	var vms []mo.VirtualMachine
-	if err := s.retrieveAll(ctx, "VirtualMachine", []string{"name"}, &vms); err != nil {
+	ref, err := s.findNamed(ctx, "VirtualMachine", "VM", name)
+	if err != nil {
 		return nil, err
 	}
-	var known []string
-	for _, v := range vms {
-		if v.Name == name {
-			return object.NewVirtualMachine(s.Client, v.Self), nil
-		}
-		known = append(known, v.Name)
+	return object.NewVirtualMachine(s.Client, ref), nil
+}
+
+// findNamed returns the object of a managed type (HostSystem,
+// VirtualMachine) with the given inventory name; what names the type in
+// the error, which lists the names vCenter has.
+func (s *Session) findNamed(ctx context.Context, kind, what, name string) (types.ManagedObjectReference, error) {
+	var all []mo.ManagedEntity
+	if err := s.retrieveAll(ctx, kind, []string{"name"}, &all); err != nil {
+		return types.ManagedObjectReference{}, err
 	}
-	return nil, notFound("VM", name, s.endpoint.URL.Host, known)
+	var known []string
+	for _, e := range all {
+		if e.Name == name {
+			return e.Self, nil
+		}
+		known = append(known, e.Name)
+	}
+	return types.ManagedObjectReference{}, notFound(what, name, s.endpoint.URL.Host, known)
 }
 
 // names maps references to inventory names.
