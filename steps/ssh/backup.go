@@ -265,11 +265,7 @@ func (*backupCheck) Describe(params any) steps.Description {
 
 func (*backupCheck) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
 	p := params.(*BackupCheckParams)
-	c, err := p.connect(ctx, rt)
-	if err != nil {
-		return nil, err
-	}
-	sc, done, err := c.SFTP(ctx)
+	c, sc, done, err := p.openSFTP(ctx, rt)
 	if err != nil {
 		return nil, err
 	}
@@ -359,17 +355,7 @@ func (*restoreTar) Preflight(ctx context.Context, rt steps.Runtime, params any) 
 	if err != nil {
 		return err
 	}
-	sc, done, err := c.SFTP(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	for _, f := range []string{p.Archive, p.Dest} {
-		if _, err := sc.Stat(f); err != nil {
-			return fmt.Errorf("%s: %s: %w", c.Target(), f, sftpErr(err))
-		}
-	}
-	return nil
+	return requirePaths(ctx, c, p.Archive, p.Dest)
 }
 
 func (*restoreTar) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {

@@ -298,15 +298,7 @@ func (*editFile) Preflight(ctx context.Context, rt steps.Runtime, params any) er
 	if err != nil {
 		return err
 	}
-	sc, done, err := c.SFTP(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if _, err := sc.Stat(p.Path); err != nil {
-		return fmt.Errorf("%s: %s: %w", c.Target(), p.Path, sftpErr(err))
-	}
-	return nil
+	return requirePaths(ctx, c, p.Path)
 }
 
 // maxEditSize bounds the files edit_file handles: configuration, not data.
@@ -314,11 +306,7 @@ const maxEditSize = 8 << 20
 
 func (*editFile) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
 	p := params.(*EditFileParams)
-	c, err := p.connect(ctx, rt)
-	if err != nil {
-		return nil, err
-	}
-	sc, done, err := c.SFTP(ctx)
+	c, sc, done, err := p.openSFTP(ctx, rt)
 	if err != nil {
 		return nil, err
 	}
@@ -377,13 +365,8 @@ func (*editFile) Execute(ctx context.Context, rt steps.Runtime, params any) (any
 	res.Diff, res.Changed = diff, true
 	if p.Backup {
 		res.Backup = file + ".drbook-" + time.Now().Format("20060102-150405")
-		var stderr strings.Builder
-		code, err := c.Run(ctx, "cp -p -- "+transport.QuoteAll(file, res.Backup), nil, io.Discard, &stderr)
-		if err != nil {
+		if err := runChecked(ctx, c, "backup copy of "+file, "cp -p -- "+transport.QuoteAll(file, res.Backup), io.Discard, ""); err != nil {
 			return res, err
-		}
-		if code != 0 {
-			return res, commandFailed(c, "backup copy of "+file, code, stderr.String())
 		}
 	}
 	if err := writeKeeping(ctx, c, sc, file, fi, after); err != nil {

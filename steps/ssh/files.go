@@ -129,15 +129,7 @@ func moveIntoPlace(ctx context.Context, c *transport.Client, sc *sftp.Client, pa
 	if err := sc.PosixRename(part, dest); err == nil {
 		return nil
 	}
-	var stderr strings.Builder
-	code, err := c.Run(ctx, "mv -f -- "+transport.QuoteAll(part, dest), nil, io.Discard, &stderr)
-	if err != nil {
-		return err
-	}
-	if code != 0 {
-		return commandFailed(c, "moving "+part+" into place", code, stderr.String())
-	}
-	return nil
+	return runChecked(ctx, c, "moving "+part+" into place", "mv -f -- "+transport.QuoteAll(part, dest), io.Discard, "")
 }
 
 type upload struct{}
@@ -174,11 +166,7 @@ func (*upload) Execute(ctx context.Context, rt steps.Runtime, params any) (any, 
 	if err != nil {
 		return nil, err
 	}
-	c, err := p.connect(ctx, rt)
-	if err != nil {
-		return nil, err
-	}
-	sc, done, err := c.SFTP(ctx)
+	c, sc, done, err := p.openSFTP(ctx, rt)
 	if err != nil {
 		return nil, err
 	}
@@ -252,11 +240,7 @@ func (*download) Describe(params any) steps.Description {
 
 func (*download) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
 	p := params.(*DownloadParams)
-	c, err := p.connect(ctx, rt)
-	if err != nil {
-		return nil, err
-	}
-	sc, done, err := c.SFTP(ctx)
+	c, sc, done, err := p.openSFTP(ctx, rt)
 	if err != nil {
 		return nil, err
 	}
@@ -344,15 +328,7 @@ func (*transfer) Preflight(ctx context.Context, rt steps.Runtime, params any) er
 	if _, err := transport.ForGuest(ctx, rt, p.To, p.ConnectTimeout.D()); err != nil {
 		return err
 	}
-	sc, done, err := a.SFTP(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if _, err := sc.Stat(p.Src); err != nil {
-		return fmt.Errorf("%s: %s: %w", a.Target(), p.Src, sftpErr(err))
-	}
-	return nil
+	return requirePaths(ctx, a, p.Src)
 }
 
 // countingWriter counts bytes for the progress line.
@@ -462,13 +438,9 @@ func (*transfer) Execute(ctx context.Context, rt steps.Runtime, params any) (any
 }
 
 func remoteSHA256(ctx context.Context, c *transport.Client, file string) (string, error) {
-	var out, stderr strings.Builder
-	code, err := c.Run(ctx, "sha256sum -- "+transport.Quote(file), nil, &out, &stderr)
-	if err != nil {
+	var out strings.Builder
+	if err := runChecked(ctx, c, "sha256sum "+file, "sha256sum -- "+transport.Quote(file), &out, " (set verify: false if the guest has no sha256sum)"); err != nil {
 		return "", err
-	}
-	if code != 0 {
-		return "", commandFailed(c, "sha256sum "+file, code, stderr.String()+" (set verify: false if the guest has no sha256sum)")
 	}
 	sum, _, _ := strings.Cut(strings.TrimSpace(out.String()), " ")
 	return strings.TrimPrefix(sum, "\\"), nil

@@ -13,9 +13,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/pkg/sftp"
 
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/steps"
@@ -63,6 +66,35 @@ func (t Target) validate() []steps.FieldError {
 
 func (t Target) connect(ctx context.Context, rt steps.Runtime) (*transport.Client, error) {
 	return transport.ForGuest(ctx, rt, t.name(), t.ConnectTimeout.D())
+}
+
+// openSFTP connects to the guest and opens an SFTP session on it; the
+// caller calls done when it is finished with the session.
+func (t Target) openSFTP(ctx context.Context, rt steps.Runtime) (c *transport.Client, sc *sftp.Client, done func(), err error) {
+	if c, err = t.connect(ctx, rt); err != nil {
+		return nil, nil, nil, err
+	}
+	if sc, done, err = c.SFTP(ctx); err != nil {
+		return nil, nil, nil, err
+	}
+	return c, sc, done, nil
+}
+
+// requirePaths checks, read-only, that paths exist on the guest, naming
+// the first that does not: the preflight of kinds that read or replace a
+// file.
+func requirePaths(ctx context.Context, c *transport.Client, paths ...string) error {
+	sc, done, err := c.SFTP(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	for _, f := range paths {
+		if _, err := sc.Stat(f); err != nil {
+			return fmt.Errorf("%s: %s: %w", c.Target(), f, sftpErr(err))
+		}
+	}
+	return nil
 }
 
 // capped keeps the first max bytes written for the step's result and, up to
@@ -136,6 +168,21 @@ func runScript(ctx context.Context, rt steps.Runtime, c *transport.Client, title
 	}
 	rt.Evidence(journal.Evidence{Kind: journal.EvidenceTranscript, Title: title, Transcript: tr})
 	return stdout, stderr, code, nil
+}
+
+// runChecked runs a helper command (mv, cp, sha256sum) whose transcript is
+// not evidence, and fails with its error output, followed by hint, when it
+// exits non-zero.
+func runChecked(ctx context.Context, c *transport.Client, what, cmd string, stdout io.Writer, hint string) error {
+	var stderr strings.Builder
+	code, err := c.Run(ctx, cmd, nil, stdout, &stderr)
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return commandFailed(c, what, code, stderr.String()+hint)
+	}
+	return nil
 }
 
 // commandFailed is the error of a remote command that exited badly.

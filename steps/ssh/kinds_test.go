@@ -43,6 +43,13 @@ type lab struct {
 
 func newLab(t *testing.T) *lab {
 	t.Helper()
+	return newLabWith(t, "")
+}
+
+// newLabWith is newLab with ap02 finding commands in ap2Path first, for
+// fake or failing tools.
+func newLabWith(t *testing.T, ap2Path string) *lab {
+	t.Helper()
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	block, _ := gossh.MarshalPrivateKey(priv, "")
 	keyFile := filepath.Join(t.TempDir(), "id")
@@ -50,7 +57,7 @@ func newLab(t *testing.T) *lab {
 	signer, _ := gossh.NewSignerFromKey(priv)
 	l := &lab{}
 	l.ap1 = sshtest.Start(t, sshtest.Options{ClientKeys: []gossh.PublicKey{signer.PublicKey()}})
-	l.ap2 = sshtest.Start(t, sshtest.Options{ClientKeys: []gossh.PublicKey{signer.PublicKey()}})
+	l.ap2 = sshtest.Start(t, sshtest.Options{ClientKeys: []gossh.PublicKey{signer.PublicKey()}, PathPrefix: ap2Path})
 	guest := func(s *sshtest.Server) site.Guest {
 		return site.Guest{Address: s.Host, Port: s.Port, KeyFile: keyFile, HostKeys: []string{transport.SiteLine(s.HostKey.PublicKey())}}
 	}

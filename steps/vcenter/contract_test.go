@@ -15,7 +15,7 @@ import (
 	"github.com/drbook/drbook/steps/steptest"
 )
 
-var updateContract = flag.Bool("update-contract", false, "rewrite testdata/host_kinds.golden")
+var updateContract = flag.Bool("update-contract", false, "rewrite the golden files of the host kinds' contract in testdata/")
 
 // TestHostKindsContract pins what runbooks and plans see of the host
 // kinds (name, summary, traits, defaults, result type, validation
@@ -53,22 +53,30 @@ func TestHostKindsContract(t *testing.T) {
 	for name := range samples {
 		t.Errorf("no host kind %s", name)
 	}
-	path := filepath.Join("testdata", "host_kinds.golden")
+	compareContract(t, "host_kinds.golden", b.String())
+}
+
+// compareContract compares got with testdata/name, or rewrites the file
+// with -update-contract.
+func compareContract(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
 	if *updateContract {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return
 	}
+	regen := "go test ./steps/vcenter -run " + t.Name() + " -update-contract"
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v; create it with: go test ./steps/vcenter -run TestHostKindsContract -update-contract", err)
+		t.Fatalf("%v; create it with: %s", err, regen)
 	}
-	if b.String() != string(want) {
-		t.Errorf("the host kinds' contract changed; if intended, run: go test ./steps/vcenter -run TestHostKindsContract -update-contract\ngot:\n%s\nwant:\n%s", b.String(), want)
+	if got != string(want) {
+		t.Errorf("%s no longer matches; if the change is intended, run: %s\ngot:\n%s\nwant:\n%s", path, regen, got, want)
 	}
 }
 
@@ -119,20 +127,7 @@ func TestHostStateChangesAtRuntime(t *testing.T) {
 	run("vcenter.host.reconnect", `{host: DC0_C0_H2}`, false)
 	run("vcenter.host.disconnect", `{host: DC0_C0_H9}`, false)
 
-	path := filepath.Join("testdata", "host_state_changes.golden")
-	if *updateContract {
-		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v; create it with: go test ./steps/vcenter -run TestHostStateChangesAtRuntime -update-contract", err)
-	}
-	if b.String() != string(want) {
-		t.Errorf("the host state changes behave differently; if intended, run: go test ./steps/vcenter -run TestHostStateChangesAtRuntime -update-contract\ngot:\n%s\nwant:\n%s", b.String(), want)
-	}
+	compareContract(t, "host_state_changes.golden", b.String())
 }
 
 // varying matches what differs between runs in an error: the simulator's
