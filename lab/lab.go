@@ -136,7 +136,23 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 		return nil, err
 	}
 
-	site, err := vc.Start(ctx, vc.Options{Block: l.Block, Speed: opts.Speed, FailRestart: opts.FailRestart, Restore: opts.Restore})
+	// The guests follow their VMs' power through a hook registered before
+	// the vCenter starts: a restored vCenter may power a VM on (HA's next
+	// restart batch) before the guests exist. Until a guest is in follow,
+	// its changes are picked up from MachineOn below.
+	var follow struct {
+		sync.Mutex
+		guests map[string]*guest.Guest
+	}
+	follow.guests = map[string]*guest.Guest{}
+	onPower := func(vm string, on bool) {
+		follow.Lock()
+		defer follow.Unlock()
+		if g := follow.guests[vm]; g != nil {
+			g.SetPowered(on)
+		}
+	}
+	site, err := vc.Start(ctx, vc.Options{Block: l.Block, Speed: opts.Speed, FailRestart: opts.FailRestart, Restore: opts.Restore, OnPowerChange: onPower})
 	if err != nil {
 		return nil, err
 	}
@@ -192,19 +208,23 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 		l.Guests[sp.key] = lg
 	}
 
-	byVM := map[string]*guest.Guest{}
+	follow.Lock()
 	for _, g := range l.Guests {
-		byVM[g.VM] = g.Sim
-		// A restored lab may start with the VM off.
-		if on, known := site.MachineOn(g.VM); known && !on {
+		on, known := site.MachineOn(g.VM)
+		switch {
+		case known && !on:
+			// A restored lab may start with the VM off.
 			g.Sim.SetPowered(false)
+		case known && site.GuestBootRemaining(g.VM) > 0:
+			// Restored while the VM was booting: the guest boots again
+			// from power-on, so it answers at most one boot delay late,
+			// never before its VM's Tools would.
+			g.Sim.SetPowered(false)
+			g.Sim.SetPowered(true)
 		}
+		follow.guests[g.VM] = g.Sim
 	}
-	site.OnPowerChange(func(vm string, on bool) {
-		if g := byVM[vm]; g != nil {
-			g.SetPowered(on)
-		}
-	})
+	follow.Unlock()
 	ok = true
 	return l, nil
 }

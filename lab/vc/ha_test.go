@@ -178,6 +178,8 @@ func haEvents(t *testing.T, ctx context.Context, c *vim25.Client) []string {
 	t.Helper()
 	m := event.NewManager(c)
 	events, err := m.QueryEvents(ctx, types.EventFilterSpec{
+		// Without it vcsim answers with its default page of 10 events.
+		MaxCount: 1000,
 		EventTypeId: []string{
 			"HostShutdownEvent", "HostConnectionLostEvent", "HostConnectedEvent", "VmFailoverFailed", "NotEnoughResourcesToStartVmEvent",
 			EventHAHostStateChanged, EventHAHostFailed, EventHAFailoverActionInitiated, EventHAFailoverActionCompleted, EventHAVMRestarted,

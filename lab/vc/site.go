@@ -195,10 +195,13 @@ type Site struct {
 	failVM    map[string]bool
 	closed    bool
 	timers    map[*time.Timer]struct{}
-	queue     []powerChange
-	wake      *sync.Cond // signals queue and closed, with mu
-	done      chan struct{}
-	notified  sync.WaitGroup
+	// pending counts transitions scheduled and not yet finished: zero
+	// when the lab has done everything it was in the middle of.
+	pending  int
+	queue    []powerChange
+	wake     *sync.Cond // signals queue and closed, with mu
+	done     chan struct{}
+	notified sync.WaitGroup
 }
 
 // Start builds the reference inventory and serves it until ctx is done or
@@ -417,6 +420,7 @@ func (s *Site) afterLocked(d time.Duration, f func()) {
 		return
 	}
 	var t *time.Timer
+	s.pending++
 	t = time.AfterFunc(max(s.clock.Real(d), 0), func() {
 		s.mu.Lock()
 		if s.closed {
@@ -426,6 +430,9 @@ func (s *Site) afterLocked(d time.Duration, f func()) {
 		delete(s.timers, t)
 		s.mu.Unlock()
 		f()
+		s.mu.Lock()
+		s.pending--
+		s.mu.Unlock()
 	})
 	s.timers[t] = struct{}{}
 }

@@ -17,17 +17,22 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 )
 
-// nextBlock hands every test its own loopback block so parallel tests never
-// share an address.
+// nextBlock hands tests loopback blocks above lab.Start's automatic ones
+// (10-209), in turn. They wrap around: a lab vCenter listens on an
+// ephemeral port and serves no guests, so two labs sharing a block only
+// share the arithmetic of their addresses.
 var (
 	blockMu   sync.Mutex
-	nextBlock = 229 // above lab.Start's automatic blocks (10-209)
+	nextBlock = 209
 )
 
 func testOptions() Options {
 	blockMu.Lock()
 	defer blockMu.Unlock()
 	nextBlock++
+	if nextBlock > 254 {
+		nextBlock = 210
+	}
 	return Options{Block: nextBlock, Speed: 150}
 }
 

@@ -293,6 +293,11 @@ func (s *Site) restoreVM(ctx *simulator.Context, sv savedVM, vmRef, hostRef map[
 		{Name: "summary.runtime.connectionState", Val: types.VirtualMachineConnectionState(sv.Connection)},
 	}
 	tools := sv.GuestTools == string(types.VirtualMachineToolsRunningStatusGuestToolsRunning)
+	if n := vmSuffix(sv.Name); sv.GuestIP != "" && n > 0 {
+		// The guest's address in this lab's block, which differs from
+		// the saved one when that block was taken.
+		sv.GuestIP = s.opts.GuestIP(n)
+	}
 	if power != types.VirtualMachinePowerStatePoweredOn {
 		// Saved between a power-off and the guest's tools going away.
 		tools = false
