@@ -204,13 +204,18 @@ func TestE2EKilledSSHDMidStep(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	k := kind(t, "ssh.exec")
-	go func() { time.Sleep(700 * time.Millisecond); g.Kill() }()
+	// Kill takes down the session before the listening sshd: the step's
+	// error can arrive while sshd still accepts, so the retry below waits
+	// for the kill to finish.
+	killed := make(chan struct{})
+	go func() { time.Sleep(700 * time.Millisecond); g.Kill(); close(killed) }()
 	start := time.Now()
 	_, err := k.Execute(ctx, rt, steptest.Decode(t, k, "{host: ap01, command: 'sleep 20'}"))
 	if err == nil || !transport.IsRetryable(err) || !strings.Contains(err.Error(), "connection lost") || time.Since(start) > 5*time.Second {
 		t.Fatalf("want a clear, retryable connection-lost error soon after the kill, got %v after %s", err, time.Since(start))
 	}
 	t.Logf("error shown to the operator: %v", err)
+	<-killed
 	// While sshd is down a retry fails fast and says so; once it is back,
 	// the same step succeeds on a fresh connection.
 	_, err = k.Execute(ctx, rt, steptest.Decode(t, k, "{host: ap01, command: 'true', connect_timeout: 2s}"))
