@@ -64,6 +64,9 @@ type hostStopResult struct {
 	VMs         []string  `json:"vms" expr:"vms"`
 	RequestedAt time.Time `json:"requested_at" expr:"requested_at"`
 	CompletedAt time.Time `json:"completed_at" expr:"completed_at"`
+	// AlreadyDown is set when the host was down before the step and
+	// nothing was sent.
+	AlreadyDown bool `json:"already_down,omitempty" expr:"already_down"`
 }
 
 // hostStop is vcenter.host.shutdown and vcenter.host.reboot: the same
@@ -73,12 +76,16 @@ type hostStop struct {
 	name, summary string
 	verb          string // shut down, reboot
 	method        string
-	call          func(ctx context.Context, s *Session, host types.ManagedObjectReference, force bool) (*object.Task, error)
+	// doneIfDown makes a host that is already down a success with nothing
+	// sent: the step's goal is reached. It makes shutdown idempotent, so a
+	// run resumed after a crash mid-shutdown can run it again safely.
+	doneIfDown bool
+	call       func(ctx context.Context, s *Session, host types.ManagedObjectReference, force bool) (*object.Task, error)
 }
 
 // hostShutdown is vcenter.host.shutdown.
 var hostShutdown = &hostStop{name: "vcenter.host.shutdown", summary: "shut an ESXi host down through vCenter, recording the VMs running on it",
-	verb: "shut down", method: "ShutdownHost_Task", call: func(ctx context.Context, s *Session, host types.ManagedObjectReference, force bool) (*object.Task, error) {
+	verb: "shut down", method: "ShutdownHost_Task", doneIfDown: true, call: func(ctx context.Context, s *Session, host types.ManagedObjectReference, force bool) (*object.Task, error) {
 		res, err := methods.ShutdownHost_Task(ctx, s.Client, &types.ShutdownHost_Task{This: host, Force: force})
 		if err != nil {
 			return nil, err
@@ -96,11 +103,21 @@ var hostReboot = &hostStop{name: "vcenter.host.reboot", summary: "reboot an ESXi
 		return object.NewTask(s.Client, res.Returnval), nil
 	}}
 
-func (op *hostStop) Name() string         { return op.name }
-func (op *hostStop) Summary() string      { return op.summary }
-func (op *hostStop) Traits() steps.Traits { return steps.Traits{ChangesState: true} }
-func (op *hostStop) NewParams() any       { return &hostStopParams{} }
-func (op *hostStop) NewResult() any       { return &hostStopResult{} }
+func (op *hostStop) Name() string    { return op.name }
+func (op *hostStop) Summary() string { return op.summary }
+func (op *hostStop) Traits() steps.Traits {
+	return steps.Traits{ChangesState: true, Idempotent: op.doneIfDown}
+}
+
+// hostIsDown reports whether vCenter sees the host powered off or not
+// responding (a host that was shut down or has died).
+func hostIsDown(m mo.HostSystem) bool {
+	return m.Runtime.PowerState == types.HostSystemPowerStatePoweredOff ||
+		m.Runtime.PowerState == types.HostSystemPowerStateStandBy ||
+		m.Runtime.ConnectionState == types.HostSystemConnectionStateNotResponding
+}
+func (op *hostStop) NewParams() any { return &hostStopParams{} }
+func (op *hostStop) NewResult() any { return &hostStopResult{} }
 
 func (op *hostStop) Validate(params any) []steps.FieldError {
 	return required("host", params.(*hostStopParams).Host)
@@ -116,6 +133,9 @@ func (op *hostStop) Describe(params any) steps.Description {
 }
 
 func (op *hostStop) check(m mo.HostSystem, p *hostStopParams) error {
+	if op.doneIfDown && hostIsDown(m) {
+		return nil
+	}
 	if err := requireConnected(m, op.verb); err != nil {
 		return err
 	}
@@ -139,6 +159,15 @@ func (op *hostStop) Execute(ctx context.Context, rt steps.Runtime, params any) (
 	s, h, m, err := hostTarget(ctx, rt, p.Host)
 	if err != nil {
 		return nil, err
+	}
+	if op.doneIfDown && hostIsDown(m) {
+		// Already down (e.g. this step is re-run after drbook itself was
+		// interrupted mid-shutdown): nothing is sent. The VMs vCenter still
+		// places on the host are recorded; HA may have moved others.
+		vms, _ := s.poweredOnVMs(ctx, m)
+		rt.Note("info", fmt.Sprintf("host %s is already down (%s, %s); no %s was sent", m.Name, m.Runtime.PowerState, m.Runtime.ConnectionState, op.method))
+		now := time.Now()
+		return &hostStopResult{Host: m.Name, Force: p.Force, VMs: vms, RequestedAt: now, CompletedAt: now, AlreadyDown: true}, nil
 	}
 	if err := op.check(m, p); err != nil {
 		return nil, err

@@ -375,9 +375,19 @@ func TestHostShutdownRecordsRunningVMsAndPowerOn(t *testing.T) {
 	if got := s.vmsOn(t, h0); len(got) != 0 {
 		t.Fatalf("VMs still running on the shut-down host: %v", got)
 	}
-	_, err = execute(t, rt, kindNamed(t, "vcenter.host.shutdown"), `{host: DC0_C0_H0, force: true}`)
+	// Shutting down a host that is already down sends nothing and
+	// succeeds (shutdown is idempotent: a resumed run may repeat it).
+	again := mustExecute(t, rt, kindNamed(t, "vcenter.host.shutdown"), `{host: DC0_C0_H0, force: true}`).(*hostStopResult)
+	if !again.AlreadyDown {
+		t.Fatalf("a second shutdown of a down host: %+v, want already_down", again)
+	}
+	if len(rt.Notes) == 0 || !strings.Contains(rt.Notes[len(rt.Notes)-1].Text, "already down") {
+		t.Fatalf("the step should say the host was already down: %+v", rt.Notes)
+	}
+	// Reboot is not: a host that is down cannot be rebooted.
+	_, err = execute(t, rt, kindNamed(t, "vcenter.host.reboot"), `{host: DC0_C0_H0, force: true}`)
 	if err == nil || !strings.Contains(err.Error(), "notResponding") {
-		t.Fatalf("want a refusal for a host that is down, got %v", err)
+		t.Fatalf("want a refusal to reboot a host that is down, got %v", err)
 	}
 	on := mustExecute(t, rt, kindNamed(t, "vcenter.host.power_on"), `{host: DC0_C0_H0}`).(*hostStateResult)
 	if on.PowerState != "poweredOn" || on.ConnectionState != "connected" {
