@@ -49,8 +49,8 @@ const labResumeLimit = 20 * time.Second
 // SIGKILL (its whole process group, as a crash would) at many moments,
 // spread over the drill by the number of journal lines written. Every
 // time, `drbook resume RUN_DIR --yes` must finish the drill within
-// labResumeLimit, asking for --rerun-interrupted (exit 3) only because a
-// step that is not idempotent was interrupted; the restored lab must be the
+// labResumeLimit, asking for --rerun-interrupted (exit 3), if at all, only
+// because a step that is not idempotent was interrupted; the restored lab must be the
 // world the run left, finishing whatever it was in the middle of (host .68
 // going down, HA's heartbeat timeout, restart batches, guests booting, the
 // host booting), or the waiting steps hang; no step is journaled ok twice;
@@ -106,8 +106,17 @@ func TestLabDrillSurvivesSIGKILL(t *testing.T) {
 	t.Logf("killed: %s", countsLine(steps))
 	t.Logf("the saved lab was: %s", countsLine(labs))
 	t.Logf("resume took %s on average, %s at most (kill %d)", (sum / time.Duration(n)).Round(time.Millisecond), slowest.Round(time.Millisecond), slowestKill)
-	if outcomes["exit 3 then --rerun-interrupted"] == 0 {
-		t.Errorf("no kill interrupted a step that is not idempotent: the exit-3 path went untested")
+	// Every step of this drill is idempotent since vcenter.host.shutdown of
+	// a host already down succeeds (40c0018), so exit 3 is now rare here;
+	// TestCrashResume covers it with exec.local. What this test exists for
+	// is the two steps that wait on what the restored lab was in the middle
+	// of: with a kill for every journal line count, each is hit.
+	if n >= total {
+		for _, step := range []string{"ha", "host_back"} {
+			if steps["in "+step] == 0 {
+				t.Errorf("no kill came while %s ran: the resume of a lab mid-transition went untested (kills: %s)", step, countsLine(steps))
+			}
+		}
 	}
 }
 
