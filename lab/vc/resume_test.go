@@ -78,7 +78,6 @@ func restoreAndSaveAgain(t *testing.T, opts Options, snap snapshot, host string)
 	return again
 }
 
-
 // snapshot is one State taken from a running lab.
 type snapshot struct {
 	phase string
@@ -359,7 +358,6 @@ func restoreEach(t *testing.T, snaps []snapshot, check func(t *testing.T, snap s
 	}
 	wg.Wait()
 }
-
 
 func powerUpHost(t *testing.T, ctx context.Context, c *vim25.Client, h *object.HostSystem) {
 	t.Helper()
