@@ -3,7 +3,6 @@ package engine_test
 import (
 	"context"
 	"io"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -56,11 +55,7 @@ func TestSharedResourcesOpenInParallelOncePerKey(t *testing.T) {
 	f := newFixture(t)
 	op := &opener{}
 	f.reg = steps.NewRegistry(append(control.Kinds(), op)...)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		_, err, _ := f.run(context.Background(), `
+	_, err, _ := f.run(context.Background(), `
 name: t
 steps:
   - id: g
@@ -70,11 +65,9 @@ steps:
       - {id: c, opener: {key: host-c}}
       - {id: a2, opener: {key: host-a}}
 `)
-		if err != nil {
-			t.Error(err)
-		}
-	}()
-	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if got := op.opened.Load(); got != 3 {
 		t.Errorf("opened %d resources, want 3 (host-a once)", got)
 	}

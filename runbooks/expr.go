@@ -58,10 +58,6 @@ type TemplatePart struct {
 // dynamicNames are the variables whose values exist only at run time.
 var dynamicNames = map[string]bool{"steps": true, "vars": true, "item": true, "result": true, "attempt": true}
 
-// StepView is what steps.<id> holds; Result's type is the kind's own.
-// It exists only as documentation: the real type is built per kind.
-type StepView struct{}
-
 // scope is the runbook-wide part of the expression environment.
 type scope struct {
 	paramsType reflect.Type
