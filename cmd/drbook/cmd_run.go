@@ -217,7 +217,9 @@ func finishRun(g *globalOptions, opts *runOptions, res *engine.Result, err error
 	if rerr := writeReports(res.RunDir, g.Lang); rerr != nil {
 		fmt.Fprintf(g.stderr, "drbook: warning: the reports could not be written (%v); regenerate them with `drbook report %s`\n", rerr, res.RunDir)
 	}
-	fmt.Fprintf(g.stdout, "\nresult: %s\nrun directory: %s\nreport: %s\njournal hash: %s\n", res.Outcome, res.RunDir, filepath.Join(res.RunDir, "report.html"), res.Head)
+	m := messagesFor(g.Lang)
+	fmt.Fprintf(g.stdout, "\n%s\n%s\n%s\n%s\n", m.Tf("summary.result", m.Enum("result", res.Outcome)), m.Tf("summary.run_dir", res.RunDir),
+		m.Tf("summary.report", filepath.Join(res.RunDir, "report.html")), m.Tf("summary.hash", res.Head))
 	if errors.Is(err, engine.ErrInterrupted) || errors.Is(err, engine.ErrNeedsDecision) {
 		return &resumableError{err: err, runDir: res.RunDir}
 	}
@@ -337,62 +339,64 @@ type plainObserver struct {
 	mu   sync.Mutex
 	w    io.Writer
 	lang string
+	msg  messages
 }
 
 func newPlainObserver(w io.Writer, lang string) *plainObserver {
-	return &plainObserver{w: w, lang: lang}
+	return &plainObserver{w: w, lang: lang, msg: messagesFor(lang)}
 }
 
-func (p *plainObserver) line(t time.Time, format string, args ...any) {
+// line prints the catalog's text for key, worded with args, under its time.
+func (p *plainObserver) line(t time.Time, key string, args ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	fmt.Fprintf(p.w, "%s %s\n", t.Local().Format("15:04:05.000"), fmt.Sprintf(format, args...))
+	fmt.Fprintf(p.w, "%s %s\n", t.Local().Format("15:04:05.000"), p.msg.Tf(key, args...))
 }
 
 func (p *plainObserver) Event(ev journal.Event) {
 	switch ev.Type {
 	case journal.TypeRunStart:
 		s := ev.RunStart
-		p.line(ev.Time, "run %s: %s (%s) against site %s, operator %s, mode %s", s.RunID, s.Runbook, s.Title.In(p.lang), s.Site, s.Operator, s.Mode)
+		p.line(ev.Time, "plain.run_start", s.RunID, s.Runbook, s.Title.In(p.lang), s.Site, s.Operator, p.msg.Enum("mode", s.Mode))
 	case journal.TypeRunResume:
-		p.line(ev.Time, "resumed by %s", ev.RunResume.Operator)
+		p.line(ev.Time, "log.resumed", ev.RunResume.Operator)
 	case journal.TypeStepStart:
 		s := ev.StepStart
 		name := s.Name.In(p.lang)
 		if name == "" {
 			name = s.Description
 		}
-		p.line(ev.Time, "▶ %s [%s] %s", ev.Step, s.Kind, name)
+		p.line(ev.Time, "plain.start", ev.Step, s.Kind, name)
 	case journal.TypeStepRetry:
-		p.line(ev.Time, "↻ %s attempt %d failed: %s; retrying in %s", ev.Step, ev.StepRetry.Attempt, oneLine(ev.StepRetry.Error), ev.StepRetry.Delay)
+		p.line(ev.Time, "plain.retry", ev.Step, ev.StepRetry.Attempt, oneLine(ev.StepRetry.Error), ev.StepRetry.Delay)
 	case journal.TypeStepFinish:
 		f := ev.StepFinish
 		switch f.Status {
 		case journal.StatusOK:
-			p.line(ev.Time, "✔ %s ok in %s", ev.Step, f.Duration.D().Round(time.Millisecond))
+			p.line(ev.Time, "plain.ok", ev.Step, f.Duration.D().Round(time.Millisecond))
 		case journal.StatusSkipped, journal.StatusManual:
-			p.line(ev.Time, "– %s %s: %s", ev.Step, f.Status, f.Reason)
+			p.line(ev.Time, "plain.not_run", ev.Step, p.msg.Enum("status", f.Status), f.Reason)
 		default:
-			p.line(ev.Time, "✘ %s %s after %s: %s", ev.Step, f.Status, f.Duration.D().Round(time.Millisecond), f.Error)
+			p.line(ev.Time, "plain.failed", ev.Step, p.msg.Enum("status", f.Status), f.Duration.D().Round(time.Millisecond), f.Error)
 		}
 	case journal.TypeNote:
-		p.line(ev.Time, "  %s: %s", ev.Note.Level, ev.Note.Text)
+		p.line(ev.Time, "plain.note", p.msg.Enum("level", ev.Note.Level), ev.Note.Text)
 	case journal.TypeDecision:
 		d := ev.Decision
-		p.line(ev.Time, "  decision by %s on %s: %s %s", d.Who, ev.Step, d.Action, d.Reason)
+		p.line(ev.Time, "plain.decision", d.Who, ev.Step, p.msg.Enum("action", d.Action), d.Reason)
 	case journal.TypeTrust:
 		t := ev.Trust
-		p.line(ev.Time, "  trusting %s %s (%s, %s)", t.Kind, t.Endpoint, t.Fingerprint, t.Source)
+		p.line(ev.Time, "plain.trust", t.Kind, t.Endpoint, t.Fingerprint, t.Source)
 	case journal.TypeMonitor:
 		m := ev.Monitor
-		p.line(ev.Time, "◆ monitor %s is %s %s", m.Name, m.State, m.Detail)
+		p.line(ev.Time, "plain.monitor", m.Name, p.msg.Enum("monitor", m.State), m.Detail)
 	case journal.TypeRunEnd:
-		p.line(ev.Time, "run ended: %s after %s", ev.RunEnd.Result, ev.RunEnd.Duration.D().Round(time.Millisecond))
+		p.line(ev.Time, "plain.run_end", p.msg.Enum("result", ev.RunEnd.Result), ev.RunEnd.Duration.D().Round(time.Millisecond))
 	}
 }
 
 func (p *plainObserver) Progress(step, text string) {
-	p.line(time.Now(), "  %s: %s", step, text)
+	p.line(time.Now(), "plain.progress", step, text)
 }
 
 func oneLine(s string) string {

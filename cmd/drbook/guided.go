@@ -16,7 +16,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"golang.org/x/term"
 
@@ -59,6 +58,7 @@ type guidedView struct {
 	out  io.Writer
 	fd   int
 	lang string
+	msg  messages
 	now  func() time.Time
 
 	mu        sync.Mutex
@@ -96,7 +96,7 @@ const (
 )
 
 func newGuidedView(out *os.File, lang string) *guidedView {
-	return &guidedView{out: out, fd: int(out.Fd()), lang: lang, now: time.Now,
+	return &guidedView{out: out, fd: int(out.Fd()), lang: lang, msg: messagesFor(lang), now: time.Now,
 		byID: map[string]*viewStep{}, monitors: map[string]*viewMonitor{}, tails: map[string][]string{},
 		stop: make(chan struct{}), done: make(chan struct{})}
 }
@@ -134,7 +134,11 @@ func (v *guidedView) close() {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.question, v.prompt, v.menu = nil, "", nil
-	frame := v.frameLocked(0)
+	w, _ := v.sizeLocked()
+	frame := v.frameLocked(w, 0)
+	for i, line := range frame {
+		frame[i] = clip(line, w)
+	}
 	fmt.Fprint(v.out, ansiMainScreen+ansiShowCursor+strings.Join(frame, "\n")+"\n")
 }
 
@@ -185,7 +189,7 @@ func (v *guidedView) applyLocked(ev journal.Event) {
 	case journal.TypeRunResume:
 		v.operator = ev.RunResume.Operator
 		v.ended = false
-		v.addLogLocked(at, "resumed by %s", ev.RunResume.Operator)
+		v.addLogLocked(at, v.msg.Tf("log.resumed", ev.RunResume.Operator))
 	case journal.TypeStepStart:
 		vs := v.stepLocked(ev.Step, ev.StepStart)
 		vs.status, vs.started, vs.attempt, vs.detail = "running", at, ev.StepStart.Attempt, ""
@@ -195,9 +199,9 @@ func (v *guidedView) applyLocked(ev journal.Event) {
 		}
 	case journal.TypeStepRetry:
 		if vs := v.byID[ev.Step]; vs != nil {
-			vs.detail = fmt.Sprintf("attempt %d failed, retrying", ev.StepRetry.Attempt)
+			vs.detail = v.msg.Tf("view.retrying", ev.StepRetry.Attempt)
 		}
-		v.addLogLocked(at, "↻ %s attempt %d failed: %s", ev.Step, ev.StepRetry.Attempt, oneLine(ev.StepRetry.Error))
+		v.addLogLocked(at, v.msg.Tf("log.retry", ev.Step, ev.StepRetry.Attempt, oneLine(ev.StepRetry.Error)))
 	case journal.TypeStepFinish:
 		f := ev.StepFinish
 		vs := v.stepLocked(ev.Step, nil)
@@ -207,24 +211,24 @@ func (v *guidedView) applyLocked(ev journal.Event) {
 			vs.detail = f.Reason
 		}
 		if f.Status != journal.StatusOK {
-			v.addLogLocked(at, "%s %s %s: %s", statusGlyph(f.Status), ev.Step, f.Status, vs.detail)
+			v.addLogLocked(at, v.msg.Tf("log.finish", statusGlyph(f.Status), ev.Step, v.msg.Enum("status", f.Status), vs.detail))
 		}
 		v.checkRecoveredLocked(at)
 	case journal.TypeDecision:
 		d := ev.Decision
 		on := ""
 		if ev.Step != "" {
-			on = " on " + ev.Step
+			on = v.msg.Tf("log.decision_on", ev.Step)
 		}
-		v.addLogLocked(at, "decision by %s%s: %s %s", d.Who, on, d.Action, d.Reason)
+		v.addLogLocked(at, v.msg.Tf("log.decision", d.Who, on, v.msg.Enum("action", d.Action), d.Reason))
 	case journal.TypeNote:
-		v.addLogLocked(at, "%s: %s", ev.Note.Level, oneLine(ev.Note.Text))
+		v.addLogLocked(at, v.msg.Tf("log.note", v.msg.Enum("level", ev.Note.Level), oneLine(ev.Note.Text)))
 	case journal.TypeMonitor:
 		m := ev.Monitor
 		v.monitors[m.Name] = &viewMonitor{state: m.State, since: m.Since}
 	case journal.TypeRunEnd:
 		v.ended = true
-		v.addLogLocked(at, "run ended: %s", ev.RunEnd.Result)
+		v.addLogLocked(at, v.msg.Tf("log.run_end", v.msg.Enum("result", ev.RunEnd.Result)))
 	}
 }
 
@@ -273,8 +277,9 @@ func (v *guidedView) checkRecoveredLocked(at time.Time) {
 	}
 }
 
-func (v *guidedView) addLogLocked(at time.Time, format string, args ...any) {
-	v.log = append(v.log, at.Local().Format("15:04:05")+" "+strings.TrimSpace(fmt.Sprintf(format, args...)))
+// addLogLocked adds a worded line to the log area under its time.
+func (v *guidedView) addLogLocked(at time.Time, text string) {
+	v.log = append(v.log, at.Local().Format("15:04:05")+" "+strings.TrimSpace(text))
 	if len(v.log) > 50 {
 		v.log = v.log[len(v.log)-50:]
 	}
@@ -294,11 +299,8 @@ func (v *guidedView) redraw() {
 	if v.closed {
 		return
 	}
-	w, h, err := term.GetSize(v.fd)
-	if err != nil || w <= 0 || h <= 0 {
-		w, h = 80, 24
-	}
-	frame := v.frameLocked(h)
+	w, h := v.sizeLocked()
+	frame := v.frameLocked(w, h)
 	var b strings.Builder
 	b.WriteString(ansiHideCursor + ansiHome + ansiClearScreen)
 	for i, line := range frame {
@@ -313,44 +315,101 @@ func (v *guidedView) redraw() {
 	io.WriteString(v.out, b.String())
 }
 
-// frameLocked renders the view; height 0 means unbounded.
-func (v *guidedView) frameLocked(height int) []string {
+// sizeLocked is the terminal's size, or 80×24 when it cannot be read.
+func (v *guidedView) sizeLocked() (width, height int) {
+	w, h, err := term.GetSize(v.fd)
+	if err != nil || w <= 0 || h <= 0 {
+		return 80, 24
+	}
+	return w, h
+}
+
+// Step list columns, in terminal columns: the status glyph, then the id
+// and the name, padded so the duration column lines up whatever the
+// script of the names; a name too long for the terminal is cut with "…"
+// before the duration is pushed off screen.
+const (
+	idColumnMin   = 8
+	idColumnMax   = 28
+	nameColumnMin = 10
+	nameColumnMax = 60
+	timeColumn    = 10 // "1:23.4", "1.503s"; a retry's attempt may run over
+)
+
+// stepColumns chooses the id and name columns' widths for the steps and a
+// terminal width columns wide (0: unbounded).
+func stepColumns(steps []*viewStep, lang string, width int) (idW, nameW int) {
+	idW, nameW = idColumnMin, nameColumnMin
+	for _, s := range steps {
+		idW = max(idW, screenWidth.StringWidth(s.planned.ID))
+		nameW = max(nameW, screenWidth.StringWidth(s.planned.Name.In(lang)))
+	}
+	idW, nameW = min(idW, idColumnMax), min(nameW, nameColumnMax)
+	// glyph (3) + id + space + name + space + time
+	if fixed := 3 + idW + 1 + 1 + timeColumn; width > 0 && fixed+nameW > width {
+		nameW = max(width-fixed, nameColumnMin)
+	}
+	return idW, nameW
+}
+
+// stepLine is one step of the list. The glyph takes two columns, so a wide
+// one (✋) keeps the id where a narrow one (✔) leaves it.
+func stepLine(glyph, id, name, elapsed string, idW, nameW int) string {
+	g := glyph
+	if gw := screenWidth.StringWidth(glyph); gw < 2 {
+		g = strings.Repeat(" ", 2-gw) + glyph
+	}
+	line := g + " " + padRight(id, idW) + " " + padRight(name, nameW)
+	if elapsed != "" {
+		line += " " + elapsed
+	}
+	return strings.TrimRight(line, " ")
+}
+
+// frameLocked renders the view for a terminal width columns wide (0:
+// unbounded) and height lines high (0: unbounded).
+func (v *guidedView) frameLocked(width, height int) []string {
 	now := v.now()
+	m := v.msg
 	var head, body, foot []string
 	head = append(head, ansiBold+"drbook · "+v.title+ansiReset)
 	elapsed := time.Duration(0)
 	if !v.started.IsZero() {
 		elapsed = now.Sub(v.started)
 	}
-	head = append(head, fmt.Sprintf("run %s · operator %s · elapsed %s", v.runID, v.operator, clock(elapsed)))
+	head = append(head, m.Tf("view.run_line", v.runID, v.operator, clock(elapsed)))
 	head = append(head, v.rtoLineLocked(now))
 	if v.status != "" {
 		head = append(head, ansiBold+v.status+ansiReset)
 	}
-	head = append(head, strings.Repeat("─", 60))
+	rule := strings.Repeat("─", 60)
+	if width > 0 {
+		rule = strings.Repeat("─", min(60, width))
+	}
+	head = append(head, rule)
 
+	idW, nameW := stepColumns(v.steps, v.lang, width)
 	current := -1
 	block := ""
 	for _, s := range v.steps {
 		if s.planned.Block != block && s.planned.Block != "" && s.planned.Block != "steps" {
 			block = s.planned.Block
-			body = append(body, "  "+block+":")
+			body = append(body, "  "+m.Tf("view.block", m.Enum("block", block)))
 		}
 		if s.status == "running" && current < 0 {
 			current = len(body)
 		}
-		name := s.planned.Name.In(v.lang)
 		t := ""
 		switch {
 		case s.status == "running":
 			t = clock(now.Sub(s.started))
 			if s.attempt > 1 {
-				t += fmt.Sprintf(" (attempt %d)", s.attempt)
+				t += m.Tf("view.attempt", s.attempt)
 			}
 		case s.status != "":
 			t = s.duration.Round(time.Millisecond).String()
 		}
-		line := fmt.Sprintf(" %s %-18s %-44s %s", statusGlyph(s.status), s.planned.ID, name, t)
+		line := stepLine(statusGlyph(s.status), s.planned.ID, s.planned.Name.In(v.lang), t, idW, nameW)
 		if s.detail != "" && s.status != journal.StatusOK && s.status != "running" {
 			line += " · " + s.detail
 		}
@@ -363,14 +422,14 @@ func (v *guidedView) frameLocked(height int) []string {
 	if len(v.monitors) > 0 {
 		var parts []string
 		for _, name := range sortedNames(v.monitors) {
-			m := v.monitors[name]
+			mon := v.monitors[name]
 			glyph := "▲"
-			if m.state == "down" {
+			if mon.state == "down" {
 				glyph = "▼"
 			}
-			parts = append(parts, fmt.Sprintf("%s %s %s for %s", glyph, name, m.state, clock(now.Sub(m.since))))
+			parts = append(parts, m.Tf("view.monitor", glyph, name, m.Enum("monitor", mon.state), clock(now.Sub(mon.since))))
 		}
-		foot = append(foot, "monitors: "+strings.Join(parts, " · "))
+		foot = append(foot, m.T("view.monitors")+strings.Join(parts, " · "))
 	}
 	running := ""
 	for _, s := range v.steps {
@@ -383,28 +442,32 @@ func (v *guidedView) frameLocked(height int) []string {
 		running = v.lastTail
 	}
 	if t := v.tails[running]; len(t) > 0 {
-		foot = append(foot, "── output of "+running)
+		foot = append(foot, m.Tf("view.output_of", running))
 		for _, l := range t {
 			foot = append(foot, "   "+l)
 		}
 	}
 	if len(v.log) > 0 {
-		foot = append(foot, "── log")
+		foot = append(foot, m.T("view.log"))
 		l := v.log
 		if len(l) > logLines {
 			l = l[len(l)-logLines:]
 		}
 		foot = append(foot, l...)
 	}
+	// The question and the prompt wrap rather than being cut: the operator
+	// must read all of it and see what they type.
 	var ask []string
 	if len(v.question) > 0 || v.prompt != "" {
-		ask = append(ask, strings.Repeat("─", 60))
-		ask = append(ask, v.question...)
+		ask = append(ask, rule)
+		for _, q := range v.question {
+			ask = append(ask, wrapLine(q, width)...)
+		}
 	}
 	if v.prompt != "" {
-		ask = append(ask, v.prompt+string(v.input))
+		ask = append(ask, wrapLine(v.prompt+string(v.input), width)...)
 	} else if v.menu != nil {
-		ask = append(ask, "   > "+string(v.input))
+		ask = append(ask, wrapLine("   > "+string(v.input), width)...)
 	}
 
 	// Keep the prompt and the running step on screen when space is short.
@@ -429,30 +492,31 @@ func (v *guidedView) frameLocked(height int) []string {
 }
 
 func (v *guidedView) rtoLineLocked(now time.Time) string {
-	objective := "no objective"
+	m := v.msg
+	objective := m.T("view.no_objective")
 	if v.rto > 0 {
-		objective = "objective " + v.rto.String()
+		objective = m.Tf("view.objective", v.rto)
 	}
 	switch {
 	case v.disrupted.IsZero():
-		return "RTO clock: not started (starts with the first disruptive step) · " + objective
+		return m.Tf("view.rto_idle", objective)
 	case !v.recovered.IsZero():
 		d := v.recovered.Sub(v.disrupted)
 		verdict := ""
 		if v.rto > 0 {
-			verdict = " · met"
+			verdict = m.T("view.rto_met")
 			if d > v.rto {
-				verdict = " · MISSED"
+				verdict = m.T("view.rto_missed")
 			}
 		}
-		return fmt.Sprintf("RTO: recovered in %s · %s%s", d.Round(100*time.Millisecond), objective, verdict)
+		return m.Tf("view.rto_done", d.Round(100*time.Millisecond), objective, verdict)
 	}
 	d := now.Sub(v.disrupted)
 	over := ""
 	if v.rto > 0 && d > v.rto {
-		over = " · OVER THE OBJECTIVE"
+		over = m.T("view.rto_over")
 	}
-	return fmt.Sprintf("RTO clock: %s since %s · %s%s", clock(d), v.disrupted.Local().Format("15:04:05"), objective, over)
+	return m.Tf("view.rto_running", clock(d), v.disrupted.Local().Format("15:04:05"), objective, over)
 }
 
 // The view is the terminalOperator's UI in guided mode.
@@ -605,32 +669,42 @@ func clock(d time.Duration) string {
 	return fmt.Sprintf("%d:%02d.%d", int(d.Minutes()), int(d.Seconds())%60, int(d.Milliseconds()/100)%10)
 }
 
-// clip cuts a line to the terminal's width (escape codes do not count;
-// wide characters count as two columns).
+// clip cuts a line to the terminal's width. Escape codes take no column;
+// wide characters (CJK, ✋) take two, as the terminal draws them.
 func clip(s string, width int) string {
 	var b strings.Builder
 	cols := 0
-	for i := 0; i < len(s); {
-		if s[i] == 0x1b {
-			j := strings.IndexAny(s[i:], "mHJKhl")
+	for s != "" {
+		if s[0] == 0x1b {
+			j := strings.IndexAny(s, "mHJKhl")
 			if j < 0 {
 				break
 			}
-			b.WriteString(s[i : i+j+1])
-			i += j + 1
+			b.WriteString(s[:j+1])
+			s = s[j+1:]
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		wdt := 1
-		if r >= 0x1100 && (r <= 0x115f || (r >= 0x2e80 && r <= 0xa4cf) || (r >= 0xac00 && r <= 0xd7a3) || (r >= 0xf900 && r <= 0xfaff) || (r >= 0xfe30 && r <= 0xfe4f) || (r >= 0xff00 && r <= 0xff60) || (r >= 0xffe0 && r <= 0xffe6)) {
-			wdt = 2
+		text := s
+		if j := strings.IndexByte(s, 0x1b); j >= 0 {
+			text = s[:j]
 		}
-		if cols+wdt > width {
+		s = s[len(text):]
+		tw := screenWidth.StringWidth(text)
+		if cols+tw > width {
+			b.WriteString(screenWidth.Truncate(text, width-cols, ""))
 			break
 		}
-		cols += wdt
-		b.WriteString(s[i : i+size])
-		i += size
+		cols += tw
+		b.WriteString(text)
 	}
 	return b.String() + ansiReset + ansiClearLine
+}
+
+// wrapLine breaks a line of plain text into lines at most width columns
+// wide (0: no limit), counting wide characters as two.
+func wrapLine(s string, width int) []string {
+	if width <= 0 || screenWidth.StringWidth(s) <= width {
+		return []string{s}
+	}
+	return strings.Split(screenWidth.Wrap(s, width), "\n")
 }

@@ -129,22 +129,19 @@ func (s *guidedSession) watchSignals(ctx context.Context) {
 		switch n {
 		case 1:
 			s.steer.RequestPause(who, "Ctrl-C")
-			s.view.setStatus("⏸ pausing after the current step (Ctrl-C again aborts the run)")
+			s.view.setStatus(s.view.msg.T("ctrlc.pausing"))
 			if s.view.interruptPrompt() {
 				continue
 			}
-			s.view.showMenu([]string{
-				"Ctrl-C: the run will pause once the current step is over.",
-				"   [c] stop the running step now and pause · [g] go on without pausing · Enter: keep the pause",
-			}, s.menuAnswer)
+			s.view.showMenu([]string{s.view.msg.T("ctrlc.menu"), s.view.msg.T("ctrlc.choices")}, s.menuAnswer)
 		case 2:
 			s.view.hideMenu()
-			s.view.setStatus("✘ aborting: cancelling the running step (Ctrl-C again exits at once)")
+			s.view.setStatus(s.view.msg.T("ctrlc.aborting"))
 			s.steer.Interrupt(who, "Ctrl-C twice")
 			cancel()
 		default:
 			s.close()
-			fmt.Fprintln(s.g.stderr, "drbook: third interrupt: exiting now; the journal holds everything recorded so far")
+			fmt.Fprintln(s.g.stderr, s.view.msg.T("ctrlc.third"))
 			os.Exit(exitInterrupted)
 		}
 	}
@@ -155,7 +152,7 @@ func (s *guidedSession) menuAnswer(a string) {
 	switch a {
 	case "c", "C":
 		s.view.hideMenu()
-		s.view.setStatus("⏸ stopping the running step; the run pauses")
+		s.view.setStatus(s.view.msg.T("ctrlc.stopping"))
 		s.steer.CancelRunning(who, "the operator stopped the running step after Ctrl-C")
 	case "g", "G":
 		s.view.hideMenu()

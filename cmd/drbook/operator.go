@@ -42,16 +42,17 @@ var errPromptInterrupted = errors.New("interrupted at the prompt")
 // engine.Operator over an operatorUI, so the same questions work line by
 // line and inside the guided view.
 type terminalOperator struct {
-	g  *globalOptions
-	mu sync.Mutex
-	ui operatorUI
+	g   *globalOptions
+	msg messages
+	mu  sync.Mutex
+	ui  operatorUI
 }
 
 func newTerminalOperator(g *globalOptions, ui operatorUI) *terminalOperator {
 	if ui == nil {
 		ui = &linePrompts{w: g.stdout, in: newLineReader(g.stdin)}
 	}
-	return &terminalOperator{g: g, ui: ui}
+	return &terminalOperator{g: g, msg: messagesFor(g.Lang), ui: ui}
 }
 
 // readLine asks until the answer is not a Ctrl-C: in the middle of a
@@ -60,16 +61,18 @@ func (t *terminalOperator) readLine(ctx context.Context, prompt string) (string,
 	for {
 		s, err := t.ui.ask(ctx, prompt)
 		if errors.Is(err, errPromptInterrupted) {
-			t.ui.say("   (the run pauses once this step is over; answer first)")
+			t.ui.say(t.msg.T("prompt.answer_first"))
 			continue
 		}
 		return s, err
 	}
 }
 
-func (t *terminalOperator) reason(ctx context.Context, what string) (string, error) {
+// reason asks until the operator gives one; prompt is the catalog key of
+// the question (prompt.reason_skip…).
+func (t *terminalOperator) reason(ctx context.Context, prompt string) (string, error) {
 	for {
-		r, err := t.readLine(ctx, "  reason for "+what+" (required): ")
+		r, err := t.readLine(ctx, t.msg.T(prompt))
 		if err != nil || r != "" {
 			return r, err
 		}
@@ -80,22 +83,21 @@ func (t *terminalOperator) Confirm(ctx context.Context, st engine.StepInfo) (eng
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	defer t.ui.settle()
-	say := func(format string, args ...any) { t.ui.say(fmt.Sprintf(format, args...)) }
-	say("── %s [%s] %s", st.ID, st.Kind, st.Name.In(t.g.Lang))
+	t.ui.say(fmt.Sprintf("── %s [%s] %s", st.ID, st.Kind, st.Name.In(t.g.Lang)))
 	if st.Description.Action != "" {
-		say("   %s", st.Description.Action)
+		t.ui.say("   " + st.Description.Action)
 	}
 	if st.Description.Target != "" {
-		say("   target:  %s", st.Description.Target)
+		t.ui.say(t.msg.Tf("prompt.target", st.Description.Target))
 	}
 	if st.Description.Command != "" {
-		say("   command: %s", st.Description.Command)
+		t.ui.say(t.msg.Tf("prompt.command", st.Description.Command))
 	}
 	if st.Traits.ChangesState {
-		say("   this step CHANGES STATE")
+		t.ui.say(t.msg.T("prompt.changes_state"))
 	}
 	for {
-		a, err := t.ui.ask(ctx, "   [r]un, [s]kip, [d]one by hand, [a]bort? ")
+		a, err := t.ui.ask(ctx, t.msg.T("prompt.confirm"))
 		if errors.Is(err, errPromptInterrupted) {
 			// Nothing of this step has started: pausing here is safe.
 			return engine.Decision{Action: "pause", Reason: "Ctrl-C at the confirmation", Who: t.g.Operator}, nil
@@ -107,13 +109,13 @@ func (t *terminalOperator) Confirm(ctx context.Context, st engine.StepInfo) (eng
 		case "r", "run":
 			return engine.Decision{Action: "run", Who: t.g.Operator}, nil
 		case "s", "skip":
-			r, err := t.reason(ctx, "skipping")
+			r, err := t.reason(ctx, "prompt.reason_skip")
 			return engine.Decision{Action: "skip", Reason: r, Who: t.g.Operator}, err
 		case "d", "done":
-			r, err := t.reason(ctx, "marking it done by hand")
+			r, err := t.reason(ctx, "prompt.reason_done")
 			return engine.Decision{Action: "done", Reason: r, Who: t.g.Operator}, err
 		case "a", "abort":
-			r, err := t.reason(ctx, "aborting")
+			r, err := t.reason(ctx, "prompt.reason_abort")
 			return engine.Decision{Action: "abort", Reason: r, Who: t.g.Operator}, err
 		}
 	}
@@ -123,9 +125,9 @@ func (t *terminalOperator) Failed(ctx context.Context, st engine.StepInfo, stepE
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	defer t.ui.settle()
-	t.ui.say(fmt.Sprintf("✘ %s failed: %v", st.ID, stepErr))
+	t.ui.say(t.msg.Tf("prompt.failed", st.ID, stepErr))
 	for {
-		a, err := t.readLine(ctx, "   [r]etry, [s]kip, [d]one by hand, [a]bort, or [f]ail (the runbook's on_failure)? ")
+		a, err := t.readLine(ctx, t.msg.T("prompt.failed_choice"))
 		if err != nil {
 			return engine.Decision{}, err
 		}
@@ -135,13 +137,13 @@ func (t *terminalOperator) Failed(ctx context.Context, st engine.StepInfo, stepE
 		case "f", "fail":
 			return engine.Decision{Action: "fail", Who: t.g.Operator}, nil
 		case "s", "skip":
-			r, err := t.reason(ctx, "skipping")
+			r, err := t.reason(ctx, "prompt.reason_skip")
 			return engine.Decision{Action: "skip", Reason: r, Who: t.g.Operator}, err
 		case "d", "done":
-			r, err := t.reason(ctx, "marking it done by hand")
+			r, err := t.reason(ctx, "prompt.reason_done")
 			return engine.Decision{Action: "done", Reason: r, Who: t.g.Operator}, err
 		case "a", "abort":
-			r, err := t.reason(ctx, "aborting")
+			r, err := t.reason(ctx, "prompt.reason_abort")
 			return engine.Decision{Action: "abort", Reason: r, Who: t.g.Operator}, err
 		}
 	}
@@ -151,7 +153,7 @@ func (t *terminalOperator) Ask(ctx context.Context, st engine.StepInfo, q steps.
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	defer t.ui.settle()
-	t.ui.say(fmt.Sprintf("✋ %s — by hand:", st.ID))
+	t.ui.say(t.msg.Tf("prompt.manual", st.ID))
 	t.ui.say("   " + q.Text.In(t.g.Lang))
 	for i, c := range q.Checklist {
 		t.ui.say(fmt.Sprintf("   [%d] %s", i+1, c.In(t.g.Lang)))
@@ -163,14 +165,18 @@ func (t *terminalOperator) Ask(ctx context.Context, st engine.StepInfo, q steps.
 			if label == "" {
 				label = in.Name
 			}
-			s, err := t.readLine(ctx, fmt.Sprintf("   %s (%s): ", label, in.Type))
+			typ := in.Type
+			if typ == "" {
+				typ = "string"
+			}
+			s, err := t.readLine(ctx, t.msg.Tf("prompt.input", label, t.msg.Enum("input", typ)))
 			if err != nil {
 				return ans, err
 			}
 			if s == "" && !in.Required {
 				break
 			}
-			v, err := parseInput(in.Type, s)
+			v, err := parseInput(t.msg, in.Type, s)
 			if err != nil {
 				t.ui.say("   " + err.Error())
 				continue
@@ -179,7 +185,7 @@ func (t *terminalOperator) Ask(ctx context.Context, st engine.StepInfo, q steps.
 			break
 		}
 	}
-	a, err := t.readLine(ctx, "   done? [y]es / [n]o: ")
+	a, err := t.readLine(ctx, t.msg.T("prompt.manual_done"))
 	if err != nil {
 		return ans, err
 	}
@@ -245,24 +251,26 @@ func (l *lineReader) next(ctx context.Context) (string, error) {
 	}
 }
 
-func parseInput(typ, s string) (any, error) {
+// parseInput reads a manual step's typed input; its error is worded for
+// the operator in m's language.
+func parseInput(m messages, typ, s string) (any, error) {
 	switch typ {
 	case "int":
 		v, err := strconv.Atoi(s)
 		if err != nil {
-			return nil, fmt.Errorf("%q is not a whole number", s)
+			return nil, errors.New(m.Tf("input.not_int", s))
 		}
 		return v, nil
 	case "bool":
 		v, err := strconv.ParseBool(s)
 		if err != nil {
-			return nil, fmt.Errorf("%q is not true or false", s)
+			return nil, errors.New(m.Tf("input.not_bool", s))
 		}
 		return v, nil
 	case "duration":
 		v, err := time.ParseDuration(s)
 		if err != nil {
-			return nil, fmt.Errorf("%q is not a duration such as 58s or 1m30s", s)
+			return nil, errors.New(m.Tf("input.not_duration", s))
 		}
 		return v.String(), nil
 	}

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/mattn/go-runewidth"
+)
+
+// operatorCatalog holds every fixed text the operator reads during a run
+// (the guided view, the prompts, the plain timestamped lines and the final
+// summary): {English, Traditional Chinese as written in Taiwan government
+// IT}. The Chinese terms follow the report's catalog (reports/i18n.go), so
+// the screen and the signed report speak alike: 演練, 步驟, 略過, 中止…
+//
+// The single-letter answers stay the same in both languages (r/s/d/a/f,
+// y/n, c/g): an operator's muscle memory and a script's keystrokes work
+// whatever the language. Values written to the journal (decision actions,
+// statuses, results) stay English there; the "status.", "action.",
+// "result." … keys only word them for the screen.
+var operatorCatalog = map[string][2]string{
+	// The live view's header.
+	"view.run_line":     {"run %s · operator %s · elapsed %s", "執行編號 %s · 操作人員 %s · 已經過 %s"},
+	"view.no_objective": {"no objective", "未訂定目標"},
+	"view.objective":    {"objective %s", "目標 %s"},
+	"view.rto_idle":     {"RTO clock: not started (starts with the first disruptive step) · %s", "復原時間目標（RTO）計時：尚未開始（自第一個中斷性步驟起算） · %s"},
+	"view.rto_done":     {"RTO: recovered in %s · %s%s", "RTO：已於 %s 內復原 · %s%s"},
+	"view.rto_met":      {" · met", " · 達成"},
+	"view.rto_missed":   {" · MISSED", " · 未達成"},
+	"view.rto_running":  {"RTO clock: %s since %s · %s%s", "RTO 計時：%s（自 %s 起） · %s%s"},
+	"view.rto_over":     {" · OVER THE OBJECTIVE", " · 已超過目標"},
+
+	// The step list, the monitors and the log.
+	"view.attempt":        {" (attempt %d)", "（第 %d 次嘗試）"},
+	"view.retrying":       {"attempt %d failed, retrying", "第 %d 次嘗試失敗，重試中"},
+	"view.monitors":       {"monitors: ", "監控："},
+	"view.monitor":        {"%s %s %s for %s", "%s %s %s 已持續 %s"},
+	"view.output_of":      {"── output of %s", "── %s 之輸出"},
+	"view.log":            {"── log", "── 紀錄"},
+	"log.resumed":         {"resumed by %s", "%s 續行演練"},
+	"log.retry":           {"↻ %s attempt %d failed: %s", "↻ %s 第 %d 次嘗試失敗：%s"},
+	"log.finish":          {"%s %s %s: %s", "%s %s %s：%s"},
+	"log.decision":        {"decision by %s%s: %s %s", "決策：%s%s：%s %s"},
+	"log.decision_on":     {" on %s", "（步驟 %s）"},
+	"log.note":            {"%s: %s", "%s：%s"},
+	"log.run_end":         {"run ended: %s", "演練結束：%s"},
+	"block.on_failure":    {"on_failure", "失敗處理（on_failure）"},
+	"block.finally":       {"finally", "收尾步驟（finally）"},
+	"view.block":          {"%s:", "%s："},
+	"ctrlc.pausing":       {"⏸ pausing after the current step (Ctrl-C again aborts the run)", "⏸ 本步驟結束後暫停（再按 Ctrl-C 中止演練）"},
+	"ctrlc.menu":          {"Ctrl-C: the run will pause once the current step is over.", "Ctrl-C：演練將於目前步驟結束後暫停。"},
+	"ctrlc.choices":       {"   [c] stop the running step now and pause · [g] go on without pausing · Enter: keep the pause", "   [c] 立即停止執行中步驟並暫停 · [g] 取消暫停繼續執行 · Enter：維持暫停"},
+	"ctrlc.aborting":      {"✘ aborting: cancelling the running step (Ctrl-C again exits at once)", "✘ 中止中：正在取消執行中步驟（再按 Ctrl-C 立即結束程式）"},
+	"ctrlc.stopping":      {"⏸ stopping the running step; the run pauses", "⏸ 正在停止執行中步驟；演練將暫停"},
+	"ctrlc.third":         {"drbook: third interrupt: exiting now; the journal holds everything recorded so far", "drbook：第三次中斷，立即結束；紀錄檔已保存至此之所有紀錄"},
+	"prompt.answer_first": {"   (the run pauses once this step is over; answer first)", "   （本步驟結束後演練將暫停；請先回答）"},
+
+	// The prompts.
+	"prompt.target":        {"   target:  %s", "   對象：%s"},
+	"prompt.command":       {"   command: %s", "   指令：%s"},
+	"prompt.changes_state": {"   this step CHANGES STATE", "   本步驟將變更系統狀態"},
+	"prompt.confirm":       {"   [r]un, [s]kip, [d]one by hand, [a]bort? ", "   [r]執行 [s]略過 [d]已手動完成 [a]中止？"},
+	"prompt.failed":        {"✘ %s failed: %v", "✘ %s 失敗：%v"},
+	"prompt.failed_choice": {"   [r]etry, [s]kip, [d]one by hand, [a]bort, or [f]ail (the runbook's on_failure)? ", "   [r]重試 [s]略過 [d]已手動完成 [a]中止 [f]判定失敗（執行手冊之 on_failure）？"},
+	"prompt.reason_skip":   {"  reason for skipping (required): ", "  略過原因（必填）："},
+	"prompt.reason_done":   {"  reason for marking it done by hand (required): ", "  已手動完成之說明（必填）："},
+	"prompt.reason_abort":  {"  reason for aborting (required): ", "  中止原因（必填）："},
+	"prompt.manual":        {"✋ %s — by hand:", "✋ %s — 手動作業："},
+	"prompt.input":         {"   %s (%s): ", "   %s（%s）："},
+	"prompt.manual_done":   {"   done? [y]es / [n]o: ", "   已完成？[y]是 / [n]否："},
+	"input.int":            {"int", "整數"},
+	"input.bool":           {"bool", "true 或 false"},
+	"input.duration":       {"duration", "時間長度，如 58s"},
+	"input.string":         {"string", "文字"},
+	"input.not_int":        {"%q is not a whole number", "「%s」不是整數"},
+	"input.not_bool":       {"%q is not true or false", "「%s」不是 true 或 false"},
+	"input.not_duration":   {"%q is not a duration such as 58s or 1m30s", "「%s」不是時間長度，請輸入如 58s 或 1m30s"},
+
+	// The plain timestamped lines (output to a file or a pipe).
+	"plain.run_start": {"run %s: %s (%s) against site %s, operator %s, mode %s", "執行 %s：%s（%s），場域 %s，操作人員 %s，模式 %s"},
+	"plain.start":     {"▶ %s [%s] %s", "▶ %s [%s] %s"},
+	"plain.retry":     {"↻ %s attempt %d failed: %s; retrying in %s", "↻ %s 第 %d 次嘗試失敗：%s；%s 後重試"},
+	"plain.ok":        {"✔ %s ok in %s", "✔ %s 成功，耗時 %s"},
+	"plain.not_run":   {"– %s %s: %s", "– %s %s：%s"},
+	"plain.failed":    {"✘ %s %s after %s: %s", "✘ %s %s（耗時 %s）：%s"},
+	"plain.note":      {"  %s: %s", "  %s：%s"},
+	"plain.decision":  {"  decision by %s on %s: %s %s", "  決策：%s（步驟 %s）：%s %s"},
+	"plain.trust":     {"  trusting %s %s (%s, %s)", "  信任 %s %s（%s，%s）"},
+	"plain.monitor":   {"◆ monitor %s is %s %s", "◆ 監控 %s：%s %s"},
+	"plain.run_end":   {"run ended: %s after %s", "演練結束：%s，共 %s"},
+	"plain.progress":  {"  %s: %s", "  %s：%s"},
+	"summary.result":  {"result: %s", "結果：%s"},
+	"summary.run_dir": {"run directory: %s", "執行目錄：%s"},
+	"summary.report":  {"report: %s", "報告：%s"},
+	"summary.hash":    {"journal hash: %s", "紀錄檔雜湊值：%s"},
+
+	// Journaled values, worded for the screen.
+	"status.ok":           {"ok", "成功"},
+	"status.failed":       {"failed", "失敗"},
+	"status.skipped":      {"skipped", "略過"},
+	"status.interrupted":  {"interrupted", "中斷"},
+	"status.cancelled":    {"cancelled", "已取消"},
+	"status.done-by-hand": {"done-by-hand", "手動完成"},
+
+	"result.passed":      {"passed", "通過"},
+	"result.failed":      {"failed", "未通過"},
+	"result.aborted":     {"aborted", "中止"},
+	"result.interrupted": {"interrupted", "中斷"},
+	"result.paused":      {"paused", "暫停"},
+
+	"action.run":               {"run", "執行"},
+	"action.skip":              {"skip", "略過"},
+	"action.done-by-hand":      {"done-by-hand", "手動完成"},
+	"action.abort":             {"abort", "中止"},
+	"action.retry":             {"retry", "重試"},
+	"action.fail":              {"fail", "判定失敗"},
+	"action.pause":             {"pause", "暫停"},
+	"action.go-on":             {"go-on", "取消暫停"},
+	"action.cancel-step":       {"cancel-step", "停止步驟"},
+	"action.interrupt":         {"interrupt", "中斷演練"},
+	"action.accept-new":        {"accept-new", "接受新金鑰"},
+	"action.rerun-interrupted": {"rerun-interrupted", "重新執行中斷之步驟"},
+
+	"monitor.up":   {"up", "正常"},
+	"monitor.down": {"down", "停機"},
+
+	"level.info": {"info", "資訊"},
+	"level.warn": {"warn", "警告"},
+
+	"mode.lab":      {"lab", "模擬環境"},
+	"mode.drill":    {"drill", "演練"},
+	"mode.recovery": {"recovery", "實際復原"},
+}
+
+// messages words the operator's screen in one language.
+type messages struct{ idx int }
+
+// messagesFor picks the catalog's column for lang ("en" or "zh-TW"; the
+// root command refuses any other).
+func messagesFor(lang string) messages {
+	if lang == "zh-TW" {
+		return messages{idx: 1}
+	}
+	return messages{}
+}
+
+// T returns the fixed text for key; a missing key shows itself rather than
+// nothing, and TestOperatorCatalog keeps that from shipping.
+func (m messages) T(key string) string {
+	if e, ok := operatorCatalog[key]; ok {
+		return e[m.idx]
+	}
+	return key
+}
+
+// Tf is T used as a format.
+func (m messages) Tf(key string, args ...any) string { return fmt.Sprintf(m.T(key), args...) }
+
+// Enum words a journaled value from a fixed set (status, result, action…)
+// for the screen, showing a value the catalog does not know as it is.
+func (m messages) Enum(prefix, v string) string {
+	if e, ok := operatorCatalog[prefix+"."+v]; ok {
+		return e[m.idx]
+	}
+	return v
+}
+
+// screenWidth measures text as the terminal lays it out. East Asian
+// ambiguous characters (·, ─, ▶, ▲) are taken as one column whatever the
+// locale: Linux terminals, tmux and glibc's wcwidth draw them narrow in
+// zh_TW.UTF-8 too, where go-runewidth's locale guess would count two and
+// shift every column. RUNEWIDTH_EASTASIAN=1 is honoured for a terminal
+// set to draw them wide (PuTTY's "CJK ambiguous characters as wide").
+var screenWidth = &runewidth.Condition{EastAsianWidth: os.Getenv("RUNEWIDTH_EASTASIAN") == "1", StrictEmojiNeutral: true}
+
+// padRight pads or cuts s to exactly width columns; a cut ends in "…".
+func padRight(s string, width int) string {
+	if width <= 0 {
+		return ""
+	}
+	if screenWidth.StringWidth(s) > width {
+		s = screenWidth.Truncate(s, width, "…")
+	}
+	return s + strings.Repeat(" ", width-screenWidth.StringWidth(s))
+}
