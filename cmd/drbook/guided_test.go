@@ -469,3 +469,117 @@ func TestGuidedPlainWhenOutputIsNotATerminal(t *testing.T) {
 		t.Errorf("no timestamped lines:\n%s", out.String())
 	}
 }
+
+const confirmSkipRunbook = `name: confirm-skip
+title: {en: "Confirm and skip", zh-TW: "確認與略過"}
+steps:
+  - id: shut
+    name: {en: "Shut down the test host", zh-TW: "將測試主機關機"}
+    confirm: true
+    exec.local: {shell: "echo shut >> markers.txt"}
+  - id: optional
+    name: {en: "An optional check", zh-TW: "選擇性檢查"}
+    confirm: true
+    log: optional step
+finally:
+  - id: cleanup
+    name: {en: "Clean up", zh-TW: "清理"}
+    log: cleanup
+`
+
+// confirmSkipTexts is what the confirm/skip flow shows in one language.
+type confirmSkipTexts struct {
+	title, shut, changes, confirm, optional, reason string
+	final                                           []string
+}
+
+// TestGuidedConfirmSkipInBothLanguages drives the same confirm-and-skip
+// run in English and in Traditional Chinese: each screen shows its own
+// language's prompts (with the same answer keys), and the two journals
+// hold the same decisions, statuses and reasons: the language is display,
+// never data.
+func TestGuidedConfirmSkipInBothLanguages(t *testing.T) {
+	t.Parallel()
+	const reason = "今晚不需要 (not tonight)" // typed the same in both, CJK included
+	texts := map[string]confirmSkipTexts{
+		"en": {
+			title: "drbook · confirm-skip — Confirm and skip", shut: "── shut [exec.local] Shut down the test host",
+			changes: "this step CHANGES STATE", confirm: "[r]un, [s]kip, [d]one by hand, [a]bort? ",
+			optional: "── optional [log] An optional check", reason: "reason for skipping (required): ",
+			final: []string{"  finally:", "decision by alice on optional: skip " + reason, "run ended: passed", "result: passed", "run directory: ", "journal hash: "},
+		},
+		"zh-TW": {
+			title: "drbook · confirm-skip — 確認與略過", shut: "── shut [exec.local] 將測試主機關機",
+			changes: "本步驟將變更系統狀態", confirm: "[r]執行 [s]略過 [d]已手動完成 [a]中止？",
+			optional: "── optional [log] 選擇性檢查", reason: "略過原因（必填）：",
+			final: []string{"執行編號 ", "操作人員 alice", "復原時間目標（RTO）計時：尚未開始", "收尾步驟（finally）：", "清理",
+				"決策：alice（步驟 optional）：略過 " + reason, "演練結束：通過", "結果：通過", "執行目錄：", "紀錄檔雜湊值："},
+		},
+	}
+	journals := map[string][]string{}
+	for _, lang := range []string{"en", "zh-TW"} {
+		want := texts[lang]
+		dir := t.TempDir()
+		writeGuidedRunbook(t, dir, "confirm.yaml", confirmSkipRunbook)
+		p := startPTY(t, dir, "run", "--lang", lang, "--operator", "alice", "--runs-dir", "runs", "confirm.yaml")
+		p.expect(want.title)
+		p.expect(want.shut)
+		p.expect(want.changes)
+		p.expect(want.confirm)
+		p.send("r\r")
+		p.expect(want.optional)
+		p.expect(want.confirm)
+		p.send("s\r")
+		p.expect(want.reason)
+		p.send("\r") // an empty reason is asked again
+		p.expect(want.reason)
+		p.send(reason + "\r")
+		if code := p.exitCode(); code != exitOK {
+			t.Fatalf("%s: exit %d; the screen showed:\n%s", lang, code, tail(p.screen(), 3000))
+		}
+		screen := p.screen()
+		for _, s := range want.final {
+			if !strings.Contains(screen, s) {
+				t.Errorf("%s: the screen never showed %q:\n%s", lang, s, tail(screen, 3000))
+			}
+		}
+		for other, o := range texts {
+			if other != lang && strings.Contains(screen, o.confirm) {
+				t.Errorf("%s: the screen showed the %s prompt %q", lang, other, o.confirm)
+			}
+		}
+		log := readJournal(t, onlyRunDir(t, filepath.Join(dir, "runs")))
+		journals[lang] = journalFacts(log)
+		if d := findDecision(t, log, "optional", "skip"); d.Reason != reason || d.Who != "alice" {
+			t.Errorf("%s: skip decision %+v", lang, d)
+		}
+		if b, _ := os.ReadFile(filepath.Join(dir, "markers.txt")); string(b) != "shut\n" {
+			t.Errorf("%s: markers.txt = %q", lang, b)
+		}
+	}
+	if en, zh := strings.Join(journals["en"], "\n"), strings.Join(journals["zh-TW"], "\n"); en != zh {
+		t.Errorf("the journals differ by language:\nen:\n%s\nzh-TW:\n%s", en, zh)
+	}
+}
+
+// journalFacts is a journal without what differs between two runs (times,
+// ids, hashes, durations): one line per event of its type, step, status,
+// decision and reason.
+func journalFacts(log *journal.Log) []string {
+	var out []string
+	for _, ev := range log.Events {
+		line := ev.Type + " " + ev.Step
+		switch {
+		case ev.StepFinish != nil:
+			line += " " + ev.StepFinish.Status + " " + ev.StepFinish.Reason + " " + ev.StepFinish.Error
+		case ev.Decision != nil:
+			line += " " + ev.Decision.Action + " " + ev.Decision.Who + " " + ev.Decision.Reason
+		case ev.RunEnd != nil:
+			line += " " + ev.RunEnd.Result
+		case ev.Note != nil:
+			line += " " + ev.Note.Level + " " + ev.Note.Text
+		}
+		out = append(out, line)
+	}
+	return out
+}
