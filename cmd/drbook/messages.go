@@ -62,7 +62,7 @@ var operatorCatalog = map[string][2]string{
 	"prompt.changes_state": {"   this step CHANGES STATE", "   本步驟將變更系統狀態"},
 	"prompt.confirm":       {"   [r]un, [s]kip, [d]one by hand, [a]bort? ", "   [r]執行 [s]略過 [d]已手動完成 [a]中止？"},
 	"prompt.failed":        {"✘ %s failed: %v", "✘ %s 失敗：%v"},
-	"prompt.failed_choice": {"   [r]etry, [s]kip, [d]one by hand, [a]bort, or [f]ail (the runbook's on_failure)? ", "   [r]重試 [s]略過 [d]已手動完成 [a]中止 [f]判定失敗（執行手冊之 on_failure）？"},
+	"prompt.failed_choice": {"   [r]etry, [s]kip, [d]one by hand, [a]bort, or [f]ail (the runbook's on_failure)? ", "   [r]重試 [s]略過 [d]已手動完成 [a]中止 [f]失敗（執行 on_failure）？"},
 	"prompt.reason_skip":   {"  reason for skipping (required): ", "  略過原因（必填）："},
 	"prompt.reason_done":   {"  reason for marking it done by hand (required): ", "  已手動完成之說明（必填）："},
 	"prompt.reason_abort":  {"  reason for aborting (required): ", "  中止原因（必填）："},
@@ -78,7 +78,7 @@ var operatorCatalog = map[string][2]string{
 	"input.not_duration":   {"%q is not a duration such as 58s or 1m30s", "「%s」不是時間長度，請輸入如 58s 或 1m30s"},
 
 	// The plain timestamped lines (output to a file or a pipe).
-	"plain.run_start": {"run %s: %s (%s) against site %s, operator %s, mode %s", "執行 %s：%s（%s），場域 %s，操作人員 %s，模式 %s"},
+	"plain.run_start": {"run %s: %s (%s) against site %s, operator %s, mode %s", "執行編號 %s：%s（%s），場域 %s，操作人員 %s，模式 %s"},
 	"plain.start":     {"▶ %s [%s] %s", "▶ %s [%s] %s"},
 	"plain.retry":     {"↻ %s attempt %d failed: %s; retrying in %s", "↻ %s 第 %d 次嘗試失敗：%s；%s 後重試"},
 	"plain.ok":        {"✔ %s ok in %s", "✔ %s 成功，耗時 %s"},
