@@ -485,25 +485,13 @@ func mvCommand(ctx context.Context, p *proc, args []string) error {
 	if !ok {
 		return exitCode(1)
 	}
-	if len(o.operands) < 2 {
-		fmt.Fprintln(p.stderr, "mv: missing file operand\nTry `mv --help' for more information.")
-		return exitCode(1)
-	}
-	srcs, dst := o.operands[:len(o.operands)-1], o.operands[len(o.operands)-1]
-	dstFull := p.abs(dst)
-	dfi, derr := p.fs().Stat(dstFull)
-	intoDir := derr == nil && dfi.IsDir()
-	if len(srcs) > 1 && !intoDir {
-		fmt.Fprintf(p.stderr, "mv: target %s is not a directory\n", quoted(dst))
+	moves, dst, ok := transferTargets(p, "mv", o.operands)
+	if !ok {
 		return exitCode(1)
 	}
 	code := 0
-	for _, s := range srcs {
-		from := p.abs(s)
-		to := dstFull
-		if intoDir {
-			to = path.Join(dstFull, path.Base(from))
-		}
+	for _, m := range moves {
+		s, from, to := m.shown, m.from, m.to
 		if _, err := p.fs().Lstat(from); err != nil {
 			fmt.Fprintf(p.stderr, "mv: cannot stat %s: %s\n", quoted(s), errText(err))
 			code = 1
@@ -538,32 +526,53 @@ func cpCommand(ctx context.Context, p *proc, args []string) error {
 	if !ok {
 		return exitCode(1)
 	}
-	if len(o.operands) < 2 {
-		fmt.Fprintln(p.stderr, "cp: missing file operand\nTry `cp --help' for more information.")
+	copies, _, ok := transferTargets(p, "cp", o.operands)
+	if !ok {
 		return exitCode(1)
 	}
 	c := copier{p: p, recursive: o.has('r') || o.has('R') || o.has('a'), preserve: o.has('p') || o.has('a'),
 		noDeref: o.has('d') || o.has('a') || o.has('P'), verbose: o.has('v')}
-	srcs, dst := o.operands[:len(o.operands)-1], o.operands[len(o.operands)-1]
-	dstFull := p.abs(dst)
-	dfi, derr := p.fs().Stat(dstFull)
-	intoDir := derr == nil && dfi.IsDir()
-	if len(srcs) > 1 && !intoDir {
-		fmt.Fprintf(p.stderr, "cp: target %s is not a directory\n", quoted(dst))
-		return exitCode(1)
-	}
 	code := 0
-	for _, s := range srcs {
-		from := p.abs(s)
-		to := dstFull
-		if intoDir {
-			to = path.Join(dstFull, path.Base(from))
-		}
-		if !c.copy(s, from, to, true) {
+	for _, t := range copies {
+		if !c.copy(t.shown, t.from, t.to, true) {
 			code = 1
 		}
 	}
 	return exitCode(code)
+}
+
+// transfer is one source of mv or cp and where it lands.
+type transfer struct {
+	shown    string // the operand as typed, for messages
+	from, to string // absolute paths
+}
+
+// transferTargets reads mv's and cp's shared operand rule: the last operand
+// is the destination; when it is a directory each source lands in it under
+// its own base name, and several sources require that it is one. It prints
+// coreutils' usage error and returns ok false when the operands break the
+// rule; dst is the destination as typed.
+func transferTargets(p *proc, cmd string, operands []string) (ts []transfer, dst string, ok bool) {
+	if len(operands) < 2 {
+		fmt.Fprintf(p.stderr, "%s: missing file operand\nTry `%s --help' for more information.\n", cmd, cmd)
+		return nil, "", false
+	}
+	srcs, dst := operands[:len(operands)-1], operands[len(operands)-1]
+	dstFull := p.abs(dst)
+	dfi, derr := p.fs().Stat(dstFull)
+	intoDir := derr == nil && dfi.IsDir()
+	if len(srcs) > 1 && !intoDir {
+		fmt.Fprintf(p.stderr, "%s: target %s is not a directory\n", cmd, quoted(dst))
+		return nil, "", false
+	}
+	for _, s := range srcs {
+		t := transfer{shown: s, from: p.abs(s), to: dstFull}
+		if intoDir {
+			t.to = path.Join(dstFull, path.Base(t.from))
+		}
+		ts = append(ts, t)
+	}
+	return ts, dst, true
 }
 
 type copier struct {
