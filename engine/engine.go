@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/drbook/drbook/journal"
@@ -234,15 +235,19 @@ type run struct {
 	env     *runbooks.Env
 	started time.Time
 
+	// mu guards shared, opening, order and interrupted: parallel
+	// branches and fan-out instances use them from their own goroutines.
 	mu      sync.Mutex
 	shared  map[string]io.Closer
 	opening map[string]chan struct{}
 	order   []string
 
-	// From the journal, when resuming.
+	// From the journal, when resuming. recorded is only read once the
+	// blocks run; interrupted shrinks as its steps are decided.
 	recorded    map[string]journal.StepFinish
 	interrupted map[string]bool
-	aborted     bool
+	// aborted is set by whichever branch the operator aborted.
+	aborted atomic.Bool
 	// only, when set by resume --only, is the steps this session may run.
 	only map[string]bool
 }

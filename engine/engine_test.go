@@ -609,3 +609,50 @@ steps:
 		t.Fatalf("outage window %s, want about 100ms", w)
 	}
 }
+
+// TestResumeInterruptedParallelBranches resumes a group whose branches were
+// all interrupted: the branches decide their re-run concurrently, so the
+// run's record of interrupted steps must be safe to use from several
+// goroutines (run with -race).
+func TestResumeInterruptedParallelBranches(t *testing.T) {
+	f := newFixture(t)
+	src := `
+name: t
+params: {nap: {type: duration, default: 10s}}
+steps:
+  - id: g
+    parallel:
+      - {id: b1, probe.safe: {key: b1, sleep: "${{ params.nap }}"}}
+      - {id: b2, probe.safe: {key: b2, sleep: "${{ params.nap }}"}}
+      - {id: b3, probe.safe: {key: b3, sleep: "${{ params.nap }}"}}
+      - {id: b4, probe.safe: {key: b4, sleep: "${{ params.nap }}"}}
+`
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for f.probe.count("b1") == 0 || f.probe.count("b2") == 0 || f.probe.count("b3") == 0 || f.probe.count("b4") == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	res, err := engine.Start(ctx, f.load(src), f.config())
+	if !errors.Is(err, engine.ErrInterrupted) {
+		t.Fatalf("want interrupted, got %v", err)
+	}
+	rb, err := runbooks.Load(filepath.Join(f.dir, "rb.yaml"), runbooks.Options{Registry: f.reg, Vars: map[string]string{"nap": "1ms"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res2, err := engine.Resume(context.Background(), res.RunDir, rb, f.config(), engine.ResumeOptions{})
+	if err != nil || res2.Outcome != "passed" {
+		t.Fatalf("resume: %v %+v", err, res2)
+	}
+	log := readLog(t, res.RunDir)
+	for _, id := range []string{"b1", "b2", "b3", "b4"} {
+		if got := f.probe.count(id); got != 2 {
+			t.Errorf("%s ran %d times, want 2 (once interrupted, once on resume)", id, got)
+		}
+		if n := count(log, journal.TypeDecision, id); n != 1 {
+			t.Errorf("%s: %d rerun decisions journaled, want 1", id, n)
+		}
+	}
+}

@@ -203,9 +203,18 @@ func short(h string) string {
 	return h
 }
 
+// takeInterrupted reports whether id was interrupted in an earlier
+// session and forgets it, so that it is decided once.
+func (r *run) takeInterrupted(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	was := r.interrupted[id]
+	delete(r.interrupted, id)
+	return was
+}
+
 // decideInterrupted says whether an interrupted step may run again.
 func (r *run) decideInterrupted(st *runbooks.Step, id string) error {
-	delete(r.interrupted, id)
 	switch {
 	case st.Kind.Traits().Idempotent:
 		return r.decision(id, Decision{Action: "rerun-interrupted", Who: "drbook", Reason: st.KindName + " is idempotent"})

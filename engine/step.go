@@ -19,7 +19,7 @@ func (r *run) block(ctx context.Context, list []*runbooks.Step) error {
 		if ctx.Err() != nil {
 			return ErrInterrupted
 		}
-		if r.aborted && st.Block != runbooks.BlockFinally {
+		if r.aborted.Load() && st.Block != runbooks.BlockFinally {
 			return ErrAborted
 		}
 		if r.cfg.Steering.PauseRequested() {
@@ -29,7 +29,7 @@ func (r *run) block(ctx context.Context, list []*runbooks.Step) error {
 			return err
 		}
 	}
-	if r.aborted && len(list) > 0 && list[0].Block != runbooks.BlockFinally {
+	if r.aborted.Load() && len(list) > 0 && list[0].Block != runbooks.BlockFinally {
 		return ErrAborted
 	}
 	return nil
@@ -217,7 +217,7 @@ func (r *run) instance(ctx context.Context, st *runbooks.Step, id string, item a
 	if perr == nil {
 		info.Description = st.Kind.Describe(params)
 	}
-	if r.interrupted[id] {
+	if r.takeInterrupted(id) {
 		if err := r.decideInterrupted(st, id); err != nil {
 			return nil, journal.StepFinish{Status: journal.StatusInterrupted}, err
 		}
@@ -246,7 +246,7 @@ func (r *run) instance(ctx context.Context, st *runbooks.Step, id string, item a
 			// Nothing has started: the step runs when the run is resumed.
 			return nil, journal.StepFinish{}, ErrPaused
 		case "abort":
-			r.aborted = true
+			r.aborted.Store(true)
 			fin := r.finishNow(id, journal.StatusSkipped, "aborted: "+d.Reason, humanWait)
 			if err := r.mustAppend(journal.Event{Type: journal.TypeStepFinish, Step: id, StepFinish: &fin}); err != nil {
 				return nil, fin, fatalError{err}
@@ -303,7 +303,7 @@ func (r *run) instance(ctx context.Context, st *runbooks.Step, id string, item a
 				break
 			}
 			if d.Action == "abort" {
-				r.aborted = true
+				r.aborted.Store(true)
 				err = fmt.Errorf("%w: %v", ErrAborted, err)
 			}
 			break
