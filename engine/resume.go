@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -40,23 +41,24 @@ func (s *State) Status() string {
 // ReadState reads and verifies a run's journal.
 func ReadState(runDir string) (*State, error) {
 	path := filepath.Join(runDir, journal.FileName)
-	f, err := os.Open(path)
+	// One read serves both the check and the parse, so the events used
+	// are exactly the bytes whose chain was verified.
+	data, err := os.ReadFile(path)
 	if err != nil {
 		if os.IsNotExist(err) {
 			return nil, fmt.Errorf("%s is not a run directory (it has no %s)", runDir, journal.FileName)
 		}
 		return nil, err
 	}
-	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.Size() == 0 {
+	if len(data) == 0 {
 		return nil, fmt.Errorf("%s: the journal is empty: the run stopped before it began, so nothing ran; start it again with `drbook run`", path)
 	}
-	if _, _, err := journal.Verify(f); err != nil {
+	if _, _, err := journal.Verify(bytes.NewReader(data)); err != nil {
 		return nil, fmt.Errorf("%s: %w; the journal has been altered, so drbook will not continue this run", path, err)
 	}
-	log, err := journal.ReadFile(path)
+	log, err := journal.Read(bytes.NewReader(data))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	st := &State{Finished: map[string]journal.StepFinish{}, Log: log}
 	started := map[string]bool{}
