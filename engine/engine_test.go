@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -473,13 +474,20 @@ func TestSecretsNeverReachTheJournal(t *testing.T) {
 	const secret = "pa55-w0rd-\"quoted\"-秘密"
 	t.Setenv("DRBOOK_TEST_SECRET", secret)
 	f := newFixture(t)
-	res, err, _ := f.run(context.Background(), `
+	seen := &eventRecorder{}
+	cfg := f.config()
+	cfg.Observer = seen
+	res, err := engine.Start(context.Background(), f.load(`
 name: t
 steps:
   - {id: a, probe: {key: a, secret: DRBOOK_TEST_SECRET}}
-`)
+`), cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The observer drives the screen and the plain log (often a CI log).
+	if s := seen.text(); strings.Contains(s, "pa55-w0rd") || strings.Contains(s, "秘密") || !strings.Contains(s, "[redacted]") {
+		t.Fatalf("the observer saw %s", s)
 	}
 	data, _ := os.ReadFile(filepath.Join(res.RunDir, journal.FileName))
 	if strings.Contains(string(data), "pa55-w0rd") || strings.Contains(string(data), "秘密") {
@@ -488,6 +496,31 @@ steps:
 	if !strings.Contains(string(data), "[redacted]") {
 		t.Fatal("the note should show where the secret was scrubbed")
 	}
+}
+
+// eventRecorder is an engine.Observer that keeps what it was shown.
+type eventRecorder struct {
+	mu  sync.Mutex
+	out strings.Builder
+}
+
+func (e *eventRecorder) Event(ev journal.Event) {
+	b, _ := json.Marshal(ev)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.out.Write(b)
+}
+
+func (e *eventRecorder) Progress(step, text string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.out.WriteString(text)
+}
+
+func (e *eventRecorder) text() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.out.String()
 }
 
 type scriptedOperator struct {

@@ -134,7 +134,20 @@ func (w *Writer) Append(ev Event) (Event, error) {
 		return ev, fmt.Errorf("journal: encode %s: %w", ev.Type, err)
 	}
 	if len(w.secrets) > 0 {
-		line = []byte(w.scrubLocked(string(line)))
+		if scrubbed := w.scrubLocked(string(line)); scrubbed != string(line) {
+			// The caller shows the returned event on screen and in
+			// logs: it must be the scrubbed one, as written.
+			line = []byte(scrubbed)
+			var written Event
+			if json.Unmarshal(line, &written) != nil {
+				w.seq--
+				// A secret that is a piece of the journal's own JSON
+				// syntax cannot be scrubbed; writing the line would
+				// leave an unreadable journal.
+				return ev, fmt.Errorf("journal: a secret in use matches the journal's JSON syntax, so the %s event cannot be written with it redacted; use a longer, less regular secret", ev.Type)
+			}
+			ev = written
+		}
 	}
 	if _, err := w.f.Write(append(line, '\n')); err != nil {
 		w.seq--

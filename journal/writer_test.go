@@ -1,0 +1,57 @@
+package journal
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestAppendReturnsTheScrubbedEvent: callers pass the returned event on to
+// the screen and logs (the engine's observers), so it must carry no more
+// than the line written.
+func TestAppendReturnsTheScrubbedEvent(t *testing.T) {
+	w, err := Create(filepath.Join(t.TempDir(), FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	const secret = `s3cr3t-"q"-秘密`
+	w.AddSecret(secret)
+	ev, err := w.Append(Event{Type: TypeNote, Step: "a", Note: &Note{Level: "info", Text: "the password is " + secret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(ev)
+	if strings.Contains(string(b), "s3cr3t") || strings.Contains(string(b), "秘密") {
+		t.Fatalf("Append returned the secret: %s", b)
+	}
+	if ev.Note == nil || ev.Note.Text != "the password is [redacted]" || ev.Seq != 1 || ev.Step != "a" {
+		t.Fatalf("returned event %+v, want the note as written", ev)
+	}
+	// Without a secret in it, the event comes back as given.
+	ev, err = w.Append(Event{Type: TypeNote, Note: &Note{Level: "info", Text: "plain"}})
+	if err != nil || ev.Note.Text != "plain" || ev.Seq != 2 || ev.Prev == "" {
+		t.Fatalf("second event %+v, %v", ev, err)
+	}
+}
+
+// TestAppendRefusesALineScrubbingWouldBreak: a "secret" that is a piece of
+// the journal's JSON syntax would leave an unreadable line; Append refuses
+// it (without naming the secret) rather than corrupt the journal.
+func TestAppendRefusesALineScrubbingWouldBreak(t *testing.T) {
+	path := filepath.Join(t.TempDir(), FileName)
+	w, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	w.AddSecret(`","`)
+	_, err = w.Append(Event{Type: TypeNote, Note: &Note{Level: "info", Text: "x"}})
+	if err == nil || strings.Contains(err.Error(), `","`) {
+		t.Fatalf("err %v, want a refusal that does not show the secret", err)
+	}
+	if log, err := ReadFile(path); err != nil || len(log.Events) != 0 {
+		t.Fatalf("the journal holds %v (%v), want nothing written", log, err)
+	}
+}
