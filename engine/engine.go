@@ -335,12 +335,34 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	case "passed":
 		return res, nil
 	case "failed":
-		res.Err = fmt.Errorf("%w: %v", ErrStepFailed, err)
+		res.Err = r.redacted(fmt.Errorf("%w: %v", ErrStepFailed, err))
 	default:
-		res.Err = err
+		res.Err = r.redacted(err)
 	}
 	return res, res.Err
 }
+
+// redacted hides the run's secrets in err's message, as the journal
+// does, before the error leaves the engine for a prompt or the caller's
+// output; errors.Is and errors.As still see the original.
+func (r *run) redacted(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := r.w.Scrub(err.Error())
+	if msg == err.Error() {
+		return err
+	}
+	return &redactedError{msg: msg, err: err}
+}
+
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
 
 // fatalError wraps errors that must stop everything (the journal broke).
 type fatalError struct{ error }

@@ -34,6 +34,9 @@ type probeParams struct {
 	Sleep     journal.Duration `yaml:"sleep"`
 	Secret    string           `yaml:"secret"`
 	Note      string           `yaml:"note"`
+	// Leak puts the secret into the failure's message, as a careless
+	// command's stderr would.
+	Leak bool `yaml:"leak"`
 }
 
 type probeResult struct {
@@ -68,6 +71,9 @@ func (p *probe) Execute(ctx context.Context, rt steps.Runtime, params any) (any,
 			return nil, err
 		}
 		rt.Note("info", "the secret is "+v)
+		if pp.Leak {
+			return nil, fmt.Errorf("login refused for password %s", v)
+		}
 	}
 	if pp.Note != "" {
 		rt.Note("info", pp.Note)
@@ -521,6 +527,44 @@ func (e *eventRecorder) text() string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.out.String()
+}
+
+// TestSecretsNeverReachTheOperatorOrTheCaller: a step's error that holds
+// a secret is redacted in the failure prompt and in the run's error (which
+// drbook prints), as it is in the journal.
+func TestSecretsNeverReachTheOperatorOrTheCaller(t *testing.T) {
+	const secret = "hunter2-秘密"
+	t.Setenv("DRBOOK_TEST_SECRET", secret)
+	f := newFixture(t)
+	op := &failureRecorder{}
+	f.ops = op
+	res, err, _ := f.run(context.Background(), `
+name: t
+steps:
+  - {id: a, probe: {key: a, secret: DRBOOK_TEST_SECRET, leak: true}}
+`)
+	if !errors.Is(err, engine.ErrStepFailed) || res.Outcome != "failed" {
+		t.Fatalf("err %v outcome %s, want a failed run", err, res.Outcome)
+	}
+	if len(op.shown) != 1 {
+		t.Fatalf("the operator was asked %d times about the failure, want 1", len(op.shown))
+	}
+	for what, s := range map[string]string{"the failure prompt": op.shown[0], "the run's error": err.Error(), "Result.Err": res.Err.Error()} {
+		if strings.Contains(s, "hunter2") || !strings.Contains(s, "[redacted]") {
+			t.Errorf("%s shows %q", what, s)
+		}
+	}
+}
+
+// failureRecorder keeps the errors the operator was shown.
+type failureRecorder struct {
+	engine.Unattended
+	shown []string
+}
+
+func (f *failureRecorder) Failed(ctx context.Context, st engine.StepInfo, err error) (engine.Decision, error) {
+	f.shown = append(f.shown, err.Error())
+	return engine.Decision{Action: "fail"}, nil
 }
 
 type scriptedOperator struct {

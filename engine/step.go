@@ -278,7 +278,7 @@ func (r *run) instance(ctx context.Context, st *runbooks.Step, id string, item a
 		// After the runbook's own retries, a person may still retry.
 		for err != nil && ctx.Err() == nil && !errors.Is(err, ErrAborted) {
 			t0 := time.Now()
-			d, derr := r.cfg.Operator.Failed(ctx, info, err)
+			d, derr := r.cfg.Operator.Failed(ctx, info, r.redacted(err))
 			humanWait += time.Since(t0)
 			if derr != nil || d.Action == "fail" {
 				break
