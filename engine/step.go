@@ -236,22 +236,26 @@ func (r *run) instance(ctx context.Context, st *runbooks.Step, id string, item a
 			return nil, journal.StepFinish{}, jerr
 		}
 		switch d.Action {
-		case "skip":
-			fin := r.finishNow(id, journal.StatusSkipped, d.Reason, humanWait)
-			return nil, fin, r.mustAppend(journal.Event{Type: journal.TypeStepFinish, Step: id, StepFinish: &fin})
-		case "done":
-			fin := r.finishNow(id, journal.StatusManual, d.Reason, humanWait)
-			return nil, fin, r.mustAppend(journal.Event{Type: journal.TypeStepFinish, Step: id, StepFinish: &fin})
 		case "pause":
 			// Nothing has started: the step runs when the run is resumed.
 			return nil, journal.StepFinish{}, ErrPaused
-		case "abort":
-			r.aborted.Store(true)
-			fin := r.finishNow(id, journal.StatusSkipped, "aborted: "+d.Reason, humanWait)
+		case "skip", "done", "abort":
+			status, reason := journal.StatusSkipped, d.Reason
+			switch d.Action {
+			case "done":
+				status = journal.StatusManual
+			case "abort":
+				r.aborted.Store(true)
+				reason = "aborted: " + d.Reason
+			}
+			fin := r.finishNow(id, status, reason, humanWait)
 			if err := r.mustAppend(journal.Event{Type: journal.TypeStepFinish, Step: id, StepFinish: &fin}); err != nil {
 				return nil, fin, fatalError{err}
 			}
-			return nil, fin, ErrAborted
+			if d.Action == "abort" {
+				return nil, fin, ErrAborted
+			}
+			return nil, fin, nil
 		}
 	}
 	start := r.cfg.now()
