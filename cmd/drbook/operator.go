@@ -79,6 +79,28 @@ func (t *terminalOperator) reason(ctx context.Context, prompt string) (string, e
 	}
 }
 
+// reasoned serves the answers, at a confirmation or after a failure, that
+// the journal records with the operator's reason: skip, done and abort.
+// The bool is false for any other answer.
+func (t *terminalOperator) reasoned(ctx context.Context, answer string) (engine.Decision, bool, error) {
+	var action, reason string
+	var err error
+	switch strings.ToLower(answer) {
+	case "s", "skip":
+		action = "skip"
+		reason, err = t.reason(ctx, "prompt.reason_skip")
+	case "d", "done":
+		action = "done"
+		reason, err = t.reason(ctx, "prompt.reason_done")
+	case "a", "abort":
+		action = "abort"
+		reason, err = t.reason(ctx, "prompt.reason_abort")
+	default:
+		return engine.Decision{}, false, nil
+	}
+	return engine.Decision{Action: action, Reason: reason, Who: t.g.Operator}, true, err
+}
+
 func (t *terminalOperator) Confirm(ctx context.Context, st engine.StepInfo) (engine.Decision, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -108,15 +130,9 @@ func (t *terminalOperator) Confirm(ctx context.Context, st engine.StepInfo) (eng
 		switch strings.ToLower(a) {
 		case "r", "run":
 			return engine.Decision{Action: "run", Who: t.g.Operator}, nil
-		case "s", "skip":
-			r, err := t.reason(ctx, "prompt.reason_skip")
-			return engine.Decision{Action: "skip", Reason: r, Who: t.g.Operator}, err
-		case "d", "done":
-			r, err := t.reason(ctx, "prompt.reason_done")
-			return engine.Decision{Action: "done", Reason: r, Who: t.g.Operator}, err
-		case "a", "abort":
-			r, err := t.reason(ctx, "prompt.reason_abort")
-			return engine.Decision{Action: "abort", Reason: r, Who: t.g.Operator}, err
+		}
+		if d, ok, err := t.reasoned(ctx, a); ok {
+			return d, err
 		}
 	}
 }
@@ -136,15 +152,9 @@ func (t *terminalOperator) Failed(ctx context.Context, st engine.StepInfo, stepE
 			return engine.Decision{Action: "retry", Who: t.g.Operator}, nil
 		case "f", "fail":
 			return engine.Decision{Action: "fail", Who: t.g.Operator}, nil
-		case "s", "skip":
-			r, err := t.reason(ctx, "prompt.reason_skip")
-			return engine.Decision{Action: "skip", Reason: r, Who: t.g.Operator}, err
-		case "d", "done":
-			r, err := t.reason(ctx, "prompt.reason_done")
-			return engine.Decision{Action: "done", Reason: r, Who: t.g.Operator}, err
-		case "a", "abort":
-			r, err := t.reason(ctx, "prompt.reason_abort")
-			return engine.Decision{Action: "abort", Reason: r, Who: t.g.Operator}, err
+		}
+		if d, ok, err := t.reasoned(ctx, a); ok {
+			return d, err
 		}
 	}
 }
