@@ -28,6 +28,7 @@ func (s *Site) declareFailed(ref types.ManagedObjectReference, gen int) {
 		return
 	}
 	st.failed = true
+	declaredAt := st.declareAt
 	st.declareAt = time.Time{}
 	oldDas := st.das
 	st.das = EventHAHostStateHostDown
@@ -77,12 +78,13 @@ func (s *Site) declareFailed(ref types.ManagedObjectReference, gen int) {
 			fmt.Sprintf("vSphere HA initiated a failover action on %d virtual machines in cluster %s in %s", len(plan), ClusterName, DatacenterName),
 			arg("pendingVms", int32(len(plan)))),
 	)
-	s.startFailover(host, plan)
+	s.startFailover(host, plan, declaredAt)
 }
 
-// startFailover begins restarting plan; callers hold s.tx.
-func (s *Site) startFailover(failed *entityRef, plan []vmState) {
-	fo := &failover{host: *failed, pending: plan}
+// startFailover begins restarting plan, its first batch due at the lab
+// time HA declared the host failed; callers hold s.tx.
+func (s *Site) startFailover(failed *entityRef, plan []vmState, declaredAt time.Time) {
+	fo := &failover{host: *failed, pending: plan, nextAt: declaredAt}
 	s.mu.Lock()
 	s.failovers = append(s.failovers, fo)
 	s.mu.Unlock()
@@ -96,6 +98,10 @@ func (s *Site) restartBatch(fo *failover) {
 	n := min(s.opts.RestartBatchSize, len(fo.pending))
 	batch := fo.pending[:n]
 	fo.pending = fo.pending[n:]
+	due := fo.nextAt
+	if due.IsZero() {
+		due = s.clock.Now()
+	}
 	fo.nextAt = time.Time{}
 	s.mu.Unlock()
 	for _, v := range batch {
@@ -103,8 +109,8 @@ func (s *Site) restartBatch(fo *failover) {
 	}
 	s.mu.Lock()
 	if len(fo.pending) > 0 {
-		fo.nextAt = s.clock.Now().Add(s.opts.RestartBatchInterval)
-		s.afterLocked(s.opts.RestartBatchInterval, s.transition(func() { s.restartBatch(fo) }))
+		fo.nextAt = due.Add(s.opts.RestartBatchInterval)
+		s.atLocked(fo.nextAt, s.transition(func() { s.restartBatch(fo) }))
 		s.mu.Unlock()
 		return
 	}

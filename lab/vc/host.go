@@ -46,15 +46,15 @@ func (s *Site) shutdownCompletes(ref types.ManagedObjectReference) {
 		s.mu.Unlock()
 		return
 	}
-	reason, reboot := st.shutdownReason, st.rebootAfter
+	reason, reboot, diedAt := st.shutdownReason, st.rebootAfter, st.diesAt
 	st.diesAt, st.shutdownReason, st.rebootAfter = time.Time{}, "", false
 	s.mu.Unlock()
-	gen := s.hostDies(ref, types.HostSystemPowerStatePoweredOff, reason)
+	gen := s.hostDies(ref, types.HostSystemPowerStatePoweredOff, reason, diedAt)
 	if reboot {
 		s.mu.Lock()
 		st.phase = hostBooting
-		st.bootsAt = s.clock.Now().Add(s.opts.HostBootDelay)
-		s.afterLocked(s.opts.HostBootDelay, s.transition(func() { s.hostBoots(ref, gen) }))
+		st.bootsAt = diedAt.Add(s.opts.HostBootDelay)
+		s.atLocked(st.bootsAt, s.transition(func() { s.hostBoots(ref, gen) }))
 		s.mu.Unlock()
 	}
 }
@@ -77,15 +77,15 @@ func (s *Site) FailHost(name string) error {
 	st.phase = hostGoingDown
 	ref := st.ref
 	s.mu.Unlock()
-	s.hostDies(ref, types.HostSystemPowerStateUnknown, "")
+	s.hostDies(ref, types.HostSystemPowerStateUnknown, "", s.clock.Now())
 	return nil
 }
 
 // hostDies takes a host down: its VMs' machines stop, vCenter marks it not
 // responding and its VMs disconnected, and the HA agent starts counting the
-// heartbeat timeout. It returns the host's new generation. Callers hold
-// s.tx.
-func (s *Site) hostDies(ref types.ManagedObjectReference, power types.HostSystemPowerState, shutdownReason string) int {
+// heartbeat timeout from diedAt, the lab time the host died. It returns
+// the host's new generation. Callers hold s.tx.
+func (s *Site) hostDies(ref types.ManagedObjectReference, power types.HostSystemPowerState, shutdownReason string, diedAt time.Time) int {
 	ctx := s.op()
 	h := ctx.Map.Get(ref).(*simulator.HostSystem)
 	var vms []types.ManagedObjectReference
@@ -160,8 +160,8 @@ func (s *Site) hostDies(ref types.ManagedObjectReference, power types.HostSystem
 	if s.haEnabled() {
 		s.mu.Lock()
 		if st.gen == gen {
-			st.declareAt = s.clock.Now().Add(s.opts.HeartbeatTimeout)
-			s.afterLocked(s.opts.HeartbeatTimeout, s.transition(func() { s.declareFailed(ref, gen) }))
+			st.declareAt = diedAt.Add(s.opts.HeartbeatTimeout)
+			s.atLocked(st.declareAt, s.transition(func() { s.declareFailed(ref, gen) }))
 		}
 		s.mu.Unlock()
 	}

@@ -414,6 +414,14 @@ func (s *Site) at(deadline time.Time, f func()) {
 	s.after(deadline.Sub(s.clock.Now()), f)
 }
 
+// atLocked is at for callers that hold s.mu. A transition that follows
+// another schedules from the deadline the first was due at, not from when
+// its timer fired: a late timer (a busy machine) then delays only itself,
+// and the lab's timeline does not drift with each step of a chain.
+func (s *Site) atLocked(deadline time.Time, f func()) {
+	s.afterLocked(deadline.Sub(s.clock.Now()), f)
+}
+
 // afterLocked is after for callers that hold s.mu.
 func (s *Site) afterLocked(d time.Duration, f func()) {
 	if s.closed {

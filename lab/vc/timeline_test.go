@@ -1,0 +1,92 @@
+package vc
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/vim25/methods"
+	"github.com/vmware/govmomi/vim25/types"
+)
+
+// savedNow returns the lab's saved state.
+func savedNow(t *testing.T, s *Site) savedState {
+	t.Helper()
+	data, err := s.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st savedState
+	if err := json.Unmarshal(data, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// holdTransitions keeps the lab's transitions waiting for d of real time,
+// as a busy machine does when a timer's goroutine runs late.
+func holdTransitions(s *Site, d time.Duration) {
+	s.tx.Lock()
+	time.Sleep(d)
+	s.tx.Unlock()
+}
+
+// TestLateTransitionsDoNotDelayTheNext checks that each transition of a
+// reboot and its failover is due a fixed lab delay after the deadline of
+// the one before, however late that one ran: on a loaded machine the lab's
+// timeline (and so the order of its events) must not drift with each step.
+func TestLateTransitionsDoNotDelayTheNext(t *testing.T) {
+	t.Parallel()
+	// Each window between transitions is wide enough (300 ms to 2.7 s of
+	// real time) for the test to hold one transition late and read the
+	// deadlines it set before the next one runs.
+	opts := testOptions() // Speed 150
+	opts.HostShutdownDelay = 45 * time.Second
+	opts.HeartbeatTimeout = 150 * time.Second
+	opts.RestartBatchInterval = 150 * time.Second
+	opts.HostBootDelay = 400 * time.Second
+	s := startLab(t, opts)
+	ctx := context.Background()
+	c, _ := dial(t, ctx, s)
+	h := host(t, ctx, c, "esx-68")
+	res, err := methods.RebootHost_Task(ctx, c, &types.RebootHost_Task{This: h.Reference(), Force: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := object.NewTask(c, res.Returnval).Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	diesAt := savedHostNamed(savedNow(t, s), "esx-68").DiesAt
+	if diesAt.IsZero() {
+		t.Fatal("esx-68 is not going down after a reboot")
+	}
+
+	// The shutdown completes 150 ms (22.5 s of lab time) late.
+	holdTransitions(s, max(s.clock.Real(diesAt.Sub(s.clock.Now())), 0)+150*time.Millisecond)
+	var down savedHost
+	within(t, 5*time.Second, "esx-68 down and booting", func() bool {
+		down = savedHostNamed(savedNow(t, s), "esx-68")
+		return !down.BootsAt.IsZero()
+	})
+	if want := diesAt.Add(opts.HeartbeatTimeout); !down.HeartbeatTimeoutEnds.Equal(want) {
+		t.Errorf("heartbeat timeout ends %s, want %s (the shutdown's deadline plus %s)", down.HeartbeatTimeoutEnds, want, opts.HeartbeatTimeout)
+	}
+	if want := diesAt.Add(opts.HostBootDelay); !down.BootsAt.Equal(want) {
+		t.Errorf("esx-68 boots at %s, want %s (the shutdown's deadline plus %s)", down.BootsAt, want, opts.HostBootDelay)
+	}
+
+	// HA declares the host failed 150 ms late; its second batch stays due
+	// one batch interval after the declaration's deadline.
+	time.Sleep(max(s.clock.Real(down.HeartbeatTimeoutEnds.Sub(s.clock.Now()))-50*time.Millisecond, 0))
+	holdTransitions(s, 200*time.Millisecond)
+	var fo []savedFailover
+	within(t, 5*time.Second, "the failover's second batch scheduled", func() bool {
+		fo = savedNow(t, s).Failovers
+		return len(fo) > 0 && !fo[0].NextBatchAt.IsZero()
+	})
+	if want := down.HeartbeatTimeoutEnds.Add(opts.RestartBatchInterval); !fo[0].NextBatchAt.Equal(want) {
+		t.Errorf("second restart batch at %s, want %s (the declaration's deadline plus %s)", fo[0].NextBatchAt, want, opts.RestartBatchInterval)
+	}
+}
