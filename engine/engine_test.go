@@ -635,8 +635,17 @@ finally:
 	}
 }
 
-// flappy is a monitor kind that is down between two moments.
-type flappy struct{ downFrom, downTo time.Time }
+// flappy is a monitor kind that is down from its downOn-th call until
+// its upOn-th, and keeps when each call began. Counting calls instead of
+// reading the clock keeps the test independent of how promptly a loaded
+// machine schedules the monitor.
+type flappy struct {
+	downOn, upOn int
+
+	mu     sync.Mutex
+	calls  []time.Time
+	enough chan struct{} // closed at the call after upOn
+}
 
 func (f *flappy) Name() string                    { return "flappy" }
 func (f *flappy) Summary() string                 { return "test monitor" }
@@ -646,23 +655,43 @@ func (f *flappy) NewResult() any                  { return &struct{}{} }
 func (f *flappy) Validate(any) []steps.FieldError { return nil }
 func (f *flappy) Describe(any) steps.Description  { return steps.Description{Action: "probe"} }
 func (f *flappy) Execute(ctx context.Context, rt steps.Runtime, p any) (any, error) {
-	now := time.Now()
-	if now.After(f.downFrom) && now.Before(f.downTo) {
+	f.mu.Lock()
+	f.calls = append(f.calls, time.Now())
+	n := len(f.calls)
+	f.mu.Unlock()
+	if n == f.upOn+1 {
+		close(f.enough)
+	}
+	if n >= f.downOn && n < f.upOn {
 		return nil, errors.New("connection refused")
 	}
 	return &struct{}{}, nil
 }
 
+// flappySeen is a step that lasts until the flappy monitor has gone down
+// and come back.
+type flappySeen struct{ *flappy }
+
+func (f flappySeen) Name() string { return "flappy.seen" }
+func (f flappySeen) Execute(ctx context.Context, rt steps.Runtime, p any) (any, error) {
+	select {
+	case <-f.enough:
+		return &struct{}{}, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 func TestMonitorsRecordOutageWindows(t *testing.T) {
 	f := newFixture(t)
-	fl := &flappy{downFrom: time.Now().Add(60 * time.Millisecond), downTo: time.Now().Add(160 * time.Millisecond)}
-	f.reg = steps.NewRegistry(append(control.Kinds(), f.probe, fl)...)
+	fl := &flappy{downOn: 3, upOn: 6, enough: make(chan struct{})}
+	f.reg = steps.NewRegistry(append(control.Kinds(), f.probe, fl, flappySeen{fl})...)
 	_, err, log := f.run(context.Background(), `
 name: t
 monitors:
   - {name: web, every: 10ms, flappy: {}}
 steps:
-  - {id: a, wait: 300ms}
+  - {id: a, timeout: 30s, flappy.seen: {}}
 `)
 	if err != nil {
 		t.Fatal(err)
@@ -677,13 +706,29 @@ steps:
 			} else if !down.IsZero() {
 				up = ev.Monitor.Since
 			}
+			if ev.Monitor.Resolution.D() != 10*time.Millisecond {
+				t.Errorf("resolution %s, want the monitor's interval", ev.Monitor.Resolution)
+			}
 		}
 	}
 	if strings.Join(states, ",") != "up,down,up" {
 		t.Fatalf("monitor states %v", states)
 	}
-	if w := up.Sub(down); w < 80*time.Millisecond || w > 200*time.Millisecond {
-		t.Fatalf("outage window %s, want about 100ms", w)
+	// Each change is dated at the poll that saw it: after the poll
+	// before it and no later than that poll's own start.
+	fl.mu.Lock()
+	calls := fl.calls
+	fl.mu.Unlock()
+	for _, c := range []struct {
+		what string
+		at   time.Time
+		poll int
+	}{{"down", down, fl.downOn}, {"up", up, fl.upOn}} {
+		before, seen := calls[c.poll-2], calls[c.poll-1]
+		if c.at.Before(before) || c.at.After(seen) {
+			t.Errorf("%s dated %s, want between poll %d (%s) and poll %d (%s)", c.what, c.at.Format(time.StampMicro),
+				c.poll-1, before.Format(time.StampMicro), c.poll, seen.Format(time.StampMicro))
+		}
 	}
 }
 
