@@ -200,8 +200,8 @@ func ProbeHTTP(ctx context.Context, p *HTTPParams) (*HTTPResult, error) {
 		res.TrustedBy = ""
 	}
 	res.Status = resp.StatusCode
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil && ctx.Err() != nil {
+	body, readErr := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if readErr != nil && ctx.Err() != nil {
 		return res, fmt.Errorf("check.http %s: cancelled: %w", p.URL, ctx.Err())
 	}
 	res.Body = string(body)
@@ -210,6 +210,10 @@ func ProbeHTTP(ctx context.Context, p *HTTPParams) (*HTTPResult, error) {
 	}
 	if !slices.Contains(p.Status, resp.StatusCode) {
 		return res, fmt.Errorf("check.http %s: status %d, expected %v; body starts: %.200q", p.URL, resp.StatusCode, []int(p.Status), res.Body)
+	}
+	if readErr != nil && (p.Body != "" || p.BodyRegex != "") {
+		// A body cut short cannot be said to lack the expected text.
+		return res, fmt.Errorf("check.http %s: status %d, but the body broke off after %d bytes (%w); the server or a proxy on the way dropped the connection, or the timeout (%s) ran out", p.URL, resp.StatusCode, len(body), unwrapURLError(readErr), p.Timeout.D())
 	}
 	res.BodyMatched = true
 	if p.Body != "" && !strings.Contains(string(body), p.Body) {

@@ -174,3 +174,23 @@ func TestTCPBanner(t *testing.T) {
 		t.Fatal("a closed port must fail")
 	}
 }
+
+// TestHTTPBodyCutShort checks that a body the server breaks off is reported
+// as broken, not as lacking the expected text, and that a check of the
+// status alone still passes.
+func TestHTTPBodyCutShort(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100")
+		fmt.Fprint(w, "AP o")
+		w.(http.Flusher).Flush()
+		// Returning with 96 bytes owed makes the server drop the connection.
+	}))
+	defer srv.Close()
+	_, err := probe(t, fmt.Sprintf("{url: %q, body: 'AP ok'}", srv.URL))
+	if err == nil || !strings.Contains(err.Error(), "the body broke off after 4 bytes") {
+		t.Errorf("a body cut short: %v, want it reported as broken off", err)
+	}
+	if res, err := probe(t, fmt.Sprintf("{url: %q}", srv.URL)); err != nil || res.Status != 200 {
+		t.Errorf("a status-only check of a body cut short: %+v %v, want status 200 and no error", res, err)
+	}
+}
