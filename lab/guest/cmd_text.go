@@ -105,6 +105,27 @@ func wcCommand(ctx context.Context, p *proc, args []string) error {
 	return nil
 }
 
+// fileBanners returns what head and tail print before each file: with
+// several files, or with -v, a "==> name <==" line (a blank line before all
+// but the first); never with -q.
+func fileBanners(p *proc, o options, files int) func(name string) {
+	show := (files > 1 || o.has('v')) && !o.has('q')
+	first := true
+	return func(name string) {
+		if !show {
+			return
+		}
+		if !first {
+			fmt.Fprintln(p.stdout)
+		}
+		first = false
+		if name == "-" {
+			name = "standard input"
+		}
+		fmt.Fprintf(p.stdout, "==> %s <==\n", name)
+	}
+}
+
 // countArg handles head/tail's "-N" shorthand.
 func countArg(args []string) []string {
 	out := slices.Clone(args)
@@ -126,16 +147,9 @@ func headCommand(ctx context.Context, p *proc, args []string) error {
 		p.errorf("head", "%s: invalid number of lines", o.val('n', ""))
 		return exitCode(1)
 	}
-	multi := len(o.operands) > 1
-	first := true
+	banner := fileBanners(p, o, len(o.operands))
 	failed := p.inputs("head", o.operands, func(name string, r io.Reader) {
-		if multi {
-			if !first {
-				fmt.Fprintln(p.stdout)
-			}
-			fmt.Fprintf(p.stdout, "==> %s <==\n", name)
-		}
-		first = false
+		banner(name)
 		if c := o.val('c', ""); c != "" {
 			nb, _ := strconv.ParseInt(c, 10, 64)
 			io.CopyN(p.stdout, r, nb)
@@ -168,16 +182,9 @@ func tailCommand(ctx context.Context, p *proc, args []string) error {
 		p.errorf("tail", "%s: invalid number of lines", spec)
 		return exitCode(1)
 	}
-	multi := len(o.operands) > 1
-	first := true
+	banner := fileBanners(p, o, len(o.operands))
 	failed := p.inputs("tail", o.operands, func(name string, r io.Reader) {
-		if multi {
-			if !first {
-				fmt.Fprintln(p.stdout)
-			}
-			fmt.Fprintf(p.stdout, "==> %s <==\n", name)
-		}
-		first = false
+		banner(name)
 		data, _ := io.ReadAll(r)
 		if c := o.val('c', ""); c != "" {
 			nb, _ := strconv.Atoi(c)
