@@ -15,10 +15,7 @@ import (
 func TestUmaskBuiltin(t *testing.T) {
 	g := startTestGuest(t, Config{}, apSeed(8080))
 	c := g.dial(t, "root")
-	cases := []struct {
-		cmd, out, stderr string
-		code             int
-	}{
+	cases := []shellCase{
 		{cmd: "umask", out: "0022\n"},
 		{cmd: "umask -S", out: "u=rwx,g=rx,o=rx\n"},
 		{cmd: "umask -p", out: "umask 0022\n"},
@@ -43,12 +40,7 @@ func TestUmaskBuiltin(t *testing.T) {
 		{cmd: "set -e; umask 9; echo not reached", stderr: "bash: umask: 9: octal number out of range\n", code: 1},
 		{cmd: "umask > /tmp/m; cat /tmp/m", out: "0022\n"},
 	}
-	for _, tc := range cases {
-		out, stderr, code := run(t, c, tc.cmd)
-		if out != tc.out || stderr != tc.stderr || code != tc.code {
-			t.Errorf("%s:\n got stdout %q stderr %q exit %d\nwant stdout %q stderr %q exit %d", tc.cmd, out, stderr, code, tc.out, tc.stderr, tc.code)
-		}
-	}
+	checkShellCases(t, c, cases)
 }
 
 // TestUmaskAppliesToCreatedFiles checks that everything the guest creates

@@ -10,10 +10,7 @@ func TestMoveAndCopyOperands(t *testing.T) {
 	g := startTestGuest(t, Config{}, apSeed(8080))
 	c := g.dial(t, "root")
 	must(t, c, `mkdir -p /w/d && cd /w && echo a > a && echo b > b`)
-	cases := []struct {
-		cmd, out, stderr string
-		code             int
-	}{
+	cases := []shellCase{
 		{cmd: "cd /w && cp a b d && ls d", out: "a\nb\n"},
 		{cmd: "cd /w && cp a c && cat c", out: "a\n"},
 		{cmd: "cd /w && mv c d && ls d", out: "a\nb\nc\n"},
@@ -23,10 +20,5 @@ func TestMoveAndCopyOperands(t *testing.T) {
 		{cmd: "cp a", stderr: "cp: missing file operand\nTry `cp --help' for more information.\n", code: 1},
 		{cmd: "mv", stderr: "mv: missing file operand\nTry `mv --help' for more information.\n", code: 1},
 	}
-	for _, tc := range cases {
-		out, stderr, code := run(t, c, tc.cmd)
-		if out != tc.out || stderr != tc.stderr || code != tc.code {
-			t.Errorf("%s:\n got stdout %q stderr %q exit %d\nwant stdout %q stderr %q exit %d", tc.cmd, out, stderr, code, tc.out, tc.stderr, tc.code)
-		}
-	}
+	checkShellCases(t, c, cases)
 }

@@ -113,6 +113,23 @@ func must(t *testing.T, c *ssh.Client, cmd string) string {
 	return out
 }
 
+// shellCase is one command line and all it must print and exit with.
+type shellCase struct {
+	cmd, out, stderr string
+	code             int
+}
+
+// checkShellCases runs each case on c and reports every difference.
+func checkShellCases(t *testing.T, c *ssh.Client, cases []shellCase) {
+	t.Helper()
+	for _, tc := range cases {
+		out, stderr, code := run(t, c, tc.cmd)
+		if out != tc.out || stderr != tc.stderr || code != tc.code {
+			t.Errorf("%s:\n got stdout %q stderr %q exit %d\nwant stdout %q stderr %q exit %d", tc.cmd, out, stderr, code, tc.out, tc.stderr, tc.code)
+		}
+	}
+}
+
 func TestShellSyntaxAndExitCodes(t *testing.T) {
 	g := startTestGuest(t, Config{}, apSeed(8080))
 	c := g.dial(t, "root")
