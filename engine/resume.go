@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -19,6 +20,8 @@ var ErrFinished = errors.New("the run has already finished")
 
 // State is what a journal says about a run, for resume and `drbook runs`.
 type State struct {
+	// Dir is the run directory the journal was read from.
+	Dir   string
 	Start *journal.RunStart
 	// Finished holds each step instance's last terminal outcome.
 	Finished map[string]journal.StepFinish
@@ -60,7 +63,7 @@ func ReadState(runDir string) (*State, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	st := &State{Finished: map[string]journal.StepFinish{}, Log: log}
+	st := &State{Dir: runDir, Finished: map[string]journal.StepFinish{}, Log: log}
 	started := map[string]bool{}
 	for _, ev := range log.Events {
 		switch ev.Type {
@@ -127,32 +130,41 @@ func Resume(ctx context.Context, runDir string, rb *runbooks.Runbook, cfg Config
 	if err != nil {
 		return nil, err
 	}
+	return state.Resume(ctx, rb, cfg, opts)
+}
+
+// Resume is Resume for a caller that has already read the run's state
+// (drbook resume reads it to choose the lab and the runbook), so that the
+// journal is read and verified once. The state must be fresh: nothing may
+// have been appended to the journal since ReadState.
+func (s *State) Resume(ctx context.Context, rb *runbooks.Runbook, cfg Config, opts ResumeOptions) (*Result, error) {
+	runDir := s.Dir
 	targeted := opts.From != "" || len(opts.Only) > 0
 	force, only, err := selectSteps(rb, opts)
 	if err != nil {
 		return nil, err
 	}
-	if !targeted && state.LastEnd != nil && state.LastEnd.Result != "interrupted" && state.LastEnd.Result != "paused" {
-		return &Result{RunDir: runDir, RunID: state.Start.RunID, Outcome: state.LastEnd.Result, Head: state.Log.Head}, ErrFinished
+	if !targeted && s.LastEnd != nil && s.LastEnd.Result != "interrupted" && s.LastEnd.Result != "paused" {
+		return &Result{RunDir: runDir, RunID: s.Start.RunID, Outcome: s.LastEnd.Result, Head: s.Log.Head}, ErrFinished
 	}
-	if rb.SHA256 != state.Start.RunbookSHA256 && !opts.AllowChanged {
+	if rb.SHA256 != s.Start.RunbookSHA256 && !opts.AllowChanged {
 		return nil, fmt.Errorf("%w since the run started (was sha256 %s, now %s); resuming a drill with different steps is refused unless you pass --allow-changed, which records both hashes",
-			ErrRunbookChanged, short(state.Start.RunbookSHA256), short(rb.SHA256))
+			ErrRunbookChanged, short(s.Start.RunbookSHA256), short(rb.SHA256))
 	}
 	w, torn, err := journal.OpenAppend(filepath.Join(runDir, journal.FileName))
 	if err != nil {
 		return nil, err
 	}
 	w.NoSync = cfg.NoSync
-	r := newRun(rb, cfg, w, runDir, state.Start.RunID)
-	r.recorded = state.Finished
-	for _, id := range state.Interrupted {
+	r := newRun(rb, cfg, w, runDir, s.Start.RunID)
+	r.recorded = maps.Clone(s.Finished) // forced steps are deleted from it below
+	for _, id := range s.Interrupted {
 		r.interrupted[id] = true
 	}
 	r.only = only
 	if err := r.mustAppend(journal.Event{Type: journal.TypeRunResume, RunResume: &journal.RunResume{
 		Operator: cfg.OperatorName, Machine: cfg.Machine, RunbookSHA256: rb.SHA256,
-		AllowedChange: rb.SHA256 != state.Start.RunbookSHA256, DrbookVersion: cfg.Version,
+		AllowedChange: rb.SHA256 != s.Start.RunbookSHA256, DrbookVersion: cfg.Version,
 		From: opts.From, Only: opts.Only, Params: opts.Params}}); err != nil {
 		return nil, err
 	}
@@ -160,8 +172,8 @@ func Resume(ctx context.Context, runDir string, rb *runbooks.Runbook, cfg Config
 		r.append(journal.Event{Type: journal.TypeNote, Note: &journal.Note{Level: "warn", Text: fmt.Sprintf("the journal's last line was torn by a crash (%d bytes) and was cut off", torn)}})
 	}
 	// Make the interruption explicit in the record before anything re-runs.
-	for _, id := range state.Interrupted {
-		if last := lastFinish(state.Log, id); last == nil {
+	for _, id := range s.Interrupted {
+		if last := lastFinish(s.Log, id); last == nil {
 			now := cfg.now()
 			r.append(journal.Event{Type: journal.TypeStepFinish, Step: id, StepFinish: &journal.StepFinish{Status: journal.StatusInterrupted, Started: now, Finished: now, Error: "the run stopped while this step was running"}})
 		}

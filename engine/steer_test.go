@@ -168,8 +168,17 @@ func TestResumeFromAndOnly(t *testing.T) {
 	if _, err := engine.Resume(context.Background(), res.RunDir, f.load(src), f.config(), engine.ResumeOptions{From: "nope"}); !errors.Is(err, engine.ErrUnknownStep) {
 		t.Fatalf("--from nope: %v", err)
 	}
-	if _, err := engine.Resume(context.Background(), res.RunDir, f.load(src), f.config(), engine.ResumeOptions{From: "b"}); err != nil {
+	// drbook resume reads the state first and resumes from it; the
+	// caller's state is not changed by the steps --from forces.
+	state, err := engine.ReadState(res.RunDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := state.Resume(context.Background(), f.load(src), f.config(), engine.ResumeOptions{From: "b"}); err != nil {
 		t.Fatalf("--from b: %v", err)
+	}
+	if _, ok := state.Finished["b"]; !ok || len(state.Finished) != 4 {
+		t.Errorf("State.Resume changed the caller's state: %v", state.Finished)
 	}
 	want := map[string]int{"a": 1, "b": 2, "c": 2, "z": 2}
 	for key, n := range want {

@@ -316,7 +316,7 @@ func runResume(ctx context.Context, g *globalOptions, opts *runOptions, runDir s
 	if session != nil {
 		ctx = session.context(ctx)
 	}
-	res, err := engine.Resume(ctx, runDir, rb, cfg, ro)
+	res, err := state.Resume(ctx, rb, cfg, ro)
 	if session != nil {
 		session.close()
 	}
