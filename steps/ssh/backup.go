@@ -163,15 +163,19 @@ func (*backup) Describe(params any) steps.Description {
 func (*backup) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
 	p := params.(*BackupParams)
 	c, err := p.connect(ctx, rt)
-	if err != nil {
+	if err != nil || p.AllowMissing {
+		// With allow_missing the backup skips what is absent: the login
+		// is all there is to check.
 		return err
 	}
+	// The same test as the backup script's, so plan and run agree on a
+	// dangling symlink (archived as a link) and on names with spaces.
 	var out strings.Builder
-	if _, err := c.Run(ctx, "for p in "+transport.QuoteAll(p.Paths...)+"; do [ -e \"$p\" ] || echo \"$p\"; done", nil, &out, nil); err != nil {
+	if _, err := c.Run(ctx, "for p in "+transport.QuoteAll(p.Paths...)+"; do [ -e \"$p\" ] || [ -h \"$p\" ] || echo \"$p\"; done", nil, &out, nil); err != nil {
 		return err
 	}
-	if missing := strings.Fields(out.String()); len(missing) > 0 && !p.AllowMissing {
-		return fmt.Errorf("%s: paths to back up do not exist: %s", c.Target(), strings.Join(missing, ", "))
+	if missing := strings.FieldsFunc(out.String(), func(r rune) bool { return r == '\n' }); len(missing) > 0 {
+		return fmt.Errorf("%s: paths to back up do not exist: %s (set allow_missing: true to skip them)", c.Target(), strings.Join(missing, ", "))
 	}
 	return nil
 }
