@@ -1031,6 +1031,10 @@ func lnCommand(ctx context.Context, p *proc, args []string) error {
 			intoDir = true
 		}
 	}
+	if len(targets) > 1 && !intoDir {
+		fmt.Fprintf(p.stderr, "ln: target %s is not a directory\n", quoted(link))
+		return exitCode(1)
+	}
 	code := 0
 	for _, t := range targets {
 		dst := linkFull

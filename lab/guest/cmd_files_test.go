@@ -2,8 +2,8 @@ package guest
 
 import "testing"
 
-// TestMoveAndCopyOperands checks the operand rule mv and cp share with
-// coreutils: the last operand is the destination, a directory receives each
+// TestMoveAndCopyOperands checks the operand rule mv and cp (and, for
+// several targets, ln) share with coreutils: the last operand is the destination, a directory receives each
 // source under its base name, several sources need a directory, and too few
 // operands is a usage error.
 func TestMoveAndCopyOperands(t *testing.T) {
@@ -18,6 +18,8 @@ func TestMoveAndCopyOperands(t *testing.T) {
 		{cmd: "cd /w && cp a b e", stderr: "cp: target `e' is not a directory\n", code: 1},
 		{cmd: "cd /w && mv a b e", stderr: "mv: target `e' is not a directory\n", code: 1},
 		{cmd: "cp a", stderr: "cp: missing file operand\nTry `cp --help' for more information.\n", code: 1},
+		{cmd: "cd /w && ln -s a b f", stderr: "ln: target `f' is not a directory\n", code: 1},
+		{cmd: "cd /w && test ! -e f && test ! -h f && mkdir l && ln -s /w/a /w/b l && readlink l/a l/b", out: "/w/a\n/w/b\n"},
 		{cmd: "mv", stderr: "mv: missing file operand\nTry `mv --help' for more information.\n", code: 1},
 	}
 	checkShellCases(t, c, cases)
