@@ -732,12 +732,11 @@ steps:
 	}
 }
 
-// TestResumeInterruptedParallelBranches resumes a group whose branches were
-// all interrupted: the branches decide their re-run concurrently, so the
-// run's record of interrupted steps must be safe to use from several
-// goroutines (run with -race).
-func TestResumeInterruptedParallelBranches(t *testing.T) {
-	f := newFixture(t)
+// interruptedGroup starts a run of four parallel branches, interrupts it
+// while they all run, and returns the runbook to resume it with (short
+// naps) and the run's result.
+func interruptedGroup(t *testing.T, f *fixture) (*runbooks.Runbook, *engine.Result) {
+	t.Helper()
 	src := `
 name: t
 params: {nap: {type: duration, default: 10s}}
@@ -764,6 +763,16 @@ steps:
 	if err != nil {
 		t.Fatal(err)
 	}
+	return rb, res
+}
+
+// TestResumeInterruptedParallelBranches resumes a group whose branches were
+// all interrupted: the branches decide their re-run concurrently, so the
+// run's record of interrupted steps must be safe to use from several
+// goroutines (run with -race).
+func TestResumeInterruptedParallelBranches(t *testing.T) {
+	f := newFixture(t)
+	rb, res := interruptedGroup(t, f)
 	res2, err := engine.Resume(context.Background(), res.RunDir, rb, f.config(), engine.ResumeOptions{})
 	if err != nil || res2.Outcome != "passed" {
 		t.Fatalf("resume: %v %+v", err, res2)
@@ -776,5 +785,25 @@ steps:
 		if n := count(log, journal.TypeDecision, id); n != 1 {
 			t.Errorf("%s: %d rerun decisions journaled, want 1", id, n)
 		}
+	}
+}
+
+// TestResumeFromJournalsForcedReRunsInOrder: the re-runs that --from
+// forces on interrupted steps are journaled in step order, not in the
+// order a map happens to iterate.
+func TestResumeFromJournalsForcedReRunsInOrder(t *testing.T) {
+	f := newFixture(t)
+	rb, res := interruptedGroup(t, f)
+	if _, err := engine.Resume(context.Background(), res.RunDir, rb, f.config(), engine.ResumeOptions{From: "g"}); err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, ev := range readLog(t, res.RunDir).Events {
+		if ev.Type == journal.TypeDecision && ev.Decision.Action == "rerun-interrupted" {
+			order = append(order, ev.Step)
+		}
+	}
+	if got := strings.Join(order, ","); got != "b1,b2,b3,b4,g" {
+		t.Errorf("re-runs journaled for %s, want b1,b2,b3,b4,g", got)
 	}
 }

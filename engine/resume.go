@@ -162,20 +162,31 @@ func (s *State) Resume(ctx context.Context, rb *runbooks.Runbook, cfg Config, op
 		r.interrupted[id] = true
 	}
 	r.only = only
+	// Until execute, which closes the journal, a failed write ends here.
+	abandon := func(err error) (*Result, error) {
+		w.Close()
+		return nil, err
+	}
 	if err := r.mustAppend(journal.Event{Type: journal.TypeRunResume, RunResume: &journal.RunResume{
 		Operator: cfg.OperatorName, Machine: cfg.Machine, RunbookSHA256: rb.SHA256,
 		AllowedChange: rb.SHA256 != s.Start.RunbookSHA256, DrbookVersion: cfg.Version,
 		From: opts.From, Only: opts.Only, Params: opts.Params}}); err != nil {
-		return nil, err
+		return abandon(err)
 	}
 	if torn > 0 {
-		r.append(journal.Event{Type: journal.TypeNote, Note: &journal.Note{Level: "warn", Text: fmt.Sprintf("the journal's last line was torn by a crash (%d bytes) and was cut off", torn)}})
+		if err := r.mustAppend(journal.Event{Type: journal.TypeNote, Note: &journal.Note{Level: "warn", Text: fmt.Sprintf("the journal's last line was torn by a crash (%d bytes) and was cut off", torn)}}); err != nil {
+			return abandon(err)
+		}
 	}
-	// Make the interruption explicit in the record before anything re-runs.
+	// Make the interruption explicit in the record before anything re-runs
+	// (a step cancelled by Ctrl-C already has its finish).
+	unfinished := startedLast(s.Log)
 	for _, id := range s.Interrupted {
-		if last := lastFinish(s.Log, id); last == nil {
+		if unfinished[id] {
 			now := cfg.now()
-			r.append(journal.Event{Type: journal.TypeStepFinish, Step: id, StepFinish: &journal.StepFinish{Status: journal.StatusInterrupted, Started: now, Finished: now, Error: "the run stopped while this step was running"}})
+			if err := r.mustAppend(journal.Event{Type: journal.TypeStepFinish, Step: id, StepFinish: &journal.StepFinish{Status: journal.StatusInterrupted, Started: now, Finished: now, Error: "the run stopped while this step was running"}}); err != nil {
+				return abandon(err)
+			}
 		}
 	}
 	// Forced steps run again whatever the journal says; the operator asked
@@ -185,29 +196,30 @@ func (s *State) Resume(ctx context.Context, rb *runbooks.Runbook, cfg Config, op
 			delete(r.recorded, id)
 		}
 	}
-	for id := range r.interrupted {
+	for _, id := range s.Interrupted { // sorted: the journal's order does not depend on map order
 		if force(id) {
 			delete(r.interrupted, id)
-			r.decision(id, Decision{Action: "rerun-interrupted", Who: cfg.OperatorName, Reason: "named by --from or --only"})
+			if err := r.decision(id, Decision{Action: "rerun-interrupted", Who: cfg.OperatorName, Reason: "named by --from or --only"}); err != nil {
+				return abandon(err)
+			}
 		}
 	}
 	return r.execute(ctx)
 }
 
-func lastFinish(log *journal.Log, id string) *journal.StepFinish {
-	var last *journal.StepFinish
+// startedLast is the step instances whose last event in log is their
+// start: they were running when the session stopped.
+func startedLast(log *journal.Log) map[string]bool {
+	open := map[string]bool{}
 	for _, ev := range log.Events {
-		if ev.Step != id {
-			continue
-		}
 		switch ev.Type {
 		case journal.TypeStepStart:
-			last = nil
+			open[ev.Step] = true
 		case journal.TypeStepFinish:
-			last = ev.StepFinish
+			delete(open, ev.Step)
 		}
 	}
-	return last
+	return open
 }
 
 func short(h string) string {
