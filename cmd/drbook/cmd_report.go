@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -39,7 +40,7 @@ func newReportCommand(g *globalOptions) *cobra.Command {
 }
 
 func runReport(g *globalOptions, opts *reportOptions, runDir string) error {
-	if !contains(reports.Formats, opts.Format) {
+	if !slices.Contains(reports.Formats, opts.Format) {
 		return usage("use --format html, md, json or junit", "unknown format %q", opts.Format)
 	}
 	if opts.Sign != "" {
@@ -233,13 +234,4 @@ func newRunsCommand(g *globalOptions) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&runsDir, "runs-dir", "runs", "where the runs are")
 	return cmd
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

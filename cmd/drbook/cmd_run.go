@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -405,16 +404,6 @@ func oneLine(s string) string {
 		return s[:i] + " …"
 	}
 	return s
-}
-
-// sortedNames lists map keys in order.
-func sortedNames[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 var _ site.Prompter = terminalPrompter{}

@@ -12,7 +12,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -421,7 +423,7 @@ func (v *guidedView) frameLocked(width, height int) []string {
 
 	if len(v.monitors) > 0 {
 		var parts []string
-		for _, name := range sortedNames(v.monitors) {
+		for _, name := range slices.Sorted(maps.Keys(v.monitors)) {
 			mon := v.monitors[name]
 			glyph := "▲"
 			if mon.state == "down" {

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -146,7 +148,7 @@ func eventLine(ev journal.Event) string {
 		parts = append(parts, "allowed_change")
 	case ev.RunStart != nil:
 		parts = append(parts, ev.RunStart.Runbook, "mode="+ev.RunStart.Mode)
-		for _, k := range sortedNames(ev.RunStart.Params) {
+		for _, k := range slices.Sorted(maps.Keys(ev.RunStart.Params)) {
 			parts = append(parts, fmt.Sprintf("%s=%v", k, ev.RunStart.Params[k]))
 		}
 	}
