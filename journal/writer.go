@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -21,11 +22,14 @@ const FileName = "journal.jsonl"
 // Writer appends hash-chained events to a journal file and fsyncs each one
 // before Append returns. It is safe for concurrent use.
 type Writer struct {
-	mu      sync.Mutex
-	f       *os.File
-	prev    string
-	seq     int64
-	start   time.Time
+	mu    sync.Mutex
+	f     *os.File
+	prev  string
+	seq   int64
+	start time.Time
+	// secrets are the forms of each registered secret to redact: the raw
+	// text and, when it differs, its JSON-escaped form, worked out once
+	// in AddSecret rather than on every Append.
 	secrets []string
 	// NoSync skips fsync; only benchmarks comparing the cost set it.
 	NoSync bool
@@ -85,12 +89,15 @@ func (w *Writer) AddSecret(s string) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for _, have := range w.secrets {
-		if have == s {
-			return
-		}
+	if slices.Contains(w.secrets, s) {
+		return
 	}
 	w.secrets = append(w.secrets, s)
+	// The JSON form of a secret may differ from the raw text (quotes,
+	// backslashes, non-ASCII); scrub that form too.
+	if q, _ := json.Marshal(s); len(q) > 2 && string(q[1:len(q)-1]) != s {
+		w.secrets = append(w.secrets, string(q[1:len(q)-1]))
+	}
 }
 
 // Scrub replaces registered secrets in s.
@@ -103,11 +110,6 @@ func (w *Writer) Scrub(s string) string {
 func (w *Writer) scrubLocked(s string) string {
 	for _, sec := range w.secrets {
 		s = strings.ReplaceAll(s, sec, "[redacted]")
-		// The JSON form of a secret may differ from the raw text (quotes,
-		// backslashes, non-ASCII); scrub that form too.
-		if q, _ := json.Marshal(sec); len(q) > 2 {
-			s = strings.ReplaceAll(s, string(q[1:len(q)-1]), "[redacted]")
-		}
 	}
 	return s
 }
