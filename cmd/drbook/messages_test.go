@@ -115,3 +115,12 @@ func TestOperatorCatalogWordsJournalValues(t *testing.T) {
 		t.Errorf("an unknown value shows as %q, want itself", got)
 	}
 }
+
+// TestSecretPromptWithoutTerminalSaysWhatToDo: a prompt: secret in a run
+// whose input is not a terminal names the secret and the alternatives.
+func TestSecretPromptWithoutTerminalSaysWhatToDo(t *testing.T) {
+	_, err := terminalPrompter{g: &globalOptions{stdin: strings.NewReader("")}}.PromptSecret("vCenter password")
+	if err == nil || !strings.Contains(err.Error(), "vCenter password") || !strings.Contains(err.Error(), "env:NAME or file:PATH") {
+		t.Fatalf("err %v, want the secret's label and what to use instead", err)
+	}
+}

@@ -293,7 +293,7 @@ type terminalPrompter struct{ g *globalOptions }
 func (p terminalPrompter) PromptSecret(label string) (string, error) {
 	f, ok := p.g.stdin.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return "", fmt.Errorf("%s: no terminal to prompt on", label)
+		return "", fmt.Errorf("%s: the site asks to prompt for this secret, but standard input is not a terminal (use env:NAME or file:PATH in the site file for unattended runs)", label)
 	}
 	fmt.Fprintf(p.g.stderr, "%s: ", label)
 	b, err := term.ReadPassword(int(f.Fd()))
