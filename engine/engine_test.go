@@ -807,3 +807,46 @@ func TestResumeFromJournalsForcedReRunsInOrder(t *testing.T) {
 		t.Errorf("re-runs journaled for %s, want b1,b2,b3,b4,g", got)
 	}
 }
+
+// abortAt aborts at the confirmation of one step and lets the runbook
+// decide failures; it is safe for parallel branches.
+type abortAt struct {
+	engine.Unattended
+	step string
+}
+
+func (a abortAt) Confirm(_ context.Context, st engine.StepInfo) (engine.Decision, error) {
+	if st.ID == a.step {
+		return engine.Decision{Action: "abort", Reason: "stop", Who: "ann"}, nil
+	}
+	return engine.Decision{Action: "run", Who: "ann"}, nil
+}
+
+// TestAbortInOneBranchWinsOverAFailureInAnother: the operator aborts one
+// branch of a group while a branch declared before it fails. The run is
+// aborted, as it would be without the failure: on_failure does not run.
+func TestAbortInOneBranchWinsOverAFailureInAnother(t *testing.T) {
+	f := newFixture(t)
+	f.ops = abortAt{step: "b2"}
+	res, err, log := f.run(context.Background(), `
+name: t
+steps:
+  - id: g
+    parallel:
+      - {id: b1, probe: {key: b1, fail_times: 1}}
+      - {id: b2, confirm: true, probe: {key: b2}}
+on_failure:
+  - {id: of, probe: {key: of}}
+finally:
+  - {id: z, probe: {key: z}}
+`)
+	if !errors.Is(err, engine.ErrAborted) || res.Outcome != "aborted" {
+		t.Fatalf("err %v, outcome %s; want aborted", err, res.Outcome)
+	}
+	if f.probe.count("of") != 0 || f.probe.count("b2") != 0 {
+		t.Error("on_failure or the aborted branch ran")
+	}
+	if fin := finishes(log)["z"]; fin == nil || fin.Status != journal.StatusOK {
+		t.Errorf("finally: %+v, want it run after the abort", fin)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -197,7 +198,9 @@ func (r *run) finishComposite(ctx context.Context, st *runbooks.Step, start time
 	if ctx.Err() != nil {
 		return ErrInterrupted
 	}
-	if errors.Is(first, ErrAborted) {
+	// An abort in any branch ends the run as aborted, even when an
+	// earlier branch failed: the failure must not send it to on_failure.
+	if slices.ContainsFunc(errs, func(e error) bool { return errors.Is(e, ErrAborted) }) {
 		return ErrAborted
 	}
 	if failed > 0 && !st.ContinueOnError {
