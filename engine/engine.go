@@ -205,7 +205,8 @@ func Start(ctx context.Context, rb *runbooks.Runbook, cfg Config) (*Result, erro
 		start.Steps = append(start.Steps, journal.PlannedStep{ID: st.ID, Name: st.Name, Kind: kindOf(st), Block: st.Block,
 			Expect: journal.Duration(st.Expect), Disruptive: st.Disruptive, Recovery: st.Recovery})
 	}
-	if _, err := r.append(journal.Event{Type: journal.TypeRunStart, Time: now, RunStart: start}); err != nil {
+	if err := r.mustAppend(journal.Event{Type: journal.TypeRunStart, Time: now, RunStart: start}); err != nil {
+		w.Close()
 		return nil, err
 	}
 	return r.execute(ctx)
