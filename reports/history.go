@@ -52,6 +52,21 @@ type ServiceTotal struct {
 // A run whose journal cannot be read is listed with its Problem rather than
 // hiding the rest.
 func History(runsDir, runbook string) ([]HistoryEntry, error) {
+	return history(runsDir, runbook, "", nil)
+}
+
+// HistoryOf lists, like History, the runs of r's runbook in the folder
+// that holds runDir, r's own run directory; r serves as its own entry
+// rather than being read and built a second time. runDir may end in a
+// slash, as shell completion writes it.
+func (r *Report) HistoryOf(runDir string) ([]HistoryEntry, error) {
+	runDir = filepath.Clean(runDir)
+	return history(filepath.Dir(runDir), r.Cover.Runbook, runDir, r)
+}
+
+// history is History; built, when set, is the report of the run in
+// builtDir.
+func history(runsDir, runbook, builtDir string, built *Report) ([]HistoryEntry, error) {
 	dirs, err := os.ReadDir(runsDir)
 	if err != nil {
 		return nil, fmt.Errorf("history: %w; give the folder that holds the run directories", err)
@@ -65,7 +80,12 @@ func History(runsDir, runbook string) ([]HistoryEntry, error) {
 		if _, err := os.Stat(filepath.Join(runDir, journal.FileName)); errors.Is(err, os.ErrNotExist) {
 			continue
 		}
-		e := historyEntry(runDir)
+		var e HistoryEntry
+		if built != nil && runDir == builtDir {
+			e = built.historyEntry(runDir)
+		} else {
+			e = historyEntry(runDir)
+		}
 		if runbook != "" && e.Runbook != runbook && e.Problem == "" {
 			continue
 		}

@@ -52,7 +52,7 @@ func runReport(g *globalOptions, opts *reportOptions, runDir string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", runDir, err)
 	}
-	if h, err := reports.History(filepath.Dir(runDir), r.Cover.Runbook); err == nil {
+	if h, err := r.HistoryOf(runDir); err == nil {
 		r.History = h
 	}
 	var w io.Writer = g.stdout
@@ -99,7 +99,7 @@ func writeReports(runDir, lang string) error {
 	if err != nil {
 		return err
 	}
-	if h, err := reports.History(filepath.Dir(runDir), r.Cover.Runbook); err == nil {
+	if h, err := r.HistoryOf(runDir); err == nil {
 		r.History = h
 	}
 	for file, format := range map[string]string{"report.html": reports.FormatHTML, "report.json": reports.FormatJSON} {
