@@ -256,7 +256,7 @@ func runResume(ctx context.Context, g *globalOptions, opts *runOptions, runDir s
 		fmt.Fprintf(g.stdout, "the run already finished (%s); nothing to do (--from STEP or --only STEP runs steps again)\n", e.Result)
 		return nil
 	}
-	opts.RunsDir = filepath.Dir(runDir)
+	opts.RunsDir = filepath.Dir(filepath.Clean(runDir)) // Clean: "runs/x/" is in "runs", not "runs/x"
 	if state.Start.Mode == "lab" {
 		opts.Lab = true
 		// The lab keeps the run's time scale unless told otherwise.
