@@ -30,16 +30,16 @@ func resumeOptions() Options {
 	return o
 }
 
-// rebootOptions boot a host 90 s after it dies, so a rebooting host
+// rebootOptions boot a host 120 s after it dies, so a rebooting host
 // connects 45 s (300 ms) after HA's second restart batch: the events'
-// order stays the same on a busy machine. The heartbeat timeout of 30 s
-// keeps the phase "host booting before HA declared it failed" 200 ms long,
+// order stays the same on a busy machine. The heartbeat timeout of 60 s
+// keeps the phase "host booting before HA declared it failed" 400 ms long,
 // long enough for the snapshot loop to catch it when the shutdown before
-// it ran late.
+// it ran late (the phase's deadline does not move with that lateness).
 func rebootOptions() Options {
 	o := resumeOptions()
-	o.HeartbeatTimeout = 30 * time.Second
-	o.HostBootDelay = 90 * time.Second
+	o.HeartbeatTimeout = 60 * time.Second
+	o.HostBootDelay = 120 * time.Second
 	return o
 }
 
@@ -221,7 +221,7 @@ func checkResume(t *testing.T, opts Options, snap snapshot, want restoredWorld, 
 	s := startLab(t, opts)
 	c, _ := dial(t, ctx, s)
 	// The sequence takes at most 135 s of lab time from any saved moment
-	// (15 s of shutdown, then 90 s of boot or 30+15+30 s of HA and guest
+	// (15 s of shutdown, then 120 s of boot or 60+15+30 s of HA and guest
 	// boot); allow three times that. Every transition is a timer:
 	// once none is left, the lab has done all it will do.
 	within(t, s.clock.Real(3*135*time.Second), "the restored lab finishing the sequence", func() bool {
