@@ -653,37 +653,16 @@ func (c *Client) SFTP(ctx context.Context) (client *sftp.Client, done func(), er
 	}
 	opts := []sftp.ClientOption{sftp.UseConcurrentReads(true), sftp.UseConcurrentWrites(true), sftp.MaxConcurrentRequestsPerFile(64)}
 	var sess *ssh.Session
+	hint := "the server must offer the sftp subsystem (Subsystem sftp in sshd_config)"
 	if c.cfg.Guest.Become == "sudo" {
-		sess, err = c.newSession(ctx)
-		if err == nil {
-			var w io.WriteCloser
-			var r io.Reader
-			if w, err = sess.StdinPipe(); err == nil {
-				if r, err = sess.StdoutPipe(); err == nil {
-					if err = sess.Start(c.WrapBecome(sftpServerScript)); err == nil {
-						client, err = sftp.NewClientPipe(r, w, opts...)
-					}
-				}
-			}
-		}
+		client, sess, err = c.sudoSFTP(ctx, opts)
+		hint = "with become: sudo, drbook runs the guest's sftp-server through sudo -n: the user needs passwordless sudo and the guest an sftp-server binary"
 	} else {
-		var conn *ssh.Client
-		if conn, err = c.live(ctx, 0); err == nil {
-			if client, err = sftp.NewClient(conn, opts...); err != nil {
-				// The connection may have died since its last use: once more.
-				c.discard(conn)
-				if conn, err = c.live(ctx, 0); err == nil {
-					client, err = sftp.NewClient(conn, opts...)
-				}
-			}
-		}
+		client, err = c.subsystemSFTP(ctx, opts)
 	}
 	if err != nil {
-		if sess != nil {
-			sess.Close()
-		}
 		release()
-		return nil, nil, &Error{Target: c.Target(), Op: "start SFTP", Err: err, Retryable: true, Hint: "the server must offer the sftp subsystem (Subsystem sftp in sshd_config)"}
+		return nil, nil, &Error{Target: c.Target(), Op: "start SFTP", Err: err, Retryable: true, Hint: hint}
 	}
 	stop := context.AfterFunc(ctx, func() { client.Close() })
 	var once sync.Once
@@ -697,4 +676,52 @@ func (c *Client) SFTP(ctx context.Context) (client *sftp.Client, done func(), er
 			release()
 		})
 	}, nil
+}
+
+// subsystemSFTP opens the connection's sftp subsystem, redialing once when
+// the connection died since its last use.
+func (c *Client) subsystemSFTP(ctx context.Context, opts []sftp.ClientOption) (*sftp.Client, error) {
+	conn, err := c.live(ctx, 0)
+	if err != nil {
+		return nil, err
+	}
+	client, err := sftp.NewClient(conn, opts...)
+	if err == nil {
+		return client, nil
+	}
+	c.discard(conn)
+	if conn, err = c.live(ctx, 0); err != nil {
+		return nil, err
+	}
+	return sftp.NewClient(conn, opts...)
+}
+
+// sudoSFTP runs the guest's sftp-server as root through sudo and speaks
+// SFTP over the session's stdin and stdout, since the subsystem would run
+// as the login user. The caller closes the session after the client.
+func (c *Client) sudoSFTP(ctx context.Context, opts []sftp.ClientOption) (*sftp.Client, *ssh.Session, error) {
+	sess, err := c.newSession(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := sess.StdinPipe()
+	if err != nil {
+		sess.Close()
+		return nil, nil, err
+	}
+	r, err := sess.StdoutPipe()
+	if err != nil {
+		sess.Close()
+		return nil, nil, err
+	}
+	if err := sess.Start(c.WrapBecome(sftpServerScript)); err != nil {
+		sess.Close()
+		return nil, nil, err
+	}
+	client, err := sftp.NewClientPipe(r, w, opts...)
+	if err != nil {
+		sess.Close()
+		return nil, nil, err
+	}
+	return client, sess, nil
 }

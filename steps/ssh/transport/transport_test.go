@@ -9,6 +9,7 @@ import (
 	"crypto/rsa"
 	"encoding/pem"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -449,6 +450,47 @@ func TestBecomeSudo(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(r.dir, "sudo.log")); string(b) != "sudo\n" {
 		t.Fatalf("sudo was not used: %q", b)
+	}
+}
+
+// TestBecomeSudoSFTP checks SFTP with become: sudo: the guest's
+// sftp-server runs through sudo and serves files. (A sudo that refuses is
+// not tested here: sshtest keeps a session open until its stdin closes, so
+// the SFTP handshake would wait for ever, where OpenSSH ends it.)
+func TestBecomeSudoSFTP(t *testing.T) {
+	found := false
+	for _, p := range []string{"/usr/libexec/openssh/sftp-server", "/usr/lib/openssh/sftp-server", "/usr/libexec/sftp-server", "/usr/lib/ssh/sftp-server"} {
+		if _, err := os.Stat(p); err == nil {
+			found = true
+		}
+	}
+	if !found {
+		t.Skip("no sftp-server binary on this machine (apt-get install openssh-sftp-server)")
+	}
+	bin := t.TempDir()
+	os.WriteFile(filepath.Join(bin, "sudo"), []byte("#!/bin/sh\n[ \"$1\" = -n ] && shift\n[ \"$1\" = -- ] && shift\necho sudo >> \"$HOME/sudo.log\"\nexec \"$@\"\n"), 0o755)
+	r := newRig(t, sshtest.Options{PathPrefix: bin}, func(g *site.Guest) { g.Become = "sudo" })
+	os.WriteFile(filepath.Join(r.dir, "f"), []byte("through sudo"), 0o600)
+	c, err := transport.ForGuest(ctx(t), r.rt, "ap01", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, done, err := c.SFTP(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := sc.Open(filepath.Join(r.dir, "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(f)
+	f.Close()
+	done()
+	if string(b) != "through sudo" {
+		t.Errorf("read %q over SFTP through sudo", b)
+	}
+	if b, _ := os.ReadFile(filepath.Join(r.dir, "sudo.log")); string(b) != "sudo\n" {
+		t.Errorf("sudo was not used: %q", b)
 	}
 }
 
