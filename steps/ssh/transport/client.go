@@ -718,9 +718,16 @@ func (c *Client) sudoSFTP(ctx context.Context, opts []sftp.ClientOption) (*sftp.
 		sess.Close()
 		return nil, nil, err
 	}
+	// The handshake waits for sftp-server's first packet with no deadline
+	// of its own: a sudo that never starts it must not outlast ctx.
+	stop := context.AfterFunc(ctx, func() { sess.Close() })
 	client, err := sftp.NewClientPipe(r, w, opts...)
+	stop()
 	if err != nil {
 		sess.Close()
+		if ctx.Err() != nil {
+			err = fmt.Errorf("cancelled while waiting for sftp-server to answer through sudo: %w", ctx.Err())
+		}
 		return nil, nil, err
 	}
 	return client, sess, nil

@@ -454,9 +454,9 @@ func TestBecomeSudo(t *testing.T) {
 }
 
 // TestBecomeSudoSFTP checks SFTP with become: sudo: the guest's
-// sftp-server runs through sudo and serves files. (A sudo that refuses is
-// not tested here: sshtest keeps a session open until its stdin closes, so
-// the SFTP handshake would wait for ever, where OpenSSH ends it.)
+// sftp-server runs through sudo and serves files, and a sudo that never
+// starts it (sshtest, unlike OpenSSH, keeps the session open until stdin
+// closes) ends with the context, with the become: sudo hint.
 func TestBecomeSudoSFTP(t *testing.T) {
 	found := false
 	for _, p := range []string{"/usr/libexec/openssh/sftp-server", "/usr/lib/openssh/sftp-server", "/usr/libexec/sftp-server", "/usr/lib/ssh/sftp-server"} {
@@ -491,6 +491,25 @@ func TestBecomeSudoSFTP(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(r.dir, "sudo.log")); string(b) != "sudo\n" {
 		t.Errorf("sudo was not used: %q", b)
+	}
+
+	refusing := t.TempDir()
+	os.WriteFile(filepath.Join(refusing, "sudo"), []byte("#!/bin/sh\necho 'sudo: a password is required' >&2\nexit 1\n"), 0o755)
+	r = newRig(t, sshtest.Options{PathPrefix: refusing}, func(g *site.Guest) { g.Become = "sudo" })
+	if c, err = transport.ForGuest(ctx(t), r.rt, "ap01", 0); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx(t), time.Second)
+	defer cancel()
+	failed := make(chan error, 1)
+	go func() { _, _, err := c.SFTP(short); failed <- err }()
+	select {
+	case err := <-failed:
+		if err == nil || !strings.Contains(err.Error(), "passwordless sudo") {
+			t.Errorf("SFTP with a sudo that asks for a password: %v, want the become: sudo hint", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("SFTP through a refusing sudo outlasted its 1 s context by 15 s")
 	}
 }
 
