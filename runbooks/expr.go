@@ -43,8 +43,9 @@ type Template struct {
 	// Whole is true when the scalar is exactly one expression: its value
 	// keeps its type (a list stays a list, a number a number).
 	Whole bool
-	// Shell is true when the scalar is a shell command: interpolated values
-	// are shell-quoted unless wrapped in raw().
+	// Shell is true when the scalar is a shell command: each interpolated
+	// value is quoted for where it stands in the command (see shellslot.go)
+	// unless wrapped in raw().
 	Shell bool
 	Node  *yaml.Node
 }
@@ -53,6 +54,8 @@ type Template struct {
 type TemplatePart struct {
 	Literal string
 	Expr    *Expr
+	// slot is how a shell field writes the value, decided at load time.
+	slot shellSlot
 }
 
 // dynamicNames are the variables whose values exist only at run time.
@@ -405,6 +408,9 @@ func (ss *stepScope) parseTemplate(n *yaml.Node, file string, shell bool, errs *
 		return nil
 	}
 	t.Whole = len(t.Parts) == 1 && t.Parts[0].Expr != nil
+	if shell && !placeShellTemplate(t, file, errs) {
+		return nil
+	}
 	return t
 }
 

@@ -797,8 +797,9 @@ func (l *loader) until(ss *stepScope, n *yaml.Node, st *Step) *Until {
 }
 
 // taggedPaths lists the parameter paths tagged `drbook:"<tag>"`: "shell"
-// fields are commands whose interpolated values are shell-quoted, "expr"
-// fields hold a bare expression.
+// fields are commands whose interpolated values are shell-quoted, "argv"
+// fields argument vectors (a shell script among them is treated as a
+// "shell" field), "expr" fields hold a bare expression.
 func taggedPaths(t reflect.Type, prefix, tag string, out map[string]bool) {
 	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
 		t = t.Elem()
@@ -834,6 +835,7 @@ func (l *loader) decodeStatic(rb *Runbook, st *Step) {
 		}
 	}
 	st.Templates = map[*yaml.Node]*Template{}
+	scripts := argvScripts(st.ParamsNode, reflect.TypeOf(st.Kind.NewParams()))
 	walkScalars(st.ParamsNode, "", func(n *yaml.Node, path string) {
 		if exprs[path] && !strings.Contains(n.Value, "${{") {
 			// A bare expression field: the whole text is one expression.
@@ -843,7 +845,7 @@ func (l *loader) decodeStatic(rb *Runbook, st *Step) {
 			}
 			return
 		}
-		if t := st.scope.parseTemplate(n, l.file, shell[path], &l.errs); t != nil {
+		if t := st.scope.parseTemplate(n, l.file, shell[path] || scripts[n], &l.errs); t != nil {
 			st.Templates[n] = t
 		}
 	})

@@ -21,7 +21,7 @@ func (t *Template) render(env *Env, v Vars) (*yaml.Node, error) {
 			return nil, err
 		}
 		if t.Shell {
-			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: shellText(val), Line: t.Node.Line, Column: t.Node.Column}, nil
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: shellWord(val, t.Parts[0].slot), Line: t.Node.Line, Column: t.Node.Column}, nil
 		}
 		return valueNode(val, t.Node)
 	}
@@ -36,7 +36,7 @@ func (t *Template) render(env *Env, v Vars) (*yaml.Node, error) {
 			return nil, err
 		}
 		if t.Shell {
-			b.WriteString(shellText(val))
+			b.WriteString(shellWord(val, p.slot))
 		} else {
 			b.WriteString(plainText(val))
 		}
@@ -57,7 +57,7 @@ func (t *Template) Render(env *Env, v Vars) (string, error) {
 	return strings.TrimSpace(string(b)), nil
 }
 
-// shellText quotes a value for a shell command; raw() opts out.
+// shellText quotes a value as words outside quotes; raw() opts out.
 func shellText(v any) string {
 	if r, ok := v.(Raw); ok {
 		return string(r)

@@ -170,7 +170,7 @@ func (logKind) Execute(ctx context.Context, rt steps.Runtime, p any) (any, error
 // ExecLocalParams run a command on the operator's machine. Command is an
 // argument vector (no shell), or Shell a script for /bin/sh.
 type ExecLocalParams struct {
-	Command   []string         `yaml:"command"`
+	Command   []string         `yaml:"command" drbook:"argv"`
 	Shell     string           `yaml:"shell" drbook:"shell"`
 	Dir       string           `yaml:"dir"`
 	ExitCodes []int            `yaml:"exit_codes"`

@@ -1,0 +1,483 @@
+package runbooks
+
+import (
+	"fmt"
+	"path"
+	"reflect"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/parser"
+	"gopkg.in/yaml.v3"
+	"mvdan.cc/sh/v3/syntax"
+
+)
+
+// A shell field's interpolations are placed at load time: the field is
+// parsed as a shell script (mvdan.cc/sh, bash dialect, a superset of what
+// sh and busybox ash accept) with a placeholder word for each ${{ … }},
+// and each placeholder's position in the syntax tree says how the shell
+// will read the value there. Where a value can be made literal text it is
+// quoted for that position; where it cannot (inside single quotes, a
+// here-document, backquotes, arithmetic, as the command name, as the code
+// argument of eval or sh -c …) the runbook is refused at validate with the
+// position of the ${{ and a way to write it safely. Single-quoting alone,
+// as drbook did before, is safe only in the first of these.
+
+// shellSlot is how a placed interpolation is written into the command.
+type shellSlot int
+
+const (
+	// slotWord is an unquoted part of a word: the value is single-quoted.
+	slotWord shellSlot = iota
+	// slotDouble is inside "…": \ $ ` and " are escaped with a backslash.
+	slotDouble
+	// slotComment is inside a # comment: the value is quoted and its
+	// newlines written as \n, so that it cannot end the comment.
+	slotComment
+	// slotVerbatim is raw() or a value that holds no shell syntax in any
+	// position (a number, a boolean): written as it is.
+	slotVerbatim
+)
+
+// shellWord quotes a value for slot; lists become one word per element
+// outside quotes and their elements joined by spaces inside them.
+func shellWord(v any, slot shellSlot) string {
+	if r, ok := v.(Raw); ok {
+		return string(r)
+	}
+	switch slot {
+	case slotVerbatim:
+		return plainText(v)
+	case slotDouble:
+		text := plainText(v)
+		if list, ok := v.([]string); ok {
+			text = strings.Join(list, " ")
+		}
+		return escapeDouble(text)
+	case slotComment:
+		return strings.NewReplacer("\n", `\n`, "\r", `\r`).Replace(shellText(v))
+	}
+	return shellText(v)
+}
+
+// escapeDouble makes s literal inside double quotes: there only \ $ ` and "
+// are special (a newline is kept as it is, and ! is history expansion
+// only in an interactive bash).
+func escapeDouble(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 4)
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\', '$', '`', '"':
+			b.WriteByte('\\')
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// shellRefusal is an interpolation that no quoting makes safe where it
+// stands.
+type shellRefusal struct {
+	msg, hint string
+}
+
+// placeholderFor is the word standing for part i while the field is
+// parsed: letters and digits only, so that the parser keeps it whole in
+// every position, and a prefix absent from the text, so that it is found
+// only where a ${{ … }} was.
+func placeholderFor(prefix string, i int) string { return fmt.Sprintf("%s%dx", prefix, i) }
+
+// placeShell decides each expression part's slot. It returns, per part
+// index, the refusals; a parse failure of the whole field is reported at
+// index -1.
+func placeShell(t *Template) map[int]shellRefusal {
+	refusals := map[int]shellRefusal{}
+	prefix := "drbookslot"
+	var text strings.Builder
+	for _, p := range t.Parts {
+		text.WriteString(p.Literal)
+	}
+	for strings.Contains(text.String(), prefix) {
+		prefix += "q"
+	}
+	need := false
+	var src strings.Builder
+	for i := range t.Parts {
+		p := &t.Parts[i]
+		if p.Expr == nil {
+			src.WriteString(p.Literal)
+			continue
+		}
+		if isRawCall(p.Expr.Source) || inertType(p.Expr) {
+			p.slot = slotVerbatim
+		} else {
+			need = true
+		}
+		src.WriteString(placeholderFor(prefix, i))
+	}
+	if !need {
+		return nil
+	}
+	script := src.String()
+	f, err := syntax.NewParser(syntax.KeepComments(true), syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(script), "")
+	if err != nil {
+		refusals[-1] = shellRefusal{
+			msg:  "cannot parse this shell command to see where its ${{ … }} values go: " + strings.TrimPrefix(err.Error(), ":"),
+			hint: "fix the shell syntax; a value that is itself meant to be shell text is written raw(…)",
+		}
+		return refusals
+	}
+	found := map[int]bool{}
+	var stack []syntax.Node
+	syntax.Walk(f, func(n syntax.Node) bool {
+		if n == nil {
+			stack = stack[:len(stack)-1]
+			return true
+		}
+		stack = append(stack, n)
+		var where string
+		switch x := n.(type) {
+		case *syntax.Lit:
+			where = x.Value
+		case *syntax.SglQuoted:
+			where = x.Value
+		case *syntax.Comment:
+			where = x.Text
+		default:
+			return true
+		}
+		for i := range t.Parts {
+			p := &t.Parts[i]
+			if p.Expr == nil || p.slot == slotVerbatim {
+				continue
+			}
+			ph := placeholderFor(prefix, i)
+			at := strings.Index(where, ph)
+			if at < 0 {
+				continue
+			}
+			found[i] = true
+			if backslashes(where[:at])%2 == 1 {
+				refusals[i] = shellRefusal{msg: "a backslash stands right before it, so the shell would read the quoting drbook adds as text and the value as code",
+					hint: "remove the backslash before ${{"}
+				continue
+			}
+			slot, ref := classifyShell(stack)
+			if ref != nil {
+				refusals[i] = *ref
+				continue
+			}
+			p.slot = slot
+		}
+		return true
+	})
+	for i, p := range t.Parts {
+		if p.Expr != nil && p.slot != slotVerbatim && !found[i] {
+			if _, refused := refusals[i]; !refused {
+				refusals[i] = shellRefusal{msg: "drbook cannot tell how the shell reads the value here", hint: "put the value in a variable first: v=${{ … }}; then use \"$v\""}
+			}
+		}
+	}
+	return refusals
+}
+
+func backslashes(s string) int {
+	n := 0
+	for n < len(s) && s[len(s)-1-n] == '\\' {
+		n++
+	}
+	return n
+}
+
+// isRawCall reports whether an expression is raw(…), the explicit opt-out.
+func isRawCall(src string) bool {
+	tree, err := parser.Parse(src)
+	if err != nil {
+		return false
+	}
+	call, ok := tree.Node.(*ast.CallNode)
+	if !ok {
+		return false
+	}
+	id, ok := call.Callee.(*ast.IdentifierNode)
+	return ok && id.Value == "raw"
+}
+
+// inertType reports whether the expression's type is one whose text holds
+// no shell syntax anywhere: integers ("-12") and booleans.
+func inertType(e *Expr) bool {
+	if e.program == nil {
+		return false
+	}
+	t := e.program.Node().Type()
+	if t == nil {
+		return false
+	}
+	switch t.Kind() {
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return true
+	}
+	return false
+}
+
+const (
+	hintSingle = "close the single quotes around it, so it stands outside them: 'abc'${{ x }}'def'; if the quoted text is a program for another tool (awk, sed, sh -c), pass the value as its argument or variable instead (awk -v v=${{ x }} '…v…')"
+	hintVar    = "set a shell variable first, v=${{ x }}; then use \"$v\" there"
+)
+
+// classifyShell says how the shell reads the placeholder at the top of
+// stack (a *Lit, *SglQuoted or *Comment and its ancestors, the file first).
+func classifyShell(stack []syntax.Node) (shellSlot, *shellRefusal) {
+	refuse := func(msg, hint string) (shellSlot, *shellRefusal) {
+		return 0, &shellRefusal{msg: msg, hint: hint}
+	}
+	leaf := stack[len(stack)-1]
+	for i, n := range stack[:len(stack)-1] {
+		child := stack[i+1]
+		switch x := n.(type) {
+		case *syntax.CmdSubst:
+			if x.Backquotes {
+				return refuse("it is inside `…` backquotes, where the shell removes one level of backslashes and a ` in the value would end the command", "write $(…) instead of `…`")
+			}
+		case *syntax.ArithmExp, *syntax.ArithmCmd, *syntax.LetClause, *syntax.CStyleLoop:
+			return refuse("it is inside an arithmetic expression, where bash evaluates a value such as a[$(cmd)] as code", "compute the number in the expression instead, e.g. ${{ params.n + 1 }} (a number is written as it is)")
+		case *syntax.ParamExp:
+			return refuse("it is inside ${…}, where the quoting rules differ between shells", hintVar+" (or ${v…})")
+		case *syntax.ExtGlob:
+			return refuse("it is inside an extended glob pattern", hintVar)
+		case *syntax.Redirect:
+			if child == x.Hdoc {
+				return refuse("it is inside a here-document, where a line of the value could end the document and the rest run as commands", "set a variable before the here-document, v=${{ x }}, and write $v in it (with an unquoted delimiter, <<EOF)")
+			}
+			if x.Op == syntax.Hdoc || x.Op == syntax.DashHdoc {
+				return refuse("it is the delimiter of a here-document", "write the delimiter in the runbook")
+			}
+			if child == x.N {
+				return refuse("it is a redirection's file descriptor", "write the descriptor in the runbook")
+			}
+		case *syntax.Assign:
+			if child == x.Name || (x.Index != nil && child == x.Index) {
+				return refuse("it is part of a variable name or array index, which the shell evaluates", "write the variable name in the runbook; put the value after the =")
+			}
+			if x.Naked {
+				return refuse("it is a variable name given to declare, export, local or readonly", "write the name in the runbook and the value after the =: export NAME=${{ x }}")
+			}
+		case *syntax.BinaryTest:
+			switch x.Op {
+			case syntax.TsEql, syntax.TsNeq, syntax.TsLeq, syntax.TsGeq, syntax.TsLss, syntax.TsGtr:
+				return refuse("it is an operand of an arithmetic comparison inside [[ ]], which bash evaluates as arithmetic (a[$(cmd)] runs cmd)", "compare with [ … ] (test does not evaluate), or make the value a number in the expression")
+			}
+		case *syntax.UnaryTest:
+			if x.Op == syntax.TsVarSet || x.Op == syntax.TsRefVar {
+				return refuse("it is a variable name tested with -v or -R, which bash evaluates", "write the variable name in the runbook")
+			}
+		case *syntax.CoprocClause:
+			if child == x.Name {
+				return refuse("it names a coprocess", "write the name in the runbook")
+			}
+		case *syntax.CallExpr:
+			word, ok := child.(*syntax.Word)
+			if !ok {
+				continue
+			}
+			if msg, hint := codeArgument(x, word); msg != "" {
+				return refuse(msg, hint)
+			}
+		}
+	}
+	switch leaf.(type) {
+	case *syntax.Comment:
+		return slotComment, nil
+	case *syntax.SglQuoted:
+		return refuse("it is inside single quotes, where the shell takes everything literally, so drbook cannot quote the value: a ' in it would end the quotes and the rest would be read as commands", hintSingle)
+	case *syntax.Lit:
+		if len(stack) >= 2 {
+			switch stack[len(stack)-2].(type) {
+			case *syntax.DblQuoted:
+				return slotDouble, nil
+			case *syntax.Word:
+				return slotWord, nil
+			}
+		}
+	}
+	return refuse("drbook cannot tell how the shell reads the value here", hintVar)
+}
+
+// shellNames are the programs whose -c operand is a script.
+var shellNames = map[string]bool{"sh": true, "bash": true, "dash": true, "ash": true, "ksh": true, "mksh": true, "zsh": true, "busybox": true, "su": true, "runuser": true}
+
+// codeArgument says why word, an argument of call, is read as a command or
+// as code ("" when it is plain data).
+func codeArgument(call *syntax.CallExpr, word *syntax.Word) (msg, hint string) {
+	idx := -1
+	for i, w := range call.Args {
+		if w == word {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		return "", ""
+	}
+	const hintName = "write the program in the runbook and pass the value as an argument; if the value really is a command line meant to run, write raw(…)"
+	const hintCode = "pass the value as an argument of the script instead: sh -c 'echo \"$1\"' sh ${{ x }}"
+	lits := make([]string, len(call.Args))
+	for i, w := range call.Args {
+		lits[i] = w.Lit()
+	}
+	// The command name, including the one exec, command and builtin run.
+	name := 0
+	for name < len(lits) && (lits[name] == "exec" || lits[name] == "command" || lits[name] == "builtin") {
+		name++
+		for name < len(lits) && strings.HasPrefix(lits[name], "-") {
+			name++
+		}
+	}
+	if idx == name || idx == 0 {
+		return "it is the command name, so the value would be run as a program", hintName
+	}
+	switch lits[0] {
+	case "eval", "trap", "let":
+		return "it is an argument of " + lits[0] + ", which runs its arguments as shell code", hintCode
+	}
+	// sh -c SCRIPT, bash -ec SCRIPT, sudo sh -c SCRIPT, su - user -c SCRIPT.
+	for i := 0; i < idx; i++ {
+		if !shellNames[path.Base(lits[i])] {
+			continue
+		}
+		for j := i + 1; j < idx; j++ {
+			f := lits[j]
+			if f == "--" || !strings.HasPrefix(f, "-") {
+				if lits[i] != "su" && lits[i] != "runuser" {
+					break
+				}
+				continue
+			}
+			if !strings.HasPrefix(f, "--") && strings.Contains(f, "c") && j+1 == idx {
+				return "it is the script of " + path.Base(lits[i]) + " " + f + ", which that shell parses again as code", hintCode
+			}
+		}
+	}
+	return "", ""
+}
+
+// placeShellTemplate places t's interpolations and reports refusals at the
+// ${{ of each, found in the source so that block scalars and quoted
+// scalars point at the right column.
+func placeShellTemplate(t *Template, file string, errs *ErrorList) bool {
+	refusals := placeShell(t)
+	if len(refusals) == 0 {
+		return true
+	}
+	if r, ok := refusals[-1]; ok {
+		errs.add(posOf(file, t.Node), r.msg, r.hint)
+		return false
+	}
+	k := 0
+	for i, p := range t.Parts {
+		if p.Expr == nil {
+			continue
+		}
+		if r, ok := refusals[i]; ok {
+			pos := interpolationPos(errs, file, t.Node, k, p.Expr.Pos)
+			errs.add(pos, "`${{ "+p.Expr.Source+" }}` cannot be put into this shell command safely: "+r.msg, r.hint)
+		}
+		k++
+	}
+	return false
+}
+
+// interpolationPos finds the k-th "${{" of a scalar in the source text,
+// from the scalar's start; fallback is used when the source is not known.
+func interpolationPos(errs *ErrorList, file string, n *yaml.Node, k int, fallback Pos) Pos {
+	lines := errs.sources[file]
+	if n == nil || n.Line < 1 || n.Line > len(lines) {
+		fallback.Column -= 3
+		return fallback
+	}
+	seen := 0
+	for ln := n.Line; ln <= len(lines); ln++ {
+		line := lines[ln-1]
+		from := 0
+		if ln == n.Line {
+			from = byteAtColumn(line, n.Column)
+		}
+		for {
+			j := strings.Index(line[from:], "${{")
+			if j < 0 {
+				break
+			}
+			if seen == k {
+				return Pos{File: file, Line: ln, Column: utf8.RuneCountInString(line[:from+j]) + 1}
+			}
+			seen++
+			from += j + 3
+		}
+	}
+	fallback.Column -= 3
+	return fallback
+}
+
+func byteAtColumn(line string, col int) int {
+	i := 0
+	for c := 1; c < col && i < len(line); c++ {
+		_, size := utf8.DecodeRuneInString(line[i:])
+		i += size
+	}
+	return i
+}
+
+// argvScript returns the index of the element of an argument vector that
+// a shell will parse as a script (the operand of -c in [sh, -c, SCRIPT],
+// [sudo, bash, -ec, SCRIPT], [env, X=1, sh, -c, SCRIPT]), or -1.
+func argvScript(seq *yaml.Node) int {
+	if seq == nil || seq.Kind != yaml.SequenceNode {
+		return -1
+	}
+	words := make([]string, len(seq.Content))
+	for i, c := range seq.Content {
+		if c.Kind == yaml.ScalarNode {
+			words[i] = c.Value
+		}
+	}
+	for i, w := range words {
+		if !shellNames[path.Base(w)] {
+			continue
+		}
+		for j := i + 1; j < len(words); j++ {
+			f := words[j]
+			if f == "--" || !strings.HasPrefix(f, "-") {
+				if w != "su" && w != "runuser" {
+					break
+				}
+				continue
+			}
+			if !strings.HasPrefix(f, "--") && strings.Contains(f, "c") && j+1 < len(words) {
+				return j + 1
+			}
+		}
+	}
+	return -1
+}
+
+// argvScripts lists the scalars of the argument-vector fields of params
+// (tagged `drbook:"argv"`) that a shell will parse as scripts.
+func argvScripts(params *yaml.Node, t reflect.Type) map[*yaml.Node]bool {
+	argv := map[string]bool{}
+	taggedPaths(t, "", "argv", argv)
+	out := map[*yaml.Node]bool{}
+	if len(argv) == 0 || params == nil || params.Kind != yaml.MappingNode {
+		return out
+	}
+	for i := 0; i+1 < len(params.Content); i += 2 {
+		if argv[params.Content[i].Value] {
+			if seq := params.Content[i+1]; argvScript(seq) >= 0 {
+				out[seq.Content[argvScript(seq)]] = true
+			}
+		}
+	}
+	return out
+}
