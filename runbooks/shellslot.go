@@ -11,7 +11,6 @@ import (
 	"github.com/expr-lang/expr/parser"
 	"gopkg.in/yaml.v3"
 	"mvdan.cc/sh/v3/syntax"
-
 )
 
 // A shell field's interpolations are placed at load time: the field is
