@@ -1,0 +1,90 @@
+package runbooks_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/drbook/drbook/runbooks"
+)
+
+// TestShellPlacement: where an interpolation stands in a shell command
+// decides whether drbook can quote it. Accepted commands are run with a
+// hostile value through /bin/sh and must print it as text and create
+// nothing; refused ones must name why.
+func TestShellPlacement(t *testing.T) {
+	mark := filepath.Join(t.TempDir(), "ran")
+	hostile := "a'b\"c $(touch " + mark + ") `touch " + mark + "` \\\n; touch " + mark + " #"
+	for _, c := range []struct {
+		cmd    string
+		want   string // output with v = hostile, when accepted
+		refuse string // part of the refusal, when refused
+	}{
+		{cmd: `printf %s ${{ params.v }}`, want: hostile},
+		{cmd: `printf %s "<${{ params.v }}>"`, want: "<" + hostile + ">"},
+		{cmd: `printf %s "$(printf %s "${{ params.v }}")"`, want: hostile},
+		{cmd: `export A=${{ params.v }}; printf %s "$A"`, want: hostile},
+		{cmd: `A=${{ params.v }} sh -c 'printf %s "$A"'`, want: hostile},
+		{cmd: `sh -c 'printf %s "$1"' sh ${{ params.v }}`, want: hostile},
+		{cmd: `sudo -n sh -c 'printf %s "$1"' sh ${{ params.v }}`}, // a positional parameter of the script: data
+		{cmd: `case ${{ params.v }} in "` + "x" + `") ;; *) printf no;; esac`, want: "no"},
+		{cmd: `[ ${{ params.v }} = x ] || printf no`, want: "no"},
+		{cmd: `printf %s ok # ${{ params.v }}`, want: "ok"},
+		{cmd: `printf %s ${{ params.n }} '${{ params.n }}' "$(( ${{ params.n }} + 1 ))"`, want: "334"},
+		{cmd: `printf %s '${{ raw(params.v) }}'`}, // raw() is the author's explicit choice: not placed
+		{cmd: `bash -ec "printf %s ${{ params.v }}"`, refuse: "the script of bash -ec"},
+		{cmd: `su - root -c "printf %s ${{ params.v }}"`, refuse: "the script of su -c"},
+		{cmd: `eval "printf %s ${{ params.v }}"`, refuse: "argument of eval"},
+		{cmd: `trap "rm ${{ params.v }}" EXIT`, refuse: "argument of trap"},
+		{cmd: `exec ${{ params.v }}`, refuse: "command name"},
+		{cmd: `command -p ${{ params.v }} x`, refuse: "command name"},
+		{cmd: `A=1 ${{ params.v }}`, refuse: "command name"},
+		{cmd: `echo $${{ params.v }}`, refuse: "inside ${…}"},
+		{cmd: `echo ${X:-${{ params.v }}}`, refuse: "inside ${…}"},
+		{cmd: `[[ ${{ params.v }} -eq 1 ]]`, refuse: "arithmetic comparison"},
+		{cmd: `[[ -v ${{ params.v }} ]]`, refuse: "-v or -R"},
+		{cmd: `a[${{ params.v }}]=1`, refuse: "variable name or array index"},
+		{cmd: `declare ${{ params.v }}`, refuse: "variable name"},
+		{cmd: `let x=${{ params.v }}`, refuse: "arithmetic"},
+		{cmd: `for ((i=${{ params.v }}; i<2; i++)); do :; done`, refuse: "arithmetic"},
+		{cmd: `echo \${{ params.v }}`, refuse: "backslash"},
+		{cmd: `echo "\${{ params.v }}"`, refuse: "backslash"},
+		{cmd: "echo `echo ${{ params.v }}`", refuse: "backquotes"},
+		{cmd: `echo $'${{ params.v }}'`, refuse: "single quotes"},
+		{cmd: `cat <<<${{ params.v }}`},                                                      // a here-string is a word (bash only, so not run here)
+		{cmd: `cat <<${{ params.v }}` + "\nx\n" + `${{ params.v }}`, refuse: "cannot parse"}, // the delimiter differs from the line ending it,
+		{cmd: `echo @(${{ params.v }})`, refuse: "extended glob"},
+		{cmd: `echo "unclosed ${{ params.v }}`, refuse: "cannot parse"},
+	} {
+		src := "name: placement\nparams:\n  v: {type: string, default: x}\n  n: {type: int, default: 3}\nsteps:\n  - id: s\n    ssh.exec:\n      guest: ap01\n      command: |-\n        " + strings.ReplaceAll(c.cmd, "\n", "\n        ") + "\n"
+		rb, err := runbooks.Parse("p.yaml", []byte(src), runbooks.Options{Registry: testRegistry(), Site: labSite(t), Vars: map[string]string{"v": hostile}})
+		if c.refuse != "" {
+			if err == nil || !strings.Contains(err.Error(), c.refuse) {
+				t.Errorf("%s: want a refusal naming %q, got %v", c.cmd, c.refuse, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: refused: %v", c.cmd, err)
+			continue
+		}
+		if c.want == "" {
+			continue
+		}
+		cmd := resolve(t, rb, rb.NewEnv(), "s").(*guestExecParams).Command
+		if got := runShellAllowFail(t, cmd); got != c.want {
+			t.Errorf("%s\nran %q\nprinted %q; want %q", c.cmd, cmd, got, c.want)
+		}
+		if _, err := os.Stat(mark); err == nil {
+			t.Fatalf("%s: ran %q and the value ran as code", c.cmd, cmd)
+		}
+	}
+}
+
+func runShellAllowFail(t *testing.T, cmd string) string {
+	t.Helper()
+	out, _ := exec.Command("/bin/sh", "-c", cmd).Output()
+	return string(out)
+}
