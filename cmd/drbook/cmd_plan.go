@@ -73,13 +73,13 @@ func printPlan(w io.Writer, plan []engine.PlannedStep, lang, indent, block strin
 		}
 		fmt.Fprintf(w, "%s%s%2d. %s [%s] %s\n", indent, mark, i+1, name, p.Kind, p.ID)
 		if p.Description.Action != "" {
-			fmt.Fprintf(w, "%s      %s\n", indent, p.Description.Action)
+			fmt.Fprintf(w, "%s      %s\n", indent, screenBlock(p.Description.Action, indent+"      "))
 		}
 		if p.Description.Target != "" {
-			fmt.Fprintf(w, "%s      target: %s\n", indent, p.Description.Target)
+			fmt.Fprintf(w, "%s      target: %s\n", indent, screenText(oneLine(p.Description.Target)))
 		}
 		if p.Description.Command != "" {
-			fmt.Fprintf(w, "%s      command: %s\n", indent, strings.ReplaceAll(p.Description.Command, "\n", "\n"+indent+"               "))
+			fmt.Fprintf(w, "%s      command: %s\n", indent, strings.ReplaceAll(screenText(p.Description.Command), "\n", "\n"+indent+"               "))
 		}
 		if p.When != "" {
 			fmt.Fprintf(w, "%s      when: %s\n", indent, p.When)
@@ -93,7 +93,7 @@ func printPlan(w io.Writer, plan []engine.PlannedStep, lang, indent, block strin
 		if p.PreflightRan {
 			if p.Preflight != nil {
 				failed++
-				fmt.Fprintf(w, "%s      preflight: FAILED: %v\n", indent, p.Preflight)
+				fmt.Fprintf(w, "%s      preflight: FAILED: %s\n", indent, screenBlock(p.Preflight.Error(), indent+"      "))
 			} else {
 				fmt.Fprintf(w, "%s      preflight: ok\n", indent)
 			}

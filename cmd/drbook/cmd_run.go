@@ -346,11 +346,17 @@ func newPlainObserver(w io.Writer, lang string) *plainObserver {
 }
 
 // line prints the catalog's text for key, worded with args, under its time.
+// What the args bring (a guest's error output, a note, a value) is shown,
+// never obeyed, and its lines after the first are marked as continuations
+// under the message, so none can pass for a line of drbook's own.
 func (p *plainObserver) line(t time.Time, key string, args ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	fmt.Fprintf(p.w, "%s %s\n", t.Local().Format("15:04:05.000"), p.msg.Tf(key, args...))
+	fmt.Fprintf(p.w, "%s %s\n", t.Local().Format("15:04:05.000"), screenBlock(p.msg.Tf(key, args...), plainIndent))
 }
+
+// plainIndent puts a continuation line under the message, past the time.
+const plainIndent = "             "
 
 func (p *plainObserver) Event(ev journal.Event) {
 	switch ev.Type {

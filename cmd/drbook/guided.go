@@ -155,7 +155,7 @@ func (v *guidedView) Event(ev journal.Event) {
 // Progress keeps the running step's output tail (engine.Observer).
 func (v *guidedView) Progress(step, text string) {
 	v.mu.Lock()
-	t := append(v.tails[step], oneLine(text))
+	t := append(v.tails[step], screenText(oneLine(text)))
 	if len(t) > tailLines {
 		t = t[len(t)-tailLines:]
 	}
@@ -180,8 +180,8 @@ func (v *guidedView) applyLocked(ev journal.Event) {
 	switch ev.Type {
 	case journal.TypeRunStart:
 		s := ev.RunStart
-		v.title = s.Runbook + " — " + s.Title.In(v.lang)
-		v.runID, v.operator, v.rto, v.started = s.RunID, s.Operator, s.RTO.D(), at
+		v.title = screenText(oneLine(s.Runbook + " — " + s.Title.In(v.lang)))
+		v.runID, v.operator, v.rto, v.started = s.RunID, screenText(oneLine(s.Operator)), s.RTO.D(), at
 		v.steps, v.byID = nil, map[string]*viewStep{}
 		for _, p := range s.Steps {
 			vs := &viewStep{planned: p}
@@ -189,7 +189,7 @@ func (v *guidedView) applyLocked(ev journal.Event) {
 			v.byID[p.ID] = vs
 		}
 	case journal.TypeRunResume:
-		v.operator = ev.RunResume.Operator
+		v.operator = screenText(oneLine(ev.RunResume.Operator))
 		v.ended = false
 		v.addLogLocked(at, v.msg.Tf("log.resumed", ev.RunResume.Operator))
 	case journal.TypeStepStart:
@@ -208,9 +208,9 @@ func (v *guidedView) applyLocked(ev journal.Event) {
 		f := ev.StepFinish
 		vs := v.stepLocked(ev.Step, nil)
 		vs.status, vs.duration = f.Status, f.Duration.D()
-		vs.detail = oneLine(f.Error)
+		vs.detail = screenText(oneLine(f.Error))
 		if vs.detail == "" {
-			vs.detail = f.Reason
+			vs.detail = screenText(oneLine(f.Reason))
 		}
 		if f.Status != journal.StatusOK {
 			v.addLogLocked(at, v.msg.Tf("log.finish", statusGlyph(f.Status), ev.Step, v.msg.Enum("status", f.Status), vs.detail))
@@ -280,8 +280,16 @@ func (v *guidedView) checkRecoveredLocked(at time.Time) {
 }
 
 // addLogLocked adds a worded line to the log area under its time.
+// Lines after the first of a multi-line text are marked as continuations.
 func (v *guidedView) addLogLocked(at time.Time, text string) {
-	v.log = append(v.log, at.Local().Format("15:04:05")+" "+strings.TrimSpace(text))
+	for i, line := range strings.Split(screenBlock(strings.TrimSpace(text), ""), "\n") {
+		if i == 0 {
+			line = at.Local().Format("15:04:05") + " " + line
+		} else {
+			line = "         " + line
+		}
+		v.log = append(v.log, line)
+	}
 	if len(v.log) > 50 {
 		v.log = v.log[len(v.log)-50:]
 	}
@@ -411,7 +419,7 @@ func (v *guidedView) frameLocked(width, height int) []string {
 		case s.status != "":
 			t = s.duration.Round(time.Millisecond).String()
 		}
-		line := stepLine(statusGlyph(s.status), s.planned.ID, s.planned.Name.In(v.lang), t, idW, nameW)
+		line := stepLine(statusGlyph(s.status), screenText(s.planned.ID), screenText(oneLine(s.planned.Name.In(v.lang))), t, idW, nameW)
 		if s.detail != "" && s.status != journal.StatusOK && s.status != "running" {
 			line += " · " + s.detail
 		}
@@ -525,7 +533,7 @@ func (v *guidedView) rtoLineLocked(now time.Time) string {
 
 func (v *guidedView) say(line string) {
 	v.mu.Lock()
-	v.question = append(v.question, line)
+	v.question = append(v.question, strings.Split(screenBlock(line, "   "), "\n")...)
 	v.mu.Unlock()
 	v.redraw()
 }

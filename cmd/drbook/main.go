@@ -108,7 +108,7 @@ func report(stderr io.Writer, err error) int {
 	case errors.Is(err, engine.ErrStepFailed):
 		code = exitFailed
 	}
-	fmt.Fprintf(stderr, "drbook: error: %v\n", err)
+	fmt.Fprintf(stderr, "drbook: error: %s\n", screenBlock(err.Error(), "  "))
 	if hint != "" {
 		fmt.Fprintf(stderr, "drbook: hint: %s\n", hint)
 	}

@@ -209,7 +209,7 @@ type linePrompts struct {
 	in *lineReader
 }
 
-func (l *linePrompts) say(line string) { fmt.Fprintln(l.w, line) }
+func (l *linePrompts) say(line string) { fmt.Fprintln(l.w, screenBlock(line, "   ")) }
 func (l *linePrompts) settle()         {}
 func (l *linePrompts) ask(ctx context.Context, prompt string) (string, error) {
 	fmt.Fprint(l.w, prompt)
