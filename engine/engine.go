@@ -181,10 +181,12 @@ func Start(ctx context.Context, rb *runbooks.Runbook, cfg Config) (*Result, erro
 		id = fmt.Sprintf("%s-%d", RunDirName(now, rb.Name), i)
 		dir = filepath.Join(cfg.RunsDir, id)
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "artifacts"), 0o755); err != nil {
+	// A run directory holds what guests printed and what the operator
+	// typed: only its owner reads it.
+	if err := os.MkdirAll(filepath.Join(dir, "artifacts"), 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create the run directory: %w (choose another with --runs-dir)", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "runbook.yaml"), rb.Source, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "runbook.yaml"), rb.Source, 0o600); err != nil {
 		return nil, err
 	}
 	w, err := journal.Create(filepath.Join(dir, journal.FileName))
