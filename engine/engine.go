@@ -157,6 +157,12 @@ func RunDirName(t time.Time, name string) string {
 // Start creates the run directory and journal for rb and runs it.
 func Start(ctx context.Context, rb *runbooks.Runbook, cfg Config) (*Result, error) {
 	now := cfg.now()
+	// Every secret first: one that is missing must stop the run before
+	// anything changed, and each must be hidden from the first event on.
+	secrets, err := resolveSecrets(rb.Site, cfg.Prompter)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.RunsDir == "" {
 		cfg.RunsDir = "runs"
 	}
@@ -175,10 +181,12 @@ func Start(ctx context.Context, rb *runbooks.Runbook, cfg Config) (*Result, erro
 		id = fmt.Sprintf("%s-%d", RunDirName(now, rb.Name), i)
 		dir = filepath.Join(cfg.RunsDir, id)
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "artifacts"), 0o755); err != nil {
+	// A run directory holds what guests printed and what the operator
+	// typed: only its owner reads it.
+	if err := os.MkdirAll(filepath.Join(dir, "artifacts"), 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create the run directory: %w (choose another with --runs-dir)", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "runbook.yaml"), rb.Source, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "runbook.yaml"), rb.Source, 0o600); err != nil {
 		return nil, err
 	}
 	w, err := journal.Create(filepath.Join(dir, journal.FileName))
@@ -186,7 +194,7 @@ func Start(ctx context.Context, rb *runbooks.Runbook, cfg Config) (*Result, erro
 		return nil, err
 	}
 	w.NoSync = cfg.NoSync
-	r := newRun(rb, cfg, w, dir, id)
+	r := newRun(rb, cfg, w, dir, id, secrets)
 	abs, _ := filepath.Abs(rb.Path)
 	start := &journal.RunStart{
 		Schema: journal.SchemaVersion, RunID: id, Runbook: rb.Name, RunbookPath: abs,
@@ -235,6 +243,8 @@ type run struct {
 	id      string
 	env     *runbooks.Env
 	started time.Time
+	// secrets are the run's resolved secrets, each registered with w.
+	secrets *secretStore
 
 	// mu guards shared, opening, order and interrupted: parallel
 	// branches and fan-out instances use them from their own goroutines.
@@ -253,11 +263,14 @@ type run struct {
 	only map[string]bool
 }
 
-func newRun(rb *runbooks.Runbook, cfg Config, w *journal.Writer, dir, id string) *run {
+func newRun(rb *runbooks.Runbook, cfg Config, w *journal.Writer, dir, id string, secrets *secretStore) *run {
+	for _, v := range secrets.all() {
+		w.AddSecret(v)
+	}
 	if cfg.Operator == nil {
 		cfg.Operator = Unattended{Who: cfg.OperatorName}
 	}
-	r := &run{rb: rb, cfg: cfg, w: w, dir: dir, id: id, env: rb.NewEnv(), started: cfg.now(),
+	r := &run{rb: rb, cfg: cfg, w: w, dir: dir, id: id, env: rb.NewEnv(), started: cfg.now(), secrets: secrets,
 		shared: map[string]io.Closer{}, opening: map[string]chan struct{}{}, recorded: map[string]journal.StepFinish{}, interrupted: map[string]bool{}}
 	cfg.Steering.bind(r)
 	return r

@@ -109,6 +109,7 @@ func (p *planRuntime) RunStarted() time.Time  { return p.started }
 func (p *planRuntime) Secret(ref site.SecretRef, label string) (string, error) {
 	return ref.Resolve(label, p.prompter)
 }
+func (p *planRuntime) Redact(text string) string { return text } // plan records nothing
 func (p *planRuntime) Shared(key string, open func() (io.Closer, error)) (io.Closer, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

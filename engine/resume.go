@@ -151,12 +151,16 @@ func (s *State) Resume(ctx context.Context, rb *runbooks.Runbook, cfg Config, op
 		return nil, fmt.Errorf("%w since the run started (was sha256 %s, now %s); resuming a drill with different steps is refused unless you pass --allow-changed, which records both hashes",
 			ErrRunbookChanged, short(s.Start.RunbookSHA256), short(rb.SHA256))
 	}
+	secrets, err := resolveSecrets(rb.Site, cfg.Prompter)
+	if err != nil {
+		return nil, err
+	}
 	w, torn, err := journal.OpenAppend(filepath.Join(runDir, journal.FileName))
 	if err != nil {
 		return nil, err
 	}
 	w.NoSync = cfg.NoSync
-	r := newRun(rb, cfg, w, runDir, s.Start.RunID)
+	r := newRun(rb, cfg, w, runDir, s.Start.RunID, secrets)
 	r.recorded = maps.Clone(s.Finished) // forced steps are deleted from it below
 	for _, id := range s.Interrupted {
 		r.interrupted[id] = true

@@ -44,14 +44,27 @@ func (s *stepRuntime) Secret(ref site.SecretRef, label string) (string, error) {
 	return s.run.secret(ref, label)
 }
 
+// secret serves a kind's secret: the site's were all resolved and
+// registered for redaction when the run started; one from elsewhere (a
+// kind's own fallback such as GOVC_PASSWORD) is read, checked and
+// registered on first use.
 func (r *run) secret(ref site.SecretRef, label string) (string, error) {
+	if v, ok := r.secrets.get(ref, label); ok {
+		return v, nil
+	}
 	v, err := ref.Resolve(label, r.cfg.Prompter)
 	if err != nil {
 		return "", err
 	}
+	if err := usableSecret(v); err != nil {
+		return "", fmt.Errorf("%s: %w", label, err)
+	}
 	r.w.AddSecret(v)
+	r.secrets.put(ref, label, v)
 	return v, nil
 }
+
+func (s *stepRuntime) Redact(text string) string { return s.run.w.Scrub(text) }
 
 func (s *stepRuntime) Shared(key string, open func() (io.Closer, error)) (io.Closer, error) {
 	return s.run.sharedResource(key, open)

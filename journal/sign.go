@@ -88,7 +88,7 @@ func Sign(runDir string, key ed25519.PrivateKey) (*Signature, error) {
 
 	sigPath := filepath.Join(runDir, SignatureFileName)
 	tmp := sigPath + ".tmp"
-	if err := os.WriteFile(tmp, body.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(tmp, body.Bytes(), 0o600); err != nil {
 		return nil, fmt.Errorf("journal: write signature: %w", err)
 	}
 	if err := os.Rename(tmp, sigPath); err != nil {

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -27,10 +26,8 @@ type Writer struct {
 	prev  string
 	seq   int64
 	start time.Time
-	// secrets are the forms of each registered secret to redact: the raw
-	// text and, when it differs, its JSON-escaped form, worked out once
-	// in AddSecret rather than on every Append.
-	secrets []string
+	// secrets are the registered secrets, redacted from every event.
+	secrets redactor
 	// NoSync skips fsync; only benchmarks comparing the cost set it.
 	NoSync bool
 }
@@ -81,37 +78,35 @@ func OpenAppend(path string) (*Writer, int64, error) {
 	return &Writer{f: f, prev: prev, seq: seq, start: time.Now()}, torn, nil
 }
 
-// AddSecret registers a secret value; every later event has each
-// occurrence of it replaced by "[redacted]" before it is written.
+// AddSecret registers a secret value: from the next event on, every
+// occurrence of it in the event's text values is replaced by "[redacted]"
+// before the line is written. Keys, numbers, the event's structure and the
+// values drbook writes from its own vocabulary (types, statuses, results,
+// times, hashes, step ids) are never touched, so a secret that happens to
+// be an ordinary word cannot corrupt the record. Callers should refuse
+// secrets too short to hide in free text without blanking ordinary words
+// (the engine does, at run start).
 func (w *Writer) AddSecret(s string) {
-	if len(s) < 3 { // too short to scrub without mangling ordinary text
-		return
-	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if slices.Contains(w.secrets, s) {
-		return
-	}
-	w.secrets = append(w.secrets, s)
-	// The JSON form of a secret may differ from the raw text (quotes,
-	// backslashes, non-ASCII); scrub that form too.
-	if q, _ := json.Marshal(s); len(q) > 2 && string(q[1:len(q)-1]) != s {
-		w.secrets = append(w.secrets, string(q[1:len(q)-1]))
-	}
+	w.secrets.add(s)
 }
 
-// Scrub replaces registered secrets in s.
+// Scrub replaces registered secrets in s, text that is not an event (a
+// progress line, an error message, an artifact).
 func (w *Writer) Scrub(s string) string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.scrubLocked(s)
+	return w.secrets.text(s)
 }
 
-func (w *Writer) scrubLocked(s string) string {
-	for _, sec := range w.secrets {
-		s = strings.ReplaceAll(s, sec, "[redacted]")
-	}
-	return s
+// ScrubCut is Scrub for text that was cut off after its end with the rest
+// no longer at hand: a trailing beginning of a secret, whose remainder was
+// cut away, is replaced too.
+func (w *Writer) ScrubCut(s string) string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.secrets.cut(s)
 }
 
 // Append writes ev (setting Seq, Time if zero, Elapsed and Prev), fsyncs,
@@ -135,21 +130,21 @@ func (w *Writer) Append(ev Event) (Event, error) {
 		w.seq--
 		return ev, fmt.Errorf("journal: encode %s: %w", ev.Type, err)
 	}
-	if len(w.secrets) > 0 {
-		if scrubbed := w.scrubLocked(string(line)); scrubbed != string(line) {
-			// The caller shows the returned event on screen and in
-			// logs: it must be the scrubbed one, as written.
-			line = []byte(scrubbed)
-			var written Event
-			if json.Unmarshal(line, &written) != nil {
-				w.seq--
-				// A secret that is a piece of the journal's own JSON
-				// syntax cannot be scrubbed; writing the line would
-				// leave an unreadable journal.
-				return ev, fmt.Errorf("journal: a secret in use matches the journal's JSON syntax, so the %s event cannot be written with it redacted; use a longer, less regular secret", ev.Type)
-			}
-			ev = written
+	if w.secrets.mentions(line) {
+		// Redact value by value, so that the structure, the keys and
+		// drbook's own vocabulary survive whatever the secret is.
+		redacted, err := w.secrets.line(line)
+		var written Event
+		if err == nil {
+			err = json.Unmarshal(redacted, &written)
 		}
+		if err != nil {
+			w.seq--
+			return ev, fmt.Errorf("journal: encode %s: redacting secrets: %w", ev.Type, err)
+		}
+		// The caller shows the returned event on screen and in logs: it
+		// must be the redacted one, as written.
+		line, ev = redacted, written
 	}
 	if _, err := w.f.Write(append(line, '\n')); err != nil {
 		w.seq--

@@ -35,23 +35,3 @@ func TestAppendReturnsTheScrubbedEvent(t *testing.T) {
 		t.Fatalf("second event %+v, %v", ev, err)
 	}
 }
-
-// TestAppendRefusesALineScrubbingWouldBreak: a "secret" that is a piece of
-// the journal's JSON syntax would leave an unreadable line; Append refuses
-// it (without naming the secret) rather than corrupt the journal.
-func TestAppendRefusesALineScrubbingWouldBreak(t *testing.T) {
-	path := filepath.Join(t.TempDir(), FileName)
-	w, err := Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	w.AddSecret(`","`)
-	_, err = w.Append(Event{Type: TypeNote, Note: &Note{Level: "info", Text: "x"}})
-	if err == nil || strings.Contains(err.Error(), `","`) {
-		t.Fatalf("err %v, want a refusal that does not show the secret", err)
-	}
-	if log, err := ReadFile(path); err != nil || len(log.Events) != 0 {
-		t.Fatalf("the journal holds %v (%v), want nothing written", log, err)
-	}
-}

@@ -77,7 +77,11 @@ func (l *ErrorList) Format(source bool) string {
 		b.WriteString(p.Msg)
 		if source && !p.Secret {
 			if lines := l.sources[p.Pos.File]; p.Pos.Line > 0 && p.Pos.Line <= len(lines) {
-				fmt.Fprintf(&b, "\n  %4d | %s\n       | %s^", p.Pos.Line, lines[p.Pos.Line-1], strings.Repeat(" ", max(0, p.Pos.Column-1)))
+				if line := excerptLine(lines[p.Pos.Line-1]); line == hiddenLine {
+					fmt.Fprintf(&b, "\n  %4d | %s", p.Pos.Line, line)
+				} else {
+					fmt.Fprintf(&b, "\n  %4d | %s\n       | %s^", p.Pos.Line, line, strings.Repeat(" ", max(0, p.Pos.Column-1)))
+				}
 			}
 		}
 		if p.Hint != "" {

@@ -52,6 +52,7 @@ func ParseSite(path string, src []byte) (*site.Site, error) {
 			}
 		}
 	})
+	checkSecretShapes(path, root, &errs)
 	if len(errs.Problems) > 0 {
 		return nil, errs.err()
 	}
@@ -95,6 +96,7 @@ func ParseSite(path string, src []byte) (*site.Site, error) {
 		}
 		s.Guests[name] = g
 	}
+	placeSecretRefs(path, root, &s)
 	for name, h := range s.Hosts {
 		if h.Name == "" {
 			h.Name = name

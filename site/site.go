@@ -2,13 +2,14 @@
 // vCenter endpoint, the ESXi hosts, the guests reachable over SSH and the
 // services to probe. A site is data only; the runbooks package loads it from
 // YAML with positions, the step kinds read it, and secrets stay references
-// until a step resolves them.
+// in it: a run resolves them all before its first step.
 package site
 
 import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 )
 
@@ -89,6 +90,50 @@ type Service struct {
 type SecretRef struct {
 	Source string `json:"source,omitempty" yaml:"-"`
 	Name   string `json:"name,omitempty" yaml:"-"`
+	// At is where the reference is written ("site.yaml:12:15"), for
+	// messages; empty when it does not come from a file.
+	At string `json:"-" yaml:"-"`
+}
+
+// Secret is one secret reference of a site and what it is for.
+type Secret struct {
+	// Field is where it sits in the site, e.g. "guests.ap02.password".
+	Field string
+	// Label says what the secret is for, in prompts and messages; it is
+	// worded as the step kinds word it when they ask for the secret.
+	Label string
+	Ref   SecretRef
+}
+
+// Secrets lists every secret reference of the site, vCenter first, then
+// the guests by name.
+func (s *Site) Secrets() []Secret {
+	if s == nil {
+		return nil
+	}
+	var out []Secret
+	if vc := s.VCenter; vc != nil && !vc.Password.IsZero() {
+		out = append(out, Secret{Field: "vcenter.password", Label: "vCenter password for " + vc.User, Ref: vc.Password})
+	}
+	names := make([]string, 0, len(s.Guests))
+	for name := range s.Guests {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		g := s.Guests[name]
+		user := g.User
+		if user == "" {
+			user = "root"
+		}
+		if !g.Password.IsZero() {
+			out = append(out, Secret{Field: "guests." + name + ".password", Label: "password for " + user + "@" + name, Ref: g.Password})
+		}
+		if !g.KeyPassphrase.IsZero() {
+			out = append(out, Secret{Field: "guests." + name + ".key_passphrase", Label: "passphrase of " + g.KeyFile, Ref: g.KeyPassphrase})
+		}
+	}
+	return out
 }
 
 // ParseSecretRef parses the textual form of a secret reference.
@@ -152,7 +197,7 @@ func (r SecretRef) Resolve(label string, p Prompter) (string, error) {
 	case "file":
 		b, err := os.ReadFile(r.Name)
 		if err != nil {
-			return "", fmt.Errorf("%s: cannot read secret file: %w", label, err)
+			return "", fmt.Errorf("%s: cannot read secret file: %w (create it, readable only by you, or point the site file at another secret)", label, err)
 		}
 		return strings.TrimRight(string(b), "\r\n"), nil
 	case "prompt":

@@ -104,6 +104,11 @@ type Runtime interface {
 	// Secret resolves a secret reference and registers the value so that it
 	// is scrubbed from everything the run writes.
 	Secret(ref site.SecretRef, label string) (string, error)
+	// Redact hides the run's secrets in text. The journal does it for
+	// everything it records, but a kind that shortens text first (output
+	// cut at output_cap) must redact before cutting: half a secret is no
+	// longer recognised. CapText does both.
+	Redact(text string) string
 	// Shared returns the run-wide resource stored under key, creating it with
 	// open on first use (e.g. the vCenter session, one SSH connection per
 	// guest). Resources are closed when the run ends.

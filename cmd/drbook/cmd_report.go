@@ -57,7 +57,7 @@ func runReport(g *globalOptions, opts *reportOptions, runDir string) error {
 	}
 	var w io.Writer = g.stdout
 	if opts.Out != "" {
-		f, err := os.Create(opts.Out)
+		f, err := createPrivate(opts.Out)
 		if err != nil {
 			return err
 		}
@@ -103,7 +103,7 @@ func writeReports(runDir, lang string) error {
 		r.History = h
 	}
 	for file, format := range map[string]string{"report.html": reports.FormatHTML, "report.json": reports.FormatJSON} {
-		f, err := os.Create(filepath.Join(runDir, file))
+		f, err := createPrivate(filepath.Join(runDir, file))
 		if err != nil {
 			return err
 		}

@@ -226,7 +226,7 @@ func (o *runOptions) labRunDir(path string, vars map[string]string) (string, err
 		}
 		dir = filepath.Join(o.RunsDirOrDefault(), fmt.Sprintf("%s-%d", engine.RunDirName(now, rb.Name), i))
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("cannot create the run directory: %w (choose another with --runs-dir)", err)
 	}
 	return dir, nil

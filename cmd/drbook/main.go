@@ -86,6 +86,7 @@ func report(stderr io.Writer, err error) int {
 	}
 	var el *runbooks.ErrorList
 	var ue *usageError
+	var se *engine.SecretError
 	code := exitFailed
 	hint := ""
 	switch {
@@ -96,6 +97,10 @@ func report(stderr io.Writer, err error) int {
 		return exitUsage
 	case errors.As(err, &ue):
 		code, hint = exitUsage, ue.hint
+	case errors.As(err, &se):
+		// A site secret that cannot be used: the site or the
+		// environment is wrong, and nothing ran.
+		code, hint = exitUsage, se.Hint()
 	case errors.Is(err, engine.ErrInterrupted):
 		code, hint = exitInterrupted, "continue with: drbook resume "+resumeDir(err)
 	case errors.Is(err, engine.ErrAborted):

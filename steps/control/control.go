@@ -236,9 +236,9 @@ func (k execLocal) Execute(ctx context.Context, rt steps.Runtime, p any) (any, e
 	err := cmd.Run()
 	res := &ExecLocalResult{ExitCode: cmd.ProcessState.ExitCode()}
 	tr := journal.Transcript{Target: "localhost", Command: k.Describe(p).Command, ExitCode: res.ExitCode}
-	res.Stdout, tr.Truncated = capText(stdout.String(), ep.MaxOutput)
+	res.Stdout, tr.Truncated = steps.CapText(rt, stdout.String(), ep.MaxOutput)
 	var trunc2 bool
-	res.Stderr, trunc2 = capText(stderr.String(), ep.MaxOutput)
+	res.Stderr, trunc2 = steps.CapText(rt, stderr.String(), ep.MaxOutput)
 	tr.Truncated = tr.Truncated || trunc2
 	tr.Stdout, tr.Stderr = res.Stdout, res.Stderr
 	if tr.Truncated {
@@ -263,13 +263,6 @@ func (k execLocal) Execute(ctx context.Context, rt steps.Runtime, p any) (any, e
 		}
 	}
 	return res, fmt.Errorf("command exited with %d (expected %v): %s", res.ExitCode, ep.ExitCodes, lastLine(res.Stderr))
-}
-
-func capText(s string, limit int) (string, bool) {
-	if limit <= 0 || len(s) <= limit {
-		return s, false
-	}
-	return s[:limit], true
 }
 
 func lastLine(s string) string {

@@ -136,8 +136,8 @@ func (*exec) Execute(ctx context.Context, rt steps.Runtime, params any) (any, er
 	}
 	res := &ExecResult{ExitCode: code, Seconds: seconds(time.Since(start))}
 	var cut1, cut2 bool
-	res.Stdout, cut1 = stdout.head()
-	res.Stderr, cut2 = stderr.head()
+	res.Stdout, cut1 = stdout.head(rt)
+	res.Stderr, cut2 = stderr.head(rt)
 	res.Truncated = cut1 || cut2
 	if !slices.Contains(p.ExpectExit, code) {
 		return res, fmt.Errorf("%s: exit code %d, expected %s; stderr: %s", c.Target(), code, exitList(p.ExpectExit), tail(res.Stderr))

@@ -124,15 +124,13 @@ func (c *capped) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// head returns the kept text and whether it was cut.
-func (c *capped) head() (string, bool) {
+// head returns the kept text, the run's secrets redacted before it was
+// cut (see steps.CapText), and whether it was cut.
+func (c *capped) head(rt steps.Runtime) (string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	b := c.full.Bytes()
-	if len(b) > c.max {
-		return string(b[:c.max]), true
-	}
-	return string(b), c.total > int64(len(b))
+	s, cut := steps.CapText(rt, c.full.String(), c.max)
+	return s, cut || c.total > int64(c.full.Len())
 }
 
 func (c *capped) String() string {
@@ -155,8 +153,8 @@ func runScript(ctx context.Context, rt steps.Runtime, c *transport.Client, title
 	}
 	tr := &journal.Transcript{Target: c.Target(), Command: c.WrapBecome(cmd), ExitCode: code}
 	var cutOut, cutErr bool
-	tr.Stdout, cutOut = stdout.head()
-	tr.Stderr, cutErr = stderr.head()
+	tr.Stdout, cutOut = stdout.head(rt)
+	tr.Stderr, cutErr = stderr.head(rt)
 	tr.Truncated = cutOut || cutErr
 	if tr.Truncated {
 		if a, aerr := rt.Artifact(rt.StepID()+".stdout.txt", strings.NewReader(stdout.String())); aerr == nil {

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -80,6 +81,17 @@ func (r *Runtime) Secret(ref site.SecretRef, label string) (string, error) {
 		r.mu.Unlock()
 	}
 	return v, err
+}
+
+// Redact replaces the secrets resolved so far with "[redacted]", as the
+// engine does.
+func (r *Runtime) Redact(text string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, s := range r.Secrets {
+		text = strings.ReplaceAll(text, s, journal.Redacted)
+	}
+	return text
 }
 
 // Shared opens each resource once per key; the lock is not held while

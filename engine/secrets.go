@@ -1,0 +1,153 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/drbook/drbook/site"
+)
+
+// MinSecretLength is the shortest secret a run accepts, in characters.
+// drbook hides secrets in the text it records (step output, errors,
+// notes); a shorter one is an ordinary piece of words ("pass" is in
+// "passed", "ok" in "drbook"), so hiding it would blank those words in
+// the journal and reports, and not hiding it would leak it. A run refuses
+// it at the start, before anything changes.
+const MinSecretLength = 6
+
+// SecretError is a run refused at its start because secrets of its site
+// cannot be used: unset, unreadable, or too short to hide. Nothing ran.
+type SecretError struct {
+	Problems []SecretProblem
+}
+
+// SecretProblem is one secret reference that cannot be used.
+type SecretProblem struct {
+	// At is the reference's file:line:col, empty when it has none.
+	At string
+	// Field is where it sits in the site, e.g. "guests.ap02.password".
+	Field string
+	Msg   string
+}
+
+func (e *SecretError) Error() string {
+	var b strings.Builder
+	for i, p := range e.Problems {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		if p.At != "" {
+			b.WriteString(p.At + ": ")
+		}
+		b.WriteString(p.Field + ": " + p.Msg)
+	}
+	return b.String()
+}
+
+// Hint says what to do.
+func (e *SecretError) Hint() string {
+	return "drbook reads every secret of the site before the first step, so that none is missing half-way through a drill; nothing was run"
+}
+
+// secretStore holds the run's resolved secrets by reference, so each is
+// read (and a prompt asked) once.
+type secretStore struct {
+	mu     sync.Mutex
+	values map[secretKey]string
+}
+
+// secretKey identifies a secret: the same environment variable or file is
+// one secret wherever the site names it; an unnamed prompt is one per
+// place it is written.
+type secretKey struct {
+	source, name, at, label string
+}
+
+func keyOf(ref site.SecretRef, label string) secretKey {
+	k := secretKey{source: ref.Source, name: ref.Name}
+	if ref.Source == "prompt" && ref.Name == "" {
+		k.at = ref.At
+		if k.at == "" {
+			k.label = label
+		}
+	}
+	return k
+}
+
+func (s *secretStore) get(ref site.SecretRef, label string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.values[keyOf(ref, label)]
+	return v, ok
+}
+
+func (s *secretStore) put(ref site.SecretRef, label, v string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.values[keyOf(ref, label)] = v
+}
+
+// all returns every resolved value.
+func (s *secretStore) all() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.values))
+	for _, v := range s.values {
+		out = append(out, v)
+	}
+	return out
+}
+
+// resolveSecrets reads every secret reference of the site: those from the
+// environment and files first, and only when all of them are usable the
+// prompts, so that an operator is not asked for a password of a run that
+// cannot start. Every problem is reported together.
+func resolveSecrets(s *site.Site, p site.Prompter) (*secretStore, error) {
+	store := &secretStore{values: map[secretKey]string{}}
+	refs := s.Secrets()
+	var problems []SecretProblem
+	resolve := func(sec site.Secret) {
+		if _, done := store.get(sec.Ref, sec.Label); done {
+			return
+		}
+		v, err := sec.Ref.Resolve(sec.Label, p)
+		if err == nil {
+			err = usableSecret(v)
+		}
+		if err != nil {
+			problems = append(problems, SecretProblem{At: sec.Ref.At, Field: sec.Field, Msg: err.Error()})
+			return
+		}
+		store.put(sec.Ref, sec.Label, v)
+	}
+	for _, sec := range refs {
+		if sec.Ref.Source != "prompt" {
+			resolve(sec)
+		}
+	}
+	if len(problems) == 0 {
+		for _, sec := range refs {
+			if sec.Ref.Source == "prompt" {
+				resolve(sec)
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return nil, &SecretError{Problems: problems}
+	}
+	return store, nil
+}
+
+// usableSecret refuses a secret drbook could not keep out of what it
+// records.
+func usableSecret(v string) error {
+	switch n := utf8.RuneCountInString(v); {
+	case n == 0:
+		return fmt.Errorf("the secret is empty (an unset password is written by leaving the field out)")
+	case n < MinSecretLength:
+		return fmt.Errorf("the secret is only %d characters long; drbook refuses secrets shorter than %d: one that short is part of ordinary words, which hiding it would blank all over the journal and reports; give the account a longer password", n, MinSecretLength)
+	}
+	return nil
+}

@@ -1,0 +1,165 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/drbook/drbook/engine"
+	"github.com/drbook/drbook/journal"
+	"github.com/drbook/drbook/runbooks"
+)
+
+// loadWithSite loads src against a site file written next to it.
+func (f *fixture) loadWithSite(src, siteSrc string) *runbooks.Runbook {
+	f.t.Helper()
+	if err := os.WriteFile(filepath.Join(f.dir, "site.yaml"), []byte(siteSrc), 0o600); err != nil {
+		f.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(f.dir, "rb.yaml"), []byte(src), 0o600); err != nil {
+		f.t.Fatal(err)
+	}
+	rb, err := runbooks.Load(filepath.Join(f.dir, "rb.yaml"), runbooks.Options{Registry: f.reg, SitePath: filepath.Join(f.dir, "site.yaml")})
+	if err != nil {
+		f.t.Fatalf("load: %v", err)
+	}
+	return rb
+}
+
+const secretsSite = `name: s
+vcenter:
+  url: https://vc.example.test/sdk
+  user: admin
+  password: env:DRBOOK_T_VC
+guests:
+  ap01:
+    address: 127.0.0.1
+    password: env:DRBOOK_T_AP01
+  ap02:
+    address: 127.0.0.1
+    key_file: /nonexistent/id
+    key_passphrase: env:DRBOOK_T_UNSET
+`
+
+// TestASecretIsHiddenBeforeItsFirstUse: a secret of the site printed by
+// a step that does not use it (here before any step logged in anywhere)
+// was journaled in full, since secrets were registered only when a kind
+// asked for them.
+func TestASecretIsHiddenBeforeItsFirstUse(t *testing.T) {
+	const secret = "Vq7-xR2#pL9!wZ4$"
+	t.Setenv("DRBOOK_T_VC", "another-long-secret")
+	t.Setenv("DRBOOK_T_AP01", secret)
+	t.Setenv("DRBOOK_T_UNSET", "third-long-secret")
+	f := newFixture(t)
+	seen := &eventRecorder{}
+	cfg := f.config()
+	cfg.Observer = seen
+	res, err := engine.Start(context.Background(), f.loadWithSite(`
+name: t
+steps:
+  - id: show
+    exec.local: {shell: 'printf "password is %s\n" "$DRBOOK_T_AP01"'}
+`, secretsSite), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(filepath.Join(res.RunDir, journal.FileName))
+	if strings.Contains(string(data), secret) || strings.Contains(seen.text(), secret) {
+		t.Fatalf("the secret reached the journal or the observer:\n%s", data)
+	}
+	if !strings.Contains(string(data), "password is [redacted]") {
+		t.Fatalf("the output should show where the secret was hidden:\n%s", data)
+	}
+}
+
+// TestAnUnusableSecretStopsTheRunBeforeAnything: an unset env: secret
+// used to be found when a step needed it, after state-changing steps had
+// run. Now the run does not start: no run directory, the first step's
+// side effect never happens, and the error names the reference's
+// file:line:col and what to do, for every unusable secret at once.
+func TestAnUnusableSecretStopsTheRunBeforeAnything(t *testing.T) {
+	t.Setenv("DRBOOK_T_VC", "pass")
+	t.Setenv("DRBOOK_T_AP01", "long-enough-secret")
+	os.Unsetenv("DRBOOK_T_UNSET")
+	f := newFixture(t)
+	marker := filepath.Join(f.dir, "changed")
+	rb := f.loadWithSite(`
+name: t
+steps:
+  - id: change
+    exec.local: {command: [touch, `+marker+`]}
+  - id: ssh
+    probe: {key: a, secret: DRBOOK_T_UNSET}
+`, secretsSite)
+	res, err := engine.Start(context.Background(), rb, f.config())
+	var se *engine.SecretError
+	if !errors.As(err, &se) || res != nil {
+		t.Fatalf("err %v, result %+v; want a *SecretError and no run", err, res)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("the first step ran although a secret was missing")
+	}
+	if entries, _ := os.ReadDir(filepath.Join(f.dir, "runs")); len(entries) > 0 {
+		t.Fatalf("a run directory was left: %v", entries)
+	}
+	site := filepath.Join(f.dir, "site.yaml")
+	msg := err.Error()
+	for _, want := range []string{
+		site + ":5:13: vcenter.password: the secret is only 4 characters long",
+		site + ":13:21: guests.ap02.key_passphrase: passphrase of /nonexistent/id: environment variable DRBOOK_T_UNSET is not set (export it",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the error does not say %q:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "pass\"") || strings.Contains(msg, "long-enough-secret") {
+		t.Errorf("the error shows a secret:\n%s", msg)
+	}
+	if !strings.Contains(se.Hint(), "nothing was run") {
+		t.Errorf("hint %q", se.Hint())
+	}
+}
+
+// countingPrompter answers every prompt and counts them.
+type countingPrompter struct{ labels []string }
+
+func (c *countingPrompter) PromptSecret(label string) (string, error) {
+	c.labels = append(c.labels, label)
+	return "typed-" + label, nil
+}
+
+// TestPromptsAreAskedOnceUpFront: every prompt of the site is asked
+// before the run begins, once each; a named prompt used twice is one
+// secret; a kind asking later gets the answer already given.
+func TestPromptsAreAskedOnceUpFront(t *testing.T) {
+	f := newFixture(t)
+	p := &countingPrompter{}
+	cfg := f.config()
+	cfg.Prompter = p
+	res, err := engine.Start(context.Background(), f.loadWithSite(`
+name: t
+steps:
+  - {id: a, log: hi}
+`, `name: s
+guests:
+  ap01: {address: 127.0.0.1, password: prompt}
+  ap02: {address: 127.0.0.1, password: prompt}
+  ap03: {address: 127.0.0.1, password: "prompt:ops"}
+  ap04: {address: 127.0.0.1, password: "prompt:ops"}
+`), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.labels) != 3 {
+		t.Fatalf("asked %d times (%q), want 3: ap01, ap02 and the shared ops prompt", len(p.labels), p.labels)
+	}
+	log := readLog(t, res.RunDir)
+	for _, ev := range log.Events {
+		if ev.Type == journal.TypeNote && strings.Contains(ev.Note.Text, "typed-") {
+			t.Errorf("a prompted secret reached the journal: %s", ev.Note.Text)
+		}
+	}
+}

@@ -1,0 +1,111 @@
+package runbooks
+
+import (
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/drbook/drbook/site"
+)
+
+// checkSecretShapes catches secrets written in a shape the reference
+// check on scalars does not see: a mapping or list where a reference
+// belongs (`password: {value: …}`, which used to decode as no password at
+// all), and private-key material pasted where a key file's path belongs.
+// None of these problems shows its source line.
+func checkSecretShapes(path string, root *yaml.Node, errs *ErrorList) {
+	walkPairs(root, "", func(key, val *yaml.Node, p string) {
+		switch key.Value {
+		case "password", "key_passphrase":
+			if val.Kind != yaml.ScalarNode {
+				errs.Problems = append(errs.Problems, Problem{Pos: posOf(path, val), Secret: true,
+					Msg:  p + `: a secret must be a reference written as text: "env:NAME", "file:PATH" or "prompt", not a ` + nodeKindName(val),
+					Hint: "e.g. password: env:DRBOOK_VC_PASSWORD; the value is never written in the site file"})
+			}
+		case "key_file":
+			if val.Kind == yaml.ScalarNode && looksLikeKeyMaterial(val.Value) {
+				errs.Problems = append(errs.Problems, Problem{Pos: posOf(path, val), Secret: true,
+					Msg:  p + ": this is private-key material, not the path of a key file (it is not shown here)",
+					Hint: "save the key in a file only you can read (chmod 600), set key_file to its path, and remove the key from the site file and its history"})
+			}
+		}
+	})
+}
+
+// looksLikeKeyMaterial reports whether a key_file value is a key itself.
+func looksLikeKeyMaterial(v string) bool {
+	return strings.Contains(v, "-----BEGIN") || strings.Contains(v, "PRIVATE KEY") || strings.ContainsAny(v, "\n\r")
+}
+
+func nodeKindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "mapping"
+	case yaml.SequenceNode:
+		return "list"
+	case yaml.AliasNode:
+		return "YAML alias"
+	}
+	return "value"
+}
+
+// walkPairs calls fn for every key and value of every mapping under n,
+// with the value's dotted path.
+func walkPairs(n *yaml.Node, path string, fn func(key, val *yaml.Node, path string)) {
+	if n == nil {
+		return
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p := n.Content[i].Value
+			if path != "" {
+				p = path + "." + p
+			}
+			fn(n.Content[i], n.Content[i+1], p)
+			walkPairs(n.Content[i+1], p, fn)
+		}
+	case yaml.SequenceNode, yaml.DocumentNode:
+		for _, c := range n.Content {
+			walkPairs(c, path, fn)
+		}
+	}
+}
+
+// placeSecretRefs records in each secret reference of s where the site
+// file writes it, so that a secret that cannot be read at run start is
+// reported at its file:line:col.
+func placeSecretRefs(path string, root *yaml.Node, s *site.Site) {
+	at := func(n *yaml.Node) string { return posOf(path, n).String() }
+	if s.VCenter != nil {
+		if n := valueAt(root, "vcenter", "password"); n != nil {
+			s.VCenter.Password.At = at(n)
+		}
+	}
+	for name, g := range s.Guests {
+		if n := valueAt(root, "guests", name, "password"); n != nil {
+			g.Password.At = at(n)
+		}
+		if n := valueAt(root, "guests", name, "key_passphrase"); n != nil {
+			g.KeyPassphrase.At = at(n)
+		}
+		s.Guests[name] = g
+	}
+}
+
+// valueAt follows keys from a mapping node; nil when one is missing.
+func valueAt(n *yaml.Node, keys ...string) *yaml.Node {
+	for _, k := range keys {
+		if n == nil || n.Kind != yaml.MappingNode {
+			return nil
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == k {
+				next = n.Content[i+1]
+			}
+		}
+		n = next
+	}
+	return n
+}
