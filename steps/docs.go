@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"encoding"
 	"fmt"
 	"reflect"
 	"sort"
@@ -163,6 +164,7 @@ var (
 	textType       = reflect.TypeOf(journal.Text{})
 	timeType       = reflect.TypeOf(time.Time{})
 	nodeUnmarshal  = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
+	textUnmarshal  = reflect.TypeOf((*encoding.TextUnmarshaler)(nil)).Elem()
 )
 
 // ParamFields returns a kind's parameters, read from NewParams, in the
@@ -245,7 +247,7 @@ func structOf(t reflect.Type) reflect.Type {
 	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
 		t = t.Elem()
 	}
-	if t.Kind() != reflect.Struct || t == textType || t == timeType {
+	if t.Kind() != reflect.Struct || t == textType || t == timeType || reflect.PointerTo(t).Implements(textUnmarshal) {
 		return nil
 	}
 	return t
@@ -262,6 +264,9 @@ func shapeOf(t reflect.Type) (shape, elem Shape, oneOrList bool) {
 		return ShapeText, "", false
 	case t == timeType:
 		return ShapeTime, "", false
+	case t.Kind() == reflect.Struct && reflect.PointerTo(t).Implements(textUnmarshal):
+		// A value written as text, such as a secret reference.
+		return ShapeString, "", false
 	}
 	switch t.Kind() {
 	case reflect.String:
