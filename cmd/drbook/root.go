@@ -72,6 +72,9 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		newRunsCommand(g),
 		newLabCommand(g),
 		newSchemaCommand(g),
+		newKindsCommand(g),
+		newExplainCommand(g),
+		newNewCommand(g),
 		newVersionCommand(g),
 	)
 	usageArgs(root)
