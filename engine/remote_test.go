@@ -57,8 +57,10 @@ func (k *remoteKind) Name() string {
 	}
 	return "remote"
 }
-func (k *remoteKind) Summary() string                 { return "test remote command" }
-func (k *remoteKind) Traits() steps.Traits            { return steps.Traits{Idempotent: k.idempotent, ChangesState: true} }
+func (k *remoteKind) Summary() string { return "test remote command" }
+func (k *remoteKind) Traits() steps.Traits {
+	return steps.Traits{Idempotent: k.idempotent, ChangesState: true}
+}
 func (k *remoteKind) NewParams() any                  { return &remoteParams{} }
 func (k *remoteKind) NewResult() any                  { return &struct{}{} }
 func (k *remoteKind) Validate(any) []steps.FieldError { return nil }
