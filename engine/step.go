@@ -484,6 +484,14 @@ func timeoutCause(ctx context.Context, err error) error {
 		return nil
 	}
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		var rs interface{ RemoteStop() steps.RemoteStop }
+		switch {
+		case errors.Is(err, cause):
+			return err // it already says it timed out, and more
+		case errors.As(err, &rs) || errors.Is(err, steps.ErrMayStillRun) || errors.Is(err, steps.ErrOutcomeUnknown):
+			// What happened to the remote command must not be lost.
+			return fmt.Errorf("%w: %w", cause, err)
+		}
 		return cause
 	}
 	return err
