@@ -257,6 +257,9 @@ type run struct {
 	// blocks run; interrupted shrinks as its steps are decided.
 	recorded    map[string]journal.StepFinish
 	interrupted map[string]bool
+	// mayStillRun holds the interrupted steps whose remote command was
+	// not confirmed gone, with the error that said so.
+	mayStillRun map[string]string
 	// aborted is set by whichever branch the operator aborted.
 	aborted atomic.Bool
 	// only, when set by resume --only, is the steps this session may run.

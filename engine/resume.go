@@ -165,6 +165,7 @@ func (s *State) Resume(ctx context.Context, rb *runbooks.Runbook, cfg Config, op
 	for _, id := range s.Interrupted {
 		r.interrupted[id] = true
 	}
+	r.mayStillRun = stillRunning(s.Log)
 	r.only = only
 	// Until execute, which closes the journal, a failed write ends here.
 	abandon := func(err error) (*Result, error) {
@@ -243,8 +244,27 @@ func (r *run) takeInterrupted(id string) bool {
 	return was
 }
 
+// stillRunning is the step instances whose last finish in log says their
+// remote command may still be running, with that finish's error.
+func stillRunning(log *journal.Log) map[string]string {
+	out := map[string]string{}
+	for _, ev := range log.Events {
+		switch {
+		case ev.Type == journal.TypeStepStart:
+			delete(out, ev.Step)
+		case ev.Type == journal.TypeStepFinish && ev.StepFinish.MayStillRun:
+			out[ev.Step] = ev.StepFinish.Error
+		}
+	}
+	return out
+}
+
 // decideInterrupted says whether an interrupted step may run again.
 func (r *run) decideInterrupted(st *runbooks.Step, id string) error {
+	if why, ok := r.mayStillRun[id]; ok && !r.cfg.RerunInterrupted {
+		return fmt.Errorf("%w: step %s (%s) was stopped, but its remote command was not confirmed gone (%s); it is not run again while a first copy may still be running: check %s by hand, then `drbook resume --rerun-interrupted` to run it again",
+			ErrNeedsDecision, id, st.KindName, why, strings.TrimSpace(describeTarget(st)))
+	}
 	switch {
 	case st.Kind.Traits().Idempotent:
 		return r.decision(id, Decision{Action: "rerun-interrupted", Who: "drbook", Reason: st.KindName + " is idempotent"})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/runbooks"
+	"github.com/drbook/drbook/steps"
 )
 
 // block runs steps in order. It returns the first failure that was not
@@ -181,9 +182,14 @@ func (r *run) finishComposite(ctx context.Context, st *runbooks.Step, start time
 	}
 	now := r.cfg.now()
 	fin := &journal.StepFinish{Status: journal.StatusOK, Attempts: 1, Started: start, Finished: now, Duration: journal.Duration(now.Sub(start))}
+	decide := slices.IndexFunc(errs, func(e error) bool { return errors.Is(e, ErrNeedsDecision) })
 	switch {
 	case ctx.Err() != nil:
 		fin.Status, fin.Error = journal.StatusCancelled, "interrupted"
+	case decide >= 0:
+		// A branch waits for the operator: the group is not over, and
+		// resume comes back into it.
+		fin.Status, fin.Error = journal.StatusInterrupted, errs[decide].Error()
 	case failed > 0:
 		fin.Status, fin.Error = journal.StatusFailed, fmt.Sprintf("%d of %d branches failed; first: %v", failed, len(errs), first)
 		fin.ContinuedOnError = st.ContinueOnError
@@ -202,6 +208,9 @@ func (r *run) finishComposite(ctx context.Context, st *runbooks.Step, start time
 	// earlier branch failed: the failure must not send it to on_failure.
 	if slices.ContainsFunc(errs, func(e error) bool { return errors.Is(e, ErrAborted) }) {
 		return ErrAborted
+	}
+	if decide >= 0 {
+		return errs[decide]
 	}
 	if failed > 0 && !st.ContinueOnError {
 		return &stepError{id: st.ID, err: errors.New(fin.Error)}
@@ -331,6 +340,13 @@ func (r *run) instance(ctx context.Context, st *runbooks.Step, id string, item a
 		case ctx.Err() != nil:
 			fin.Status = journal.StatusCancelled
 			fin.Error = "interrupted by the operator: " + err.Error()
+			fin.MayStillRun = errors.Is(err, steps.ErrMayStillRun)
+		case needsOperator(err, info.Traits):
+			// Like a step the run stopped in: only a person can say
+			// whether it may run again.
+			fin.Status = journal.StatusInterrupted
+			fin.Error = err.Error()
+			fin.MayStillRun = errors.Is(err, steps.ErrMayStillRun)
 		default:
 			fin.Status = journal.StatusFailed
 			fin.Error = err.Error()
@@ -346,6 +362,13 @@ func (r *run) instance(ctx context.Context, st *runbooks.Step, id string, item a
 	switch {
 	case fin.Status == journal.StatusCancelled:
 		return res, fin, ErrInterrupted
+	case fin.Status == journal.StatusInterrupted:
+		target := info.Description.Target
+		if target == "" {
+			target = "its target"
+		}
+		return res, fin, fmt.Errorf("%w: step %s (%s) stopped and drbook cannot tell whether it may run again: %v; check %s by hand, then `drbook resume --rerun-interrupted` to run it again",
+			ErrNeedsDecision, id, st.KindName, err, target)
 	case errors.Is(err, ErrAborted):
 		return res, fin, ErrAborted
 	case err != nil && !st.ContinueOnError:
@@ -382,7 +405,12 @@ func (r *run) attempts(ctx context.Context, st *runbooks.Step, id string, rt *st
 	var err error
 	for attempt := 1; ; attempt++ {
 		res, err = r.attemptOnce(ctx, st, rt, params, item, fin)
+		r.journalRemoteStop(rt, err)
 		if err == nil || ctx.Err() != nil || attempt >= retry.Attempts {
+			return res, err
+		}
+		if needsOperator(err, rt.info.Traits) {
+			rt.Note("warn", "not retried: "+notRetriedWhy(err))
 			return res, err
 		}
 		if jerr := r.mustAppend(journal.Event{Type: journal.TypeStepRetry, Step: id, StepRetry: &journal.StepRetry{Attempt: fin.Attempts, Error: err.Error(), Delay: journal.Duration(delay)}}); jerr != nil {
@@ -424,6 +452,9 @@ func (r *run) attemptOnce(ctx context.Context, st *runbooks.Step, rt *stepRuntim
 		if ctx.Err() != nil {
 			return res, timeoutCause(ctx, err)
 		}
+		if needsOperator(err, rt.info.Traits) {
+			return res, err
+		}
 		var holds bool
 		if err == nil {
 			holds, err = r.env.EvalBool(u.Cond, runbooks.Vars{Item: item, Result: res, Attempt: polls})
@@ -453,6 +484,14 @@ func timeoutCause(ctx context.Context, err error) error {
 		return nil
 	}
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		var rs interface{ RemoteStop() steps.RemoteStop }
+		switch {
+		case errors.Is(err, cause):
+			return err // it already says it timed out, and more
+		case errors.As(err, &rs) || errors.Is(err, steps.ErrMayStillRun) || errors.Is(err, steps.ErrOutcomeUnknown):
+			// What happened to the remote command must not be lost.
+			return fmt.Errorf("%w: %w", cause, err)
+		}
 		return cause
 	}
 	return err
@@ -469,5 +508,29 @@ func sleep(ctx context.Context, d time.Duration) bool {
 		return true
 	case <-ctx.Done():
 		return false
+	}
+}
+
+// needsOperator reports whether a failure leaves the step in a state only
+// a person can judge: its remote command may still run, or it is not
+// idempotent and nobody knows whether it took effect. Such a step is not
+// retried by drbook and stops the run like an interrupted step.
+func needsOperator(err error, t steps.Traits) bool {
+	return errors.Is(err, steps.ErrMayStillRun) || (!t.Idempotent && errors.Is(err, steps.ErrOutcomeUnknown))
+}
+
+func notRetriedWhy(err error) string {
+	if errors.Is(err, steps.ErrMayStillRun) {
+		return "the first attempt's command may still be running, and a retry would run a second copy beside it"
+	}
+	return "the kind is not idempotent and whether the first attempt took effect is unknown"
+}
+
+// journalRemoteStop journals, as evidence, how a step's remote command was
+// stopped when err says so.
+func (r *run) journalRemoteStop(rt *stepRuntime, err error) {
+	var rs interface{ RemoteStop() steps.RemoteStop }
+	if errors.As(err, &rs) {
+		rt.Evidence(rs.RemoteStop().Evidence())
 	}
 }

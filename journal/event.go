@@ -159,6 +159,10 @@ type StepFinish struct {
 	Result    json.RawMessage `json:"result,omitempty"`
 	// ContinuedOnError is set when a failure did not stop the run.
 	ContinuedOnError bool `json:"continued_on_error,omitempty"`
+	// MayStillRun is set when the step stopped while drbook could not
+	// confirm that its remote command ended: resume never re-runs it
+	// without the operator's word.
+	MayStillRun bool `json:"may_still_run,omitempty"`
 }
 
 // Note is a free-form line recorded by the `log` kind or by the engine.

@@ -58,6 +58,9 @@ type Config struct {
 	Trust func(journal.Trust)
 	// Via is the jump host to dial through; nil dials directly.
 	Via *Client
+	// StopGrace is how long a stopped command has between SIGTERM and
+	// SIGKILL; DefaultStopGrace when 0.
+	StopGrace time.Duration
 }
 
 // Client is one guest's SSH connection for a run. It dials lazily, redials
@@ -590,8 +593,14 @@ func (c *Client) WrapBecome(cmd string) string {
 
 // Run runs cmd on the guest (through sudo when the guest says so) and
 // returns its exit code. A non-zero exit is not an error; a lost
-// connection or cancellation is.
+// connection or cancellation is, and then the command is stopped on the
+// guest through a second session (see wrapperScript) and the error, a
+// *StopError, says whether it was confirmed gone.
 func (c *Client) Run(ctx context.Context, cmd string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	return c.run(ctx, cmd, newPIDFile(), stdin, stdout, stderr)
+}
+
+func (c *Client) run(ctx context.Context, cmd, pidFile string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 	release, err := c.acquire(ctx, "run")
 	if err != nil {
 		return -1, err
@@ -603,7 +612,13 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin io.Reader, stdout, s
 	}
 	defer sess.Close()
 	sess.Stdin, sess.Stdout, sess.Stderr = stdin, stdout, stderr
-	if err := sess.Start(c.WrapBecome(cmd)); err != nil {
+	op := "run " + firstLine(cmd)
+	if err := sess.Start(c.wrapped(cmd, pidFile)); err != nil {
+		if errors.Is(err, io.EOF) {
+			// The connection ended while the command was being started:
+			// it may have started.
+			return -1, &StopError{Err: &Error{Target: c.Target(), Op: op, Err: fmt.Errorf("connection lost while starting the command: %v", err), Retryable: true}, Stop: c.stopRemote(ctx, cmd, pidFile), Lost: true}
+		}
 		return -1, &Error{Target: c.Target(), Op: "start command", Err: err, Retryable: true}
 	}
 	waited := make(chan error, 1)
@@ -620,12 +635,13 @@ func (c *Client) Run(ctx context.Context, cmd string, stdin io.Reader, stdout, s
 			}
 			return exit.ExitStatus(), nil
 		}
-		return -1, &Error{Target: c.Target(), Op: "run " + firstLine(cmd), Err: fmt.Errorf("connection lost before the command finished: %v", err), Retryable: true,
-			Hint: "the guest or its sshd went away; whether the command took effect is unknown, so check the guest before retrying a step that is not idempotent"}
+		lost := &Error{Target: c.Target(), Op: op, Err: fmt.Errorf("connection lost before the command finished: %v", err), Retryable: true,
+			Hint: "the guest or its sshd went away; whether the command took effect is unknown"}
+		return -1, &StopError{Err: lost, Stop: c.stopRemote(ctx, cmd, pidFile), Lost: true}
 	case <-ctx.Done():
-		sess.Signal(ssh.SIGKILL)
+		stop := c.stopRemote(ctx, cmd, pidFile)
 		sess.Close()
-		return -1, c.cancelled("run "+firstLine(cmd), ctx)
+		return -1, &StopError{Err: c.cancelled(op, ctx).(*Error), Stop: stop}
 	}
 }
 

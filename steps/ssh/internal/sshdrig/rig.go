@@ -159,7 +159,8 @@ func (r *Rig) Close() {
 
 // applets are linked into each tree's /bin.
 var applets = strings.Fields(`sh ash tar gzip gunzip zcat sed httpd mkdir rm rmdir mv cp cat wc sha256sum date ls head tail tr chmod chown
-	sleep kill grep cut true false echo test [ [[ env id hostname mktemp find xargs printf touch ln readlink stat dd sort uniq awk basename dirname pwd`)
+	sleep kill grep cut true false echo test [ [[ env id hostname mktemp find xargs printf touch ln readlink stat dd sort uniq awk basename dirname pwd
+	setsid`)
 
 // NewTree builds a chroot tree under the rig: busybox applets, bash, /dev
 // nodes, /etc/passwd and a /tmp.
@@ -212,6 +213,8 @@ type Options struct {
 	Root string
 	// Legacy offers only RHEL 5 OpenSSH 4.3's algorithms.
 	Legacy bool
+	// NoSetsid leaves setsid out of a new tree, as on a minimal busybox.
+	NoSetsid bool
 }
 
 // Start starts a guest's sshd and waits until it accepts connections.
@@ -220,6 +223,9 @@ func (r *Rig) Start(name string, o Options) *Guest {
 	t.Helper()
 	if o.Root == "" {
 		o.Root = r.NewTree(name)
+		if o.NoSetsid {
+			os.Remove(filepath.Join(o.Root, "bin/setsid"))
+		}
 	}
 	g := &Guest{Name: name, Address: fmt.Sprintf("%s.%d", r.Net, o.Host), Port: 2222, Root: o.Root, Legacy: o.Legacy, rig: r}
 	hostKeyFile := filepath.Join(r.Dir, name+"_host_key")
@@ -304,7 +310,10 @@ func (g *Guest) Kill() {
 		return
 	}
 	// sshd's per-connection children call setsid, so the process group
-	// does not hold them: kill the whole tree found through /proc.
+	// does not hold them: kill the whole tree found through /proc. The
+	// listener is stopped first, so that no connection accepted while
+	// the tree is killed (a client redialing at once) survives it.
+	syscall.Kill(g.cmd.Process.Pid, syscall.SIGSTOP)
 	for _, pid := range descendants(g.cmd.Process.Pid) {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}

@@ -45,6 +45,9 @@ type Options struct {
 	Dir string
 	// PathPrefix is put in front of PATH, for fake sudo or systemctl.
 	PathPrefix string
+	// Path, when set, replaces PATH entirely (after PathPrefix), for a
+	// guest without some program (setsid).
+	Path string
 }
 
 // Server is a running test server.
@@ -61,6 +64,7 @@ type Server struct {
 	execs atomic.Int64
 	mu    sync.Mutex
 	live  map[net.Conn]bool
+	pgids []int
 	wg    sync.WaitGroup
 }
 
@@ -172,11 +176,18 @@ func (s *Server) Conns() int { return int(s.conns.Load()) }
 // Execs is how many commands the server has run.
 func (s *Server) Execs() int { return int(s.execs.Load()) }
 
-// Close stops listening and drops every connection, as a dying server would.
+// Close stops listening and drops every connection, as a dying server
+// would, then kills what the commands left running (which a dying sshd
+// would not), so that no test leaves processes behind.
 func (s *Server) Close() {
 	s.ln.Close()
 	s.DropConnections()
 	s.wg.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, pg := range s.pgids {
+		syscall.Kill(-pg, syscall.SIGKILL)
+	}
 }
 
 // DropConnections cuts every open connection but keeps listening, as when a
@@ -254,13 +265,20 @@ func (s *Server) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 			s.execs.Add(1)
 			cmd = exec.Command("/bin/sh", "-c", line)
 			cmd.Dir = s.Dir
-			cmd.Env = append(os.Environ(), "PATH="+s.opts.PathPrefix+":"+os.Getenv("PATH"), "HOME="+s.Dir)
+			path := os.Getenv("PATH")
+			if s.opts.Path != "" {
+				path = s.opts.Path
+			}
+			cmd.Env = append(os.Environ(), "PATH="+s.opts.PathPrefix+":"+path, "HOME="+s.Dir)
 			cmd.Stdin, cmd.Stdout, cmd.Stderr = ch, ch, ch.Stderr()
 			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 			if err := cmd.Start(); err != nil {
 				req.Reply(false, nil)
 				return
 			}
+			s.mu.Lock()
+			s.pgids = append(s.pgids, cmd.Process.Pid)
+			s.mu.Unlock()
 			req.Reply(true, nil)
 			go func() {
 				status := 0
@@ -294,24 +312,15 @@ func (s *Server) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 				}
 				ch.Close()
 			}()
-		case "signal":
-			if cmd != nil && cmd.Process != nil {
-				syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			}
-			req.Reply(false, nil)
 		default:
+			// "signal" among others: refused and ignored, as OpenSSH
+			// without privilege separation and RHEL 5's OpenSSH 4.3 do.
 			req.Reply(false, nil)
 		}
 	}
-	// The client closed the channel: kill what still runs, as sshd does
-	// when a session ends without a terminal.
-	if cmd != nil && cmd.Process != nil {
-		select {
-		case <-done:
-		default:
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		}
-	}
+	// The client closed the channel. Like sshd for a session without a
+	// terminal, the server leaves the command running: ending it is the
+	// client's business.
 }
 
 // forward serves a direct-tcpip channel (a client using this server as a

@@ -1,0 +1,70 @@
+package steps
+
+import (
+	"errors"
+	"strconv"
+
+	"github.com/drbook/drbook/journal"
+)
+
+// Errors a kind's failure may match (errors.Is) to tell the engine that
+// running the step again is not a decision drbook can make by itself.
+var (
+	// ErrOutcomeUnknown marks a failure after which nobody knows whether
+	// the step took effect: the connection to a guest was lost while its
+	// command ran. The engine retries such a step only when its kind is
+	// idempotent; otherwise it stops the run as it would for an
+	// interrupted step, and a person decides (exit 3, `drbook resume
+	// --rerun-interrupted`).
+	ErrOutcomeUnknown = errors.New("whether the step took effect is unknown")
+	// ErrMayStillRun marks a step that was stopped (timeout, Ctrl-C, lost
+	// connection) while drbook could not confirm that its remote command
+	// ended. Nothing runs the step again, whatever its kind, until a person
+	// has checked: a second copy would run alongside the first.
+	ErrMayStillRun = errors.New("the stopped command may still be running")
+)
+
+// RemoteStop is what drbook did to end a step's remote command when the
+// step stopped before the command finished, and whether it saw the command
+// gone. An error that carries one (it has a RemoteStop() RemoteStop method,
+// found with errors.As) is journaled by the engine as evidence.
+type RemoteStop struct {
+	// Target names the guest and its endpoint, e.g. "ap01 (10.0.0.65:22)".
+	Target string
+	// Command is the first line of the command that was stopped.
+	Command string
+	// PID and PGID are the command's process and process group on the
+	// guest; 0 when drbook never learned them.
+	PID, PGID int
+	// PIDFile is the guest file that records them.
+	PIDFile string
+	// Confirmed is true when drbook saw that no process of the command
+	// is left (or that it never started).
+	Confirmed bool
+	// Outcome says what happened in words, e.g. "ended by SIGTERM".
+	Outcome string
+}
+
+// Evidence is the stop as key/value facts for the journal and the report.
+func (s RemoteStop) Evidence() journal.Evidence {
+	confirmed := "no: the command may still be running"
+	if s.Confirmed {
+		confirmed = "yes"
+	}
+	facts := []journal.Fact{
+		{Key: "target", Value: s.Target},
+		{Key: "command", Value: s.Command},
+		{Key: "outcome", Value: s.Outcome},
+		{Key: "stop confirmed", Value: confirmed},
+	}
+	if s.PID > 0 {
+		facts = append(facts, journal.Fact{Key: "pid", Value: strconv.Itoa(s.PID)})
+	}
+	if s.PGID > 0 {
+		facts = append(facts, journal.Fact{Key: "process group", Value: strconv.Itoa(s.PGID)})
+	}
+	if s.PIDFile != "" {
+		facts = append(facts, journal.Fact{Key: "pid file", Value: s.PIDFile})
+	}
+	return journal.Evidence{Kind: journal.EvidenceFacts, Title: "remote command stopped", Facts: facts}
+}

@@ -1,0 +1,258 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/drbook/drbook/steps"
+)
+
+// DefaultStopGrace is how long a stopped command has between SIGTERM and
+// SIGKILL.
+const DefaultStopGrace = 5 * time.Second
+
+// Why a wrapper: closing an SSH channel does not end the command behind it
+// (OpenSSH sends no signal to a session without a terminal), and the
+// "signal" channel request is refused by OpenSSH without privilege
+// separation and unknown to RHEL 5's OpenSSH 4.3. So every remote command
+// runs inside wrapperScript, which puts it in a process group of its own
+// and records that group in a pid file on the guest; to stop it, drbook
+// opens a second session that runs stopScript on the file.
+//
+// wrapperScript is POSIX sh (dash, busybox ash, bash 3.2). Its arguments
+// are the pid file, the shell that runs the command (empty: the login
+// shell, $SHELL, which is what sshd would have used) and the command.
+//
+// The pid file is created with noclobber (O_EXCL) under umask 077 before
+// anything runs: if it exists, the wrapper refuses to start, so a stop
+// that came first (stopScript creates the file itself when it finds none)
+// can never be overtaken by a late start. The group is found in the first
+// way that works (tried, not looked up: busybox ash's command -v names
+// applets it cannot run in a chroot without /proc): setsid (util-linux on
+// RHEL 5, busybox) starts the command
+// as the leader of a new session; else the wrapper, when sshd made it a
+// session leader, is the group itself; else only the command's pid is
+// known, and a stop cannot vouch for the command's children.
+const wrapperScript = `pf=$1; run=${2:-${SHELL:-/bin/sh}}; cmd=$3
+umask 077
+(set -C; : >"$pf") 2>/dev/null || { echo "drbook: refusing to run: the pid file $pf already exists (the command was stopped before it started)" >&2; exit 125; }
+pgid() { s=; { read -r s </proc/$1/stat; } 2>/dev/null; s=${s##*) }; set -- $s; echo "$3"; }
+if setsid true </dev/null >/dev/null 2>&1; then
+	exec 3<&0
+	setsid "$run" -c "$cmd" <&3 3<&- &
+	p=$!; exec 3<&-
+	echo "$p $p setsid" >"$pf"
+	wait $p; st=$?
+elif [ "$(pgid $$)" = "$$" ]; then
+	echo "$$ $$ leader" >"$pf"
+	"$run" -c "$cmd"; st=$?
+else
+	exec 3<&0
+	"$run" -c "$cmd" <&3 3<&- &
+	p=$!; exec 3<&-
+	echo "$p - pid" >"$pf"
+	wait $p; st=$?
+fi
+rm -f "$pf"
+exit $st`
+
+// stopScript ends the command recorded in a pid file: SIGTERM to its
+// process group, SIGKILL after the grace (its second argument, in tenths of
+// a second), and kill -0 until no process of the group is left. A zombie
+// counts as gone (kill -0 still finds it until its new parent reaps it,
+// which some init processes do only now and then); on Linux /proc tells
+// them apart. It prints
+// one line, "drbook-stop: STATE [PID PGID SIGNAL]", where STATE is
+// not-started, finished, gone, stopped, pid-only, alive or no-pid.
+const stopScript = `pf=$1; grace=$2
+umask 077
+if sleep 0.1 2>/dev/null; then nap() { sleep 0.1; }; tick=1; else nap() { sleep 1; }; tick=10; fi
+if (set -C; echo "- - stopped-before-start" >"$pf") 2>/dev/null; then echo "drbook-stop: not-started"; exit 0; fi
+n=0
+while :; do
+	pid=; pg=
+	{ read -r pid pg how <"$pf"; } 2>/dev/null
+	[ -n "$pid" ] && break
+	[ -e "$pf" ] || { echo "drbook-stop: finished"; exit 0; }
+	n=$((n+tick)); [ $n -ge 50 ] && { echo "drbook-stop: no-pid"; exit 0; }
+	nap
+done
+[ "$pid" = - ] && { echo "drbook-stop: not-started"; exit 0; }
+case $pg in -|"") tgt=$pid ;; *) tgt=-$pg ;; esac
+live() { want=$2; s=; { read -r s </proc/$1/stat; } 2>/dev/null || return 1; s=${s##*) }; set -- $s; [ "$1" != Z ] && { [ -z "$want" ] || [ "$3" = "$want" ]; }; }
+alive() {
+	kill -0 $tgt 2>/dev/null || return 1
+	[ -r /proc/self/stat ] || return 0
+	[ "$tgt" = "$pid" ] && { live $pid; return; }
+	for d in /proc/[0-9]*; do live ${d#/proc/} $pg && return 0; done
+	return 1
+}
+if ! alive; then rm -f "$pf"; echo "drbook-stop: gone $pid $pg -"; exit 0; fi
+kill -TERM $tgt 2>/dev/null; sig=TERM
+n=0; while alive && [ $n -lt $grace ]; do nap; n=$((n+tick)); done
+if alive; then
+	kill -KILL $tgt 2>/dev/null; sig=KILL
+	n=0; while alive && [ $n -lt 100 ]; do nap; n=$((n+tick)); done
+fi
+if alive; then echo "drbook-stop: alive $pid $pg $sig"; exit 0; fi
+rm -f "$pf"
+case $pg in -|"") echo "drbook-stop: pid-only $pid - $sig" ;; *) echo "drbook-stop: stopped $pid $pg $sig" ;; esac`
+
+// newPIDFile names the pid file of one remote command. The name is random
+// (64 bits), so no other user of the guest can plant it in advance.
+func newPIDFile() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return "/tmp/.drbook-" + hex.EncodeToString(b[:]) + ".pid"
+}
+
+// shellFor is the shell that runs a command: the login shell, or sh
+// through sudo, as before commands were wrapped.
+func (c *Client) shellFor() string {
+	if c.cfg.Guest.Become == "sudo" {
+		return "sh"
+	}
+	return ""
+}
+
+// wrapped is the command line that runs cmd inside wrapperScript.
+func (c *Client) wrapped(cmd, pidFile string) string {
+	line := "sh -c " + Quote(wrapperScript) + " drbook " + QuoteAll(pidFile, c.shellFor(), cmd)
+	if c.cfg.Guest.Become == "sudo" {
+		return "exec sudo -n -- " + line
+	}
+	return "exec " + line
+}
+
+func (c *Client) stopGrace() time.Duration {
+	if c.cfg.StopGrace > 0 {
+		return c.cfg.StopGrace
+	}
+	return DefaultStopGrace
+}
+
+// stopRemote runs stopScript in a second session (redialing if the
+// connection is gone) and reports what it saw. It has its own bound,
+// because the step's context is usually what has ended.
+func (c *Client) stopRemote(ctx context.Context, cmd, pidFile string) steps.RemoteStop {
+	rs := steps.RemoteStop{Target: c.Target(), Command: firstLine(cmd), PIDFile: pidFile}
+	grace := c.stopGrace()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace+10*time.Second+2*DefaultConnectTimeout)
+	defer cancel()
+	sess, err := c.newSession(ctx)
+	if err != nil {
+		rs.Outcome = "drbook could not open a second session to stop it: " + err.Error()
+		return rs
+	}
+	defer sess.Close()
+	stop := context.AfterFunc(ctx, func() { sess.Close() })
+	defer stop()
+	var out, errOut bytes.Buffer
+	sess.Stdout, sess.Stderr = &out, &errOut
+	tenths := max(int(grace/(100*time.Millisecond)), 1)
+	line := "sh -c " + Quote(stopScript) + " drbook-stop " + QuoteAll(pidFile, strconv.Itoa(tenths))
+	if err := sess.Run(c.WrapBecome(line)); err != nil {
+		rs.Outcome = fmt.Sprintf("the stop command failed (%v; %s)", err, strings.TrimSpace(errOut.String()))
+		return rs
+	}
+	var state, sig string
+	for _, l := range strings.Split(out.String(), "\n") {
+		if rest, ok := strings.CutPrefix(l, "drbook-stop: "); ok {
+			f := strings.Fields(rest)
+			if len(f) == 0 {
+				continue
+			}
+			state = f[0]
+			if len(f) >= 4 {
+				rs.PID, _ = strconv.Atoi(f[1])
+				rs.PGID, _ = strconv.Atoi(f[2])
+				sig = f[3]
+			}
+		}
+	}
+	switch state {
+	case "not-started":
+		rs.Confirmed, rs.Outcome = true, "it had not started; it never will (its pid file is taken)"
+	case "finished":
+		rs.Confirmed, rs.Outcome = true, "it had already finished"
+	case "gone":
+		rs.Confirmed, rs.Outcome = true, "no process of it was left"
+	case "stopped":
+		rs.Confirmed, rs.Outcome = true, "ended by SIG"+sig+"; no process of its group is left"
+	case "pid-only":
+		rs.Outcome = "its shell was ended by SIG" + sig + ", but the guest could not give it a process group of its own (no setsid), so processes it started may live on"
+	case "alive":
+		rs.Outcome = "it survived SIGTERM and SIGKILL (a process in uninterruptible sleep, or stopped in a debugger?)"
+	case "no-pid":
+		rs.Outcome = "its pid file stayed empty, so drbook does not know which process to stop"
+	default:
+		rs.Outcome = fmt.Sprintf("the stop command printed nothing drbook understands (stdout %q, stderr %q)", firstLine(out.String()), firstLine(errOut.String()))
+	}
+	return rs
+}
+
+// StopError is the error of a command that did not finish: the step was
+// cancelled or timed out, or the connection was lost. It says what drbook
+// did to end the command on the guest and whether it saw it gone. It
+// matches steps.ErrMayStillRun when the stop is not confirmed, and
+// steps.ErrOutcomeUnknown when the connection was lost (nobody knows how
+// far the command got).
+type StopError struct {
+	// Err is the transport error: cancellation or connection loss.
+	Err  *Error
+	Stop steps.RemoteStop
+	// Lost is true when the connection was lost, rather than the step
+	// stopped by drbook.
+	Lost bool
+}
+
+func (e *StopError) Error() string {
+	s := e.Stop
+	msg := e.Err.Error()
+	ids := ""
+	if s.PID > 0 {
+		ids = fmt.Sprintf(" (pid %d", s.PID)
+		if s.PGID > 0 {
+			ids += fmt.Sprintf(", process group %d", s.PGID)
+		}
+		ids += ")"
+	}
+	if s.Confirmed {
+		return msg + "; on the guest the command was stopped and confirmed gone: " + s.Outcome + ids
+	}
+	check := "ps -ef on the guest"
+	stop := ""
+	switch {
+	case s.PGID > 0:
+		check = fmt.Sprintf("kill -0 -%d (or ps -o pid,pgid,args -g %d)", s.PGID, s.PGID)
+		stop = fmt.Sprintf(", stop it with kill -TERM -%d", s.PGID)
+	case s.PID > 0:
+		check = fmt.Sprintf("ps -o pid,args -p %d and its children", s.PID)
+		stop = fmt.Sprintf(", stop it with kill -TERM %d", s.PID)
+	}
+	return fmt.Sprintf("%s; THE COMMAND MAY STILL BE RUNNING on %s%s: %s. drbook will not run this step again by itself: check with %s and the pid file %s%s or let it finish, then decide (retry or skip in guided mode, or drbook resume --rerun-interrupted)",
+		msg, s.Target, ids, s.Outcome, check, s.PIDFile, stop)
+}
+
+func (e *StopError) Unwrap() error { return e.Err }
+
+// Is matches steps.ErrMayStillRun and steps.ErrOutcomeUnknown as
+// described on StopError.
+func (e *StopError) Is(target error) bool {
+	switch target {
+	case steps.ErrMayStillRun:
+		return !e.Stop.Confirmed
+	case steps.ErrOutcomeUnknown:
+		return e.Lost
+	}
+	return false
+}
+
+// RemoteStop is the stop as the engine journals it.
+func (e *StopError) RemoteStop() steps.RemoteStop { return e.Stop }
