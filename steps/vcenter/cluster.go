@@ -92,11 +92,13 @@ func onOff(b bool) string {
 }
 
 func (k clusterCheck) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
+	ctx = withRuntime(ctx, rt)
 	_, err := k.Execute(ctx, rt, params)
 	return err
 }
 
 func (clusterCheck) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
+	ctx = withRuntime(ctx, rt)
 	p := params.(*clusterCheckParams)
 	s, err := connect(ctx, rt)
 	if err != nil {

@@ -15,7 +15,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -164,14 +163,38 @@ func colonHex(sum []byte) string {
 type UnknownCertificateError struct {
 	Endpoint string
 	SHA256   string
-	Subject  string
+	// SHA1 is the form govc's GOVC_TLS_KNOWN_HOSTS and vcsim print.
+	SHA1    string
+	Subject string
 }
 
 func (e *UnknownCertificateError) Error() string {
-	return fmt.Sprintf("vCenter %s presented a TLS certificate that is not trusted (subject %q, SHA-256 %s); "+
+	return fmt.Sprintf("vCenter %s presented a TLS certificate that is not trusted (subject %q, SHA-256 %s, SHA-1 %s); "+
 		"if it is your vCenter's certificate, pin it in the site file:\n  vcenter:\n    thumbprints: [%q]\n"+
 		"or run again with --accept-new to accept it for this run only (it is recorded in the journal)",
-		e.Endpoint, e.Subject, e.SHA256, e.SHA256)
+		e.Endpoint, e.Subject, e.SHA256, e.SHA1, e.SHA256)
+}
+
+// PinMismatchError is returned when the site pins vCenter's certificate
+// and vCenter presents another one. It is refused always, --accept-new or
+// not: a changed certificate is what a machine in the middle presents, and
+// only the operator who checked the new one may change the pin.
+type PinMismatchError struct {
+	Endpoint string
+	// Pinned are the thumbprints the site pins, as written there.
+	Pinned []string
+	// SHA256 and SHA1 are the presented certificate's thumbprints.
+	SHA256, SHA1 string
+	Subject      string
+	From         string
+}
+
+func (e *PinMismatchError) Error() string {
+	return fmt.Sprintf("vCenter %s presented a TLS certificate that does NOT match the thumbprint pinned in %s: "+
+		"pinned %s, presented SHA-256 %s (SHA-1 %s, subject %q); the connection was refused (--accept-new never overrides a pin). "+
+		"If vCenter's certificate was replaced on purpose, check the new thumbprint at the vCenter console "+
+		"(or with `govc about.cert -thumbprint`) and replace the pin in the site file; otherwise something between you and vCenter is presenting its own certificate",
+		e.Endpoint, e.From, strings.Join(e.Pinned, ", "), e.SHA256, e.SHA1, e.Subject)
 }
 
 // certVerifier decides whether to trust the server's certificate. Go's
@@ -182,6 +205,8 @@ type certVerifier struct {
 	endpoint  string
 	roots     *x509.CertPool
 	pins      map[string]bool
+	pinned    []string // as the site writes them, for errors
+	from      string
 	acceptNew bool
 
 	mu       sync.Mutex
@@ -190,9 +215,10 @@ type certVerifier struct {
 }
 
 func newCertVerifier(ep endpoint, acceptNew bool) (*certVerifier, error) {
-	v := &certVerifier{endpoint: ep.URL.Host, pins: map[string]bool{}, acceptNew: acceptNew, trusted: map[string]string{}}
+	v := &certVerifier{endpoint: ep.URL.Host, pins: map[string]bool{}, acceptNew: acceptNew, trusted: map[string]string{}, from: ep.From}
 	for _, tp := range ep.Thumbprints {
 		v.pins[normalizeThumbprint(tp)] = true
+		v.pinned = append(v.pinned, tp)
 	}
 	if len(ep.CAFiles) > 0 {
 		v.roots = x509.NewCertPool()
@@ -223,12 +249,16 @@ func (v *certVerifier) verify(cs tls.ConnectionState) error {
 	switch {
 	case v.pins[hex.EncodeToString(s256[:])] || v.pins[hex.EncodeToString(s1[:])]:
 		source = "pinned"
+	case len(v.pins) > 0:
+		// A pin that does not match is never outweighed by a CA or by
+		// --accept-new, as a changed SSH host key is not.
+		return &PinMismatchError{Endpoint: v.endpoint, Pinned: v.pinned, SHA256: fp, SHA1: colonHex(s1[:]), Subject: leaf.Subject.String(), From: v.from}
 	case v.roots != nil && v.chainVerifies(cs):
 		source = "ca"
 	case v.acceptNew:
 		source = "accepted-new"
 	default:
-		return &UnknownCertificateError{Endpoint: v.endpoint, SHA256: fp, Subject: leaf.Subject.String()}
+		return &UnknownCertificateError{Endpoint: v.endpoint, SHA256: fp, SHA1: colonHex(s1[:]), Subject: leaf.Subject.String()}
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -282,6 +312,15 @@ type Session struct {
 	// waitSlice bounds one WaitForUpdatesEx call, so a wait notices an
 	// ended session (and re-creates its filter) within this time.
 	waitSlice time.Duration
+
+	// notesMu guards pending: notes of re-logins and outages that happened
+	// in a call no step's runtime was bound to (the keepalive), journaled
+	// by the next step that connects.
+	notesMu sync.Mutex
+	pending []pendingNote
+	// retryMax bounds the wait between two attempts to reach a vCenter
+	// that is down; zero means maxOutageDelay.
+	retryMax time.Duration
 }
 
 // Relogins reports how many times the session logged in again after
@@ -318,50 +357,22 @@ func (s *Session) login(ctx context.Context) error {
 	return fmt.Errorf("vCenter %s: login: %w", s.endpoint.URL.Host, err)
 }
 
-// relogin logs in again unless another caller already did since gen.
-func (s *Session) relogin(ctx context.Context, gen int64) error {
+// relogin logs in again unless another caller already did since gen, and
+// journals the re-login (see note): why vCenter ended the session is part
+// of what happened during the drill.
+func (s *Session) relogin(ctx context.Context, gen int64, why string) error {
 	s.loginMu.Lock()
 	defer s.loginMu.Unlock()
 	if s.generation.Load() != gen {
 		return nil
 	}
 	if err := s.login(ctx); err != nil {
+		s.note(ctx, "warning", fmt.Sprintf("vCenter %s ended the session (%s) and logging in again failed: %v", s.endpoint.URL.Host, why, err))
 		return err
 	}
-	s.generation.Add(1)
+	n := s.generation.Add(1)
+	s.note(ctx, "warning", fmt.Sprintf("vCenter %s ended the session (%s); logged in again as %s (re-login %d of this run)", s.endpoint.URL.Host, why, s.endpoint.User, n))
 	return nil
-}
-
-// isNotAuthenticated reports whether vCenter says the session is gone.
-func isNotAuthenticated(err error) bool {
-	return err != nil && fault.Is(err, &types.NotAuthenticated{})
-}
-
-// reloginTransport retries a call once after logging in again when
-// vCenter answers NotAuthenticated.
-type reloginTransport struct {
-	next soap.RoundTripper
-	s    *Session
-}
-
-func (r *reloginTransport) RoundTrip(ctx context.Context, req, res soap.HasFault) error {
-	gen := r.s.gen()
-	err := r.next.RoundTrip(ctx, req, res)
-	if !isNotAuthenticated(err) {
-		return err
-	}
-	switch req.(type) {
-	case *methods.LoginBody, *methods.LogoutBody:
-		return err
-	}
-	if lerr := r.s.relogin(ctx, gen); lerr != nil {
-		return fmt.Errorf("vCenter ended the session and logging in again failed: %w", lerr)
-	}
-	// A fresh response: decoding into the old one would keep its fault.
-	fresh := reflect.New(reflect.TypeOf(res).Elem())
-	err = r.next.RoundTrip(ctx, req, fresh.Interface().(soap.HasFault))
-	reflect.ValueOf(res).Elem().Set(fresh.Elem())
-	return err
 }
 
 // open connects and logs in. ctx bounds the connection and login only.
@@ -387,6 +398,10 @@ func (s *Session) open(ctx context.Context, ep endpoint, password string, accept
 		var uc *UnknownCertificateError
 		if errors.As(err, &uc) {
 			return uc
+		}
+		var pm *PinMismatchError
+		if errors.As(err, &pm) {
+			return pm
 		}
 		return fmt.Errorf("cannot reach vCenter %s (%s): %w", ep.URL.Host, ep.From, err)
 	}
@@ -442,5 +457,6 @@ func connect(ctx context.Context, rt steps.Runtime) (*Session, error) {
 		}
 	}
 	s.verifier.flush(rt)
+	s.flushNotes(rt)
 	return s, nil
 }

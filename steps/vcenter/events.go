@@ -147,10 +147,12 @@ func (events) Describe(params any) steps.Description {
 	return steps.Description{Action: what, Target: "vCenter"}
 }
 func (events) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
+	ctx = withRuntime(ctx, rt)
 	_, err := connect(ctx, rt)
 	return err
 }
 func (events) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
+	ctx = withRuntime(ctx, rt)
 	p := params.(*eventsParams)
 	s, err := connect(ctx, rt)
 	if err != nil {

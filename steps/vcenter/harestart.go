@@ -111,6 +111,7 @@ func (haVerifyRestart) Describe(params any) steps.Description {
 	return steps.Description{Action: a, Target: p.FailedHost}
 }
 func (haVerifyRestart) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
+	ctx = withRuntime(ctx, rt)
 	p := params.(*haVerifyParams)
 	s, err := connect(ctx, rt)
 	if err != nil {
@@ -136,6 +137,7 @@ type restartTracker struct {
 }
 
 func (haVerifyRestart) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
+	ctx = withRuntime(ctx, rt)
 	p := params.(*haVerifyParams)
 	start := time.Now()
 	if len(p.VMs) == 0 && !p.AllowEmpty {

@@ -146,6 +146,7 @@ func (op *hostStop) check(m mo.HostSystem, p *hostStopParams) error {
 }
 
 func (op *hostStop) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
+	ctx = withRuntime(ctx, rt)
 	p := params.(*hostStopParams)
 	_, _, m, err := hostTarget(ctx, rt, p.Host)
 	if err != nil {
@@ -155,6 +156,7 @@ func (op *hostStop) Preflight(ctx context.Context, rt steps.Runtime, params any)
 }
 
 func (op *hostStop) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
+	ctx = withRuntime(ctx, rt)
 	p := params.(*hostStopParams)
 	s, h, m, err := hostTarget(ctx, rt, p.Host)
 	if err != nil {
@@ -184,7 +186,7 @@ func (op *hostStop) Execute(ctx context.Context, rt steps.Runtime, params any) (
 	}
 	res := &hostStopResult{Host: m.Name, Force: p.Force, VMs: vms, RequestedAt: time.Now()}
 	rt.Progress("%s host %s (%d VMs running)", op.verb, m.Name, len(vms))
-	if _, err := runTask(ctx, fmt.Sprintf("%s host %s", op.verb, m.Name), func(ctx context.Context) (*object.Task, error) {
+	if _, err := s.runTask(ctx, fmt.Sprintf("%s host %s", op.verb, m.Name), func(ctx context.Context) (*object.Task, error) {
 		return op.call(ctx, s, h.Reference(), p.Force)
 	}); err != nil {
 		return nil, err
@@ -412,6 +414,7 @@ func (k *hostStateChange) Validate(params any) []steps.FieldError {
 }
 
 func (k *hostStateChange) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
+	ctx = withRuntime(ctx, rt)
 	_, _, m, err := hostTarget(ctx, rt, params.(hostParams).hostName())
 	if err != nil || k.needsConnected == "" {
 		return err
@@ -420,6 +423,7 @@ func (k *hostStateChange) Preflight(ctx context.Context, rt steps.Runtime, param
 }
 
 func (k *hostStateChange) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
+	ctx = withRuntime(ctx, rt)
 	s, h, m, err := hostTarget(ctx, rt, params.(hostParams).hostName())
 	if err != nil {
 		return nil, err
@@ -434,7 +438,7 @@ func (k *hostStateChange) Execute(ctx context.Context, rt steps.Runtime, params 
 			return nil, err
 		}
 	}
-	if _, err := runTask(ctx, k.doing(m.Name), func(ctx context.Context) (*object.Task, error) {
+	if _, err := s.runTask(ctx, k.doing(m.Name), func(ctx context.Context) (*object.Task, error) {
 		return k.task(ctx, s, h, params)
 	}); err != nil {
 		if k.hint != "" {
@@ -490,10 +494,12 @@ func (hostWaitConnected) Describe(params any) steps.Description {
 	return steps.Description{Action: fmt.Sprintf("wait up to %s for host %s to be connected", p.Within, p.Host), Target: p.Host}
 }
 func (hostWaitConnected) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
+	ctx = withRuntime(ctx, rt)
 	_, _, _, err := hostTarget(ctx, rt, params.(*waitConnectedParams).Host)
 	return err
 }
 func (hostWaitConnected) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
+	ctx = withRuntime(ctx, rt)
 	p := params.(*waitConnectedParams)
 	start := time.Now()
 	s, h, m, err := hostTarget(ctx, rt, p.Host)

@@ -86,11 +86,13 @@ func (inventory) Describe(params any) steps.Description {
 	return steps.Description{Action: "record the vCenter inventory (" + p.Record + ")", Target: "vCenter"}
 }
 func (inventory) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
+	ctx = withRuntime(ctx, rt)
 	_, err := connect(ctx, rt)
 	return err
 }
 
 func (inventory) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
+	ctx = withRuntime(ctx, rt)
 	p := params.(*inventoryParams)
 	s, err := connect(ctx, rt)
 	if err != nil {

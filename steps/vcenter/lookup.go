@@ -2,14 +2,17 @@ package vcenter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/vmware/govmomi/fault"
 	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/property"
+	"github.com/vmware/govmomi/task"
 	"github.com/vmware/govmomi/view"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
@@ -23,7 +26,10 @@ func (s *Session) root(ctx context.Context) (types.ManagedObjectReference, error
 	if s.endpoint.Datacenter == "" {
 		return s.Client.ServiceContent.RootFolder, nil
 	}
-	dc, err := find.NewFinder(s.Client).Datacenter(ctx, s.endpoint.Datacenter)
+	// NewFinder without an argument first looks up the default
+	// datacenter on a context of its own, which no step's time limit
+	// bounds; false skips that.
+	dc, err := find.NewFinder(s.Client, false).Datacenter(ctx, s.endpoint.Datacenter)
 	if err != nil {
 		return types.ManagedObjectReference{}, fmt.Errorf("vCenter %s: datacenter %q (%s): %w", s.endpoint.URL.Host, s.endpoint.Datacenter, s.endpoint.From, err)
 	}
@@ -163,19 +169,50 @@ func (s *Session) poweredOnVMs(ctx context.Context, h mo.HostSystem) ([]string, 
 
 // runTask starts a vCenter task with call and waits for it on the
 // PropertyCollector, turning a fault into an error that says what failed.
-func runTask(ctx context.Context, what string, call func(context.Context) (*object.Task, error)) (*types.TaskInfo, error) {
-	task, err := call(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("%s: vCenter refused: %w", what, err)
-	}
-	info, err := task.WaitForResult(ctx)
-	if err != nil {
+//
+// The session may end under a task. A wait that fails because it did (its
+// collector died with the session) waits again on the same task, which
+// vCenter keeps. A task that itself failed with NotAuthenticated did
+// nothing: the session logs in again and starts it once more.
+func (s *Session) runTask(ctx context.Context, what string, call func(context.Context) (*object.Task, error)) (*types.TaskInfo, error) {
+	for started := 1; ; started++ {
+		gen := s.gen()
+		task, err := call(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%s: vCenter refused: %w", what, err)
+		}
+		info, err := task.WaitForResult(ctx)
+		for waits := 1; err != nil && waits < 4 && ctx.Err() == nil && !isTaskFailure(err) &&
+			(s.gen() != gen || isNotAuthenticated(err) || fault.Is(err, &types.ManagedObjectNotFound{})); waits++ {
+			if s.gen() == gen {
+				if lerr := s.relogin(ctx, gen, "waiting for task "+task.Reference().Value+": "+err.Error()); lerr != nil {
+					return info, fmt.Errorf("%s: vCenter ended the session while waiting for task %s and logging in again failed: %w", what, task.Reference().Value, lerr)
+				}
+			}
+			gen = s.gen()
+			info, err = task.WaitForResult(ctx)
+		}
+		if err == nil {
+			return info, nil
+		}
 		if ctx.Err() != nil {
 			return info, fmt.Errorf("%s: cancelled while waiting for task %s: %w", what, task.Reference().Value, ctx.Err())
 		}
+		if isTaskFailure(err) && isNotAuthenticated(err) && started < 2 {
+			if lerr := s.relogin(ctx, gen, "task "+task.Reference().Value+" failed with NotAuthenticated"); lerr != nil {
+				return info, fmt.Errorf("%s: task %s failed: %w; logging in again failed: %v", what, task.Reference().Value, err, lerr)
+			}
+			continue
+		}
 		return info, fmt.Errorf("%s: task %s failed: %w", what, task.Reference().Value, err)
 	}
-	return info, nil
+}
+
+// isTaskFailure reports whether err is the task's own error (the task ran
+// and failed), not a failure to wait for it.
+func isTaskFailure(err error) bool {
+	var te task.Error
+	return errors.As(err, &te)
 }
 
 // stamp is a wall-clock time rounded for display in evidence tables.

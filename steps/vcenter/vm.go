@@ -162,11 +162,13 @@ func (vmPower) Describe(params any) steps.Description {
 	return d
 }
 func (vmPower) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
+	ctx = withRuntime(ctx, rt)
 	_, _, err := vmTarget(ctx, rt, params.(*vmPowerParams).VM)
 	return err
 }
 
 func (vmPower) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
+	ctx = withRuntime(ctx, rt)
 	p := params.(*vmPowerParams)
 	s, v, err := vmTarget(ctx, rt, p.VM)
 	if err != nil {
@@ -189,7 +191,7 @@ func (vmPower) Execute(ctx context.Context, rt steps.Runtime, params any) (any, 
 			res.Already = true
 			return finish(state)
 		}
-		if _, err := runTask(ctx, "power on VM "+m.Name, v.PowerOn); err != nil {
+		if _, err := s.runTask(ctx, "power on VM "+m.Name, v.PowerOn); err != nil {
 			return nil, err
 		}
 		return finish(types.VirtualMachinePowerStatePoweredOn)
@@ -198,12 +200,12 @@ func (vmPower) Execute(ctx context.Context, rt steps.Runtime, params any) (any, 
 			res.Already = true
 			return finish(state)
 		}
-		if _, err := runTask(ctx, "power off VM "+m.Name, v.PowerOff); err != nil {
+		if _, err := s.runTask(ctx, "power off VM "+m.Name, v.PowerOff); err != nil {
 			return nil, err
 		}
 		return finish(types.VirtualMachinePowerStatePoweredOff)
 	case "reset":
-		if _, err := runTask(ctx, "reset VM "+m.Name, v.Reset); err != nil {
+		if _, err := s.runTask(ctx, "reset VM "+m.Name, v.Reset); err != nil {
 			return nil, err
 		}
 		return finish(types.VirtualMachinePowerStatePoweredOn)
@@ -219,7 +221,7 @@ func (vmPower) Execute(ctx context.Context, rt steps.Runtime, params any) (any, 
 		}
 		rt.Note("warn", fmt.Sprintf("VM %s: %s; powering it off", m.Name, why))
 		res.FellBack = true
-		if _, err := runTask(ctx, "power off VM "+m.Name, v.PowerOff); err != nil {
+		if _, err := s.runTask(ctx, "power off VM "+m.Name, v.PowerOff); err != nil {
 			return nil, err
 		}
 		return finish(types.VirtualMachinePowerStatePoweredOff)
@@ -301,10 +303,12 @@ func (vmWait) Describe(params any) steps.Description {
 	return steps.Description{Action: fmt.Sprintf("wait up to %s until VM %s has %s", p.Within, p.VM, p.Condition), Target: p.VM}
 }
 func (vmWait) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
+	ctx = withRuntime(ctx, rt)
 	_, _, err := vmTarget(ctx, rt, params.(*vmWaitParams).VM)
 	return err
 }
 func (vmWait) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
+	ctx = withRuntime(ctx, rt)
 	p := params.(*vmWaitParams)
 	prog, err := compileCondition(p.Condition)
 	if err != nil {
@@ -404,6 +408,7 @@ func (vmSnapshot) Describe(params any) steps.Description {
 	return steps.Description{Action: fmt.Sprintf(a, p.Name, p.VM), Target: p.VM}
 }
 func (vmSnapshot) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
+	ctx = withRuntime(ctx, rt)
 	p := params.(*vmSnapshotParams)
 	_, v, err := vmTarget(ctx, rt, p.VM)
 	if err != nil || p.Action == "create" {
@@ -415,8 +420,9 @@ func (vmSnapshot) Preflight(ctx context.Context, rt steps.Runtime, params any) e
 	return nil
 }
 func (vmSnapshot) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
+	ctx = withRuntime(ctx, rt)
 	p := params.(*vmSnapshotParams)
-	_, v, err := vmTarget(ctx, rt, p.VM)
+	s, v, err := vmTarget(ctx, rt, p.VM)
 	if err != nil {
 		return nil, err
 	}
@@ -424,7 +430,7 @@ func (vmSnapshot) Execute(ctx context.Context, rt steps.Runtime, params any) (an
 	what := fmt.Sprintf("%s snapshot %q of VM %s", p.Action, p.Name, p.VM)
 	switch p.Action {
 	case "create":
-		info, err := runTask(ctx, what, func(ctx context.Context) (*object.Task, error) {
+		info, err := s.runTask(ctx, what, func(ctx context.Context) (*object.Task, error) {
 			return v.CreateSnapshot(ctx, p.Name, p.Description, p.Memory, p.Quiesce)
 		})
 		if err != nil {
@@ -439,7 +445,7 @@ func (vmSnapshot) Execute(ctx context.Context, rt steps.Runtime, params any) (an
 			return nil, fmt.Errorf("VM %s: snapshot %q: %w", p.VM, p.Name, err)
 		}
 		res.SnapshotID = ref.Value
-		if _, err := runTask(ctx, what, func(ctx context.Context) (*object.Task, error) {
+		if _, err := s.runTask(ctx, what, func(ctx context.Context) (*object.Task, error) {
 			if p.Action == "revert" {
 				return v.RevertToSnapshot(ctx, ref.Value, p.SuppressPowerOn)
 			}

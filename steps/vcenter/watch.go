@@ -74,7 +74,7 @@ func (s *Session) watch(ctx context.Context, objs []types.ManagedObjectReference
 		if sessionEnded && restarts < 3 {
 			restarts++
 			if s.gen() == gen {
-				if lerr := s.relogin(ctx, gen); lerr != nil {
+				if lerr := s.relogin(ctx, gen, "waiting for "+kind+" updates: "+err.Error()); lerr != nil {
 					return fmt.Errorf("vCenter ended the session during a wait and logging in again failed: %w", lerr)
 				}
 			}
