@@ -134,7 +134,7 @@ func (p *BackupParams) archive(now time.Time) string {
 
 func (p *BackupParams) script(archive string) string {
 	var s strings.Builder
-	fmt.Fprintf(&s, "set -e\numask 077\ndir=%s\narchive=%s\nmkdir -p -- \"$dir\"\n", transport.Quote(p.Dir), transport.Quote(archive))
+	fmt.Fprintf(&s, "set -e\numask 077\ndir=%s\narchive=%s\nmkdir -p -- \"$dir\"\n", transport.Quote(operand(p.Dir)), transport.Quote(operand(archive)))
 	if p.RetentionDays > 0 {
 		fmt.Fprintf(&s, "find \"$dir\" -maxdepth 1 -type f -name %s -mtime +%d -print -exec rm -f -- {} \\; | sed 's/^/drbook-pruned: /'\n", transport.Quote(p.PrunePattern), p.RetentionDays)
 	}
@@ -346,7 +346,7 @@ func (*restoreTar) Validate(params any) []steps.FieldError {
 	return append(append(p.Target.validate(), needPath("archive", p.Archive)...), needPath("dest", p.Dest)...)
 }
 func (p *RestoreTarParams) command() string {
-	return "tar -xzvf " + transport.Quote(p.Archive) + " -C " + transport.Quote(p.Dest)
+	return "tar -xzvf " + transport.Quote(operand(p.Archive)) + " -C " + transport.Quote(operand(p.Dest))
 }
 func (*restoreTar) Describe(params any) steps.Description {
 	p := params.(*RestoreTarParams)

@@ -3,6 +3,7 @@ package ssh
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -76,7 +77,7 @@ func (*exec) Validate(params any) []steps.FieldError {
 	case p.Command != "" && p.Script != "":
 		errs = append(errs, steps.FieldError{Field: "script", Msg: "give a command or a script, not both"})
 	}
-	if p.Shell == "" || strings.ContainsAny(p.Shell, " \t\n;&|$`'\"") {
+	if !shellProgram.MatchString(p.Shell) {
 		errs = append(errs, steps.FieldError{Field: "shell", Msg: "must be a program name or path such as sh or /bin/bash"})
 	}
 	if len(p.ExpectExit) == 0 {
@@ -94,6 +95,10 @@ func (*exec) Validate(params any) []steps.FieldError {
 	}
 	return errs
 }
+
+// shellProgram is what shell may name: a program or path, never an option
+// or shell syntax (sh>file would redirect).
+var shellProgram = regexp.MustCompile(`^[A-Za-z0-9_./+][A-Za-z0-9_./+-]*$`)
 
 func (p *ExecParams) remote() string {
 	if p.Script != "" {

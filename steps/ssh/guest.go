@@ -118,8 +118,12 @@ func (*service) NewResult() any       { return &ServiceResult{} }
 func (*service) Validate(params any) []steps.FieldError {
 	p := params.(*ServiceParams)
 	errs := p.Target.validate()
-	if p.Name == "" || strings.ContainsAny(p.Name, "/ \t\n") {
+	switch {
+	case p.Name == "" || strings.ContainsAny(p.Name, "/ \t\n"):
 		errs = append(errs, steps.FieldError{Field: "name", Msg: "give the service's name, e.g. httpd"})
+	case strings.HasPrefix(p.Name, "-"):
+		// systemctl and service would read it as an option.
+		errs = append(errs, steps.FieldError{Field: "name", Msg: fmt.Sprintf("%q is not a service name: it starts with \"-\"", p.Name)})
 	}
 	if !contains(serviceActions, p.Action) {
 		errs = append(errs, steps.FieldError{Field: "action", Msg: fmt.Sprintf("%q is not one of %s", p.Action, strings.Join(serviceActions, ", "))})

@@ -211,6 +211,17 @@ func markers(out string) map[string][]string {
 	return m
 }
 
+// operand makes a path safe as a command's operand: a relative one gets
+// "./" in front, so that "-delete" cannot be read by find as an
+// expression, nor "host:file" or "-" by tar as a remote archive or
+// standard input.
+func operand(p string) string {
+	if strings.HasPrefix(p, "/") || strings.HasPrefix(p, "./") {
+		return p
+	}
+	return "./" + p
+}
+
 func first(m map[string][]string, k string) string {
 	if v := m[k]; len(v) > 0 {
 		return v[0]
