@@ -338,9 +338,18 @@ func codeArgument(call *syntax.CallExpr, word *syntax.Word) (msg, hint string) {
 	if idx == name || idx == 0 {
 		return "it is the command name, so the value would be run as a program", hintName
 	}
+	const hintVarName = "write the variable name in the runbook"
 	switch lits[0] {
 	case "eval", "trap", "let":
 		return "it is an argument of " + lits[0] + ", which runs its arguments as shell code", hintCode
+	case "unset", "read", "mapfile", "readarray":
+		// Variable names: bash evaluates an array index in them (unset
+		// 'a[$(cmd)]' runs cmd).
+		return "it is an argument of " + lits[0] + ", which takes variable names whose array index bash evaluates", hintVarName
+	case "printf", "test", "[":
+		if f := lits[idx-1]; f == "-v" || (lits[0] != "printf" && f == "-R") {
+			return "it is the variable name after " + lits[0] + " " + f + ", whose array index bash evaluates", hintVarName
+		}
 	}
 	// sh -c SCRIPT, bash -ec SCRIPT, sudo sh -c SCRIPT, su - user -c SCRIPT.
 	for i := 0; i < idx; i++ {
