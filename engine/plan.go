@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -72,7 +73,7 @@ func Plan(ctx context.Context, rb *runbooks.Runbook, cfg Config, preflight bool)
 				if pf, ok := st.Kind.(steps.Preflighter); ok && preflight && !p.Dynamic {
 					pr.step = st.ID
 					p.PreflightRan = true
-					p.Preflight = pf.Preflight(ctx, pr, params)
+					p.Preflight = pr.redacted(pf.Preflight(ctx, pr, params))
 				}
 			} else {
 				p.Description = steps.Description{Action: st.Kind.Summary() + " (parameters known only when earlier steps have run)"}
@@ -96,10 +97,11 @@ type planRuntime struct {
 	started  time.Time
 	step     string
 
-	mu     sync.Mutex
-	shared map[string]io.Closer
-	order  []string
-	trusts []journal.Trust
+	mu      sync.Mutex
+	secrets []string
+	shared  map[string]io.Closer
+	order   []string
+	trusts  []journal.Trust
 }
 
 func (p *planRuntime) StepID() string         { return p.step }
@@ -107,9 +109,36 @@ func (p *planRuntime) Site() *site.Site       { return p.site }
 func (p *planRuntime) Options() steps.Options { return p.opts }
 func (p *planRuntime) RunStarted() time.Time  { return p.started }
 func (p *planRuntime) Secret(ref site.SecretRef, label string) (string, error) {
-	return ref.Resolve(label, p.prompter)
+	v, err := ref.Resolve(label, p.prompter)
+	if err == nil && v != "" {
+		p.mu.Lock()
+		p.secrets = append(p.secrets, v)
+		p.mu.Unlock()
+	}
+	return v, err
 }
-func (p *planRuntime) Redact(text string) string { return text } // plan records nothing
+
+// Redact hides the secrets preflights resolved: plan prints what they
+// report, often into a ticket or a CI log.
+func (p *planRuntime) Redact(text string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, s := range p.secrets {
+		text = strings.ReplaceAll(text, s, journal.Redacted)
+	}
+	return text
+}
+
+// redacted is err with the secrets hidden in its message.
+func (p *planRuntime) redacted(err error) error {
+	if err == nil {
+		return nil
+	}
+	if msg := p.Redact(err.Error()); msg != err.Error() {
+		return &redactedError{msg: msg, err: err}
+	}
+	return err
+}
 func (p *planRuntime) Shared(key string, open func() (io.Closer, error)) (io.Closer, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

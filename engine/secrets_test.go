@@ -3,14 +3,19 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/drbook/drbook/engine"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/runbooks"
+	"github.com/drbook/drbook/site"
+	"github.com/drbook/drbook/steps"
+	"github.com/drbook/drbook/steps/control"
 )
 
 // loadWithSite loads src against a site file written next to it.
@@ -161,5 +166,34 @@ guests:
 		if ev.Type == journal.TypeNote && strings.Contains(ev.Note.Text, "typed-") {
 			t.Errorf("a prompted secret reached the journal: %s", ev.Note.Text)
 		}
+	}
+}
+
+// leakyPreflight is a kind whose preflight fails with the secret it read
+// in its error, as a careless login error would.
+type leakyPreflight struct{ probe }
+
+func (leakyPreflight) Name() string { return "leaky" }
+func (leakyPreflight) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
+	v, err := rt.Secret(site.SecretRef{Source: "env", Name: "DRBOOK_T_PLAN"}, "test")
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("login refused with password %s", v)
+}
+
+// TestPlanHidesSecretsInPreflightErrors: plan prints each preflight's
+// error, often into a ticket or a CI log.
+func TestPlanHidesSecretsInPreflightErrors(t *testing.T) {
+	const secret = "Vq7-xR2#pL9!wZ4$"
+	t.Setenv("DRBOOK_T_PLAN", secret)
+	f := newFixture(t)
+	f.reg = steps.NewRegistry(append(control.Kinds(), &leakyPreflight{probe{calls: map[string]int{}, mu: &sync.Mutex{}}})...)
+	plan, _ := engine.Plan(context.Background(), f.load("name: t\nsteps:\n  - {id: a, leaky: {key: a}}\n"), f.config(), true)
+	if len(plan) != 1 || plan[0].Preflight == nil {
+		t.Fatalf("plan %+v, want the preflight's failure", plan)
+	}
+	if msg := plan[0].Preflight.Error(); strings.Contains(msg, secret) || !strings.Contains(msg, "password [redacted]") {
+		t.Fatalf("plan shows %q", msg)
 	}
 }
