@@ -11,7 +11,8 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"text/tabwriter"
+
+	"github.com/mattn/go-runewidth"
 
 	"github.com/drbook/drbook/steps"
 )
@@ -66,18 +67,33 @@ func yesNo(lang string, b bool) string {
 
 // List writes one line per kind: its name, whether it changes state,
 // whether it is idempotent, and its purpose.
+// Columns are padded by display width, so that Chinese (two columns a
+// character) lines up as English does.
 func List(w io.Writer, reg *steps.Registry, lang string) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", word(lang, "kind"), word(lang, "changes"), word(lang, "idempotent"), word(lang, "purpose"))
+	rows := [][]string{{word(lang, "kind"), word(lang, "changes"), word(lang, "idempotent"), word(lang, "purpose")}}
 	for _, name := range reg.Names() {
 		k, _ := reg.Lookup(name)
 		tr := k.Traits()
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, yesNo(lang, tr.ChangesState), yesNo(lang, tr.Idempotent), steps.Summary(k).In(lang))
+		rows = append(rows, []string{name, yesNo(lang, tr.ChangesState), yesNo(lang, tr.Idempotent), steps.Summary(k).In(lang)})
 	}
-	if err := tw.Flush(); err != nil {
-		return err
+	width := make([]int, len(rows[0]))
+	for _, r := range rows {
+		for i, c := range r {
+			width[i] = max(width[i], runewidth.StringWidth(c))
+		}
 	}
-	_, err := fmt.Fprintf(w, "\n%s\n", word(lang, "hintlist"))
+	var b strings.Builder
+	for _, r := range rows {
+		for i, c := range r {
+			if i == len(r)-1 {
+				b.WriteString(c + "\n")
+				break
+			}
+			b.WriteString(c + strings.Repeat(" ", width[i]-runewidth.StringWidth(c)+2))
+		}
+	}
+	b.WriteString("\n" + word(lang, "hintlist") + "\n")
+	_, err := io.WriteString(w, b.String())
 	return err
 }
 

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mattn/go-runewidth"
+
 	"github.com/drbook/drbook/steps"
 	"github.com/drbook/drbook/steps/all"
 )
@@ -76,6 +78,39 @@ func TestMarkdownHasEveryKindOnItsFamilyPage(t *testing.T) {
 			if !strings.Contains(string(pages[index]), "[`"+name+"`]("+PageName(steps.Family(name), lang)+"#"+anchor(name)+")") {
 				t.Errorf("%s has no row in %s", name, index)
 			}
+		}
+	}
+}
+
+// TestListAlignsByDisplayWidth: in Chinese, where a character takes two
+// columns, the purpose column still starts at the same place on every
+// line, as in English.
+func TestListAlignsByDisplayWidth(t *testing.T) {
+	reg := all.Registry()
+	for _, lang := range []string{"en", "zh-TW"} {
+		var b bytes.Buffer
+		if err := List(&b, reg, lang); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+		lines = lines[:len(reg.Names())+1] // the table, without the closing hint
+		col := -1
+		for _, l := range lines {
+			name, _, _ := strings.Cut(l, " ")
+			k, ok := reg.Lookup(name)
+			purpose := word(lang, "purpose")
+			if ok {
+				purpose = steps.Summary(k).In(lang)
+			}
+			i := strings.LastIndex(l, purpose)
+			if i < 0 {
+				t.Fatalf("%s: line %q lacks %q", lang, l, purpose)
+			}
+			at := runewidth.StringWidth(l[:i])
+			if col >= 0 && at != col {
+				t.Errorf("%s: the purpose column starts at %d on %q, at %d above", lang, at, l, col)
+			}
+			col = at
 		}
 	}
 }
