@@ -11,7 +11,8 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"text/tabwriter"
+
+	"github.com/mattn/go-runewidth"
 
 	"github.com/drbook/drbook/steps"
 )
@@ -24,8 +25,9 @@ var words = map[string]map[string]string{
 		"params": "Parameters", "result": "Result", "preflight": "Preflight (read-only, run by drbook plan)",
 		"example": "Example", "required": "required", "default": "default", "oneof": "one of",
 		"exactly": "give exactly one of", "short": "shorthand", "none": "none", "nopreflight": "none: plan only describes the step",
-		"resultnote": "Later steps read these as steps.<id>.result.<field>; also steps.<id>.status, .error, .attempts and .duration.",
-		"name":       "Name", "type": "Type", "meaning": "Meaning", "field": "Field", "values": "Allowed values",
+		"resultnote":    "Later steps read these as steps.<id>.result.<field>; also steps.<id>.status, .error, .attempts and .duration.",
+		"resultnote.md": "Later steps read these as `steps.<id>.result.<field>`; also `steps.<id>.status`, `.error`, `.attempts` and `.duration`.",
+		"name":          "Name", "type": "Type", "meaning": "Meaning", "field": "Field", "values": "Allowed values",
 		"traits": "Changes state: %s · idempotent (resume may re-run it): %s",
 		"title":  "%s step kinds", "generated": "Generated from the kinds' declarations by `go test ./docs -update`; do not edit.",
 		"other": "Other language: [中文](%s)", "see": "See also `drbook explain KIND`.", "index": "Step kinds",
@@ -38,8 +40,9 @@ var words = map[string]map[string]string{
 		"params": "參數", "result": "結果", "preflight": "事前檢查（唯讀，由 drbook plan 執行）",
 		"example": "範例", "required": "必填", "default": "預設", "oneof": "可為",
 		"exactly": "下列恰給其一", "short": "簡寫", "none": "無", "nopreflight": "無：plan 僅說明此步驟",
-		"resultnote": "後續步驟以 steps.<id>.result.<欄位> 讀取；另有 steps.<id>.status、.error、.attempts 與 .duration。",
-		"name":       "名稱", "type": "型別", "meaning": "說明", "field": "欄位", "values": "可用值",
+		"resultnote":    "後續步驟以 steps.<id>.result.<欄位> 讀取；另有 steps.<id>.status、.error、.attempts 與 .duration。",
+		"resultnote.md": "後續步驟以 `steps.<id>.result.<欄位>` 讀取；另有 `steps.<id>.status`、`.error`、`.attempts` 與 `.duration`。",
+		"name":          "名稱", "type": "型別", "meaning": "說明", "field": "欄位", "values": "可用值",
 		"traits": "變更狀態：%s · 可重複執行（resume 可重跑）：%s",
 		"title":  "%s 步驟類型", "generated": "由各步驟類型之宣告以 `go test ./docs -update` 產生；請勿手動編輯。",
 		"other": "其他語言：[English](%s)", "see": "另見 `drbook explain KIND`。", "index": "步驟類型",
@@ -64,18 +67,33 @@ func yesNo(lang string, b bool) string {
 
 // List writes one line per kind: its name, whether it changes state,
 // whether it is idempotent, and its purpose.
+// Columns are padded by display width, so that Chinese (two columns a
+// character) lines up as English does.
 func List(w io.Writer, reg *steps.Registry, lang string) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", word(lang, "kind"), word(lang, "changes"), word(lang, "idempotent"), word(lang, "purpose"))
+	rows := [][]string{{word(lang, "kind"), word(lang, "changes"), word(lang, "idempotent"), word(lang, "purpose")}}
 	for _, name := range reg.Names() {
 		k, _ := reg.Lookup(name)
 		tr := k.Traits()
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, yesNo(lang, tr.ChangesState), yesNo(lang, tr.Idempotent), steps.Summary(k).In(lang))
+		rows = append(rows, []string{name, yesNo(lang, tr.ChangesState), yesNo(lang, tr.Idempotent), steps.Summary(k).In(lang)})
 	}
-	if err := tw.Flush(); err != nil {
-		return err
+	width := make([]int, len(rows[0]))
+	for _, r := range rows {
+		for i, c := range r {
+			width[i] = max(width[i], runewidth.StringWidth(c))
+		}
 	}
-	_, err := fmt.Fprintf(w, "\n%s\n", word(lang, "hintlist"))
+	var b strings.Builder
+	for _, r := range rows {
+		for i, c := range r {
+			if i == len(r)-1 {
+				b.WriteString(c + "\n")
+				break
+			}
+			b.WriteString(c + strings.Repeat(" ", width[i]-runewidth.StringWidth(c)+2))
+		}
+	}
+	b.WriteString("\n" + word(lang, "hintlist") + "\n")
+	_, err := io.WriteString(w, b.String())
 	return err
 }
 
@@ -262,8 +280,15 @@ func Markdown(reg *steps.Registry) map[string][]byte {
 // anchor is GitHub's heading anchor for a kind's name.
 func anchor(name string) string { return strings.ReplaceAll(name, ".", "") }
 
+// mdText escapes prose for Markdown: "KEY<separator>value" must not
+// become an HTML tag.
+func mdText(s string) string {
+	return strings.NewReplacer("<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// mdCell is mdText fit for a table cell.
 func mdCell(s string) string {
-	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(mdText(s))
 }
 
 func code(s string) string {
@@ -277,7 +302,7 @@ func kindMarkdown(k steps.Kind, lang string) string {
 	doc := steps.DocOf(k)
 	tr := k.Traits()
 	var b strings.Builder
-	fmt.Fprintf(&b, "## %s\n\n%s\n\n", k.Name(), steps.Summary(k).In(lang))
+	fmt.Fprintf(&b, "## %s\n\n%s\n\n", k.Name(), mdText(steps.Summary(k).In(lang)))
 	fmt.Fprintf(&b, word(lang, "traits"), yesNo(lang, tr.ChangesState), yesNo(lang, tr.Idempotent))
 	if tr.Human {
 		b.WriteString(" · " + word(lang, "human"))
@@ -306,7 +331,7 @@ func kindMarkdown(k steps.Kind, lang string) string {
 		b.WriteString("\n")
 	}
 	results := steps.ResultFields(k)
-	fmt.Fprintf(&b, "### %s\n\n%s\n\n", word(lang, "result"), word(lang, "resultnote"))
+	fmt.Fprintf(&b, "### %s\n\n%s\n\n", word(lang, "result"), word(lang, "resultnote.md"))
 	if len(results) > 0 {
 		fmt.Fprintf(&b, "| %s | %s | %s |\n| --- | --- | --- |\n", word(lang, "field"), word(lang, "type"), word(lang, "meaning"))
 		steps.WalkFields(results, func(f steps.Field) {
@@ -319,7 +344,7 @@ func kindMarkdown(k steps.Kind, lang string) string {
 		fmt.Fprintf(&b, "%s\n\n", word(lang, "nopreflight"))
 	}
 	for _, p := range doc.Preflight {
-		fmt.Fprintf(&b, "- %s\n", p.In(lang))
+		fmt.Fprintf(&b, "- %s\n", mdText(p.In(lang)))
 	}
 	if len(doc.Preflight) > 0 {
 		b.WriteString("\n")
