@@ -208,14 +208,14 @@ type Site struct {
 	timers    map[*time.Timer]struct{}
 	// pending counts transitions scheduled and not yet finished: zero
 	// when the lab has done everything it was in the middle of.
-	pending  int
-	queue    []powerChange
-	wake     *sync.Cond // signals queue and closed, with mu
+	pending int
+	queue   []powerChange
+	wake    *sync.Cond // signals queue and closed, with mu
 	// idle signals, with mu, that pending, queue or delivering changed.
 	idle       *sync.Cond
 	delivering int
 	done       chan struct{}
-	notified sync.WaitGroup
+	notified   sync.WaitGroup
 }
 
 // Start builds the reference inventory and serves it until ctx is done or
