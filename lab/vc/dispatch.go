@@ -32,18 +32,12 @@ var vmPowerMethods = map[string]bool{
 	"ShutdownGuest": true, "RebootGuest": true, "StandbyGuest": true,
 }
 
-// unauthenticatedReads are calls vcsim answers without a session but a real
-// vCenter refuses with NotAuthenticated (govmomi's keepalive relies on that).
-var unauthenticatedReads = map[string]bool{
-	"RetrieveProperties": true, "RetrievePropertiesEx": true, "ContinueRetrievePropertiesEx": true,
-	"CancelRetrievePropertiesEx": true, "Fetch": true,
-}
-
 func (s *Site) dispatch(ctx *simulator.Context, method *simulator.Method) (mo.Reference, types.BaseMethodFault) {
 	if ctx.Session == nil {
-		if unauthenticatedReads[method.Name] {
-			return nil, &types.NotAuthenticated{NoPermission: types.NoPermission{Object: &method.This, PrivilegeId: "System.View"}}
-		}
+		// A call without a live session gets vcsim's own answer: a
+		// NotAuthenticated fault for most methods, and for property reads
+		// an ObjectContent per object whose properties are all missing
+		// with NotAuthenticated, as vCenter answers them.
 		return nil, nil
 	}
 	if ctx.Session.UserName == "" {
@@ -111,14 +105,32 @@ func (h *hostExtension) RebootHostTask(ctx *simulator.Context, req *types.Reboot
 	return &methods.RebootHost_TaskBody{Res: &types.RebootHost_TaskResponse{Returnval: task.Run(ctx)}}
 }
 
-// PowerUpHostFromStandByTask powers a host that is off back on (the lab's
-// stand-in for the console power button or IPMI); the task succeeds at once
-// and the host reconnects after the host boot delay.
+// PowerUpHostFromStandByTask wakes a host from standby; a host that is
+// not in standby (shut down, failed, running) is refused with InvalidState,
+// as vCenter refuses it: only the console or the BMC powers such a host on
+// (Site.PowerOnHost, the lab's BMC endpoint).
 func (h *hostExtension) PowerUpHostFromStandByTask(ctx *simulator.Context, req *types.PowerUpHostFromStandBy_Task) soap.HasFault {
 	task := simulator.CreateTask(h.HostSystem, "powerUpHostFromStandByTask", func(*simulator.Task) (types.AnyType, types.BaseMethodFault) {
 		return nil, h.site.powerUpHost(h.Self)
 	})
 	return &methods.PowerUpHostFromStandBy_TaskBody{Res: &types.PowerUpHostFromStandBy_TaskResponse{Returnval: task.Run(ctx)}}
+}
+
+// PowerDownHostToStandByTask puts a connected host without running VMs
+// into standby.
+func (h *hostExtension) PowerDownHostToStandByTask(ctx *simulator.Context, req *types.PowerDownHostToStandBy_Task) soap.HasFault {
+	task := simulator.CreateTask(h.HostSystem, "powerDownHostToStandByTask", func(*simulator.Task) (types.AnyType, types.BaseMethodFault) {
+		if f := h.site.enterStandby(h.HostSystem); f != nil {
+			return nil, f
+		}
+		ctx.Update(h.HostSystem, []types.PropertyChange{
+			{Name: "runtime.powerState", Val: types.HostSystemPowerStateStandBy},
+			{Name: "summary.runtime.powerState", Val: types.HostSystemPowerStateStandBy},
+		})
+		h.site.updateClusterSummary()
+		return nil, nil
+	})
+	return &methods.PowerDownHostToStandBy_TaskBody{Res: &types.PowerDownHostToStandBy_TaskResponse{Returnval: task.Run(ctx)}}
 }
 
 // EnterMaintenanceModeTask is vcsim's, but through Update so watchers see it,

@@ -49,7 +49,7 @@ func (s *Site) shutdownCompletes(ref types.ManagedObjectReference) {
 	reason, reboot, diedAt := st.shutdownReason, st.rebootAfter, st.diesAt
 	st.diesAt, st.shutdownReason, st.rebootAfter = time.Time{}, "", false
 	s.mu.Unlock()
-	gen := s.hostDies(ref, types.HostSystemPowerStatePoweredOff, reason, diedAt)
+	gen := s.hostDies(ref, reason, diedAt)
 	if reboot {
 		s.mu.Lock()
 		st.phase = hostBooting
@@ -77,15 +77,17 @@ func (s *Site) FailHost(name string) error {
 	st.phase = hostGoingDown
 	ref := st.ref
 	s.mu.Unlock()
-	s.hostDies(ref, types.HostSystemPowerStateUnknown, "", s.clock.Now())
+	s.hostDies(ref, "", s.clock.Now())
 	return nil
 }
 
 // hostDies takes a host down: its VMs' machines stop, vCenter marks it not
-// responding and its VMs disconnected, and the HA agent starts counting the
-// heartbeat timeout from diedAt, the lab time the host died. It returns
-// the host's new generation. Callers hold s.tx.
-func (s *Site) hostDies(ref types.ManagedObjectReference, power types.HostSystemPowerState, shutdownReason string, diedAt time.Time) int {
+// responding, with power state unknown (vCenter cannot ask a host it has
+// lost, however it went down), and its VMs disconnected, and the HA agent
+// starts counting the heartbeat timeout from diedAt, the lab time the host
+// died. It returns the host's new generation. Callers hold s.tx.
+func (s *Site) hostDies(ref types.ManagedObjectReference, shutdownReason string, diedAt time.Time) int {
+	power := types.HostSystemPowerStateUnknown
 	ctx := s.op()
 	h := ctx.Map.Get(ref).(*simulator.HostSystem)
 	var vms []types.ManagedObjectReference
@@ -168,31 +170,99 @@ func (s *Site) hostDies(ref types.ManagedObjectReference, power types.HostSystem
 	return gen
 }
 
-// powerUpHost starts a host that is off; it reconnects after the boot delay.
+// powerUpHost is PowerUpHostFromStandBy: vCenter wakes a host it put into
+// standby (through the host's BMC or Wake-on-LAN, which it configured for
+// DPM). A host that was shut down or failed is not in standby, and vCenter
+// cannot power it on: that takes the console or the BMC (PowerOnHost). It
+// reconnects after the host boot delay.
 func (s *Site) powerUpHost(ref types.ManagedObjectReference) types.BaseMethodFault {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	st, ok := s.hosts[ref]
+	if !ok {
+		return &types.NotSupported{}
+	}
+	switch st.phase {
+	case hostBooting:
+		if st.wakingFromStandby {
+			// Already waking: the same request again changes nothing.
+			return nil
+		}
+		return &types.InvalidState{}
+	case hostStandby:
+	default:
+		// Running, on its way down, or down: not in standby mode.
+		return &types.InvalidState{}
+	}
+	st.wakingFromStandby = true
+	s.bootLocked(st)
+	return nil
+}
+
+// bootLocked starts a host's boot; callers hold s.mu.
+func (s *Site) bootLocked(st *hostState) {
+	st.phase = hostBooting
+	st.bootsAt = s.clock.Now().Add(s.opts.HostBootDelay)
+	gen, ref := st.gen, st.ref
+	s.afterLocked(s.opts.HostBootDelay, s.transition(func() { s.hostBoots(ref, gen) }))
+}
+
+// enterStandby is PowerDownHostToStandBy: a connected host without running
+// VMs goes into standby, its power state standBy. vCenter keeps it
+// connected; HA does not treat it as failed.
+func (s *Site) enterStandby(h *simulator.HostSystem) types.BaseMethodFault {
+	s.mu.Lock()
+	st, ok := s.hosts[h.Self]
 	if !ok {
 		s.mu.Unlock()
 		return &types.NotSupported{}
 	}
-	defer s.mu.Unlock()
-	switch st.phase {
-	case hostBooting:
-		// Already powering on (an earlier power-up, or a reboot): pressing
-		// the power button of a machine that is on changes nothing, and
-		// IPMI's "chassis power on" succeeds the same way.
-		return nil
-	case hostDown:
-	default:
-		// Running, or on its way down.
-		return &types.InvalidState{}
+	if st.phase != hostUp {
+		s.mu.Unlock()
+		return &types.InvalidHostConnectionState{InvalidHostState: types.InvalidHostState{Host: &h.Self}}
 	}
-	st.phase = hostBooting
-	st.bootsAt = s.clock.Now().Add(s.opts.HostBootDelay)
-	gen := st.gen
-	s.afterLocked(s.opts.HostBootDelay, s.transition(func() { s.hostBoots(ref, gen) }))
+	for _, r := range h.Vm {
+		if v := s.vms[r]; v != nil && v.on {
+			// DPM would first migrate them; this lab has no DRS.
+			s.mu.Unlock()
+			return &types.InvalidState{}
+		}
+	}
+	st.phase = hostStandby
+	st.gen++
+	s.mu.Unlock()
 	return nil
+}
+
+// PowerOnHost presses the host's power button, the way its BMC (IMM, iLO,
+// iDRAC) or a person at the console does: a host that is off (shut down,
+// failed, or in standby) boots and reconnects after the host boot delay; a
+// host that is on is left alone, as IPMI's "chassis power on" leaves it.
+func (s *Site) PowerOnHost(name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.hostByName(name)
+	if st == nil {
+		return fmt.Errorf("lab vcenter: no host named %q (the hosts are %v)", name, HostNames)
+	}
+	switch st.phase {
+	case hostDown, hostStandby:
+		st.wakingFromStandby = st.phase == hostStandby
+		s.bootLocked(st)
+	}
+	return nil
+}
+
+// HostPoweredOn reports whether the host's chassis has power, as its BMC
+// sees it: true while it runs, shuts down or boots.
+func (s *Site) HostPoweredOn(name string) (on, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.hostByName(name)
+	if st == nil {
+		return false, false
+	}
+	return st.phase == hostUp || st.phase == hostGoingDown || st.phase == hostBooting, true
 }
 
 // hostBoots brings a host back: connected, powered on, its remaining VMs
@@ -207,6 +277,7 @@ func (s *Site) hostBoots(ref types.ManagedObjectReference, gen int) {
 		return
 	}
 	st.phase = hostUp
+	st.wakingFromStandby = false
 	st.bootsAt, st.declareAt = time.Time{}, time.Time{}
 	st.gen++
 	wasFailed := st.failed

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -62,6 +63,11 @@ type VMSpec struct {
 	// "low"); higher priorities are restarted first.
 	RestartPriority string
 }
+
+// Template reports whether the VM is a template (its name ends in
+// "-template", as the reference site names them): marked as one in
+// vCenter, never powered on.
+func (v VMSpec) Template() bool { return strings.HasSuffix(v.Name, "-template") }
 
 // Suffix is the IP suffix in the VM's name, e.g. 65 for "(65)apfg(02)".
 func (v VMSpec) Suffix() int { return vmSuffix(v.Name) }
@@ -154,6 +160,9 @@ type hostState struct {
 	declareAt time.Time
 	// bootsAt is when a booting host connects.
 	bootsAt time.Time
+	// wakingFromStandby marks a boot that PowerUpHostFromStandBy (or the
+	// BMC) started from standby.
+	wakingFromStandby bool
 }
 
 type hostPhase string
@@ -163,6 +172,9 @@ const (
 	hostGoingDown hostPhase = "goingDown"
 	hostDown      hostPhase = "down"
 	hostBooting   hostPhase = "booting"
+	// hostStandby is a host vCenter put into standby (DPM): powered
+	// down, still connected, woken by PowerUpHostFromStandBy.
+	hostStandby hostPhase = "standby"
 )
 
 // vmState is the lab's view of a VM: whether the machine really runs.
@@ -312,6 +324,14 @@ func createVM(ctx context.Context, c *vim25.Client, folder *object.Folder, pool 
 		return types.ManagedObjectReference{}, err
 	}
 	ref := info.Result.(types.ManagedObjectReference)
+	if v.Template() {
+		// A template is a template: config.template is true and vCenter
+		// refuses to power it on (vcsim: InvalidState).
+		if err := object.NewVirtualMachine(c, ref).MarkAsTemplate(ctx); err != nil {
+			return ref, fmt.Errorf("marking as a template: %w", err)
+		}
+		return ref, nil
+	}
 	if v.On {
 		task, err := object.NewVirtualMachine(c, ref).PowerOn(ctx)
 		if err == nil {

@@ -47,6 +47,9 @@ type powerChange struct {
 func (s *Site) queuePower(vm string, on bool) {
 	s.queue = append(s.queue, powerChange{vm, on})
 	s.wake.Broadcast()
+	if vm == VCenterVM {
+		s.vcenterPowered(on)
+	}
 }
 
 // deliverPowerChanges calls the hooks in order, outside every lock, so a
@@ -61,12 +64,17 @@ func (s *Site) deliverPowerChanges() {
 		batch, hooks := s.queue, append([]func(vm string, on bool){}, s.hooks...)
 		s.queue = nil
 		closed := s.closed
+		s.delivering++
 		s.mu.Unlock()
 		for _, c := range batch {
 			for _, h := range hooks {
 				h(c.vm, c.on)
 			}
 		}
+		s.mu.Lock()
+		s.delivering--
+		s.idle.Broadcast()
+		s.mu.Unlock()
 		if closed {
 			return
 		}
@@ -128,6 +136,9 @@ func (s *Site) guestUp(ref types.ManagedObjectReference, gen int) {
 	}
 	changes := guestChanges(true, ip, guestHostName(name))
 	ctx.WithLock(vm, func() { ctx.Update(vm, changes) })
+	if name == VCenterVM {
+		s.vcenterBooted()
+	}
 
 	now := time.Now()
 	s.mu.Lock()

@@ -35,6 +35,7 @@ import (
 	"log"
 	"math/big"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"strconv"
@@ -171,6 +172,11 @@ type Site struct {
 	model  *simulator.Model
 	server *simulator.Server
 	dirs   []string
+	// endpoint and front serve the API on URL (see endpoint.go).
+	endpoint  *endpoint
+	front     *http.Server
+	frontDone chan struct{}
+	bmcs      []*bmc
 
 	base       context.Context    // outlives Start's caller; lock identity only
 	agent      *simulator.Context // template for the lab's own contexts (see op)
@@ -184,6 +190,11 @@ type Site struct {
 	// Lock order: tx, then vcsim's object locks, then mu. API calls,
 	// which run under vcsim's locks, only take mu.
 	tx sync.Mutex
+	// observe, when set (by tests, under tx), is called under tx just
+	// before (done false) and after (done true) each transition, so a
+	// test can see every state the lab passes through, however late its
+	// timers run.
+	observe func(done bool)
 
 	mu        sync.Mutex
 	failovers []*failover
@@ -197,11 +208,14 @@ type Site struct {
 	timers    map[*time.Timer]struct{}
 	// pending counts transitions scheduled and not yet finished: zero
 	// when the lab has done everything it was in the middle of.
-	pending  int
-	queue    []powerChange
-	wake     *sync.Cond // signals queue and closed, with mu
-	done     chan struct{}
-	notified sync.WaitGroup
+	pending int
+	queue   []powerChange
+	wake    *sync.Cond // signals queue and closed, with mu
+	// idle signals, with mu, that pending, queue or delivering changed.
+	idle       *sync.Cond
+	delivering int
+	done       chan struct{}
+	notified   sync.WaitGroup
 }
 
 // Start builds the reference inventory and serves it until ctx is done or
@@ -221,6 +235,7 @@ func Start(ctx context.Context, opts Options) (*Site, error) {
 		done:   make(chan struct{}),
 	}
 	s.wake = sync.NewCond(&s.mu)
+	s.idle = sync.NewCond(&s.mu)
 	for _, name := range opts.FailRestart {
 		s.failVM[name] = true
 	}
@@ -259,16 +274,22 @@ func Start(ctx context.Context, opts Options) (*Site, error) {
 }
 
 // serve starts HTTPS on the lab address with a fresh self-signed certificate
-// and generated credentials.
+// and generated credentials. The address is the lab's own endpoint (see
+// endpoint.go), serving vcsim's handlers, so it can go down with
+// VCenterVM; vcsim's own listener is left on an ephemeral port nobody is
+// told about.
 func (s *Site) serve() (err error) {
 	addr := net.JoinHostPort(s.opts.VCenterIP(), strconv.Itoa(s.opts.Port))
-	// vcsim panics when it cannot listen; probe first for a useful error.
-	probe, err := net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("lab vcenter: cannot listen on %s: %w (choose another Options.Block or Port)", addr, err)
 	}
-	addr = probe.Addr().String()
-	_ = probe.Close()
+	defer func() {
+		if err != nil {
+			ln.Close()
+		}
+	}()
+	addr = ln.Addr().String()
 
 	cert, err := selfSignedCert(s.opts.VCenterIP())
 	if err != nil {
@@ -286,24 +307,93 @@ func (s *Site) serve() (err error) {
 
 	svc := s.model.Service
 	svc.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	svc.Listen = &url.URL{Host: addr, User: url.UserPassword(s.User, s.Password)}
+	svc.Listen = &url.URL{Host: net.JoinHostPort(s.opts.VCenterIP(), "0"), User: url.UserPassword(s.User, s.Password)}
 
 	s.installDispatch()
 
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("lab vcenter: starting the HTTPS server on %s: %v", addr, r)
+			err = fmt.Errorf("lab vcenter: starting the HTTPS server: %v", r)
 		}
 	}()
 	s.server = svc.NewServer()
-	// Clients that pin a thumbprint (govmomi, govc, drbook) first try normal
-	// verification and abort that handshake; the server would log each one.
-	// Nothing is connected yet, so this does not race with the server.
 	s.server.Config.ErrorLog = log.New(io.Discard, "", 0)
-	u := *s.server.URL
-	u.User = nil
-	s.URL = &u
-	return nil
+	// Links vcsim hands out (NFC leases, datastore files) name the address
+	// clients know.
+	s.model.Map().SessionManager().ServiceHostName = addr
+
+	s.endpoint = newEndpoint(ln)
+	s.front = &http.Server{
+		Handler: s.endpoint.handler(svc.ServeMux),
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12,
+			NextProtos: []string{"http/1.1"}},
+		// HTTP/1.1 only, as vCenter's SOAP endpoint and vcsim speak.
+		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
+		// Clients that pin a thumbprint (govmomi, govc, drbook) first try
+		// normal verification and abort that handshake; the server would
+		// log each one.
+		ErrorLog: log.New(io.Discard, "", 0),
+	}
+	if on, ok := s.machineOnLocked(VCenterVM); ok && !on {
+		_ = s.endpoint.set(endpointOff)
+	} else if ok && s.guestBootingLocked(VCenterVM) {
+		_ = s.endpoint.set(endpointStarting)
+	}
+	s.frontDone = make(chan struct{})
+	go func() {
+		defer close(s.frontDone)
+		_ = s.front.ServeTLS(s.endpoint, "", "")
+	}()
+	s.URL = &url.URL{Scheme: "https", Host: addr, Path: "/sdk"}
+	return s.startBMCs()
+}
+
+// machineOnLocked reports whether the named VM's machine runs; callers
+// hold s.mu or run before the lab is served.
+func (s *Site) machineOnLocked(vm string) (on, ok bool) {
+	for _, v := range s.vms {
+		if v.name == vm {
+			return v.on, true
+		}
+	}
+	return false, false
+}
+
+// guestBootingLocked reports whether the named VM's guest is booting.
+func (s *Site) guestBootingLocked(vm string) bool {
+	for _, v := range s.vms {
+		if v.name == vm {
+			return v.on && !v.readyAt.IsZero()
+		}
+	}
+	return false
+}
+
+// vcenterPowered follows VCenterVM's machine: off takes the endpoint
+// down, on brings it back answering 503 until the guest has booted.
+// Callers hold s.mu.
+func (s *Site) vcenterPowered(on bool) {
+	if s.endpoint == nil {
+		return
+	}
+	state := endpointOff
+	if on {
+		state = endpointStarting
+	}
+	if err := s.endpoint.set(state); err != nil {
+		log.Printf("lab vcenter: bringing the endpoint back on %s: %v", s.endpoint.addr, err)
+	}
+}
+
+// vcenterBooted is VCenterVM's guest finishing its boot: vpxd has
+// restarted, so every session of before is gone, and the API answers.
+// Callers hold s.tx and no other lock.
+func (s *Site) vcenterBooted() {
+	if s.endpoint == nil {
+		return
+	}
+	s.ExpireSessions()
+	_ = s.endpoint.set(endpointUp)
 }
 
 // Close stops the server, the HA agent and every pending timer, and removes
@@ -321,12 +411,18 @@ func (s *Site) Close() {
 	s.timers = nil
 	close(s.done)
 	s.wake.Broadcast()
+	s.idle.Broadcast()
 	s.mu.Unlock()
 	s.cleanup()
 	s.notified.Wait()
 }
 
 func (s *Site) cleanup() {
+	s.closeBMCs()
+	if s.front != nil {
+		s.front.Close()
+		<-s.frontDone
+	}
 	if s.server != nil {
 		s.server.Close()
 	}
@@ -377,6 +473,27 @@ func (s *Site) ExpireSessions() {
 	for _, us := range list {
 		sm.TerminateSession(ctx, &types.TerminateSession{This: sm.Self, SessionId: []string{us.Key}})
 	}
+}
+
+// WaitIdle returns once the lab has finished everything it was in the
+// middle of (hosts going down or booting, HA's heartbeat timeouts and
+// restart batches, guests booting) and the power hooks have seen every
+// change, or when ctx ends or the lab closes. It is how a test waits for
+// the lab without a wall-clock bound: the wait ends on the lab's own
+// events, however busy the machine is.
+func (s *Site) WaitIdle(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() {
+		s.mu.Lock()
+		s.idle.Broadcast()
+		s.mu.Unlock()
+	})
+	defer stop()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for (s.pending > 0 || len(s.queue) > 0 || s.delivering > 0) && !s.closed && ctx.Err() == nil {
+		s.idle.Wait()
+	}
+	return ctx.Err()
 }
 
 // labClock maps real time to lab time, which runs Speed times faster.
@@ -440,6 +557,7 @@ func (s *Site) afterLocked(d time.Duration, f func()) {
 		f()
 		s.mu.Lock()
 		s.pending--
+		s.idle.Broadcast()
 		s.mu.Unlock()
 	})
 	s.timers[t] = struct{}{}
@@ -450,7 +568,13 @@ func (s *Site) transition(f func()) func() {
 	return func() {
 		s.tx.Lock()
 		defer s.tx.Unlock()
+		if s.observe != nil {
+			s.observe(false)
+		}
 		f()
+		if s.observe != nil {
+			s.observe(true)
+		}
 	}
 }
 

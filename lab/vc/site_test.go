@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/object"
@@ -114,14 +113,30 @@ func hostNames(t *testing.T, ctx context.Context, c *vim25.Client) map[types.Man
 	return out
 }
 
-func within(t *testing.T, d time.Duration, what string, ok func() bool) {
+// settle waits, with no time limit of its own, until the lab has finished
+// everything it was in the middle of (Site.WaitIdle): a wait on the lab's
+// events, never on the wall clock, so a busy machine only makes it longer.
+func settle(t *testing.T, s *Site) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s", what, d)
+	if err := s.WaitIdle(t.Context()); err != nil {
+		t.Fatalf("waiting for the lab to settle: %v", err)
+	}
+}
+
+// waitHostRuntime blocks on the PropertyCollector (WaitForUpdatesEx) until
+// the host's runtime satisfies ok.
+func waitHostRuntime(t *testing.T, ctx context.Context, c *vim25.Client, h *object.HostSystem, what string, ok func(types.HostRuntimeInfo) bool) {
+	t.Helper()
+	err := property.Wait(ctx, property.DefaultCollector(c), h.Reference(), []string{"runtime"}, func(changes []types.PropertyChange) bool {
+		for _, ch := range changes {
+			if rt, isRT := ch.Val.(types.HostRuntimeInfo); isRT && ok(rt) {
+				return true
+			}
 		}
-		time.Sleep(10 * time.Millisecond)
+		return false
+	})
+	if err != nil {
+		t.Fatalf("waiting for %s: %v", what, err)
 	}
 }
 

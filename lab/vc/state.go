@@ -94,6 +94,11 @@ type savedFailover struct {
 func (s *Site) State() ([]byte, error) {
 	s.tx.Lock()
 	defer s.tx.Unlock()
+	return s.stateLocked()
+}
+
+// stateLocked is State for callers that hold s.tx.
+func (s *Site) stateLocked() ([]byte, error) {
 	ctx := s.op()
 	m := ctx.Map
 	st := savedState{Version: stateVersion, LabTime: s.clock.Now()}
@@ -341,7 +346,7 @@ func (s *Site) restoreHost(ctx *simulator.Context, st savedState, sh savedHost, 
 		phase = hostDown
 	case sh.Phase == "":
 		phase = hostUp
-	case phase != hostUp && phase != hostGoingDown && phase != hostDown && phase != hostBooting:
+	case phase != hostUp && phase != hostGoingDown && phase != hostDown && phase != hostBooting && phase != hostStandby:
 		return fmt.Errorf("lab vcenter: Options.Restore has host %s in phase %q, which this lab does not know", sh.Name, sh.Phase)
 	}
 	dead := phase == hostDown || phase == hostBooting
@@ -386,6 +391,12 @@ func (s *Site) restoreHost(ctx *simulator.Context, st savedState, sh savedHost, 
 		{Name: "runtime.inMaintenanceMode", Val: sh.Maintenance},
 		{Name: "summary.runtime.inMaintenanceMode", Val: sh.Maintenance},
 		{Name: "runtime.dasHostState", Val: &types.ClusterDasFdmHostState{State: sh.Das}},
+	}
+	if phase == hostStandby {
+		changes = append(changes,
+			types.PropertyChange{Name: "runtime.powerState", Val: types.HostSystemPowerStateStandBy},
+			types.PropertyChange{Name: "summary.runtime.powerState", Val: types.HostSystemPowerStateStandBy},
+		)
 	}
 	if dead {
 		changes = append(changes,

@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/vmware/govmomi/vim25"
 	"github.com/vmware/govmomi/vim25/types"
@@ -22,18 +21,15 @@ func TestStateRestoresPlacementPowerAndEvents(t *testing.T) {
 	if err := first.FailHost("esx-68"); err != nil {
 		t.Fatal(err)
 	}
-	within(t, 3*time.Second, "failover completed", func() bool {
-		ids := haEvents(t, ctx, c)
-		return len(ids) > 0 && ids[len(ids)-1] == EventHAFailoverActionCompleted
-	})
-	within(t, 3*time.Second, "guests up", func() bool {
-		for _, r := range first.GroundTruth() {
-			if !r.Failed && r.GuestReady.IsZero() {
-				return false
-			}
+	settle(t, first)
+	if ids := haEvents(t, ctx, c); len(ids) == 0 || ids[len(ids)-1] != EventHAFailoverActionCompleted {
+		t.Fatalf("the settled lab's last event is not the failover's completion: %v", ids)
+	}
+	for _, r := range first.GroundTruth() {
+		if !r.Failed && r.GuestReady.IsZero() {
+			t.Fatalf("%s's guest is not up after the lab settled", r.VM)
 		}
-		return true
-	})
+	}
 	savedAt := first.Now()
 	state, err := first.State()
 	if err != nil {

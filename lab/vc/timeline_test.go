@@ -25,6 +25,65 @@ func savedNow(t *testing.T, s *Site) savedState {
 	return st
 }
 
+// awaitState returns the lab's state as soon as it satisfies ok: now, or
+// after the transition that makes it so. It waits on the lab's own
+// transitions (Site.observe), with no time limit but the test's.
+func awaitState(t *testing.T, s *Site, ok func(savedState) bool) savedState {
+	t.Helper()
+	parse := func() (savedState, error) {
+		var st savedState
+		data, err := s.stateLocked()
+		if err == nil {
+			err = json.Unmarshal(data, &st)
+		}
+		return st, err
+	}
+	found := make(chan savedState, 1)
+	failed := make(chan error, 1)
+	s.tx.Lock()
+	st, err := parse()
+	if err != nil || ok(st) {
+		s.tx.Unlock()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	s.observe = func(done bool) {
+		if !done {
+			return
+		}
+		st, err := parse()
+		switch {
+		case err != nil:
+			select {
+			case failed <- err:
+			default:
+			}
+		case ok(st):
+			select {
+			case found <- st:
+			default:
+			}
+		}
+	}
+	s.tx.Unlock()
+	defer func() {
+		s.tx.Lock()
+		s.observe = nil
+		s.tx.Unlock()
+	}()
+	select {
+	case st := <-found:
+		return st
+	case err := <-failed:
+		t.Fatal(err)
+	case <-t.Context().Done():
+		t.Fatal("the test ended before the lab reached the state")
+	}
+	return savedState{}
+}
+
 // holdTransitions keeps the lab's transitions waiting for d of real time,
 // as a busy machine does when a timer's goroutine runs late.
 func holdTransitions(s *Site, d time.Duration) {
@@ -65,11 +124,9 @@ func TestLateTransitionsDoNotDelayTheNext(t *testing.T) {
 
 	// The shutdown completes 150 ms (22.5 s of lab time) late.
 	holdTransitions(s, max(s.clock.Real(diesAt.Sub(s.clock.Now())), 0)+150*time.Millisecond)
-	var down savedHost
-	within(t, 5*time.Second, "esx-68 down and booting", func() bool {
-		down = savedHostNamed(savedNow(t, s), "esx-68")
-		return !down.BootsAt.IsZero()
-	})
+	down := savedHostNamed(awaitState(t, s, func(st savedState) bool {
+		return !savedHostNamed(st, "esx-68").BootsAt.IsZero()
+	}), "esx-68")
 	if want := diesAt.Add(opts.HeartbeatTimeout); !down.HeartbeatTimeoutEnds.Equal(want) {
 		t.Errorf("heartbeat timeout ends %s, want %s (the shutdown's deadline plus %s)", down.HeartbeatTimeoutEnds, want, opts.HeartbeatTimeout)
 	}
@@ -81,11 +138,9 @@ func TestLateTransitionsDoNotDelayTheNext(t *testing.T) {
 	// one batch interval after the declaration's deadline.
 	time.Sleep(max(s.clock.Real(down.HeartbeatTimeoutEnds.Sub(s.clock.Now()))-50*time.Millisecond, 0))
 	holdTransitions(s, 200*time.Millisecond)
-	var fo []savedFailover
-	within(t, 5*time.Second, "the failover's second batch scheduled", func() bool {
-		fo = savedNow(t, s).Failovers
-		return len(fo) > 0 && !fo[0].NextBatchAt.IsZero()
-	})
+	fo := awaitState(t, s, func(st savedState) bool {
+		return len(st.Failovers) > 0 && !st.Failovers[0].NextBatchAt.IsZero()
+	}).Failovers
 	if want := down.HeartbeatTimeoutEnds.Add(opts.RestartBatchInterval); !fo[0].NextBatchAt.Equal(want) {
 		t.Errorf("second restart batch at %s, want %s (the declaration's deadline plus %s)", fo[0].NextBatchAt, want, opts.RestartBatchInterval)
 	}
