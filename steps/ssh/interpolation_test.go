@@ -144,28 +144,58 @@ func (o interpOutcome) String() string {
 	return [...]string{"literal", "refused", "EXECUTED", "altered"}[o]
 }
 
-// runInterp loads and runs one case and says what happened.
-func runInterp(t *testing.T, r interpRunner, f interpField, c interpContext, payload string) (interpOutcome, string) {
+// separator ends each payload's output in a batch; no payload holds it.
+const separator = "\x1e"
+
+// runInterp loads and runs one field and context with every payload: the
+// command holds the context once per payload (params.vN, steps.srcN),
+// each followed by a separator, so that one execution tells each payload's
+// outcome. It returns the outcome and a detail per payload.
+func runInterp(t *testing.T, r interpRunner, f interpField, c interpContext, payloads []string) ([]interpOutcome, []string) {
 	t.Helper()
+	outcomes, details := make([]interpOutcome, len(payloads)), make([]string, len(payloads))
 	os.RemoveAll(r.markDir)
 	if err := os.MkdirAll(r.markDir, 0o777); err != nil {
 		t.Fatal(err)
 	}
-	src := "name: interp\nparams:\n  v: {type: string, default: x}\nsteps:\n  - id: src\n    exec.local: {shell: 'true'}\n  - id: under_test\n" + f.step(c.cmd) + "\n"
-	rb, err := runbooks.Parse("interp.yaml", []byte(src), runbooks.Options{Registry: interpRegistry(), Site: r.site, Vars: map[string]string{"v": payload}})
-	if err != nil {
-		return outcomeRefused, checkRefusal(t, src, err)
+	var src, cmd strings.Builder
+	src.WriteString("name: interp\nparams:\n")
+	vars := map[string]string{}
+	for i, p := range payloads {
+		fmt.Fprintf(&src, "  v%d: {type: string, default: x}\n", i)
+		vars[fmt.Sprintf("v%d", i)] = p
+		one := strings.ReplaceAll(c.cmd, "params.v ", fmt.Sprintf("params.v%d ", i))
+		one = strings.ReplaceAll(one, "steps.src.", fmt.Sprintf("steps.src%d.", i))
+		fmt.Fprintf(&cmd, "%s\nprintf '\\036'\n", one)
 	}
+	src.WriteString("steps:\n")
+	for i := range payloads {
+		fmt.Fprintf(&src, "  - id: src%d\n    exec.local: {shell: 'true'}\n", i)
+	}
+	src.WriteString("  - id: under_test\n" + f.step(cmd.String()) + "\n")
+	rb, err := runbooks.Parse("interp.yaml", []byte(src.String()), runbooks.Options{Registry: interpRegistry(), Site: r.site, Vars: vars})
+	if err != nil {
+		for i := range outcomes {
+			outcomes[i] = outcomeRefused
+		}
+		if problem := checkRefusals(src.String(), err, len(payloads)); problem != "" {
+			details[0] = problem
+		}
+		return outcomes, details
+	}
+	env := rb.NewEnv()
 	var st *runbooks.Step
 	for _, s := range rb.AllSteps() {
+		var i int
+		if _, err := fmt.Sscanf(s.ID, "src%d", &i); err == nil {
+			// The earlier step printed the payload: its output is as
+			// hostile as --var.
+			env.Record(s, runbooks.Outcome{Status: "ok", Result: &control.ExecLocalResult{Stdout: payloads[i]}})
+		}
 		if s.ID == "under_test" {
 			st = s
 		}
 	}
-	env := rb.NewEnv()
-	// The previous step printed the payload: its output is as hostile as
-	// --var.
-	env.Record(rb.AllSteps()[0], runbooks.Outcome{Status: "ok", Result: &control.ExecLocalResult{Stdout: payload}})
 	params, err := rb.ResolveParams(st, env, runbooks.Vars{})
 	if err != nil {
 		t.Fatalf("resolve: %v", err)
@@ -173,52 +203,70 @@ func runInterp(t *testing.T, r interpRunner, f interpField, c interpContext, pay
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	res, err := st.Kind.Execute(ctx, r.rt, params)
-	created, _ := os.ReadDir(r.markDir)
-	if len(created) > 0 {
-		return outcomeExecuted, fmt.Sprintf("created %v", names(created))
+	created := map[string]bool{}
+	if entries, _ := os.ReadDir(r.markDir); len(entries) > 0 {
+		for _, e := range entries {
+			created[e.Name()] = true
+		}
 	}
 	out := ""
 	if res != nil {
 		out = reflect.ValueOf(res).Elem().FieldByName("Stdout").String()
 	}
-	if err != nil || c.want == nil || out != c.want(payload) {
-		return outcomeAltered, fmt.Sprintf("printed %q (error %v)", out, err)
+	parts := strings.Split(out, separator)
+	for i, p := range payloads {
+		name := interpPayloads[i].name
+		got := ""
+		if i < len(parts) {
+			got = parts[i]
+		}
+		switch {
+		case created[name]:
+			outcomes[i], details[i] = outcomeExecuted, "created "+name
+		case err != nil || c.want == nil || got != c.want(p):
+			outcomes[i], details[i] = outcomeAltered, fmt.Sprintf("printed %q (error %v)", got, err)
+		}
 	}
-	return outcomeLiteral, ""
+	return outcomes, details
 }
 
-func names(entries []os.DirEntry) []string {
-	var s []string
-	for _, e := range entries {
-		s = append(s, e.Name())
-	}
-	return s
-}
-
-// checkRefusal checks that a load error is drbook's refusal, placed at the
-// ${{ of the command in the source, and returns "" or what is wrong.
-func checkRefusal(t *testing.T, src string, err error) string {
-	t.Helper()
+// checkRefusals checks that a load error is drbook's refusal of each of
+// the step's n interpolations, each placed at its ${{ in the source,
+// found by hand; it returns "" or what is wrong.
+func checkRefusals(src string, err error, n int) string {
 	l, ok := err.(*runbooks.ErrorList)
 	if !ok || len(l.Problems) == 0 {
 		return fmt.Sprintf("not a list of problems: %v", err)
 	}
-	p := l.Problems[0]
-	if !strings.Contains(p.Msg, "cannot be put into this shell command safely") || p.Hint == "" {
-		return fmt.Sprintf("unexpected problem: %s (hint %q)", p.Msg, p.Hint)
-	}
-	// The ${{ of the step under test, found by hand in the source.
 	at := strings.Index(src, "- id: under_test")
 	lines := strings.Split(src, "\n")
+	k := 0
 	for i := strings.Count(src[:at], "\n"); i < len(lines); i++ {
-		if col := strings.Index(lines[i], "${{"); col >= 0 {
+		from := 0
+		for {
+			col := strings.Index(lines[i][from:], "${{")
+			if col < 0 {
+				break
+			}
+			col += from
+			if k >= len(l.Problems) {
+				return fmt.Sprintf("%d refusals for %d interpolations", len(l.Problems), n)
+			}
+			p := l.Problems[k]
+			if !strings.Contains(p.Msg, "cannot be put into this shell command safely") || p.Hint == "" {
+				return fmt.Sprintf("unexpected problem: %s (hint %q)", p.Msg, p.Hint)
+			}
 			if p.Pos.Line != i+1 || p.Pos.Column != col+1 {
 				return fmt.Sprintf("refusal at %d:%d, want %d:%d (%s)", p.Pos.Line, p.Pos.Column, i+1, col+1, p.Msg)
 			}
-			return ""
+			k++
+			from = col + 3
 		}
 	}
-	return "no ${{ in the source"
+	if k != n || len(l.Problems) != n {
+		return fmt.Sprintf("%d refusals, %d interpolations found, want %d", len(l.Problems), k, n)
+	}
+	return ""
 }
 
 // interpMatrix runs every field × context × payload and fails on anything
@@ -227,22 +275,23 @@ func checkRefusal(t *testing.T, src string, err error) string {
 func interpMatrix(t *testing.T, r interpRunner, fields []interpField) {
 	type key struct{ field, ctx string }
 	table := map[key]map[interpOutcome][]string{}
+	payloads := make([]string, len(interpPayloads))
+	for i, p := range interpPayloads {
+		payloads[i] = strings.ReplaceAll(p.text, "MARK", r.mark(p.name))
+	}
 	for _, f := range fields {
 		for _, c := range interpContexts {
-			for _, p := range interpPayloads {
-				payload := strings.ReplaceAll(p.text, "MARK", r.mark(p.name))
-				got, detail := runInterp(t, r, f, c, payload)
-				k := key{f.name, c.name}
-				if table[k] == nil {
-					table[k] = map[interpOutcome][]string{}
-				}
-				table[k][got] = append(table[k][got], p.name)
-				want := outcomeLiteral
-				if c.want == nil {
-					want = outcomeRefused
-				}
-				if got != want || detail != "" {
-					t.Errorf("%s, %s, payload %s %q: %s, want %s; %s", f.name, c.name, p.name, payload, got, want, detail)
+			got, details := runInterp(t, r, f, c, payloads)
+			k := key{f.name, c.name}
+			table[k] = map[interpOutcome][]string{}
+			want := outcomeLiteral
+			if c.want == nil {
+				want = outcomeRefused
+			}
+			for i, p := range interpPayloads {
+				table[k][got[i]] = append(table[k][got[i]], p.name)
+				if got[i] != want || details[i] != "" {
+					t.Errorf("%s, %s, payload %s %q: %s, want %s; %s", f.name, c.name, p.name, payloads[i], got[i], want, details[i])
 				}
 			}
 		}
