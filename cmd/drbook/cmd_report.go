@@ -194,7 +194,7 @@ func newHistoryCommand(g *globalOptions) *cobra.Command {
 				if !e.Verified {
 					chain = "BROKEN"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Start.Local().Format("2006-01-02 15:04"), e.Runbook, e.Result, e.RTO, measured, down, chain, e.RunDir)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Start.Local().Format("2006-01-02 15:04"), cell(e.Runbook), cell(e.Result), e.RTO, measured, cell(down), chain, cell(e.RunDir))
 			}
 			return tw.Flush()
 		},
@@ -224,10 +224,10 @@ func newRunsCommand(g *globalOptions) *cobra.Command {
 				dir := filepath.Join(runsDir, e.Name())
 				st, err := engine.ReadState(dir)
 				if err != nil {
-					fmt.Fprintf(tw, "%s\t?\t?\tunreadable: %v\t\t\n", dir, oneLine(err.Error()))
+					fmt.Fprintf(tw, "%s\t?\t?\tunreadable: %s\t\t\n", cell(dir), cell(err.Error()))
 					continue
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%v\n", dir, st.Start.Runbook, st.Start.Operator, st.Status(), len(st.Finished), st.Interrupted)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%v\n", cell(dir), cell(st.Start.Runbook), cell(st.Start.Operator), st.Status(), len(st.Finished), st.Interrupted)
 			}
 			return tw.Flush()
 		},
@@ -235,3 +235,8 @@ func newRunsCommand(g *globalOptions) *cobra.Command {
 	cmd.Flags().StringVar(&runsDir, "runs-dir", "runs", "where the runs are")
 	return cmd
 }
+
+// cell is a journal's text as one table cell: a run directory's journal is
+// a file anyone with access to it may have written, so its text is shown,
+// never obeyed, and stays on its line.
+func cell(s string) string { return screenText(oneLine(s)) }

@@ -2,9 +2,12 @@ package main
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/drbook/drbook/engine"
 	"github.com/drbook/drbook/steps"
@@ -174,6 +177,55 @@ func TestPlanShowsGuestText(t *testing.T) {
 	for _, want := range []string{"run on ␛[2Jap01", "target: ap01<U+202E>", "command: echo '␛]0;t␇'", "preflight: FAILED: ap01: login refused: banner\n      ┆  2. [ssh.exec] forged␛[1A"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestGuidedViewMarksContinuations: a multi-line question (a failed step's
+// error with the guest's stderr) and a multi-line log entry keep their
+// lines after the first marked in the guided frame.
+func TestGuidedViewMarksContinuations(t *testing.T) {
+	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devnull.Close()
+	v := newGuidedView(devnull, "en")
+	v.closed = true // no drawing
+	v.say("✘ remote failed: exit 4; stderr: bad\n12:34:56 ✔ remote ok\n\x1b[2J\u202e")
+	v.addLogLocked(time.Now(), "decision by x: skip because\n12:34:56 ✔ forged ok")
+	frame := strings.Join(v.frameLocked(120, 0), "\n")
+	for _, want := range []string{"stderr: bad\n   ┆ 12:34:56 ✔ remote ok\n   ┆ ␛[2J<U+202E>", "skip because\n         ┆ 12:34:56 ✔ forged ok"} {
+		if !strings.Contains(frame, want) {
+			t.Errorf("the frame lacks %q:\n%s", want, frame)
+		}
+	}
+	if strings.ContainsRune(frame, 0x202e) || strings.Contains(frame, "\x1b[2J") {
+		t.Errorf("the frame holds the guest's controls:\n%q", frame)
+	}
+}
+
+// TestRunsListShowsJournalText: `drbook runs` prints text read from
+// journals (the operator's name, any directory's name).
+func TestRunsListShowsJournalText(t *testing.T) {
+	dir := t.TempDir()
+	writeGuidedRunbook(t, dir, "short.yaml", "name: short\nsteps:\n  - id: a\n    log: hello\n")
+	runs := filepath.Join(dir, "runs")
+	var out, errOut strings.Builder
+	if code := runMain([]string{"run", "--yes", "--operator", "eve\x1b]0;PWNED\x07\u202e", "--runs-dir", runs, filepath.Join(dir, "short.yaml")}, strings.NewReader(""), &out, &errOut); code != exitOK {
+		t.Fatalf("run exited %d: %s%s", code, out.String(), errOut.String())
+	}
+	os.Mkdir(filepath.Join(runs, "x\x1b[2Jy"), 0o755)
+	out.Reset()
+	if code := runMain([]string{"runs", "--runs-dir", runs}, strings.NewReader(""), &out, &errOut); code != exitOK {
+		t.Fatalf("runs exited %d: %s", code, errOut.String())
+	}
+	if strings.ContainsRune(out.String(), 0x1b) || strings.ContainsRune(out.String(), 0x202e) {
+		t.Errorf("runs printed control characters:\n%q", out.String())
+	}
+	for _, want := range []string{"eve␛]0;PWNED␇<U+202E>", "x␛[2Jy"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("runs lacks %q:\n%s", want, out.String())
 		}
 	}
 }
