@@ -835,7 +835,7 @@ func (l *loader) decodeStatic(rb *Runbook, st *Step) {
 		}
 	}
 	st.Templates = map[*yaml.Node]*Template{}
-	scripts := argvScripts(st.ParamsNode, reflect.TypeOf(st.Kind.NewParams()))
+	scripts, remote := argvScripts(st.ParamsNode, reflect.TypeOf(st.Kind.NewParams()))
 	walkScalars(st.ParamsNode, "", func(n *yaml.Node, path string) {
 		if exprs[path] && !strings.Contains(n.Value, "${{") {
 			// A bare expression field: the whole text is one expression.
@@ -849,6 +849,9 @@ func (l *loader) decodeStatic(rb *Runbook, st *Step) {
 			st.Templates[n] = t
 		}
 	})
+	for _, group := range remote {
+		placeRemoteArgv(group, st.Templates, l.file, &l.errs)
+	}
 	if len(l.errs.Problems) > before {
 		// An expression is wrong, so values cannot be decoded; unknown
 		// fields can still be named now rather than after the next fix.

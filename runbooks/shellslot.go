@@ -472,20 +472,123 @@ func argvScript(seq *yaml.Node) int {
 }
 
 // argvScripts lists the scalars of the argument-vector fields of params
-// (tagged `drbook:"argv"`) that a shell will parse as scripts.
-func argvScripts(params *yaml.Node, t reflect.Type) map[*yaml.Node]bool {
+// (tagged `drbook:"argv"`) that a shell will parse as scripts, and the
+// groups of scalars that ssh joins with spaces into one remote command
+// line, which the remote login shell parses.
+func argvScripts(params *yaml.Node, t reflect.Type) (scripts map[*yaml.Node]bool, remote [][]*yaml.Node) {
 	argv := map[string]bool{}
 	taggedPaths(t, "", "argv", argv)
-	out := map[*yaml.Node]bool{}
+	scripts = map[*yaml.Node]bool{}
 	if len(argv) == 0 || params == nil || params.Kind != yaml.MappingNode {
-		return out
+		return scripts, nil
 	}
 	for i := 0; i+1 < len(params.Content); i += 2 {
-		if argv[params.Content[i].Value] {
-			if seq := params.Content[i+1]; argvScript(seq) >= 0 {
-				out[seq.Content[argvScript(seq)]] = true
+		if !argv[params.Content[i].Value] {
+			continue
+		}
+		seq := params.Content[i+1]
+		if j := argvScript(seq); j >= 0 {
+			scripts[seq.Content[j]] = true
+		}
+		if j := argvRemote(seq); j >= 0 {
+			remote = append(remote, seq.Content[j:])
+		}
+	}
+	return scripts, remote
+}
+
+// sshValued are ssh's options that take a value as the next argument.
+const sshValued = "BbcDEeFIiJLlmOoPpQRSWw"
+
+// argvRemote returns the index of the first element of the remote command
+// in [ssh, OPTIONS…, DESTINATION, COMMAND…] (also after sudo, env …), or
+// -1.
+func argvRemote(seq *yaml.Node) int {
+	if seq == nil || seq.Kind != yaml.SequenceNode {
+		return -1
+	}
+	for i, c := range seq.Content {
+		if c.Kind != yaml.ScalarNode || path.Base(c.Value) != "ssh" {
+			continue
+		}
+		for j := i + 1; j < len(seq.Content); j++ {
+			w := seq.Content[j].Value
+			switch {
+			case w == "--":
+				if j+2 < len(seq.Content) {
+					return j + 2
+				}
+				return -1
+			case strings.HasPrefix(w, "-") && len(w) > 1:
+				if k := strings.IndexAny(w[1:], sshValued); k >= 0 && k == len(w)-2 {
+					j++ // the option's value
+				}
+			default:
+				if j+1 < len(seq.Content) {
+					return j + 1
+				}
+				return -1
+			}
+		}
+		return -1
+	}
+	return -1
+}
+
+// placeRemoteArgv places the interpolations of the elements of an ssh
+// remote command, which ssh joins with spaces into one line for the
+// remote shell: the joined line is what is parsed. Each element's
+// template becomes a shell template with the slots found there; refusals
+// are reported at each element's ${{.
+func placeRemoteArgv(group []*yaml.Node, templates map[*yaml.Node]*Template, file string, errs *ErrorList) {
+	type origin struct {
+		n    *yaml.Node
+		part int // index in the element's template
+		k    int // its rank among the element's expressions
+	}
+	joined := &Template{Shell: true}
+	var from []origin
+	any := false
+	for i, n := range group {
+		if i > 0 {
+			joined.Parts = append(joined.Parts, TemplatePart{Literal: " "})
+			from = append(from, origin{})
+		}
+		t := templates[n]
+		if t == nil {
+			joined.Parts = append(joined.Parts, TemplatePart{Literal: n.Value})
+			from = append(from, origin{})
+			continue
+		}
+		any = true
+		k := 0
+		for j, p := range t.Parts {
+			joined.Parts = append(joined.Parts, p)
+			from = append(from, origin{n: n, part: j, k: k})
+			if p.Expr != nil {
+				k++
 			}
 		}
 	}
-	return out
+	if !any {
+		return
+	}
+	refusals := placeShell(joined)
+	if r, ok := refusals[-1]; ok {
+		errs.add(posOf(file, group[0]), r.msg+" (ssh joins the arguments after the destination into one command line for the remote shell)", r.hint)
+		return
+	}
+	for i, p := range joined.Parts {
+		o := from[i]
+		if p.Expr == nil || o.n == nil {
+			continue
+		}
+		if r, ok := refusals[i]; ok {
+			errs.add(interpolationPos(errs, file, o.n, o.k, p.Expr.Pos), "`${{ "+p.Expr.Source+" }}` cannot be put into this remote command safely: "+r.msg, r.hint)
+			continue
+		}
+		t := templates[o.n]
+		t.Shell = true
+		t.Parts[o.part].slot = p.slot
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -92,4 +93,48 @@ func runShellAllowFail(t *testing.T, cmd string) string {
 	t.Helper()
 	out, _ := exec.Command("/bin/sh", "-c", cmd).Output()
 	return string(out)
+}
+
+// TestSSHArgvIsOneRemoteCommand: ssh joins the arguments after the
+// destination with spaces and the remote login shell parses the line, so
+// exec.local's [ssh, …, HOST, …] places interpolations in that line. The
+// joined line is run here through /bin/sh, as the remote shell would.
+func TestSSHArgvIsOneRemoteCommand(t *testing.T) {
+	mark := filepath.Join(t.TempDir(), "ran")
+	hostile := "x'; touch " + mark + "; '$(touch " + mark + ")\n"
+	for _, c := range []struct {
+		argv   string
+		remote int    // index of the first remote element, when accepted
+		refuse string // part of the refusal
+	}{
+		{argv: `[ssh, host, echo, "${{ params.v }}"]`, remote: 2},
+		{argv: `[ssh, -p, "22", -o, "BatchMode=yes", host, "printf %s \"<${{ params.v }}>\""]`, remote: 6},
+		{argv: `[sudo, ssh, -tt, -l, root, host, printf, "%s", "${{ params.v }}"]`, remote: 6},
+		{argv: `[ssh, host, "printf %s '${{ params.v }}'"]`, refuse: "single quotes"},
+		{argv: `[ssh, host, "${{ params.v }}"]`, refuse: "command name"},
+		{argv: `[ssh, -i, key, host, "${{ params.v }}", x]`, refuse: "command name"},
+		{argv: `[ssh, host, "sh -c \"echo ${{ params.v }}\""]`, refuse: "script of sh -c"},
+	} {
+		src := "name: remote\nparams:\n  v: {type: string, default: x}\nsteps:\n  - id: s\n    exec.local: {command: " + c.argv + "}\n"
+		rb, err := runbooks.Parse("r.yaml", []byte(src), runbooks.Options{Registry: testRegistry(), Site: labSite(t), Vars: map[string]string{"v": hostile}})
+		if c.refuse != "" {
+			if err == nil || !strings.Contains(err.Error(), c.refuse) {
+				t.Errorf("%s: want a refusal naming %q, got %v", c.argv, c.refuse, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: refused: %v", c.argv, err)
+			continue
+		}
+		argv := reflect.ValueOf(resolve(t, rb, rb.NewEnv(), "s")).Elem().FieldByName("Command").Interface().([]string)
+		line := strings.Join(argv[c.remote:], " ")
+		out := runShellAllowFail(t, line)
+		if _, err := os.Stat(mark); err == nil {
+			t.Fatalf("%s: the remote line %q ran the value as code", c.argv, line)
+		}
+		if !strings.Contains(out, hostile) {
+			t.Errorf("%s: the remote line %q printed %q; want the value as text", c.argv, line, out)
+		}
+	}
 }
