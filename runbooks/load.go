@@ -849,8 +849,8 @@ func (l *loader) decodeStatic(rb *Runbook, st *Step) {
 			st.Templates[n] = t
 		}
 	})
-	for _, group := range remote {
-		placeRemoteArgv(group, st.Templates, l.file, &l.errs)
+	for _, ra := range remote {
+		placeRemoteArgv(ra, st.Templates, l.file, &l.errs)
 	}
 	if len(l.errs.Problems) > before {
 		// An expression is wrong, so values cannot be decoded; unknown

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"reflect"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -164,7 +165,7 @@ func placeShell(t *Template) map[int]shellRefusal {
 					hint: "remove the backslash before ${{"}
 				continue
 			}
-			slot, ref := classifyShell(stack)
+			slot, ref := classifyShell(stack, prefix)
 			if ref != nil {
 				refusals[i] = *ref
 				continue
@@ -230,7 +231,7 @@ const (
 
 // classifyShell says how the shell reads the placeholder at the top of
 // stack (a *Lit, *SglQuoted or *Comment and its ancestors, the file first).
-func classifyShell(stack []syntax.Node) (shellSlot, *shellRefusal) {
+func classifyShell(stack []syntax.Node, prefix string) (shellSlot, *shellRefusal) {
 	refuse := func(msg, hint string) (shellSlot, *shellRefusal) {
 		return 0, &shellRefusal{msg: msg, hint: hint}
 	}
@@ -283,7 +284,7 @@ func classifyShell(stack []syntax.Node) (shellSlot, *shellRefusal) {
 			if !ok {
 				continue
 			}
-			if msg, hint := codeArgument(x, word); msg != "" {
+			if msg, hint := codeArgument(x, word, prefix); msg != "" {
 				return refuse(msg, hint)
 			}
 		}
@@ -310,8 +311,8 @@ func classifyShell(stack []syntax.Node) (shellSlot, *shellRefusal) {
 var shellNames = map[string]bool{"sh": true, "bash": true, "dash": true, "ash": true, "ksh": true, "mksh": true, "zsh": true, "busybox": true, "su": true, "runuser": true}
 
 // codeArgument says why word, an argument of call, is read as a command or
-// as code ("" when it is plain data).
-func codeArgument(call *syntax.CallExpr, word *syntax.Word) (msg, hint string) {
+// as code ("" when it is plain data); prefix starts the placeholders.
+func codeArgument(call *syntax.CallExpr, word *syntax.Word, prefix string) (msg, hint string) {
 	idx := -1
 	for i, w := range call.Args {
 		if w == word {
@@ -350,6 +351,15 @@ func codeArgument(call *syntax.CallExpr, word *syntax.Word) (msg, hint string) {
 		if f := lits[idx-1]; f == "-v" || (lits[0] != "printf" && f == "-R") {
 			return "it is the variable name after " + lits[0] + " " + f + ", whose array index bash evaluates", hintVarName
 		}
+	}
+	// ssh HOST CMD…: the remote shell parses the words after the host again.
+	if r := sshRemoteStart(lits[:idx+1]); r >= 0 && idx >= r {
+		return "it is part of the command that ssh sends to another machine, whose shell parses it again as code", "run the command on that machine with its own ssh.exec step (a guest in the site), where drbook quotes the value for that shell"
+	}
+	// ssh's options and destination: a value that starts the word could
+	// start with "-" and be an option (-oProxyCommand=… runs a command).
+	if sshAt(lits[:idx]) && startsWithValue(word, prefix) && !slices.Contains(lits[:idx], "--") && !sshValuedOption(lits[idx-1]) {
+		return "it starts an argument of ssh, where a value beginning with - is read as an option (-oProxyCommand=CMD runs CMD)", "write the user before it (root@${{ x }}) or put -- before the destination"
 	}
 	// sh -c SCRIPT, bash -ec SCRIPT, sudo sh -c SCRIPT, su - user -c SCRIPT.
 	for i := 0; i < idx; i++ {
@@ -475,7 +485,7 @@ func argvScript(seq *yaml.Node) int {
 // (tagged `drbook:"argv"`) that a shell will parse as scripts, and the
 // groups of scalars that ssh joins with spaces into one remote command
 // line, which the remote login shell parses.
-func argvScripts(params *yaml.Node, t reflect.Type) (scripts map[*yaml.Node]bool, remote [][]*yaml.Node) {
+func argvScripts(params *yaml.Node, t reflect.Type) (scripts map[*yaml.Node]bool, remote []remoteArgv) {
 	argv := map[string]bool{}
 	taggedPaths(t, "", "argv", argv)
 	scripts = map[*yaml.Node]bool{}
@@ -491,14 +501,80 @@ func argvScripts(params *yaml.Node, t reflect.Type) (scripts map[*yaml.Node]bool
 			scripts[seq.Content[j]] = true
 		}
 		if j := argvRemote(seq); j >= 0 {
-			remote = append(remote, seq.Content[j:])
+			remote = append(remote, remoteArgv{seq: seq, start: j})
 		}
 	}
 	return scripts, remote
 }
 
+// remoteArgv is an argument vector that runs ssh; its elements from start
+// on are the remote command.
+type remoteArgv struct {
+	seq   *yaml.Node
+	start int
+}
+
 // sshValued are ssh's options that take a value as the next argument.
 const sshValued = "BbcDEeFIiJLlmOoPpQRSWw"
+
+// sshValuedOption reports whether w is an ssh option whose value is the
+// next argument (-i, -p, -o …).
+func sshValuedOption(w string) bool {
+	return len(w) == 2 && w[0] == '-' && strings.IndexByte(sshValued, w[1]) >= 0
+}
+
+// sshAt reports whether words (a command's words before one) include ssh.
+func sshAt(words []string) bool {
+	for _, w := range words {
+		if path.Base(w) == "ssh" {
+			return true
+		}
+	}
+	return false
+}
+
+// startsWithValue reports whether an interpolation begins the word.
+func startsWithValue(w *syntax.Word, prefix string) bool {
+	if len(w.Parts) == 0 {
+		return false
+	}
+	switch p := w.Parts[0].(type) {
+	case *syntax.Lit:
+		return strings.HasPrefix(p.Value, prefix)
+	case *syntax.DblQuoted:
+		if len(p.Parts) > 0 {
+			if l, ok := p.Parts[0].(*syntax.Lit); ok {
+				return strings.HasPrefix(l.Value, prefix)
+			}
+		}
+	}
+	return false
+}
+
+// sshRemoteStart is argvRemote over words: the index of the first word of
+// the remote command after ssh and its destination, or -1.
+func sshRemoteStart(words []string) int {
+	for i, w := range words {
+		if path.Base(w) != "ssh" {
+			continue
+		}
+		for j := i + 1; j < len(words); j++ {
+			w := words[j]
+			switch {
+			case w == "--":
+				return j + 2
+			case strings.HasPrefix(w, "-") && len(w) > 1:
+				if k := strings.IndexAny(w[1:], sshValued); k >= 0 && k == len(w)-2 {
+					j++
+				}
+			default:
+				return j + 1
+			}
+		}
+		return -1
+	}
+	return -1
+}
 
 // argvRemote returns the index of the first element of the remote command
 // in [ssh, OPTIONS…, DESTINATION, COMMAND…] (also after sudo, env …), or
@@ -507,30 +583,12 @@ func argvRemote(seq *yaml.Node) int {
 	if seq == nil || seq.Kind != yaml.SequenceNode {
 		return -1
 	}
+	words := make([]string, len(seq.Content))
 	for i, c := range seq.Content {
-		if c.Kind != yaml.ScalarNode || path.Base(c.Value) != "ssh" {
-			continue
-		}
-		for j := i + 1; j < len(seq.Content); j++ {
-			w := seq.Content[j].Value
-			switch {
-			case w == "--":
-				if j+2 < len(seq.Content) {
-					return j + 2
-				}
-				return -1
-			case strings.HasPrefix(w, "-") && len(w) > 1:
-				if k := strings.IndexAny(w[1:], sshValued); k >= 0 && k == len(w)-2 {
-					j++ // the option's value
-				}
-			default:
-				if j+1 < len(seq.Content) {
-					return j + 1
-				}
-				return -1
-			}
-		}
-		return -1
+		words[i] = c.Value
+	}
+	if r := sshRemoteStart(words); r >= 0 && r < len(words) {
+		return r
 	}
 	return -1
 }
@@ -540,7 +598,21 @@ func argvRemote(seq *yaml.Node) int {
 // remote shell: the joined line is what is parsed. Each element's
 // template becomes a shell template with the slots found there; refusals
 // are reported at each element's ${{.
-func placeRemoteArgv(group []*yaml.Node, templates map[*yaml.Node]*Template, file string, errs *ErrorList) {
+func placeRemoteArgv(ra remoteArgv, templates map[*yaml.Node]*Template, file string, errs *ErrorList) {
+	// Before the remote command: ssh's options and destination, where a
+	// value beginning with - would be an option.
+	dashes := false
+	for i, n := range ra.seq.Content[:ra.start] {
+		dashes = dashes || n.Value == "--"
+		if t := templates[n]; t != nil && !dashes && len(t.Parts) > 0 && t.Parts[0].Expr != nil && (i == 0 || !sshValuedOption(ra.seq.Content[i-1].Value)) {
+			e := t.Parts[0].Expr
+			if isRawCall(e.Source) || inertType(e) {
+				continue
+			}
+			errs.add(interpolationPos(errs, file, n, 0, e.Pos), "`${{ "+e.Source+" }}` starts an argument of ssh, where a value beginning with - is read as an option (-oProxyCommand=CMD runs CMD)", "write the user before it (root@${{ x }}) or put \"--\" before the destination")
+		}
+	}
+	group := ra.seq.Content[ra.start:]
 	type origin struct {
 		n    *yaml.Node
 		part int // index in the element's template

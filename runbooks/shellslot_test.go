@@ -36,6 +36,13 @@ func TestShellPlacement(t *testing.T) {
 		{cmd: `printf %s ${{ params.n }} '${{ params.n }}' "$(( ${{ params.n }} + 1 ))"`, want: "334"},
 		{cmd: `printf %s '${{ raw(params.v) }}'`}, // raw() is the author's explicit choice: not placed
 		{cmd: `bash -ec "printf %s ${{ params.v }}"`, refuse: "the script of bash -ec"},
+		{cmd: `ssh -p 22 other "echo ${{ params.v }}"`, refuse: "ssh sends to another machine"},
+		{cmd: `ssh other echo ${{ params.v }}`, refuse: "ssh sends to another machine"},
+		{cmd: `ssh -i key root@${{ params.v }} uptime`},
+		{cmd: `ssh -- ${{ params.v }} uptime`},
+		{cmd: `ssh ${{ params.v }} uptime`, refuse: "read as an option"},
+		{cmd: `ssh -i "${{ params.v }}" other uptime`},
+		{cmd: `ssh -i key "${{ params.v }}" uptime`, refuse: "read as an option"},
 		{cmd: `su - root -c "printf %s ${{ params.v }}"`, refuse: "the script of su -c"},
 		{cmd: `eval "printf %s ${{ params.v }}"`, refuse: "argument of eval"},
 		{cmd: `trap "rm ${{ params.v }}" EXIT`, refuse: "argument of trap"},
@@ -104,7 +111,7 @@ func TestSSHArgvIsOneRemoteCommand(t *testing.T) {
 	hostile := "x'; touch " + mark + "; '$(touch " + mark + ")\n"
 	for _, c := range []struct {
 		argv   string
-		remote int    // index of the first remote element, when accepted
+		remote int    // index of the first remote element, when accepted; -1: not run
 		refuse string // part of the refusal
 	}{
 		{argv: `[ssh, host, echo, "${{ params.v }}"]`, remote: 2},
@@ -114,6 +121,9 @@ func TestSSHArgvIsOneRemoteCommand(t *testing.T) {
 		{argv: `[ssh, host, "${{ params.v }}"]`, refuse: "command name"},
 		{argv: `[ssh, -i, key, host, "${{ params.v }}", x]`, refuse: "command name"},
 		{argv: `[ssh, host, "sh -c \"echo ${{ params.v }}\""]`, refuse: "script of sh -c"},
+		{argv: `[ssh, "${{ params.v }}", uptime]`, refuse: "read as an option"},
+		{argv: `[ssh, -l, "${{ params.v }}", host, uptime]`, remote: -1}, // -l's value, never an option
+		{argv: `[ssh, --, "${{ params.v }}", uptime]`, remote: -1},       // after --, the destination
 	} {
 		src := "name: remote\nparams:\n  v: {type: string, default: x}\nsteps:\n  - id: s\n    exec.local: {command: " + c.argv + "}\n"
 		rb, err := runbooks.Parse("r.yaml", []byte(src), runbooks.Options{Registry: testRegistry(), Site: labSite(t), Vars: map[string]string{"v": hostile}})
@@ -128,6 +138,9 @@ func TestSSHArgvIsOneRemoteCommand(t *testing.T) {
 			continue
 		}
 		argv := reflect.ValueOf(resolve(t, rb, rb.NewEnv(), "s")).Elem().FieldByName("Command").Interface().([]string)
+		if c.remote < 0 {
+			continue
+		}
 		line := strings.Join(argv[c.remote:], " ")
 		out := runShellAllowFail(t, line)
 		if _, err := os.Stat(mark); err == nil {
