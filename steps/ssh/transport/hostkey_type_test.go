@@ -1,6 +1,8 @@
 package transport_test
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
 	"errors"
 	"os"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/site"
 	"github.com/drbook/drbook/steps/ssh/internal/sshtest"
 	"github.com/drbook/drbook/steps/ssh/transport"
@@ -84,5 +87,50 @@ func TestOldAlgorithmsWithTheTrustedKeyStillSayLegacy(t *testing.T) {
 	}
 	if len(r.rt.Trusts) != 0 {
 		t.Errorf("the probe must journal nothing: %+v", r.rt.Trusts)
+	}
+}
+
+// TestAlgorithmsAreJournaled: each connection journals what it negotiated;
+// a RHEL 5 guest's SHA-1 and CBC algorithms are flagged as legacy, a modern
+// guest's are not.
+func TestAlgorithmsAreJournaled(t *testing.T) {
+	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	rsaClient, rsaFile := writePrivateKey(t, rsaKey, "")
+	old := newRig(t, sshtest.Options{Legacy: true, ClientKeys: []ssh.PublicKey{rsaClient.PublicKey()}}, func(g *site.Guest) { g.KeyFile = rsaFile; g.Legacy = true })
+	modern := newRig(t, sshtest.Options{}, nil)
+	for _, tc := range []struct {
+		r      *rig
+		legacy bool
+		want   []string
+	}{
+		{old, true, []string{"SHA-1 key exchange diffie-hellman-group14-sha1", "SHA-1 host key signature ssh-rsa", "CBC cipher aes128-cbc", "SHA-1 MAC hmac-sha1", "allowed by legacy: true"}},
+		{modern, false, []string{"negotiated (no SHA-1 or CBC)"}},
+	} {
+		c, err := transport.ForGuest(ctx(t), tc.r.rt, "ap01", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run(t, c, "true")
+		var algos []journal.Trust
+		for _, tr := range tc.r.rt.Trusts {
+			if tr.Kind == transport.TrustAlgorithms {
+				algos = append(algos, tr)
+			}
+		}
+		if len(algos) != 1 || algos[0].Endpoint != "ap01 "+tc.r.srv.Addr {
+			t.Fatalf("one algorithms record per connection: %+v", tc.r.rt.Trusts)
+		}
+		a := algos[0]
+		if strings.HasPrefix(a.Source, "LEGACY") != tc.legacy {
+			t.Errorf("legacy flag wrong: %+v", a)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(a.Source, w) {
+				t.Errorf("%q lacks %q", a.Source, w)
+			}
+		}
+		if !strings.HasPrefix(a.Fingerprint, "kex ") || !strings.Contains(a.Fingerprint, " · cipher ") {
+			t.Errorf("the negotiation is not described: %q", a.Fingerprint)
+		}
 	}
 }
