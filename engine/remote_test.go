@@ -270,3 +270,31 @@ steps:
 		t.Fatalf("resume: %v, %d calls", err, plain.count())
 	}
 }
+
+// TestGuidedOperatorDecidesAfterALostConnection: in guided mode the
+// operator is asked, and a retry they choose runs (and is journaled as
+// their decision); drbook itself never retried.
+func TestGuidedOperatorDecidesAfterALostConnection(t *testing.T) {
+	plain, _, reg, dir := remoteFixture(t)
+	rb := loadIn(t, dir, reg, `
+name: t
+steps:
+  - {id: restore, remote: {fail_times: 1, lost: true, confirmed: true}, retry: {attempts: 3}}
+`)
+	cfg := remoteConfig(reg, dir)
+	cfg.Operator = &scriptedOperator{failed: []engine.Decision{{Action: "retry", Who: "ann", Reason: "checked the guest"}}}
+	res, err := engine.Start(context.Background(), rb, cfg)
+	if err != nil || res.Outcome != "passed" || plain.count() != 2 {
+		t.Fatalf("%v %+v, %d calls", err, res, plain.count())
+	}
+	log := readLog(t, res.RunDir)
+	var retried bool
+	for _, ev := range log.Events {
+		if ev.Type == journal.TypeDecision && ev.Step == "restore" && ev.Decision.Action == "retry" && ev.Decision.Who == "ann" {
+			retried = true
+		}
+	}
+	if !retried || count(log, journal.TypeStepRetry, "restore") != 0 {
+		t.Fatal("the retry must be the operator's journaled decision, not the runbook's retry policy")
+	}
+}

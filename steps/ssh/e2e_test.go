@@ -125,8 +125,8 @@ func TestE2EAPRestoreDrill(t *testing.T) {
 			t.Errorf("restored guest lacks %s", d)
 		}
 	}
-	if len(rt.Trusts) != 2 {
-		t.Fatalf("one trusted key per guest expected: %+v", rt.Trusts)
+	if n := len(rt.Trusts); n != 4 || rt.Trusts[0].Kind != "ssh-host-key" || rt.Trusts[1].Kind != transport.TrustAlgorithms {
+		t.Fatalf("one trusted key and its connection's algorithms per guest expected: %+v", rt.Trusts)
 	}
 }
 

@@ -254,22 +254,9 @@ func (c *Client) dial(ctx context.Context, timeout time.Duration) (*ssh.Client, 
 	if err != nil {
 		return nil, err
 	}
-	var nc net.Conn
-	if c.cfg.Via != nil {
-		jump, err := c.cfg.Via.live(ctx, timeout)
-		if err != nil {
-			return nil, &Error{Target: c.Target(), Op: "connect through jump host " + c.cfg.Via.Name(), Err: err, Retryable: IsRetryable(err)}
-		}
-		nc, err = jump.DialContext(ctx, "tcp", c.endpoint)
-		if err != nil {
-			return nil, c.dialError(ctx, timeout, err)
-		}
-	} else {
-		d := net.Dialer{}
-		nc, err = d.DialContext(ctx, "tcp", c.endpoint)
-		if err != nil {
-			return nil, c.dialError(ctx, timeout, err)
-		}
+	nc, err := c.dialTCP(ctx, timeout)
+	if err != nil {
+		return nil, err
 	}
 	// The handshake gets the same bound as the TCP connect: a port that
 	// accepts but never speaks SSH must not hang the step.
@@ -283,7 +270,30 @@ func (c *Client) dial(ctx context.Context, timeout time.Duration) (*ssh.Client, 
 		return nil, c.handshakeError(ctx, timeout, err)
 	}
 	nc.SetDeadline(time.Time{})
+	c.recordAlgorithms(sc)
 	return ssh.NewClient(sc, chans, reqs), nil
+}
+
+// dialTCP opens the TCP connection to the guest, directly or through the
+// jump host.
+func (c *Client) dialTCP(ctx context.Context, timeout time.Duration) (net.Conn, error) {
+	if c.cfg.Via != nil {
+		jump, err := c.cfg.Via.live(ctx, timeout)
+		if err != nil {
+			return nil, &Error{Target: c.Target(), Op: "connect through jump host " + c.cfg.Via.Name(), Err: err, Retryable: IsRetryable(err)}
+		}
+		nc, err := jump.DialContext(ctx, "tcp", c.endpoint)
+		if err != nil {
+			return nil, c.dialError(ctx, timeout, err)
+		}
+		return nc, nil
+	}
+	d := net.Dialer{}
+	nc, err := d.DialContext(ctx, "tcp", c.endpoint)
+	if err != nil {
+		return nil, c.dialError(ctx, timeout, err)
+	}
+	return nc, nil
 }
 
 func (c *Client) dialError(ctx context.Context, timeout time.Duration, err error) error {
@@ -318,6 +328,15 @@ func (c *Client) handshakeError(ctx context.Context, timeout time.Duration, err 
 	case ctx.Err() == context.DeadlineExceeded || isTimeout(err):
 		e.Err = fmt.Errorf("the server accepted the TCP connection but did not complete the SSH handshake within %s", timeout)
 		e.Retryable = true
+	case isNegotiation(err) && c.policy.knowsGuest():
+		// Before calling this an algorithm problem, look at the key the
+		// server has: drbook asks only for keys of the types it trusts,
+		// so a server with a key of another type fails here, and a
+		// changed key matters more than old algorithms.
+		if refusal := c.probeHostKey(ctx, timeout); refusal != nil {
+			return refusal
+		}
+		fallthrough
 	case strings.Contains(msg, "no common algorithm"):
 		if c.cfg.Guest.Legacy {
 			e.Hint = "even RHEL 5's legacy algorithms are not accepted by this server"

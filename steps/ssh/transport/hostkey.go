@@ -2,12 +2,15 @@ package transport
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -27,6 +30,9 @@ type HostKeyError struct {
 	// Expected lists the keys drbook trusts for this guest when the key
 	// changed, each as "TYPE SHA256:… (source)"; empty when it is unknown.
 	Expected []string
+	// OtherType is set when the server has no key of any type drbook
+	// trusts for the guest and offered one of another type.
+	OtherType bool
 }
 
 // Changed reports whether the guest presented a key other than the one
@@ -35,10 +41,14 @@ func (e *HostKeyError) Changed() bool { return len(e.Expected) > 0 }
 
 func (e *HostKeyError) Error() string {
 	if e.Changed() {
-		return fmt.Sprintf("ssh %s (%s): HOST KEY CHANGED: the server offered %s, but drbook trusts %s for this guest; refusing to connect. "+
+		other := ""
+		if e.OtherType {
+			other = " (a key of another type: the server no longer has a key of the type drbook trusts, as after a reinstall or a restore from another machine; this is not an algorithm problem, and legacy: true would not help)"
+		}
+		return fmt.Sprintf("ssh %s (%s): HOST KEY CHANGED: the server offered %s, but drbook trusts %s for this guest%s; refusing to connect. "+
 			"If the guest was restored or re-addressed on purpose, verify the new key on its console (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub) "+
 			"and re-pin it in the site file: guests.%s.host_keys: [%q]; otherwise someone may be intercepting the connection",
-			e.Guest, e.Endpoint, e.Offered, strings.Join(e.Expected, " and "), e.Guest, e.OfferedLine)
+			e.Guest, e.Endpoint, e.Offered, strings.Join(e.Expected, " and "), other, e.Guest, e.OfferedLine)
 	}
 	return fmt.Sprintf("ssh %s (%s): unknown host key %s: it is neither pinned in the site file nor in known_hosts; refusing to connect. "+
 		"Verify the fingerprint on the guest's console (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub), then pin it in the site file: "+
@@ -171,9 +181,46 @@ func fakeAddr(endpoint string) net.Addr {
 	return a
 }
 
+// judge says whether the site's pins or known_hosts trust key: the source
+// that trusts it, or the keys they expect instead. Both are empty when
+// neither knows the guest. It journals nothing.
+func (p *hostKeyPolicy) judge(hostname string, key ssh.PublicKey) (source string, expected []string) {
+	fp := ssh.FingerprintSHA256(key)
+	if len(p.pinned) > 0 {
+		for _, k := range p.pinned {
+			if k.key != nil && bytes.Equal(k.key.Marshal(), key.Marshal()) || k.key == nil && k.fingerprint == fp {
+				return "pinned", nil
+			}
+			desc := k.fingerprint
+			if k.key != nil {
+				desc = Describe(k.key)
+			}
+			expected = append(expected, desc+" (pinned in the site file)")
+		}
+		return "", expected
+	}
+	if p.knownHosts != nil {
+		err := p.knownHosts(hostname, fakeAddr(p.endpoint), key)
+		if err == nil {
+			return "known_hosts", nil
+		}
+		var ke *knownhosts.KeyError
+		if errors.As(err, &ke) && len(ke.Want) > 0 {
+			for _, w := range ke.Want {
+				expected = append(expected, fmt.Sprintf("%s (%s:%d)", Describe(w.Key), w.Filename, w.Line))
+			}
+			return "", expected
+		}
+		var re *knownhosts.RevokedError
+		if errors.As(err, &re) {
+			return "", []string{"no revoked key (" + re.Error() + ")"}
+		}
+	}
+	return "", nil
+}
+
 // check is the ssh.HostKeyCallback.
 func (p *hostKeyPolicy) check(hostname string, remote net.Addr, key ssh.PublicKey) error {
-	fp := ssh.FingerprintSHA256(key)
 	refuse := func(expected []string) error {
 		p.refused = &HostKeyError{Guest: p.guest, Endpoint: p.endpoint, Offered: Describe(key), OfferedLine: SiteLine(key), Expected: expected}
 		return p.refused
@@ -185,37 +232,10 @@ func (p *hostKeyPolicy) check(hostname string, remote net.Addr, key ssh.PublicKe
 		p.refused = nil
 		return nil
 	}
-	if len(p.pinned) > 0 {
-		var expected []string
-		for _, k := range p.pinned {
-			if k.key != nil && bytes.Equal(k.key.Marshal(), key.Marshal()) || k.key == nil && k.fingerprint == fp {
-				return record("pinned")
-			}
-			desc := k.fingerprint
-			if k.key != nil {
-				desc = Describe(k.key)
-			}
-			expected = append(expected, desc+" (pinned in the site file)")
-		}
+	if source, expected := p.judge(hostname, key); source != "" {
+		return record(source)
+	} else if len(expected) > 0 {
 		return refuse(expected)
-	}
-	if p.knownHosts != nil {
-		err := p.knownHosts(hostname, fakeAddr(p.endpoint), key)
-		if err == nil {
-			return record("known_hosts")
-		}
-		var ke *knownhosts.KeyError
-		if errors.As(err, &ke) && len(ke.Want) > 0 {
-			var expected []string
-			for _, w := range ke.Want {
-				expected = append(expected, fmt.Sprintf("%s (%s:%d)", Describe(w.Key), w.Filename, w.Line))
-			}
-			return refuse(expected)
-		}
-		var re *knownhosts.RevokedError
-		if errors.As(err, &re) {
-			return refuse([]string{"no revoked key (" + re.Error() + ")"})
-		}
 	}
 	if p.accepted != nil {
 		if bytes.Equal(p.accepted.Marshal(), key.Marshal()) {
@@ -228,4 +248,61 @@ func (p *hostKeyPolicy) check(hostname string, remote net.Addr, key ssh.PublicKe
 		return record("accepted-new")
 	}
 	return refuse(nil)
+}
+
+// isNegotiation reports whether a handshake failed because client and
+// server share no algorithm of some kind (key exchange, host key, …).
+func isNegotiation(err error) bool {
+	var ne *ssh.AlgorithmNegotiationError
+	return errors.As(err, &ne)
+}
+
+// knowsGuest reports whether pins or known_hosts say which key the guest
+// has.
+func (p *hostKeyPolicy) knowsGuest() bool {
+	return len(p.pinned) > 0 || len(p.knownHostsKeys()) > 0
+}
+
+// errProbed ends a probe handshake once the server's key is seen.
+var errProbed = errors.New("drbook: host key probe")
+
+// probeHostKey is called when the handshake failed on algorithms, for a
+// guest whose key drbook knows: the server may have no key of a type drbook
+// trusts (the client asks only for those), or be an old one with another
+// key. It shakes hands once more, offering every host key algorithm
+// (RHEL 5's too), only to see the key the server has; the handshake is
+// always abandoned at the host key, so nothing is authenticated or sent.
+// It returns the changed-key refusal when that key is not trusted, and nil
+// when it is (then the failure really is about algorithms) or the probe
+// failed.
+func (c *Client) probeHostKey(ctx context.Context, timeout time.Duration) *HostKeyError {
+	nc, err := c.dialTCP(ctx, timeout)
+	if err != nil {
+		return nil
+	}
+	defer nc.Close()
+	deadline, _ := ctx.Deadline()
+	nc.SetDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	defer stop()
+	var offered ssh.PublicKey
+	all := legacyAlgorithms
+	cfg := &ssh.ClientConfig{
+		User:              c.user(),
+		HostKeyAlgorithms: all.HostKeys,
+		ClientVersion:     "SSH-2.0-drbook",
+		Config:            ssh.Config{KeyExchanges: all.KeyExchanges, Ciphers: all.Ciphers, MACs: all.MACs},
+		HostKeyCallback: func(_ string, _ net.Addr, key ssh.PublicKey) error {
+			offered = key
+			return errProbed
+		},
+	}
+	if _, _, _, err := ssh.NewClientConn(nc, c.endpoint, cfg); err == nil || offered == nil {
+		return nil
+	}
+	if source, expected := c.policy.judge(c.endpoint, offered); source != "" || len(expected) == 0 {
+		return nil
+	} else {
+		return &HostKeyError{Guest: c.cfg.Name, Endpoint: c.endpoint, Offered: Describe(offered), OfferedLine: SiteLine(offered), Expected: expected, OtherType: !slices.Contains(c.policy.knownTypes(), offered.Type())}
+	}
 }

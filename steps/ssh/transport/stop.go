@@ -27,37 +27,34 @@ const DefaultStopGrace = 5 * time.Second
 //
 // wrapperScript is POSIX sh (dash, busybox ash, bash 3.2). Its arguments
 // are the pid file, the shell that runs the command (empty: the login
-// shell, $SHELL, which is what sshd would have used) and the command.
+// shell, $SHELL, which is what sshd would have used, or sh if that is not
+// an executable file) and the command.
 //
 // The pid file is created with noclobber (O_EXCL) under umask 077 before
 // anything runs: if it exists, the wrapper refuses to start, so a stop
 // that came first (stopScript creates the file itself when it finds none)
-// can never be overtaken by a late start. The group is found in the first
+// can never be overtaken by a late start. The command runs in the
+// foreground (its stdin and exit status untouched, no file descriptor
+// juggling that simpler shells lack), in a shell that records its own pid
+// and then execs the command's shell. The group is found in the first
 // way that works (tried, not looked up: busybox ash's command -v names
 // applets it cannot run in a chroot without /proc): setsid (util-linux on
 // RHEL 5, busybox) starts the command
 // as the leader of a new session; else the wrapper, when sshd made it a
 // session leader, is the group itself; else only the command's pid is
 // known, and a stop cannot vouch for the command's children.
-const wrapperScript = `pf=$1; run=${2:-${SHELL:-/bin/sh}}; cmd=$3
+const wrapperScript = `pf=$1; run=$2; cmd=$3
+[ -n "$run" ] || { run=${SHELL:-/bin/sh}; [ -x "$run" ] || run=sh; }
 umask 077
 (set -C; : >"$pf") 2>/dev/null || { echo "drbook: refusing to run: the pid file $pf already exists (the command was stopped before it started)" >&2; exit 125; }
 pgid() { s=; { read -r s </proc/$1/stat; } 2>/dev/null; s=${s##*) }; set -- $s; echo "$3"; }
 if setsid true </dev/null >/dev/null 2>&1; then
-	exec 3<&0
-	setsid "$run" -c "$cmd" <&3 3<&- &
-	p=$!; exec 3<&-
-	echo "$p $p setsid" >"$pf"
-	wait $p; st=$?
+	setsid sh -c 'echo "$$ $$ setsid" >"$1"; exec "$2" -c "$3"' drbook "$pf" "$run" "$cmd"; st=$?
 elif [ "$(pgid $$)" = "$$" ]; then
 	echo "$$ $$ leader" >"$pf"
 	"$run" -c "$cmd"; st=$?
 else
-	exec 3<&0
-	"$run" -c "$cmd" <&3 3<&- &
-	p=$!; exec 3<&-
-	echo "$p - pid" >"$pf"
-	wait $p; st=$?
+	sh -c 'echo "$$ - pid" >"$1"; exec "$2" -c "$3"' drbook "$pf" "$run" "$cmd"; st=$?
 fi
 rm -f "$pf"
 exit $st`
@@ -93,7 +90,10 @@ alive() {
 	for d in /proc/[0-9]*; do live ${d#/proc/} $pg && return 0; done
 	return 1
 }
-if ! alive; then rm -f "$pf"; echo "drbook-stop: gone $pid $pg -"; exit 0; fi
+if ! alive; then
+	case $pg in -|"") echo "drbook-stop: pid-only $pid - -"; exit 0 ;; esac
+	rm -f "$pf"; echo "drbook-stop: gone $pid $pg -"; exit 0
+fi
 kill -TERM $tgt 2>/dev/null; sig=TERM
 n=0; while alive && [ $n -lt $grace ]; do nap; n=$((n+tick)); done
 if alive; then
@@ -186,7 +186,10 @@ func (c *Client) stopRemote(ctx context.Context, cmd, pidFile string) steps.Remo
 	case "stopped":
 		rs.Confirmed, rs.Outcome = true, "ended by SIG"+sig+"; no process of its group is left"
 	case "pid-only":
-		rs.Outcome = "its shell was ended by SIG" + sig + ", but the guest could not give it a process group of its own (no setsid), so processes it started may live on"
+		rs.Outcome = "its shell is gone, but the guest could not give it a process group of its own (no setsid), so processes it started may live on"
+		if sig != "-" {
+			rs.Outcome = "its shell was ended by SIG" + sig + ", but the guest could not give it a process group of its own (no setsid), so processes it started may live on"
+		}
 	case "alive":
 		rs.Outcome = "it survived SIGTERM and SIGKILL (a process in uninterruptible sleep, or stopped in a debugger?)"
 	case "no-pid":
