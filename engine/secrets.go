@@ -151,3 +151,40 @@ func usableSecret(v string) error {
 	}
 	return nil
 }
+
+// SecretCheck is what CheckSecrets found.
+type SecretCheck struct {
+	// Readable counts the secrets read from the environment and files.
+	Readable int
+	// Prompted counts the secrets a run will ask for at its start.
+	Prompted int
+	// Problems are the secrets a run would refuse.
+	Problems []SecretProblem
+}
+
+// CheckSecrets reads the site's secrets from the environment and files as
+// a run does at its start, without asking for the prompted ones, so that
+// plan can tell before the drill that one is missing or too short.
+func CheckSecrets(s *site.Site) SecretCheck {
+	var c SecretCheck
+	seen := map[secretKey]bool{}
+	for _, sec := range s.Secrets() {
+		if sec.Ref.Source == "prompt" {
+			c.Prompted++
+			continue
+		}
+		k := keyOf(sec.Ref, sec.Label)
+		v, err := sec.Ref.Resolve(sec.Label, nil)
+		if err == nil {
+			err = usableSecret(v)
+		}
+		switch {
+		case err != nil:
+			c.Problems = append(c.Problems, SecretProblem{At: sec.Ref.At, Field: sec.Field, Msg: err.Error()})
+		case !seen[k]:
+			c.Readable++
+		}
+		seen[k] = true
+	}
+	return c
+}

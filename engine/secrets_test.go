@@ -197,3 +197,27 @@ func TestPlanHidesSecretsInPreflightErrors(t *testing.T) {
 		t.Fatalf("plan shows %q", msg)
 	}
 }
+
+// TestResumeResolvesSecretsFirst: a resumed run reads the site's secrets
+// before it appends anything, so an unset one leaves the journal as it was.
+func TestResumeResolvesSecretsFirst(t *testing.T) {
+	t.Setenv("DRBOOK_T_VC", "long-enough-vc")
+	t.Setenv("DRBOOK_T_AP01", "long-enough-ap01")
+	t.Setenv("DRBOOK_T_UNSET", "long-enough-unset")
+	f := newFixture(t)
+	src := "name: t\nsteps:\n  - {id: a, log: hi}\n"
+	res, err := engine.Start(context.Background(), f.loadWithSite(src, secretsSite), f.config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(res.RunDir, journal.FileName))
+	os.Unsetenv("DRBOOK_T_UNSET")
+	_, err = engine.Resume(context.Background(), res.RunDir, f.loadWithSite(src, secretsSite), f.config(), engine.ResumeOptions{From: "a"})
+	var se *engine.SecretError
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "guests.ap02.key_passphrase") {
+		t.Fatalf("resume: %v, want a *SecretError naming guests.ap02.key_passphrase", err)
+	}
+	if after, _ := os.ReadFile(filepath.Join(res.RunDir, journal.FileName)); string(after) != string(before) {
+		t.Fatalf("the refused resume appended to the journal:\n%s", after[len(before):])
+	}
+}

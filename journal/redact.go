@@ -81,27 +81,6 @@ func (r *redactor) text(s string) string {
 	return s
 }
 
-// cut is text for a string that was cut off after its end: besides whole
-// secrets, a trailing beginning of a secret (the rest of which was cut
-// away) is replaced too.
-func (r *redactor) cut(s string) string {
-	s = r.text(s)
-	longest := 0
-	for _, f := range r.forms {
-		// The longest tail of s that is a proper prefix of f.
-		for n := min(len(f)-1, len(s)); n > longest; n-- {
-			if strings.HasSuffix(s, f[:n]) {
-				longest = n
-				break
-			}
-		}
-	}
-	if longest > 0 {
-		s = s[:len(s)-longest] + Redacted
-	}
-	return s
-}
-
 // mentions reports whether b holds any form of a registered secret.
 func (r *redactor) mentions(b []byte) bool {
 	for _, f := range r.forms {

@@ -100,15 +100,6 @@ func (w *Writer) Scrub(s string) string {
 	return w.secrets.text(s)
 }
 
-// ScrubCut is Scrub for text that was cut off after its end with the rest
-// no longer at hand: a trailing beginning of a secret, whose remainder was
-// cut away, is replaced too.
-func (w *Writer) ScrubCut(s string) string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.secrets.cut(s)
-}
-
 // Append writes ev (setting Seq, Time if zero, Elapsed and Prev), fsyncs,
 // and returns the event as written.
 func (w *Writer) Append(ev Event) (Event, error) {

@@ -47,6 +47,9 @@ func runPlan(ctx context.Context, g *globalOptions, opts *planOptions, file stri
 		fmt.Fprintf(g.stdout, "RTO objective: %s\n", rb.RTO)
 	}
 	failed := printPlan(g.stdout, plan, g.Lang, "", "")
+	if !opts.NoPreflight {
+		failed += printSecretCheck(g.stdout, engine.CheckSecrets(rb.Site))
+	}
 	for _, t := range trusts {
 		fmt.Fprintf(g.stdout, "trust: %s %s %s (%s)\n", t.Kind, t.Endpoint, t.Fingerprint, t.Source)
 	}
@@ -101,4 +104,24 @@ func printPlan(w io.Writer, plan []engine.PlannedStep, lang, indent, block strin
 		failed += printPlan(w, p.Children, lang, indent+"    ", p.Block)
 	}
 	return failed
+}
+
+// printSecretCheck says whether the run will be able to read the site's
+// secrets at its start, and returns 1 when it will not.
+func printSecretCheck(w io.Writer, c engine.SecretCheck) int {
+	if len(c.Problems) == 0 {
+		if c.Readable+c.Prompted > 0 {
+			fmt.Fprintf(w, "\nsecrets: ok (%d read from the environment or files, %d asked for at the terminal when the run starts)\n", c.Readable, c.Prompted)
+		}
+		return 0
+	}
+	fmt.Fprintf(w, "\nsecrets: FAILED: the run would stop before its first step:\n")
+	for _, p := range c.Problems {
+		at := ""
+		if p.At != "" {
+			at = p.At + ": "
+		}
+		fmt.Fprintf(w, "  %s%s: %s\n", at, p.Field, p.Msg)
+	}
+	return 1
 }

@@ -210,3 +210,21 @@ func startPlainVPX(t *testing.T) (string, string) {
 	u.User = nil
 	return u.String(), srv.CertificateInfo().ThumbprintSHA256
 }
+
+// TestPlanChecksTheSiteSecrets: plan tells before the drill that a
+// secret the run would refuse is missing or too short, with its place.
+func TestPlanChecksTheSiteSecrets(t *testing.T) {
+	dir := t.TempDir()
+	writeRunbook(t, dir, "site.yaml", "name: s\nvcenter:\n  url: https://vc.example.test/sdk\n  user: admin\n  password: env:DRBOOK_PLAN_VC\nguests:\n  ap01: {address: 127.0.0.1, password: prompt}\n")
+	writeRunbook(t, dir, "p.yaml", "name: p\nsteps:\n  - {id: a, log: hi}\n")
+	t.Setenv("DRBOOK_PLAN_VC", "pass")
+	stdout, _, code := runDrbook(t, dir, "plan", "--site", "site.yaml", "p.yaml")
+	if code != exitFailed || !strings.Contains(stdout, "secrets: FAILED") || !strings.Contains(stdout, "site.yaml:5:13: vcenter.password: the secret is only 4 characters long") {
+		t.Errorf("plan with a short secret exited %d:\n%s", code, stdout)
+	}
+	t.Setenv("DRBOOK_PLAN_VC", "long-enough")
+	stdout, _, code = runDrbook(t, dir, "plan", "--site", "site.yaml", "p.yaml")
+	if code != exitOK || !strings.Contains(stdout, "secrets: ok (1 read from the environment or files, 1 asked for at the terminal when the run starts)") {
+		t.Errorf("plan with usable secrets exited %d:\n%s", code, stdout)
+	}
+}

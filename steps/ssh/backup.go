@@ -197,7 +197,7 @@ func (*backup) Execute(ctx context.Context, rt steps.Runtime, params any) (any, 
 		return res, fmt.Errorf("%s: paths to back up do not exist: %s (set allow_missing: true to skip them)", c.Target(), strings.Join(res.Missing, ", "))
 	}
 	if code != 0 {
-		return res, commandFailed(c, "backup into "+archive, code, stderr.String())
+		return res, commandFailed(rt, c, "backup into "+archive, code, stderr.String())
 	}
 	res.Size, _ = strconv.ParseInt(strings.TrimSpace(first(m, "size")), 10, 64)
 	res.SHA256 = strings.Fields(first(m, "sha256") + " ")[0]
@@ -373,7 +373,7 @@ func (*restoreTar) Execute(ctx context.Context, rt steps.Runtime, params any) (a
 		return nil, err
 	}
 	if code != 0 {
-		return nil, commandFailed(c, "extracting "+p.Archive, code, stderr.String())
+		return nil, commandFailed(rt, c, "extracting "+p.Archive, code, stderr.String())
 	}
 	n := 0
 	for _, l := range strings.Split(stdout.String(), "\n") {

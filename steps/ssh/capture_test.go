@@ -1,11 +1,15 @@
 package ssh_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/drbook/drbook/site"
 	"github.com/drbook/drbook/steps/ssh"
+	"github.com/drbook/drbook/steps/ssh/internal/sshtest"
+	"github.com/drbook/drbook/steps/ssh/transport"
 )
 
 // TestExecCapKeepsNoHalfSecret: a secret a guest printed across
@@ -28,5 +32,29 @@ func TestExecCapKeepsNoHalfSecret(t *testing.T) {
 	}
 	if !res.Truncated || len(res.Stdout) > 1000 || res.Stderr != "[redacted]" {
 		t.Errorf("stdout %d bytes, stderr %q, truncated %v", len(res.Stdout), res.Stderr, res.Truncated)
+	}
+}
+
+// TestCommandErrorKeepsNoHalfSecret: a failed service action's error
+// quotes 600 bytes of what the guest printed; a secret across that cut
+// left its first bytes in the error, which the journal then recorded.
+func TestCommandErrorKeepsNoHalfSecret(t *testing.T) {
+	const secret = "Vq7-xR2#pL9!wZ4$"
+	t.Setenv("DRBOOK_CAP_SECRET", secret)
+	l := newLab(t)
+	bin := t.TempDir()
+	os.WriteFile(filepath.Join(bin, "service"), []byte("#!/bin/sh\nhead -c 594 /dev/zero | tr '\\0' x >&2\nprintf '%s tail' \"$DRBOOK_CAP_SECRET\" >&2\nexit 1\n"), 0o755)
+	srv := sshtest.Start(t, sshtest.Options{PathPrefix: bin, Password: "service-pw"})
+	t.Setenv("DRBOOK_SVC_PW", "service-pw")
+	l.rt.SiteVal.Guests["svc"] = site.Guest{Address: srv.Host, Port: srv.Port, Password: site.SecretRef{Source: "env", Name: "DRBOOK_SVC_PW"}, HostKeys: []string{transport.SiteLine(srv.HostKey.PublicKey())}}
+	if _, err := l.rt.Secret(site.SecretRef{Source: "env", Name: "DRBOOK_CAP_SECRET"}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := execute(t, l.rt, kind(t, "ssh.service"), "{host: svc, name: httpd, action: restart, manager: service}")
+	if err == nil || !strings.Contains(err.Error(), "xxxx") {
+		t.Fatalf("err %v, want the failed restart with its error output", err)
+	}
+	if strings.Contains(err.Error(), secret[:3]) {
+		t.Fatalf("the error keeps part of the secret: …%s", err.Error()[max(0, len(err.Error())-40):])
 	}
 }

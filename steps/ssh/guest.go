@@ -74,7 +74,7 @@ func (*mkdir) Execute(ctx context.Context, rt steps.Runtime, params any) (any, e
 	}
 	res := &MkdirResult{Created: markers(stdout.String())["created"]}
 	if code != 0 {
-		return res, commandFailed(c, "mkdir", code, stderr.String())
+		return res, commandFailed(rt, c, "mkdir", code, stderr.String())
 	}
 	return res, nil
 }
@@ -202,7 +202,7 @@ func (*service) Execute(ctx context.Context, rt steps.Runtime, params any) (any,
 	case p.Action == "status":
 		res.Active = code == 0
 	case code != 0:
-		return res, commandFailed(c, fmt.Sprintf("%s %s (%s)", p.Action, p.Name, res.Manager), code, res.Output)
+		return res, commandFailed(rt, c, fmt.Sprintf("%s %s (%s)", p.Action, p.Name, res.Manager), code, res.Output)
 	default:
 		res.Active = p.Action != "stop"
 	}

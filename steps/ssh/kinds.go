@@ -178,16 +178,26 @@ func runChecked(ctx context.Context, c *transport.Client, what, cmd string, stdo
 		return err
 	}
 	if code != 0 {
-		return commandFailed(c, what, code, stderr.String()+hint)
+		return commandFailed(nil, c, what, code, stderr.String()+hint)
 	}
 	return nil
 }
 
-// commandFailed is the error of a remote command that exited badly.
-func commandFailed(c *transport.Client, what string, code int, stderr string) error {
+// commandFailed is the error of a remote command that exited badly, with
+// up to 600 bytes of its error output. Output a guest's own programs
+// printed (rt given) is redacted before it is cut, since a secret across
+// the cut would leave half of it behind (see steps.CapText); drbook's
+// helper commands (mv, cp, sha256sum, through runChecked) pass nil.
+func commandFailed(rt steps.Runtime, c *transport.Client, what string, code int, stderr string) error {
 	stderr = strings.TrimSpace(stderr)
-	if len(stderr) > 600 {
-		stderr = stderr[:600] + "…"
+	cut := false
+	if rt != nil {
+		stderr, cut = steps.CapText(rt, stderr, 600)
+	} else if len(stderr) > 600 {
+		stderr, cut = stderr[:600], true
+	}
+	if cut {
+		stderr += "…"
 	}
 	if stderr == "" {
 		stderr = "no error output"
