@@ -246,8 +246,9 @@ func (b schemaBuilder) kindSchema(k steps.Kind) map[string]any {
 				short = b.fieldSchema(f)
 			}
 		})
-		return describe(map[string]any{"anyOf": []any{s, short}}, desc)
+		return describe(map[string]any{"title": k.Name(), "anyOf": []any{s, short}}, desc)
 	}
+	s["title"] = k.Name()
 	return describe(s, desc)
 }
 
