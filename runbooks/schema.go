@@ -5,7 +5,6 @@ import (
 	"reflect"
 	"strings"
 
-	"github.com/drbook/drbook/site"
 	"github.com/drbook/drbook/steps"
 )
 
@@ -397,7 +396,7 @@ func KindSummary(reg *steps.Registry) string {
 // SiteSchema returns the JSON Schema of a site file, described in lang.
 func SiteSchema(lang string) map[string]any {
 	b := schemaBuilder{lang: lang, plain: true}
-	s := b.objectSchema(steps.StructFields(reflect.TypeOf(site.Site{}), "yaml", siteDocs), "")
+	s := b.objectSchema(SiteFields(), "")
 	secretRefs(s)
 	s["$schema"] = draft07
 	s["$id"] = "https://drbook.dev/schema/site.schema.json"

@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/drbook/drbook/runbooks"
+	"github.com/drbook/drbook/steps"
 	"github.com/drbook/drbook/steps/all"
 )
 
@@ -228,5 +229,19 @@ func TestShippedRunbooksNameTheSchema(t *testing.T) {
 		} else if _, err := os.Stat(target); err != nil {
 			t.Errorf("%s: %v", f, err)
 		}
+	}
+}
+
+// TestSiteSchemaDescribesEveryField: every field of a site file (site.Site)
+// is described in English and Traditional Chinese in runbooks/sitedocs.go,
+// and nothing there describes a field that is gone.
+func TestSiteSchemaDescribesEveryField(t *testing.T) {
+	steps.WalkFields(runbooks.SiteFields(), func(f steps.Field) {
+		if strings.TrimSpace(f.Doc.Text.EN) == "" || strings.TrimSpace(f.Doc.Text.ZhTW) == "" {
+			t.Errorf("site field %q is not described in both en and zh-TW: add it to siteDocs in runbooks/sitedocs.go", f.Path)
+		}
+	})
+	for _, p := range runbooks.SiteDocPaths() {
+		t.Errorf("runbooks/sitedocs.go describes %q, which is not a field of site.Site", p)
 	}
 }
