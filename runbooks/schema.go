@@ -238,7 +238,7 @@ func (b schemaBuilder) kindSchema(k steps.Kind) map[string]any {
 		notes = append(notes, b.say("idempotent", "可重複執行"))
 	}
 	desc += " (" + strings.Join(notes, ", ") + "; `drbook explain " + k.Name() + "`)"
-	if doc.Shorthand != "" || acceptsShorthand(k) {
+	if acceptsShorthand(k) {
 		short := map[string]any{}
 		steps.WalkFields(steps.ParamFields(k), func(f steps.Field) {
 			if f.Path == doc.Shorthand {

@@ -247,3 +247,18 @@ func TestSiteSchemaDescribesEveryField(t *testing.T) {
 		t.Errorf("runbooks/sitedocs.go describes %q, which is not a field of site.Site", p)
 	}
 }
+
+// TestShorthandsAreDocumented: a kind whose parameters the loader also
+// takes as a single value (its own UnmarshalYAML, or one bare-expression
+// parameter) names, in Doc().Shorthand, the parameter that value is; and
+// a kind that names one takes it. The schema's shorthand is that field's.
+func TestShorthandsAreDocumented(t *testing.T) {
+	reg := all.Registry()
+	for _, name := range reg.Names() {
+		k, _ := reg.Lookup(name)
+		short := steps.DocOf(k).Shorthand
+		if got := runbooks.AcceptsShorthand(k); got != (short != "") {
+			t.Errorf("kind %s: the loader takes a single value: %v, but Doc().Shorthand is %q", name, got, short)
+		}
+	}
+}
