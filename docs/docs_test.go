@@ -1,5 +1,6 @@
 // Package docs holds drbook's generated reference: docs/kinds/ (one page
-// per family of step kinds, in English and Traditional Chinese) and
+// per family of step kinds, and one of site files, in English and
+// Traditional Chinese) and
 // docs/schema/ (the JSON Schemas of runbooks and site files, which shipped
 // runbooks name on their first line for VS Code's YAML extension). Every
 // file is generated from the kinds' own declarations; this package's test
@@ -31,6 +32,10 @@ func generated(t *testing.T) map[string][]byte {
 	t.Helper()
 	out := map[string][]byte{}
 	for name, b := range reference.Markdown(all.Registry()) {
+		out[filepath.Join("kinds", name)] = b
+	}
+	for _, lang := range []string{"en", "zh-TW"} {
+		name, b := reference.SiteMarkdown(runbooks.SiteFields(), lang)
 		out[filepath.Join("kinds", name)] = b
 	}
 	rb, err := runbooks.EncodeSchema(runbooks.Schema(all.Registry(), "en"))

@@ -5,7 +5,6 @@ import (
 	"reflect"
 	"strings"
 
-	"github.com/drbook/drbook/site"
 	"github.com/drbook/drbook/steps"
 )
 
@@ -239,15 +238,16 @@ func (b schemaBuilder) kindSchema(k steps.Kind) map[string]any {
 		notes = append(notes, b.say("idempotent", "可重複執行"))
 	}
 	desc += " (" + strings.Join(notes, ", ") + "; `drbook explain " + k.Name() + "`)"
-	if doc.Shorthand != "" || acceptsShorthand(k) {
+	if acceptsShorthand(k) {
 		short := map[string]any{}
 		steps.WalkFields(steps.ParamFields(k), func(f steps.Field) {
 			if f.Path == doc.Shorthand {
 				short = b.fieldSchema(f)
 			}
 		})
-		return describe(map[string]any{"anyOf": []any{s, short}}, desc)
+		return describe(map[string]any{"title": k.Name(), "anyOf": []any{s, short}}, desc)
 	}
+	s["title"] = k.Name()
 	return describe(s, desc)
 }
 
@@ -396,7 +396,7 @@ func KindSummary(reg *steps.Registry) string {
 // SiteSchema returns the JSON Schema of a site file, described in lang.
 func SiteSchema(lang string) map[string]any {
 	b := schemaBuilder{lang: lang, plain: true}
-	s := b.objectSchema(steps.StructFields(reflect.TypeOf(site.Site{}), "yaml", siteDocs), "")
+	s := b.objectSchema(SiteFields(), "")
 	secretRefs(s)
 	s["$schema"] = draft07
 	s["$id"] = "https://drbook.dev/schema/site.schema.json"

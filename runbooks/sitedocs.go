@@ -1,6 +1,32 @@
 package runbooks
 
-import "github.com/drbook/drbook/steps"
+import (
+	"reflect"
+
+	"github.com/drbook/drbook/site"
+	"github.com/drbook/drbook/steps"
+)
+
+// SiteFields returns the fields of a site file, read from site.Site by
+// reflection, with their documentation: for the site schema and the
+// reference page docs/site.md.
+func SiteFields() []steps.Field {
+	return steps.StructFields(reflect.TypeOf(site.Site{}), "yaml", siteDocs)
+}
+
+// SiteDocPaths returns the paths siteDocs describes that are not fields of
+// site.Site: documentation left behind by a renamed field.
+func SiteDocPaths() []string {
+	have := map[string]bool{}
+	steps.WalkFields(SiteFields(), func(f steps.Field) { have[f.Path] = true })
+	var stale []string
+	for p := range siteDocs {
+		if !have[p] {
+			stale = append(stale, p)
+		}
+	}
+	return stale
+}
 
 // siteDocs describes each field of a site file (site.Site, by its yaml
 // names) for the site schema; the fields themselves come from site.Site by

@@ -268,3 +268,28 @@ func TestCookbookManualStep(t *testing.T) {
 		t.Error("the run stopped after the manual step")
 	}
 }
+
+// TestNewSkeletonRunsAgainstLab: the skeleton `drbook new` writes does not
+// only validate, it runs: its service check and assertion pass against
+// the lab's AP server.
+func TestNewSkeletonRunsAgainstLab(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "first-drill.yaml")
+	var stdout, stderr bytes.Buffer
+	if code := runMain([]string{"new", "-o", out, "first-drill"}, strings.NewReader(""), &stdout, &stderr); code != exitOK {
+		t.Fatalf("drbook new exited %d: %s", code, stderr.String())
+	}
+	log, _ := labRun(t, out, exitOK)
+	s := indexSteps(t, log)
+	var status struct {
+		Active bool `json:"active"`
+	}
+	s.result(t, "httpd_status", &status)
+	if !status.Active {
+		t.Errorf("the skeleton's httpd_status step found httpd not active")
+	}
+	if f := s.finish["running"]; f == nil || f.Status != journal.StatusOK {
+		t.Errorf("the skeleton's assertion: %+v", f)
+	}
+}

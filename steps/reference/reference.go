@@ -27,7 +27,7 @@ var words = map[string]map[string]string{
 		"exactly": "give exactly one of", "short": "shorthand", "none": "none", "nopreflight": "none: plan only describes the step",
 		"resultnote":    "Later steps read these as steps.<id>.result.<field>; also steps.<id>.status, .error, .attempts and .duration.",
 		"resultnote.md": "Later steps read these as `steps.<id>.result.<field>`; also `steps.<id>.status`, `.error`, `.attempts` and `.duration`.",
-		"name":          "Name", "type": "Type", "meaning": "Meaning", "field": "Field", "values": "Allowed values",
+		"name":          "Name", "type": "Type", "meaning": "Meaning", "field": "Field", "values": "Required, default, allowed values",
 		"traits": "Changes state: %s · idempotent (resume may re-run it): %s",
 		"title":  "%s step kinds", "generated": "Generated from the kinds' declarations by `go test ./docs -update`; do not edit.",
 		"other": "Other language: [中文](%s)", "see": "See also `drbook explain KIND`.", "index": "Step kinds",
@@ -42,7 +42,7 @@ var words = map[string]map[string]string{
 		"exactly": "下列恰給其一", "short": "簡寫", "none": "無", "nopreflight": "無：plan 僅說明此步驟",
 		"resultnote":    "後續步驟以 steps.<id>.result.<欄位> 讀取；另有 steps.<id>.status、.error、.attempts 與 .duration。",
 		"resultnote.md": "後續步驟以 `steps.<id>.result.<欄位>` 讀取；另有 `steps.<id>.status`、`.error`、`.attempts` 與 `.duration`。",
-		"name":          "名稱", "type": "型別", "meaning": "說明", "field": "欄位", "values": "可用值",
+		"name":          "名稱", "type": "型別", "meaning": "說明", "field": "欄位", "values": "必填、預設、可用值",
 		"traits": "變更狀態：%s · 可重複執行（resume 可重跑）：%s",
 		"title":  "%s 步驟類型", "generated": "由各步驟類型之宣告以 `go test ./docs -update` 產生；請勿手動編輯。",
 		"other": "其他語言：[English](%s)", "see": "另見 `drbook explain KIND`。", "index": "步驟類型",
@@ -272,6 +272,11 @@ func Markdown(reg *steps.Registry) map[string][]byte {
 			}
 			out[page] = []byte(p.String())
 		}
+		site := "site.md"
+		if lang == "zh-TW" {
+			site = "site.zh-TW.md"
+		}
+		fmt.Fprintf(&idx, "\n%s\n", map[string]string{"en": "Site files (vCenter, hosts, guests, services): [" + site + "](" + site + ").", "zh-TW": "site 檔（vCenter、主機、客體、服務）：[" + site + "](" + site + ")。"}[lang])
 		out[index] = []byte(idx.String())
 	}
 	return out
@@ -353,4 +358,27 @@ func kindMarkdown(k steps.Kind, lang string) string {
 		fmt.Fprintf(&b, "### %s\n\n```yaml\nsteps:\n%s```\n\n", word(lang, "example"), indent(doc.Example, "  "))
 	}
 	return b.String()
+}
+
+// SiteMarkdown returns the reference page of site files in lang (keyed
+// site.md or site.zh-TW.md, beside the kinds pages) from the site's fields
+// as runbooks.SiteFields reads them.
+func SiteMarkdown(fields []steps.Field, lang string) (string, []byte) {
+	name, other := "site.md", "site.zh-TW.md"
+	if lang == "zh-TW" {
+		name, other = other, name
+	}
+	title := map[string]string{"en": "Site files", "zh-TW": "site 檔"}[lang]
+	intro := map[string]string{
+		"en":    "A site file is the inventory of one place: its vCenter, ESXi hosts, SSH guests and services. One runbook serves every site; `drbook run --site FILE` picks one. Secrets are references only (`env:NAME`, `file:PATH` or `prompt`), never the secret itself. Start the file with `# yaml-language-server: $schema=…/docs/schema/site.schema.json` for checking in VS Code; `drbook schema --site` prints the same schema.",
+		"zh-TW": "site 檔為一個地點之清冊：其 vCenter、ESXi 主機、SSH 客體與服務。同一演練手冊可用於各地點，以 `drbook run --site FILE` 指定。機密僅能為參照（`env:NAME`、`file:PATH` 或 `prompt`），不可為機密本身。檔案第一行寫 `# yaml-language-server: $schema=…/docs/schema/site.schema.json` 即可於 VS Code 檢查；`drbook schema --site` 輸出相同之 schema。",
+	}[lang]
+	var b strings.Builder
+	fmt.Fprintf(&b, "<!-- %s -->\n\n# %s\n\n%s\n\n%s\n\n", word(lang, "generated"), title, fmt.Sprintf(word(lang, "other"), other), intro)
+	fmt.Fprintf(&b, "| %s | %s | %s | %s |\n| --- | --- | --- | --- |\n", word(lang, "name"), word(lang, "type"), word(lang, "values"), word(lang, "meaning"))
+	steps.WalkFields(fields, func(f steps.Field) {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", code(displayPath(fields, f.Path)), f.TypeName(lang),
+			mdCell(strings.Join(fieldNotes(f, lang, code), "; ")), mdCell(f.Doc.Text.In(lang)))
+	})
+	return name, []byte(b.String())
 }

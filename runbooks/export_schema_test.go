@@ -1,0 +1,4 @@
+package runbooks
+
+// AcceptsShorthand exposes acceptsShorthand to the external tests.
+var AcceptsShorthand = acceptsShorthand
