@@ -13,9 +13,6 @@ package lab
 import (
 	"context"
 	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"math/big"
@@ -179,7 +176,12 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 			seed = nil
 		}
 		hostname := sp.hostname
+		hostKey, err := hostKeySigner(l.Dir, sp.key, !opts.ModernSSH)
+		if err != nil {
+			return nil, err
+		}
 		g, err := guest.Start(guest.Config{
+			HostKey:        hostKey,
 			Hostname:       hostname,
 			Address:        ip,
 			Root:           root,
@@ -278,21 +280,18 @@ func (l *Lab) reserveBlock(block int) error {
 	return errors.New("lab: no free loopback block in 127.10.0.0-127.209.0.0 (too many labs running?)")
 }
 
-// writeClientKey creates the RSA key every guest accepts (RSA because RHEL
-// 5's OpenSSH accepts only ssh-rsa and ssh-dss user keys).
+// writeClientKey provides the RSA key every guest accepts (RSA because RHEL
+// 5's OpenSSH accepts only ssh-rsa and ssh-dss user keys), in Dir/id_rsa
+// as OpenSSH reads it; see keys.go for when it is made.
 func (l *Lab) writeClientKey() (ssh.Signer, error) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return nil, fmt.Errorf("lab: generating the SSH key: %w", err)
-	}
-	signer, err := ssh.NewSignerFromKey(key)
-	if err != nil {
-		return nil, fmt.Errorf("lab: generating the SSH key: %w", err)
-	}
 	l.KeyFile = filepath.Join(l.Dir, "id_rsa")
-	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
-	if err := os.WriteFile(l.KeyFile, pemBytes, 0o600); err != nil {
-		return nil, fmt.Errorf("lab: writing the SSH key %s: %w", l.KeyFile, err)
+	k, err := labKey(l.Dir, "id_rsa", true)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := ssh.NewSignerFromSigner(k)
+	if err != nil {
+		return nil, fmt.Errorf("lab: the SSH key %s: %w", l.KeyFile, err)
 	}
 	l.PublicKey = strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey())))
 	return signer, nil

@@ -2,7 +2,6 @@ package lab
 
 import (
 	"testing"
-	"time"
 )
 
 // TestRestoredLabGuestFollowsTheFailoverItWasIn saves the vCenter while
@@ -32,22 +31,14 @@ func TestRestoredLabGuestFollowsTheFailoverItWasIn(t *testing.T) {
 	if guestOn, vmOn := ap.Sim.Powered(), machineOn(second, ap.VM); guestOn && !vmOn {
 		t.Fatal("the restored lab started ap02's guest although its VM is off")
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if machineOn(second, ap.VM) && ap.Sim.Powered() {
-			if ready := ap.Sim.Ready(); ready != nil {
-				select {
-				case <-ready:
-				case <-time.After(time.Until(deadline)):
-					t.Fatal("the restored failover powered ap02 on, but its guest never finished booting")
-				}
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the restored lab never restarted %s (machine on: %v, guest powered: %v)", ap.VM, machineOn(second, ap.VM), ap.Sim.Powered())
-		}
-		time.Sleep(5 * time.Millisecond)
+	if err := second.VCenter.WaitIdle(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if !machineOn(second, ap.VM) || !ap.Sim.Powered() {
+		t.Fatalf("the restored lab never restarted %s (machine on: %v, guest powered: %v)", ap.VM, machineOn(second, ap.VM), ap.Sim.Powered())
+	}
+	if ready := ap.Sim.Ready(); ready != nil {
+		<-ready
 	}
 	c, err := dial(t, second, ap)
 	if err != nil {

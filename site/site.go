@@ -50,6 +50,15 @@ type Host struct {
 	Name string `json:"name" expr:"name" yaml:"name,omitempty"`
 	// Address is the management address, for reports and reachability checks.
 	Address string `json:"address,omitempty" expr:"address" yaml:"address,omitempty"`
+	// BMC is the host's out-of-band controller (IMM, iLO, iDRAC) as the
+	// URL of its Redfish ComputerSystem, e.g.
+	// https://imm-68.example/redfish/v1/Systems/1: what powers a host on
+	// that was shut down or failed, which vCenter cannot (it wakes only a
+	// host it put into standby).
+	BMC string `json:"bmc,omitempty" expr:"bmc" yaml:"bmc,omitempty"`
+	// BMCUser and BMCPassword log in to the BMC (HTTP basic auth).
+	BMCUser     string    `json:"bmc_user,omitempty" expr:"bmc_user" yaml:"bmc_user,omitempty"`
+	BMCPassword SecretRef `json:"bmc_password,omitempty" expr:"-" yaml:"bmc_password,omitempty"`
 }
 
 // Guest is a machine drbook logs in to over SSH.

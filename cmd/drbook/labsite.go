@@ -34,7 +34,7 @@ func labSiteShape() *site.Site {
 	s := &site.Site{Name: "sanchong-lab", Lab: true, VCenter: &site.VCenter{URL: "https://lab/sdk"},
 		Hosts: map[string]site.Host{}, Guests: map[string]site.Guest{}, Services: map[string]site.Service{}}
 	for _, h := range labHosts {
-		s.Hosts[h] = site.Host{Name: h}
+		s.Hosts[h] = site.Host{Name: h, BMC: "http://lab/redfish/v1/Systems/1"}
 	}
 	for g, vm := range map[string]string{"ap02": lab.SourceVM, "ap03": lab.TargetVM} {
 		s.Guests[g] = site.Guest{VM: vm, Address: "lab", Port: 22, User: "root"}
@@ -58,7 +58,7 @@ func labSite(l *lab.Lab) (*site.Site, error) {
 		Datacenter: vc.DatacenterName}
 	for _, h := range labHosts {
 		n, _ := strconv.Atoi(h[len(h)-2:])
-		s.Hosts[h] = site.Host{Name: h, Address: l.VCenter.Options().HostIP(n)}
+		s.Hosts[h] = site.Host{Name: h, Address: l.VCenter.Options().HostIP(n), BMC: l.VCenter.BMCURL(h)}
 	}
 	for _, name := range labGuests {
 		g, ok := l.Guests[name]

@@ -5,6 +5,7 @@ package all
 
 import (
 	"github.com/drbook/drbook/steps"
+	"github.com/drbook/drbook/steps/bmc"
 	"github.com/drbook/drbook/steps/check"
 	"github.com/drbook/drbook/steps/control"
 	"github.com/drbook/drbook/steps/ssh"
@@ -18,5 +19,6 @@ func Registry() *steps.Registry {
 	kinds = append(kinds, check.Kinds()...)
 	kinds = append(kinds, ssh.Kinds()...)
 	kinds = append(kinds, vcenter.Kinds()...)
+	kinds = append(kinds, bmc.Kinds()...)
 	return steps.NewRegistry(kinds...)
 }

@@ -294,15 +294,25 @@ func TestSessionExpiryMidRun(t *testing.T) {
 
 	k := kindNamed(t, "vcenter.vm.wait")
 	done := make(chan error, 1)
+	finished := make(chan struct{})
 	var res any
+	s.calls(true)
 	go func() {
+		defer close(finished)
 		var err error
 		res, err = execute(t, rt, k, `{vm: DC0_C0_RP0_VM1, condition: 'power_state == "poweredOff"', within: 20s}`)
 		done <- err
 	}()
-	time.Sleep(300 * time.Millisecond)
+	s.awaitCall(t, "WaitForUpdatesEx", finished)
 	terminate()
-	time.Sleep(1500 * time.Millisecond) // let the wait's slice end on the dead session
+	// The wait's slice ends on the dead session and it logs in again.
+	for sess.Relogins() == 0 {
+		select {
+		case <-finished:
+			t.Fatalf("vm.wait ended before it logged in again: %v", <-done)
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
 	s.wait(t, s.vm(t, vm1).PowerOff)
 	if err := <-done; err != nil {
 		t.Fatalf("vm.wait across a session expiry: %v", err)
@@ -421,14 +431,17 @@ func TestMaintenanceDisconnectReconnectWait(t *testing.T) {
 	}
 	sess.waitSlice = time.Second
 	done := make(chan any, 1)
+	finished := make(chan struct{})
+	s.calls(true)
 	go func() {
+		defer close(finished)
 		done <- mustExecute(t, rt, kindNamed(t, "vcenter.host.wait_connected"), `{host: DC0_C0_H2, within: 20s}`)
 	}()
-	time.Sleep(300 * time.Millisecond)
+	s.awaitCall(t, "WaitForUpdatesEx", finished)
 	reconnectAt := time.Now()
 	mustExecute(t, s.runtime(t), kindNamed(t, "vcenter.host.reconnect"), `{host: DC0_C0_H2}`)
 	w := (<-done).(*waitConnectedResult)
-	if w.ConnectedAt.Before(reconnectAt) || w.Waited < journal.Duration(250*time.Millisecond) {
+	if w.ConnectedAt.Before(reconnectAt) || w.Waited <= 0 {
 		t.Fatalf("wait_connected %+v, reconnect at %s", w, reconnectAt)
 	}
 	_, err = execute(t, rt, kindNamed(t, "vcenter.host.wait_connected"), `{host: DC0_H0, within: 10s}`)
@@ -468,10 +481,13 @@ func TestVMPowerWaitSnapshot(t *testing.T) {
 
 	wait := kindNamed(t, "vcenter.vm.wait")
 	done := make(chan any, 1)
+	finished := make(chan struct{})
+	s.calls(true)
 	go func() {
+		defer close(finished)
 		done <- mustExecute(t, rt, wait, `{vm: DC0_C0_RP0_VM0, condition: 'power_state == "poweredOn" && host != ""', within: 20s}`)
 	}()
-	time.Sleep(200 * time.Millisecond)
+	s.awaitCall(t, "WaitForUpdatesEx", finished)
 	s.wait(t, s.vm(t, vm0).PowerOn)
 	w := (<-done).(*vmWaitResult)
 	if w.Facts.Host != h0 || w.Facts.PowerState != "poweredOn" {
@@ -549,11 +565,14 @@ func TestVerifyRestartPlainSimulator(t *testing.T) {
 		err error
 	}
 	done := make(chan outcome, 1)
+	finished := make(chan struct{})
+	s.calls(true)
 	go func() {
+		defer close(finished)
 		res, err := execute(t, rt, k, `{failed_host: DC0_C0_H0, vms: [DC0_C0_RP0_VM0, DC0_C0_RP0_VM1], within: 20s}`)
 		done <- outcome{res, err}
 	}()
-	time.Sleep(300 * time.Millisecond)
+	s.awaitCall(t, "WaitForUpdatesEx", finished)
 	before := time.Now()
 	s.moveAndPowerOn(t, vm0, h1)
 	s.moveAndPowerOn(t, vm1, h2)

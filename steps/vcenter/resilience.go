@@ -47,8 +47,13 @@ type pendingNote struct{ level, text string }
 
 // note journals text in the step bound to ctx, or keeps it for the next
 // step that connects when no step is (the keepalive's own calls).
+//
+// A monitor's runtime journals only the monitor's state changes (the
+// engine names it "monitor:NAME"), so what the session met in a monitor's
+// probe is kept for the next step too: the re-login is the session's, not
+// the probe's.
 func (s *Session) note(ctx context.Context, level, text string) {
-	if rt, ok := ctx.Value(runtimeKey{}).(steps.Runtime); ok && rt != nil {
+	if rt, ok := ctx.Value(runtimeKey{}).(steps.Runtime); ok && rt != nil && !strings.HasPrefix(rt.StepID(), "monitor:") {
 		rt.Note(level, text)
 		return
 	}
@@ -64,7 +69,7 @@ func (s *Session) flushNotes(rt steps.Runtime) {
 	s.pending = nil
 	s.notesMu.Unlock()
 	for _, n := range pending {
-		rt.Note(n.level, "earlier, between steps: "+n.text)
+		rt.Note(n.level, "earlier, outside a step: "+n.text)
 	}
 }
 

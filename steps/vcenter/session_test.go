@@ -3,6 +3,7 @@ package vcenter
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"slices"
 	"strings"
@@ -345,5 +346,34 @@ func TestOutageOutlastingTheStepFailsInTime(t *testing.T) {
 	err := <-done
 	if err == nil || !strings.Contains(err.Error(), "unreachable") {
 		t.Fatalf("want an unreachable error, got %v", err)
+	}
+}
+
+// TestReloginInAMonitorIsJournaledByTheNextStep: a monitor's runtime
+// journals nothing but state changes, so a re-login its probe made is
+// journaled by the next step that uses the session.
+func TestReloginInAMonitorIsJournaledByTheNextStep(t *testing.T) {
+	s := newSim(t)
+	s.site.VCenter.Datacenter = "DC0"
+	step := s.runtime(t)
+	inv := kindNamed(t, "vcenter.inventory")
+	mustExecute(t, step, inv, `{}`)
+	// The monitor shares the step's session, as the engine's runtimes do.
+	monitor := &steptest.Runtime{ID: "monitor:vm", SiteVal: s.site, Opts: step.Opts, Dir: t.TempDir()}
+	shared, err := step.Shared(sharedKey, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := monitor.Shared(sharedKey, func() (io.Closer, error) { return shared, nil }); err != nil {
+		t.Fatal(err)
+	}
+	s.terminateAll(t)
+	mustExecute(t, monitor, inv, `{}`)
+	if len(monitor.Notes) != 0 {
+		t.Fatalf("the monitor's runtime was given notes: %+v", monitor.Notes)
+	}
+	mustExecute(t, step, inv, `{}`)
+	if n := notesWith(step.Notes, "earlier, outside a step", "logged in again"); n != 1 {
+		t.Fatalf("the next step journaled %d re-login notes, want 1: %+v", n, step.Notes)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"net/url"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -122,6 +123,21 @@ func (s *sim) calls(reset bool) []string {
 		s.methods = nil
 	}
 	return out
+}
+
+// awaitCall returns once the simulator was asked to run method since the
+// last reset of calls: a step in another goroutine is then where the test
+// needs it (WaitForUpdatesEx: its filter exists, so it sees every change
+// from now on). It fails when finished closes first.
+func (s *sim) awaitCall(t *testing.T, method string, finished <-chan struct{}) {
+	t.Helper()
+	for !slices.Contains(s.calls(false), method) {
+		select {
+		case <-finished:
+			t.Fatalf("the step ended before it called %s", method)
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
 }
 
 // hosts returns the cluster's hosts, sorted by name.
