@@ -29,9 +29,11 @@ type SecretProblem struct {
 	At string
 	// Field is where it sits in the site, e.g. "guests.ap02.password".
 	Field string
-	Msg   string
+	// Msg says what is wrong and what to do; it never holds the secret.
+	Msg string
 }
 
+// Error lists the problems, one a line, each at its reference.
 func (e *SecretError) Error() string {
 	var b strings.Builder
 	for i, p := range e.Problems {
@@ -46,7 +48,7 @@ func (e *SecretError) Error() string {
 	return b.String()
 }
 
-// Hint says what to do.
+// Hint says what to do besides each problem's own advice.
 func (e *SecretError) Hint() string {
 	return "drbook reads every secret of the site before the first step, so that none is missing half-way through a drill; nothing was run"
 }
