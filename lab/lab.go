@@ -8,6 +8,8 @@
 // its lifetime by a listener on 127.X.0.1, so labs started concurrently (by
 // parallel tests, even in different processes) never collide. Lab exposes
 // everything a site file needs. The package imports nothing of drbook.
+// README.md lists every behaviour the lab models and where it differs
+// from a real site.
 package lab
 
 import (

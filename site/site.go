@@ -115,7 +115,7 @@ type Secret struct {
 }
 
 // Secrets lists every secret reference of the site, vCenter first, then
-// the guests by name.
+// the hosts' BMCs and the guests by name.
 func (s *Site) Secrets() []Secret {
 	if s == nil {
 		return nil
@@ -123,6 +123,16 @@ func (s *Site) Secrets() []Secret {
 	var out []Secret
 	if vc := s.VCenter; vc != nil && !vc.Password.IsZero() {
 		out = append(out, Secret{Field: "vcenter.password", Label: "vCenter password for " + vc.User, Ref: vc.Password})
+	}
+	hosts := make([]string, 0, len(s.Hosts))
+	for name := range s.Hosts {
+		hosts = append(hosts, name)
+	}
+	sort.Strings(hosts)
+	for _, name := range hosts {
+		if h := s.Hosts[name]; !h.BMCPassword.IsZero() {
+			out = append(out, Secret{Field: "hosts." + name + ".bmc_password", Label: "BMC password of " + name, Ref: h.BMCPassword})
+		}
 	}
 	names := make([]string, 0, len(s.Guests))
 	for name := range s.Guests {

@@ -5,8 +5,10 @@
 // needs and vcsim lacks: host shutdown, reboot and power-up, a host that is
 // down the way vCenter shows one, a vSphere HA agent that declares a silent
 // host failed after the heartbeat timeout and restarts its VMs on the
-// surviving hosts (posting the real HA event ids), session expiry, and a
-// power hook the lab's guests follow.
+// surviving hosts (posting the real HA event ids), standby, the hosts' BMCs,
+// vCenter's own endpoint going down with its VM, session expiry, and a
+// power hook the lab's guests follow. lab/README.md lists every modelled
+// behaviour and where it differs from vCenter.
 //
 // drbook talks to it exactly as to a real vCenter; nothing here imports
 // drbook. Time is scaled by Options.Speed so a drill that takes a minute on

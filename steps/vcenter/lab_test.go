@@ -90,7 +90,7 @@ func quoteAll(ss []string) string {
 }
 
 func TestLabDrillHARestartsTheFourVMs(t *testing.T) {
-	s, st := startLabVC(t, vc.Options{Speed: 60})
+	s, st := startLabVC(t, vc.Options{Speed: 20})
 	shut, o := drill(t, st, "30s")
 	if !reflect.DeepEqual(shut.VMs, esx68VMs) {
 		t.Fatalf("shutdown recorded %v, want %v", shut.VMs, esx68VMs)
@@ -105,7 +105,10 @@ func TestLabDrillHARestartsTheFourVMs(t *testing.T) {
 	}
 	for _, r := range res.VMs {
 		gt := truth[r.VM]
-		if !r.Restarted || r.NewHost == "esx-68" || r.NewHost != gt.ToHost || r.SeenOffAt.IsZero() || r.ToolsAt.IsZero() {
+		// On a busy machine HA may restart a VM before the step's first
+		// look; the step then says so (already running) instead of
+		// measuring an outage it did not see.
+		if !r.Restarted || r.NewHost == "esx-68" || r.NewHost != gt.ToHost || r.ToolsAt.IsZero() || (r.SeenOffAt.IsZero() && !r.AlreadyRunning) {
 			t.Errorf("%+v (ground truth %+v)", r, gt)
 		}
 		// The step records the power-on from the PropertyCollector's

@@ -37,7 +37,20 @@ func (s *Session) root(ctx context.Context) (types.ManagedObjectReference, error
 }
 
 // retrieveAll reads props of every object of kind below the lookup root.
+// The read takes a container view, which dies with the session: when the
+// session was logged in again during the read (vCenter restarted), the
+// whole read is done again with a new view.
 func (s *Session) retrieveAll(ctx context.Context, kind string, props []string, dst any) error {
+	for attempt := 1; ; attempt++ {
+		gen := s.gen()
+		err := s.retrieveAllOnce(ctx, kind, props, dst)
+		if err == nil || s.gen() == gen || attempt == 3 || ctx.Err() != nil {
+			return err
+		}
+	}
+}
+
+func (s *Session) retrieveAllOnce(ctx context.Context, kind string, props []string, dst any) error {
 	root, err := s.root(ctx)
 	if err != nil {
 		return err
