@@ -200,6 +200,16 @@ func lastFinishOf(log *journal.Log, step string) *journal.StepFinish {
 	return f
 }
 
+// evidenceOf is the step's evidence with the given title, or nil.
+func evidenceOf(log *journal.Log, step, title string) *journal.Evidence {
+	for _, ev := range log.Events {
+		if ev.Type == journal.TypeEvidence && ev.Step == step && ev.Evidence.Title == title {
+			return ev.Evidence
+		}
+	}
+	return nil
+}
+
 func countStarts(log *journal.Log, step string) int {
 	n := 0
 	for _, ev := range log.Events {
@@ -267,14 +277,24 @@ func TestGuidedPrompts(t *testing.T) {
 	p.expect("reason for skipping (required): ")
 	p.send("not needed tonight\r")
 	p.expect("✋ console — by hand:")
-	p.expect("[1] look at the clock")
-	p.expect("downtime seen on the console (duration): ")
+	p.expect("[1/1] look at the clock — done? [y]es / [n]o: ")
+	p.send("ok\r") // neither yes nor no: asked again, not taken as a no
+	p.expect("answer y (yes) or n (no)")
+	p.expect("[1/1] look at the clock — done? [y]es / [n]o: ")
+	p.send("y\r")
+	p.expect("downtime seen on the console (duration, required): ")
+	p.send("\r") // a required value cannot be left empty
+	p.expect("this value is required")
+	p.expect("downtime seen on the console (duration, required): ")
 	p.send("about a minute\r")
 	p.expect("is not a duration")
-	p.expect("downtime seen on the console (duration): ")
+	p.expect("downtime seen on the console (duration, required): ")
 	p.send("58s\r")
 	p.expect("ticket number (string): ")
 	p.send("INC-42\r")
+	p.expect("done? [y]es / [n]o: ")
+	p.send("yep\r")
+	p.expect("answer y (yes) or n (no)")
 	p.expect("done? [y]es / [n]o: ")
 	p.send("y\r")
 	p.expect("✘ flaky failed")
@@ -308,8 +328,12 @@ func TestGuidedPrompts(t *testing.T) {
 	if f := lastFinishOf(log, "optional"); f == nil || f.Status != journal.StatusSkipped {
 		t.Errorf("optional finish %+v", f)
 	}
-	if f := lastFinishOf(log, "console"); f == nil || f.HumanWait <= 0 {
-		t.Errorf("console finish %+v, want human wait", f)
+	if f := lastFinishOf(log, "console"); f == nil || f.HumanWait <= 0 || f.Status != journal.StatusOK {
+		t.Errorf("console finish %+v, want ok with human wait", f)
+	}
+	if ev := evidenceOf(log, "console", "Checklist confirmed by the operator"); ev == nil || ev.Table == nil ||
+		len(ev.Table.Rows) != 1 || ev.Table.Rows[0][1] != "look at the clock" || ev.Table.Rows[0][2] != "yes" || ev.Table.Rows[0][3] != "alice" || ev.Table.Rows[0][4] == "" {
+		t.Errorf("console checklist evidence %+v, want the item confirmed by alice with its time", ev)
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, "markers.txt")); string(b) != "shut\n" {
 		t.Errorf("markers.txt = %q", b)
@@ -409,6 +433,41 @@ func TestGuidedCtrlCStopStep(t *testing.T) {
 	findDecision(t, log, "", "cancel-step")
 	if f := lastFinishOf(log, "long"); f == nil || f.Status != journal.StatusCancelled {
 		t.Errorf("long finish %+v, want cancelled", f)
+	}
+}
+
+// TestGuidedManualNoFailsTheStep: at a manual step, "n" to a checklist
+// item or to "done?" (and only "n") fails it; the checklist evidence says
+// which item was not confirmed.
+func TestGuidedManualNoFailsTheStep(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeGuidedRunbook(t, dir, "manual.yaml", `name: manual
+steps:
+  - id: console
+    manual:
+      en: "Check the console"
+      checklist: ["look at the clock", "write it down"]
+`)
+	p := startPTY(t, dir, "run", "--operator", "carol", "--runs-dir", "runs", "manual.yaml")
+	p.expect("[1/2] look at the clock — done? [y]es / [n]o: ")
+	p.send("y\r")
+	p.expect("[2/2] write it down — done? [y]es / [n]o: ")
+	p.send("n\r")
+	p.expect("✘ console failed")
+	p.expect("did not confirm checklist item 2 (write it down)")
+	p.expect("[f]ail")
+	p.send("f\r")
+	if code := p.exitCode(); code != exitFailed {
+		t.Fatalf("exit %d, want %d; screen:\n%s", code, exitFailed, tail(p.screen(), 2000))
+	}
+	log := readJournal(t, onlyRunDir(t, filepath.Join(dir, "runs")))
+	if f := lastFinishOf(log, "console"); f == nil || f.Status != journal.StatusFailed {
+		t.Errorf("console finish %+v, want failed", f)
+	}
+	ev := evidenceOf(log, "console", "Checklist confirmed by the operator")
+	if ev == nil || len(ev.Table.Rows) != 2 || ev.Table.Rows[0][2] != "yes" || ev.Table.Rows[1][2] != "no" {
+		t.Errorf("checklist evidence %+v, want item 1 yes and item 2 no", ev)
 	}
 }
 

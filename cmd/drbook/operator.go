@@ -165,10 +165,19 @@ func (t *terminalOperator) Ask(ctx context.Context, st engine.StepInfo, q steps.
 	defer t.ui.settle()
 	t.ui.say(t.msg.Tf("prompt.manual", st.ID))
 	t.ui.say("   " + q.Text.In(t.g.Lang))
-	for i, c := range q.Checklist {
-		t.ui.say(fmt.Sprintf("   [%d] %s", i+1, c.In(t.g.Lang)))
-	}
 	ans := steps.Answer{Who: t.g.Operator, Inputs: map[string]any{}}
+	// Each checklist item is confirmed on its own, and when: the journal
+	// keeps the list as evidence. A "no" ends the step as not done.
+	for i, c := range q.Checklist {
+		yes, err := t.yesNo(ctx, t.msg.Tf("prompt.checklist_item", i+1, len(q.Checklist), c.In(t.g.Lang)))
+		if err != nil {
+			return ans, err
+		}
+		if !yes {
+			return ans, nil
+		}
+		ans.Checked = append(ans.Checked, time.Now())
+	}
 	for _, in := range q.Inputs {
 		for {
 			label := in.Label.In(t.g.Lang)
@@ -179,12 +188,20 @@ func (t *terminalOperator) Ask(ctx context.Context, st engine.StepInfo, q steps.
 			if typ == "" {
 				typ = "string"
 			}
-			s, err := t.readLine(ctx, t.msg.Tf("prompt.input", label, t.msg.Enum("input", typ)))
+			key := "prompt.input"
+			if in.Required {
+				key = "prompt.input_required"
+			}
+			s, err := t.readLine(ctx, t.msg.Tf(key, label, t.msg.Enum("input", typ)))
 			if err != nil {
 				return ans, err
 			}
-			if s == "" && !in.Required {
-				break
+			if s == "" {
+				if !in.Required {
+					break
+				}
+				t.ui.say(t.msg.T("input.required"))
+				continue
 			}
 			v, err := parseInput(t.msg, in.Type, s)
 			if err != nil {
@@ -195,12 +212,27 @@ func (t *terminalOperator) Ask(ctx context.Context, st engine.StepInfo, q steps.
 			break
 		}
 	}
-	a, err := t.readLine(ctx, t.msg.T("prompt.manual_done"))
-	if err != nil {
-		return ans, err
+	done, err := t.yesNo(ctx, t.msg.T("prompt.manual_done"))
+	ans.Done = done
+	return ans, err
+}
+
+// yesNo asks until the answer is y(es) or n(o): anything else, an empty
+// line included, is asked again rather than taken as a no.
+func (t *terminalOperator) yesNo(ctx context.Context, prompt string) (bool, error) {
+	for {
+		a, err := t.readLine(ctx, prompt)
+		if err != nil {
+			return false, err
+		}
+		switch strings.ToLower(a) {
+		case "y", "yes", "是":
+			return true, nil
+		case "n", "no", "否":
+			return false, nil
+		}
+		t.ui.say(t.msg.T("prompt.yes_or_no"))
 	}
-	ans.Done = strings.HasPrefix(strings.ToLower(a), "y")
-	return ans, nil
 }
 
 // linePrompts asks line by line on a plain terminal.
