@@ -54,6 +54,9 @@ type Decision struct {
 	Action string // run, skip, done, abort, retry, fail
 	Reason string
 	Who    string
+	// At is when the operator said a step was done by hand; the step is
+	// dated then (and, if disruptive, the RTO clock starts then).
+	At time.Time
 }
 
 // Operator makes the decisions a person makes. Unattended runs use
@@ -77,6 +80,11 @@ type StepInfo struct {
 	Description steps.Description
 	Traits      steps.Traits
 	Attempt     int
+	// Disruptive is the step's disruptive: flag; Affects lists what it
+	// will take down (its target, the VMs an earlier step recorded
+	// there, the monitors that will see it).
+	Disruptive bool
+	Affects    []string
 }
 
 // Unattended is the operator of a --yes run: confirmations are granted
@@ -133,6 +141,10 @@ type Config struct {
 	// before the run starts (the lab's guests) chooses it. It may exist
 	// but must not hold a journal.
 	RunDir string
+	// Preflight is the preflight that ran before the run (journaled as
+	// passed, with its checks as evidence), or nil when the operator
+	// skipped it (--no-preflight, journaled as skipped).
+	Preflight *PreflightReport
 	// BeforeFinish, when set, is called after a step instance's work and
 	// before its finish is journaled: the lab saves its state there, so
 	// that a crash never leaves a journal newer than the saved world.
@@ -213,9 +225,20 @@ func Start(ctx context.Context, rb *runbooks.Runbook, cfg Config) (*Result, erro
 		start.Steps = append(start.Steps, journal.PlannedStep{ID: st.ID, Name: st.Name, Kind: kindOf(st), Block: st.Block,
 			Expect: journal.Duration(st.Expect), Disruptive: st.Disruptive, Recovery: st.Recovery})
 	}
+	start.Preflight = "skipped"
+	if cfg.Preflight != nil {
+		start.Preflight = "passed"
+	}
 	if err := r.mustAppend(journal.Event{Type: journal.TypeRunStart, Time: now, RunStart: start}); err != nil {
 		w.Close()
 		return nil, err
+	}
+	if cfg.Preflight != nil {
+		ev := cfg.Preflight.Evidence()
+		if err := r.mustAppend(journal.Event{Type: journal.TypeEvidence, Evidence: &ev}); err != nil {
+			w.Close()
+			return nil, err
+		}
 	}
 	return r.execute(ctx)
 }
@@ -264,6 +287,13 @@ type run struct {
 	aborted atomic.Bool
 	// only, when set by resume --only, is the steps this session may run.
 	only map[string]bool
+	// board is the monitors' last states and the disruption mark.
+	board monitorBoard
+	// skipDeps are steps the operator chose to skip as dependents of a
+	// skipped step, with the reason; results are finished steps' results
+	// (both guarded by mu).
+	skipDeps map[string]string
+	results  []any
 }
 
 func newRun(rb *runbooks.Runbook, cfg Config, w *journal.Writer, dir, id string, secrets *secretStore) *run {
@@ -275,6 +305,7 @@ func newRun(rb *runbooks.Runbook, cfg Config, w *journal.Writer, dir, id string,
 	}
 	r := &run{rb: rb, cfg: cfg, w: w, dir: dir, id: id, env: rb.NewEnv(), started: cfg.now(), secrets: secrets,
 		shared: map[string]io.Closer{}, opening: map[string]chan struct{}{}, recorded: map[string]journal.StepFinish{}, interrupted: map[string]bool{}}
+	r.board.init()
 	cfg.Steering.bind(r)
 	return r
 }

@@ -179,6 +179,7 @@ func (t *terminalOperator) Ask(ctx context.Context, st engine.StepInfo, q steps.
 		ans.Checked = append(ans.Checked, time.Now())
 	}
 	for _, in := range q.Inputs {
+		again := ""
 		for {
 			label := in.Label.In(t.g.Lang)
 			if label == "" {
@@ -192,7 +193,11 @@ func (t *terminalOperator) Ask(ctx context.Context, st engine.StepInfo, q steps.
 			if in.Required {
 				key = "prompt.input_required"
 			}
-			s, err := t.readLine(ctx, t.msg.Tf(key, label, t.msg.Enum("input", typ)))
+			prompt := t.msg.Tf(key, label, t.msg.Enum("input", typ))
+			if again != "" {
+				prompt = again + strings.TrimLeft(prompt, " ")
+			}
+			s, err := t.readLine(ctx, prompt)
 			if err != nil {
 				return ans, err
 			}
@@ -200,12 +205,12 @@ func (t *terminalOperator) Ask(ctx context.Context, st engine.StepInfo, q steps.
 				if !in.Required {
 					break
 				}
-				t.ui.say(t.msg.T("input.required"))
+				again = t.msg.T("input.required")
 				continue
 			}
 			v, err := parseInput(t.msg, in.Type, s)
 			if err != nil {
-				t.ui.say("   " + err.Error())
+				again = "   " + err.Error() + " — "
 				continue
 			}
 			ans.Inputs[in.Name] = v
@@ -220,8 +225,9 @@ func (t *terminalOperator) Ask(ctx context.Context, st engine.StepInfo, q steps.
 // yesNo asks until the answer is y(es) or n(o): anything else, an empty
 // line included, is asked again rather than taken as a no.
 func (t *terminalOperator) yesNo(ctx context.Context, prompt string) (bool, error) {
+	ask := prompt
 	for {
-		a, err := t.readLine(ctx, prompt)
+		a, err := t.readLine(ctx, ask)
 		if err != nil {
 			return false, err
 		}
@@ -231,7 +237,9 @@ func (t *terminalOperator) yesNo(ctx context.Context, prompt string) (bool, erro
 		case "n", "no", "否":
 			return false, nil
 		}
-		t.ui.say(t.msg.T("prompt.yes_or_no"))
+		// The question asked again says why, in its own line, so that
+		// the answer goes to the new question, not to the old one.
+		ask = t.msg.T("prompt.yes_or_no") + strings.TrimLeft(prompt, " ")
 	}
 }
 
