@@ -197,6 +197,13 @@ func runRun(ctx context.Context, g *globalOptions, opts *runOptions, file string
 		}
 		defer closeLab()
 	}
+	if session != nil && rb.Site != nil {
+		vc := ""
+		if rb.Site.VCenter != nil {
+			vc = rb.Site.VCenter.URL
+		}
+		session.view.setSite(rb.Site.Name, vc, rb.Site.Lab || opts.Lab)
+	}
 	if !opts.NoPreflight {
 		// Every step's read-only check before the first one changes
 		// anything: a typo found now costs nothing, found after a VM was

@@ -90,8 +90,12 @@ func (t *terminalOperator) reasoned(ctx context.Context, answer string) (engine.
 		action = "skip"
 		reason, err = t.reason(ctx, "prompt.reason_skip")
 	case "d", "done":
-		action = "done"
+		// The moment the operator says it is done is when it happened
+		// (and, for a disruptive step, when the RTO clock starts), not
+		// when they finished typing the reason.
+		at := time.Now()
 		reason, err = t.reason(ctx, "prompt.reason_done")
+		return engine.Decision{Action: "done", Reason: reason, Who: t.g.Operator, At: at}, true, err
 	case "a", "abort":
 		action = "abort"
 		reason, err = t.reason(ctx, "prompt.reason_abort")
@@ -118,6 +122,12 @@ func (t *terminalOperator) Confirm(ctx context.Context, st engine.StepInfo) (eng
 	if st.Traits.ChangesState {
 		t.ui.say(t.msg.T("prompt.changes_state"))
 	}
+	if st.Disruptive {
+		t.ui.say(t.msg.T("prompt.disruptive"))
+		if len(st.Affects) > 0 {
+			t.ui.say(t.msg.Tf("prompt.goes_down", strings.Join(st.Affects, ", ")))
+		}
+	}
 	for {
 		a, err := t.ui.ask(ctx, t.msg.T("prompt.confirm"))
 		if errors.Is(err, errPromptInterrupted) {
@@ -135,6 +145,25 @@ func (t *terminalOperator) Confirm(ctx context.Context, st engine.StepInfo) (eng
 			return d, err
 		}
 	}
+}
+
+var _ engine.DependentsSkipper = (*terminalOperator)(nil)
+
+// SkipDependents asks, after a skip, whether the steps that use the
+// skipped step's outcome are to be skipped too.
+func (t *terminalOperator) SkipDependents(ctx context.Context, skipped engine.StepInfo, deps []engine.StepInfo) (bool, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	defer t.ui.settle()
+	ids := make([]string, len(deps))
+	for i, d := range deps {
+		ids[i] = d.ID
+		if n := d.Name.In(t.g.Lang); n != "" {
+			ids[i] += " (" + n + ")"
+		}
+	}
+	t.ui.say(t.msg.Tf("prompt.dependents", skipped.ID, strings.Join(ids, ", ")))
+	return t.yesNo(ctx, t.msg.T("prompt.skip_dependents"))
 }
 
 func (t *terminalOperator) Failed(ctx context.Context, st engine.StepInfo, stepErr error) (engine.Decision, error) {
@@ -189,11 +218,10 @@ func (t *terminalOperator) Ask(ctx context.Context, st engine.StepInfo, q steps.
 			if typ == "" {
 				typ = "string"
 			}
-			key := "prompt.input"
+			prompt := t.msg.Tf("prompt.input", label, t.msg.Enum("input", typ))
 			if in.Required {
-				key = "prompt.input_required"
+				prompt = t.msg.Tf("prompt.input_required", label, t.msg.Enum("input", typ))
 			}
-			prompt := t.msg.Tf(key, label, t.msg.Enum("input", typ))
 			if again != "" {
 				prompt = again + strings.TrimLeft(prompt, " ")
 			}
