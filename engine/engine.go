@@ -335,6 +335,11 @@ func (r *run) mustAppend(ev journal.Event) error {
 func (r *run) execute(ctx context.Context) (*Result, error) {
 	mon := r.startMonitors(ctx)
 	err := r.cfg.Steering.pausedAt(ctx, r.block(ctx, r.rb.Steps))
+	if r.aborted.Load() && ctx.Err() == nil && !isFatal(err) && (err == nil || errors.Is(err, ErrInterrupted) || errors.Is(err, ErrNeedsDecision)) {
+		// The operator aborted while a step ran (guided mode's second
+		// Ctrl-C): one meaning of abort, as at a prompt.
+		err = ErrAborted
+	}
 	failed := err != nil && !errors.Is(err, ErrInterrupted) && !errors.Is(err, ErrAborted) && !errors.Is(err, ErrNeedsDecision) && !isFatal(err)
 	if failed && len(r.rb.OnFailure) > 0 && ctx.Err() == nil {
 		if ferr := r.block(ctx, r.rb.OnFailure); ferr != nil && isFatal(ferr) {
@@ -344,10 +349,14 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	if !errors.Is(err, ErrInterrupted) && ctx.Err() == nil && !isFatal(err) && !errors.Is(err, ErrNeedsDecision) {
 		// finally runs after success, failure and abort: it is where the
 		// host is powered back on. An interruption leaves it to resume.
-		if ferr := r.cfg.Steering.pausedAt(ctx, r.block(ctx, r.rb.Finally)); ferr != nil && (err == nil || errors.Is(ferr, ErrPaused)) {
-			// A pause in finally wins over an earlier failure: the run
-			// is not over until resume has run the rest of finally.
-			err = ferr
+		// After an abort a guided operator is asked first (the site may
+		// need a person before the host comes back); unattended, it runs.
+		if r.offerFinally(ctx, err) {
+			if ferr := r.cfg.Steering.pausedAt(ctx, r.block(ctx, r.rb.Finally)); ferr != nil && (err == nil || errors.Is(ferr, ErrPaused)) {
+				// A pause in finally wins over an earlier failure: the run
+				// is not over until resume has run the rest of finally.
+				err = ferr
+			}
 		}
 	}
 	mon.stop()
@@ -388,6 +397,39 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 		res.Err = r.redacted(err)
 	}
 	return res, res.Err
+}
+
+// FinallyAsker is implemented by operators who are asked, after an abort,
+// whether to run the finally steps (the recovery) now. An operator
+// without it (an unattended run) runs them.
+type FinallyAsker interface {
+	RunFinally(ctx context.Context, finally []StepInfo) (bool, error)
+}
+
+// offerFinally says whether finally runs now. Only after an abort is the
+// operator asked; a "no" is journaled, and the run ends aborted with its
+// recovery pending (`drbook resume --only` runs it later).
+func (r *run) offerFinally(ctx context.Context, err error) bool {
+	asker, ok := r.cfg.Operator.(FinallyAsker)
+	if !errors.Is(err, ErrAborted) || !ok || len(r.rb.Finally) == 0 {
+		return true
+	}
+	infos := make([]StepInfo, 0, len(r.rb.Finally))
+	for _, st := range r.rb.Finally {
+		if _, done := r.recorded[st.ID]; done {
+			continue
+		}
+		infos = append(infos, StepInfo{ID: st.ID, Name: st.Name, Kind: kindOf(st)})
+	}
+	if len(infos) == 0 {
+		return true
+	}
+	yes, aerr := asker.RunFinally(ctx, infos)
+	if aerr != nil || yes {
+		return true
+	}
+	r.mustAppend(journal.Event{Type: journal.TypeDecision, Decision: &journal.Decision{Who: r.cfg.OperatorName, Action: "skip-finally", Reason: "the operator chose not to run the finally steps after aborting"}})
+	return false
 }
 
 // redacted hides the run's secrets in err's message, as the journal

@@ -262,6 +262,8 @@ func finishRun(g *globalOptions, opts *runOptions, res *engine.Result, err error
 	m := messagesFor(g.Lang)
 	fmt.Fprintf(g.stdout, "\n%s\n%s\n%s\n%s\n", m.Tf("summary.result", m.Enum("result", res.Outcome)), m.Tf("summary.run_dir", res.RunDir),
 		m.Tf("summary.report", filepath.Join(res.RunDir, "report.html")), m.Tf("summary.hash", res.Head))
+	// Never leave the site down without saying so.
+	readLeftDown(res.RunDir).print(g.stdout, m)
 	if errors.Is(err, engine.ErrInterrupted) || errors.Is(err, engine.ErrNeedsDecision) {
 		return &resumableError{err: err, runDir: res.RunDir}
 	}

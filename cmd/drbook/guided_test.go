@@ -467,27 +467,103 @@ steps:
 	}
 }
 
-// TestGuidedCtrlCTwiceAborts: a second Ctrl-C cancels the run: the step
-// is journaled cancelled, the run interrupted, exit 130.
+const abortRunbook = `name: abort
+steps:
+  - id: shut
+    name: {en: "Shut down the test host"}
+    disruptive: true
+    exec.local: {shell: "echo shut >> markers.txt"}
+  - id: long
+    wait: 30s
+  - id: after
+    exec.local: {shell: "echo after >> markers.txt"}
+finally:
+  - id: power_on
+    name: {en: "Power the test host back on"}
+    when: steps.shut.happened
+    exec.local: {shell: "echo power_on >> markers.txt"}
+`
+
+// TestGuidedCtrlCTwiceAborts: a second Ctrl-C is abort, as [a]bort at a
+// prompt: the running step is journaled cancelled, no later step runs,
+// finally (the recovery) is offered and, with Enter, runs; the run ends
+// aborted (exit 4) and nothing is left down.
 func TestGuidedCtrlCTwiceAborts(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	writeGuidedRunbook(t, dir, "long.yaml", strings.Replace(longRunbook, "1500ms", "30s", 1))
-	p := startPTY(t, dir, "run", "--runs-dir", "runs", "long.yaml")
+	writeGuidedRunbook(t, dir, "abort.yaml", abortRunbook)
+	p := startPTY(t, dir, "run", "--operator", "dave", "--runs-dir", "runs", "abort.yaml")
 	p.expect("▶ long")
 	p.send("\x03")
 	p.expect("[c] stop the running step now")
 	p.send("\x03")
-	if code := p.exitCode(); code != exitInterrupted {
-		t.Fatalf("exit %d, want %d; screen:\n%s", code, exitInterrupted, tail(p.screen(), 2000))
+	p.expect("✘ the run was aborted. Its finally steps bring the site back: power_on (Power the test host back on)")
+	p.expect("run finally steps now? [Y/n]: ")
+	p.send("\r")
+	if code := p.exitCode(); code != exitAborted {
+		t.Fatalf("exit %d, want %d; screen:\n%s", code, exitAborted, tail(p.screen(), 2000))
 	}
 	log := readJournal(t, onlyRunDir(t, filepath.Join(dir, "runs")))
-	findDecision(t, log, "", "interrupt")
+	if d := findDecision(t, log, "", "abort"); d.Who != "dave" {
+		t.Errorf("abort decision by %q", d.Who)
+	}
 	if f := lastFinishOf(log, "long"); f == nil || f.Status != journal.StatusCancelled {
 		t.Errorf("long finish %+v, want cancelled", f)
 	}
-	if end := log.Events[len(log.Events)-1]; end.Type != journal.TypeRunEnd || end.RunEnd.Result != "interrupted" {
-		t.Errorf("last event %+v", end)
+	if f := lastFinishOf(log, "power_on"); f == nil || f.Status != journal.StatusOK {
+		t.Errorf("power_on finish %+v, want ok: finally runs after an abort", f)
+	}
+	if end := log.Events[len(log.Events)-1]; end.Type != journal.TypeRunEnd || end.RunEnd.Result != "aborted" {
+		t.Errorf("last event %+v, want run.end aborted", end)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "markers.txt")); string(b) != "shut\npower_on\n" {
+		t.Errorf("markers.txt = %q, want shut then power_on (and not after)", b)
+	}
+	if s := p.screen(); strings.Contains(s, "STILL DOWN") {
+		t.Errorf("nothing is down after finally ran, yet the screen says so:\n%s", tail(s, 1500))
+	}
+}
+
+// TestGuidedAbortWithoutFinallySaysWhatIsDown: declining the finally
+// steps after an abort leaves the host down on purpose; the screen says
+// plainly what is still down and the command that brings it back, and
+// that command does.
+func TestGuidedAbortWithoutFinallySaysWhatIsDown(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeGuidedRunbook(t, dir, "abort.yaml", abortRunbook)
+	p := startPTY(t, dir, "run", "--runs-dir", "runs", "abort.yaml")
+	p.expect("▶ long")
+	p.send("\x03")
+	p.expect("[c] stop the running step now")
+	p.send("\x03")
+	p.expect("run finally steps now? [Y/n]: ")
+	p.send("maybe\r")
+	p.expect("answer y (yes) or n (no) — run finally steps now? [Y/n]: ")
+	p.send("n\r")
+	if code := p.exitCode(); code != exitAborted {
+		t.Fatalf("exit %d, want %d; screen:\n%s", code, exitAborted, tail(p.screen(), 2000))
+	}
+	runDir := onlyRunDir(t, filepath.Join(dir, "runs"))
+	rel := "runs/" + filepath.Base(runDir)
+	s := p.screen()
+	for _, want := range []string{"⚠ STILL DOWN after this run:", "▼ localhost (step shut, Shut down the test host, drbook)",
+		"recovery not done (finally): power_on", "continue with: drbook resume " + rel + " --only power_on"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the screen never said %q:\n%s", want, tail(s, 1500))
+		}
+	}
+	log := readJournal(t, runDir)
+	findDecision(t, log, "", "skip-finally")
+	if countStarts(log, "power_on") != 0 {
+		t.Error("power_on ran although the operator declined")
+	}
+	r := startPTY(t, dir, "resume", rel, "--only", "power_on")
+	if code := r.exitCode(); code != exitOK {
+		t.Fatalf("resume exit %d; screen:\n%s", code, tail(r.screen(), 2000))
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "markers.txt")); string(b) != "shut\npower_on\n" {
+		t.Errorf("markers.txt = %q, want shut then power_on", b)
 	}
 }
 

@@ -53,7 +53,7 @@ var operatorCatalog = map[string][2]string{
 	"ctrlc.pausing":       {"⏸ pausing after the current step (Ctrl-C again aborts the run)", "⏸ 本步驟結束後暫停（再按 Ctrl-C 中止演練）"},
 	"ctrlc.menu":          {"Ctrl-C: the run will pause once the current step is over.", "Ctrl-C：演練將於目前步驟結束後暫停。"},
 	"ctrlc.choices":       {"   [c] stop the running step now and pause · [g] go on without pausing · Enter: keep the pause", "   [c] 立即停止執行中步驟並暫停 · [g] 取消暫停繼續執行 · Enter：維持暫停"},
-	"ctrlc.aborting":      {"✘ aborting: cancelling the running step (Ctrl-C again exits at once)", "✘ 中止中：正在取消執行中步驟（再按 Ctrl-C 立即結束程式）"},
+	"ctrlc.aborting":      {"✘ aborting: stopping the running step; the finally steps (recovery) are offered next (Ctrl-C again exits at once)", "✘ 中止中：正在停止執行中步驟，接著詢問是否執行收尾步驟（復原）（再按 Ctrl-C 立即結束程式）"},
 	"ctrlc.stopping":      {"⏸ stopping the running step; the run pauses", "⏸ 正在停止執行中步驟；演練將暫停"},
 	"ctrlc.third":         {"drbook: third interrupt: exiting now; the journal holds everything recorded so far", "drbook：第三次中斷，立即結束；紀錄檔已保存至此之所有紀錄"},
 	"prompt.answer_first": {"   (the run pauses once this step is over; answer first)", "   （本步驟結束後演練將暫停；請先回答）"},
@@ -72,6 +72,8 @@ var operatorCatalog = map[string][2]string{
 	"prompt.skip_dependents": {"   skip them too? [y]es / [n]o: ", "   一併略過？[y]是 / [n]否："},
 	"prompt.disruptive":      {"   this step is DISRUPTIVE: the RTO clock starts with it", "   本步驟為中斷性步驟：RTO 自此起算"},
 	"prompt.goes_down":       {"   goes down: %s", "   將中斷：%s"},
+	"prompt.finally":         {"✘ the run was aborted. Its finally steps bring the site back: %s", "✘ 演練已中止。收尾步驟將恢復場域：%s"},
+	"prompt.run_finally":     {"   run finally steps now? [Y/n]: ", "   立即執行收尾步驟？[Y]是 / [n]否："},
 	"prompt.manual":          {"✋ %s — by hand:", "✋ %s — 手動作業："},
 	"prompt.input":           {"   %s (%s): ", "   %s（%s）："},
 	"prompt.manual_done":     {"   done? [y]es / [n]o: ", "   已完成？[y]是 / [n]否："},
@@ -121,6 +123,13 @@ var operatorCatalog = map[string][2]string{
 	"check.failed":         {"FAILED", "未通過"},
 	"check.skipped":        {"skipped", "略過"},
 	"check.not-checked":    {"not checked", "未檢查"},
+
+	// What a run left down, said on exit.
+	"down.title":     {"⚠ STILL DOWN after this run:", "⚠ 本次演練結束後仍未恢復："},
+	"down.disrupted": {"   ▼ %s", "   ▼ %s"},
+	"down.pending":   {"   recovery not done (finally): %s", "   尚未執行之復原步驟（finally）：%s"},
+	"down.monitor":   {"   ▼ monitor %s", "   ▼ 監控 %s"},
+	"down.continue":  {"   continue with: %s", "   續行指令：%s"},
 
 	// Journaled values, worded for the screen.
 	"status.ok":           {"ok", "成功"},

@@ -148,6 +148,37 @@ func (t *terminalOperator) Confirm(ctx context.Context, st engine.StepInfo) (eng
 }
 
 var _ engine.DependentsSkipper = (*terminalOperator)(nil)
+var _ engine.FinallyAsker = (*terminalOperator)(nil)
+
+// RunFinally asks, after an abort, whether to run the recovery now;
+// Enter means yes, because leaving the site down must be a choice.
+func (t *terminalOperator) RunFinally(ctx context.Context, finally []engine.StepInfo) (bool, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	defer t.ui.settle()
+	ids := make([]string, len(finally))
+	for i, f := range finally {
+		ids[i] = f.ID
+		if n := f.Name.In(t.g.Lang); n != "" {
+			ids[i] += " (" + n + ")"
+		}
+	}
+	t.ui.say(t.msg.Tf("prompt.finally", strings.Join(ids, ", ")))
+	prompt := t.msg.T("prompt.run_finally")
+	for {
+		a, err := t.readLine(ctx, prompt)
+		if err != nil {
+			return true, err
+		}
+		switch strings.ToLower(a) {
+		case "", "y", "yes", "是":
+			return true, nil
+		case "n", "no", "否":
+			return false, nil
+		}
+		prompt = t.msg.T("prompt.yes_or_no") + strings.TrimLeft(t.msg.T("prompt.run_finally"), " ")
+	}
+}
 
 // SkipDependents asks, after a skip, whether the steps that use the
 // skipped step's outcome are to be skipped too.
