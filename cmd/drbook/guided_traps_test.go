@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -162,5 +163,54 @@ func TestGuidedReferenceDrillSkipShut(t *testing.T) {
 		if f := lastFinishOf(log, id); f == nil || f.Status != journal.StatusSkipped || countStarts(log, id) != 0 {
 			t.Errorf("%s: finish %+v, want skipped without starting", id, f)
 		}
+	}
+}
+
+// TestHADrillShowsRestartProgressAndMarksTheBaseline: verify_restart says
+// how many VMs are back as they come back ("N of 4 restarted"), and the
+// monitors' states seen before the shutdown are journaled as baseline,
+// with every monitor's state journaled again (up) when it starts.
+func TestHADrillShowsRestartProgressAndMarksTheBaseline(t *testing.T) {
+	t.Parallel()
+	runs := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	code := runMain([]string{"run", "--lab", "../../runbooks/sanchong/ha-host-failure.yaml", "--yes", "--runs-dir", runs}, strings.NewReader(""), &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "ha: 4 of 4 restarted on other hosts") {
+		t.Errorf("no restart progress in the output:\n%s", stdout.String())
+	}
+	m, _ := filepath.Glob(filepath.Join(runs, "*", journal.FileName))
+	if len(m) != 1 {
+		t.Fatalf("journals %v", m)
+	}
+	log := readJournal(t, filepath.Dir(m[0]))
+	shutAt := -1
+	marked := map[string]string{}
+	for i, ev := range log.Events {
+		if ev.Type == journal.TypeStepStart && ev.Step == "shut" {
+			shutAt = i
+		}
+		if ev.Monitor == nil {
+			continue
+		}
+		if strings.Contains(ev.Monitor.Detail, "first disruptive step started") {
+			marked[ev.Monitor.Name] = ev.Monitor.State
+			if ev.Monitor.Baseline {
+				t.Errorf("the disruption's mark of %s is flagged baseline", ev.Monitor.Name)
+			}
+			continue
+		}
+		before := shutAt < 0
+		if ev.Monitor.Baseline != before {
+			t.Errorf("monitor event %d (%s %s) baseline=%v, want %v (before the shutdown)", i, ev.Monitor.Name, ev.Monitor.State, ev.Monitor.Baseline, before)
+		}
+		if before && ev.Monitor.State != "up" {
+			t.Errorf("monitor %s was %s before the shutdown", ev.Monitor.Name, ev.Monitor.State)
+		}
+	}
+	if marked["ap-web"] != "up" || marked["vm-apfg02"] != "up" || len(marked) != 2 {
+		t.Errorf("monitor states journaled at the disruption: %v, want both up", marked)
 	}
 }
