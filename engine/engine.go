@@ -141,6 +141,10 @@ type Config struct {
 	// before the run starts (the lab's guests) chooses it. It may exist
 	// but must not hold a journal.
 	RunDir string
+	// BaselineWait bounds how long a disruptive step waits for every
+	// monitor to be up before it is refused; 0 means 20 probe intervals
+	// of the slowest monitor, at least 10 s.
+	BaselineWait time.Duration
 	// Preflight is the preflight that ran before the run (journaled as
 	// passed, with its checks as evidence), or nil when the operator
 	// skipped it (--no-preflight, journaled as skipped).

@@ -184,9 +184,12 @@ func (r *run) waitBaseline(ctx context.Context) error {
 	if len(r.rb.Monitors) == 0 {
 		return nil
 	}
-	limit := 10 * time.Second
-	for _, m := range r.rb.Monitors {
-		limit = max(limit, 20*m.Every)
+	limit := r.cfg.BaselineWait
+	if limit <= 0 {
+		limit = 10 * time.Second
+		for _, m := range r.rb.Monitors {
+			limit = max(limit, 20*m.Every)
+		}
 	}
 	timer := time.NewTimer(limit)
 	defer timer.Stop()

@@ -96,7 +96,7 @@ func TestMonitorSlowVCenterLoginIsUnknownNotAnOutage(t *testing.T) {
 	m.Service.Listen = &url.URL{Host: "127.0.0.1:0"}
 	srv := m.Service.NewServer()
 	defer func() { srv.Close(); m.Remove() }()
-	t.Setenv("DRBOOK_TEST_VC_PASSWORD", "pass")
+	t.Setenv("DRBOOK_TEST_VC_PASSWORD", "slow-login-secret")
 	u := *srv.URL
 	u.User = nil
 	s := &site.Site{Name: "sim", VCenter: &site.VCenter{URL: u.String(), User: "user",
