@@ -54,6 +54,9 @@ type Decision struct {
 	Action string // run, skip, done, abort, retry, fail
 	Reason string
 	Who    string
+	// At is when the operator said a step was done by hand; the step is
+	// dated then (and, if disruptive, the RTO clock starts then).
+	At time.Time
 }
 
 // Operator makes the decisions a person makes. Unattended runs use
@@ -77,6 +80,11 @@ type StepInfo struct {
 	Description steps.Description
 	Traits      steps.Traits
 	Attempt     int
+	// Disruptive is the step's disruptive: flag; Affects lists what it
+	// will take down (its target, the VMs an earlier step recorded
+	// there, the monitors that will see it).
+	Disruptive bool
+	Affects    []string
 }
 
 // Unattended is the operator of a --yes run: confirmations are granted
@@ -133,6 +141,14 @@ type Config struct {
 	// before the run starts (the lab's guests) chooses it. It may exist
 	// but must not hold a journal.
 	RunDir string
+	// BaselineWait bounds how long a disruptive step waits for every
+	// monitor to be up before it is refused; 0 means 20 probe intervals
+	// of the slowest monitor, at least 10 s.
+	BaselineWait time.Duration
+	// Preflight is the preflight that ran before the run (journaled as
+	// passed, with its checks as evidence), or nil when the operator
+	// skipped it (--no-preflight, journaled as skipped).
+	Preflight *PreflightReport
 	// BeforeFinish, when set, is called after a step instance's work and
 	// before its finish is journaled: the lab saves its state there, so
 	// that a crash never leaves a journal newer than the saved world.
@@ -213,9 +229,20 @@ func Start(ctx context.Context, rb *runbooks.Runbook, cfg Config) (*Result, erro
 		start.Steps = append(start.Steps, journal.PlannedStep{ID: st.ID, Name: st.Name, Kind: kindOf(st), Block: st.Block,
 			Expect: journal.Duration(st.Expect), Disruptive: st.Disruptive, Recovery: st.Recovery})
 	}
+	start.Preflight = "skipped"
+	if cfg.Preflight != nil {
+		start.Preflight = "passed"
+	}
 	if err := r.mustAppend(journal.Event{Type: journal.TypeRunStart, Time: now, RunStart: start}); err != nil {
 		w.Close()
 		return nil, err
+	}
+	if cfg.Preflight != nil {
+		ev := cfg.Preflight.Evidence()
+		if err := r.mustAppend(journal.Event{Type: journal.TypeEvidence, Evidence: &ev}); err != nil {
+			w.Close()
+			return nil, err
+		}
 	}
 	return r.execute(ctx)
 }
@@ -264,6 +291,13 @@ type run struct {
 	aborted atomic.Bool
 	// only, when set by resume --only, is the steps this session may run.
 	only map[string]bool
+	// board is the monitors' last states and the disruption mark.
+	board monitorBoard
+	// skipDeps are steps the operator chose to skip as dependents of a
+	// skipped step, with the reason; results are finished steps' results
+	// (both guarded by mu).
+	skipDeps map[string]string
+	results  []any
 }
 
 func newRun(rb *runbooks.Runbook, cfg Config, w *journal.Writer, dir, id string, secrets *secretStore) *run {
@@ -275,6 +309,7 @@ func newRun(rb *runbooks.Runbook, cfg Config, w *journal.Writer, dir, id string,
 	}
 	r := &run{rb: rb, cfg: cfg, w: w, dir: dir, id: id, env: rb.NewEnv(), started: cfg.now(), secrets: secrets,
 		shared: map[string]io.Closer{}, opening: map[string]chan struct{}{}, recorded: map[string]journal.StepFinish{}, interrupted: map[string]bool{}}
+	r.board.init()
 	cfg.Steering.bind(r)
 	return r
 }
@@ -304,6 +339,11 @@ func (r *run) mustAppend(ev journal.Event) error {
 func (r *run) execute(ctx context.Context) (*Result, error) {
 	mon := r.startMonitors(ctx)
 	err := r.cfg.Steering.pausedAt(ctx, r.block(ctx, r.rb.Steps))
+	if r.aborted.Load() && ctx.Err() == nil && !isFatal(err) && (err == nil || errors.Is(err, ErrInterrupted) || errors.Is(err, ErrNeedsDecision)) {
+		// The operator aborted while a step ran (guided mode's second
+		// Ctrl-C): one meaning of abort, as at a prompt.
+		err = ErrAborted
+	}
 	failed := err != nil && !errors.Is(err, ErrInterrupted) && !errors.Is(err, ErrAborted) && !errors.Is(err, ErrNeedsDecision) && !isFatal(err)
 	if failed && len(r.rb.OnFailure) > 0 && ctx.Err() == nil {
 		if ferr := r.block(ctx, r.rb.OnFailure); ferr != nil && isFatal(ferr) {
@@ -313,10 +353,14 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	if !errors.Is(err, ErrInterrupted) && ctx.Err() == nil && !isFatal(err) && !errors.Is(err, ErrNeedsDecision) {
 		// finally runs after success, failure and abort: it is where the
 		// host is powered back on. An interruption leaves it to resume.
-		if ferr := r.cfg.Steering.pausedAt(ctx, r.block(ctx, r.rb.Finally)); ferr != nil && (err == nil || errors.Is(ferr, ErrPaused)) {
-			// A pause in finally wins over an earlier failure: the run
-			// is not over until resume has run the rest of finally.
-			err = ferr
+		// After an abort a guided operator is asked first (the site may
+		// need a person before the host comes back); unattended, it runs.
+		if r.offerFinally(ctx, err) {
+			if ferr := r.cfg.Steering.pausedAt(ctx, r.block(ctx, r.rb.Finally)); ferr != nil && (err == nil || errors.Is(ferr, ErrPaused)) {
+				// A pause in finally wins over an earlier failure: the run
+				// is not over until resume has run the rest of finally.
+				err = ferr
+			}
 		}
 	}
 	mon.stop()
@@ -357,6 +401,39 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 		res.Err = r.redacted(err)
 	}
 	return res, res.Err
+}
+
+// FinallyAsker is implemented by operators who are asked, after an abort,
+// whether to run the finally steps (the recovery) now. An operator
+// without it (an unattended run) runs them.
+type FinallyAsker interface {
+	RunFinally(ctx context.Context, finally []StepInfo) (bool, error)
+}
+
+// offerFinally says whether finally runs now. Only after an abort is the
+// operator asked; a "no" is journaled, and the run ends aborted with its
+// recovery pending (`drbook resume --only` runs it later).
+func (r *run) offerFinally(ctx context.Context, err error) bool {
+	asker, ok := r.cfg.Operator.(FinallyAsker)
+	if !errors.Is(err, ErrAborted) || !ok || len(r.rb.Finally) == 0 {
+		return true
+	}
+	infos := make([]StepInfo, 0, len(r.rb.Finally))
+	for _, st := range r.rb.Finally {
+		if _, done := r.recorded[st.ID]; done {
+			continue
+		}
+		infos = append(infos, StepInfo{ID: st.ID, Name: st.Name, Kind: kindOf(st)})
+	}
+	if len(infos) == 0 {
+		return true
+	}
+	yes, aerr := asker.RunFinally(ctx, infos)
+	if aerr != nil || yes {
+		return true
+	}
+	r.mustAppend(journal.Event{Type: journal.TypeDecision, Decision: &journal.Decision{Who: r.cfg.OperatorName, Action: "skip-finally", Reason: "the operator chose not to run the finally steps after aborting"}})
+	return false
 }
 
 // redacted hides the run's secrets in err's message, as the journal

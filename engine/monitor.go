@@ -2,12 +2,32 @@ package engine
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/runbooks"
+	"github.com/drbook/drbook/steps"
 )
+
+// Monitor states as journaled. Unknown is a probe that got no answer by
+// its own means (its vCenter login or API call failed or was slow, or the
+// probe overran its interval): it says nothing about the service, so it
+// never opens an outage window.
+const (
+	monitorUp      = "up"
+	monitorDown    = "down"
+	monitorUnknown = "unknown"
+)
+
+// errProbeOverran is the cause of a probe's context when the probe took
+// longer than its monitor's interval.
+var errProbeOverran = errors.New("the probe took longer than the monitor's interval")
 
 // monitors runs the runbook's background probes for the whole session and
 // journals each change of state, so that outage windows are known to the
@@ -15,6 +35,34 @@ import (
 type monitors struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+}
+
+// monitorBoard is what the run knows of its monitors now: the last state
+// of each, and whether the disruption has begun. Events journaled before
+// the first disruptive step starts carry baseline: true, so that a
+// failure that was there before the drill is not counted as its outage.
+type monitorBoard struct {
+	mu        sync.Mutex
+	changed   chan struct{} // closed and replaced on every change
+	state     map[string]monitorReading
+	disrupted bool
+}
+
+type monitorReading struct {
+	state, detail string
+}
+
+func (b *monitorBoard) init() {
+	b.changed = make(chan struct{})
+	b.state = map[string]monitorReading{}
+}
+
+func (b *monitorBoard) set(name string, r monitorReading) {
+	b.mu.Lock()
+	b.state[name] = r
+	close(b.changed)
+	b.changed = make(chan struct{})
+	b.mu.Unlock()
 }
 
 func (r *run) startMonitors(ctx context.Context) *monitors {
@@ -38,25 +86,25 @@ func (m *monitors) stop() {
 func (r *run) monitor(ctx context.Context, mon *runbooks.Monitor) {
 	rt := &stepRuntime{run: r, id: "monitor:" + mon.Name}
 	quiet := &quietRuntime{stepRuntime: rt}
-	state := ""
+	last := ""
 	tick := time.NewTicker(mon.Every)
 	defer tick.Stop()
 	for {
 		at := r.cfg.now()
-		pctx, cancel := context.WithTimeout(ctx, mon.Every)
-		_, err := mon.Kind.Execute(pctx, quiet, mon.Params)
-		cancel()
+		now, detail := probeMonitor(ctx, quiet, mon, mon.Every)
 		if ctx.Err() != nil {
 			return
 		}
-		now, detail := "up", ""
-		if err != nil {
-			now, detail = "down", oneLine(err.Error())
+		// The board and the journal change together, so that the event
+		// that marks the disruption never misses or repeats a change.
+		r.board.mu.Lock()
+		if now != last {
+			last = now
+			r.append(journal.Event{Type: journal.TypeMonitor, Monitor: &journal.Monitor{Name: mon.Name, State: now, Since: at.UTC(),
+				Resolution: journal.Duration(mon.Every), Detail: detail, Baseline: !r.board.disrupted}})
 		}
-		if now != state {
-			state = now
-			r.append(journal.Event{Type: journal.TypeMonitor, Monitor: &journal.Monitor{Name: mon.Name, State: now, Since: at.UTC(), Resolution: journal.Duration(mon.Every), Detail: detail}})
-		}
+		r.board.mu.Unlock()
+		r.board.set(mon.Name, monitorReading{state: now, detail: detail})
 		select {
 		case <-ctx.Done():
 			return
@@ -64,6 +112,117 @@ func (r *run) monitor(ctx context.Context, mon *runbooks.Monitor) {
 		}
 	}
 }
+
+// probeMonitor runs one probe, bounded by limit, and judges its answer.
+func probeMonitor(ctx context.Context, rt steps.Runtime, mon *runbooks.Monitor, limit time.Duration) (state, detail string) {
+	pctx, cancel := context.WithTimeoutCause(ctx, limit, errProbeOverran)
+	defer cancel()
+	_, err := mon.Kind.Execute(pctx, rt, mon.Params)
+	switch {
+	case err == nil:
+		return monitorUp, ""
+	case noAnswer(mon.KindName, pctx, err):
+		if errors.Is(context.Cause(pctx), errProbeOverran) {
+			return monitorUnknown, fmt.Sprintf("no answer within %s (the monitor's interval): %s", limit, oneLine(err.Error()))
+		}
+		return monitorUnknown, oneLine(err.Error())
+	}
+	return monitorDown, oneLine(err.Error())
+}
+
+// noAnswer reports whether a probe's failure is the probe's own (it could
+// not ask) rather than the service's (it asked and the service failed).
+// A probe that overran its interval got no answer. A vcenter.* probe
+// sees its service (a VM) through vCenter: failing to log in or to reach
+// vCenter's API says nothing of the VM. A check.* probe's transport is
+// the service itself, so its connection errors are the service's.
+func noAnswer(kind string, pctx context.Context, err error) bool {
+	if errors.Is(err, steps.ErrNoAnswer) || errors.Is(context.Cause(pctx), errProbeOverran) {
+		return true
+	}
+	if !strings.HasPrefix(kind, "vcenter.") {
+		return false
+	}
+	var ue *url.Error
+	var ne net.Error
+	if errors.As(err, &ue) || errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	msg := err.Error()
+	for _, s := range []string{"NotAuthenticated", "not authenticated", "InvalidLogin", "log in to vCenter", "login", "ServerFaultCode", "connection refused", "EOF"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// markDisrupted journals, when the first disruptive step is about to
+// start, every monitor's state at that moment without the baseline flag:
+// the outage of the drill is measured from here.
+func (r *run) markDisrupted() {
+	r.board.mu.Lock()
+	defer r.board.mu.Unlock()
+	if r.board.disrupted {
+		return
+	}
+	r.board.disrupted = true
+	now := r.cfg.now().UTC()
+	for _, mon := range r.rb.Monitors {
+		if rd, ok := r.board.state[mon.Name]; ok {
+			r.append(journal.Event{Type: journal.TypeMonitor, Monitor: &journal.Monitor{Name: mon.Name, State: rd.state, Since: now,
+				Resolution: journal.Duration(mon.Every), Detail: "state when the first disruptive step started"}})
+		}
+	}
+}
+
+// waitBaseline waits until every monitor is up, so that the outage a
+// disruptive step causes can be told from one that was there before. It
+// gives each monitor some probes to come up and then names those that did
+// not.
+func (r *run) waitBaseline(ctx context.Context) error {
+	if len(r.rb.Monitors) == 0 {
+		return nil
+	}
+	limit := r.cfg.BaselineWait
+	if limit <= 0 {
+		limit = 10 * time.Second
+		for _, m := range r.rb.Monitors {
+			limit = max(limit, 20*m.Every)
+		}
+	}
+	timer := time.NewTimer(limit)
+	defer timer.Stop()
+	for {
+		r.board.mu.Lock()
+		var bad []string
+		for _, m := range r.rb.Monitors {
+			rd, ok := r.board.state[m.Name]
+			switch {
+			case !ok:
+				bad = append(bad, m.Name+" has not answered yet")
+			case rd.state != monitorUp:
+				bad = append(bad, fmt.Sprintf("%s is %s (%s)", m.Name, rd.state, rd.detail))
+			}
+		}
+		changed := r.board.changed
+		r.board.mu.Unlock()
+		if len(bad) == 0 {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-timer.C:
+			return fmt.Errorf("%w: %s; every monitor must be up before a disruptive step starts, or its outage cannot be measured (bring the service up, then retry)", ErrNoBaseline, strings.Join(bad, "; "))
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// ErrNoBaseline means a disruptive step was not started because a
+// monitor was not up.
+var ErrNoBaseline = errors.New("no baseline")
 
 // quietRuntime keeps a probe's per-poll evidence out of the journal: only
 // state changes matter for a monitor.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	pathpkg "path"
 	"strings"
 	"sync"
 	"time"
@@ -24,31 +25,50 @@ type PlannedStep struct {
 	Traits      steps.Traits
 	When        string
 	Confirm     bool
+	Disruptive  bool
 	// Dynamic is set when parameters depend on earlier results; the
-	// description then shows them unresolved.
-	Dynamic   bool
-	ForEach   string
-	Children  []PlannedStep
+	// description then shows those values unresolved.
+	Dynamic  bool
+	ForEach  string
+	Children []PlannedStep
+	// Skip is why the step will not run, when that is known before the
+	// run (its when: condition is false); it is then not preflighted.
+	Skip      string
 	Preflight error
 	// PreflightRan is true when the kind has a preflight and it ran.
 	PreflightRan bool
+	// Notes are what the preflight did not hold against the step, e.g.
+	// an input produced by an earlier step.
+	Notes []string
+	// DependsOn are the steps whose outcomes this step reads.
+	DependsOn []string
 }
 
 // Plan resolves every step without running any, and with preflight runs
-// each kind's read-only preflight. Nothing is journaled and no
-// state-changing call is made: Execute is never called.
+// each kind's read-only preflight against the run that will happen: a
+// step whose when: is false before anything ran is shown skipped and not
+// checked, and an input that an earlier step produces (a value computed
+// from its result, or a file it declares it creates) is not an error for
+// being absent now. Nothing is journaled and no state-changing call is
+// made: Execute is never called, except a monitor's read-only probe.
 func Plan(ctx context.Context, rb *runbooks.Runbook, cfg Config, preflight bool) ([]PlannedStep, []journal.Trust) {
 	pr := &planRuntime{site: rb.Site, opts: cfg.Options, prompter: cfg.Prompter, started: time.Now(), shared: map[string]io.Closer{}}
 	pr.opts.Plan = true
 	pr.opts.Operator = cfg.OperatorName
 	defer pr.close()
+	env := rb.StaticEnv()
 	var plan func(list []*runbooks.Step) []PlannedStep
 	plan = func(list []*runbooks.Step) []PlannedStep {
 		var out []PlannedStep
 		for _, st := range list {
-			p := PlannedStep{ID: st.ID, Block: st.Block, Kind: kindOf(st), Name: st.Name, Confirm: st.Confirm}
+			p := PlannedStep{ID: st.ID, Block: st.Block, Kind: kindOf(st), Name: st.Name, Confirm: st.Confirm, Disruptive: st.Disruptive, DependsOn: st.StepRefs()}
 			if st.When != nil {
 				p.When = st.When.Source
+				if !st.When.Dynamic {
+					if ok, err := env.EvalBool(st.When, runbooks.Vars{}); err == nil && !ok {
+						p.Skip = "when: " + st.When.Source + " is false"
+					}
+				}
 			}
 			if st.ForEach != nil {
 				if st.ForEach.Items != nil {
@@ -58,25 +78,41 @@ func Plan(ctx context.Context, rb *runbooks.Runbook, cfg Config, preflight bool)
 				}
 			}
 			if st.Parallel != nil {
-				p.Children = plan(st.Parallel)
+				if p.Skip == "" {
+					p.Children = plan(st.Parallel)
+				}
 				out = append(out, p)
 				continue
 			}
 			p.Traits = st.Kind.Traits()
-			params := st.Params
-			if params == nil {
-				p.Dynamic = true
+			params, pending := rb.PreflightParams(st)
+			p.Dynamic = !st.Static
+			if params == nil && p.Dynamic {
 				params = rb.PlaceholderParams(st)
+				pending = nil
 			}
-			if params != nil {
-				p.Description = st.Kind.Describe(params)
-				if pf, ok := st.Kind.(steps.Preflighter); ok && preflight && !p.Dynamic {
-					pr.step = st.ID
-					p.PreflightRan = true
-					p.Preflight = pr.redacted(pf.Preflight(ctx, pr, params))
-				}
-			} else {
+			if params == nil {
 				p.Description = steps.Description{Action: st.Kind.Summary() + " (parameters known only when earlier steps have run)"}
+				out = append(out, p)
+				continue
+			}
+			p.Description = st.Kind.Describe(params)
+			if p.Skip != "" {
+				out = append(out, p)
+				continue
+			}
+			// A step whose values come from earlier results is checked with
+			// those values pending (PreflightParams); one whose kind cannot
+			// take them pending is checked when it runs.
+			checkable := !p.Dynamic || pending != nil
+			if pf, ok := st.Kind.(steps.Preflighter); ok && preflight && checkable {
+				pr.begin(st.ID, pending)
+				p.PreflightRan = true
+				p.Preflight = pr.redacted(pf.Preflight(ctx, pr, params))
+				p.Notes = pr.end()
+			}
+			if prod, ok := st.Kind.(steps.Producer); ok {
+				pr.produce(st.ID, prod.Produces(params))
 			}
 			out = append(out, p)
 		}
@@ -96,6 +132,11 @@ type planRuntime struct {
 	prompter site.Prompter
 	started  time.Time
 	step     string
+	// pending maps the ${{ }} text of the current step's run-time values
+	// to the steps they read; products are what earlier steps create.
+	pending  map[string][]string
+	products []product
+	notes    []string
 
 	mu      sync.Mutex
 	secrets []string
@@ -159,7 +200,71 @@ func (p *planRuntime) Trust(t journal.Trust) {
 	defer p.mu.Unlock()
 	p.trusts = append(p.trusts, t)
 }
-func (p *planRuntime) Note(string, string) {}
+func (p *planRuntime) Note(_, text string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.notes = append(p.notes, text)
+}
+
+// product is a steps.Product and the step that creates it.
+type product struct {
+	steps.Product
+	step string
+}
+
+var _ steps.Planner = (*planRuntime)(nil)
+
+func (p *planRuntime) begin(step string, pending map[string][]string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.step, p.pending, p.notes = step, pending, nil
+}
+
+func (p *planRuntime) end() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	notes := p.notes
+	p.notes, p.pending = nil, nil
+	return notes
+}
+
+func (p *planRuntime) produce(step string, ps []steps.Product) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, x := range ps {
+		p.products = append(p.products, product{Product: x, step: step})
+	}
+}
+
+// ProducedBy answers a preflight: a value computed from an earlier step's
+// result is that step's; a path is the latest earlier step's that
+// creates it (or a tree holding it) on the same guest.
+func (p *planRuntime) ProducedBy(guest, path string) (string, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if refs, ok := p.pending[path]; ok {
+		if len(refs) == 0 {
+			return "an earlier step", true
+		}
+		return strings.Join(refs, ", "), true
+	}
+	for i := len(p.products) - 1; i >= 0; i-- {
+		x := p.products[i]
+		if x.Guest != guest {
+			continue
+		}
+		if x.Path == path || (x.Tree && underPath(path, x.Path)) {
+			return x.step, true
+		}
+	}
+	return "", false
+}
+
+// underPath reports whether path is dir or below it.
+func underPath(path, dir string) bool {
+	path, dir = pathpkg.Clean(path), pathpkg.Clean(dir)
+	return path == dir || dir == "/" || strings.HasPrefix(path, dir+"/")
+}
 func (p *planRuntime) Artifact(name string, r io.Reader) (journal.Artifact, error) {
 	return journal.Artifact{}, fmt.Errorf("plan stores no artifacts")
 }

@@ -32,6 +32,7 @@ type Steering struct {
 	run     *run
 	pending []journal.Decision
 	pause   bool
+	abort   bool
 	running map[string]context.CancelFunc
 }
 
@@ -106,6 +107,9 @@ func (s *Steering) bind(r *run) {
 	s.run = r
 	pending := s.pending
 	s.pending = nil
+	if s.abort {
+		r.aborted.Store(true)
+	}
 	s.mu.Unlock()
 	for _, d := range pending {
 		r.append(journal.Event{Type: journal.TypeDecision, Decision: &d})
@@ -137,6 +141,29 @@ func (s *Steering) pausedAt(ctx context.Context, err error) error {
 		return err
 	}
 	return fmt.Errorf("%w: the running step was stopped", ErrPaused)
+}
+
+// Abort ends the run as aborted by the operator, as [a]bort at a prompt
+// does (guided mode's second Ctrl-C): the running step instances are
+// stopped now (journaled cancelled), no further step of steps starts,
+// and finally, the recovery, is offered. It is journaled as an "abort"
+// decision; a pending pause is withdrawn, since the run ends instead.
+func (s *Steering) Abort(who, reason string) {
+	s.mu.Lock()
+	s.pause, s.abort = false, true
+	r := s.run
+	cancels := make([]context.CancelFunc, 0, len(s.running))
+	for _, c := range s.running {
+		cancels = append(cancels, c)
+	}
+	s.mu.Unlock()
+	if r != nil {
+		r.aborted.Store(true)
+	}
+	s.journal(journal.Decision{Who: who, Action: "abort", Reason: reason})
+	for _, c := range cancels {
+		c()
+	}
 }
 
 // Interrupt journals that the operator is cancelling the whole run (a

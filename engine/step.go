@@ -47,6 +47,9 @@ func (r *run) step(ctx context.Context, st *runbooks.Step) error {
 		// resume --only: the step is not this session's business.
 		return nil
 	}
+	if reason, ok := r.dependentSkipped(st.ID); ok {
+		return r.finishUnstarted(st, journal.StatusSkipped, reason)
+	}
 	if st.When != nil {
 		ok, err := r.env.EvalBool(st.When, runbooks.Vars{})
 		if err != nil {
@@ -62,15 +65,20 @@ func (r *run) step(ctx context.Context, st *runbooks.Step) error {
 	case st.ForEach != nil:
 		return r.fanOut(ctx, st)
 	}
-	res, fin, err := r.instance(ctx, st, st.ID, nil)
-	r.env.Record(st, runbooks.Outcome{Status: fin.Status, Result: res, Error: fin.Error, Attempts: fin.Attempts, Duration: fin.Duration.D()})
+	res, fin, executed, err := r.instance(ctx, st, st.ID, nil)
+	r.remember(res)
+	r.env.Record(st, runbooks.Outcome{Status: fin.Status, Result: res, Error: fin.Error, Attempts: fin.Attempts, Duration: fin.Duration.D(),
+		Happened: happened(fin.Status, executed), DoneByHand: fin.Status == journal.StatusManual})
 	return err
 }
 
 // replay applies a journaled outcome instead of running the step.
 func (r *run) replay(st *runbooks.Step, fin journal.StepFinish) error {
 	res, _ := runbooks.DecodeResult(st, fin.Result)
-	o := runbooks.Outcome{Status: fin.Status, Result: res, Error: fin.Error, Attempts: fin.Attempts, Duration: fin.Duration.D()}
+	// A failed or stopped step from an earlier session is taken as having
+	// begun acting when it made an attempt: recovery is guarded by it.
+	o := runbooks.Outcome{Status: fin.Status, Result: res, Error: fin.Error, Attempts: fin.Attempts, Duration: fin.Duration.D(),
+		Happened: happened(fin.Status, fin.Attempts > 0), DoneByHand: fin.Status == journal.StatusManual}
 	if st.ForEach != nil {
 		for i := 0; ; i++ {
 			f, ok := r.recorded[fmt.Sprintf("%s[%d]", st.ID, i)]
@@ -139,7 +147,7 @@ func (r *run) fanOut(ctx context.Context, st *runbooks.Step) error {
 			}
 			return nil
 		}
-		res, _, err := r.instance(ctx, st, id, items[i])
+		res, _, _, err := r.instance(ctx, st, id, items[i])
 		results[i] = res
 		return err
 	})
@@ -200,7 +208,7 @@ func (r *run) finishComposite(ctx context.Context, st *runbooks.Step, start time
 	if err := r.mustAppend(journal.Event{Type: journal.TypeStepFinish, Step: st.ID, StepFinish: fin}); err != nil {
 		return fatalError{err}
 	}
-	r.env.Record(st, runbooks.Outcome{Status: fin.Status, Results: results, Error: fin.Error, Attempts: 1, Duration: fin.Duration.D()})
+	r.env.Record(st, runbooks.Outcome{Status: fin.Status, Results: results, Error: fin.Error, Attempts: 1, Duration: fin.Duration.D(), Happened: true})
 	if ctx.Err() != nil {
 		return ErrInterrupted
 	}
@@ -219,19 +227,20 @@ func (r *run) finishComposite(ctx context.Context, st *runbooks.Step, start time
 }
 
 // instance runs one step instance: confirmation, parameter resolution,
-// attempts with retry and until, each journaled.
-func (r *run) instance(ctx context.Context, st *runbooks.Step, id string, item any) (any, journal.StepFinish, error) {
+// attempts with retry and until, each journaled. executed is true once
+// the kind's Execute was called.
+func (r *run) instance(ctx context.Context, st *runbooks.Step, id string, item any) (res any, fin journal.StepFinish, executed bool, err error) {
 	ctx, release := r.cfg.Steering.stepContext(ctx, id)
 	defer release()
 	var humanWait time.Duration
-	info := StepInfo{ID: id, Name: st.Name, Kind: st.KindName, Traits: st.Kind.Traits(), Attempt: 1}
+	info := StepInfo{ID: id, Name: st.Name, Kind: st.KindName, Traits: st.Kind.Traits(), Attempt: 1, Disruptive: st.Disruptive, Affects: r.affects(st)}
 	params, perr := r.rb.ResolveParams(st, r.env, runbooks.Vars{Item: item})
 	if perr == nil {
 		info.Description = st.Kind.Describe(params)
 	}
 	if r.takeInterrupted(id) {
 		if err := r.decideInterrupted(st, id); err != nil {
-			return nil, journal.StepFinish{Status: journal.StatusInterrupted}, err
+			return nil, journal.StepFinish{Status: journal.StatusInterrupted}, false, err
 		}
 	}
 	if st.Confirm || r.cfg.StepByStep {
@@ -240,35 +249,56 @@ func (r *run) instance(ctx context.Context, st *runbooks.Step, id string, item a
 		humanWait += time.Since(t0)
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil, journal.StepFinish{Status: journal.StatusCancelled}, ErrInterrupted
+				return nil, journal.StepFinish{Status: journal.StatusCancelled}, false, ErrInterrupted
 			}
-			return nil, journal.StepFinish{}, fatalError{err}
+			return nil, journal.StepFinish{}, false, fatalError{err}
 		}
 		if jerr := r.decision(id, d); jerr != nil {
-			return nil, journal.StepFinish{}, jerr
+			return nil, journal.StepFinish{}, false, jerr
 		}
-		switch d.Action {
-		case "pause":
+		if d.Action == "pause" {
 			// Nothing has started: the step runs when the run is resumed.
-			return nil, journal.StepFinish{}, ErrPaused
-		case "skip", "done", "abort":
-			status, reason := journal.StatusSkipped, d.Reason
-			switch d.Action {
-			case "done":
-				status = journal.StatusManual
-			case "abort":
-				r.aborted.Store(true)
-				reason = "aborted: " + d.Reason
-			}
-			fin := r.finishNow(id, status, reason, humanWait)
-			if err := r.mustAppend(journal.Event{Type: journal.TypeStepFinish, Step: id, StepFinish: &fin}); err != nil {
-				return nil, fin, fatalError{err}
-			}
-			if d.Action == "abort" {
-				return nil, fin, ErrAborted
-			}
-			return nil, fin, nil
+			return nil, journal.StepFinish{}, false, ErrPaused
 		}
+		if d.Action != "run" {
+			fin, err := r.notRun(ctx, st, info, d, humanWait)
+			return nil, fin, false, err
+		}
+	}
+	if st.Disruptive {
+		// The outage this step causes must be told from one that was
+		// there before: every monitor up first, then the mark.
+		for {
+			berr := r.waitBaseline(ctx)
+			if berr == nil {
+				break
+			}
+			if ctx.Err() != nil {
+				return nil, journal.StepFinish{Status: journal.StatusCancelled}, false, ErrInterrupted
+			}
+			t0 := time.Now()
+			d, derr := r.cfg.Operator.Failed(ctx, info, berr)
+			humanWait += time.Since(t0)
+			if derr != nil || d.Action == "fail" {
+				fin := r.finishNow(id, journal.StatusFailed, "", humanWait)
+				fin.Error = berr.Error()
+				if err := r.mustAppend(journal.Event{Type: journal.TypeStepFinish, Step: id, StepFinish: &fin}); err != nil {
+					return nil, fin, false, fatalError{err}
+				}
+				if st.ContinueOnError {
+					return nil, fin, false, nil
+				}
+				return nil, fin, false, &stepError{id: id, err: berr}
+			}
+			if jerr := r.decision(id, d); jerr != nil {
+				return nil, journal.StepFinish{}, false, jerr
+			}
+			if d.Action != "retry" {
+				fin, err := r.notRun(ctx, st, info, d, humanWait)
+				return nil, fin, false, err
+			}
+		}
+		r.markDisrupted()
 	}
 	start := r.cfg.now()
 	ss := &journal.StepStart{Kind: st.KindName, Name: st.Name, Block: st.Block, Idempotent: info.Traits.Idempotent,
@@ -279,15 +309,14 @@ func (r *run) instance(ctx context.Context, st *runbooks.Step, id string, item a
 	}
 	// The start is durable before the side effect begins.
 	if err := r.mustAppend(journal.Event{Type: journal.TypeStepStart, Step: id, Time: start, StepStart: ss}); err != nil {
-		return nil, journal.StepFinish{}, fatalError{err}
+		return nil, journal.StepFinish{}, false, fatalError{err}
 	}
-	fin := journal.StepFinish{Started: start}
-	var res any
-	var err error
+	fin = journal.StepFinish{Started: start}
 	if perr != nil {
 		err = perr
 		fin.Attempts = 1
 	} else {
+		executed = true
 		rt := &stepRuntime{run: r, id: id, info: info}
 		res, err = r.attempts(ctx, st, id, rt, params, item, &fin)
 		humanWait += rt.humanWait
@@ -300,7 +329,7 @@ func (r *run) instance(ctx context.Context, st *runbooks.Step, id string, item a
 				break
 			}
 			if jerr := r.decision(id, d); jerr != nil {
-				return nil, fin, jerr
+				return nil, fin, executed, jerr
 			}
 			if d.Action == "retry" {
 				info.Attempt = fin.Attempts + 1
@@ -314,6 +343,8 @@ func (r *run) instance(ctx context.Context, st *runbooks.Step, id string, item a
 				status := journal.StatusSkipped
 				if d.Action == "done" {
 					status = journal.StatusManual
+				} else {
+					r.offerSkipDependents(ctx, st, info)
 				}
 				fin.Status, fin.Reason, err = status, d.Reason, nil
 				break
@@ -357,24 +388,67 @@ func (r *run) instance(ctx context.Context, st *runbooks.Step, id string, item a
 		r.cfg.BeforeFinish(id)
 	}
 	if jerr := r.mustAppend(journal.Event{Type: journal.TypeStepFinish, Step: id, Time: fin.Finished, StepFinish: &fin}); jerr != nil {
-		return res, fin, fatalError{jerr}
+		return res, fin, executed, fatalError{jerr}
 	}
 	switch {
 	case fin.Status == journal.StatusCancelled:
-		return res, fin, ErrInterrupted
+		return res, fin, executed, ErrInterrupted
 	case fin.Status == journal.StatusInterrupted:
 		target := info.Description.Target
 		if target == "" {
 			target = "its target"
 		}
-		return res, fin, fmt.Errorf("%w: step %s (%s) stopped and drbook cannot tell whether it may run again: %v; check %s by hand, then `drbook resume --rerun-interrupted` to run it again",
+		return res, fin, executed, fmt.Errorf("%w: step %s (%s) stopped and drbook cannot tell whether it may run again: %v; check %s by hand, then `drbook resume --rerun-interrupted` to run it again",
 			ErrNeedsDecision, id, st.KindName, err, target)
 	case errors.Is(err, ErrAborted):
-		return res, fin, ErrAborted
+		return res, fin, executed, ErrAborted
 	case err != nil && !st.ContinueOnError:
-		return res, fin, &stepError{id: id, err: err}
+		return res, fin, executed, &stepError{id: id, err: err}
 	}
-	return res, fin, nil
+	return res, fin, executed, nil
+}
+
+// notRun journals a step the operator decided not to have drbook run:
+// skipped, done by hand, or the run aborted. A step done by hand is
+// dated at the moment the operator said so; when it is disruptive, that
+// moment starts the RTO clock, as its start would have.
+func (r *run) notRun(ctx context.Context, st *runbooks.Step, info StepInfo, d Decision, humanWait time.Duration) (journal.StepFinish, error) {
+	status, reason := journal.StatusSkipped, d.Reason
+	switch d.Action {
+	case "done":
+		status = journal.StatusManual
+	case "abort":
+		r.aborted.Store(true)
+		reason = "aborted: " + d.Reason
+	}
+	fin := r.finishNow(info.ID, status, reason, humanWait)
+	if status == journal.StatusManual && !d.At.IsZero() {
+		fin.Started, fin.Finished = d.At, d.At
+	}
+	if status == journal.StatusManual && st.Disruptive {
+		r.markDisrupted()
+	}
+	if err := r.mustAppend(journal.Event{Type: journal.TypeStepFinish, Step: info.ID, StepFinish: &fin}); err != nil {
+		return fin, fatalError{err}
+	}
+	switch d.Action {
+	case "abort":
+		return fin, ErrAborted
+	case "skip":
+		r.offerSkipDependents(ctx, st, info)
+	}
+	return fin, nil
+}
+
+// happened is steps.X.happened: the step's action may be in effect.
+func happened(status string, executed bool) bool {
+	switch status {
+	case journal.StatusOK, journal.StatusManual:
+		return true
+	case journal.StatusFailed, journal.StatusCancelled, journal.StatusInterrupted:
+		return executed
+	}
+	return false
 }
 
 func (r *run) finishNow(id, status, reason string, humanWait time.Duration) journal.StepFinish {

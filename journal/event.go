@@ -90,6 +90,10 @@ type RunStart struct {
 	RTO           Duration          `json:"rto,omitempty"`
 	Steps         []PlannedStep     `json:"steps,omitempty"`
 	Labels        map[string]string `json:"labels,omitempty"`
+	// Preflight is "passed" when the read-only preflight ran before the
+	// first step and found nothing wrong, "skipped" when the operator
+	// ran with --no-preflight; empty in journals older than it.
+	Preflight string `json:"preflight,omitempty"`
 }
 
 // PlannedStep is a step as declared, so a report can list steps that never ran.
@@ -192,8 +196,16 @@ type Trust struct {
 // Monitor records a background probe's state change.
 type Monitor struct {
 	Name string `json:"name"`
-	// State is "up" or "down".
+	// State is "up", "down" or "unknown". Unknown means the probe got no
+	// answer by its own means (its vCenter login or API call failed or
+	// was slow, or it overran its interval): it says nothing about the
+	// service, so it neither opens nor closes an outage window.
 	State string `json:"state"`
+	// Baseline is set on states seen before the first disruptive step
+	// started: a failure then was there before the drill and is not its
+	// outage. When that step starts, every monitor's state is journaled
+	// again without it.
+	Baseline bool `json:"baseline,omitempty"`
 	// Since is when the state began (the first probe that saw it).
 	Since time.Time `json:"since"`
 	// Resolution is the probe interval: the window edges are known to this precision.

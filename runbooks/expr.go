@@ -103,6 +103,9 @@ func stepViewType(result reflect.Type) reflect.Type {
 		{Name: "Error", Type: reflect.TypeOf(""), Tag: `expr:"error" json:"error"`},
 		{Name: "Attempts", Type: reflect.TypeOf(0), Tag: `expr:"attempts" json:"attempts"`},
 		{Name: "Duration", Type: reflect.TypeOf(time.Duration(0)), Tag: `expr:"duration" json:"duration"`},
+		// Happened and DoneByHand: see Outcome.
+		{Name: "Happened", Type: reflect.TypeOf(false), Tag: `expr:"happened" json:"happened"`},
+		{Name: "DoneByHand", Type: reflect.TypeOf(false), Tag: `expr:"done_by_hand" json:"done_by_hand"`},
 	})
 	stepViewTypes.Store(result, t)
 	return t
@@ -431,6 +434,16 @@ type Outcome struct {
 	Error    string
 	Attempts int
 	Duration time.Duration
+	// Happened (steps.X.happened) is true when the step's action may be in
+	// effect: it ran (ok, or failed or was stopped after it began acting)
+	// or the operator did it by hand. It is false for a skipped step and
+	// one never reached. Guards of recovery steps use it: `when:
+	// steps.shut.happened` powers the host back on also when the operator
+	// shut it down by hand.
+	Happened bool
+	// DoneByHand (steps.X.done_by_hand) is true when the operator did the
+	// step by hand instead of drbook (status "done-by-hand").
+	DoneByHand bool
 }
 
 // NewEnv returns an empty run-time environment for rb.
@@ -468,6 +481,8 @@ func (e *Env) Record(st *Step, o Outcome) {
 	f.Field(3).SetString(o.Error)
 	f.Field(4).SetInt(int64(o.Attempts))
 	f.Field(5).SetInt(int64(o.Duration))
+	f.Field(6).SetBool(o.Happened)
+	f.Field(7).SetBool(o.DoneByHand)
 }
 
 // DecodeResult decodes a journaled result into st's result type.

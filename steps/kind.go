@@ -167,6 +167,10 @@ type Answer struct {
 	Who    string
 	Done   bool
 	Inputs map[string]any
+	// Checked holds, for each item of the question's checklist in order,
+	// when the person confirmed it (zero: not confirmed). A manual step is
+	// done only when every item was confirmed.
+	Checked []time.Time
 }
 
 // ErrNoOperator is returned by Ask when the run is unattended.

@@ -41,22 +41,35 @@ func runPlan(ctx context.Context, g *globalOptions, opts *planOptions, file stri
 	defer closeLab()
 	cfg := engine.Config{Registry: all.Registry(), OperatorName: g.Operator,
 		Options: steps.Options{AcceptNew: opts.AcceptNew, KnownHosts: opts.KnownHosts, Lang: g.Lang}}
-	plan, trusts := engine.Plan(ctx, rb, cfg, !opts.NoPreflight)
+	rep := &engine.PreflightReport{}
+	if opts.NoPreflight {
+		rep.Plan, rep.Trusts = engine.Plan(ctx, rb, cfg, false)
+	} else {
+		rep = engine.Preflight(ctx, rb, cfg)
+	}
 	fmt.Fprintf(g.stdout, "Plan for %s (%s) against site %s — nothing will be changed\n", rb.Name, rb.Title.In(g.Lang), rb.Site.Name)
 	if rb.RTO > 0 {
 		fmt.Fprintf(g.stdout, "RTO objective: %s\n", rb.RTO)
 	}
-	failed := printPlan(g.stdout, plan, g.Lang, "", "")
-	if !opts.NoPreflight {
-		failed += printSecretCheck(g.stdout, engine.CheckSecrets(rb.Site))
+	for _, c := range rep.Checks {
+		if c.Block != "monitors" {
+			continue
+		}
+		if c.Result == engine.CheckFailed {
+			fmt.Fprintf(g.stdout, "%s (%s): preflight: FAILED: %s\n", c.Step, c.Kind, c.Detail)
+		} else {
+			fmt.Fprintf(g.stdout, "%s (%s): preflight: %s\n", c.Step, c.Kind, c.Result)
+		}
 	}
-	for _, t := range trusts {
+	printPlan(g.stdout, rep.Plan, g.Lang, "", "")
+	if !opts.NoPreflight {
+		printSecretCheck(g.stdout, engine.CheckSecrets(rb.Site))
+	}
+	for _, t := range rep.Trusts {
 		fmt.Fprintf(g.stdout, "trust: %s %s %s (%s)\n", t.Kind, t.Endpoint, t.Fingerprint, t.Source)
 	}
-	if failed > 0 {
-		return fmt.Errorf("%w: %d preflight check(s) failed", engine.ErrStepFailed, failed)
-	}
-	return nil
+	// A failed preflight is not a failed run: nothing ran.
+	return preflightError(messagesFor(g.Lang), rep)
 }
 
 func printPlan(w io.Writer, plan []engine.PlannedStep, lang, indent, block string) int {
@@ -93,12 +106,18 @@ func printPlan(w io.Writer, plan []engine.PlannedStep, lang, indent, block strin
 		if p.Confirm {
 			fmt.Fprintf(w, "%s      asks the operator to confirm\n", indent)
 		}
+		if p.Skip != "" {
+			fmt.Fprintf(w, "%s      skipped: %s\n", indent, p.Skip)
+		}
 		if p.PreflightRan {
 			if p.Preflight != nil {
 				failed++
 				fmt.Fprintf(w, "%s      preflight: FAILED: %s\n", indent, screenBlock(p.Preflight.Error(), indent+"      "))
 			} else {
 				fmt.Fprintf(w, "%s      preflight: ok\n", indent)
+			}
+			for _, n := range p.Notes {
+				fmt.Fprintf(w, "%s      preflight note: %s\n", indent, n)
 			}
 		}
 		failed += printPlan(w, p.Children, lang, indent+"    ", p.Block)

@@ -32,6 +32,7 @@ type runOptions struct {
 	RerunInterrupted bool
 	Sign             string
 	Guided           bool
+	NoPreflight      bool
 
 	flags *pflag.FlagSet
 }
@@ -73,6 +74,7 @@ func newRunCommand(g *globalOptions) *cobra.Command {
 	opts.AddFlags(cmd.Flags())
 	cmd.Flags().StringVar(&opts.RunsDir, "runs-dir", "runs", "where run directories are created")
 	cmd.Flags().StringVar(&opts.Mode, "mode", "", "drill or recovery (lab runs are always lab)")
+	cmd.Flags().BoolVar(&opts.NoPreflight, "no-preflight", false, "start without the read-only preflight of every step (journaled in run.start)")
 	return cmd
 }
 
@@ -178,18 +180,59 @@ func runRun(ctx context.Context, g *globalOptions, opts *runOptions, file string
 		defer session.close()
 	}
 	var rb *runbooks.Runbook
+	var rl *labOfRun
 	if opts.Lab {
-		var rl *labOfRun
 		if rb, rl, err = opts.startLabRun(ctx, g, file, &cfg); err != nil {
 			return err
 		}
-		defer rl.close()
+		defer func() {
+			if rl != nil {
+				rl.close()
+			}
+		}()
 	} else {
 		var closeLab func()
 		if rb, closeLab, err = opts.loadRunbook(ctx, file, nil); err != nil {
 			return err
 		}
 		defer closeLab()
+	}
+	if session != nil && rb.Site != nil {
+		vc := ""
+		if rb.Site.VCenter != nil {
+			vc = rb.Site.VCenter.URL
+		}
+		session.view.setSite(rb.Site.Name, vc, rb.Site.Lab || opts.Lab)
+	}
+	if !opts.NoPreflight {
+		// Every step's read-only check before the first one changes
+		// anything: a typo found now costs nothing, found after a VM was
+		// powered off it leaves the site worse than the drill found it.
+		m := messagesFor(g.Lang)
+		if session != nil {
+			session.view.setStatus(m.T("preflight.running"))
+		}
+		rep := engine.Preflight(ctx, rb, cfg)
+		if rep.Err() != nil {
+			if session != nil {
+				session.close()
+			}
+			fmt.Fprintln(g.stdout, m.Tf("preflight.title", rb.Name, rb.Site.Name))
+			printPreflight(g.stdout, m, rep.Checks)
+			if rl != nil {
+				// Nothing ran: leave no run directory without a journal.
+				rl.close()
+				rl = nil
+				os.RemoveAll(cfg.RunDir)
+				os.Remove(filepath.Dir(cfg.RunDir)) // the runs folder, if this made it
+
+			}
+			return preflightError(m, rep)
+		}
+		if session != nil {
+			session.view.setStatus("")
+		}
+		cfg.Preflight = rep
 	}
 	if session != nil {
 		ctx = session.context(ctx)
@@ -219,6 +262,8 @@ func finishRun(g *globalOptions, opts *runOptions, res *engine.Result, err error
 	m := messagesFor(g.Lang)
 	fmt.Fprintf(g.stdout, "\n%s\n%s\n%s\n%s\n", m.Tf("summary.result", m.Enum("result", res.Outcome)), m.Tf("summary.run_dir", res.RunDir),
 		m.Tf("summary.report", filepath.Join(res.RunDir, "report.html")), m.Tf("summary.hash", res.Head))
+	// Never leave the site down without saying so.
+	readLeftDown(res.RunDir).print(g.stdout, m)
 	if errors.Is(err, engine.ErrInterrupted) || errors.Is(err, engine.ErrNeedsDecision) {
 		return &resumableError{err: err, runDir: res.RunDir}
 	}

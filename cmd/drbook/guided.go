@@ -65,6 +65,7 @@ type guidedView struct {
 
 	mu        sync.Mutex
 	title     string
+	where     string // site, vCenter or lab, mode
 	runID     string
 	operator  string
 	rto       time.Duration
@@ -86,6 +87,10 @@ type guidedView struct {
 	menu      func(string)  // Ctrl-C menu answer handler, when shown
 	ended     bool
 	closed    bool
+	siteName  string
+	vcenter   string
+	lab       bool
+	mode      string
 
 	stop chan struct{}
 	done chan struct{}
@@ -182,6 +187,7 @@ func (v *guidedView) applyLocked(ev journal.Event) {
 		s := ev.RunStart
 		v.title = screenText(oneLine(s.Runbook + " — " + s.Title.In(v.lang)))
 		v.runID, v.operator, v.rto, v.started = s.RunID, screenText(oneLine(s.Operator)), s.RTO.D(), at
+		v.setWhereLocked(s.Site, s.Mode)
 		v.steps, v.byID = nil, map[string]*viewStep{}
 		for _, p := range s.Steps {
 			vs := &viewStep{planned: p}
@@ -208,6 +214,14 @@ func (v *guidedView) applyLocked(ev journal.Event) {
 		f := ev.StepFinish
 		vs := v.stepLocked(ev.Step, nil)
 		vs.status, vs.duration = f.Status, f.Duration.D()
+		if f.Status == journal.StatusManual && vs.planned.Disruptive && v.disrupted.IsZero() {
+			// Done by hand: the disruption happened when the operator
+			// said it did, and the RTO clock runs from then.
+			v.disrupted = f.Started
+			if v.disrupted.IsZero() {
+				v.disrupted = at
+			}
+		}
 		vs.detail = screenText(oneLine(f.Error))
 		if vs.detail == "" {
 			vs.detail = screenText(oneLine(f.Reason))
@@ -232,6 +246,32 @@ func (v *guidedView) applyLocked(ev journal.Event) {
 		v.ended = true
 		v.addLogLocked(at, v.msg.Tf("log.run_end", v.msg.Enum("result", ev.RunEnd.Result)))
 	}
+}
+
+// setSite tells the view where the run happens: the site, its vCenter
+// (or the lab) and the mode, shown under the title.
+func (v *guidedView) setSite(name, vcenter string, lab bool) {
+	v.mu.Lock()
+	v.siteName, v.vcenter, v.lab = name, vcenter, lab
+	v.setWhereLocked(name, v.mode)
+	v.mu.Unlock()
+}
+
+func (v *guidedView) setWhereLocked(site, mode string) {
+	if site != "" {
+		v.siteName = site
+	}
+	if mode != "" {
+		v.mode = mode
+	}
+	vc := v.vcenter
+	if v.lab || v.mode == "lab" {
+		vc = v.msg.T("view.lab")
+	}
+	if vc == "" {
+		vc = "-"
+	}
+	v.where = screenText(oneLine(v.msg.Tf("view.where", v.siteName, vc, v.msg.Enum("mode", v.mode))))
 }
 
 // stepLocked finds a step instance, adding fan-out instances and steps
@@ -269,7 +309,7 @@ func (v *guidedView) checkRecoveredLocked(at time.Time) {
 	for _, s := range v.steps {
 		if s.planned.Recovery {
 			any = true
-			if s.status != journal.StatusOK {
+			if s.status != journal.StatusOK && s.status != journal.StatusManual {
 				return
 			}
 		}
@@ -387,6 +427,9 @@ func (v *guidedView) frameLocked(width, height int) []string {
 	if !v.started.IsZero() {
 		elapsed = now.Sub(v.started)
 	}
+	if v.where != "" {
+		head = append(head, v.where)
+	}
 	head = append(head, m.Tf("view.run_line", v.runID, v.operator, clock(elapsed)))
 	head = append(head, v.rtoLineLocked(now))
 	if v.status != "" {
@@ -434,8 +477,11 @@ func (v *guidedView) frameLocked(width, height int) []string {
 		for _, name := range slices.Sorted(maps.Keys(v.monitors)) {
 			mon := v.monitors[name]
 			glyph := "▲"
-			if mon.state == "down" {
+			switch mon.state {
+			case "down":
 				glyph = "▼"
+			case "unknown":
+				glyph = "?"
 			}
 			parts = append(parts, m.Tf("view.monitor", glyph, name, m.Enum("monitor", mon.state), clock(now.Sub(mon.since))))
 		}

@@ -110,9 +110,10 @@ func (s *guidedSession) readKeys() {
 
 // watchSignals turns Ctrl-C into the operator's choice. Once: pause after
 // the current step (journaled), with a menu to stop the running step now
-// or to go on. Twice: cancel the run (the step is journaled cancelled, the
-// run interrupted, exit 130). A third Ctrl-C leaves at once, in case
-// something does not honour cancellation.
+// or to go on. Twice: abort, as [a]bort at a prompt does (the step is
+// journaled cancelled, finally is offered, the run ends aborted, exit 4).
+// A third Ctrl-C leaves at once, in case something does not honour
+// cancellation.
 func (s *guidedSession) watchSignals(ctx context.Context) {
 	who := s.g.Operator
 	for {
@@ -124,7 +125,6 @@ func (s *guidedSession) watchSignals(ctx context.Context) {
 		s.mu.Lock()
 		s.ctrlC++
 		n := s.ctrlC
-		cancel := s.cancel
 		s.mu.Unlock()
 		switch n {
 		case 1:
@@ -135,10 +135,12 @@ func (s *guidedSession) watchSignals(ctx context.Context) {
 			}
 			s.view.showMenu([]string{s.view.msg.T("ctrlc.menu"), s.view.msg.T("ctrlc.choices")}, s.menuAnswer)
 		case 2:
+			// Abort, as [a]bort at a prompt: the running step stops, and
+			// the recovery (finally) is offered before the run ends.
 			s.view.hideMenu()
 			s.view.setStatus(s.view.msg.T("ctrlc.aborting"))
-			s.steer.Interrupt(who, "Ctrl-C twice")
-			cancel()
+			s.steer.Abort(who, "Ctrl-C twice")
+			s.view.interruptPrompt()
 		default:
 			s.close()
 			fmt.Fprintln(s.g.stderr, s.view.msg.T("ctrlc.third"))

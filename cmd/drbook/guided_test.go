@@ -200,6 +200,16 @@ func lastFinishOf(log *journal.Log, step string) *journal.StepFinish {
 	return f
 }
 
+// evidenceOf is the step's evidence with the given title, or nil.
+func evidenceOf(log *journal.Log, step, title string) *journal.Evidence {
+	for _, ev := range log.Events {
+		if ev.Type == journal.TypeEvidence && ev.Step == step && ev.Evidence.Title == title {
+			return ev.Evidence
+		}
+	}
+	return nil
+}
+
 func countStarts(log *journal.Log, step string) int {
 	n := 0
 	for _, ev := range log.Events {
@@ -267,15 +277,21 @@ func TestGuidedPrompts(t *testing.T) {
 	p.expect("reason for skipping (required): ")
 	p.send("not needed tonight\r")
 	p.expect("✋ console — by hand:")
-	p.expect("[1] look at the clock")
-	p.expect("downtime seen on the console (duration): ")
+	p.expect("[1/1] look at the clock — done? [y]es / [n]o: ")
+	p.send("ok\r") // neither yes nor no: asked again, not taken as a no
+	p.expect("answer y (yes) or n (no) — [1/1] look at the clock — done? [y]es / [n]o: ")
+	p.send("y\r")
+	p.expect("downtime seen on the console (duration, required): ")
+	p.send("\r") // a required value cannot be left empty
+	p.expect("this value is required — downtime seen on the console (duration, required): ")
 	p.send("about a minute\r")
-	p.expect("is not a duration")
-	p.expect("downtime seen on the console (duration): ")
+	p.expect("is not a duration such as 58s or 1m30s — downtime seen on the console (duration, required): ")
 	p.send("58s\r")
 	p.expect("ticket number (string): ")
 	p.send("INC-42\r")
 	p.expect("done? [y]es / [n]o: ")
+	p.send("yep\r")
+	p.expect("answer y (yes) or n (no) — done? [y]es / [n]o: ")
 	p.send("y\r")
 	p.expect("✘ flaky failed")
 	p.expect("[r]etry, [s]kip, [d]one by hand, [a]bort, or [f]ail")
@@ -308,8 +324,12 @@ func TestGuidedPrompts(t *testing.T) {
 	if f := lastFinishOf(log, "optional"); f == nil || f.Status != journal.StatusSkipped {
 		t.Errorf("optional finish %+v", f)
 	}
-	if f := lastFinishOf(log, "console"); f == nil || f.HumanWait <= 0 {
-		t.Errorf("console finish %+v, want human wait", f)
+	if f := lastFinishOf(log, "console"); f == nil || f.HumanWait <= 0 || f.Status != journal.StatusOK {
+		t.Errorf("console finish %+v, want ok with human wait", f)
+	}
+	if ev := evidenceOf(log, "console", "Checklist confirmed by the operator"); ev == nil || ev.Table == nil ||
+		len(ev.Table.Rows) != 1 || ev.Table.Rows[0][1] != "look at the clock" || ev.Table.Rows[0][2] != "yes" || ev.Table.Rows[0][3] != "alice" || ev.Table.Rows[0][4] == "" {
+		t.Errorf("console checklist evidence %+v, want the item confirmed by alice with its time", ev)
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, "markers.txt")); string(b) != "shut\n" {
 		t.Errorf("markers.txt = %q", b)
@@ -412,27 +432,138 @@ func TestGuidedCtrlCStopStep(t *testing.T) {
 	}
 }
 
-// TestGuidedCtrlCTwiceAborts: a second Ctrl-C cancels the run: the step
-// is journaled cancelled, the run interrupted, exit 130.
+// TestGuidedManualNoFailsTheStep: at a manual step, "n" to a checklist
+// item or to "done?" (and only "n") fails it; the checklist evidence says
+// which item was not confirmed.
+func TestGuidedManualNoFailsTheStep(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeGuidedRunbook(t, dir, "manual.yaml", `name: manual
+steps:
+  - id: console
+    manual:
+      en: "Check the console"
+      checklist: ["look at the clock", "write it down"]
+`)
+	p := startPTY(t, dir, "run", "--operator", "carol", "--runs-dir", "runs", "manual.yaml")
+	p.expect("[1/2] look at the clock — done? [y]es / [n]o: ")
+	p.send("y\r")
+	p.expect("[2/2] write it down — done? [y]es / [n]o: ")
+	p.send("n\r")
+	p.expect("✘ console failed")
+	p.expect("did not confirm checklist item 2 (write it down)")
+	p.expect("[f]ail")
+	p.send("f\r")
+	if code := p.exitCode(); code != exitFailed {
+		t.Fatalf("exit %d, want %d; screen:\n%s", code, exitFailed, tail(p.screen(), 2000))
+	}
+	log := readJournal(t, onlyRunDir(t, filepath.Join(dir, "runs")))
+	if f := lastFinishOf(log, "console"); f == nil || f.Status != journal.StatusFailed {
+		t.Errorf("console finish %+v, want failed", f)
+	}
+	ev := evidenceOf(log, "console", "Checklist confirmed by the operator")
+	if ev == nil || len(ev.Table.Rows) != 2 || ev.Table.Rows[0][2] != "yes" || ev.Table.Rows[1][2] != "no" {
+		t.Errorf("checklist evidence %+v, want item 1 yes and item 2 no", ev)
+	}
+}
+
+const abortRunbook = `name: abort
+steps:
+  - id: shut
+    name: {en: "Shut down the test host"}
+    disruptive: true
+    exec.local: {shell: "echo shut >> markers.txt"}
+  - id: long
+    wait: 30s
+  - id: after
+    exec.local: {shell: "echo after >> markers.txt"}
+finally:
+  - id: power_on
+    name: {en: "Power the test host back on"}
+    when: steps.shut.happened
+    exec.local: {shell: "echo power_on >> markers.txt"}
+`
+
+// TestGuidedCtrlCTwiceAborts: a second Ctrl-C is abort, as [a]bort at a
+// prompt: the running step is journaled cancelled, no later step runs,
+// finally (the recovery) is offered and, with Enter, runs; the run ends
+// aborted (exit 4) and nothing is left down.
 func TestGuidedCtrlCTwiceAborts(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	writeGuidedRunbook(t, dir, "long.yaml", strings.Replace(longRunbook, "1500ms", "30s", 1))
-	p := startPTY(t, dir, "run", "--runs-dir", "runs", "long.yaml")
+	writeGuidedRunbook(t, dir, "abort.yaml", abortRunbook)
+	p := startPTY(t, dir, "run", "--operator", "dave", "--runs-dir", "runs", "abort.yaml")
 	p.expect("▶ long")
 	p.send("\x03")
 	p.expect("[c] stop the running step now")
 	p.send("\x03")
-	if code := p.exitCode(); code != exitInterrupted {
-		t.Fatalf("exit %d, want %d; screen:\n%s", code, exitInterrupted, tail(p.screen(), 2000))
+	p.expect("✘ the run was aborted. Its finally steps bring the site back: power_on (Power the test host back on)")
+	p.expect("run finally steps now? [Y/n]: ")
+	p.send("\r")
+	if code := p.exitCode(); code != exitAborted {
+		t.Fatalf("exit %d, want %d; screen:\n%s", code, exitAborted, tail(p.screen(), 2000))
 	}
 	log := readJournal(t, onlyRunDir(t, filepath.Join(dir, "runs")))
-	findDecision(t, log, "", "interrupt")
+	if d := findDecision(t, log, "", "abort"); d.Who != "dave" {
+		t.Errorf("abort decision by %q", d.Who)
+	}
 	if f := lastFinishOf(log, "long"); f == nil || f.Status != journal.StatusCancelled {
 		t.Errorf("long finish %+v, want cancelled", f)
 	}
-	if end := log.Events[len(log.Events)-1]; end.Type != journal.TypeRunEnd || end.RunEnd.Result != "interrupted" {
-		t.Errorf("last event %+v", end)
+	if f := lastFinishOf(log, "power_on"); f == nil || f.Status != journal.StatusOK {
+		t.Errorf("power_on finish %+v, want ok: finally runs after an abort", f)
+	}
+	if end := log.Events[len(log.Events)-1]; end.Type != journal.TypeRunEnd || end.RunEnd.Result != "aborted" {
+		t.Errorf("last event %+v, want run.end aborted", end)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "markers.txt")); string(b) != "shut\npower_on\n" {
+		t.Errorf("markers.txt = %q, want shut then power_on (and not after)", b)
+	}
+	if s := p.screen(); strings.Contains(s, "STILL DOWN") {
+		t.Errorf("nothing is down after finally ran, yet the screen says so:\n%s", tail(s, 1500))
+	}
+}
+
+// TestGuidedAbortWithoutFinallySaysWhatIsDown: declining the finally
+// steps after an abort leaves the host down on purpose; the screen says
+// plainly what is still down and the command that brings it back, and
+// that command does.
+func TestGuidedAbortWithoutFinallySaysWhatIsDown(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeGuidedRunbook(t, dir, "abort.yaml", abortRunbook)
+	p := startPTY(t, dir, "run", "--runs-dir", "runs", "abort.yaml")
+	p.expect("▶ long")
+	p.send("\x03")
+	p.expect("[c] stop the running step now")
+	p.send("\x03")
+	p.expect("run finally steps now? [Y/n]: ")
+	p.send("maybe\r")
+	p.expect("answer y (yes) or n (no) — run finally steps now? [Y/n]: ")
+	p.send("n\r")
+	if code := p.exitCode(); code != exitAborted {
+		t.Fatalf("exit %d, want %d; screen:\n%s", code, exitAborted, tail(p.screen(), 2000))
+	}
+	runDir := onlyRunDir(t, filepath.Join(dir, "runs"))
+	rel := "runs/" + filepath.Base(runDir)
+	s := p.screen()
+	for _, want := range []string{"⚠ STILL DOWN after this run:", "▼ localhost (step shut, Shut down the test host, drbook)",
+		"recovery not done (finally): power_on", "continue with: drbook resume " + rel + " --only power_on"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the screen never said %q:\n%s", want, tail(s, 1500))
+		}
+	}
+	log := readJournal(t, runDir)
+	findDecision(t, log, "", "skip-finally")
+	if countStarts(log, "power_on") != 0 {
+		t.Error("power_on ran although the operator declined")
+	}
+	r := startPTY(t, dir, "resume", rel, "--only", "power_on")
+	if code := r.exitCode(); code != exitOK {
+		t.Fatalf("resume exit %d; screen:\n%s", code, tail(r.screen(), 2000))
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "markers.txt")); string(b) != "shut\npower_on\n" {
+		t.Errorf("markers.txt = %q, want shut then power_on", b)
 	}
 }
 

@@ -79,7 +79,7 @@ func TestOperatorCatalogKeysUsed(t *testing.T) {
 	if len(used) < 40 {
 		t.Fatalf("found only %d catalog keys in the code: the pattern no longer matches how it reads the catalog", len(used))
 	}
-	enumPrefixes := []string{"status.", "result.", "action.", "monitor.", "level.", "mode.", "block.", "input."}
+	enumPrefixes := []string{"status.", "result.", "action.", "monitor.", "level.", "mode.", "block.", "input.", "check."}
 	for key := range operatorCatalog {
 		enum := slices.ContainsFunc(enumPrefixes, func(p string) bool { return strings.HasPrefix(key, p) })
 		if !used[key] && !enum {
@@ -97,7 +97,7 @@ func TestOperatorCatalogWordsJournalValues(t *testing.T) {
 		"status":  {journal.StatusOK, journal.StatusFailed, journal.StatusSkipped, journal.StatusInterrupted, journal.StatusCancelled, journal.StatusManual},
 		"result":  {"passed", "failed", "aborted", "interrupted", "paused"},
 		"action":  {"run", "skip", "done-by-hand", "abort", "retry", "fail", "pause", "go-on", "cancel-step", "interrupt", "accept-new", "rerun-interrupted"},
-		"monitor": {"up", "down"},
+		"monitor": {"up", "down", "unknown"},
 		"level":   {"info", "warn"},
 		"mode":    {"lab", "drill", "recovery"},
 	}

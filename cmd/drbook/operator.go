@@ -90,8 +90,12 @@ func (t *terminalOperator) reasoned(ctx context.Context, answer string) (engine.
 		action = "skip"
 		reason, err = t.reason(ctx, "prompt.reason_skip")
 	case "d", "done":
-		action = "done"
+		// The moment the operator says it is done is when it happened
+		// (and, for a disruptive step, when the RTO clock starts), not
+		// when they finished typing the reason.
+		at := time.Now()
 		reason, err = t.reason(ctx, "prompt.reason_done")
+		return engine.Decision{Action: "done", Reason: reason, Who: t.g.Operator, At: at}, true, err
 	case "a", "abort":
 		action = "abort"
 		reason, err = t.reason(ctx, "prompt.reason_abort")
@@ -118,6 +122,12 @@ func (t *terminalOperator) Confirm(ctx context.Context, st engine.StepInfo) (eng
 	if st.Traits.ChangesState {
 		t.ui.say(t.msg.T("prompt.changes_state"))
 	}
+	if st.Disruptive {
+		t.ui.say(t.msg.T("prompt.disruptive"))
+		if len(st.Affects) > 0 {
+			t.ui.say(t.msg.Tf("prompt.goes_down", strings.Join(st.Affects, ", ")))
+		}
+	}
 	for {
 		a, err := t.ui.ask(ctx, t.msg.T("prompt.confirm"))
 		if errors.Is(err, errPromptInterrupted) {
@@ -135,6 +145,56 @@ func (t *terminalOperator) Confirm(ctx context.Context, st engine.StepInfo) (eng
 			return d, err
 		}
 	}
+}
+
+var _ engine.DependentsSkipper = (*terminalOperator)(nil)
+var _ engine.FinallyAsker = (*terminalOperator)(nil)
+
+// RunFinally asks, after an abort, whether to run the recovery now;
+// Enter means yes, because leaving the site down must be a choice.
+func (t *terminalOperator) RunFinally(ctx context.Context, finally []engine.StepInfo) (bool, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	defer t.ui.settle()
+	ids := make([]string, len(finally))
+	for i, f := range finally {
+		ids[i] = f.ID
+		if n := f.Name.In(t.g.Lang); n != "" {
+			ids[i] += " (" + n + ")"
+		}
+	}
+	t.ui.say(t.msg.Tf("prompt.finally", strings.Join(ids, ", ")))
+	prompt := t.msg.T("prompt.run_finally")
+	for {
+		a, err := t.readLine(ctx, prompt)
+		if err != nil {
+			return true, err
+		}
+		switch strings.ToLower(a) {
+		case "", "y", "yes", "是":
+			return true, nil
+		case "n", "no", "否":
+			return false, nil
+		}
+		prompt = t.msg.T("prompt.yes_or_no") + strings.TrimLeft(t.msg.T("prompt.run_finally"), " ")
+	}
+}
+
+// SkipDependents asks, after a skip, whether the steps that use the
+// skipped step's outcome are to be skipped too.
+func (t *terminalOperator) SkipDependents(ctx context.Context, skipped engine.StepInfo, deps []engine.StepInfo) (bool, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	defer t.ui.settle()
+	ids := make([]string, len(deps))
+	for i, d := range deps {
+		ids[i] = d.ID
+		if n := d.Name.In(t.g.Lang); n != "" {
+			ids[i] += " (" + n + ")"
+		}
+	}
+	t.ui.say(t.msg.Tf("prompt.dependents", skipped.ID, strings.Join(ids, ", ")))
+	return t.yesNo(ctx, t.msg.T("prompt.skip_dependents"))
 }
 
 func (t *terminalOperator) Failed(ctx context.Context, st engine.StepInfo, stepErr error) (engine.Decision, error) {
@@ -165,11 +225,21 @@ func (t *terminalOperator) Ask(ctx context.Context, st engine.StepInfo, q steps.
 	defer t.ui.settle()
 	t.ui.say(t.msg.Tf("prompt.manual", st.ID))
 	t.ui.say("   " + q.Text.In(t.g.Lang))
-	for i, c := range q.Checklist {
-		t.ui.say(fmt.Sprintf("   [%d] %s", i+1, c.In(t.g.Lang)))
-	}
 	ans := steps.Answer{Who: t.g.Operator, Inputs: map[string]any{}}
+	// Each checklist item is confirmed on its own, and when: the journal
+	// keeps the list as evidence. A "no" ends the step as not done.
+	for i, c := range q.Checklist {
+		yes, err := t.yesNo(ctx, t.msg.Tf("prompt.checklist_item", i+1, len(q.Checklist), c.In(t.g.Lang)))
+		if err != nil {
+			return ans, err
+		}
+		if !yes {
+			return ans, nil
+		}
+		ans.Checked = append(ans.Checked, time.Now())
+	}
 	for _, in := range q.Inputs {
+		again := ""
 		for {
 			label := in.Label.In(t.g.Lang)
 			if label == "" {
@@ -179,28 +249,57 @@ func (t *terminalOperator) Ask(ctx context.Context, st engine.StepInfo, q steps.
 			if typ == "" {
 				typ = "string"
 			}
-			s, err := t.readLine(ctx, t.msg.Tf("prompt.input", label, t.msg.Enum("input", typ)))
+			prompt := t.msg.Tf("prompt.input", label, t.msg.Enum("input", typ))
+			if in.Required {
+				prompt = t.msg.Tf("prompt.input_required", label, t.msg.Enum("input", typ))
+			}
+			if again != "" {
+				prompt = again + strings.TrimLeft(prompt, " ")
+			}
+			s, err := t.readLine(ctx, prompt)
 			if err != nil {
 				return ans, err
 			}
-			if s == "" && !in.Required {
-				break
+			if s == "" {
+				if !in.Required {
+					break
+				}
+				again = t.msg.T("input.required")
+				continue
 			}
 			v, err := parseInput(t.msg, in.Type, s)
 			if err != nil {
-				t.ui.say("   " + err.Error())
+				again = "   " + err.Error() + " — "
 				continue
 			}
 			ans.Inputs[in.Name] = v
 			break
 		}
 	}
-	a, err := t.readLine(ctx, t.msg.T("prompt.manual_done"))
-	if err != nil {
-		return ans, err
+	done, err := t.yesNo(ctx, t.msg.T("prompt.manual_done"))
+	ans.Done = done
+	return ans, err
+}
+
+// yesNo asks until the answer is y(es) or n(o): anything else, an empty
+// line included, is asked again rather than taken as a no.
+func (t *terminalOperator) yesNo(ctx context.Context, prompt string) (bool, error) {
+	ask := prompt
+	for {
+		a, err := t.readLine(ctx, ask)
+		if err != nil {
+			return false, err
+		}
+		switch strings.ToLower(a) {
+		case "y", "yes", "是":
+			return true, nil
+		case "n", "no", "否":
+			return false, nil
+		}
+		// The question asked again says why, in its own line, so that
+		// the answer goes to the new question, not to the old one.
+		ask = t.msg.T("prompt.yes_or_no") + strings.TrimLeft(prompt, " ")
 	}
-	ans.Done = strings.HasPrefix(strings.ToLower(a), "y")
-	return ans, nil
 }
 
 // linePrompts asks line by line on a plain terminal.

@@ -64,6 +64,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(
 		newValidateCommand(g),
 		newPlanCommand(g),
+		newPreflightCommand(g),
 		newRunCommand(g),
 		newResumeCommand(g),
 		newReportCommand(g),

@@ -3,6 +3,7 @@ package control
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/steps"
@@ -84,8 +85,39 @@ func (manualKind) Execute(ctx context.Context, rt steps.Runtime, p any) (any, er
 	if err != nil {
 		return nil, err
 	}
+	if len(q.Checklist) > 0 {
+		rt.Evidence(checklistEvidence(q.Checklist, ans))
+		for i := range q.Checklist {
+			if i >= len(ans.Checked) || ans.Checked[i].IsZero() {
+				return &ManualResult{Who: ans.Who, Inputs: ans.Inputs}, fmt.Errorf("%s did not confirm checklist item %d (%s)", ans.Who, i+1, q.Checklist[i].In("en"))
+			}
+		}
+	}
+	for _, in := range q.Inputs {
+		if v, ok := ans.Inputs[in.Name]; in.Required && (!ok || v == "") {
+			return &ManualResult{Who: ans.Who, Inputs: ans.Inputs}, fmt.Errorf("the required input %q was not entered", in.Name)
+		}
+	}
 	if !ans.Done {
 		return &ManualResult{Who: ans.Who, Inputs: ans.Inputs}, fmt.Errorf("%s did not confirm the manual step as done", ans.Who)
 	}
 	return &ManualResult{Who: ans.Who, Inputs: ans.Inputs}, nil
+}
+
+// checklistEvidence is the checklist as the auditor sees it: each item,
+// whether the person confirmed it, and when.
+func checklistEvidence(items []journal.Text, ans steps.Answer) journal.Evidence {
+	t := &journal.Table{Columns: []string{"#", "item", "confirmed", "by", "at (UTC)"}}
+	for i, it := range items {
+		confirmed, at := "no", ""
+		if i < len(ans.Checked) && !ans.Checked[i].IsZero() {
+			confirmed, at = "yes", ans.Checked[i].UTC().Format(time.RFC3339)
+		}
+		text := it.In("en")
+		if zh := it.In("zh-TW"); zh != text {
+			text += " / " + zh
+		}
+		t.Rows = append(t.Rows, []string{fmt.Sprint(i + 1), text, confirmed, ans.Who, at})
+	}
+	return journal.Evidence{Kind: journal.EvidenceTable, Title: "Checklist confirmed by the operator", Table: t}
 }

@@ -335,6 +335,7 @@ type restoreTar struct{}
 
 var _ steps.Kind = (*restoreTar)(nil)
 var _ steps.Preflighter = (*restoreTar)(nil)
+var _ steps.Producer = (*restoreTar)(nil)
 
 func (*restoreTar) Name() string         { return "ssh.restore_tar" }
 func (*restoreTar) Summary() string      { return "extract a .tgz archive on a guest at a destination" }
@@ -359,7 +360,13 @@ func (*restoreTar) Preflight(ctx context.Context, rt steps.Runtime, params any) 
 	if err != nil {
 		return err
 	}
-	return requirePaths(ctx, c, p.Archive, p.Dest)
+	return requireInputs(ctx, rt, c, p.name(), p.Archive, p.Dest)
+}
+
+// Produces says the archive's contents appear below dest.
+func (*restoreTar) Produces(params any) []steps.Product {
+	p := params.(*RestoreTarParams)
+	return []steps.Product{{Guest: p.name(), Path: p.Dest, Tree: true}}
 }
 
 func (*restoreTar) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {

@@ -298,7 +298,7 @@ func (*editFile) Preflight(ctx context.Context, rt steps.Runtime, params any) er
 	if err != nil {
 		return err
 	}
-	return requirePaths(ctx, c, p.Path)
+	return requireInputs(ctx, rt, c, p.name(), p.Path)
 }
 
 // maxEditSize bounds the files edit_file handles: configuration, not data.

@@ -281,6 +281,7 @@ type transfer struct{}
 
 var _ steps.Kind = (*transfer)(nil)
 var _ steps.Preflighter = (*transfer)(nil)
+var _ steps.Producer = (*transfer)(nil)
 
 func (*transfer) Name() string { return "ssh.transfer" }
 func (*transfer) Summary() string {
@@ -328,7 +329,13 @@ func (*transfer) Preflight(ctx context.Context, rt steps.Runtime, params any) er
 	if _, err := transport.ForGuest(ctx, rt, p.To, p.ConnectTimeout.D()); err != nil {
 		return err
 	}
-	return requirePaths(ctx, a, p.Src)
+	return requireInputs(ctx, rt, a, p.From, p.Src)
+}
+
+// Produces says the copy appears at dest on the destination guest.
+func (*transfer) Produces(params any) []steps.Product {
+	p := params.(*TransferParams)
+	return []steps.Product{{Guest: p.To, Path: p.Dest}}
 }
 
 // countingWriter counts bytes for the progress line.

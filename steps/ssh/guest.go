@@ -31,6 +31,17 @@ type MkdirResult struct {
 type mkdir struct{}
 
 var _ steps.Kind = (*mkdir)(nil)
+var _ steps.Producer = (*mkdir)(nil)
+
+// Produces says the directories exist once the step has run.
+func (*mkdir) Produces(params any) []steps.Product {
+	p := params.(*MkdirParams)
+	out := make([]steps.Product, len(p.Paths))
+	for i, d := range p.Paths {
+		out[i] = steps.Product{Guest: p.name(), Path: d}
+	}
+	return out
+}
 
 func (*mkdir) Name() string         { return "ssh.mkdir" }
 func (*mkdir) Summary() string      { return "create directories (with parents) on a guest" }

@@ -12,8 +12,10 @@ package ssh
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -83,6 +85,36 @@ func (t Target) openSFTP(ctx context.Context, rt steps.Runtime) (c *transport.Cl
 // requirePaths checks, read-only, that paths exist on the guest, naming
 // the first that does not: the preflight of kinds that read or replace a
 // file.
+// requireInputs is requirePaths for a step's inputs: a path that an
+// earlier step of the run produces (steps.ProducedBy) is not looked for
+// when its value is known only at run time, and is not an error when it
+// is missing now; the preflight notes which step produces it instead.
+func requireInputs(ctx context.Context, rt steps.Runtime, c *transport.Client, guest string, paths ...string) error {
+	var check []string
+	for _, f := range paths {
+		if by, ok := steps.ProducedBy(rt, guest, f); ok && strings.Contains(f, "${{") {
+			rt.Note("info", fmt.Sprintf("%s: known when step %s has run; not checked now", f, by))
+			continue
+		}
+		check = append(check, f)
+	}
+	sc, done, err := c.SFTP(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	for _, f := range check {
+		if _, err := sc.Stat(f); err != nil {
+			if by, ok := steps.ProducedBy(rt, guest, f); ok && errors.Is(err, os.ErrNotExist) {
+				rt.Note("info", fmt.Sprintf("%s on %s: not there yet; produced by step %s", f, guest, by))
+				continue
+			}
+			return fmt.Errorf("%s: %s: %w", c.Target(), f, sftpErr(err))
+		}
+	}
+	return nil
+}
+
 func requirePaths(ctx context.Context, c *transport.Client, paths ...string) error {
 	sc, done, err := c.SFTP(ctx)
 	if err != nil {

@@ -166,6 +166,7 @@ func (haVerifyRestart) Execute(ctx context.Context, rt steps.Runtime, params any
 	wctx, cancel, timedOut := within(ctx, p.Within.D())
 	defer cancel()
 	rt.Progress("waiting for HA to restart %d VMs of %s", len(refs), failedName)
+	lastBack := 0
 	err = s.watch(wctx, refs, "VirtualMachine", []string{"runtime.powerState", "runtime.host", "runtime.connectionState", "guest.toolsRunningStatus"}, func(cs []change) bool {
 		at := cs[0].At
 		for _, c := range cs {
@@ -179,11 +180,19 @@ func (haVerifyRestart) Execute(ctx context.Context, rt steps.Runtime, params any
 			t.facts.applyChange(c, names)
 		}
 		done := true
+		back := 0
 		for _, t := range trackers {
 			t.observe(at, failed.Reference(), p.Tools)
 			if t.r.PoweredOnAt.IsZero() || (p.Tools && t.r.ToolsAt.IsZero()) {
 				done = false
+			} else {
+				back++
 			}
+		}
+		if back != lastBack {
+			// The operator sees HA's progress, not only a clock.
+			lastBack = back
+			rt.Progress("%d of %d restarted on other hosts", back, len(trackers))
 		}
 		return done
 	})

@@ -1,0 +1,205 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/drbook/drbook/journal"
+	"github.com/drbook/drbook/runbooks"
+	"github.com/drbook/drbook/steps"
+)
+
+// ErrPreflightFailed means a read-only check before the run found that the
+// run cannot succeed (a typo in a host name, a missing file, a monitor
+// down before the disruption): nothing was run.
+var ErrPreflightFailed = errors.New("the preflight failed; nothing was run")
+
+// Preflight results of one check.
+const (
+	CheckOK         = "ok"
+	CheckFailed     = "failed"
+	CheckSkipped    = "skipped"     // the step will not run (when: false)
+	CheckNotChecked = "not-checked" // the kind has no preflight, or its values come at run time
+)
+
+// Check is one line of a preflight: a step (or monitor) and what its
+// read-only check found.
+type Check struct {
+	Step  string
+	Block string
+	Kind  string
+	Name  journal.Text
+	// What says what was looked at.
+	What string
+	// Result is one of the Check… constants.
+	Result string
+	// Detail is the failure, the reason for a skip, or what the check
+	// left to the run ("produced by step transfer").
+	Detail string
+	// Hint says how to fix a failure.
+	Hint string
+}
+
+// PreflightReport is the whole preflight of a runbook.
+type PreflightReport struct {
+	Checks []Check
+	Trusts []journal.Trust
+	// Plan is the plan the checks were made on.
+	Plan []PlannedStep
+}
+
+// Evidence is the preflight as a table for the journal.
+func (p *PreflightReport) Evidence() journal.Evidence {
+	t := &journal.Table{Columns: []string{"step", "kind", "check", "result", "detail"}}
+	for _, c := range p.Checks {
+		t.Rows = append(t.Rows, []string{c.Step, c.Kind, c.What, c.Result, c.Detail})
+	}
+	return journal.Evidence{Kind: journal.EvidenceTable, Title: "Preflight before the first step", Table: t}
+}
+
+// Failed counts the failed checks.
+func (p *PreflightReport) Failed() int {
+	n := 0
+	for _, c := range p.Checks {
+		if c.Result == CheckFailed {
+			n++
+		}
+	}
+	return n
+}
+
+// Err is ErrPreflightFailed with the failed steps named, or nil.
+func (p *PreflightReport) Err() error {
+	var ids []string
+	for _, c := range p.Checks {
+		if c.Result == CheckFailed {
+			ids = append(ids, c.Step)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %d check(s) failed (%s)", ErrPreflightFailed, len(ids), strings.Join(ids, ", "))
+}
+
+// Preflight runs the read-only preflight of every step, as `run` does
+// before its first step, and probes each monitor once: a drill that
+// disrupts a service must first see it up, or its outage cannot be told
+// from a failure that was there before.
+func Preflight(ctx context.Context, rb *runbooks.Runbook, cfg Config) *PreflightReport {
+	plan, trusts := Plan(ctx, rb, cfg, true)
+	rep := &PreflightReport{Trusts: trusts, Plan: plan}
+	for _, p := range CheckSecrets(rb.Site).Problems {
+		what := p.Field
+		if p.At != "" {
+			what = p.At + ": " + p.Field
+		}
+		rep.Checks = append(rep.Checks, Check{Step: "secrets", Block: "site", Kind: "site", What: what, Result: CheckFailed, Detail: p.Msg,
+			Hint: "set the secret the site file names (env:NAME or file:PATH), or use prompt to be asked when the run starts"})
+	}
+	rep.Checks = append(rep.Checks, monitorChecks(ctx, rb, cfg)...)
+	rep.add(plan)
+	return rep
+}
+
+// ChecksOf turns a plan into preflight lines.
+func ChecksOf(plan []PlannedStep) []Check {
+	rep := &PreflightReport{}
+	rep.add(plan)
+	return rep.Checks
+}
+
+func (p *PreflightReport) add(plan []PlannedStep) {
+	for _, s := range plan {
+		c := Check{Step: s.ID, Block: s.Block, Kind: s.Kind, Name: s.Name, What: s.Description.Target}
+		if c.What == "" {
+			c.What = s.Description.Action
+		}
+		switch {
+		case s.Skip != "":
+			c.Result, c.Detail = CheckSkipped, s.Skip
+		case s.Children != nil:
+			c.Result, c.Detail = CheckNotChecked, "a group: its branches are checked below"
+		case !s.PreflightRan:
+			c.Result = CheckNotChecked
+			if s.Dynamic {
+				c.Detail = "its values come from earlier steps; checked when it runs"
+			} else {
+				c.Detail = "this kind has nothing to check before the run"
+			}
+		case s.Preflight != nil:
+			c.Result, c.Detail, c.Hint = CheckFailed, oneLine(s.Preflight.Error()), preflightHint(s.Kind, s.Preflight)
+		default:
+			c.Result, c.Detail = CheckOK, strings.Join(s.Notes, "; ")
+		}
+		p.Checks = append(p.Checks, c)
+		p.add(s.Children)
+	}
+}
+
+// preflightHint says how to fix a failed check: the kind's own words when
+// its error carries a hint, else what usually causes such a failure.
+func preflightHint(kind string, err error) string {
+	var h interface{ Hint() string }
+	if errors.As(err, &h) && h.Hint() != "" {
+		return h.Hint()
+	}
+	msg := strings.ToLower(err.Error())
+	switch {
+	case strings.Contains(msg, "host key") || strings.Contains(msg, "certificate") || strings.Contains(msg, "thumbprint"):
+		return "check the fingerprint with the site's administrator, then pin it in the site file (or --accept-new for this run)"
+	case strings.Contains(msg, "does not exist") || strings.Contains(msg, "no such file"):
+		return "check the path; if a step creates it, that step must come before this one"
+	case strings.Contains(msg, "not found") || strings.Contains(msg, "no host") || strings.Contains(msg, "no guest") || strings.Contains(msg, "no vm") || strings.Contains(msg, "did you mean"):
+		return "check the name against the site (drbook validate --site SITE FILE)"
+	case strings.Contains(msg, "login") || strings.Contains(msg, "password") || strings.Contains(msg, "permission denied") || strings.Contains(msg, "authenticat"):
+		return "check the user and the secret reference in the site file"
+	case strings.Contains(msg, "refused") || strings.Contains(msg, "timeout") || strings.Contains(msg, "timed out") || strings.Contains(msg, "unreachable"):
+		return "check the address and port in the site file and that the machine is up"
+	case strings.HasPrefix(kind, "vcenter."):
+		return "check vCenter's inventory and the site's vcenter: section"
+	case strings.HasPrefix(kind, "ssh."):
+		return "check the guest's address, user and key in the site file"
+	}
+	return "fix the cause, or run with --no-preflight if you are sure (it is journaled)"
+}
+
+// monitorChecks probes each monitor once. A probe is read-only (a kind
+// that changes state cannot be a monitor's); down before the run means
+// no baseline to measure an outage against.
+func monitorChecks(ctx context.Context, rb *runbooks.Runbook, cfg Config) []Check {
+	if len(rb.Monitors) == 0 {
+		return nil
+	}
+	pr := &planRuntime{site: rb.Site, opts: cfg.Options, prompter: cfg.Prompter, started: time.Now(), shared: map[string]io.Closer{}}
+	pr.opts.Plan = true
+	defer pr.close()
+	var out []Check
+	for _, m := range rb.Monitors {
+		c := Check{Step: "monitor:" + m.Name, Block: "monitors", Kind: m.KindName, What: m.Kind.Describe(m.Params).Target}
+		if m.Kind.Traits().ChangesState {
+			c.Result, c.Detail = CheckNotChecked, "the kind changes state; a monitor must not"
+			out = append(out, c)
+			continue
+		}
+		state, detail := probeMonitor(ctx, pr, m, max(m.Every, 30*time.Second))
+		switch state {
+		case monitorUp:
+			c.Result = CheckOK
+		case monitorUnknown:
+			c.Result, c.Detail = CheckFailed, "no answer: "+detail
+			c.Hint = "the probe could not reach what it asks (vCenter, the network); fix that first, or an outage cannot be measured"
+		default:
+			c.Result, c.Detail = CheckFailed, "down before the drill: "+detail
+			c.Hint = "bring the service up first: an outage is measured from a baseline of every monitor up"
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+var _ steps.Runtime = (*planRuntime)(nil)
