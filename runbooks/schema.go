@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/drbook/drbook/site"
 	"github.com/drbook/drbook/steps"
 )
 
@@ -16,6 +17,8 @@ import (
 // can; what needs the whole runbook (expressions, ids, site names) is
 // left to `drbook validate`.
 const draft07 = "http://json-schema.org/draft-07/schema#"
+
+var secretRefType = reflect.TypeOf(site.SecretRef{})
 
 // durationPattern is a Go duration ("90s", "1m30s") as time.ParseDuration
 // reads it.
@@ -310,6 +313,9 @@ func (b schemaBuilder) objectSchema(fields []steps.Field, prefix string) map[str
 func (b schemaBuilder) fieldSchema(f steps.Field) map[string]any {
 	var s map[string]any
 	switch {
+	case f.GoType == secretRefType:
+		// Only a reference, as ParseSite insists: never the secret itself.
+		s = map[string]any{"type": "string", "pattern": `^(env:.+|file:.+|prompt(:.*)?)$`}
 	case f.Expr:
 		s = map[string]any{"type": []any{"string", "boolean"}}
 	case len(f.Doc.Enum) > 0:
@@ -397,37 +403,12 @@ func KindSummary(reg *steps.Registry) string {
 func SiteSchema(lang string) map[string]any {
 	b := schemaBuilder{lang: lang, plain: true}
 	s := b.objectSchema(SiteFields(), "")
-	secretRefs(s)
 	s["$schema"] = draft07
 	s["$id"] = "https://drbook.dev/schema/site.schema.json"
 	s["title"] = "drbook site"
 	s["description"] = b.say("A drbook site file: the vCenter, ESXi hosts, SSH guests and services of one place. Secrets are references only: env:NAME, file:PATH or prompt.",
 		"drbook site 檔：一個地點之 vCenter、ESXi 主機、SSH 客體與服務。機密僅能為參照：env:NAME、file:PATH 或 prompt。")
 	return s
-}
-
-// secretRefs makes every secret field of a site schema accept only a
-// reference, as ParseSite does: never the secret itself.
-func secretRefs(s map[string]any) {
-	for _, v := range s {
-		switch c := v.(type) {
-		case map[string]any:
-			secretRefs(c)
-		case []any:
-			for _, e := range c {
-				if m, ok := e.(map[string]any); ok {
-					secretRefs(m)
-				}
-			}
-		}
-	}
-	props, _ := s["properties"].(map[string]any)
-	for _, name := range []string{"password", "key_passphrase"} {
-		if p, ok := props[name].(map[string]any); ok {
-			p["type"] = "string"
-			p["pattern"] = `^(env:.+|file:.+|prompt(:.*)?)$`
-		}
-	}
 }
 
 // EncodeSchema writes a schema as `drbook schema` prints it and as

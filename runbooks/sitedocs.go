@@ -46,6 +46,10 @@ var siteDocs = map[string]steps.FieldDoc{
 	"hosts":         steps.Param("The ESXi hosts, by the name runbooks use.", "ESXi 主機，以演練手冊使用之名稱為鍵。"),
 	"hosts.name":    steps.Param("The host's name in vCenter's inventory; the key when empty.", "主機於 vCenter 清冊之名稱；未指定時同鍵名。"),
 	"hosts.address": steps.Param("The management address, for reports and reachability checks.", "管理位址，用於報告與連線檢查。"),
+	"hosts.bmc": steps.Param("The host's out-of-band controller (IMM, iLO, iDRAC) as the URL of its Redfish ComputerSystem, e.g. https://imm-68.example/redfish/v1/Systems/1: what bmc.power_on uses to power on a host that was shut down or failed.",
+		"主機之頻外管理控制器（IMM、iLO、iDRAC），以其 Redfish ComputerSystem 網址表示，例如 https://imm-68.example/redfish/v1/Systems/1：bmc.power_on 據以將已關機或故障之主機開機。"),
+	"hosts.bmc_user":     steps.Param("The user that logs in to the BMC (HTTP basic auth).", "登入 BMC 之使用者（HTTP 基本驗證）。"),
+	"hosts.bmc_password": steps.Param("A secret reference for the BMC login: env:NAME, file:PATH or prompt.", "BMC 登入密碼之機密參照：env:NAME、file:PATH 或 prompt。"),
 
 	"guests":                steps.Param("The machines reached over SSH, by the name runbooks use.", "以 SSH 連線之機器，以演練手冊使用之名稱為鍵。"),
 	"guests.vm":             steps.Param("The guest's VM name in vCenter, e.g. (65)apfg(02).", "客體於 vCenter 之虛擬機器名稱，例如 (65)apfg(02)。"),

@@ -143,6 +143,8 @@ type Field struct {
 	// OneOrList is true for a list that also takes a single value
 	// (`status: 200` or `status: [200, 301]`).
 	OneOrList bool
+	// GoType is the field's Go type.
+	GoType reflect.Type
 	// Expr is true for a parameter that holds a bare expression
 	// (`drbook:"expr"`); Shell for a command whose interpolated values
 	// are shell-quoted (`drbook:"shell"`).
@@ -227,7 +229,7 @@ func structFields(v reflect.Value, prefix, tag string, doc func(string) FieldDoc
 		if prefix != "" {
 			path = prefix + "." + name
 		}
-		f := Field{Name: name, Path: path, Doc: doc(path), Expr: sf.Tag.Get("drbook") == "expr", Shell: sf.Tag.Get("drbook") == "shell"}
+		f := Field{Name: name, Path: path, GoType: sf.Type, Doc: doc(path), Expr: sf.Tag.Get("drbook") == "expr", Shell: sf.Tag.Get("drbook") == "shell"}
 		fv := v.Field(i)
 		f.Shape, f.Elem, f.OneOrList = shapeOf(sf.Type)
 		if !fv.IsZero() {
