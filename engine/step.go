@@ -503,6 +503,7 @@ func (r *run) attempts(ctx context.Context, st *runbooks.Step, id string, rt *st
 // attemptOnce is one attempt: a single execution, or with until a polling
 // loop bounded by its within/attempts. The step's timeout bounds the attempt.
 func (r *run) attemptOnce(ctx context.Context, st *runbooks.Step, rt *stepRuntime, params, item any, fin *journal.StepFinish) (any, error) {
+	ctx = steps.WithRunStep(ctx, r.id, rt.id)
 	if st.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, st.Timeout, fmt.Errorf("timed out after %s (the step's timeout)", st.Timeout))

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"context"
 	"errors"
 	"strconv"
 
@@ -67,4 +68,23 @@ func (s RemoteStop) Evidence() journal.Evidence {
 		facts = append(facts, journal.Fact{Key: "pid file", Value: s.PIDFile})
 	}
 	return journal.Evidence{Kind: journal.EvidenceFacts, Title: "remote command stopped", Facts: facts}
+}
+
+type runStepKey struct{}
+
+// runStep names one step instance of one run, across its sessions.
+type runStep struct{ run, step string }
+
+// WithRunStep returns ctx carrying the run's id and the step instance's
+// id, which the engine sets for each attempt: a kind may use them to find
+// what an earlier attempt of the same step left running (after a crash, a
+// resumed run has the same run id).
+func WithRunStep(ctx context.Context, runID, stepID string) context.Context {
+	return context.WithValue(ctx, runStepKey{}, runStep{runID, stepID})
+}
+
+// RunStepFrom returns the ids WithRunStep put in ctx.
+func RunStepFrom(ctx context.Context) (runID, stepID string, ok bool) {
+	rs, ok := ctx.Value(runStepKey{}).(runStep)
+	return rs.run, rs.step, ok
 }

@@ -616,10 +616,11 @@ func (c *Client) WrapBecome(cmd string) string {
 // guest through a second session (see wrapperScript) and the error, a
 // *StopError, says whether it was confirmed gone.
 func (c *Client) Run(ctx context.Context, cmd string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
-	return c.run(ctx, cmd, newPIDFile(), stdin, stdout, stderr)
+	pidFile, same := pidFiles(ctx)
+	return c.run(ctx, cmd, pidFile, same, stdin, stdout, stderr)
 }
 
-func (c *Client) run(ctx context.Context, cmd, pidFile string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+func (c *Client) run(ctx context.Context, cmd, pidFile, same string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 	release, err := c.acquire(ctx, "run")
 	if err != nil {
 		return -1, err
@@ -630,9 +631,10 @@ func (c *Client) run(ctx context.Context, cmd, pidFile string, stdin io.Reader, 
 		return -1, err
 	}
 	defer sess.Close()
-	sess.Stdin, sess.Stdout, sess.Stderr = stdin, stdout, stderr
+	filter := &refusalFilter{token: newToken(), w: stderr}
+	sess.Stdin, sess.Stdout, sess.Stderr = stdin, stdout, filter
 	op := "run " + firstLine(cmd)
-	if err := sess.Start(c.wrapped(cmd, pidFile)); err != nil {
+	if err := sess.Start(c.wrapped(cmd, pidFile, same, filter.token)); err != nil {
 		if errors.Is(err, io.EOF) {
 			// The connection ended while the command was being started:
 			// it may have started.
@@ -645,9 +647,14 @@ func (c *Client) run(ctx context.Context, cmd, pidFile string, stdin io.Reader, 
 	select {
 	case err := <-waited:
 		if err == nil {
+			filter.flush()
 			return 0, nil
 		}
+		filter.flush()
 		var exit *ssh.ExitError
+		if errors.As(err, &exit) && exit.ExitStatus() == 125 && filter.refusal() != "" {
+			return -1, &RefusedError{Target: c.Target(), Why: filter.refusal()}
+		}
 		if errors.As(err, &exit) {
 			if exit.Signal() != "" && exit.ExitStatus() == 0 {
 				return 128, nil

@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -28,7 +30,14 @@ const DefaultStopGrace = 5 * time.Second
 // wrapperScript is POSIX sh (dash, busybox ash, bash 3.2). Its arguments
 // are the pid file, the shell that runs the command (empty: the login
 // shell, $SHELL, which is what sshd would have used, or sh if that is not
-// an executable file) and the command.
+// an executable file), the command, the pid files' common prefix for this
+// step of this run (empty for none) and the token that starts a refusal.
+//
+// It refuses to start (exit 125, stderr starting with the token, which
+// Run turns into an error) when the pid file exists, or when an earlier
+// copy of the same step of the same run is still alive: after a crash of
+// drbook, a resumed run must not start the step beside the copy the
+// crashed session left running.
 //
 // The pid file is created with noclobber (O_EXCL) under umask 077 before
 // anything runs: if it exists, the wrapper refuses to start, so a stop
@@ -43,10 +52,20 @@ const DefaultStopGrace = 5 * time.Second
 // as the leader of a new session; else the wrapper, when sshd made it a
 // session leader, is the group itself; else only the command's pid is
 // known, and a stop cannot vouch for the command's children.
-const wrapperScript = `pf=$1; run=$2; cmd=$3
+const wrapperScript = runningFunc + `pf=$1; run=$2; cmd=$3; same=$4; tok=$5
 [ -n "$run" ] || { run=${SHELL:-/bin/sh}; [ -x "$run" ] || run=sh; }
 umask 077
-(set -C; : >"$pf") 2>/dev/null || { echo "drbook: refusing to run: the pid file $pf already exists (the command was stopped before it started)" >&2; exit 125; }
+(set -C; : >"$pf") 2>/dev/null || { echo "$tok the pid file $pf already exists: the command was stopped before it started" >&2; exit 125; }
+if [ -n "$same" ]; then
+	for f in "$same"*.pid; do
+		[ "$f" = "$pf" ] && continue
+		[ -f "$f" ] || continue
+		o=; og=; { read -r o og x <"$f"; } 2>/dev/null
+		case $o in ""|-) continue ;; esac
+		if running "$o" "$og"; then rm -f "$pf"; echo "$tok an earlier copy of this step is still running (pid $o, pid file $f)" >&2; exit 125; fi
+		rm -f "$f"
+	done
+fi
 pgid() { s=; { read -r s </proc/$1/stat; } 2>/dev/null; s=${s##*) }; set -- $s; echo "$3"; }
 if setsid true </dev/null >/dev/null 2>&1; then
 	setsid sh -c 'echo "$$ $$ setsid" >"$1"; exec "$2" -c "$3"' drbook "$pf" "$run" "$cmd"; st=$?
@@ -59,15 +78,28 @@ fi
 rm -f "$pf"
 exit $st`
 
+// runningFunc defines running PID PGID for both scripts: whether a process
+// of the group (of the pid alone when PGID is - or empty) is alive. A
+// zombie counts as gone (kill -0 still finds it until its new parent reaps
+// it, which some init processes do only now and then); on Linux /proc
+// tells them apart, elsewhere kill -0 decides.
+const runningFunc = `live() { want=$2; s=; { read -r s </proc/$1/stat; } 2>/dev/null || return 1; s=${s##*) }; set -- $s; [ "$1" != Z ] && { [ -z "$want" ] || [ "$3" = "$want" ]; }; }
+running() {
+	case $2 in -|"") t=$1 ;; *) t=-$2 ;; esac
+	kill -0 $t 2>/dev/null || return 1
+	[ -r /proc/self/stat ] || return 0
+	case $2 in -|"") live $1; return ;; esac
+	for d in /proc/[0-9]*; do live ${d#/proc/} $2 && return 0; done
+	return 1
+}
+`
+
 // stopScript ends the command recorded in a pid file: SIGTERM to its
 // process group, SIGKILL after the grace (its second argument, in tenths of
-// a second), and kill -0 until no process of the group is left. A zombie
-// counts as gone (kill -0 still finds it until its new parent reaps it,
-// which some init processes do only now and then); on Linux /proc tells
-// them apart. It prints
+// a second), and running until no process of the group is left. It prints
 // one line, "drbook-stop: STATE [PID PGID SIGNAL]", where STATE is
 // not-started, finished, gone, stopped, pid-only, alive or no-pid.
-const stopScript = `pf=$1; grace=$2
+const stopScript = runningFunc + `pf=$1; grace=$2
 umask 077
 if sleep 0.1 2>/dev/null; then nap() { sleep 0.1; }; tick=1; else nap() { sleep 1; }; tick=10; fi
 if (set -C; echo "- - stopped-before-start" >"$pf") 2>/dev/null; then echo "drbook-stop: not-started"; exit 0; fi
@@ -82,14 +114,7 @@ while :; do
 done
 [ "$pid" = - ] && { echo "drbook-stop: not-started"; exit 0; }
 case $pg in -|"") tgt=$pid ;; *) tgt=-$pg ;; esac
-live() { want=$2; s=; { read -r s </proc/$1/stat; } 2>/dev/null || return 1; s=${s##*) }; set -- $s; [ "$1" != Z ] && { [ -z "$want" ] || [ "$3" = "$want" ]; }; }
-alive() {
-	kill -0 $tgt 2>/dev/null || return 1
-	[ -r /proc/self/stat ] || return 0
-	[ "$tgt" = "$pid" ] && { live $pid; return; }
-	for d in /proc/[0-9]*; do live ${d#/proc/} $pg && return 0; done
-	return 1
-}
+alive() { running "$pid" "$pg"; }
 if ! alive; then
 	case $pg in -|"") echo "drbook-stop: pid-only $pid - -"; exit 0 ;; esac
 	rm -f "$pf"; echo "drbook-stop: gone $pid $pg -"; exit 0
@@ -104,13 +129,103 @@ if alive; then echo "drbook-stop: alive $pid $pg $sig"; exit 0; fi
 rm -f "$pf"
 case $pg in -|"") echo "drbook-stop: pid-only $pid - $sig" ;; *) echo "drbook-stop: stopped $pid $pg $sig" ;; esac`
 
-// newPIDFile names the pid file of one remote command. The name is random
-// (64 bits), so no other user of the guest can plant it in advance.
-func newPIDFile() string {
+// pidFiles names the pid file of one remote command, and the prefix of
+// the pid files of every attempt of the same step of the same run (empty
+// when ctx does not say which step runs). The name ends in 64 random bits,
+// so no other user of the guest can plant it in advance.
+func pidFiles(ctx context.Context) (pidFile, same string) {
 	var b [8]byte
 	rand.Read(b[:])
-	return "/tmp/.drbook-" + hex.EncodeToString(b[:]) + ".pid"
+	if run, step, ok := steps.RunStepFrom(ctx); ok {
+		same = "/tmp/.drbook-" + safeName.ReplaceAllString(run+"-"+step, "_") + "-"
+		return same + hex.EncodeToString(b[:]) + ".pid", same
+	}
+	return "/tmp/.drbook-" + hex.EncodeToString(b[:]) + ".pid", ""
 }
+
+var safeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// newToken is the random word that starts the wrapper's refusals, so that
+// nothing a command prints is taken for one.
+func newToken() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return "drbook-refused-" + hex.EncodeToString(b[:]) + ":"
+}
+
+// refusalFilter passes stderr through, except a refusal of the wrapper,
+// which comes first and alone; it keeps that for the error.
+type refusalFilter struct {
+	token   string
+	w       io.Writer
+	head    []byte
+	decided bool
+	refused bool
+}
+
+func (f *refusalFilter) Write(p []byte) (int, error) {
+	if f.decided {
+		if f.refused {
+			f.head = append(f.head, p...)
+			return len(p), nil
+		}
+		return f.write(p)
+	}
+	f.head = append(f.head, p...)
+	if len(f.head) < len(f.token) && strings.HasPrefix(f.token, string(f.head)) {
+		return len(p), nil
+	}
+	f.decided = true
+	if strings.HasPrefix(string(f.head), f.token) {
+		f.refused = true
+		return len(p), nil
+	}
+	head := f.head
+	f.head = nil
+	if _, err := f.write(head); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+func (f *refusalFilter) write(p []byte) (int, error) {
+	if f.w == nil {
+		return len(p), nil
+	}
+	return f.w.Write(p)
+}
+
+// flush forwards what was held back when the stream ended early.
+func (f *refusalFilter) flush() {
+	if !f.decided && len(f.head) > 0 {
+		f.decided = true
+		f.write(f.head)
+	}
+}
+
+// refusal is the wrapper's reason for not running the command, or "".
+func (f *refusalFilter) refusal() string {
+	if !f.refused {
+		return ""
+	}
+	return strings.TrimSpace(strings.TrimPrefix(string(f.head), f.token))
+}
+
+// RefusedError is a command the guest's wrapper would not start, because
+// it was stopped before it started or because an earlier copy of the same
+// step still runs. It matches steps.ErrMayStillRun: the step must not be
+// run again until a person has looked.
+type RefusedError struct {
+	Target string
+	Why    string
+}
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("ssh %s: drbook refused to start the command: %s; check the guest, stop that copy or let it finish, then decide (drbook resume --rerun-interrupted)", e.Target, e.Why)
+}
+
+// Is matches steps.ErrMayStillRun.
+func (e *RefusedError) Is(target error) bool { return target == steps.ErrMayStillRun }
 
 // shellFor is the shell that runs a command: the login shell, or sh
 // through sudo, as before commands were wrapped.
@@ -122,8 +237,8 @@ func (c *Client) shellFor() string {
 }
 
 // wrapped is the command line that runs cmd inside wrapperScript.
-func (c *Client) wrapped(cmd, pidFile string) string {
-	line := "sh -c " + Quote(wrapperScript) + " drbook " + QuoteAll(pidFile, c.shellFor(), cmd)
+func (c *Client) wrapped(cmd, pidFile, same, token string) string {
+	line := "sh -c " + Quote(wrapperScript) + " drbook " + QuoteAll(pidFile, c.shellFor(), cmd, same, token)
 	if c.cfg.Guest.Become == "sudo" {
 		return "exec sudo -n -- " + line
 	}

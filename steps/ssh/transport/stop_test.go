@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -115,6 +116,17 @@ func fakeSudo(t *testing.T, fork bool) string {
 
 func stopClient(t *testing.T, o sshtest.Options, edit func(*site.Guest), grace time.Duration) (*rig, *transport.Client) {
 	t.Helper()
+	// The guest's /tmp is this machine's: remove the pid files the test
+	// leaves (a crashed guest or client leaves them on purpose).
+	before, _ := filepath.Glob("/tmp/.drbook-*.pid")
+	t.Cleanup(func() {
+		after, _ := filepath.Glob("/tmp/.drbook-*.pid")
+		for _, f := range after {
+			if !slices.Contains(before, f) {
+				os.Remove(f)
+			}
+		}
+	})
 	r := newRig(t, o, edit)
 	c, err := transport.New(transport.Config{Name: "ap01", Guest: r.rt.Site().Guests["ap01"], StopGrace: grace})
 	if err != nil {
@@ -280,9 +292,10 @@ func TestStopBeforeStartWins(t *testing.T) {
 		t.Fatalf("stop before start: %+v", st)
 	}
 	var stderr bytes.Buffer
-	code, err := c.RunWithPIDFile(ctx(t), "touch marker", pidFile, nil, &stderr)
-	if err != nil || code != 125 || !strings.Contains(stderr.String(), "refusing to run") {
-		t.Fatalf("a late start must refuse: exit %d, %v, %q", code, err, stderr.String())
+	_, err := c.RunWithPIDFile(ctx(t), "touch marker", pidFile, nil, &stderr)
+	var re *transport.RefusedError
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "stopped before it started") || stderr.Len() != 0 {
+		t.Fatalf("a late start must refuse: %v, stderr %q", err, stderr.String())
 	}
 	if _, err := os.Stat(filepath.Join(r.dir, "marker")); !os.IsNotExist(err) {
 		t.Fatal("the command ran after it was stopped")
@@ -308,4 +321,59 @@ func TestWrapperKeepsStdinAndExitCode(t *testing.T) {
 	if _, err := os.Lstat(pidFile); !os.IsNotExist(err) {
 		t.Fatalf("the pid file of a finished command is left behind: %v", err)
 	}
+}
+
+// TestEarlierCopyOfTheStepBlocksAResumedRun: drbook dies while a step's
+// command runs (nothing stops it); the resumed run, with the same run id,
+// must not start the step beside it. Once that copy is gone, the step
+// runs, and the stale pid file is cleared.
+func TestEarlierCopyOfTheStepBlocksAResumedRun(t *testing.T) {
+	r, first := stopClient(t, sshtest.Options{}, nil, 0)
+	runID := "20261202T010203Z-drill-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	stepCtx := steps.WithRunStep(ctx(t), runID, "restore[0]")
+	out := newSignalWriter("go\n")
+	go first.Run(stepCtx, "echo $$ > cmd.pid; echo go; sleep 1000", nil, out, nil)
+	<-out.seen
+	first.Close() // the crash: the connection is gone, the command is not
+	second, err := transport.New(transport.Config{Name: "ap01", Guest: r.rt.Site().Guests["ap01"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	var stderr bytes.Buffer
+	_, err = second.Run(stepCtx, "touch marker", nil, nil, &stderr)
+	var re *transport.RefusedError
+	if !errors.As(err, &re) || !errors.Is(err, steps.ErrMayStillRun) || !strings.Contains(err.Error(), "earlier copy of this step is still running") || stderr.Len() != 0 {
+		t.Fatalf("want a refusal naming the earlier copy, got %v (stderr %q)", err, stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(r.dir, "marker")); err == nil {
+		t.Fatal("the step ran beside its earlier copy")
+	}
+	// Another step, or the same step of another run, is not held up.
+	if code, err := second.Run(steps.WithRunStep(ctx(t), runID, "other"), "true", nil, nil, nil); err != nil || code != 0 {
+		t.Fatalf("another step: %d %v", code, err)
+	}
+	b, _ := os.ReadFile(filepath.Join(r.dir, "cmd.pid"))
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	pg, _ := syscall.Getpgid(pid)
+	syscall.Kill(-pg, syscall.SIGKILL)
+	for syscall.Kill(pid, 0) == nil && !isZombie(pid) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if code, err := second.Run(stepCtx, "touch marker", nil, nil, nil); err != nil || code != 0 {
+		t.Fatalf("once the earlier copy is gone the step runs: %d %v", code, err)
+	}
+	left, _ := filepath.Glob("/tmp/.drbook-" + runID + "-restore_0_-*.pid")
+	if len(left) != 0 {
+		t.Fatalf("stale pid files are left: %v", left)
+	}
+}
+
+func isZombie(pid int) bool {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return true
+	}
+	f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	return len(f) > 0 && f[0] == "Z"
 }

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -187,6 +188,18 @@ func (s *Server) Close() {
 	defer s.mu.Unlock()
 	for _, pg := range s.pgids {
 		syscall.Kill(-pg, syscall.SIGKILL)
+	}
+	// Commands that left the group (setsid) are found by the working
+	// directory every command starts in.
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if cwd, err := os.Readlink("/proc/" + e.Name() + "/cwd"); err == nil && (cwd == s.Dir || strings.HasPrefix(cwd, s.Dir+"/")) {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
 	}
 }
 
