@@ -151,3 +151,50 @@ func TestSSHArgvIsOneRemoteCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestShellPlacementProperty: whatever surrounds an interpolation, a
+// command drbook accepts never runs the value as code, in sh or in bash.
+// Every pairing of the text before and after ${{ }} below is loaded; each
+// accepted one is run with a value built to break out of all of them.
+func TestShellPlacementProperty(t *testing.T) {
+	shells := []string{"/bin/sh"}
+	if _, err := exec.LookPath("bash"); err == nil {
+		shells = append(shells, "bash")
+	}
+	mark := filepath.Join(t.TempDir(), "ran")
+	hostile := "'\"$(touch " + mark + ")`touch " + mark + "`\ntouch " + mark + ";\\${IFS}a[$(touch " + mark + ")]\nE\ntouch " + mark + "\n"
+	before := []string{"", "echo ", "echo \"", "echo '", "echo $(", "echo \"$(", "echo `", "x=", "export x=", "for i in ",
+		"case ", "echo ${x:-", "[ ", "[[ ", "echo $((", "cat <<E\n", "cat <<'E'\n", "eval ", "sh -c \"", "# ", "echo \\",
+		"printf -v ", "echo @(", "a[", "echo $'", "echo \"${x:-", "echo $\"", "ssh ", "ssh h echo ", "echo <<<", "echo >", "f() { echo ", "echo x#"}
+	after := []string{"", "\"", "'", ")", ")\"", "`", "\"`", "}", "}\"", " ]", " = x ]", " == x ]]", " -eq 1 ]]", "))", "\nE",
+		"; echo", " in *) ;; esac", "]=1", " ; }; f", "\n"}
+	accepted := 0
+	for _, b := range before {
+		for _, a := range after {
+			cmd := b + "${{ params.v }}" + a
+			src := "name: property\nparams:\n  v: {type: string, default: x}\nsteps:\n  - id: s\n    ssh.exec:\n      guest: ap01\n      command: |-\n        " + strings.ReplaceAll(cmd, "\n", "\n        ") + "\n"
+			rb, err := runbooks.Parse("p.yaml", []byte(src), runbooks.Options{Registry: testRegistry(), Site: labSite(t), Vars: map[string]string{"v": hostile}})
+			if err != nil {
+				if _, ok := err.(*runbooks.ErrorList); !ok {
+					t.Fatalf("%q: %v", cmd, err)
+				}
+				continue
+			}
+			accepted++
+			rendered := resolve(t, rb, rb.NewEnv(), "s").(*guestExecParams).Command
+			for _, sh := range shells {
+				c := exec.Command(sh, "-c", rendered)
+				c.Dir = t.TempDir()
+				c.Run()
+				if _, err := os.Stat(mark); err == nil {
+					t.Errorf("%s ran the value as code in %q (rendered %q)", sh, cmd, rendered)
+					os.Remove(mark)
+				}
+			}
+		}
+	}
+	t.Logf("%d of %d commands accepted", accepted, len(before)*len(after))
+	if accepted == 0 {
+		t.Fatal("nothing was accepted: the property was not checked")
+	}
+}
