@@ -307,6 +307,11 @@ func classifyShell(stack []syntax.Node, prefix string) (shellSlot, *shellRefusal
 	return refuse("drbook cannot tell how the shell reads the value here", hintVar)
 }
 
+// commandRunners run their first operand as a command; the value is the
+// list of their one-letter options that take a value.
+var commandRunners = map[string]string{"exec": "a", "command": "", "builtin": "", "sudo": "CDghpRrTtUu", "env": "CSu",
+	"nohup": "", "nice": "n", "setsid": "", "stdbuf": "ieo", "timeout": "ks", "time": "fo", "xargs": "adEeIiLlnPs", "chroot": ""}
+
 // shellNames are the programs whose -c operand is a script.
 var shellNames = map[string]bool{"sh": true, "bash": true, "dash": true, "ash": true, "ksh": true, "mksh": true, "zsh": true, "busybox": true, "su": true, "runuser": true}
 
@@ -328,12 +333,35 @@ func codeArgument(call *syntax.CallExpr, word *syntax.Word, prefix string) (msg,
 	for i, w := range call.Args {
 		lits[i] = w.Lit()
 	}
-	// The command name, including the one exec, command and builtin run.
+	// The command name, including the one that exec, sudo, env, nohup …
+	// run: past their options (and the values of those that take one),
+	// env's NAME=value and timeout's duration.
 	name := 0
-	for name < len(lits) && (lits[name] == "exec" || lits[name] == "command" || lits[name] == "builtin") {
+	for name < len(lits) {
+		valued, ok := commandRunners[path.Base(lits[name])]
+		if !ok {
+			break
+		}
+		runner := path.Base(lits[name])
 		name++
-		for name < len(lits) && strings.HasPrefix(lits[name], "-") {
-			name++
+		for name < len(lits) {
+			w := lits[name]
+			switch {
+			case w == "--":
+				name++
+			case strings.HasPrefix(w, "-") && len(w) > 1:
+				name++
+				if len(w) == 2 && strings.IndexByte(valued, w[1]) >= 0 {
+					name++
+				}
+				continue
+			case runner == "env" && strings.Contains(w, "="):
+				name++
+				continue
+			case runner == "timeout" && w != "" && strings.Trim(w, "0123456789.smhd") == "":
+				name++
+			}
+			break
 		}
 	}
 	if idx == name || idx == 0 {
