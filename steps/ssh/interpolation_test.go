@@ -11,6 +11,9 @@ package ssh_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
 	"fmt"
 	"os"
 	"os/exec"
@@ -21,6 +24,9 @@ import (
 	"testing"
 	"time"
 
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/drbook/drbook/lab/guest"
 	"github.com/drbook/drbook/runbooks"
 	"github.com/drbook/drbook/site"
 	"github.com/drbook/drbook/steps"
@@ -360,5 +366,36 @@ func TestE2EInterpolationNeverRunsAsCode(t *testing.T) {
 	fields = append(fields, interpField{"exec.local [ssh … HOST, CMD]", func(cmd string) string {
 		return "    exec.local:\n      command:\n        - ssh\n" + argv.String() + "        - " + blockScalar(cmd, "          ")
 	}})
+	interpMatrix(t, r, fields)
+}
+
+// TestLabGuestInterpolationNeverRunsAsCode is the same against the lab's
+// simulated guests (mvdan.cc/sh's interpreter), as root and as an operator
+// login with become: sudo.
+func TestLabGuestInterpolationNeverRunsAsCode(t *testing.T) {
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	block, _ := gossh.MarshalPrivateKey(priv, "")
+	keyFile := filepath.Join(t.TempDir(), "id")
+	os.WriteFile(keyFile, pem.EncodeToMemory(block), 0o600)
+	signer, _ := gossh.NewSignerFromKey(priv)
+	root := t.TempDir()
+	g, err := guest.Start(guest.Config{Hostname: "lab1", Address: "127.77.0.65", Root: root, AuthorizedKeys: []gossh.PublicKey{signer.PublicKey()}, Operator: "op"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.Close() })
+	os.MkdirAll(filepath.Join(root, "tmp"), 0o1777)
+	at := func(user, become string) site.Guest {
+		return site.Guest{Address: g.Address(), Port: g.SSHPort(), User: user, Become: become, KeyFile: keyFile, HostKeys: []string{g.HostKeyLine()}}
+	}
+	rt := steptest.NewRuntime(t, &site.Site{Name: "lab", Guests: map[string]site.Guest{"lab1": at("root", ""), "lab2": at("op", "sudo")}})
+	markDir := filepath.Join(root, "tmp", "marks")
+	r := interpRunner{rt: rt, site: rt.SiteVal, markDir: markDir, mark: func(name string) string { return "/tmp/marks/" + name }}
+	var fields []interpField
+	for _, f := range interpFields("lab1", "lab2") {
+		if strings.HasPrefix(f.name, "ssh.") {
+			fields = append(fields, f)
+		}
+	}
 	interpMatrix(t, r, fields)
 }
