@@ -614,13 +614,15 @@ func (c *Client) WrapBecome(cmd string) string {
 // returns its exit code. A non-zero exit is not an error; a lost
 // connection or cancellation is, and then the command is stopped on the
 // guest through a second session (see wrapperScript) and the error, a
-// *StopError, says whether it was confirmed gone.
+// *StopError, says whether it was confirmed gone. A command the guest's
+// wrapper refuses to start (an earlier copy of the same step still runs)
+// is a *RefusedError.
 func (c *Client) Run(ctx context.Context, cmd string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
-	pidFile, same := pidFiles(ctx)
-	return c.run(ctx, cmd, pidFile, same, stdin, stdout, stderr)
+	pidDir, same := pidDirs(ctx)
+	return c.run(ctx, cmd, pidDir, same, stdin, stdout, stderr)
 }
 
-func (c *Client) run(ctx context.Context, cmd, pidFile, same string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+func (c *Client) run(ctx context.Context, cmd, pidDir, same string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 	release, err := c.acquire(ctx, "run")
 	if err != nil {
 		return -1, err
@@ -634,11 +636,11 @@ func (c *Client) run(ctx context.Context, cmd, pidFile, same string, stdin io.Re
 	filter := &refusalFilter{token: newToken(), w: stderr}
 	sess.Stdin, sess.Stdout, sess.Stderr = stdin, stdout, filter
 	op := "run " + firstLine(cmd)
-	if err := sess.Start(c.wrapped(cmd, pidFile, same, filter.token)); err != nil {
+	if err := sess.Start(c.wrapped(cmd, pidDir, same, filter.token)); err != nil {
 		if errors.Is(err, io.EOF) {
 			// The connection ended while the command was being started:
 			// it may have started.
-			return -1, &StopError{Err: &Error{Target: c.Target(), Op: op, Err: fmt.Errorf("connection lost while starting the command: %v", err), Retryable: true}, Stop: c.stopRemote(ctx, cmd, pidFile), Lost: true}
+			return -1, &StopError{Err: &Error{Target: c.Target(), Op: op, Err: fmt.Errorf("connection lost while starting the command: %v", err), Retryable: true}, Stop: c.stopRemote(ctx, cmd, pidDir), Lost: true}
 		}
 		return -1, &Error{Target: c.Target(), Op: "start command", Err: err, Retryable: true}
 	}
@@ -663,9 +665,9 @@ func (c *Client) run(ctx context.Context, cmd, pidFile, same string, stdin io.Re
 		}
 		lost := &Error{Target: c.Target(), Op: op, Err: fmt.Errorf("connection lost before the command finished: %v", err), Retryable: true,
 			Hint: "the guest or its sshd went away; whether the command took effect is unknown"}
-		return -1, &StopError{Err: lost, Stop: c.stopRemote(ctx, cmd, pidFile), Lost: true}
+		return -1, &StopError{Err: lost, Stop: c.stopRemote(ctx, cmd, pidDir), Lost: true}
 	case <-ctx.Done():
-		stop := c.stopRemote(ctx, cmd, pidFile)
+		stop := c.stopRemote(ctx, cmd, pidDir)
 		sess.Close()
 		return -1, &StopError{Err: c.cancelled(op, ctx).(*Error), Stop: stop}
 	}

@@ -39,43 +39,45 @@ const DefaultStopGrace = 5 * time.Second
 // drbook, a resumed run must not start the step beside the copy the
 // crashed session left running.
 //
-// The pid file is created with noclobber (O_EXCL) under umask 077 before
-// anything runs: if it exists, the wrapper refuses to start, so a stop
-// that came first (stopScript creates the file itself when it finds none)
-// can never be overtaken by a late start. The command runs in the
+// The pid file lives in a directory of its own, made with mkdir under
+// umask 077 before anything runs. mkdir is atomic and refuses an existing
+// name (a symlink too) in every shell, where noclobber is not (the lab's
+// shell ignores set -C): if the directory exists, the wrapper refuses to
+// start, so a stop that came first (stopScript makes the directory itself
+// when it finds none) can never be overtaken by a late start. The command runs in the
 // foreground (its stdin and exit status untouched, no file descriptor
 // juggling that simpler shells lack), in a shell that records its own pid
 // and then execs the command's shell. The group is found in the first
 // way that works (tried, not looked up: busybox ash's command -v names
 // applets it cannot run in a chroot without /proc): setsid (util-linux on
-// RHEL 5, busybox) starts the command
-// as the leader of a new session; else the wrapper, when sshd made it a
-// session leader, is the group itself; else only the command's pid is
-// known, and a stop cannot vouch for the command's children.
-const wrapperScript = runningFunc + `pf=$1; run=$2; cmd=$3; same=$4; tok=$5
+// RHEL 5, busybox) starts the command as the leader of a new session; else
+// the wrapper, when sshd made it a session leader, is the group itself;
+// else only the command's pid is known, and a stop cannot vouch for the
+// command's children.
+const wrapperScript = runningFunc + `pd=$1; run=$2; cmd=$3; same=$4; tok=$5
 [ -n "$run" ] || { run=${SHELL:-/bin/sh}; [ -x "$run" ] || run=sh; }
 umask 077
-(set -C; : >"$pf") 2>/dev/null || { echo "$tok the pid file $pf already exists: the command was stopped before it started" >&2; exit 125; }
+mkdir "$pd" 2>/dev/null || { echo "$tok $pd already exists: the command was stopped before it started" >&2; exit 125; }
 if [ -n "$same" ]; then
-	for f in "$same"*.pid; do
-		[ "$f" = "$pf" ] && continue
-		[ -f "$f" ] || continue
-		o=; og=; { read -r o og x <"$f"; } 2>/dev/null
+	for f in "$same"*; do
+		[ "$f" = "$pd" ] && continue
+		[ -d "$f" ] || continue
+		o=; og=; { read -r o og x <"$f/pid"; } 2>/dev/null
 		case $o in ""|-) continue ;; esac
-		if running "$o" "$og"; then rm -f "$pf"; echo "$tok an earlier copy of this step is still running (pid $o, pid file $f)" >&2; exit 125; fi
-		rm -f "$f"
+		if running "$o" "$og"; then rmdir "$pd"; echo "$tok an earlier copy of this step is still running (pid $o, pid file $f/pid)" >&2; exit 125; fi
+		rm -f "$f/pid"; rmdir "$f" 2>/dev/null
 	done
 fi
 pgid() { s=; { read -r s </proc/$1/stat; } 2>/dev/null; s=${s##*) }; set -- $s; echo "$3"; }
 if setsid true </dev/null >/dev/null 2>&1; then
-	setsid sh -c 'echo "$$ $$ setsid" >"$1"; exec "$2" -c "$3"' drbook "$pf" "$run" "$cmd"; st=$?
+	setsid sh -c 'echo "$$ $$ setsid $4" >"$1/pid"; exec "$2" -c "$3"' drbook "$pd" "$run" "$cmd" $$; st=$?
 elif [ "$(pgid $$)" = "$$" ]; then
-	echo "$$ $$ leader" >"$pf"
+	echo "$$ $$ leader" >"$pd/pid"
 	"$run" -c "$cmd"; st=$?
 else
-	sh -c 'echo "$$ - pid" >"$1"; exec "$2" -c "$3"' drbook "$pf" "$run" "$cmd"; st=$?
+	sh -c 'echo "$$ - pid" >"$1/pid"; exec "$2" -c "$3"' drbook "$pd" "$run" "$cmd"; st=$?
 fi
-rm -f "$pf"
+rm -f "$pd/pid"; rmdir "$pd" 2>/dev/null
 exit $st`
 
 // runningFunc defines running PID PGID for both scripts: whether a process
@@ -94,21 +96,22 @@ running() {
 }
 `
 
-// stopScript ends the command recorded in a pid file: SIGTERM to its
-// process group, SIGKILL after the grace (its second argument, in tenths of
-// a second), and running until no process of the group is left. It prints
-// one line, "drbook-stop: STATE [PID PGID SIGNAL]", where STATE is
-// not-started, finished, gone, stopped, pid-only, alive or no-pid.
-const stopScript = runningFunc + `pf=$1; grace=$2
+// stopScript ends the command recorded in a pid directory's file: SIGTERM
+// to its process group, SIGKILL after the grace (its second argument, in
+// tenths of a second), and running until no process of the group is left
+// (and, with setsid, until the wrapper outside the group has exited too).
+// It prints one line, "drbook-stop: STATE [PID PGID SIGNAL]", where STATE
+// is not-started, finished, gone, stopped, pid-only, alive or no-pid.
+const stopScript = runningFunc + `pd=$1; grace=$2
 umask 077
 if sleep 0.1 2>/dev/null; then nap() { sleep 0.1; }; tick=1; else nap() { sleep 1; }; tick=10; fi
-if (set -C; echo "- - stopped-before-start" >"$pf") 2>/dev/null; then echo "drbook-stop: not-started"; exit 0; fi
+if mkdir "$pd" 2>/dev/null; then echo "- - stopped-before-start" >"$pd/pid"; echo "drbook-stop: not-started"; exit 0; fi
 n=0
 while :; do
-	pid=; pg=
-	{ read -r pid pg how <"$pf"; } 2>/dev/null
+	pid=; pg=; how=; w=
+	{ read -r pid pg how w <"$pd/pid"; } 2>/dev/null
 	[ -n "$pid" ] && break
-	[ -e "$pf" ] || { echo "drbook-stop: finished"; exit 0; }
+	[ -d "$pd" ] || { echo "drbook-stop: finished"; exit 0; }
 	n=$((n+tick)); [ $n -ge 50 ] && { echo "drbook-stop: no-pid"; exit 0; }
 	nap
 done
@@ -117,7 +120,7 @@ case $pg in -|"") tgt=$pid ;; *) tgt=-$pg ;; esac
 alive() { running "$pid" "$pg"; }
 if ! alive; then
 	case $pg in -|"") echo "drbook-stop: pid-only $pid - -"; exit 0 ;; esac
-	rm -f "$pf"; echo "drbook-stop: gone $pid $pg -"; exit 0
+	rm -f "$pd/pid"; rmdir "$pd" 2>/dev/null; echo "drbook-stop: gone $pid $pg -"; exit 0
 fi
 kill -TERM $tgt 2>/dev/null; sig=TERM
 n=0; while alive && [ $n -lt $grace ]; do nap; n=$((n+tick)); done
@@ -126,21 +129,24 @@ if alive; then
 	n=0; while alive && [ $n -lt 100 ]; do nap; n=$((n+tick)); done
 fi
 if alive; then echo "drbook-stop: alive $pid $pg $sig"; exit 0; fi
-rm -f "$pf"
-case $pg in -|"") echo "drbook-stop: pid-only $pid - $sig" ;; *) echo "drbook-stop: stopped $pid $pg $sig" ;; esac`
+case $pg in -|"") echo "drbook-stop: pid-only $pid - $sig"; exit 0 ;; esac
+n=0; while [ -n "$w" ] && running "$w" - && [ $n -lt 50 ]; do nap; n=$((n+tick)); done
+rm -f "$pd/pid"; rmdir "$pd" 2>/dev/null
+echo "drbook-stop: stopped $pid $pg $sig"`
 
-// pidFiles names the pid file of one remote command, and the prefix of
-// the pid files of every attempt of the same step of the same run (empty
-// when ctx does not say which step runs). The name ends in 64 random bits,
-// so no other user of the guest can plant it in advance.
-func pidFiles(ctx context.Context) (pidFile, same string) {
+// pidDirs names the directory that holds the pid file of one remote
+// command, and the prefix of those of every attempt of the same step of
+// the same run (empty when ctx does not say which step runs). The name
+// ends in 64 random bits, so no other user of the guest can plant it in
+// advance.
+func pidDirs(ctx context.Context) (pidDir, same string) {
 	var b [8]byte
 	rand.Read(b[:])
 	if run, step, ok := steps.RunStepFrom(ctx); ok {
 		same = "/tmp/.drbook-" + safeName.ReplaceAllString(run+"-"+step, "_") + "-"
-		return same + hex.EncodeToString(b[:]) + ".pid", same
+		return same + hex.EncodeToString(b[:]), same
 	}
-	return "/tmp/.drbook-" + hex.EncodeToString(b[:]) + ".pid", ""
+	return "/tmp/.drbook-" + hex.EncodeToString(b[:]), ""
 }
 
 var safeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
@@ -221,7 +227,7 @@ type RefusedError struct {
 }
 
 func (e *RefusedError) Error() string {
-	return fmt.Sprintf("ssh %s: drbook refused to start the command: %s; check the guest, stop that copy or let it finish, then decide (drbook resume --rerun-interrupted)", e.Target, e.Why)
+	return fmt.Sprintf("ssh %s: drbook refused to start the command: %s; check the guest, and stop that copy or let it finish", e.Target, e.Why)
 }
 
 // Is matches steps.ErrMayStillRun.
@@ -237,8 +243,8 @@ func (c *Client) shellFor() string {
 }
 
 // wrapped is the command line that runs cmd inside wrapperScript.
-func (c *Client) wrapped(cmd, pidFile, same, token string) string {
-	line := "sh -c " + Quote(wrapperScript) + " drbook " + QuoteAll(pidFile, c.shellFor(), cmd, same, token)
+func (c *Client) wrapped(cmd, pidDir, same, token string) string {
+	line := "sh -c " + Quote(wrapperScript) + " drbook " + QuoteAll(pidDir, c.shellFor(), cmd, same, token)
 	if c.cfg.Guest.Become == "sudo" {
 		return "exec sudo -n -- " + line
 	}
@@ -255,8 +261,8 @@ func (c *Client) stopGrace() time.Duration {
 // stopRemote runs stopScript in a second session (redialing if the
 // connection is gone) and reports what it saw. It has its own bound,
 // because the step's context is usually what has ended.
-func (c *Client) stopRemote(ctx context.Context, cmd, pidFile string) steps.RemoteStop {
-	rs := steps.RemoteStop{Target: c.Target(), Command: firstLine(cmd), PIDFile: pidFile}
+func (c *Client) stopRemote(ctx context.Context, cmd, pidDir string) steps.RemoteStop {
+	rs := steps.RemoteStop{Target: c.Target(), Command: firstLine(cmd), PIDFile: pidDir + "/pid"}
 	grace := c.stopGrace()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace+10*time.Second+2*DefaultConnectTimeout)
 	defer cancel()
@@ -271,7 +277,7 @@ func (c *Client) stopRemote(ctx context.Context, cmd, pidFile string) steps.Remo
 	var out, errOut bytes.Buffer
 	sess.Stdout, sess.Stderr = &out, &errOut
 	tenths := max(int(grace/(100*time.Millisecond)), 1)
-	line := "sh -c " + Quote(stopScript) + " drbook-stop " + QuoteAll(pidFile, strconv.Itoa(tenths))
+	line := "sh -c " + Quote(stopScript) + " drbook-stop " + QuoteAll(pidDir, strconv.Itoa(tenths))
 	if err := sess.Run(c.WrapBecome(line)); err != nil {
 		rs.Outcome = fmt.Sprintf("the stop command failed (%v; %s)", err, strings.TrimSpace(errOut.String()))
 		return rs
@@ -293,7 +299,7 @@ func (c *Client) stopRemote(ctx context.Context, cmd, pidFile string) steps.Remo
 	}
 	switch state {
 	case "not-started":
-		rs.Confirmed, rs.Outcome = true, "it had not started; it never will (its pid file is taken)"
+		rs.Confirmed, rs.Outcome = true, "it had not started; it never will (its pid directory is taken)"
 	case "finished":
 		rs.Confirmed, rs.Outcome = true, "it had already finished"
 	case "gone":
@@ -354,7 +360,7 @@ func (e *StopError) Error() string {
 		check = fmt.Sprintf("ps -o pid,args -p %d and its children", s.PID)
 		stop = fmt.Sprintf(", stop it with kill -TERM %d", s.PID)
 	}
-	return fmt.Sprintf("%s; THE COMMAND MAY STILL BE RUNNING on %s%s: %s. drbook will not run this step again by itself: check with %s and the pid file %s%s or let it finish, then decide (retry or skip in guided mode, or drbook resume --rerun-interrupted)",
+	return fmt.Sprintf("%s; THE COMMAND MAY STILL BE RUNNING on %s%s: %s. drbook will not run this step again by itself: check on the guest with %s and the pid file %s%s, or let it finish",
 		msg, s.Target, ids, s.Outcome, check, s.PIDFile, stop)
 }
 

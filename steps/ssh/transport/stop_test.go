@@ -79,11 +79,11 @@ func pidFileMode(t *testing.T, pidPath string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, _ := filepath.Glob("/tmp/.drbook-*.pid")
+	files, _ := filepath.Glob("/tmp/.drbook-*/pid")
 	for _, f := range files {
 		b, _ := os.ReadFile(f)
 		fields := strings.Fields(string(b))
-		if len(fields) == 3 && (fields[0] == strconv.Itoa(cmdPid) || fields[1] == strconv.Itoa(pgid)) {
+		if len(fields) >= 3 && (fields[0] == strconv.Itoa(cmdPid) || fields[1] == strconv.Itoa(pgid)) {
 			return fields[2]
 		}
 	}
@@ -118,12 +118,13 @@ func stopClient(t *testing.T, o sshtest.Options, edit func(*site.Guest), grace t
 	t.Helper()
 	// The guest's /tmp is this machine's: remove the pid files the test
 	// leaves (a crashed guest or client leaves them on purpose).
-	before, _ := filepath.Glob("/tmp/.drbook-*.pid")
+	before, _ := filepath.Glob("/tmp/.drbook-*")
 	t.Cleanup(func() {
-		after, _ := filepath.Glob("/tmp/.drbook-*.pid")
-		for _, f := range after {
-			if !slices.Contains(before, f) {
-				os.Remove(f)
+		after, _ := filepath.Glob("/tmp/.drbook-*")
+		for _, d := range after {
+			if !slices.Contains(before, d) {
+				os.Remove(filepath.Join(d, "pid"))
+				os.Remove(d)
 			}
 		}
 	})
@@ -169,7 +170,7 @@ func TestStopEndsTheRemoteCommand(t *testing.T) {
 		mode string
 	}{
 		{"setsid", sshtest.Options{}, nil, "setsid"},
-		{"session leader, no setsid", sshtest.Options{Path: binWithout(t, "sh", "sleep", "rm", "touch")}, nil, "leader"},
+		{"session leader, no setsid", sshtest.Options{Path: binWithout(t, "sh", "sleep", "rm", "touch", "mkdir", "rmdir")}, nil, "leader"},
 		{"sudo with setsid", sshtest.Options{PathPrefix: fakeSudo(t, true)}, func(g *site.Guest) { g.Become = "sudo" }, "setsid"},
 	}
 	for _, tc := range cases {
@@ -195,7 +196,7 @@ func TestStopEndsTheRemoteCommand(t *testing.T) {
 			if left := procsIn(r.dir); len(left) > 0 {
 				t.Fatalf("processes of the stopped command live on: %v", left)
 			}
-			if _, err := os.Stat(se.Stop.PIDFile); !os.IsNotExist(err) {
+			if _, err := os.Stat(filepath.Dir(se.Stop.PIDFile)); !os.IsNotExist(err) || filepath.Base(se.Stop.PIDFile) != "pid" {
 				t.Errorf("the pid file %s is left behind: %v", se.Stop.PIDFile, err)
 			}
 			if tc.edit != nil {
@@ -231,7 +232,7 @@ func TestStopEscalatesToSIGKILL(t *testing.T) {
 // stop cannot vouch for its children; the error says the command may
 // still run, where, and what to check.
 func TestStopWithoutProcessGroupIsNotConfirmed(t *testing.T) {
-	bin := binWithout(t, "sh", "sleep", "rm", "touch")
+	bin := binWithout(t, "sh", "sleep", "rm", "touch", "mkdir", "rmdir")
 	r, c := stopClient(t, sshtest.Options{PathPrefix: fakeSudo(t, true), Path: bin}, func(g *site.Guest) { g.Become = "sudo" }, 0)
 	err := runUntilGo(t, c, "echo $$ > cmd.pid; echo go; sleep 1000", func(cancel func()) {
 		if got := pidFileMode(t, filepath.Join(r.dir, "cmd.pid")); got != "pid" {
@@ -244,7 +245,7 @@ func TestStopWithoutProcessGroupIsNotConfirmed(t *testing.T) {
 		t.Fatalf("want an unconfirmed stop, got %v", err)
 	}
 	msg := err.Error()
-	for _, want := range []string{"MAY STILL BE RUNNING", c.Target(), "pid " + strconv.Itoa(se.Stop.PID), se.Stop.PIDFile, "no setsid", "--rerun-interrupted"} {
+	for _, want := range []string{"MAY STILL BE RUNNING", c.Target(), "pid " + strconv.Itoa(se.Stop.PID), se.Stop.PIDFile, "no setsid", "will not run this step again"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("the error lacks %q: %s", want, msg)
 		}
@@ -285,14 +286,14 @@ func TestLostGuestCannotConfirmTheStop(t *testing.T) {
 // refuses to run the command.
 func TestStopBeforeStartWins(t *testing.T) {
 	r, c := stopClient(t, sshtest.Options{}, nil, 0)
-	pidFile := "/tmp/.drbook-test-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36) + ".pid"
-	t.Cleanup(func() { os.Remove(pidFile) })
-	st := c.StopRemote(ctx(t), pidFile)
+	pidDir := "/tmp/.drbook-test-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	t.Cleanup(func() { os.Remove(pidDir + "/pid"); os.Remove(pidDir) })
+	st := c.StopRemote(ctx(t), pidDir)
 	if !st.Confirmed || !strings.Contains(st.Outcome, "not started") {
 		t.Fatalf("stop before start: %+v", st)
 	}
 	var stderr bytes.Buffer
-	_, err := c.RunWithPIDFile(ctx(t), "touch marker", pidFile, nil, &stderr)
+	_, err := c.RunWithPIDDir(ctx(t), "touch marker", pidDir, nil, &stderr)
 	var re *transport.RefusedError
 	if !errors.As(err, &re) || !strings.Contains(err.Error(), "stopped before it started") || stderr.Len() != 0 {
 		t.Fatalf("a late start must refuse: %v, stderr %q", err, stderr.String())
@@ -300,7 +301,10 @@ func TestStopBeforeStartWins(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(r.dir, "marker")); !os.IsNotExist(err) {
 		t.Fatal("the command ran after it was stopped")
 	}
-	if fi, err := os.Lstat(pidFile); err != nil || fi.Mode().Perm() != 0o600 {
+	if fi, err := os.Lstat(pidDir); err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("the stop's pid directory must be 0700: %v %v", fi, err)
+	}
+	if fi, err := os.Lstat(pidDir + "/pid"); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("the stop's pid file must be 0600: %v %v", fi, err)
 	}
 }
@@ -314,11 +318,11 @@ func TestWrapperKeepsStdinAndExitCode(t *testing.T) {
 	if err != nil || code != 7 || out.String() != "got input\n" {
 		t.Fatalf("exit %d, %v, %q", code, err, out.String())
 	}
-	pidFile := "/tmp/.drbook-test-" + strconv.FormatInt(time.Now().UnixNano(), 36) + ".pid"
-	if code, err := c.RunWithPIDFile(ctx(t), "exit 3", pidFile, nil, nil); err != nil || code != 3 {
+	pidDir := "/tmp/.drbook-test-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	if code, err := c.RunWithPIDDir(ctx(t), "exit 3", pidDir, nil, nil); err != nil || code != 3 {
 		t.Fatalf("exit %d, %v", code, err)
 	}
-	if _, err := os.Lstat(pidFile); !os.IsNotExist(err) {
+	if _, err := os.Lstat(pidDir); !os.IsNotExist(err) {
 		t.Fatalf("the pid file of a finished command is left behind: %v", err)
 	}
 }
@@ -363,7 +367,7 @@ func TestEarlierCopyOfTheStepBlocksAResumedRun(t *testing.T) {
 	if code, err := second.Run(stepCtx, "touch marker", nil, nil, nil); err != nil || code != 0 {
 		t.Fatalf("once the earlier copy is gone the step runs: %d %v", code, err)
 	}
-	left, _ := filepath.Glob("/tmp/.drbook-" + runID + "-restore_0_-*.pid")
+	left, _ := filepath.Glob("/tmp/.drbook-" + runID + "-restore_0_-*")
 	if len(left) != 0 {
 		t.Fatalf("stale pid files are left: %v", left)
 	}
