@@ -117,7 +117,7 @@ func (s *stepRuntime) Progress(format string, args ...any) {
 // answer is journaled as a decision.
 func (s *stepRuntime) Ask(ctx context.Context, q steps.Question) (steps.Answer, error) {
 	t0 := time.Now()
-	ans, err := s.run.cfg.Operator.Ask(ctx, s.info, q)
+	ans, err := s.run.cfg.Operator.Ask(ctx, s.info, s.run.redactedQuestion(q))
 	s.mu.Lock()
 	s.humanWait += time.Since(t0)
 	s.mu.Unlock()

@@ -6,7 +6,9 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/site"
+	"github.com/drbook/drbook/steps"
 )
 
 // MinSecretLength is the shortest secret a run accepts, in characters.
@@ -189,4 +191,26 @@ func CheckSecrets(s *site.Site) SecretCheck {
 		seen[k] = true
 	}
 	return c
+}
+
+// redactedDescription hides the run's secrets in what the operator is
+// shown before a step: its parameters may carry an earlier step's output,
+// which the journal holds redacted but the run keeps whole.
+func (r *run) redactedDescription(d steps.Description) steps.Description {
+	d.Action, d.Target, d.Command = r.w.Scrub(d.Action), r.w.Scrub(d.Target), r.w.Scrub(d.Command)
+	return d
+}
+
+// redactedQuestion is redactedDescription for a manual step's question.
+func (r *run) redactedQuestion(q steps.Question) steps.Question {
+	text := func(t journal.Text) journal.Text {
+		return journal.Text{EN: r.w.Scrub(t.EN), ZhTW: r.w.Scrub(t.ZhTW)}
+	}
+	q.Text = text(q.Text)
+	list := make([]journal.Text, len(q.Checklist))
+	for i, c := range q.Checklist {
+		list[i] = text(c)
+	}
+	q.Checklist = list
+	return q
 }

@@ -221,3 +221,65 @@ func TestResumeResolvesSecretsFirst(t *testing.T) {
 		t.Fatalf("the refused resume appended to the journal:\n%s", after[len(before):])
 	}
 }
+
+// secretEcho is a kind whose result is what a guest printed, whole: the
+// guest's password.
+type secretEcho struct{ probe }
+
+func (secretEcho) Name() string { return "secret.echo" }
+func (secretEcho) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
+	return &probeResult{Key: os.Getenv("DRBOOK_T_AP01")}, nil
+}
+
+// confirmRecorder grants every confirmation and keeps what it was shown.
+type confirmRecorder struct {
+	engine.Unattended
+	shown []string
+}
+
+func (c *confirmRecorder) Ask(ctx context.Context, st engine.StepInfo, q steps.Question) (steps.Answer, error) {
+	c.shown = append(c.shown, q.Text.EN+" | "+q.Text.ZhTW)
+	return steps.Answer{Done: true}, nil
+}
+
+func (c *confirmRecorder) Confirm(ctx context.Context, st engine.StepInfo) (engine.Decision, error) {
+	c.shown = append(c.shown, st.Description.Action+" | "+st.Description.Target+" | "+st.Description.Command)
+	return engine.Decision{Action: "run"}, nil
+}
+
+// TestConfirmationHidesSecrets: a step's parameters may carry an earlier
+// step's output, which the run keeps whole; the confirmation and a manual
+// step's question showed it to the operator (and, line by line, to
+// whatever logs the terminal).
+func TestConfirmationHidesSecrets(t *testing.T) {
+	const secret = "Vq7-xR2#pL9!wZ4$"
+	t.Setenv("DRBOOK_T_VC", "another-long-secret")
+	t.Setenv("DRBOOK_T_AP01", secret)
+	t.Setenv("DRBOOK_T_UNSET", "third-long-secret")
+	f := newFixture(t)
+	f.reg = steps.NewRegistry(append(control.Kinds(), &secretEcho{})...)
+	op := &confirmRecorder{}
+	f.ops = op
+	f.stepBy = true
+	_, err := engine.Start(context.Background(), f.loadWithSite(`
+name: t
+steps:
+  - id: show
+    secret.echo: {}
+  - id: use
+    exec.local: {command: [echo, "${{ steps.show.result.key }}"]}
+  - id: by_hand
+    manual: {en: "type ${{ steps.show.result.key }} at the console", zh-TW: "輸入 ${{ steps.show.result.key }}"}
+`, secretsSite), f.config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(op.shown) != 4 {
+		t.Fatalf("shown %q, want 3 confirmations and a question", op.shown)
+	}
+	for _, s := range op.shown[1:] {
+		if strings.Contains(s, secret) || !strings.Contains(s, "[redacted]") {
+			t.Errorf("the operator was shown %q", s)
+		}
+	}
+}

@@ -236,7 +236,7 @@ func (r *run) instance(ctx context.Context, st *runbooks.Step, id string, item a
 	info := StepInfo{ID: id, Name: st.Name, Kind: st.KindName, Traits: st.Kind.Traits(), Attempt: 1, Disruptive: st.Disruptive, Affects: r.affects(st)}
 	params, perr := r.rb.ResolveParams(st, r.env, runbooks.Vars{Item: item})
 	if perr == nil {
-		info.Description = st.Kind.Describe(params)
+		info.Description = r.redactedDescription(st.Kind.Describe(params))
 	}
 	if r.takeInterrupted(id) {
 		if err := r.decideInterrupted(st, id); err != nil {

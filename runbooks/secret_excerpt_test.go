@@ -30,6 +30,8 @@ func TestErrorExcerptsNeverShowASecret(t *testing.T) {
 		{"unterminated quote", "site", siteHead + "  password: \"" + excerptSecret + "\n", 5},
 		{"password as a mapping", "site", siteHead + "  password: {value: " + excerptSecret + "}\n", 5},
 		{"password as a list", "site", siteHead + "  password: [" + excerptSecret + "]\n", 5},
+		{"BMC password as a mapping", "site", "name: s\nhosts:\n  esx-68:\n    bmc: https://imm-68.example.test/redfish/v1/Systems/1\n    bmc_password: {value: " + excerptSecret + "}\n", 5},
+		{"BMC password literal", "site", "name: s\nhosts:\n  esx-68:\n    bmc_password: " + excerptSecret + "\n", 4},
 		{"key material in key_file", "site", "name: s\nguests:\n  ap01:\n    address: 10.0.0.1\n    key_file: |\n      -----BEGIN OPENSSH PRIVATE KEY-----\n      " + key + excerptSecret + "\n      -----END OPENSSH PRIVATE KEY-----\n", 5},
 		{"key material and a typo near it", "site", "name: s\nguests:\n  ap01:\n    address: 10.0.0.1\n    key_fil: |\n      -----BEGIN OPENSSH PRIVATE KEY-----\n      " + key + excerptSecret + "\n", 5},
 		{"runbook: secret-like key misspelt", "runbook", "name: r\nsteps:\n  - {id: a, log: hi, pssword: " + excerptSecret + "}\n", 3},
@@ -77,5 +79,28 @@ func TestExcerptsStillShowOrdinaryLines(t *testing.T) {
 		if !strings.Contains(list.Format(true), line) {
 			t.Errorf("the excerpt of %q is hidden:\n%s", line, list.Format(true))
 		}
+	}
+}
+
+// TestSecretReferencesKnowWhereTheyAre: each reference of a loaded site
+// carries its file:line:col, so that a run refusing it can say where.
+func TestSecretReferencesKnowWhereTheyAre(t *testing.T) {
+	s, err := runbooks.ParseSite("site.yaml", []byte("name: s\nvcenter:\n  url: https://vc.example.test/sdk\n  user: admin\n  password: env:A\nhosts:\n  esx-68: {bmc_password: env:B}\nguests:\n  ap01:\n    address: 10.0.0.1\n    password: prompt\n    key_passphrase: file:/k\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, sec := range s.Secrets() {
+		got[sec.Field] = sec.Ref.At
+	}
+	want := map[string]string{"vcenter.password": "site.yaml:5:13", "hosts.esx-68.bmc_password": "site.yaml:7:26",
+		"guests.ap01.password": "site.yaml:11:15", "guests.ap01.key_passphrase": "site.yaml:12:21"}
+	for f, at := range want {
+		if got[f] != at {
+			t.Errorf("%s at %q, want %q", f, got[f], at)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("secrets %v, want %v", got, want)
 	}
 }

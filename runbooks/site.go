@@ -46,7 +46,7 @@ func ParseSite(path string, src []byte) (*site.Site, error) {
 	// its position, and never echo it back.
 	walkScalars(root, "", func(n *yaml.Node, p string) {
 		last := p[strings.LastIndexByte(p, '.')+1:]
-		if last == "password" || last == "key_passphrase" {
+		if secretKeys[last] {
 			if _, err := site.ParseSecretRef(n.Value); err != nil {
 				errs.Problems = append(errs.Problems, Problem{Pos: posOf(path, n), Msg: p + ": " + err.Error(), Hint: "e.g. password: env:DRBOOK_VC_PASSWORD", Secret: true})
 			}

@@ -1,6 +1,7 @@
 package runbooks
 
 import (
+	"reflect"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -15,14 +16,14 @@ import (
 // None of these problems shows its source line.
 func checkSecretShapes(path string, root *yaml.Node, errs *ErrorList) {
 	walkPairs(root, "", func(key, val *yaml.Node, p string) {
-		switch key.Value {
-		case "password", "key_passphrase":
+		switch {
+		case secretKeys[key.Value]:
 			if val.Kind != yaml.ScalarNode {
 				errs.Problems = append(errs.Problems, Problem{Pos: posOf(path, val), Secret: true,
 					Msg:  p + `: a secret must be a reference written as text: "env:NAME", "file:PATH" or "prompt", not a ` + nodeKindName(val),
 					Hint: "e.g. password: env:DRBOOK_VC_PASSWORD; the value is never written in the site file"})
 			}
-		case "key_file":
+		case key.Value == "key_file":
 			if val.Kind == yaml.ScalarNode && looksLikeKeyMaterial(val.Value) {
 				errs.Problems = append(errs.Problems, Problem{Pos: posOf(path, val), Secret: true,
 					Msg:  p + ": this is private-key material, not the path of a key file (it is not shown here)",
@@ -31,6 +32,32 @@ func checkSecretShapes(path string, root *yaml.Node, errs *ErrorList) {
 		}
 	})
 }
+
+// secretKeys are the site file's keys whose values are secret references
+// (password, key_passphrase, bmc_password, …), read from the site's types
+// so that a secret field added there is checked here too.
+var secretKeys = func() map[string]bool {
+	keys := map[string]bool{}
+	ref := reflect.TypeOf(site.SecretRef{})
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		switch t.Kind() {
+		case reflect.Pointer, reflect.Map, reflect.Slice:
+			walk(t.Elem())
+		case reflect.Struct:
+			for i := 0; i < t.NumField(); i++ {
+				f := t.Field(i)
+				if f.Type == ref {
+					keys[strings.Split(f.Tag.Get("yaml"), ",")[0]] = true
+				} else {
+					walk(f.Type)
+				}
+			}
+		}
+	}
+	walk(reflect.TypeOf(site.Site{}))
+	return keys
+}()
 
 // looksLikeKeyMaterial reports whether a key_file value is a key itself.
 func looksLikeKeyMaterial(v string) bool {
@@ -81,6 +108,12 @@ func placeSecretRefs(path string, root *yaml.Node, s *site.Site) {
 		if n := valueAt(root, "vcenter", "password"); n != nil {
 			s.VCenter.Password.At = at(n)
 		}
+	}
+	for name, h := range s.Hosts {
+		if n := valueAt(root, "hosts", name, "bmc_password"); n != nil {
+			h.BMCPassword.At = at(n)
+		}
+		s.Hosts[name] = h
 	}
 	for name, g := range s.Guests {
 		if n := valueAt(root, "guests", name, "password"); n != nil {
