@@ -72,18 +72,24 @@ func (p *PreflightReport) Failed() int {
 	return n
 }
 
-// Err is ErrPreflightFailed with the failed steps named, or nil.
+// Err is ErrPreflightFailed naming each failed check and what it found,
+// or nil.
 func (p *PreflightReport) Err() error {
-	var ids []string
+	var failed []string
 	for _, c := range p.Checks {
-		if c.Result == CheckFailed {
-			ids = append(ids, c.Step)
+		if c.Result != CheckFailed {
+			continue
 		}
+		line := c.Step + ": "
+		if c.What != "" && !strings.Contains(c.Detail, c.What) {
+			line += c.What + ": "
+		}
+		failed = append(failed, line+c.Detail)
 	}
-	if len(ids) == 0 {
+	if len(failed) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%w: %d check(s) failed (%s)", ErrPreflightFailed, len(ids), strings.Join(ids, ", "))
+	return fmt.Errorf("%w: %d check(s) failed:\n  %s", ErrPreflightFailed, len(failed), strings.Join(failed, "\n  "))
 }
 
 // Preflight runs the read-only preflight of every step, as `run` does

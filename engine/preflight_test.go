@@ -114,7 +114,7 @@ steps:
 		t.Error("a failed check must say how to fix it")
 	}
 	err := rep.Err()
-	if !errors.Is(err, engine.ErrPreflightFailed) || !strings.Contains(err.Error(), "elsewhere, typo") {
+	if !errors.Is(err, engine.ErrPreflightFailed) || !strings.Contains(err.Error(), "2 check(s) failed:\n  elsewhere: a: /root/x.tgz: file does not exist\n  typo: b: /etc/hostss: file does not exist") {
 		t.Errorf("the error %v should be ErrPreflightFailed naming elsewhere and typo", err)
 	}
 	if errors.Is(err, engine.ErrStepFailed) {

@@ -358,6 +358,13 @@ func runResume(ctx context.Context, g *globalOptions, opts *runOptions, runDir s
 		defer closeLab()
 	}
 	if session != nil {
+		if rb.Site != nil {
+			vc := ""
+			if rb.Site.VCenter != nil {
+				vc = rb.Site.VCenter.URL
+			}
+			session.view.setSite(rb.Site.Name, vc, rb.Site.Lab || opts.Lab)
+		}
 		ctx = session.context(ctx)
 	}
 	res, err := state.Resume(ctx, rb, cfg, ro)

@@ -274,7 +274,7 @@ func TestGuidedPrompts(t *testing.T) {
 	p.send("s\r")
 	p.expect("reason for skipping (required): ")
 	p.send("\r") // an empty reason is not a reason
-	p.expect("reason for skipping (required): ")
+	p.expect("a reason is required — reason for skipping (required): ")
 	p.send("not needed tonight\r")
 	p.expect("✋ console — by hand:")
 	p.expect("[1/1] look at the clock — done? [y]es / [n]o: ")
@@ -620,8 +620,8 @@ finally:
 
 // confirmSkipTexts is what the confirm/skip flow shows in one language.
 type confirmSkipTexts struct {
-	title, shut, changes, confirm, optional, reason string
-	final                                           []string
+	title, shut, changes, confirm, optional, reason, again string
+	final                                                  []string
 }
 
 // TestGuidedConfirmSkipInBothLanguages drives the same confirm-and-skip
@@ -637,12 +637,13 @@ func TestGuidedConfirmSkipInBothLanguages(t *testing.T) {
 			title: "drbook · confirm-skip — Confirm and skip", shut: "── shut [exec.local] Shut down the test host",
 			changes: "this step CHANGES STATE", confirm: "[r]un, [s]kip, [d]one by hand, [a]bort? ",
 			optional: "── optional [log] An optional check", reason: "reason for skipping (required): ",
+			again: "a reason is required — reason for skipping (required): ",
 			final: []string{"  finally:", "decision by alice on optional: skip " + reason, "run ended: passed", "result: passed", "run directory: ", "journal hash: "},
 		},
 		"zh-TW": {
 			title: "drbook · confirm-skip — 確認與略過", shut: "── shut [exec.local] 將測試主機關機",
 			changes: "本步驟將變更系統狀態", confirm: "[r]執行 [s]略過 [d]已手動完成 [a]中止？",
-			optional: "── optional [log] 選擇性檢查", reason: "略過原因（必填）：",
+			optional: "── optional [log] 選擇性檢查", reason: "略過原因（必填）：", again: "必須填寫原因 — 略過原因（必填）：",
 			final: []string{"執行編號 ", "操作人員 alice", "復原時間目標（RTO）計時：尚未開始", "收尾步驟（finally）：", "清理",
 				"決策：alice（步驟 optional）：略過 " + reason, "演練結束：通過", "結果：通過", "執行目錄：", "紀錄檔雜湊值："},
 		},
@@ -663,7 +664,7 @@ func TestGuidedConfirmSkipInBothLanguages(t *testing.T) {
 		p.send("s\r")
 		p.expect(want.reason)
 		p.send("\r") // an empty reason is asked again
-		p.expect(want.reason)
+		p.expect(want.again)
 		p.send(reason + "\r")
 		if code := p.exitCode(); code != exitOK {
 			t.Fatalf("%s: exit %d; the screen showed:\n%s", lang, code, tail(p.screen(), 3000))

@@ -6,9 +6,9 @@
 //
 //	0   success
 //	1   a step or the drill failed
-//	2   invalid usage, runbook or site file
+//	2   invalid usage, runbook or site file, or a failed preflight (nothing ran)
 //	3   the run is paused: an interrupted step needs the operator's decision
-//	4   aborted by the operator
+//	4   aborted by the operator (at a prompt, or Ctrl-C twice in guided mode)
 //	130 interrupted (Ctrl-C); `drbook resume RUN_DIR` continues it
 package main
 

@@ -65,6 +65,7 @@ var operatorCatalog = map[string][2]string{
 	"prompt.confirm":         {"   [r]un, [s]kip, [d]one by hand, [a]bort? ", "   [r]執行 [s]略過 [d]已手動完成 [a]中止？"},
 	"prompt.failed":          {"✘ %s failed: %v", "✘ %s 失敗：%v"},
 	"prompt.failed_choice":   {"   [r]etry, [s]kip, [d]one by hand, [a]bort, or [f]ail (the runbook's on_failure)? ", "   [r]重試 [s]略過 [d]已手動完成 [a]中止 [f]失敗（執行 on_failure）？"},
+	"prompt.reason_again":    {"  a reason is required — ", "  必須填寫原因 — "},
 	"prompt.reason_skip":     {"  reason for skipping (required): ", "  略過原因（必填）："},
 	"prompt.reason_done":     {"  reason for marking it done by hand (required): ", "  已手動完成之說明（必填）："},
 	"prompt.reason_abort":    {"  reason for aborting (required): ", "  中止原因（必填）："},
@@ -157,6 +158,9 @@ var operatorCatalog = map[string][2]string{
 	"action.interrupt":         {"interrupt", "中斷演練"},
 	"action.accept-new":        {"accept-new", "接受新金鑰"},
 	"action.rerun-interrupted": {"rerun-interrupted", "重新執行中斷之步驟"},
+	"action.skip-dependents":   {"skip-dependents", "一併略過相依步驟"},
+	"action.run-dependents":    {"run-dependents", "仍執行相依步驟"},
+	"action.skip-finally":      {"skip-finally", "不執行收尾步驟"},
 
 	"monitor.up":      {"up", "正常"},
 	"monitor.down":    {"down", "停機"},

@@ -96,7 +96,7 @@ func TestOperatorCatalogWordsJournalValues(t *testing.T) {
 	values := map[string][]string{
 		"status":  {journal.StatusOK, journal.StatusFailed, journal.StatusSkipped, journal.StatusInterrupted, journal.StatusCancelled, journal.StatusManual},
 		"result":  {"passed", "failed", "aborted", "interrupted", "paused"},
-		"action":  {"run", "skip", "done-by-hand", "abort", "retry", "fail", "pause", "go-on", "cancel-step", "interrupt", "accept-new", "rerun-interrupted"},
+		"action":  {"run", "skip", "done-by-hand", "abort", "retry", "fail", "pause", "go-on", "cancel-step", "interrupt", "accept-new", "rerun-interrupted", "skip-dependents", "run-dependents", "skip-finally"},
 		"monitor": {"up", "down", "unknown"},
 		"level":   {"info", "warn"},
 		"mode":    {"lab", "drill", "recovery"},

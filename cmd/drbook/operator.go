@@ -71,11 +71,15 @@ func (t *terminalOperator) readLine(ctx context.Context, prompt string) (string,
 // reason asks until the operator gives one; prompt is the catalog key of
 // the question (prompt.reason_skip…).
 func (t *terminalOperator) reason(ctx context.Context, prompt string) (string, error) {
+	ask := t.msg.T(prompt)
 	for {
-		r, err := t.readLine(ctx, t.msg.T(prompt))
+		r, err := t.readLine(ctx, ask)
 		if err != nil || r != "" {
 			return r, err
 		}
+		// Asked again in other words, so that what the operator types
+		// next answers this question, not the one just refused.
+		ask = t.msg.T("prompt.reason_again") + strings.TrimLeft(t.msg.T(prompt), " ")
 	}
 }
 

@@ -219,7 +219,8 @@ func TestPlanChecksTheSiteSecrets(t *testing.T) {
 	writeRunbook(t, dir, "p.yaml", "name: p\nsteps:\n  - {id: a, log: hi}\n")
 	t.Setenv("DRBOOK_PLAN_VC", "pass")
 	stdout, _, code := runDrbook(t, dir, "plan", "--site", "site.yaml", "p.yaml")
-	if code != exitFailed || !strings.Contains(stdout, "secrets: FAILED") || !strings.Contains(stdout, "site.yaml:5:13: vcenter.password: the secret is only 4 characters long") {
+	// Nothing ran: a failed preflight is exit 2, like a site that does not fit.
+	if code != exitUsage || !strings.Contains(stdout, "secrets: FAILED") || !strings.Contains(stdout, "site.yaml:5:13: vcenter.password: the secret is only 4 characters long") {
 		t.Errorf("plan with a short secret exited %d:\n%s", code, stdout)
 	}
 	t.Setenv("DRBOOK_PLAN_VC", "long-enough")
