@@ -224,8 +224,8 @@ func guestFile(t *testing.T, runDir, guest, path string) string {
 }
 
 // TestCookbookManualStep drives the manual step as an operator does, on a
-// terminal: the instructions and checklist show, the ticket is asked for,
-// and the answer is journaled and used by the next step.
+// terminal: the instructions show, each checklist item is confirmed on its own and recorded, and the
+// ticket entered is journaled and used by the next step.
 func TestCookbookManualStep(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -257,6 +257,10 @@ func TestCookbookManualStep(t *testing.T) {
 	}
 	if f := s.finish["desk"]; f.HumanWait <= 0 {
 		t.Errorf("the manual step recorded no human wait: %+v", f)
+	}
+	if ev := evidenceOf(log, "desk", "Checklist confirmed by the operator"); ev == nil || ev.Table == nil ||
+		len(ev.Table.Rows) != 1 || ev.Table.Rows[0][1] != "The help desk has put up the notice / 服務台已張貼公告" || ev.Table.Rows[0][2] != "yes" || ev.Table.Rows[0][3] != "alice" {
+		t.Errorf("desk checklist evidence %+v, want the item confirmed by alice", ev.Table)
 	}
 	var noted struct {
 		Text string `json:"text"`
