@@ -190,17 +190,33 @@ func (s *Server) Close() {
 		syscall.Kill(-pg, syscall.SIGKILL)
 	}
 	// Commands that left the group (setsid) are found by the working
-	// directory every command starts in.
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if cwd, err := os.Readlink("/proc/" + e.Name() + "/cwd"); err == nil && (cwd == s.Dir || strings.HasPrefix(cwd, s.Dir+"/")) {
-			syscall.Kill(pid, syscall.SIGKILL)
+	// directory every command starts in; the scan is repeated until it
+	// finds nothing, since a shell may fork while it runs.
+	for killed, pass := true, 0; killed && pass < 100; pass++ {
+		killed = false
+		entries, _ := os.ReadDir("/proc")
+		for _, e := range entries {
+			pid, err := strconv.Atoi(e.Name())
+			if err != nil {
+				continue
+			}
+			if cwd, err := os.Readlink("/proc/" + e.Name() + "/cwd"); err == nil && (cwd == s.Dir || strings.HasPrefix(cwd, s.Dir+"/")) && !zombie(e.Name()) {
+				syscall.Kill(pid, syscall.SIGKILL)
+				killed = true
+			}
 		}
 	}
+}
+
+// zombie reports whether the process is dead and waiting to be reaped.
+func zombie(pid string) bool {
+	stat, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return true
+	}
+	i := strings.LastIndexByte(string(stat), ')')
+	f := strings.Fields(string(stat[i+1:]))
+	return len(f) == 0 || f[0] == "Z"
 }
 
 // DropConnections cuts every open connection but keeps listening, as when a
