@@ -110,8 +110,15 @@ func TestSecretsInEveryPlace(t *testing.T) {
 				if code != exitUsage || runDir != "" {
 					t.Errorf("exit %d, run directory %q: want the run refused at its start (exit 2, no run)", code, runDir)
 				}
+				// The run's preflight names it, and so does the engine's
+				// own refusal when the preflight is skipped.
 				if !strings.Contains(stderr, "site.yaml:5:13: vcenter.password: the secret is only") || !strings.Contains(stderr, "drbook: hint: ") {
 					t.Errorf("stderr does not name the reference and why:\n%s", stderr)
+				}
+				out, errOut, code := runDrbook(t, dir, "run", "--yes", "--no-preflight", "--site", "site.yaml", "--runs-dir", "runs", "leak.yaml")
+				places["run --no-preflight stdout"], places["run --no-preflight stderr"] = out, errOut
+				if code != exitUsage || !strings.Contains(errOut, "drbook: error: site.yaml:5:13: vcenter.password: the secret is only") || !strings.Contains(errOut, "nothing was run") {
+					t.Errorf("run --no-preflight exited %d:\n%s\n%s", code, out, errOut)
 				}
 				if entries, _ := os.ReadDir(filepath.Join(dir, "runs")); len(entries) > 0 {
 					t.Errorf("a run directory was left behind: %v", entries)
