@@ -37,7 +37,7 @@ func TestBrowserPrintsReport(t *testing.T) {
 	keep := os.Getenv("DRBOOK_E2E_KEEP")
 
 	want := map[string][]string{
-		LangEN:   {"Drill report", "HA drill: sudden failure of host .68", "Summary", "Recovery time objective", "1m 20.2s", "58.4s", "Timeline", "Steps", "Evidence", "Sign-off", "Auditor", "Integrity", goldenHash[:32]},
+		LangEN:   {"Drill report", "HA drill: sudden failure of host .68", "Summary", "Recovery time objective", "1 min 20.2 s", "58.4 s", "Timeline", "Steps", "Evidence", "Sign-off", "Auditor", "Integrity", goldenHash[:32]},
 		LangZhTW: {"演練報告", "主機 .68 無預警停機", "摘要", "復原時間目標", "停機時間", "時間軸", "步驟", "佐證資料", "簽核", "稽核人員", "完整性驗證", goldenHash[:32]},
 	}
 	for _, lang := range []string{LangEN, LangZhTW} {

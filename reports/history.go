@@ -1,8 +1,11 @@
 package reports
 
 import (
+	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -51,22 +54,32 @@ type ServiceTotal struct {
 // journal) of the named runbook, oldest first; runbook "" lists every run.
 // A run whose journal cannot be read is listed with its Problem rather than
 // hiding the rest.
+//
+// Only the first line (run.start) of each journal is read to choose the
+// runs, so the cost grows with the matching runs, not with the folder: a
+// matching run is then read in full, its hash chain verified and its report
+// built, and its entry says whether it verified. A run of another runbook is
+// not verified; an edited run.start could move a run out of (never into
+// unverified) history.
 func History(runsDir, runbook string) ([]HistoryEntry, error) {
-	return history(runsDir, runbook, "", nil)
+	return history(runsDir, runbook, nil)
 }
 
-// HistoryOf lists, like History, the runs of r's runbook in the folder
-// that holds runDir, r's own run directory; r serves as its own entry
-// rather than being read and built a second time. runDir may end in a
-// slash, as shell completion writes it.
+// HistoryOf lists the runs of r's runbook that started before r, in the
+// folder that holds runDir, r's own run directory: the history a report
+// shows, which depends only on what preceded the run, so re-rendering an
+// old run's report gives the same table. runDir may end in a slash, as
+// shell completion writes it.
 func (r *Report) HistoryOf(runDir string) ([]HistoryEntry, error) {
 	runDir = filepath.Clean(runDir)
-	return history(filepath.Dir(runDir), r.Cover.Runbook, runDir, r)
+	return history(filepath.Dir(runDir), r.Cover.Runbook, func(dir string, start time.Time) bool {
+		return dir != runDir && start.Before(r.Cover.Start)
+	})
 }
 
-// history is History; built, when set, is the report of the run in
-// builtDir.
-func history(runsDir, runbook, builtDir string, built *Report) ([]HistoryEntry, error) {
+// history is History; keep, when set, further chooses the runs by their
+// directory and start time.
+func history(runsDir, runbook string, keep func(dir string, start time.Time) bool) ([]HistoryEntry, error) {
 	dirs, err := os.ReadDir(runsDir)
 	if err != nil {
 		return nil, fmt.Errorf("history: %w; give the folder that holds the run directories", err)
@@ -77,19 +90,21 @@ func history(runsDir, runbook, builtDir string, built *Report) ([]HistoryEntry, 
 			continue
 		}
 		runDir := filepath.Join(runsDir, d.Name())
-		if _, err := os.Stat(filepath.Join(runDir, journal.FileName)); errors.Is(err, os.ErrNotExist) {
+		rs, at, err := ReadRunStart(runDir)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			continue
+		case err != nil:
+			if keep == nil {
+				out = append(out, HistoryEntry{RunDir: runDir, Problem: err.Error()})
+			}
+			continue
+		case runbook != "" && rs.Runbook != runbook:
+			continue
+		case keep != nil && !keep(runDir, at):
 			continue
 		}
-		var e HistoryEntry
-		if built != nil && runDir == builtDir {
-			e = built.historyEntry(runDir)
-		} else {
-			e = historyEntry(runDir)
-		}
-		if runbook != "" && e.Runbook != runbook && e.Problem == "" {
-			continue
-		}
-		out = append(out, e)
+		out = append(out, historyEntry(runDir))
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if !out[i].Start.Equal(out[j].Start) {
@@ -98,6 +113,35 @@ func history(runsDir, runbook, builtDir string, built *Report) ([]HistoryEntry, 
 		return out[i].RunDir < out[j].RunDir
 	})
 	return out, nil
+}
+
+// ReadRunStart reads only the first line of a run directory's journal,
+// its run.start, and the time it was written: enough to tell which
+// runbook a run is of and when it began without reading the rest. It
+// verifies nothing. An error wrapping os.ErrNotExist means there is no
+// journal.
+func ReadRunStart(runDir string) (*journal.RunStart, time.Time, error) {
+	f, err := os.Open(filepath.Join(runDir, journal.FileName))
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 64<<10)
+	line, err := br.ReadBytes('\n')
+	if err != nil && !(errors.Is(err, io.EOF) && len(line) > 0) {
+		if errors.Is(err, io.EOF) {
+			return nil, time.Time{}, fmt.Errorf("%s: the journal is empty", runDir)
+		}
+		return nil, time.Time{}, fmt.Errorf("%s: %w", runDir, err)
+	}
+	var ev journal.Event
+	if err := json.Unmarshal(line, &ev); err != nil {
+		return nil, time.Time{}, fmt.Errorf("%s: journal line 1: %w", runDir, err)
+	}
+	if ev.Type != journal.TypeRunStart || ev.RunStart == nil {
+		return nil, time.Time{}, fmt.Errorf("%s: the journal does not begin with run.start", runDir)
+	}
+	return ev.RunStart, ev.Time, nil
 }
 
 func historyEntry(runDir string) HistoryEntry {

@@ -195,8 +195,13 @@ func buildTimeline(r *Report, l *localizer) *timeline {
 	if first.Before(t0) {
 		first = first.Add(stepD)
 	}
+	// Ticks under a second apart carry tenths, so no two read the same.
+	tickFormat := "15:04:05"
+	if stepD < time.Second {
+		tickFormat = "15:04:05.0"
+	}
 	for tk := first; !tk.After(t1); tk = tk.Add(stepD) {
-		tl.Ticks = append(tl.Ticks, tlTick{X: f1(x(tk)), Y: f1(bottom + 12), Label: tk.In(l.loc).Format("15:04:05")})
+		tl.Ticks = append(tl.Ticks, tlTick{X: f1(x(tk)), Y: f1(bottom + 12), Label: tk.In(l.loc).Format(tickFormat)})
 	}
 	if rec := r.Summary.Recovery; rec != nil {
 		tl.Marks = append(tl.Marks, tlMark{X: f1(x(rec.From)), Y1: f1(tlTop - 10), Y2: f1(bottom), LabelY: f1(tlTop - 13), Label: l.T("disruption"), Class: "disrupt", Anchor: "end"})
