@@ -614,3 +614,24 @@ func (l *localizer) Param(v any) string {
 	}
 	return string(b)
 }
+
+// Duration words d for people in lang (en or zh-TW) as every report
+// does: "6 min 7.6 s", "5 分鐘". The command line uses it so that `drbook
+// runs` and `drbook history` speak like the reports.
+func Duration(d journal.Duration, lang string) string {
+	l := &localizer{lang: lang}
+	if lang == LangZhTW {
+		l.idx = 1
+	}
+	return l.Dur(d)
+}
+
+// ResultText words a verdict or recorded result ("passed", "not-verified")
+// in lang as the reports' covers do.
+func ResultText(result, lang string) string {
+	l := &localizer{lang: lang}
+	if lang == LangZhTW {
+		l.idx = 1
+	}
+	return l.Enum("result", result)
+}

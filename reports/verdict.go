@@ -122,3 +122,16 @@ func (l *localizer) FooterLeft(r *Report) string {
 	}
 	return l.T("footer_run") + " " + r.Cover.RunID + " · " + h + " " + r.Integrity.FinalHash
 }
+
+// VerdictExplanation words in lang why the verdict is not the journal's
+// recorded result ("" when it is).
+func VerdictExplanation(r *Report, lang string) string {
+	l, err := newLocalizer(r, lang)
+	if err != nil {
+		return ""
+	}
+	if t := l.NotVerifiedText(r); t != "" {
+		return t
+	}
+	return l.VerdictText(r)
+}

@@ -87,6 +87,7 @@ func report(stderr io.Writer, err error) int {
 	var el *runbooks.ErrorList
 	var ue *usageError
 	var se *engine.SecretError
+	var he *hintedError
 	code := exitFailed
 	hint := ""
 	switch {
@@ -101,6 +102,8 @@ func report(stderr io.Writer, err error) int {
 		// A site secret that cannot be used: the site or the
 		// environment is wrong, and nothing ran.
 		code, hint = exitUsage, se.Hint()
+	case errors.As(err, &he):
+		hint = he.hint
 	case errors.Is(err, engine.ErrInterrupted):
 		code, hint = exitInterrupted, "continue with: drbook resume "+resumeDir(err)
 	case errors.Is(err, engine.ErrAborted):
