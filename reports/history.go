@@ -90,7 +90,7 @@ func history(runsDir, runbook string, keep func(dir string, start time.Time) boo
 			continue
 		}
 		runDir := filepath.Join(runsDir, d.Name())
-		rs, at, err := ReadRunStart(runDir)
+		name, at, err := runOf(runDir)
 		switch {
 		case errors.Is(err, os.ErrNotExist):
 			continue
@@ -99,12 +99,18 @@ func history(runsDir, runbook string, keep func(dir string, start time.Time) boo
 				out = append(out, HistoryEntry{RunDir: runDir, Problem: err.Error()})
 			}
 			continue
-		case runbook != "" && rs.Runbook != runbook:
+		case runbook != "" && name != runbook:
 			continue
 		case keep != nil && !keep(runDir, at):
 			continue
 		}
-		out = append(out, historyEntry(runDir))
+		e := historyEntry(runDir)
+		if e.Problem == "" && ((runbook != "" && e.Runbook != runbook) || (keep != nil && !keep(runDir, e.Start))) {
+			// A stale or edited index chose this run: its journal, just
+			// read, says what it is.
+			continue
+		}
+		out = append(out, e)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if !out[i].Start.Equal(out[j].Start) {
@@ -115,24 +121,93 @@ func history(runsDir, runbook string, keep func(dir string, start time.Time) boo
 	return out, nil
 }
 
+// IndexFileName is the small file a finished run's directory holds
+// (written with its reports) so that choosing runs by runbook reads a few
+// bytes per run, not its journal.
+const IndexFileName = "run-index.json"
+
+// runIndex is the content of IndexFileName. It only chooses which runs a
+// history reads: it is not trusted for anything else, and every chosen run
+// is read from its own journal, chain verified.
+type runIndex struct {
+	Schema  string    `json:"schema"`
+	RunID   string    `json:"run_id"`
+	Runbook string    `json:"runbook"`
+	Start   time.Time `json:"start"`
+}
+
+const indexSchema = "drbook.run-index/v1"
+
+// WriteIndex writes runDir's IndexFileName for the report r built from it.
+func WriteIndex(runDir string, r *Report) error {
+	b, err := json.Marshal(runIndex{Schema: indexSchema, RunID: r.Cover.RunID, Runbook: r.Cover.Runbook, Start: r.Cover.Start})
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(runDir, IndexFileName), append(b, '\n'), 0o644)
+}
+
+// runOf says which runbook the run in runDir is of and when it began: from
+// its index file when there is a readable one, else from the first line of
+// its journal.
+func runOf(runDir string) (string, time.Time, error) {
+	if _, err := os.Stat(filepath.Join(runDir, journal.FileName)); err != nil {
+		return "", time.Time{}, err
+	}
+	if b, err := os.ReadFile(filepath.Join(runDir, IndexFileName)); err == nil {
+		var ix runIndex
+		if json.Unmarshal(b, &ix) == nil && ix.Schema == indexSchema && ix.Runbook != "" {
+			return ix.Runbook, ix.Start, nil
+		}
+	}
+	line, err := journalFirstLine(runDir)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	// Only the two fields: the planned steps of a large run are skipped,
+	// not decoded.
+	var ev struct {
+		Type     string    `json:"type"`
+		Time     time.Time `json:"time"`
+		RunStart *struct {
+			Runbook string `json:"runbook"`
+		} `json:"run_start"`
+	}
+	if err := json.Unmarshal(line, &ev); err != nil {
+		return "", time.Time{}, fmt.Errorf("%s: journal line 1: %w", runDir, err)
+	}
+	if ev.Type != journal.TypeRunStart || ev.RunStart == nil {
+		return "", time.Time{}, fmt.Errorf("%s: the journal does not begin with run.start", runDir)
+	}
+	return ev.RunStart.Runbook, ev.Time, nil
+}
+
+// journalFirstLine reads the first line of runDir's journal.
+func journalFirstLine(runDir string) ([]byte, error) {
+	f, err := os.Open(filepath.Join(runDir, journal.FileName))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	line, err := bufio.NewReaderSize(f, 64<<10).ReadBytes('\n')
+	switch {
+	case err == nil || (errors.Is(err, io.EOF) && len(line) > 0):
+		return line, nil
+	case errors.Is(err, io.EOF):
+		return nil, fmt.Errorf("%s: the journal is empty", runDir)
+	}
+	return nil, fmt.Errorf("%s: %w", runDir, err)
+}
+
 // ReadRunStart reads only the first line of a run directory's journal,
 // its run.start, and the time it was written: enough to tell which
 // runbook a run is of and when it began without reading the rest. It
 // verifies nothing. An error wrapping os.ErrNotExist means there is no
 // journal.
 func ReadRunStart(runDir string) (*journal.RunStart, time.Time, error) {
-	f, err := os.Open(filepath.Join(runDir, journal.FileName))
+	line, err := journalFirstLine(runDir)
 	if err != nil {
 		return nil, time.Time{}, err
-	}
-	defer f.Close()
-	br := bufio.NewReaderSize(f, 64<<10)
-	line, err := br.ReadBytes('\n')
-	if err != nil && !(errors.Is(err, io.EOF) && len(line) > 0) {
-		if errors.Is(err, io.EOF) {
-			return nil, time.Time{}, fmt.Errorf("%s: the journal is empty", runDir)
-		}
-		return nil, time.Time{}, fmt.Errorf("%s: %w", runDir, err)
 	}
 	var ev journal.Event
 	if err := json.Unmarshal(line, &ev); err != nil {

@@ -118,6 +118,11 @@ func writeReports(runDir, lang string) (*reports.Report, error) {
 			return r, fmt.Errorf("%s: %w", file, err)
 		}
 	}
+	// The index lets a later run's history choose its runs without
+	// reading this journal; it is rewritten with the reports.
+	if err := reports.WriteIndex(runDir, r); err != nil {
+		return r, fmt.Errorf("%s: %w", reports.IndexFileName, err)
+	}
 	return r, nil
 }
 
