@@ -572,12 +572,18 @@ func (l *localizer) RecoveryUntil(s string) string {
 // time.Duration.String ("5m0s", "1.833380398s", "200ms"): always with a unit.
 var goDuration = regexp.MustCompile(`^(?:\d+h)?(?:\d+m)?(?:\d+(?:\.\d+)?(?:s|ms|µs|us|ns))?$`)
 
+// goDurationInText matches a duration Go printed inside a sentence where
+// a person would not write it so: several units ("5m0s", "1h0m0s",
+// "1m30.5s") or nanosecond digits ("1.833380398s").
+var goDurationInText = regexp.MustCompile(`\b(?:(?:\d+h)?\d+m\d+(?:\.\d+)?s|\d+\.\d{3,}s)\b`)
+
 // timestamp matches an RFC 3339 time a step kind printed ("2026-12-02T05:49:02Z").
 var timestamp = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)`)
 
 // Cell words a value a step kind wrote into its evidence (a table cell, a
-// fact, a title, a parameter) the way the rest of the report speaks: a
-// whole value that is a Go duration becomes a human one, and every
+// fact, a title, a parameter, a description) the way the rest of the
+// report speaks: a whole value that is a Go duration, and one inside a
+// sentence in Go's several-unit form, becomes a human one, and every
 // RFC 3339 time in it is shown in the report's time zone, so a table of
 // UTC times never sits under a timeline in Asia/Taipei. Anything else is
 // left exactly as journaled.
@@ -589,6 +595,15 @@ func (l *localizer) Cell(s string) string {
 		if d, err := time.ParseDuration(s); err == nil {
 			return l.Dur(journal.Duration(d))
 		}
+	}
+	if strings.Contains(s, "s") {
+		s = goDurationInText.ReplaceAllStringFunc(s, func(ds string) string {
+			d, err := time.ParseDuration(ds)
+			if err != nil {
+				return ds
+			}
+			return l.Dur(journal.Duration(d))
+		})
 	}
 	if len(s) < 20 || !strings.Contains(s, "T") {
 		return s
