@@ -417,7 +417,7 @@ func mdDecisions(m *mdWriter, l *localizer, ds []DecisionEntry) {
 			b, _ := json.Marshal(d.Inputs[k])
 			in = append(in, md(k+" = "+string(b)))
 		}
-		rows = append(rows, []string{md(l.Clock(d.At)), md(d.Who), md(d.Action), md(d.Reason), strings.Join(in, "<br>")})
+		rows = append(rows, []string{md(l.Clock(d.At)), md(d.Who), md(l.Enum("action", d.Action)), md(d.Reason), strings.Join(in, "<br>")})
 	}
 	m.p("#### %s\n\n", md(l.T("decisions")))
 	m.table([]string{l.T("time"), l.T("who"), l.T("action"), l.T("reason"), l.T("inputs")}, rows)

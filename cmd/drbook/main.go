@@ -5,7 +5,8 @@
 // Exit codes (a contract; scripts rely on them):
 //
 //	0   success
-//	1   a step or the drill failed
+//	1   a step or the drill failed (the report's verdict: also a missed RTO),
+//	    or verify found the journal NOT VERIFIED or INCOMPLETE
 //	2   invalid usage, runbook or site file, or a failed preflight (nothing ran)
 //	3   the run is paused: an interrupted step needs the operator's decision
 //	4   aborted by the operator (at a prompt, or Ctrl-C twice in guided mode)
