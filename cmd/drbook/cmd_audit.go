@@ -213,7 +213,7 @@ func (m auditMessages) site(name, mode string, speed float64) string {
 	case mode == reports.ModeLab:
 		return m.Say("site.lab")
 	}
-	if name == "" {
+	if name == "" || name == "none" { // the engine records "none" for a run without a site
 		return m.Say("site.none")
 	}
 	return m.Say("site.real", name)
