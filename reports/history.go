@@ -144,7 +144,8 @@ func WriteIndex(runDir string, r *Report) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(runDir, IndexFileName), append(b, '\n'), 0o644)
+	// Private like the rest of the run directory.
+	return os.WriteFile(filepath.Join(runDir, IndexFileName), append(b, '\n'), 0o600)
 }
 
 // runOf says which runbook the run in runDir is of and when it began: from
