@@ -331,6 +331,9 @@ func (l *localizer) Dur(d journal.Duration) string {
 	if v > 0 && v < 50*time.Millisecond {
 		// A fast step is not "0.0 s": milliseconds say how fast.
 		ms := strconv.FormatInt(int64((v+500*time.Microsecond)/time.Millisecond), 10) + " ms"
+		if v < 500*time.Microsecond {
+			ms = "< 1 ms"
+		}
 		if neg {
 			ms = "-" + ms
 		}
