@@ -184,8 +184,10 @@ type ServiceDowntime struct {
 	Observed     journal.Duration `json:"observed"`
 	Availability *float64         `json:"availability,omitempty"`
 	DownAtEnd    bool             `json:"down_at_end,omitempty"`
-	// Unknown lists the windows in which the probe could not tell (its own
-	// transport failed, not the service): neither up nor downtime.
+	// Unknown lists the windows outside outages in which the probe could
+	// not tell (its own transport failed, not the service): neither up nor
+	// downtime. During an outage an unknown state changes nothing: the
+	// outage lasts until the service is seen up.
 	Unknown      []Outage         `json:"unknown,omitempty"`
 	UnknownTotal journal.Duration `json:"unknown_total,omitempty"`
 	UnknownAtEnd bool             `json:"unknown_at_end,omitempty"`
@@ -211,9 +213,6 @@ type Outage struct {
 	End      *time.Time       `json:"end,omitempty"`
 	Duration journal.Duration `json:"duration"`
 	Detail   string           `json:"detail,omitempty"`
-	// AfterDown marks an unknown window that followed an outage: the
-	// service's recovery was not seen until it ends.
-	AfterDown bool `json:"after_down,omitempty"`
 }
 
 // Deviation is something that did not go as planned. Kind selects the
@@ -695,6 +694,12 @@ func (b *builder) monitor(m *journal.Monitor, at time.Time) {
 	switch m.State {
 	case StateDown:
 		closeUnknown()
+		if m.Baseline {
+			// Down before the first disruptive step: there before the
+			// drill, not its outage. The engine journals the state again
+			// when that step starts.
+			break
+		}
 		if ms.down == nil {
 			ms.sd.Windows = append(ms.sd.Windows, Outage{Start: since, Detail: m.Detail})
 			ms.down = &ms.sd.Windows[len(ms.sd.Windows)-1]
@@ -709,18 +714,13 @@ func (b *builder) monitor(m *journal.Monitor, at time.Time) {
 			ms.down = nil
 		}
 	case StateUnknown:
-		// The probe lost sight of the service: an outage in progress is
-		// known until now, and what follows is neither up nor down.
-		if ms.unknown != nil {
+		// The probe got no answer by its own means: that says nothing
+		// about the service, so it neither opens nor closes an outage.
+		// Outside one, the time is listed apart, neither up nor down.
+		if ms.unknown != nil || ms.down != nil {
 			break
 		}
-		after := ms.down != nil
-		if after {
-			ms.down.End = tp(since)
-			ms.down.Duration = journal.Duration(since.Sub(ms.down.Start))
-			ms.down = nil
-		}
-		ms.sd.Unknown = append(ms.sd.Unknown, Outage{Start: since, Detail: m.Detail, AfterDown: after})
+		ms.sd.Unknown = append(ms.sd.Unknown, Outage{Start: since, Detail: m.Detail})
 		ms.unknown = &ms.sd.Unknown[len(ms.sd.Unknown)-1]
 	}
 }
@@ -912,19 +912,11 @@ func (b *builder) recovery(end time.Time) *Recovery {
 	criteria := false
 	for _, m := range r.Monitors {
 		criteria = true
-		if m.DownAtEnd || (m.UnknownAtEnd && len(m.Unknown) > 0 && m.Unknown[len(m.Unknown)-1].AfterDown) {
+		if m.DownAtEnd {
 			rec.Pending = append(rec.Pending, "monitor:"+m.Name)
 			continue
 		}
-		// An unknown window right after an outage hides the recovery:
-		// the service is known to be back only when it ends.
-		windows := m.Windows
-		for _, u := range m.Unknown {
-			if u.AfterDown {
-				windows = append(append([]Outage(nil), windows...), u)
-			}
-		}
-		for _, w := range windows {
+		for _, w := range m.Windows {
 			if w.End != nil && w.End.After(rec.From) && w.End.After(to) {
 				to, rec.Until = *w.End, "monitor:"+m.Name
 			}

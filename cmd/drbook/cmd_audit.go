@@ -153,7 +153,7 @@ func runVerify(g *globalOptions, runDir string, key []byte) error {
 	}
 	last := log.Events[len(log.Events)-1]
 	if last.Type != journal.TypeRunEnd || last.RunEnd == nil {
-		return &hintedError{err: errors.New(m.Say("verify.incomplete", len(log.Events), last.Type)), hint: m.Say("verify.incomplete_how")}
+		return &hintedError{err: errors.New(m.Say("verify.incomplete", len(log.Events), cell(last.Type))), hint: m.Say("verify.incomplete_how")}
 	}
 	fmt.Fprintln(g.stdout, m.Say("verify.ended", m.state(last.RunEnd.Result)))
 	return nil
@@ -185,7 +185,7 @@ func printHistory(w io.Writer, m auditMessages, h []reports.HistoryEntry) error 
 	fmt.Fprintln(tw, m.Say("history.head"))
 	for _, e := range h {
 		if e.Problem != "" {
-			fmt.Fprintf(tw, "?\t?\t?\t%s\t\t\t\t\t%s\n", m.Say("runs.unreadable", oneLine(e.Problem)), e.RunDir)
+			fmt.Fprintf(tw, "?\t?\t?\t%s\t\t\t\t\t%s\n", m.Say("runs.unreadable", cell(e.Problem)), cell(e.RunDir))
 			continue
 		}
 		measured := "–"
@@ -194,13 +194,13 @@ func printHistory(w io.Writer, m auditMessages, h []reports.HistoryEntry) error 
 		}
 		var down []string
 		for _, d := range e.Downtime {
-			down = append(down, d.Name+" "+m.dur(d.Total)+m.labEquiv(e.Mode, e.LabSpeed, d.Total))
+			down = append(down, cell(d.Name)+" "+m.dur(d.Total)+m.labEquiv(e.Mode, e.LabSpeed, d.Total))
 		}
 		if len(down) == 0 {
 			down = []string{m.Say("downtime.none")}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.stamp(e.Start), e.Runbook, m.site(e.Site, e.Mode, e.LabSpeed),
-			m.state(e.Result), m.rto(e.RTO, e.RTOMeasured, e.RTOMet), measured, strings.Join(down, ", "), m.chain(e.Verified), e.RunDir)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.stamp(e.Start), cell(e.Runbook), m.site(e.Site, e.Mode, e.LabSpeed),
+			m.state(e.Result), m.rto(e.RTO, e.RTOMeasured, e.RTOMet), measured, strings.Join(down, ", "), m.chain(e.Verified), cell(e.RunDir))
 	}
 	return tw.Flush()
 }
@@ -216,7 +216,7 @@ func (m auditMessages) site(name, mode string, speed float64) string {
 	if name == "" || name == "none" { // the engine records "none" for a run without a site
 		return m.Say("site.none")
 	}
-	return m.Say("site.real", name)
+	return m.Say("site.real", cell(name))
 }
 
 // state words a verdict for a listing, lower case like the journal's
@@ -297,14 +297,14 @@ func runRuns(g *globalOptions, runsDir string) error {
 		}
 		r, err := reports.ReadRun(dir)
 		if err != nil {
-			fmt.Fprintf(tw, "%s\t?\t?\t?\t?\t%s\t\t\t\n", dir, m.Say("runs.unreadable", oneLine(err.Error())))
+			fmt.Fprintf(tw, "%s\t?\t?\t?\t?\t%s\t\t\t\n", cell(dir), m.Say("runs.unreadable", cell(err.Error())))
 			continue
 		}
 		state := m.state(r.Cover.Result)
 		var interrupted []string
 		for _, s := range r.Steps {
 			if s.Status == journal.StatusInterrupted {
-				interrupted = append(interrupted, s.ID)
+				interrupted = append(interrupted, cell(s.ID))
 			}
 		}
 		if len(interrupted) > 0 {
@@ -315,8 +315,8 @@ func runRuns(g *globalOptions, runsDir string) error {
 		if rec := r.Summary.Recovery; rec != nil {
 			measured, met = rec.Measured, rec.Met
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", dir, r.Cover.Runbook, m.stamp(r.Cover.Start), m.dur(r.Summary.WallClock),
-			m.site(r.Cover.Site, r.Cover.Mode, r.Cover.LabSpeed), state, m.rto(r.Summary.RTO, measured, met), m.chain(!r.Integrity.ChainChecked || r.Integrity.ChainVerified), r.Cover.Operator)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cell(dir), cell(r.Cover.Runbook), m.stamp(r.Cover.Start), m.dur(r.Summary.WallClock),
+			m.site(r.Cover.Site, r.Cover.Mode, r.Cover.LabSpeed), state, m.rto(r.Summary.RTO, measured, met), m.chain(!r.Integrity.ChainChecked || r.Integrity.ChainVerified), cell(r.Cover.Operator))
 	}
 	return tw.Flush()
 }
