@@ -33,6 +33,8 @@ var auditCatalog = map[string][2]string{
 	"verify.incomplete":     {"INCOMPLETE: the journal's last line (%d) is a %s event, not run.end: the run is still going, stopped without ending (a crash), or its end was cut off", "未完成：紀錄檔最後一行（第 %d 行）為 %s 事件，而非 run.end：執行仍在進行、未正常結束（程式中止），或結尾遭刪除"},
 	"verify.incomplete_how": {"if the run is still going, verify it when it has ended; only a signature (`drbook report --sign KEY`) proves that no line was cut off the end", "若執行仍在進行，請於結束後再驗證；唯有簽章（`drbook report --sign 金鑰`）能證明結尾未遭刪除"},
 
+	"drill.failed_how": {"every step passed, the drill did not: see the report's summary (report.html)", "各步驟均成功，惟演練未通過：請見報告摘要（report.html）"},
+
 	"runs.head":          {"RUN\tRUNBOOK\tSTARTED\tDURATION\tSITE\tSTATE\tRTO\tCHAIN\tOPERATOR", "執行目錄\t演練手冊\t開始時間\t經過時間\t場域\t狀態\tRTO\t雜湊鏈\t操作人員"},
 	"history.head":       {"STARTED\tRUNBOOK\tSITE\tRESULT\tRTO\tMEASURED\tDOWNTIME\tCHAIN\tRUN", "開始時間\t演練手冊\t場域\t結果\tRTO\t實測復原\t停機時間\t雜湊鏈\t執行目錄"},
 	"runs.unreadable":    {"unreadable: %s", "無法讀取：%s"},
@@ -326,7 +328,6 @@ func runRuns(g *globalOptions, runsDir string) error {
 // recovery was never reached): exit 1, like a failed step, with the
 // report's own words.
 func drillFailed(r *reports.Report, lang string) error {
-	why := reports.VerdictExplanation(r, lang)
-	return &hintedError{err: fmt.Errorf("%s: %s", reports.ResultText(r.Summary.Verdict, lang), why),
-		hint: "the run's steps passed; the drill did not: see the report's summary"}
+	m := auditMessagesFor(lang)
+	return &hintedError{err: errors.New(reports.VerdictExplanation(r, lang)), hint: m.Say("drill.failed_how")}
 }
