@@ -244,7 +244,21 @@ func Read(r io.Reader) (*Log, error) {
 type ChainError struct {
 	Line   int
 	Reason string
+	// Kind classifies the break for callers that word it themselves (in
+	// another language): one of the Break constants.
+	Kind string
 }
+
+// Kinds of chain break (ChainError.Kind).
+const (
+	BreakEmpty     = "empty"
+	BreakNotJSON   = "not-json"
+	BreakEdited    = "edited"
+	BreakDeleted   = "deleted"
+	BreakFirstLine = "first-line"
+	BreakOrder     = "order"
+	BreakSequence  = "sequence"
+)
 
 func (e *ChainError) Error() string {
 	return fmt.Sprintf("journal line %d: %s", e.Line, e.Reason)
@@ -261,7 +275,7 @@ func Verify(r io.Reader) (head string, torn int64, err error) {
 	}
 	good, torn := splitTorn(data)
 	if len(good) == 0 {
-		return "", torn, &ChainError{Line: 1, Reason: "journal is empty"}
+		return "", torn, &ChainError{Line: 1, Reason: "journal is empty", Kind: BreakEmpty}
 	}
 	lines := bytes.Split(bytes.TrimSuffix(good, []byte{'\n'}), []byte{'\n'})
 	prev := ""
@@ -272,13 +286,13 @@ func Verify(r io.Reader) (head string, torn int64, err error) {
 			Prev string `json:"prev"`
 		}
 		if err := json.Unmarshal(line, &ev); err != nil {
-			return "", torn, &ChainError{Line: i + 1, Reason: "not a journal event (the line was edited or damaged): " + err.Error()}
+			return "", torn, &ChainError{Line: i + 1, Reason: "not a journal event (the line was edited or damaged): " + err.Error(), Kind: BreakNotJSON}
 		}
 		if ev.Prev != prev {
 			return "", torn, brokenLink(i+1, ev.Seq, lastSeq, lines[i+1:])
 		}
 		if ev.Seq != int64(i+1) {
-			return "", torn, &ChainError{Line: i + 1, Reason: fmt.Sprintf("sequence number %d where %d was expected", ev.Seq, i+1)}
+			return "", torn, &ChainError{Line: i + 1, Reason: fmt.Sprintf("sequence number %d where %d was expected", ev.Seq, i+1), Kind: BreakSequence}
 		}
 		prev, lastSeq = hashLine(line), ev.Seq
 	}
@@ -307,13 +321,13 @@ func brokenLink(n int, seq, prevSeq int64, rest [][]byte) *ChainError {
 	switch {
 	case n > 1 && seq == int64(n) && prevSeq == int64(n-1):
 		return &ChainError{Line: n - 1, Reason: fmt.Sprintf(
-			"hash chain broken: line %d was edited (its hash is not the one line %d records for it)", n-1, n)}
+			"hash chain broken: line %d was edited (its hash is not the one line %d records for it)", n-1, n), Kind: BreakEdited}
 	case n > 1 && seq > prevSeq+1 && !later(prevSeq+1, seq-1):
 		return &ChainError{Line: n, Reason: fmt.Sprintf(
-			"hash chain broken: %d line(s) deleted before line %d (sequence numbers %d to %d are missing)", seq-prevSeq-1, n, prevSeq+1, seq-1)}
+			"hash chain broken: %d line(s) deleted before line %d (sequence numbers %d to %d are missing)", seq-prevSeq-1, n, prevSeq+1, seq-1), Kind: BreakDeleted}
 	case n == 1:
-		return &ChainError{Line: 1, Reason: "hash chain broken: the first line names a line before it (lines were deleted from the start, or it was edited)"}
+		return &ChainError{Line: 1, Reason: "hash chain broken: the first line names a line before it (lines were deleted from the start, or it was edited)", Kind: BreakFirstLine}
 	}
 	return &ChainError{Line: n, Reason: fmt.Sprintf(
-		"hash chain broken: line %d does not follow line %d (sequence number %d after %d: inserted, reordered or edited)", n, n-1, seq, prevSeq)}
+		"hash chain broken: line %d does not follow line %d (sequence number %d after %d: inserted, reordered or edited)", n, n-1, seq, prevSeq), Kind: BreakOrder}
 }

@@ -256,10 +256,12 @@ type localizer struct {
 	// multiDay is set when the run crosses midnight, so table times carry
 	// the date.
 	multiDay bool
+	// integrity is the report's, to word a broken chain.
+	integrity *Integrity
 }
 
 func newLocalizer(r *Report, lang string) (*localizer, error) {
-	l := &localizer{lang: lang, loc: r.loc, start: r.Cover.Start, lab: r.Cover.Mode == ModeLab, labSpeed: r.Cover.LabSpeed}
+	l := &localizer{lang: lang, loc: r.loc, start: r.Cover.Start, lab: r.Cover.Mode == ModeLab, labSpeed: r.Cover.LabSpeed, integrity: &r.Integrity}
 	switch lang {
 	case LangEN:
 	case LangZhTW:
@@ -420,6 +422,9 @@ func (l *localizer) Deviation(d Deviation) string {
 		return d.Kind + ": " + d.Step + " " + d.Detail
 	}
 	detail := d.Detail
+	if d.Kind == DevIntegrity && l.integrity != nil && d.Detail == l.integrity.ChainError {
+		detail = ChainProblem(l.integrity.ChainLine, l.integrity.ChainKind, d.Detail, l.lang)
+	}
 	if d.Kind == DevNotRecovered {
 		var parts []string
 		for _, p := range d.Pending {

@@ -333,7 +333,7 @@ func renderMarkdown(w io.Writer, r *Report, l *localizer) error {
 		if in.ChainVerified {
 			chain = l.T("chain_ok")
 		} else {
-			chain = l.T("chain_broken") + ": " + in.ChainError
+			chain = l.T("chain_broken") + l.T("colon") + l.integrityProblemIn(r)
 		}
 	}
 	sig := l.T("sig_none")

@@ -360,10 +360,14 @@ type Integrity struct {
 	Lines     int    `json:"lines"`
 	TornBytes int64  `json:"torn_bytes,omitempty"`
 	// ChainChecked is false when Build was given no run directory.
-	ChainChecked  bool             `json:"chain_checked"`
-	ChainVerified bool             `json:"chain_verified"`
-	ChainError    string           `json:"chain_error,omitempty"`
-	Signature     *SignatureStatus `json:"signature,omitempty"`
+	ChainChecked  bool   `json:"chain_checked"`
+	ChainVerified bool   `json:"chain_verified"`
+	ChainError    string `json:"chain_error,omitempty"`
+	// ChainLine and ChainKind place and classify a broken chain (see
+	// journal.ChainError), so it can be worded in the report's language.
+	ChainLine int              `json:"chain_line,omitempty"`
+	ChainKind string           `json:"chain_kind,omitempty"`
+	Signature *SignatureStatus `json:"signature,omitempty"`
 }
 
 // SignatureStatus describes journal.sig as found in the run directory.
@@ -965,6 +969,9 @@ func integrity(log *journal.Log, runDir string) Integrity {
 	switch {
 	case errors.As(err, &ce) || res == nil:
 		in.ChainError = errString(err)
+		if ce != nil {
+			in.ChainLine, in.ChainKind = ce.Line, ce.Kind
+		}
 		return in
 	default:
 		in.ChainVerified = true

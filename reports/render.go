@@ -105,6 +105,9 @@ func (v *htmlView) NotVerifiedText() string { return v.localizer.NotVerifiedText
 // VerdictText explains a verdict that differs from the recorded result.
 func (v *htmlView) VerdictText() string { return v.localizer.VerdictText(v.R) }
 
+// ChainProblem words a broken chain in the report's language.
+func (v *htmlView) ChainProblem() string { return v.localizer.integrityProblemIn(v.R) }
+
 // FooterLeft is the printed pages' footer text.
 func (v *htmlView) FooterLeft() string { return v.localizer.FooterLeft(v.R) }
 

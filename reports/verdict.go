@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/drbook/drbook/journal"
@@ -76,6 +77,35 @@ func (r *Report) setVerdict() {
 // verify.
 func (r *Report) notVerified() bool { return r.Summary.Verdict == VerdictNotVerified }
 
+// chainWords words a chain break in Traditional Chinese by its kind; the
+// English is the journal's own reason.
+var chainWords = map[string]string{
+	journal.BreakEmpty:     "紀錄檔為空",
+	journal.BreakNotJSON:   "紀錄檔第 %[1]d 行不是紀錄事件（遭編輯或損毀）",
+	journal.BreakEdited:    "雜湊鏈中斷：紀錄檔第 %[1]d 行遭編輯（其雜湊值與第 %[2]d 行所記錄者不符）",
+	journal.BreakDeleted:   "雜湊鏈中斷：紀錄檔第 %[1]d 行之前有若干行遭刪除",
+	journal.BreakFirstLine: "雜湊鏈中斷：第 1 行記載了其前一行（開頭若干行遭刪除，或第 1 行遭編輯）",
+	journal.BreakOrder:     "雜湊鏈中斷：紀錄檔第 %[1]d 行未接續前一行（遭插入、重排或編輯）",
+	journal.BreakSequence:  "紀錄檔第 %[1]d 行之序號錯誤",
+}
+
+// ChainProblem words a broken hash chain in lang: the journal's own
+// reason in English, its kind and line in Traditional Chinese.
+func ChainProblem(line int, kind, english, lang string) string {
+	if w, ok := chainWords[kind]; ok && lang == LangZhTW {
+		return fmt.Sprintf(w, line, line+1)
+	}
+	return english
+}
+
+// integrityProblemIn is integrityProblem in the localizer's language.
+func (l *localizer) integrityProblemIn(r *Report) string {
+	if in := r.Integrity; in.ChainError != "" {
+		return ChainProblem(in.ChainLine, in.ChainKind, in.ChainError, l.lang)
+	}
+	return r.integrityProblem()
+}
+
 // integrityProblem is what failed to verify, for the cover.
 func (r *Report) integrityProblem() string {
 	if e := r.Integrity.ChainError; e != "" {
@@ -93,7 +123,7 @@ func (l *localizer) NotVerifiedText(r *Report) string {
 	if !r.notVerified() {
 		return ""
 	}
-	return l.Tf("not_verified_banner", r.integrityProblem())
+	return l.Tf("not_verified_banner", l.integrityProblemIn(r))
 }
 
 // VerdictText explains a verdict that is not the journal's recorded

@@ -131,7 +131,14 @@ func runVerify(g *globalOptions, runDir string, key []byte) error {
 	if err != nil {
 		var ce *journal.ChainError
 		var se *journal.SignatureError
-		if errors.As(err, &ce) || errors.As(err, &se) {
+		if errors.As(err, &ce) {
+			problem := reports.ChainProblem(ce.Line, ce.Kind, err.Error(), g.Lang)
+			if g.Lang == reports.LangZhTW {
+				problem = filepath.Join(runDir, journal.FileName) + "：" + problem
+			}
+			return &hintedError{err: errors.New(m.Say("verify.tampered", problem)), hint: m.Say("verify.tampered_how")}
+		}
+		if errors.As(err, &se) {
 			return &hintedError{err: errors.New(m.Say("verify.tampered", err)), hint: m.Say("verify.tampered_how")}
 		}
 		return err

@@ -76,7 +76,7 @@ func TestVerifyNamesTheEditedLine(t *testing.T) {
 	}
 	for lang, want := range map[string][]string{
 		"en":    {"drbook: error: NOT VERIFIED: ", "journal line " + strconv.Itoa(edited+1) + ": hash chain broken: line " + strconv.Itoa(edited+1) + " was edited", "drbook: hint: the journal was changed"},
-		"zh-TW": {"drbook: error: 未通過驗證：", "line " + strconv.Itoa(edited+1) + " was edited", "drbook: hint: 紀錄檔於寫入後遭變更"},
+		"zh-TW": {"drbook: error: 未通過驗證：", "紀錄檔第 " + strconv.Itoa(edited+1) + " 行遭編輯", "drbook: hint: 紀錄檔於寫入後遭變更"},
 	} {
 		_, stderr, code := runDrbook(t, dir, "--lang", lang, "verify", runDir)
 		if code != exitFailed {
@@ -100,7 +100,8 @@ func TestVerifyNamesTheEditedLine(t *testing.T) {
 			if strings.Contains(out, "PASSED") || strings.Contains(out, "通過</") || strings.Contains(out, "結果：通過") || strings.Contains(out, `"passed": true`) {
 				t.Errorf("%s %s report of an edited journal says passed", lang, format)
 			}
-			if format == "md" && !strings.Contains(out, "line "+strconv.Itoa(edited+1)+" was edited") {
+			named := map[string]string{"en": "line " + strconv.Itoa(edited+1) + " was edited", "zh-TW": "紀錄檔第 " + strconv.Itoa(edited+1) + " 行遭編輯"}[lang]
+			if format == "md" && !strings.Contains(out, named) {
 				t.Errorf("%s md cover does not name the edited line", lang)
 			}
 		}
