@@ -233,3 +233,27 @@ func TestVerdict(t *testing.T) {
 		}
 	}
 }
+
+// A skipped disruptive step starts no recovery clock: nothing was
+// disrupted, so the skipped recovery steps after it are no failure. One
+// done by hand did disrupt, and starts it.
+func TestSkippedDisruptionMeasuresNoRecovery(t *testing.T) {
+	for status, wantClock := range map[string]bool{journal.StatusSkipped: false, journal.StatusManual: true} {
+		dir := t.TempDir()
+		j := newJournal(t, dir)
+		j.add(drillStart, "", journal.Event{RunStart: &journal.RunStart{RunID: "s", Runbook: "s", RTO: dur("5m"),
+			Steps: []journal.PlannedStep{{ID: "cut", Kind: "k", Disruptive: true}, {ID: "back", Kind: "k", Recovery: true}}}})
+		at := drillStart.Add(time.Second)
+		j.add(at, "cut", journal.Event{StepFinish: &journal.StepFinish{Status: status, Started: at, Finished: at, Reason: "not tonight"}})
+		j.add(at, "back", journal.Event{StepFinish: &journal.StepFinish{Status: journal.StatusSkipped, Started: at, Finished: at, Reason: "when: false"}})
+		j.add(at, "", journal.Event{RunEnd: &journal.RunEnd{Result: "passed"}})
+		j.close()
+		r := buildRun(t, dir)
+		if got := r.Summary.Recovery != nil; got != wantClock {
+			t.Errorf("%s disruptive step: recovery measured %v, want %v", status, got, wantClock)
+		}
+		if status == journal.StatusSkipped && r.Summary.Verdict != "passed" {
+			t.Errorf("skipped disruption: verdict %s", r.Summary.Verdict)
+		}
+	}
+}

@@ -897,14 +897,17 @@ func (b *builder) resolveArtifacts(e *EvidenceItem) {
 	}
 }
 
-// recovery measures from the start of the first disruptive step until every
-// monitor is up again and every recovery step is done.
+// recovery measures from the start of the first disruptive step that was
+// not skipped until every monitor is up again and every recovery step is
+// done.
 func (b *builder) recovery(end time.Time) *Recovery {
 	r := b.r
 	var from *Step
 	for i := range r.Steps {
 		s := &r.Steps[i]
-		if s.Disruptive && s.Start != nil && (from == nil || s.Start.Before(*from.Start)) {
+		// A skipped disruptive step disrupted nothing; one done by hand
+		// did, and starts the clock like one drbook ran.
+		if s.Disruptive && s.Start != nil && s.Status != journal.StatusSkipped && s.Status != StatusNotRun && (from == nil || s.Start.Before(*from.Start)) {
 			from = s
 		}
 	}

@@ -301,13 +301,18 @@ func runRuns(g *globalOptions, runsDir string) error {
 			continue
 		}
 		dir := filepath.Join(runsDir, e.Name())
-		if _, err := os.Stat(filepath.Join(dir, journal.FileName)); err != nil {
-			continue
-		}
 		r, err := reports.ReadRun(dir)
 		if err != nil {
+			// Listed, not hidden: a folder in the runs folder that is
+			// not a readable run is worth a look.
 			fmt.Fprintf(tw, "%s\t?\t?\t?\t?\t%s\t\t\t\n", cell(dir), m.Say("runs.unreadable", cell(err.Error())))
 			continue
+		}
+		// Names as the journal has them, shown by cell() like every
+		// other listing (the report's own cleaning words them otherwise).
+		runbook, operator := r.Cover.Runbook, r.Cover.Operator
+		if rs, _, err := reports.ReadRunStart(dir); err == nil {
+			runbook, operator = rs.Runbook, rs.Operator
 		}
 		state := m.state(r.Cover.Result)
 		var interrupted []string
@@ -324,8 +329,8 @@ func runRuns(g *globalOptions, runsDir string) error {
 		if rec := r.Summary.Recovery; rec != nil {
 			measured, met = rec.Measured, rec.Met
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cell(dir), cell(r.Cover.Runbook), m.stamp(r.Cover.Start), m.dur(r.Summary.WallClock),
-			m.site(r.Cover.Site, r.Cover.Mode, r.Cover.LabSpeed), state, m.rto(r.Summary.RTO, measured, met), m.chain(!r.Integrity.ChainChecked || r.Integrity.ChainVerified), cell(r.Cover.Operator))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cell(dir), cell(runbook), m.stamp(r.Cover.Start), m.dur(r.Summary.WallClock),
+			m.site(r.Cover.Site, r.Cover.Mode, r.Cover.LabSpeed), state, m.rto(r.Summary.RTO, measured, met), m.chain(!r.Integrity.ChainChecked || r.Integrity.ChainVerified), cell(operator))
 	}
 	return tw.Flush()
 }
