@@ -34,7 +34,7 @@ func TestGoldenRunsSayWhatHappened(t *testing.T) {
 		},
 		"tampered": {
 			LangEN:   {"**Result: NOT VERIFIED**", "NOT VERIFIED: this journal does not verify (", "was edited (its hash is not the one line", "Journal final hash as found (NOT VERIFIED)"},
-			LangZhTW: {"**結果：未通過驗證**", "未通過驗證：本紀錄檔未通過驗證（雜湊鏈中斷：紀錄檔第 27 行遭編輯", "現存紀錄檔最終雜湊值（未通過驗證）"},
+			LangZhTW: {"**結果：未通過驗證**", "未通過驗證：本紀錄檔未通過驗證（雜湊鏈中斷：紀錄檔第 ", " 行遭編輯（其雜湊值與第 ", "現存紀錄檔最終雜湊值（未通過驗證）"},
 		},
 		"rto-missed": {
 			LangEN:   {"**Result: FAILED**", "The run ended as recorded (passed), but the drill failed: Recovery took", "over the objective of 20 ms"},
