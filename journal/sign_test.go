@@ -73,19 +73,19 @@ func TestVerifyRunDetectsTampering(t *testing.T) {
 		{"edited middle line", func(l [][]byte) [][]byte {
 			l[2] = bytes.Replace(l[2], []byte("step b"), []byte("step B"), 1)
 			return l
-		}, 4, true, "hash chain broken"},
+		}, 3, true, "line 3 was edited"},
 		{"edited last line", func(l [][]byte) [][]byte {
 			l[4] = bytes.Replace(l[4], []byte("passed"), []byte("failed"), 1)
 			return l
 		}, 5, false, "last line was changed"},
 		{"deleted middle line", func(l [][]byte) [][]byte {
 			return append(l[:2:2], l[3:]...)
-		}, 3, true, "hash chain broken"},
+		}, 3, true, "1 line(s) deleted before line 3"},
 		{"deleted last line", func(l [][]byte) [][]byte { return l[:4] }, 5, false, "deleted from the end"},
 		{"reordered lines", func(l [][]byte) [][]byte {
 			l[1], l[2] = l[2], l[1]
 			return l
-		}, 2, true, "hash chain broken"},
+		}, 2, true, "line 2 does not follow line 1 (sequence number 3 after 1"},
 		{"appended line", func(l [][]byte) [][]byte {
 			prev := hashLine(bytes.TrimSuffix(l[4], []byte{'\n'}))
 			return append(l, []byte(`{"seq":6,"type":"note","prev":"`+prev+`"}`))

@@ -244,7 +244,21 @@ func Read(r io.Reader) (*Log, error) {
 type ChainError struct {
 	Line   int
 	Reason string
+	// Kind classifies the break for callers that word it themselves (in
+	// another language): one of the Break constants.
+	Kind string
 }
+
+// Kinds of chain break (ChainError.Kind).
+const (
+	BreakEmpty     = "empty"
+	BreakNotJSON   = "not-json"
+	BreakEdited    = "edited"
+	BreakDeleted   = "deleted"
+	BreakFirstLine = "first-line"
+	BreakOrder     = "order"
+	BreakSequence  = "sequence"
+)
 
 func (e *ChainError) Error() string {
 	return fmt.Sprintf("journal line %d: %s", e.Line, e.Reason)
@@ -261,25 +275,59 @@ func Verify(r io.Reader) (head string, torn int64, err error) {
 	}
 	good, torn := splitTorn(data)
 	if len(good) == 0 {
-		return "", torn, &ChainError{Line: 1, Reason: "journal is empty"}
+		return "", torn, &ChainError{Line: 1, Reason: "journal is empty", Kind: BreakEmpty}
 	}
 	lines := bytes.Split(bytes.TrimSuffix(good, []byte{'\n'}), []byte{'\n'})
 	prev := ""
+	var lastSeq int64
 	for i, line := range lines {
 		var ev struct {
 			Seq  int64  `json:"seq"`
 			Prev string `json:"prev"`
 		}
 		if err := json.Unmarshal(line, &ev); err != nil {
-			return "", torn, &ChainError{Line: i + 1, Reason: "not a journal event: " + err.Error()}
+			return "", torn, &ChainError{Line: i + 1, Reason: "not a journal event (the line was edited or damaged): " + err.Error(), Kind: BreakNotJSON}
 		}
 		if ev.Prev != prev {
-			return "", torn, &ChainError{Line: i + 1, Reason: "hash chain broken: this line does not follow the line before it (edited, inserted, deleted or reordered)"}
+			return "", torn, brokenLink(i+1, ev.Seq, lastSeq, lines[i+1:])
 		}
 		if ev.Seq != int64(i+1) {
-			return "", torn, &ChainError{Line: i + 1, Reason: fmt.Sprintf("sequence number %d where %d was expected", ev.Seq, i+1)}
+			return "", torn, &ChainError{Line: i + 1, Reason: fmt.Sprintf("sequence number %d where %d was expected", ev.Seq, i+1), Kind: BreakSequence}
 		}
-		prev = hashLine(line)
+		prev, lastSeq = hashLine(line), ev.Seq
 	}
 	return prev, torn, nil
+}
+
+// brokenLink names what a broken link between line n-1 and line n (whose
+// sequence numbers are prevSeq and seq) most likely is. A line's own hash
+// is only recorded in the line after it, so an edit to line n-1 shows as a
+// bad link at line n: when both lines sit where their sequence numbers say,
+// it is line n-1 that was changed, and that is the line named. A gap in the
+// sequence numbers is a deletion unless a later line (of rest) carries a
+// missing number; a step back is an insertion or a reordering.
+func brokenLink(n int, seq, prevSeq int64, rest [][]byte) *ChainError {
+	later := func(lo, hi int64) bool {
+		for _, line := range rest {
+			var ev struct {
+				Seq int64 `json:"seq"`
+			}
+			if json.Unmarshal(line, &ev) == nil && ev.Seq >= lo && ev.Seq <= hi {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case n > 1 && seq == int64(n) && prevSeq == int64(n-1):
+		return &ChainError{Line: n - 1, Reason: fmt.Sprintf(
+			"hash chain broken: line %d was edited (its hash is not the one line %d records for it)", n-1, n), Kind: BreakEdited}
+	case n > 1 && seq > prevSeq+1 && !later(prevSeq+1, seq-1):
+		return &ChainError{Line: n, Reason: fmt.Sprintf(
+			"hash chain broken: %d line(s) deleted before line %d (sequence numbers %d to %d are missing)", seq-prevSeq-1, n, prevSeq+1, seq-1), Kind: BreakDeleted}
+	case n == 1:
+		return &ChainError{Line: 1, Reason: "hash chain broken: the first line names a line before it (lines were deleted from the start, or it was edited)", Kind: BreakFirstLine}
+	}
+	return &ChainError{Line: n, Reason: fmt.Sprintf(
+		"hash chain broken: line %d does not follow line %d (sequence number %d after %d: inserted, reordered or edited)", n, n-1, seq, prevSeq), Kind: BreakOrder}
 }

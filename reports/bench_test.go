@@ -15,13 +15,20 @@ import (
 func writeLargeJournal(tb testing.TB, n int) string {
 	tb.Helper()
 	dir := tb.TempDir()
+	writeLargeJournalIn(tb, dir, "big", drillStart, n)
+	return dir
+}
+
+// writeLargeJournalIn is writeLargeJournal into dir, for a runbook and start.
+func writeLargeJournalIn(tb testing.TB, dir, runbook string, drillStart time.Time, n int) {
+	tb.Helper()
 	j := newJournal(tb, dir)
 	plan := make([]journal.PlannedStep, n)
 	for i := range plan {
 		plan[i] = journal.PlannedStep{ID: "step" + strconv.Itoa(i), Name: text("Step "+strconv.Itoa(i), "步驟 "+strconv.Itoa(i)),
 			Kind: "ssh.exec", Block: "steps", Expect: dur("1s"), Disruptive: i == n/2, Recovery: i == n/2+10}
 	}
-	j.add(drillStart, "", journal.Event{RunStart: &journal.RunStart{RunID: "big", Runbook: "big", RTO: dur("5m"), Steps: plan}})
+	j.add(drillStart, "", journal.Event{RunStart: &journal.RunStart{RunID: filepath.Base(dir), Runbook: runbook, RTO: dur("5m"), Steps: plan}})
 	j.add(drillStart, "", journal.Event{Monitor: &journal.Monitor{Name: "web", State: "up", Since: drillStart, Resolution: dur("1s")}})
 	t := drillStart
 	for i := 0; i < n; i++ {
@@ -40,7 +47,6 @@ func writeLargeJournal(tb testing.TB, n int) string {
 	}
 	j.add(t, "", journal.Event{RunEnd: &journal.RunEnd{Result: "passed"}})
 	j.close()
-	return dir
 }
 
 // BenchmarkRenderHTML10kSteps renders a 10,000-step report to HTML.

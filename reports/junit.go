@@ -86,6 +86,7 @@ func renderJUnit(w io.Writer, r *Report, l *localizer) error {
 	prop("mode", r.Cover.Mode)
 	prop("operator", r.Cover.Operator)
 	prop("result", r.Cover.Result)
+	prop("recorded_result", r.Cover.RecordedResult)
 	prop("journal_final_hash", r.Integrity.FinalHash)
 	if r.Summary.RTO > 0 {
 		prop("rto_objective", l.Dur(r.Summary.RTO))
@@ -152,6 +153,14 @@ func renderJUnit(w io.Writer, r *Report, l *localizer) error {
 		}
 		if rec.Measured != nil {
 			c.Time = seconds(*rec.Measured)
+		}
+		suite.Cases = append(suite.Cases, c)
+	}
+	if r.Integrity.ChainChecked || r.Integrity.Signature != nil {
+		c := junitCase{Name: l.T("integrity"), Classname: r.Cover.Runbook + ".summary", Time: "0.000"}
+		if r.notVerified() {
+			c.Failure = &junitProblem{Message: l.Enum("result", VerdictNotVerified), Type: VerdictNotVerified, Text: r.integrityProblem()}
+			suite.Failures++
 		}
 		suite.Cases = append(suite.Cases, c)
 	}

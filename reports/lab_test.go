@@ -44,16 +44,16 @@ func TestLabRunShowsSimulatedTimes(t *testing.T) {
 		LangEN: {
 			"Lab run at ×30: the simulated site ran 30 times faster than real time.",
 			"lab ×30",
-			"1m 20.2s × 30 = 40m 6.0s simulated",
-			"58.4s; ×30 = 29m 12.0s simulated",
-			"38.0s; ×30 = 19m simulated",
+			"1 min 20.2 s × 30 = 40 min 6.0 s simulated",
+			"58.4 s; ×30 = 29 min 12.0 s simulated",
+			"38.0 s; ×30 = 19 min simulated",
 		},
 		LangZhTW: {
 			"模擬環境演練（×30）：模擬場域以實際時間之 30 倍速執行。",
 			"模擬環境 ×30",
 			"1 分 20.2 秒 × 30 = 模擬時間 40 分 6.0 秒",
 			"58.4 秒; ×30 = 模擬 29 分 12.0 秒",
-			"38.0 秒; ×30 = 模擬 19 分",
+			"38.0 秒; ×30 = 模擬 19 分鐘",
 		},
 	}
 	for lang, texts := range want {
@@ -91,7 +91,7 @@ func TestLabRunShowsSimulatedTimes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := l.Deviation(Deviation{Kind: DevRTOExceeded, Actual: dur("12s"), Planned: dur("10s")}); !strings.Contains(got, "12.0s × 30 = 6m simulated") {
+	if got := l.Deviation(Deviation{Kind: DevRTOExceeded, Actual: dur("12s"), Planned: dur("10s")}); !strings.Contains(got, "12.0 s × 30 = 6 min simulated") {
 		t.Errorf("rto-exceeded in the lab: %q", got)
 	}
 }
@@ -130,8 +130,8 @@ func TestLabSpeedLabel(t *testing.T) {
 		{"0", 0, "its speed was not recorded", ""},
 		{"NaN", 0, "its speed was not recorded", ""},
 		{"+Inf", 0, "its speed was not recorded", ""},
-		{"1", 1, "the simulated site ran in real time", "1m 20.2s × 1 = 1m 20.2s simulated"},
-		{"2.5", 2.5, "ran 2.5 times faster", "1m 20.2s × 2.5 = 3m 20.5s simulated"},
+		{"1", 1, "the simulated site ran in real time", "1 min 20.2 s × 1 = 1 min 20.2 s simulated"},
+		{"2.5", 2.5, "ran 2.5 times faster", "1 min 20.2 s × 2.5 = 3 min 20.5 s simulated"},
 	} {
 		t.Run(tc.label, func(t *testing.T) {
 			r := buildRun(t, writeDrillJournalAs(t, func(rs *journal.RunStart) {
@@ -187,11 +187,11 @@ func TestHistoryMarksLabRuns(t *testing.T) {
 	r := buildRun(t, filepath.Join(runs, "drill-run"))
 	r.History = h
 	md := render(t, r, FormatMD, LangEN)
-	if !strings.Contains(md, "| 2.0s (×30 = 1m simulated) |") || !strings.Contains(md, "| 2.0s (lab) |") || !strings.Contains(md, "| 2.0s |") {
+	if !strings.Contains(md, "| 2.0 s (×30 = 1 min simulated) |") || !strings.Contains(md, "| 2.0 s (lab) |") || !strings.Contains(md, "| 2.0 s |") {
 		t.Errorf("history rows do not mark the lab runs:\n%s", md)
 	}
 	html := render(t, r, FormatHTML, LangZhTW)
-	if !strings.Contains(html, "×30 = 模擬 1 分") {
+	if !strings.Contains(html, "×30 = 模擬 1 分鐘") {
 		t.Errorf("zh-TW history lacks the lab run's simulated time")
 	}
 }

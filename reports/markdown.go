@@ -77,10 +77,15 @@ func renderMarkdown(w io.Writer, r *Report, l *localizer) error {
 	colon := l.T("colon")
 	m.p("# %s%s%s\n\n", md(l.T("drill_report")), colon, md(l.Title(r)))
 	m.p("**%s%s%s**", md(l.T("result")), colon, md(l.Enum("result", c.Result)))
-	if c.Error != "" {
+	if c.Error != "" && !r.notVerified() {
 		m.p(" (%s)", md(c.Error))
 	}
 	m.p("\n\n")
+	if t := l.NotVerifiedText(r); t != "" {
+		m.p("> **%s**\n\n", md(t))
+	} else if t := l.VerdictText(r); t != "" {
+		m.p("> **%s**\n\n", md(t))
+	}
 	if b := l.LabBanner(); b != "" {
 		m.p("> **%s**\n\n", md(b))
 	}
@@ -102,11 +107,10 @@ func renderMarkdown(w io.Writer, r *Report, l *localizer) error {
 		[]string{md(l.T("start")), md(l.Stamp(c.Start))},
 		[]string{md(l.T("end")), md(l.StampP(c.End))},
 		[]string{md(l.T("time_zone")), md(r.TimeZone)},
-		[]string{md(l.T("final_hash")), md(r.Integrity.FinalHash)},
+		[]string{md(finalHashLabel(r, l)), md(r.Integrity.FinalHash)},
 	)
 	for _, k := range mapKeys(c.Params) {
-		b, _ := json.Marshal(c.Params[k])
-		cover = append(cover, []string{md(l.T("parameters") + ": " + k), md(string(b))})
+		cover = append(cover, []string{md(l.T("parameters") + ": " + k), md(l.Param(c.Params[k]))})
 	}
 	m.table([]string{l.T("key"), l.T("value")}, cover)
 
@@ -122,6 +126,7 @@ func renderMarkdown(w io.Writer, r *Report, l *localizer) error {
 	m.p("- %s%s%s\n", md(l.T("wall_clock")), colon, md(l.Dur(s.WallClock)))
 	m.p("- %s%s%s\n", md(l.T("automated")), colon, md(l.Dur(s.Automated)))
 	m.p("- %s%s%s\n", md(l.T("human_wait")), colon, md(l.Dur(s.HumanWait)))
+	m.p("- %s%s%s\n", md(l.T("gaps")), colon, md(l.Dur(s.Gaps)))
 	m.p("- %s%s%s\n\n", md(l.T("step_counts")), colon, md(strings.Join(l.Counts(s.Counts), " · ")))
 
 	m.p("### %s\n\n", md(l.T("downtime")))
@@ -145,6 +150,12 @@ func renderMarkdown(w io.Writer, r *Report, l *localizer) error {
 			if mon.DownAtEnd {
 				ws = append(ws, md(l.T("down_at_end")))
 			}
+			for _, u := range mon.Unknown {
+				ws = append(ws, md(l.T("unknown_windows")+l.T("colon")+l.Clock(u.Start)+" → "+l.ClockP(u.End)+" ("+l.Dur(u.Duration)+")"))
+			}
+			if mon.UnknownAtEnd {
+				ws = append(ws, md(l.T("unknown_at_end")))
+			}
 			if len(ws) == 0 {
 				ws = []string{md(l.T("none"))}
 			}
@@ -153,7 +164,7 @@ func renderMarkdown(w io.Writer, r *Report, l *localizer) error {
 				total += " (" + lab + ")"
 			}
 			rows = append(rows, []string{md(mon.Name), md(total), strconv.Itoa(len(mon.Windows)),
-				strings.Join(ws, "<br>"), md("±" + l.Dur(mon.Resolution)), md(l.Percent(mon.Availability))})
+				strings.Join(ws, "<br>"), md("±" + l.Dur(mon.Resolution)), md(l.Availability(mon))})
 		}
 		m.table([]string{l.T("service"), l.T("total_downtime"), l.T("outages"), l.T("outage_windows"), l.T("resolution_h"), l.T("availability")}, rows)
 	}
@@ -196,6 +207,7 @@ func renderMarkdown(w io.Writer, r *Report, l *localizer) error {
 
 	// Evidence.
 	m.p("## %s\n\n", md(l.T("evidence")))
+	m.p("*%s*\n\n", md(l.T("results_in_json")))
 	for i := range r.Steps {
 		st := &r.Steps[i]
 		if !stepHasDetail(st) {
@@ -203,7 +215,7 @@ func renderMarkdown(w io.Writer, r *Report, l *localizer) error {
 		}
 		m.p("### %s · %s (%s)\n\n", md(st.ID), md(l.StepName(st)), md(l.Enum("status", st.Status)))
 		if st.Description != "" {
-			m.p("%s\n\n", md(st.Description))
+			m.p("%s\n\n", md(l.Cell(st.Description)))
 		}
 		if st.Error != "" {
 			m.p("**%s**%s%s\n\n", md(l.T("error")), l.T("colon"), md(st.Error))
@@ -231,14 +243,6 @@ func renderMarkdown(w io.Writer, r *Report, l *localizer) error {
 			}
 			m.p("#### %s\n\n", md(l.T("artifacts")))
 			m.table([]string{l.T("artifact"), l.T("size"), "SHA-256"}, ar)
-		}
-		if st.Result != "" {
-			m.p("#### %s\n\n", md(l.T("step_result")))
-			res := st.Result
-			if st.ResultTruncated {
-				res += "\n…"
-			}
-			m.code(res)
 		}
 	}
 	if len(r.Evidence) > 0 || len(r.Notes) > 0 || len(r.Decisions) > 0 {
@@ -271,6 +275,9 @@ func renderMarkdown(w io.Writer, r *Report, l *localizer) error {
 				start += " (" + l.T("resumed") + ")"
 			}
 			res := l.Enum("result", se.Result)
+			if r.notVerified() {
+				res = "–"
+			}
 			if se.AllowedChange {
 				res += " · " + l.T("runbook_changed")
 			}
@@ -281,6 +288,7 @@ func renderMarkdown(w io.Writer, r *Report, l *localizer) error {
 
 	if len(r.History) > 0 {
 		m.p("## %s\n\n", md(l.T("history")))
+		m.p("%s\n\n", md(l.T("history_how")))
 		var hr [][]string
 		for _, h := range r.History {
 			res := l.Enum("result", h.Result)
@@ -325,7 +333,7 @@ func renderMarkdown(w io.Writer, r *Report, l *localizer) error {
 		if in.ChainVerified {
 			chain = l.T("chain_ok")
 		} else {
-			chain = l.T("chain_broken") + ": " + in.ChainError
+			chain = l.T("chain_broken") + l.T("colon") + l.integrityProblemIn(r)
 		}
 	}
 	sig := l.T("sig_none")
@@ -337,7 +345,7 @@ func renderMarkdown(w io.Writer, r *Report, l *localizer) error {
 		}
 	}
 	rowsI := [][]string{
-		{md(l.T("final_hash")), md(in.FinalHash)},
+		{md(finalHashLabel(r, l)), md(in.FinalHash)},
 		{md(l.T("lines")), strconv.Itoa(in.Lines)},
 		{md(l.T("chain")), md(chain)},
 		{md(l.T("signature")), md(sig)},
@@ -348,6 +356,15 @@ func renderMarkdown(w io.Writer, r *Report, l *localizer) error {
 	m.table([]string{l.T("key"), l.T("value")}, rowsI)
 	m.p("%s %s\n", md(l.T("integrity_how")), md(l.T("generated_from")))
 	return m.err
+}
+
+// finalHashLabel names the final hash: as found, when the journal does not
+// verify.
+func finalHashLabel(r *Report, l *localizer) string {
+	if r.notVerified() {
+		return l.T("final_hash_as_found")
+	}
+	return l.T("final_hash")
 }
 
 func orDash(s string) string {
@@ -400,7 +417,7 @@ func mdDecisions(m *mdWriter, l *localizer, ds []DecisionEntry) {
 			b, _ := json.Marshal(d.Inputs[k])
 			in = append(in, md(k+" = "+string(b)))
 		}
-		rows = append(rows, []string{md(l.Clock(d.At)), md(d.Who), md(d.Action), md(d.Reason), strings.Join(in, "<br>")})
+		rows = append(rows, []string{md(l.Clock(d.At)), md(d.Who), md(l.Enum("action", d.Action)), md(d.Reason), strings.Join(in, "<br>")})
 	}
 	m.p("#### %s\n\n", md(l.T("decisions")))
 	m.table([]string{l.T("time"), l.T("who"), l.T("action"), l.T("reason"), l.T("inputs")}, rows)
@@ -418,14 +435,14 @@ func mdNotes(m *mdWriter, l *localizer, ns []NoteEntry) {
 }
 
 func mdEvidence(m *mdWriter, l *localizer, e EvidenceItem) {
-	m.p("#### %s\n\n", md(e.Title))
+	m.p("#### %s\n\n", md(l.Cell(e.Title)))
 	if t := e.Table; t != nil {
 		rows := make([][]string, len(t.Rows))
 		for i, row := range t.Rows {
 			cells := make([]string, len(t.Columns))
 			for j := range cells {
 				if j < len(row) {
-					cells[j] = md(row[j])
+					cells[j] = md(l.Cell(row[j]))
 				}
 			}
 			rows[i] = cells
@@ -462,7 +479,7 @@ func mdEvidence(m *mdWriter, l *localizer, e EvidenceItem) {
 	if len(e.Facts) > 0 {
 		rows := make([][]string, len(e.Facts))
 		for i, f := range e.Facts {
-			rows[i] = []string{md(f.Key), md(f.Value)}
+			rows[i] = []string{md(f.Key), md(l.Cell(f.Value))}
 		}
 		m.table([]string{l.T("key"), l.T("value")}, rows)
 	}

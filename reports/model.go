@@ -19,6 +19,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -86,22 +87,26 @@ type Report struct {
 
 // Cover is the first page: what was run, where, by whom and with what result.
 type Cover struct {
-	Title          journal.Text      `json:"title"`
-	Site           string            `json:"site,omitempty"`
-	SitePath       string            `json:"site_path,omitempty"`
-	SiteSHA256     string            `json:"site_sha256,omitempty"`
-	Runbook        string            `json:"runbook"`
-	RunbookPath    string            `json:"runbook_path,omitempty"`
-	RunbookVersion string            `json:"runbook_version,omitempty"`
-	RunbookSHA256  string            `json:"runbook_sha256"`
-	RunID          string            `json:"run_id"`
-	Mode           string            `json:"mode"`
-	Operator       string            `json:"operator"`
-	Machine        string            `json:"machine"`
-	DrbookVersion  string            `json:"drbook_version"`
-	Start          time.Time         `json:"start"`
-	End            *time.Time        `json:"end,omitempty"`
+	Title          journal.Text `json:"title"`
+	Site           string       `json:"site,omitempty"`
+	SitePath       string       `json:"site_path,omitempty"`
+	SiteSHA256     string       `json:"site_sha256,omitempty"`
+	Runbook        string       `json:"runbook"`
+	RunbookPath    string       `json:"runbook_path,omitempty"`
+	RunbookVersion string       `json:"runbook_version,omitempty"`
+	RunbookSHA256  string       `json:"runbook_sha256"`
+	RunID          string       `json:"run_id"`
+	Mode           string       `json:"mode"`
+	Operator       string       `json:"operator"`
+	Machine        string       `json:"machine"`
+	DrbookVersion  string       `json:"drbook_version"`
+	Start          time.Time    `json:"start"`
+	End            *time.Time   `json:"end,omitempty"`
+	// Result is the report's verdict (see Verdict), the one result every
+	// renderer prints; RecordedResult is what the journal's last run.end
+	// says (incomplete when there is none).
 	Result         string            `json:"result"`
+	RecordedResult string            `json:"recorded_result"`
 	Error          string            `json:"error,omitempty"`
 	Params         map[string]any    `json:"params,omitempty"`
 	Labels         map[string]string `json:"labels,omitempty"`
@@ -115,17 +120,28 @@ type Cover struct {
 
 // Summary is the page an auditor reads first.
 type Summary struct {
+	// Passed is Verdict == "passed".
 	Passed bool `json:"passed"`
+	// Verdict is the run's one result (see Verdict) and VerdictReasons
+	// why it is not the journal's recorded result, when it is not.
+	Verdict        string   `json:"verdict"`
+	VerdictReasons []string `json:"verdict_reasons,omitempty"`
 	// RTO is the runbook's objective (0: none stated).
 	RTO      journal.Duration `json:"rto,omitempty"`
 	Recovery *Recovery        `json:"recovery,omitempty"`
 	// WallClock runs from the run's start to its end (or last event).
 	WallClock journal.Duration `json:"wall_clock"`
-	// StepTime is the sum of step durations; HumanWait the part of it spent
-	// waiting for a person, Automated the rest.
+	// WallClock = Automated + HumanWait + Gaps. StepTime is the sum of
+	// step durations. HumanWait is every wait for a person the engine
+	// measured: confirmations (before a step starts, so outside its
+	// duration), manual steps and failure prompts (inside it). Automated
+	// is the time steps ran (the union of their intervals, so parallel
+	// steps count once) less the human waits inside them; Gaps is the rest:
+	// between steps, and between the sessions of a paused run.
 	StepTime   journal.Duration `json:"step_time"`
 	HumanWait  journal.Duration `json:"human_wait"`
 	Automated  journal.Duration `json:"automated"`
+	Gaps       journal.Duration `json:"gaps"`
 	Counts     map[string]int   `json:"counts"`
 	Deviations []Deviation      `json:"deviations"`
 }
@@ -159,12 +175,35 @@ type ServiceDowntime struct {
 	Resolution journal.Duration `json:"resolution"`
 	Windows    []Outage         `json:"windows"`
 	Total      journal.Duration `json:"total"`
-	// Observed is the span the monitor ran, from its first event to the
-	// end of the run; Availability is the percentage of it the service was up.
+	// Observed is the span the monitor ran, from ObservedFrom (its first
+	// event) to the end of the run. Availability is the percentage of the
+	// observed time, less the unknown time, that the service was up; it is
+	// stated only over a window of at least MinAvailabilityWindow (nil
+	// otherwise: over a few seconds a percentage means nothing).
+	ObservedFrom time.Time        `json:"observed_from"`
 	Observed     journal.Duration `json:"observed"`
-	Availability float64          `json:"availability"`
+	Availability *float64         `json:"availability,omitempty"`
 	DownAtEnd    bool             `json:"down_at_end,omitempty"`
+	// Unknown lists the windows outside outages in which the probe could
+	// not tell (its own transport failed, not the service): neither up nor
+	// downtime. During an outage an unknown state changes nothing: the
+	// outage lasts until the service is seen up.
+	Unknown      []Outage         `json:"unknown,omitempty"`
+	UnknownTotal journal.Duration `json:"unknown_total,omitempty"`
+	UnknownAtEnd bool             `json:"unknown_at_end,omitempty"`
 }
+
+// MinAvailabilityWindow is the shortest observed window over which a
+// report states an availability percentage.
+const MinAvailabilityWindow = journal.Duration(time.Minute)
+
+// Monitor states as journaled; StateUnknown is a probe that could not
+// answer because of its own transport, which is not the service down.
+const (
+	StateUp      = "up"
+	StateDown    = "down"
+	StateUnknown = "unknown"
+)
 
 // Outage is one window in which a monitor saw its service down. End is nil
 // when the service was still down when the journal ends; Duration then
@@ -186,6 +225,9 @@ type Deviation struct {
 	Detail  string           `json:"detail,omitempty"`
 	// Pending lists what had not recovered (not-recovered only).
 	Pending []string `json:"pending,omitempty"`
+	// At and Who place a pause or a resume.
+	At  *time.Time `json:"at,omitempty"`
+	Who string     `json:"who,omitempty"`
 }
 
 // Deviation kinds.
@@ -205,6 +247,8 @@ const (
 	DevRunbookChanged   = "runbook-changed"
 	DevTornJournal      = "torn-journal"
 	DevIntegrity        = "integrity"
+	DevPaused           = "paused"
+	DevResumed          = "resumed"
 )
 
 // Step is one row of the step table with everything recorded about it.
@@ -223,10 +267,15 @@ type Step struct {
 	Expect      journal.Duration `json:"expect,omitempty"`
 	OverExpect  bool             `json:"over_expect,omitempty"`
 	HumanWait   journal.Duration `json:"human_wait,omitempty"`
-	Attempts    int              `json:"attempts"`
-	Status      string           `json:"status"`
-	Error       string           `json:"error,omitempty"`
-	Reason      string           `json:"reason,omitempty"`
+	// WaitBefore is the part of HumanWait spent before the step started
+	// (its confirmation), so outside Duration. The journal records only
+	// the total: this part is the time from the event before the
+	// confirmation prompt to the decision, at most HumanWait.
+	WaitBefore journal.Duration `json:"wait_before,omitempty"`
+	Attempts   int              `json:"attempts"`
+	Status     string           `json:"status"`
+	Error      string           `json:"error,omitempty"`
+	Reason     string           `json:"reason,omitempty"`
 	// ContinuedOnError is set when a failure did not stop the run.
 	ContinuedOnError bool `json:"continued_on_error,omitempty"`
 	// ConfirmedBy lists who decided to run (or did by hand) this step.
@@ -311,10 +360,14 @@ type Integrity struct {
 	Lines     int    `json:"lines"`
 	TornBytes int64  `json:"torn_bytes,omitempty"`
 	// ChainChecked is false when Build was given no run directory.
-	ChainChecked  bool             `json:"chain_checked"`
-	ChainVerified bool             `json:"chain_verified"`
-	ChainError    string           `json:"chain_error,omitempty"`
-	Signature     *SignatureStatus `json:"signature,omitempty"`
+	ChainChecked  bool   `json:"chain_checked"`
+	ChainVerified bool   `json:"chain_verified"`
+	ChainError    string `json:"chain_error,omitempty"`
+	// ChainLine and ChainKind place and classify a broken chain (see
+	// journal.ChainError), so it can be worded in the report's language.
+	ChainLine int              `json:"chain_line,omitempty"`
+	ChainKind string           `json:"chain_kind,omitempty"`
+	Signature *SignatureStatus `json:"signature,omitempty"`
 }
 
 // SignatureStatus describes journal.sig as found in the run directory.
@@ -358,6 +411,7 @@ func Build(log *journal.Log, runDir string) (*Report, error) {
 	if s := r.Integrity.Signature; s != nil && !s.Valid {
 		r.Summary.Deviations = append(r.Summary.Deviations, Deviation{Kind: DevIntegrity, Detail: s.Problem})
 	}
+	r.setVerdict()
 	return r, nil
 }
 
@@ -373,12 +427,19 @@ type builder struct {
 	monOrder           []string
 	last               time.Time
 	ended              bool
+	// running holds the step instances started and not yet finished;
+	// lastAnchor is the time of the last event that is not a monitor's,
+	// and waitBefore the time from it to a step's pre-start decision.
+	running    map[string]bool
+	lastAnchor time.Time
+	waitBefore map[string]time.Duration
 }
 
 type monitorState struct {
-	sd    *ServiceDowntime
-	first time.Time
-	down  *Outage
+	sd      *ServiceDowntime
+	first   time.Time
+	down    *Outage
+	unknown *Outage
 }
 
 func newBuilder(rs *journal.RunStart, at time.Time) *builder {
@@ -388,7 +449,7 @@ func newBuilder(rs *journal.RunStart, at time.Time) *builder {
 			Title: rs.Title, Site: rs.Site, SitePath: rs.SitePath, SiteSHA256: rs.SiteSHA256,
 			Runbook: rs.Runbook, RunbookPath: rs.RunbookPath, RunbookVersion: rs.RunbookVer,
 			RunbookSHA256: rs.RunbookSHA256, RunID: rs.RunID, Mode: rs.Mode, Operator: rs.Operator,
-			Machine: rs.Machine, DrbookVersion: rs.DrbookVersion, Start: at, Result: ResultIncomplete,
+			Machine: rs.Machine, DrbookVersion: rs.DrbookVersion, Start: at, Result: ResultIncomplete, RecordedResult: ResultIncomplete,
 			Params: cloneMap(rs.Params), Labels: rs.Labels,
 		},
 		Steps:    []Step{},
@@ -412,7 +473,8 @@ func newBuilder(rs *journal.RunStart, at time.Time) *builder {
 		r.SignOff.PreparedBy = p
 	}
 	b := &builder{r: r, start: rs, planned: map[string]journal.PlannedStep{}, steps: map[string]*Step{},
-		artByName: map[string]journal.Artifact{}, monitors: map[string]*monitorState{}, last: at}
+		artByName: map[string]journal.Artifact{}, monitors: map[string]*monitorState{}, last: at,
+		running: map[string]bool{}, waitBefore: map[string]time.Duration{}, lastAnchor: at}
 	for _, p := range rs.Steps {
 		b.planned[p.ID] = p
 	}
@@ -457,12 +519,16 @@ func (b *builder) add(ev *journal.Event) {
 	if ev.Time.After(b.last) {
 		b.last = ev.Time
 	}
+	if ev.Type != journal.TypeMonitor {
+		defer func() { b.lastAnchor = ev.Time }()
+	}
 	r := b.r
 	switch ev.Type {
 	case journal.TypeRunResume:
 		if rr := ev.RunResume; rr != nil {
 			r.Sessions = append(r.Sessions, Session{Start: ev.Time, Operator: rr.Operator, Machine: rr.Machine,
 				DrbookVersion: rr.DrbookVersion, Resumed: true, AllowedChange: rr.AllowedChange, From: rr.From, Only: rr.Only})
+			r.Summary.Deviations = append(r.Summary.Deviations, Deviation{Kind: DevResumed, At: tp(ev.Time), Who: rr.Operator})
 			if rr.AllowedChange {
 				r.Summary.Deviations = append(r.Summary.Deviations, Deviation{Kind: DevRunbookChanged, Detail: rr.RunbookSHA256})
 			}
@@ -470,7 +536,7 @@ func (b *builder) add(ev *journal.Event) {
 		}
 	case journal.TypeRunEnd:
 		if re := ev.RunEnd; re != nil {
-			r.Cover.Result, r.Cover.Error, r.Cover.End = re.Result, re.Error, tp(ev.Time)
+			r.Cover.RecordedResult, r.Cover.Error, r.Cover.End = re.Result, re.Error, tp(ev.Time)
 			s := &r.Sessions[len(r.Sessions)-1]
 			s.End, s.Result = tp(ev.Time), re.Result
 			b.ended = true
@@ -495,6 +561,7 @@ func (b *builder) add(ev *journal.Event) {
 			}
 			s.Target, s.Description = ss.Target, ss.Description
 			s.Attempts = max(s.Attempts, ss.Attempt)
+			b.running[ev.Step] = true
 			// Started and not (yet) finished: if the journal ends here the
 			// step was interrupted.
 			s.Status = journal.StatusInterrupted
@@ -519,6 +586,19 @@ func (b *builder) add(ev *journal.Event) {
 				s.End = tp(ev.Time)
 			}
 			s.Duration, s.HumanWait, s.ContinuedOnError = sf.Duration, sf.HumanWait, sf.ContinuedOnError
+			// The confirmation wait is outside the step's duration: all
+			// of HumanWait for a step decided at its prompt and never
+			// started (skipped, done by hand, aborted), and otherwise
+			// the wait up to its pre-start decision.
+			s.WaitBefore = 0
+			if w, ok := b.waitBefore[ev.Step]; ok {
+				s.WaitBefore = journal.Duration(min(w, sf.HumanWait.D()))
+			}
+			if !b.running[ev.Step] {
+				s.WaitBefore = sf.HumanWait
+			}
+			delete(b.waitBefore, ev.Step)
+			delete(b.running, ev.Step)
 			if len(sf.Result) > 0 && string(sf.Result) != "null" {
 				s.Result, s.ResultTruncated = prettyJSON(sf.Result)
 			}
@@ -554,10 +634,19 @@ func (b *builder) add(ev *journal.Event) {
 			de := DecisionEntry{At: ev.Time, Step: ev.Step, Who: d.Who, Action: d.Action, Reason: d.Reason, Inputs: cloneMap(d.Inputs)}
 			if ev.Step == "" {
 				r.Decisions = append(r.Decisions, de)
+				if d.Action == "pause" {
+					r.Summary.Deviations = append(r.Summary.Deviations, Deviation{Kind: DevPaused, Detail: d.Reason, At: tp(ev.Time), Who: d.Who})
+				}
 				break
 			}
 			s := b.step(ev.Step)
 			s.Decisions = append(s.Decisions, de)
+			if !b.running[ev.Step] {
+				b.waitBefore[ev.Step] = max(0, ev.Time.Sub(b.lastAnchor))
+			}
+			if d.Action == "pause" {
+				r.Summary.Deviations = append(r.Summary.Deviations, Deviation{Kind: DevPaused, Step: ev.Step, Detail: d.Reason, At: tp(ev.Time), Who: d.Who})
+			}
 			switch d.Action {
 			case "run", "done-by-hand", "rerun-interrupted", "retry", "skip":
 				if d.Who != "" && !contains(s.ConfirmedBy, d.Who) {
@@ -599,20 +688,44 @@ func (b *builder) monitor(m *journal.Monitor, at time.Time) {
 		b.monOrder = append(b.monOrder, m.Name)
 	}
 	ms.sd.Resolution = max(ms.sd.Resolution, m.Resolution)
+	closeUnknown := func() {
+		if ms.unknown != nil {
+			ms.unknown.End = tp(since)
+			ms.unknown.Duration = journal.Duration(since.Sub(ms.unknown.Start))
+			ms.unknown = nil
+		}
+	}
 	switch m.State {
-	case "down":
+	case StateDown:
+		closeUnknown()
+		if m.Baseline {
+			// Down before the first disruptive step: there before the
+			// drill, not its outage. The engine journals the state again
+			// when that step starts.
+			break
+		}
 		if ms.down == nil {
 			ms.sd.Windows = append(ms.sd.Windows, Outage{Start: since, Detail: m.Detail})
 			ms.down = &ms.sd.Windows[len(ms.sd.Windows)-1]
 		} else if m.Detail != "" && ms.down.Detail == "" {
 			ms.down.Detail = m.Detail
 		}
-	case "up":
+	case StateUp:
+		closeUnknown()
 		if ms.down != nil {
 			ms.down.End = tp(since)
 			ms.down.Duration = journal.Duration(since.Sub(ms.down.Start))
 			ms.down = nil
 		}
+	case StateUnknown:
+		// The probe got no answer by its own means: that says nothing
+		// about the service, so it neither opens nor closes an outage.
+		// Outside one, the time is listed apart, neither up nor down.
+		if ms.unknown != nil || ms.down != nil {
+			break
+		}
+		ms.sd.Unknown = append(ms.sd.Unknown, Outage{Start: since, Detail: m.Detail})
+		ms.unknown = &ms.sd.Unknown[len(ms.sd.Unknown)-1]
 	}
 }
 
@@ -632,14 +745,21 @@ func (b *builder) finish(log *journal.Log) *Report {
 			ms.down.Duration = journal.Duration(end.Sub(ms.down.Start))
 			sd.DownAtEnd = true
 		}
+		if ms.unknown != nil {
+			ms.unknown.Duration = journal.Duration(end.Sub(ms.unknown.Start))
+			sd.UnknownAtEnd = true
+		}
 		for _, w := range sd.Windows {
 			sd.Total += w.Duration
 		}
+		for _, w := range sd.Unknown {
+			sd.UnknownTotal += w.Duration
+		}
+		sd.ObservedFrom = ms.first
 		sd.Observed = journal.Duration(end.Sub(ms.first))
-		if sd.Observed > 0 {
-			sd.Availability = 100 * (1 - float64(sd.Total)/float64(sd.Observed))
-		} else {
-			sd.Availability = 100
+		if known := sd.Observed - sd.UnknownTotal; sd.Observed >= MinAvailabilityWindow && known > 0 {
+			a := 100 * (1 - float64(sd.Total)/float64(known))
+			sd.Availability = &a
 		}
 		r.Monitors = append(r.Monitors, *sd)
 	}
@@ -670,6 +790,8 @@ func (b *builder) finish(log *journal.Log) *Report {
 	}
 	r.Summary.Counts = map[string]int{}
 	sum := &r.Summary
+	var ran []interval
+	var inSteps time.Duration
 	for _, id := range ordered {
 		s := b.steps[id]
 		for i := range s.Evidence {
@@ -681,6 +803,10 @@ func (b *builder) finish(log *journal.Log) *Report {
 		sum.Counts[s.Status]++
 		sum.StepTime += s.Duration
 		sum.HumanWait += s.HumanWait
+		if s.Start != nil && s.Duration > 0 {
+			ran = append(ran, interval{*s.Start, s.Start.Add(s.Duration.D())})
+		}
+		inSteps += min(max(0, (s.HumanWait-s.WaitBefore).D()), s.Duration.D())
 		s.OverExpect = s.Expect > 0 && s.Duration > s.Expect && s.Status != StatusNotRun
 		b.stepDeviations(s)
 		r.Steps = append(r.Steps, *s)
@@ -688,7 +814,8 @@ func (b *builder) finish(log *journal.Log) *Report {
 	for i := range r.Evidence {
 		b.resolveArtifacts(&r.Evidence[i])
 	}
-	sum.Automated = sum.StepTime - sum.HumanWait
+	sum.Automated = journal.Duration(max(0, unionLength(ran)-inSteps))
+	sum.Gaps = journal.Duration(max(0, (sum.WallClock - sum.Automated - sum.HumanWait).D()))
 	sum.Recovery = b.recovery(end)
 	if rec := sum.Recovery; rec != nil {
 		if rec.Measured == nil {
@@ -697,8 +824,34 @@ func (b *builder) finish(log *journal.Log) *Report {
 			sum.Deviations = append(sum.Deviations, Deviation{Kind: DevRTOExceeded, Actual: *rec.Measured, Planned: sum.RTO})
 		}
 	}
-	sum.Passed = r.Cover.Result == "passed"
 	return r
+}
+
+// interval is a span of time during which something ran.
+type interval struct{ from, to time.Time }
+
+// unionLength is how long at least one of the intervals was running.
+func unionLength(iv []interval) time.Duration {
+	sort.Slice(iv, func(i, j int) bool { return iv[i].from.Before(iv[j].from) })
+	var total time.Duration
+	var cur interval
+	for i, x := range iv {
+		switch {
+		case i == 0:
+			cur = x
+		case !x.from.After(cur.to):
+			if x.to.After(cur.to) {
+				cur.to = x.to
+			}
+		default:
+			total += cur.to.Sub(cur.from)
+			cur = x
+		}
+	}
+	if len(iv) > 0 {
+		total += cur.to.Sub(cur.from)
+	}
+	return total
 }
 
 func (b *builder) stepDeviations(s *Step) {
@@ -744,14 +897,17 @@ func (b *builder) resolveArtifacts(e *EvidenceItem) {
 	}
 }
 
-// recovery measures from the start of the first disruptive step until every
-// monitor is up again and every recovery step is done.
+// recovery measures from the start of the first disruptive step that was
+// not skipped until every monitor is up again and every recovery step is
+// done.
 func (b *builder) recovery(end time.Time) *Recovery {
 	r := b.r
 	var from *Step
 	for i := range r.Steps {
 		s := &r.Steps[i]
-		if s.Disruptive && s.Start != nil && (from == nil || s.Start.Before(*from.Start)) {
+		// A skipped disruptive step disrupted nothing; one done by hand
+		// did, and starts the clock like one drbook ran.
+		if s.Disruptive && s.Start != nil && s.Status != journal.StatusSkipped && s.Status != StatusNotRun && (from == nil || s.Start.Before(*from.Start)) {
 			from = s
 		}
 	}
@@ -816,6 +972,9 @@ func integrity(log *journal.Log, runDir string) Integrity {
 	switch {
 	case errors.As(err, &ce) || res == nil:
 		in.ChainError = errString(err)
+		if ce != nil {
+			in.ChainLine, in.ChainKind = ce.Line, ce.Kind
+		}
 		return in
 	default:
 		in.ChainVerified = true

@@ -51,8 +51,8 @@ func TestBuildMeasuresTheDrill(t *testing.T) {
 	if r.Summary.HumanWait.D() != 4*time.Minute+45*time.Second {
 		t.Errorf("human wait %v", r.Summary.HumanWait)
 	}
-	if r.Summary.StepTime-r.Summary.HumanWait != r.Summary.Automated {
-		t.Error("automated time is not step time minus human wait")
+	if sum := r.Summary; sum.Automated+sum.HumanWait+sum.Gaps != sum.WallClock || sum.Automated < 0 || sum.Gaps < 0 {
+		t.Errorf("wall clock %v is not automated %v + human %v + gaps %v", sum.WallClock, sum.Automated, sum.HumanWait, sum.Gaps)
 	}
 
 	var ids []string

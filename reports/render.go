@@ -96,6 +96,21 @@ func stepRows(r *Report, l *localizer) []stepRow {
 	return rows
 }
 
+// NotVerified says whether the report's journal does not verify.
+func (v *htmlView) NotVerified() bool { return v.R.notVerified() }
+
+// NotVerifiedText is the cover's warning for a journal that does not verify.
+func (v *htmlView) NotVerifiedText() string { return v.localizer.NotVerifiedText(v.R) }
+
+// VerdictText explains a verdict that differs from the recorded result.
+func (v *htmlView) VerdictText() string { return v.localizer.VerdictText(v.R) }
+
+// ChainProblem words a broken chain in the report's language.
+func (v *htmlView) ChainProblem() string { return v.localizer.integrityProblemIn(v.R) }
+
+// FooterLeft is the printed pages' footer text.
+func (v *htmlView) FooterLeft() string { return v.localizer.FooterLeft(v.R) }
+
 // pairOf lets a sub-template receive the view and one value.
 type pairOf struct {
 	V *htmlView

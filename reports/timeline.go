@@ -15,7 +15,7 @@ const (
 	tlRight     = 990.0
 	tlRowH      = 16.0
 	tlBarH      = 11.0
-	tlTop       = 28.0
+	tlTop       = 38.0
 	tlMaxLabels = 60 // beyond this many steps, steps are packed into lanes without labels
 	tlMaxLanes  = 40
 )
@@ -195,17 +195,54 @@ func buildTimeline(r *Report, l *localizer) *timeline {
 	if first.Before(t0) {
 		first = first.Add(stepD)
 	}
+	// Ticks under a second apart carry tenths, so no two read the same.
+	tickFormat := "15:04:05"
+	if stepD < time.Second {
+		tickFormat = "15:04:05.0"
+	}
 	for tk := first; !tk.After(t1); tk = tk.Add(stepD) {
-		tl.Ticks = append(tl.Ticks, tlTick{X: f1(x(tk)), Y: f1(bottom + 12), Label: tk.In(l.loc).Format("15:04:05")})
+		tl.Ticks = append(tl.Ticks, tlTick{X: f1(x(tk)), Y: f1(bottom + 12), Label: tk.In(l.loc).Format(tickFormat)})
 	}
 	if rec := r.Summary.Recovery; rec != nil {
-		tl.Marks = append(tl.Marks, tlMark{X: f1(x(rec.From)), Y1: f1(tlTop - 10), Y2: f1(bottom), LabelY: f1(tlTop - 13), Label: l.T("disruption"), Class: "disrupt", Anchor: "end"})
+		// A label runs away from the chart's nearer edge so that it is
+		// never cut off by the picture's border: the disruption's to the
+		// left of its line unless that would cross into the row labels,
+		// recovery's to the right unless it would run past the end. When
+		// both marks are close, recovery's label goes one line higher.
+		fromX := x(rec.From)
+		dAnchor := "end"
+		if fromX-tlLabelW < labelWidth(l.T("disruption")) {
+			dAnchor = "start"
+		}
+		tl.Marks = append(tl.Marks, tlMark{X: f1(fromX), Y1: f1(tlTop - 10), Y2: f1(bottom), LabelY: f1(tlTop - 13), Label: l.T("disruption"), Class: "disrupt", Anchor: dAnchor})
 		if rec.To != nil {
-			tl.Marks = append(tl.Marks, tlMark{X: f1(x(*rec.To)), Y1: f1(tlTop - 10), Y2: f1(bottom), LabelY: f1(tlTop - 13), Label: recoveredLabel(l, *rec.Measured), Class: "recover", Anchor: "start"})
+			toX, label := x(*rec.To), recoveredLabel(l, *rec.Measured)
+			rAnchor, labelY := "start", tlTop-13
+			if toX+labelWidth(label) > tlWidth-2 {
+				rAnchor = "end"
+			}
+			if toX-fromX < labelWidth(label)+labelWidth(l.T("disruption")) {
+				labelY = tlTop - 23
+			}
+			tl.Marks = append(tl.Marks, tlMark{X: f1(toX), Y1: f1(labelY + 3), Y2: f1(bottom), LabelY: f1(labelY), Label: label, Class: "recover", Anchor: rAnchor})
 		}
 	}
 	tl.Width, tl.Height = f1(tlWidth), f1(bottom+20)
 	return tl
+}
+
+// labelWidth estimates how wide text is in the timeline's 10-unit font:
+// about 5.6 units a Latin character and 10 a CJK one, on the generous side.
+func labelWidth(s string) float64 {
+	w := 0.0
+	for _, r := range s {
+		if r >= 0x2E80 {
+			w += 10
+		} else {
+			w += 5.6
+		}
+	}
+	return w
 }
 
 // niceStep rounds a tick interval up to 1, 2, 5, 10, 15 or 30 of a unit.

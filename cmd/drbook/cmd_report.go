@@ -2,17 +2,13 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
-	"github.com/drbook/drbook/engine"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/reports"
 )
@@ -26,9 +22,10 @@ type reportOptions struct {
 func newReportCommand(g *globalOptions) *cobra.Command {
 	opts := &reportOptions{}
 	cmd := &cobra.Command{
-		Use:   "report RUN_DIR",
-		Short: "Render a run's report from its journal alone (html, md, json, junit)",
-		Args:  cobra.ExactArgs(1),
+		Use:               "report RUN_DIR",
+		Short:             "Render a run's report from its journal alone (html, md, json, junit)",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeRunDirs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runReport(g, opts, args[0])
 		},
@@ -36,6 +33,7 @@ func newReportCommand(g *globalOptions) *cobra.Command {
 	cmd.Flags().StringVar(&opts.Format, "format", "html", "html, md, json or junit")
 	cmd.Flags().StringVarP(&opts.Out, "output", "o", "", "write to FILE instead of standard output")
 	cmd.Flags().StringVar(&opts.Sign, "sign", "", "first sign the journal's final hash with this ed25519 private key (journal.sig)")
+	cmd.RegisterFlagCompletionFunc("format", completeFixed(reports.Formats...))
 	return cmd
 }
 
@@ -93,11 +91,12 @@ func signRun(g *globalOptions, runDir, keyFile string) error {
 	return nil
 }
 
-// writeReports writes report.html and report.json into the run directory.
-func writeReports(runDir, lang string) error {
+// writeReports writes report.html and report.json into the run directory
+// and returns the report, whose verdict the exit code follows.
+func writeReports(runDir, lang string) (*reports.Report, error) {
 	r, err := reports.ReadRun(runDir)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if h, err := r.HistoryOf(runDir); err == nil {
 		r.History = h
@@ -105,7 +104,7 @@ func writeReports(runDir, lang string) error {
 	for file, format := range map[string]string{"report.html": reports.FormatHTML, "report.json": reports.FormatJSON} {
 		f, err := createPrivate(filepath.Join(runDir, file))
 		if err != nil {
-			return err
+			return r, err
 		}
 		bw := bufio.NewWriter(f)
 		err = reports.Render(bw, r, format, lang)
@@ -116,124 +115,15 @@ func writeReports(runDir, lang string) error {
 			err = cerr
 		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", file, err)
+			return r, fmt.Errorf("%s: %w", file, err)
 		}
 	}
-	return nil
-}
-
-func newVerifyCommand(g *globalOptions) *cobra.Command {
-	var pub string
-	cmd := &cobra.Command{
-		Use:   "verify RUN_DIR",
-		Short: "Check a run's journal: hash chain, and the signature when there is one",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var key []byte
-			if pub != "" {
-				k, err := journal.LoadPublicKey(pub)
-				if err != nil {
-					return usage("give the signer's public key (.pub)", "%v", err)
-				}
-				key = k
-			}
-			v, err := journal.VerifyRun(args[0], key)
-			if err != nil {
-				var ce *journal.ChainError
-				var se *journal.SignatureError
-				if errors.As(err, &ce) || errors.As(err, &se) {
-					return fmt.Errorf("%w: TAMPERED: %v", engine.ErrStepFailed, err)
-				}
-				return err
-			}
-			fmt.Fprintf(g.stdout, "journal: %d lines, hash chain intact\nfinal hash: %s\n", v.Lines, v.Head)
-			if v.TornBytes > 0 {
-				fmt.Fprintf(g.stdout, "note: %d bytes of a torn last line (a crash while writing) were ignored\n", v.TornBytes)
-			}
-			switch {
-			case v.Signature == nil:
-				fmt.Fprintln(g.stdout, "signature: none (sign with `drbook report --sign KEY`)")
-			case v.KeyTrusted:
-				fmt.Fprintf(g.stdout, "signature: valid, by the key you gave (%s)\n", v.Signature.Fingerprint)
-			default:
-				fmt.Fprintf(g.stdout, "signature: valid for the key it carries (%s); pass --key to check it is the right key\n", v.Signature.Fingerprint)
-			}
-			return nil
-		},
+	// The index lets a later run's history choose its runs without
+	// reading this journal; it is rewritten with the reports.
+	if err := reports.WriteIndex(runDir, r); err != nil {
+		return r, fmt.Errorf("%s: %w", reports.IndexFileName, err)
 	}
-	cmd.Flags().StringVar(&pub, "key", "", "the signer's ed25519 public key, to check the signature against")
-	return cmd
-}
-
-func newHistoryCommand(g *globalOptions) *cobra.Command {
-	var runbook, runsDir string
-	cmd := &cobra.Command{
-		Use:   "history",
-		Short: "Compare the measurements of earlier runs (e.g. downtime year over year)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			h, err := reports.History(runsDir, runbook)
-			if err != nil {
-				return err
-			}
-			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "START\tRUNBOOK\tRESULT\tRTO\tMEASURED\tDOWNTIME\tCHAIN\tRUN")
-			for _, e := range h {
-				measured := "-"
-				if e.RTOMeasured != nil {
-					measured = e.RTOMeasured.String()
-				}
-				down := ""
-				for i, d := range e.Downtime {
-					if i > 0 {
-						down += ", "
-					}
-					down += fmt.Sprintf("%s %s", d.Name, d.Total)
-				}
-				chain := "ok"
-				if !e.Verified {
-					chain = "BROKEN"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Start.Local().Format("2006-01-02 15:04"), cell(e.Runbook), cell(e.Result), e.RTO, measured, cell(down), chain, cell(e.RunDir))
-			}
-			return tw.Flush()
-		},
-	}
-	cmd.Flags().StringVar(&runbook, "runbook", "", "only runs of this runbook")
-	cmd.Flags().StringVar(&runsDir, "runs-dir", "runs", "where the runs are")
-	return cmd
-}
-
-func newRunsCommand(g *globalOptions) *cobra.Command {
-	var runsDir string
-	cmd := &cobra.Command{
-		Use:   "runs",
-		Short: "List runs with their state (passed, failed, interrupted, paused)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			entries, err := os.ReadDir(runsDir)
-			if err != nil {
-				return fmt.Errorf("cannot list %s: %w (choose the folder with --runs-dir)", runsDir, err)
-			}
-			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "RUN\tRUNBOOK\tOPERATOR\tSTATE\tFINISHED\tINTERRUPTED")
-			for _, e := range entries {
-				if !e.IsDir() {
-					continue
-				}
-				dir := filepath.Join(runsDir, e.Name())
-				st, err := engine.ReadState(dir)
-				if err != nil {
-					fmt.Fprintf(tw, "%s\t?\t?\tunreadable: %s\t\t\n", cell(dir), cell(err.Error()))
-					continue
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%v\n", cell(dir), cell(st.Start.Runbook), cell(st.Start.Operator), st.Status(), len(st.Finished), st.Interrupted)
-			}
-			return tw.Flush()
-		},
-	}
-	cmd.Flags().StringVar(&runsDir, "runs-dir", "runs", "where the runs are")
-	return cmd
+	return r, nil
 }
 
 // cell is a journal's text as one table cell: a run directory's journal is

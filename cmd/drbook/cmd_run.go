@@ -256,14 +256,24 @@ func finishRun(g *globalOptions, opts *runOptions, res *engine.Result, err error
 			fmt.Fprintf(g.stderr, "drbook: warning: the journal was not signed: %v\n", serr)
 		}
 	}
-	if rerr := writeReports(res.RunDir, g.Lang); rerr != nil {
+	rep, rerr := writeReports(res.RunDir, g.Lang)
+	if rerr != nil {
 		fmt.Fprintf(g.stderr, "drbook: warning: the reports could not be written (%v); regenerate them with `drbook report %s`\n", rerr, res.RunDir)
 	}
 	m := messagesFor(g.Lang)
-	fmt.Fprintf(g.stdout, "\n%s\n%s\n%s\n%s\n", m.Tf("summary.result", m.Enum("result", res.Outcome)), m.Tf("summary.run_dir", res.RunDir),
+	result := m.Enum("result", res.Outcome)
+	if rep != nil {
+		// The report's verdict is the run's one result (a missed RTO
+		// fails a run whose steps all passed).
+		result = m.Enum("result", rep.Summary.Verdict)
+	}
+	fmt.Fprintf(g.stdout, "\n%s\n%s\n%s\n%s\n", m.Tf("summary.result", result), m.Tf("summary.run_dir", res.RunDir),
 		m.Tf("summary.report", filepath.Join(res.RunDir, "report.html")), m.Tf("summary.hash", res.Head))
 	// Never leave the site down without saying so.
 	readLeftDown(res.RunDir).print(g.stdout, m)
+	if err == nil && rep != nil && !rep.Summary.Passed {
+		return drillFailed(rep, g.Lang)
+	}
 	if errors.Is(err, engine.ErrInterrupted) || errors.Is(err, engine.ErrNeedsDecision) {
 		return &resumableError{err: err, runDir: res.RunDir}
 	}
@@ -277,9 +287,10 @@ func newResumeCommand(g *globalOptions) *cobra.Command {
 	opts := &runOptions{}
 	var ro engine.ResumeOptions
 	cmd := &cobra.Command{
-		Use:   "resume RUN_DIR",
-		Short: "Continue an interrupted or paused run; finished steps are never run again unless named by --from or --only",
-		Args:  cobra.ExactArgs(1),
+		Use:               "resume RUN_DIR",
+		Short:             "Continue an interrupted or paused run; finished steps are never run again unless named by --from or --only",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeRunDirs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runResume(cmd.Context(), g, opts, args[0], ro)
 		},
@@ -288,6 +299,8 @@ func newResumeCommand(g *globalOptions) *cobra.Command {
 	cmd.Flags().BoolVar(&ro.AllowChanged, "allow-changed", false, "resume although the runbook changed since the run started (both hashes are recorded)")
 	cmd.Flags().StringVar(&ro.From, "from", "", "run again from this step on, even steps journaled as finished (recorded in the journal)")
 	cmd.Flags().StringSliceVar(&ro.Only, "only", nil, "run just these steps (STEP[,STEP]), again if they finished (recorded in the journal)")
+	cmd.RegisterFlagCompletionFunc("from", completeStepIDs)
+	cmd.RegisterFlagCompletionFunc("only", completeStepIDs)
 	return cmd
 }
 

@@ -5,7 +5,8 @@
 // Exit codes (a contract; scripts rely on them):
 //
 //	0   success
-//	1   a step or the drill failed
+//	1   a step or the drill failed (the report's verdict: also a missed RTO),
+//	    or verify found the journal NOT VERIFIED or INCOMPLETE
 //	2   invalid usage, runbook or site file, or a failed preflight (nothing ran)
 //	3   the run is paused: an interrupted step needs the operator's decision
 //	4   aborted by the operator (at a prompt, or Ctrl-C twice in guided mode)
@@ -87,6 +88,7 @@ func report(stderr io.Writer, err error) int {
 	var el *runbooks.ErrorList
 	var ue *usageError
 	var se *engine.SecretError
+	var he *hintedError
 	code := exitFailed
 	hint := ""
 	switch {
@@ -101,6 +103,8 @@ func report(stderr io.Writer, err error) int {
 		// A site secret that cannot be used: the site or the
 		// environment is wrong, and nothing ran.
 		code, hint = exitUsage, se.Hint()
+	case errors.As(err, &he):
+		hint = he.hint
 	case errors.Is(err, engine.ErrInterrupted):
 		code, hint = exitInterrupted, "continue with: drbook resume "+resumeDir(err)
 	case errors.Is(err, engine.ErrAborted):

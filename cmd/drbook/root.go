@@ -61,6 +61,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		return usage("see `"+c.CommandPath()+" --help`", "%v", err)
 	})
 	g.AddFlags(root.PersistentFlags())
+	root.RegisterFlagCompletionFunc("lang", completeFixed("en", "zh-TW"))
 	root.AddCommand(
 		newValidateCommand(g),
 		newPlanCommand(g),
