@@ -104,8 +104,7 @@ func Preflight(ctx context.Context, rb *runbooks.Runbook, cfg Config) *Preflight
 		if p.At != "" {
 			what = p.At + ": " + p.Field
 		}
-		rep.Checks = append(rep.Checks, Check{Step: "secrets", Block: "site", Kind: "site", What: what, Result: CheckFailed, Detail: p.Msg,
-			Hint: "set the secret the site file names (env:NAME or file:PATH), or use prompt to be asked when the run starts"})
+		rep.Checks = append(rep.Checks, Check{Step: "secrets", Block: "site", Kind: "site", What: what, Result: CheckFailed, Detail: p.Msg, Hint: p.Hint})
 	}
 	rep.Checks = append(rep.Checks, monitorChecks(ctx, rb, cfg)...)
 	rep.add(plan)

@@ -33,6 +33,19 @@ type SecretProblem struct {
 	Field string
 	// Msg says what is wrong and what to do; it never holds the secret.
 	Msg string
+	// Hint says how to fix it, for the preflight's table.
+	Hint string
+}
+
+// problemOf is the SecretProblem of a secret that cannot be read (err
+// from Resolve) or cannot be used (unusable, from usableSecret).
+func problemOf(sec site.Secret, err error, unusable bool) SecretProblem {
+	p := SecretProblem{At: sec.Ref.At, Field: sec.Field, Msg: err.Error(),
+		Hint: "set the secret the site file names (env:NAME or file:PATH), or use prompt to be asked when the run starts"}
+	if unusable {
+		p.Hint = fmt.Sprintf("give the account a secret of %d characters or more; the run refuses this one with or without --no-preflight", MinSecretLength)
+	}
+	return p
 }
 
 // Error lists the problems, one a line, each at its reference.
@@ -117,11 +130,12 @@ func resolveSecrets(s *site.Site, p site.Prompter) (*secretStore, error) {
 			return
 		}
 		v, err := sec.Ref.Resolve(sec.Label, p)
-		if err == nil {
-			err = usableSecret(v)
-		}
 		if err != nil {
-			problems = append(problems, SecretProblem{At: sec.Ref.At, Field: sec.Field, Msg: err.Error()})
+			problems = append(problems, problemOf(sec, err, false))
+			return
+		}
+		if err := usableSecret(v); err != nil {
+			problems = append(problems, problemOf(sec, err, true))
 			return
 		}
 		store.put(sec.Ref, sec.Label, v)
@@ -179,12 +193,13 @@ func CheckSecrets(s *site.Site) SecretCheck {
 		}
 		k := keyOf(sec.Ref, sec.Label)
 		v, err := sec.Ref.Resolve(sec.Label, nil)
+		uerr := err
 		if err == nil {
-			err = usableSecret(v)
+			uerr = usableSecret(v)
 		}
 		switch {
-		case err != nil:
-			c.Problems = append(c.Problems, SecretProblem{At: sec.Ref.At, Field: sec.Field, Msg: err.Error()})
+		case uerr != nil:
+			c.Problems = append(c.Problems, problemOf(sec, uerr, err == nil))
 		case !seen[k]:
 			c.Readable++
 		}

@@ -283,3 +283,26 @@ steps:
 		}
 	}
 }
+
+// TestPreflightSaysWhatToDoPerSecret: an unset secret is fixed by setting
+// it, a short one by a longer password, which --no-preflight does not
+// change; the preflight's hint said "set the secret" for both.
+func TestPreflightSaysWhatToDoPerSecret(t *testing.T) {
+	t.Setenv("DRBOOK_T_VC", "pass")
+	t.Setenv("DRBOOK_T_AP01", "long-enough-secret")
+	os.Unsetenv("DRBOOK_T_UNSET")
+	f := newFixture(t)
+	rep := engine.Preflight(context.Background(), f.loadWithSite("name: t\nsteps:\n  - {id: a, log: hi}\n", secretsSite), f.config())
+	hints := map[string]string{}
+	for _, c := range rep.Checks {
+		if c.Step == "secrets" {
+			hints[c.What[strings.LastIndex(c.What, " ")+1:]] = c.Hint
+		}
+	}
+	if h := hints["vcenter.password"]; !strings.Contains(h, "6 characters or more") || !strings.Contains(h, "--no-preflight") {
+		t.Errorf("short secret's hint %q", h)
+	}
+	if h := hints["guests.ap02.key_passphrase"]; !strings.Contains(h, "set the secret") {
+		t.Errorf("unset secret's hint %q", h)
+	}
+}
