@@ -123,7 +123,6 @@ func settle(t *testing.T, s *Site) {
 	}
 }
 
-
 func vmRef(t *testing.T, ctx context.Context, c *vim25.Client, name string) *types.ManagedObjectReference {
 	t.Helper()
 	vm, err := find.NewFinder(c).VirtualMachine(ctx, "/"+DatacenterName+"/vm/"+name)
