@@ -67,6 +67,10 @@ guests (SSH key %s):
 		gs := s.Guests[name]
 		fmt.Fprintf(g.stdout, "  %s  %s  ssh -i %s -p %d %s@%s  (%s)\n", name, gs.VM, l.KeyFile, gs.Port, gs.User, gs.Address, l.Guests[name].HostKeyFingerprint)
 	}
+	fmt.Fprintf(g.stdout, "\nhosts' BMCs (Redfish; vCenter cannot power on a host that was shut down):\n")
+	for _, h := range labHosts {
+		fmt.Fprintf(g.stdout, "  %s  curl -X POST -H 'Content-Type: application/json' -d '{\"ResetType\": \"On\"}' %s/Actions/ComputerSystem.Reset\n", h, s.Hosts[h].BMC)
+	}
 	fmt.Fprintf(g.stdout, "\nsite file: %s\n  drbook run --site %s runbooks/sanchong/ha-host-failure.yaml\n", siteFile, siteFile)
 	<-ctx.Done()
 	fmt.Fprintln(g.stdout, "\nlab stopped")

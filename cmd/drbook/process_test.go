@@ -87,12 +87,13 @@ func findRunDir(t *testing.T, runsDir string) string {
 
 // waitForJournal polls the journal of the only run under runsDir until
 // done says the whole lines written so far are enough, or the process
-// exits, or 20 s pass. It returns the run directory (or "").
+// exits. It has no time limit of its own: a busy machine makes it longer,
+// and a hung process is go test's -timeout to end. It returns the run
+// directory (or "").
 func waitForJournal(t *testing.T, runsDir string, exited <-chan struct{}, done func(whole []byte) bool) (string, bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
 	lastSize := int64(-1)
-	for time.Now().Before(deadline) {
+	for {
 		select {
 		case <-exited:
 			return findRunDir(t, runsDir), false
@@ -113,8 +114,6 @@ func waitForJournal(t *testing.T, runsDir string, exited <-chan struct{}, done f
 		}
 		time.Sleep(200 * time.Microsecond)
 	}
-	t.Fatalf("the journal under %s never reached the awaited point within 20s", runsDir)
-	return "", false
 }
 
 // readVerifiedJournal reads a run's journal back after a crash or exit:

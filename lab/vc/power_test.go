@@ -7,6 +7,7 @@ import (
 
 	"github.com/vmware/govmomi/fault"
 	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/property"
 	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/types"
 )
@@ -75,6 +76,34 @@ func TestRebootHostComesBack(t *testing.T) {
 	ctx := context.Background()
 	c, _ := dial(t, ctx, s)
 	h := host(t, ctx, c, "esx-69")
+	// The watcher runs from before the reboot, so it sees the host go down
+	// and come back however late this test is scheduled.
+	watching := make(chan struct{})
+	seen := make(chan error, 1)
+	go func() {
+		down := false
+		first := true
+		seen <- property.Wait(ctx, property.DefaultCollector(c), h.Reference(), []string{"runtime"}, func(changes []types.PropertyChange) bool {
+			if first {
+				first = false
+				close(watching)
+			}
+			for _, ch := range changes {
+				rt, ok := ch.Val.(types.HostRuntimeInfo)
+				if !ok {
+					continue
+				}
+				if rt.ConnectionState == types.HostSystemConnectionStateNotResponding && rt.PowerState == types.HostSystemPowerStateUnknown {
+					down = true
+				}
+				if down && rt.ConnectionState == types.HostSystemConnectionStateConnected && rt.PowerState == types.HostSystemPowerStatePoweredOn {
+					return true
+				}
+			}
+			return false
+		})
+	}()
+	<-watching
 	res, err := methods.RebootHost_Task(ctx, c, &types.RebootHost_Task{This: h.Reference(), Force: true})
 	if err != nil {
 		t.Fatal(err)
@@ -82,10 +111,7 @@ func TestRebootHostComesBack(t *testing.T) {
 	if err := object.NewTask(c, res.Returnval).Wait(ctx); err != nil {
 		t.Fatal(err)
 	}
-	waitHostRuntime(t, ctx, c, h, "esx-69 down", func(rt types.HostRuntimeInfo) bool {
-		return rt.ConnectionState == types.HostSystemConnectionStateNotResponding && rt.PowerState == types.HostSystemPowerStateUnknown
-	})
-	waitHostRuntime(t, ctx, c, h, "esx-69 back", func(rt types.HostRuntimeInfo) bool {
-		return rt.ConnectionState == types.HostSystemConnectionStateConnected && rt.PowerState == types.HostSystemPowerStatePoweredOn
-	})
+	if err := <-seen; err != nil {
+		t.Fatalf("watching esx-69 reboot: %v", err)
+	}
 }

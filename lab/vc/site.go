@@ -23,6 +23,7 @@
 package vc
 
 import (
+	"container/heap"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -207,7 +208,11 @@ type Site struct {
 	posted    []postedEvent
 	failVM    map[string]bool
 	closed    bool
-	timers    map[*time.Timer]struct{}
+	// schedule holds the transitions to come, run by runSchedule.
+	schedule    schedule
+	seq         int
+	rescheduled chan struct{}
+	scheduler   sync.WaitGroup
 	// pending counts transitions scheduled and not yet finished: zero
 	// when the lab has done everything it was in the middle of.
 	pending int
@@ -228,16 +233,18 @@ func Start(ctx context.Context, opts Options) (*Site, error) {
 		return nil, err
 	}
 	s := &Site{
-		opts:   opts,
-		clock:  newLabClock(opts.Speed, time.Now()),
-		hosts:  map[types.ManagedObjectReference]*hostState{},
-		vms:    map[types.ManagedObjectReference]*vmState{},
-		failVM: map[string]bool{},
-		timers: map[*time.Timer]struct{}{},
-		done:   make(chan struct{}),
+		opts:        opts,
+		clock:       newLabClock(opts.Speed, time.Now()),
+		hosts:       map[types.ManagedObjectReference]*hostState{},
+		vms:         map[types.ManagedObjectReference]*vmState{},
+		failVM:      map[string]bool{},
+		rescheduled: make(chan struct{}, 1),
+		done:        make(chan struct{}),
 	}
 	s.wake = sync.NewCond(&s.mu)
 	s.idle = sync.NewCond(&s.mu)
+	s.scheduler.Add(1)
+	go s.runSchedule()
 	for _, name := range opts.FailRestart {
 		s.failVM[name] = true
 	}
@@ -245,7 +252,7 @@ func Start(ctx context.Context, opts Options) (*Site, error) {
 		s.hooks = append(s.hooks, opts.OnPowerChange)
 	}
 	if err := s.build(ctx); err != nil {
-		s.cleanup()
+		s.Close()
 		return nil, err
 	}
 	// The transitions a restore schedules wait until the lab is complete,
@@ -407,14 +414,13 @@ func (s *Site) Close() {
 		return
 	}
 	s.closed = true
-	for t := range s.timers {
-		t.Stop()
-	}
-	s.timers = nil
+	s.schedule = nil
 	close(s.done)
 	s.wake.Broadcast()
 	s.idle.Broadcast()
 	s.mu.Unlock()
+	// A transition in progress finishes before vcsim goes away.
+	s.scheduler.Wait()
 	s.cleanup()
 	s.notified.Wait()
 }
@@ -541,28 +547,86 @@ func (s *Site) atLocked(deadline time.Time, f func()) {
 	s.afterLocked(deadline.Sub(s.clock.Now()), f)
 }
 
-// afterLocked is after for callers that hold s.mu.
+// afterLocked is after for callers that hold s.mu. f joins the lab's
+// schedule at lab time now+d (in the past when d is negative).
 func (s *Site) afterLocked(d time.Duration, f func()) {
 	if s.closed {
 		return
 	}
-	var t *time.Timer
 	s.pending++
-	t = time.AfterFunc(max(s.clock.Real(d), 0), func() {
+	s.seq++
+	heap.Push(&s.schedule, &scheduled{at: s.clock.Now().Add(d), seq: s.seq, f: f})
+	select {
+	case s.rescheduled <- struct{}{}:
+	default:
+	}
+}
+
+// scheduled is one transition in the lab's schedule.
+type scheduled struct {
+	at  time.Time // lab time it is due
+	seq int       // scheduling order, for transitions due at once
+	f   func()
+}
+
+// schedule is a min-heap of transitions by due time.
+type schedule []*scheduled
+
+func (h schedule) Len() int { return len(h) }
+func (h schedule) Less(i, j int) bool {
+	if !h[i].at.Equal(h[j].at) {
+		return h[i].at.Before(h[j].at)
+	}
+	return h[i].seq < h[j].seq
+}
+func (h schedule) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *schedule) Push(x any)   { *h = append(*h, x.(*scheduled)) }
+func (h *schedule) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// runSchedule runs the lab's transitions one at a time, in the order they
+// are due. One goroutine and a due-ordered heap, not a timer each: timers
+// that fire late on a busy machine would race for the lab and could run
+// a later transition first (a host connecting before the HA batch due
+// before it), which the reference site never does.
+func (s *Site) runSchedule() {
+	defer s.scheduler.Done()
+	for {
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
 			return
 		}
-		delete(s.timers, t)
+		if len(s.schedule) > 0 && !s.schedule[0].at.After(s.clock.Now()) {
+			next := heap.Pop(&s.schedule).(*scheduled)
+			s.mu.Unlock()
+			next.f()
+			s.mu.Lock()
+			s.pending--
+			s.idle.Broadcast()
+			s.mu.Unlock()
+			continue
+		}
+		var due <-chan time.Time
+		var timer *time.Timer
+		if len(s.schedule) > 0 {
+			timer = time.NewTimer(max(s.clock.Real(s.schedule[0].at.Sub(s.clock.Now())), 0))
+			due = timer.C
+		}
 		s.mu.Unlock()
-		f()
-		s.mu.Lock()
-		s.pending--
-		s.idle.Broadcast()
-		s.mu.Unlock()
-	})
-	s.timers[t] = struct{}{}
+		select {
+		case <-due:
+		case <-s.rescheduled:
+		case <-s.done:
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+	}
 }
 
 // transition runs f as one of the lab's own transitions (see Site.tx).

@@ -123,23 +123,6 @@ func settle(t *testing.T, s *Site) {
 	}
 }
 
-// waitHostRuntime blocks on the PropertyCollector (WaitForUpdatesEx) until
-// the host's runtime satisfies ok.
-func waitHostRuntime(t *testing.T, ctx context.Context, c *vim25.Client, h *object.HostSystem, what string, ok func(types.HostRuntimeInfo) bool) {
-	t.Helper()
-	err := property.Wait(ctx, property.DefaultCollector(c), h.Reference(), []string{"runtime"}, func(changes []types.PropertyChange) bool {
-		for _, ch := range changes {
-			if rt, isRT := ch.Val.(types.HostRuntimeInfo); isRT && ok(rt) {
-				return true
-			}
-		}
-		return false
-	})
-	if err != nil {
-		t.Fatalf("waiting for %s: %v", what, err)
-	}
-}
-
 func vmRef(t *testing.T, ctx context.Context, c *vim25.Client, name string) *types.ManagedObjectReference {
 	t.Helper()
 	vm, err := find.NewFinder(c).VirtualMachine(ctx, "/"+DatacenterName+"/vm/"+name)

@@ -12,6 +12,7 @@ import (
 	"github.com/vmware/govmomi/find"
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/property"
+	"github.com/vmware/govmomi/session"
 	"github.com/vmware/govmomi/task"
 	"github.com/vmware/govmomi/view"
 	"github.com/vmware/govmomi/vim25/mo"
@@ -190,6 +191,7 @@ func (s *Session) poweredOnVMs(ctx context.Context, h mo.HostSystem) ([]string, 
 func (s *Session) runTask(ctx context.Context, what string, call func(context.Context) (*object.Task, error)) (*types.TaskInfo, error) {
 	for started := 1; ; started++ {
 		gen := s.gen()
+		startGen := gen
 		task, err := call(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("%s: vCenter refused: %w", what, err)
@@ -212,8 +214,20 @@ func (s *Session) runTask(ctx context.Context, what string, call func(context.Co
 			return info, fmt.Errorf("%s: cancelled while waiting for task %s: %w", what, task.Reference().Value, ctx.Err())
 		}
 		if isTaskFailure(err) && isNotAuthenticated(err) && started < 2 {
-			if lerr := s.relogin(ctx, gen, "task "+task.Reference().Value+" failed with NotAuthenticated"); lerr != nil {
-				return info, fmt.Errorf("%s: task %s failed: %w; logging in again failed: %v", what, task.Reference().Value, err, lerr)
+			// The task ran on a session that ended under it: it did
+			// nothing. Unless a wait above logged in again already, find
+			// out whether the session is gone; a live one means the
+			// fault is vCenter's answer, not a lost session.
+			if s.gen() == startGen {
+				us, uerr := session.NewManager(s.Client).UserSession(ctx)
+				if uerr == nil && us != nil {
+					return info, fmt.Errorf("%s: task %s failed: %w (the session is still logged in)", what, task.Reference().Value, err)
+				}
+				if lerr := s.relogin(ctx, startGen, "task "+task.Reference().Value+" failed with NotAuthenticated"); lerr != nil {
+					return info, fmt.Errorf("%s: task %s failed: %w; logging in again failed: %v", what, task.Reference().Value, err, lerr)
+				}
+			} else {
+				s.note(ctx, "warning", fmt.Sprintf("task %s failed with NotAuthenticated: vCenter ended the session under it; starting it again", task.Reference().Value))
 			}
 			continue
 		}

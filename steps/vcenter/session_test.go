@@ -8,12 +8,17 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/vmware/govmomi/property"
 	"github.com/vmware/govmomi/session"
+	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/mo"
+	"github.com/vmware/govmomi/vim25/soap"
+	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/site"
@@ -375,5 +380,82 @@ func TestReloginInAMonitorIsJournaledByTheNextStep(t *testing.T) {
 	mustExecute(t, step, inv, `{}`)
 	if n := notesWith(step.Notes, "earlier, outside a step", "logged in again"); n != 1 {
 		t.Fatalf("the next step journaled %d re-login notes, want 1: %+v", n, step.Notes)
+	}
+}
+
+// taskFailsOnce answers a VM's first PowerOffVM_Task with a task that
+// waits for release and then fails NotAuthenticated, as vCenter fails a
+// task whose session ended under it; later calls go to vcsim's VM.
+type taskFailsOnce struct {
+	*simulator.VirtualMachine
+	failed  *atomic.Bool
+	release chan struct{}
+}
+
+func (v *taskFailsOnce) PowerOffVMTask(ctx *simulator.Context, req *types.PowerOffVM_Task) soap.HasFault {
+	if !v.failed.CompareAndSwap(false, true) {
+		return v.VirtualMachine.PowerOffVMTask(ctx, req)
+	}
+	task := simulator.CreateTask(v.VirtualMachine, "powerOff", func(*simulator.Task) (types.AnyType, types.BaseMethodFault) {
+		<-v.release
+		return nil, &types.NotAuthenticated{NoPermission: types.NoPermission{Object: &v.Self, PrivilegeId: "VirtualMachine.Interact.PowerOff"}}
+	})
+	return &methods.PowerOffVM_TaskBody{Res: &types.PowerOffVM_TaskResponse{Returnval: task.Run(ctx)}}
+}
+
+// TestTaskFailedNotAuthenticatedIsStartedAgain: the session ends while a
+// task runs, and the task fails NotAuthenticated: it did nothing, so the
+// step logs in again, journals it, and starts the task once more.
+func TestTaskFailedNotAuthenticatedIsStartedAgain(t *testing.T) {
+	s := newSim(t)
+	rt := s.runtime(t)
+	ctx := context.Background()
+	sess, err := connect(ctx, rt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := new(atomic.Bool)
+	release := make(chan struct{})
+	inner := s.model.Map().Handler
+	// vcsim prefers the calling session's registry: the wrapper goes there,
+	// as lab/vc's host extension does.
+	s.model.Map().Handler = func(c *simulator.Context, m *simulator.Method) (mo.Reference, types.BaseMethodFault) {
+		if m.Name == "PowerOffVM_Task" && c.Session != nil && c.Session.UserName != "" && !failed.Load() {
+			if vm, ok := c.Map.Get(m.This).(*simulator.VirtualMachine); ok {
+				c.WithLock(vm, func() { c.Session.Put(&taskFailsOnce{VirtualMachine: vm, failed: failed, release: release}) })
+			}
+		}
+		return inner(c, m)
+	}
+	done := make(chan error, 1)
+	var res any
+	go func() {
+		var err error
+		res, err = execute(t, rt, kindNamed(t, "vcenter.vm.power"), `{vm: `+vm1+`, action: "off"}`)
+		done <- err
+	}()
+	for !failed.Load() {
+		select {
+		case err := <-done:
+			t.Fatalf("the step ended before its task: %v", err)
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+	s.terminateAll(t)
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if r := res.(*vmPowerResult); r.PowerState != "poweredOff" {
+		t.Fatalf("%+v", r)
+	}
+	// The re-login may be met in a call govmomi makes on a context of its
+	// own (destroying a wait's filter); the next step journals it then.
+	mustExecute(t, rt, kindNamed(t, "vcenter.inventory"), `{}`)
+	if sess.Relogins() != 1 || notesWith(rt.Notes, "logged in again") != 1 || notesWith(rt.Notes, "NotAuthenticated") == 0 {
+		t.Fatalf("re-logins %d, notes %+v", sess.Relogins(), rt.Notes)
+	}
+	if n := strings.Count(strings.Join(s.calls(false), " "), "PowerOffVM_Task"); n != 2 {
+		t.Fatalf("PowerOffVM_Task sent %d times, want 2", n)
 	}
 }
