@@ -5,6 +5,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // Problem is one thing wrong with a runbook or site file.
@@ -77,10 +78,10 @@ func (l *ErrorList) Format(source bool) string {
 		b.WriteString(p.Msg)
 		if source && !p.Secret {
 			if lines := l.sources[p.Pos.File]; p.Pos.Line > 0 && p.Pos.Line <= len(lines) {
-				if line := excerptLine(lines[p.Pos.Line-1]); line == hiddenLine {
+				if line := excerptLine(printable(strings.TrimSuffix(lines[p.Pos.Line-1], "\r"))); line == hiddenLine {
 					fmt.Fprintf(&b, "\n  %4d | %s", p.Pos.Line, line)
 				} else {
-					fmt.Fprintf(&b, "\n  %4d | %s\n       | %s^", p.Pos.Line, line, strings.Repeat(" ", max(0, p.Pos.Column-1)))
+					fmt.Fprintf(&b, "\n  %4d | %s\n       | %s^", p.Pos.Line, line, caretPad(line, p.Pos.Column))
 				}
 			}
 		}
@@ -90,6 +91,18 @@ func (l *ErrorList) Format(source bool) string {
 		}
 	}
 	return b.String()
+}
+
+// printable replaces control characters and invalid UTF-8 in a source line
+// with U+FFFD, one for one, so that echoing a hostile file cannot drive the
+// terminal and the caret still lines up.
+func printable(line string) string {
+	return strings.Map(func(r rune) rune {
+		if (r < 0x20 && r != '\t') || (r >= 0x7f && r < 0xa0) {
+			return utf8.RuneError
+		}
+		return r
+	}, line)
 }
 
 func (p Pos) String() string {

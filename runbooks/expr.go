@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
@@ -74,6 +75,8 @@ type scope struct {
 	varField  map[string]int
 	// order is each step's position in declaration order.
 	order map[string]int
+	// words names the environment's Go types in an author's terms.
+	words *typeWords
 	// paramNames, guestNames … feed did-you-mean hints.
 	paramNames, guestNames, hostNames, serviceNames, stepNames, varNames []string
 }
@@ -230,7 +233,8 @@ func (ss *stepScope) compile(src string, pos Pos, boolean bool, errs *ErrorList)
 	}
 	prog, err := expr.Compile(src, opts...)
 	if err != nil {
-		errs.add(exprPos(pos, err), "expression `"+src+"`: "+exprMsg(err), "")
+		msg, hint := ss.words.humanize(exprMsg(err))
+		errs.add(exprPos(pos, err), "expression `"+src+"`: "+msg, hint)
 		return nil
 	}
 	e.program = prog
@@ -262,6 +266,8 @@ func (ss *stepScope) checkNames(root *ast.Node, e *Expr, pos Pos, errs *ErrorLis
 }
 
 type nameChecker struct {
+	// at is the node a failure is about.
+	at   ast.Node
 	ss   *stepScope
 	e    *Expr
 	pos  Pos
@@ -276,12 +282,14 @@ func (v *nameChecker) Visit(n *ast.Node) {
 			v.e.Dynamic = true
 		}
 		if node.Value == "item" && v.ss.step.ForEach == nil {
+			v.at = node
 			v.fail("`item` is only defined in a step with for_each", "")
 		}
 	case *ast.MemberNode:
 		root, ok := node.Node.(*ast.IdentifierNode)
 		prop, ok2 := node.Property.(*ast.StringNode)
 		if ok && ok2 {
+			v.at = root
 			v.member(root.Value, prop.Value)
 			return
 		}
@@ -294,6 +302,7 @@ func (v *nameChecker) Visit(n *ast.Node) {
 		if !ok || !ok2 || r.Value != "site" {
 			return
 		}
+		v.at = r
 		var names []string
 		what := ""
 		switch mid.Value {
@@ -336,7 +345,14 @@ func (v *nameChecker) member(root, prop string) {
 
 func (v *nameChecker) fail(msg, hint string) {
 	v.ok = false
-	v.errs.add(v.pos, "expression `"+v.e.Source+"`: "+msg, hint)
+	pos := v.pos
+	if v.at != nil {
+		// At the name, when the expression is on one line.
+		if from := v.at.Location().From; from > 0 && !strings.Contains(v.e.Source, "\n") {
+			pos.Column += from
+		}
+	}
+	v.errs.add(pos, "expression `"+v.e.Source+"`: "+msg, hint)
 }
 
 func contains(list []string, s string) bool {
@@ -363,13 +379,19 @@ func hintFor(word string, names []string, what string) string {
 
 // parseTemplate finds ${{ … }} in a scalar and compiles each expression.
 // It returns nil when the scalar has none.
-func (ss *stepScope) parseTemplate(n *yaml.Node, file string, shell bool, errs *ErrorList) *Template {
+func (ss *stepScope) parseTemplate(n *yaml.Node, file string, srcText *sourceText, shell bool, errs *ErrorList) *Template {
 	s := n.Value
 	if !strings.Contains(s, "${{") {
 		return nil
 	}
 	t := &Template{Shell: shell, Node: n}
 	pos := posOf(file, n)
+	// Each ${{ is found again in the source text, so that quotes, escapes,
+	// wide characters and block scalars do not shift the reported column.
+	srcOff := -1
+	if srcText != nil {
+		srcOff = srcText.offset(n.Line, n.Column)
+	}
 	rest := s
 	offset := 0
 	failed := false
@@ -390,14 +412,22 @@ func (ss *stepScope) parseTemplate(n *yaml.Node, file string, shell bool, errs *
 			t.Parts = append(t.Parts, TemplatePart{Literal: rest[:i]})
 		}
 		src := rest[i+3 : i+j]
+		lead := len(src) - len(strings.TrimLeft(src, " \t\n\r"))
 		epos := pos
-		switch n.Style {
-		case 0, yaml.FlowStyle:
-			epos.Column += offset + i + 3
-		case yaml.DoubleQuotedStyle, yaml.SingleQuotedStyle:
-			// One column for the opening quote; exact unless the text
-			// before the expression has escapes.
-			epos.Column += 1 + offset + i + 3
+		if srcOff >= 0 {
+			if k := strings.Index(srcText.text[srcOff:], "${{"); k >= 0 {
+				start := srcText.advance(srcOff+k+3, utf8.RuneCountInString(src[:lead]))
+				epos = srcText.pos(file, start)
+				srcOff = srcOff + k + 3
+			} else {
+				srcOff = -1
+			}
+		}
+		if srcOff < 0 {
+			epos.Column += utf8.RuneCountInString(s[:offset+i+3+lead])
+			if n.Style == yaml.DoubleQuotedStyle || n.Style == yaml.SingleQuotedStyle {
+				epos.Column++ // the opening quote
+			}
 		}
 		e := ss.compile(src, epos, false, errs)
 		if e == nil {
@@ -533,7 +563,8 @@ func (e *Env) Eval(x *Expr, v Vars) (any, error) {
 	e.mu.RUnlock()
 	out, err := expr.Run(x.program, env)
 	if err != nil {
-		return nil, fmt.Errorf("%s:%d:%d: expression `%s`: %s", x.Pos.File, x.Pos.Line, x.Pos.Column, x.Source, exprMsg(err))
+		msg, _ := x.scope.words.humanize(exprMsg(err))
+		return nil, fmt.Errorf("%s:%d:%d: expression `%s`: %s", x.Pos.File, x.Pos.Line, x.Pos.Column, x.Source, msg)
 	}
 	return out, nil
 }
@@ -546,7 +577,7 @@ func (e *Env) EvalBool(x *Expr, v Vars) (bool, error) {
 	}
 	b, ok := out.(bool)
 	if !ok {
-		return false, fmt.Errorf("%s:%d:%d: expression `%s` gave %T, not true or false", x.Pos.File, x.Pos.Line, x.Pos.Column, x.Source, out)
+		return false, fmt.Errorf("%s:%d:%d: expression `%s` gave %s, not true or false", x.Pos.File, x.Pos.Line, x.Pos.Column, x.Source, x.scope.typeWords(reflect.TypeOf(out)))
 	}
 	return b, nil
 }

@@ -54,13 +54,13 @@ func Load(path string, opts Options) (*Runbook, error) {
 
 // Parse is Load for a runbook already in memory.
 func Parse(path string, src []byte, opts Options) (*Runbook, error) {
-	l := &loader{file: path, reg: opts.Registry}
+	l := &loader{file: path, reg: opts.Registry, src: newSourceText(src)}
 	l.errs.addSource(path, src)
 	sum := sha256.Sum256(src)
 	rb := &Runbook{Path: path, Source: src, SHA256: hex.EncodeToString(sum[:]), Values: map[string]any{}}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(src, &doc); err != nil {
-		l.errs.add(yamlErrPos(path, err), "YAML syntax: "+yamlErrMsg(err), "check indentation and quoting on or just above this line")
+	doc, problem := decodeOne(path, "runbook", src, l.src)
+	if problem != nil {
+		l.errs.Problems = append(l.errs.Problems, *problem)
 		return nil, l.errs.err()
 	}
 	if len(doc.Content) == 0 {
@@ -130,21 +130,25 @@ func Parse(path string, src []byte, opts Options) (*Runbook, error) {
 		l.errs.add(posOf(path, root), "missing `steps:`", "a runbook needs at least one step")
 	}
 	rb.Steps = l.stepList(fields["steps"], BlockSteps)
+	if n := fields["steps"]; n != nil && n.Kind == yaml.SequenceNode && len(n.Content) == 0 {
+		l.errs.add(posOf(path, n), "steps is empty: a runbook needs at least one step", "add a step, e.g. `- log: hello`")
+	}
 	rb.OnFailure = l.stepList(fields["on_failure"], BlockOnFailure)
 	rb.Finally = l.stepList(fields["finally"], BlockFinally)
 	rb.Monitors = l.monitors(fields["monitors"])
 
 	// Expressions and parameters are checked even when the structure had
 	// problems, so that one run of validate shows everything it can.
-	if !l.dupIDs {
-		l.buildScope(rb)
-		for _, st := range rb.AllSteps() {
-			l.compileStep(rb, st)
-		}
-		for _, m := range rb.Monitors {
-			if m.Kind != nil {
-				l.compileMonitor(rb, m)
-			}
+	// A repeated step id is reported once, where it is repeated; the
+	// expression scope keeps the first step of each id, so every other
+	// problem is still found.
+	l.buildScope(rb)
+	for _, st := range rb.AllSteps() {
+		l.compileStep(rb, st)
+	}
+	for _, m := range rb.Monitors {
+		if m.Kind != nil {
+			l.compileMonitor(rb, m)
 		}
 	}
 	if err := l.errs.err(); err != nil {
@@ -155,16 +159,14 @@ func Parse(path string, src []byte, opts Options) (*Runbook, error) {
 
 type loader struct {
 	file string
+	src  *sourceText
 	reg  *steps.Registry
 	errs ErrorList
 	ids  map[string]*Step
 	// stepNodes keeps each step's mapping for the second pass.
 	stepNodes map[*Step]map[string]*yaml.Node
 	counter   map[string]int
-	dupIDs    bool
 }
-
-var yamlLine = regexp.MustCompile(`line (\d+)(?::(\d+))?`)
 
 func yamlErrPos(file string, err error) Pos {
 	m := yamlLine.FindStringSubmatch(err.Error())
@@ -177,11 +179,6 @@ func yamlErrPos(file string, err error) Pos {
 		col, _ = strconv.Atoi(m[2])
 	}
 	return Pos{File: file, Line: line, Column: col}
-}
-
-func yamlErrMsg(err error) string {
-	s := strings.TrimPrefix(err.Error(), "yaml: ")
-	return strings.TrimLeft(yamlLine.ReplaceAllString(s, ""), ": ")
 }
 
 // mapping returns a mapping's values by key, reporting unknown and
@@ -539,7 +536,6 @@ func (l *loader) step(n *yaml.Node, block string) *Step {
 	}
 	if prev, dup := l.ids[st.ID]; dup {
 		l.errs.add(posOf(l.file, fields["id"]), fmt.Sprintf("step id %q is already used at line %d", st.ID, prev.Pos.Line), "every step id must be unique")
-		l.dupIDs = true
 	} else {
 		l.ids[st.ID] = st
 	}
@@ -644,7 +640,9 @@ func (l *loader) monitors(n *yaml.Node) []*Monitor {
 			case "name":
 				l.scalar(v, &m.Name)
 			case "every":
-				m.Every = l.duration(v)
+				if m.Every = l.duration(v); m.Every <= 0 {
+					l.errs.add(posOf(l.file, v), "every must be longer than 0s: it is how often the probe runs", "e.g. every: 1s")
+				}
 			default:
 				kind, ok := l.reg.Lookup(k.Value)
 				if !ok {
@@ -707,6 +705,9 @@ func (l *loader) buildScope(rb *Runbook) {
 	regType := map[string]reflect.Type{}
 	var regNames []string
 	for i, st := range all {
+		if _, dup := byID[st.ID]; dup {
+			continue // reported where it is repeated; the first one counts
+		}
 		ids = append(ids, st.ID)
 		byID[st.ID] = st
 		sc.order[st.ID] = i
@@ -720,9 +721,23 @@ func (l *loader) buildScope(rb *Runbook) {
 	}
 	sc.stepsType, sc.stepField = structOf(ids, func(id string) reflect.Type { return stepViewType(byID[id].ResultType()) })
 	sc.varsType, sc.varField = structOf(regNames, func(n string) reflect.Type { return regType[n] })
+	sc.words = newTypeWords(sc, all)
 	sc.stepNames, sc.varNames = ids, regNames
 	sort.Strings(sc.stepNames)
 	rb.scope = sc
+}
+
+// exprPos is where the bare expression text, taken from scalar n, starts
+// in the source: past a quote, a ${{ and spaces.
+func (l *loader) exprPos(n *yaml.Node, text string) Pos {
+	text = strings.TrimSpace(text)
+	first, _, _ := strings.Cut(text, "\n")
+	if off := l.src.offset(n.Line, n.Column); off >= 0 && first != "" {
+		if k := strings.Index(l.src.text[off:], first); k >= 0 && k <= 8 {
+			return l.src.pos(l.file, off+k)
+		}
+	}
+	return posOf(l.file, n)
 }
 
 // condition reads a bare expression, also accepting one ${{ … }} around it.
@@ -742,7 +757,14 @@ func (l *loader) compileStep(rb *Runbook, st *Step) {
 	}
 	if fe := fields["for_each"]; fe != nil && fe.Kind == yaml.ScalarNode {
 		pre := rb.scope.forStep(st, nil)
-		st.ForEach.Items = pre.compile(condition(fe), posOf(l.file, fe), false, &l.errs)
+		pos := l.exprPos(fe, condition(fe))
+		st.ForEach.Items = pre.compile(condition(fe), pos, false, &l.errs)
+		if x := st.ForEach.Items; x != nil {
+			if t := x.program.Node().Type(); t != nil && !listType(t) {
+				l.errs.add(pos, fmt.Sprintf("for_each needs a list, but `%s` is %s", x.Source, rb.scope.typeWords(t)), "give a list such as [a, b], or an expression such as ${{ params.guests }}")
+				st.ForEach.Items = nil
+			}
+		}
 	}
 	if as := fields["as"]; as != nil && st.ForEach != nil {
 		l.scalar(as, &st.ForEach.As)
@@ -753,7 +775,7 @@ func (l *loader) compileStep(rb *Runbook, st *Step) {
 	ss := rb.scope.forStep(st, itemType)
 	st.scope = ss
 	if n := fields["when"]; n != nil {
-		st.When = ss.compile(condition(n), posOf(l.file, n), true, &l.errs)
+		st.When = ss.compile(condition(n), l.exprPos(n, condition(n)), true, &l.errs)
 	}
 	if n := fields["until"]; n != nil {
 		st.Until = l.until(ss, n, st)
@@ -773,7 +795,9 @@ func (l *loader) until(ss *stepScope, n *yaml.Node, st *Step) *Until {
 		f := l.mapping(n, []string{"condition", "interval", "within", "attempts"}, "until field")
 		cond = f["condition"]
 		if v := f["interval"]; v != nil {
-			u.Interval = l.duration(v)
+			if u.Interval = l.duration(v); u.Interval <= 0 {
+				l.errs.add(posOf(l.file, v), "interval must be longer than 0s: it is the wait between two polls", "e.g. interval: 2s")
+			}
 		}
 		if v := f["within"]; v != nil {
 			u.Within = l.duration(v)
@@ -792,7 +816,7 @@ func (l *loader) until(ss *stepScope, n *yaml.Node, st *Step) *Until {
 			u.Within = 5 * time.Minute
 		}
 	}
-	u.Cond = ss.compile(condition(cond), posOf(l.file, cond), true, &l.errs)
+	u.Cond = ss.compile(condition(cond), l.exprPos(cond, condition(cond)), true, &l.errs)
 	return u
 }
 
@@ -839,13 +863,13 @@ func (l *loader) decodeStatic(rb *Runbook, st *Step) {
 	walkScalars(st.ParamsNode, "", func(n *yaml.Node, path string) {
 		if exprs[path] && !strings.Contains(n.Value, "${{") {
 			// A bare expression field: the whole text is one expression.
-			e := st.scope.compile(n.Value, posOf(l.file, n), false, &l.errs)
+			e := st.scope.compile(n.Value, l.exprPos(n, n.Value), false, &l.errs)
 			if e != nil {
 				st.Templates[n] = &Template{Parts: []TemplatePart{{Expr: e}}, Whole: true, Node: n}
 			}
 			return
 		}
-		if t := st.scope.parseTemplate(n, l.file, shell[path] || scripts[n], &l.errs); t != nil {
+		if t := st.scope.parseTemplate(n, l.file, l.src, shell[path] || scripts[n], &l.errs); t != nil {
 			st.Templates[n] = t
 		}
 	})

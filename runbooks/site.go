@@ -29,9 +29,9 @@ func LoadSite(path string) (*site.Site, string, error) {
 func ParseSite(path string, src []byte) (*site.Site, error) {
 	var errs ErrorList
 	errs.addSource(path, src)
-	var doc yaml.Node
-	if err := yaml.Unmarshal(src, &doc); err != nil {
-		errs.add(yamlErrPos(path, err), "YAML syntax: "+yamlErrMsg(err), "check indentation and quoting on or just above this line")
+	doc, problem := decodeOne(path, "site", src, newSourceText(src))
+	if problem != nil {
+		errs.Problems = append(errs.Problems, *problem)
 		return nil, errs.err()
 	}
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
@@ -66,6 +66,7 @@ func ParseSite(path string, src []byte) (*site.Site, error) {
 	if s.Name == "" {
 		errs.add(posOf(path, root), "the site needs a name", "e.g. name: sanchong")
 	}
+	checkSiteValues(path, root, &s, &errs)
 	if s.VCenter != nil {
 		vn := steps.FindField(root, "vcenter")
 		if !strings.HasPrefix(s.VCenter.URL, "https://") {

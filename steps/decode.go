@@ -34,6 +34,12 @@ func DecodeParams(kind Kind, node *yaml.Node) (any, []DecodeError) {
 		return nil, errs
 	}
 	if err := node.Decode(params); err != nil {
+		// yaml.v3 stops at the first bad value and places an error of a
+		// custom unmarshaler (a duration, a text) at the whole mapping:
+		// decode field by field to name every bad value where it is.
+		if errs := fieldErrors(node, reflect.TypeOf(params), ""); len(errs) > 0 {
+			return nil, errs
+		}
 		return nil, typeErrors(node, err)
 	}
 	for _, fe := range kind.Validate(params) {
@@ -224,6 +230,9 @@ func typeErrors(node *yaml.Node, err error) []DecodeError {
 			rest = strings.TrimSpace(e[strings.IndexByte(e, ':')+1:])
 		}
 		col := findColumn(node, line)
+		if line == node.Line && node.Kind != yaml.ScalarNode && node.Kind != yaml.MappingNode {
+			col = node.Column // the list itself is what does not fit
+		}
 		out = append(out, DecodeError{Line: line, Column: col, Msg: friendlyTypeError(rest)})
 	}
 	return out
@@ -264,7 +273,7 @@ func friendlyTypeError(s string) string {
 	want := map[string]string{"int": "a whole number", "bool": "true or false", "float64": "a number", "string": "text", "[]string": "a list of strings"}
 	if w, ok := want[into]; ok {
 		if val == "" {
-			val = strings.TrimPrefix(tag, "!!")
+			return fmt.Sprintf("expected %s, found %s", w, tagWords[tag])
 		}
 		return fmt.Sprintf("%s must be %s", val, w)
 	}
@@ -277,5 +286,155 @@ func friendlyTypeError(s string) string {
 	if tag == "!!seq" {
 		return "expected a single value or mapping, found a list"
 	}
+	if tag != "" {
+		// into names a Go type (control.plain, map[string]site.Host): say
+		// what was found instead.
+		if val != "" {
+			return fmt.Sprintf("%s is not accepted here", val)
+		}
+		return fmt.Sprintf("%s is not accepted here", tagWords[tag])
+	}
 	return s
+}
+
+// fieldErrors decodes each value of a mapping into its field's type on its
+// own and returns the problem of every value that does not fit, at that
+// value. Nested mappings and lists of mappings are followed.
+func fieldErrors(node *yaml.Node, t reflect.Type, path string) []DecodeError {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if node == nil || node.Kind != yaml.MappingNode || t.Kind() != reflect.Struct {
+		return nil
+	}
+	fields := yamlFields(t)
+	var errs []DecodeError
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		key, val := node.Content[i].Value, node.Content[i+1]
+		ft, ok := fields[key]
+		if !ok {
+			continue // reported by Strict
+		}
+		errs = append(errs, valueErrors(val, ft, join(path, key))...)
+	}
+	return errs
+}
+
+func valueErrors(val *yaml.Node, ft reflect.Type, path string) []DecodeError {
+	err := val.Decode(reflect.New(ft).Interface())
+	if err == nil {
+		return nil
+	}
+	custom := reflect.PointerTo(ft).Implements(unmarshalerType) || reflect.PointerTo(ft).Implements(textUnmarshalerType)
+	elem := ft
+	for elem.Kind() == reflect.Pointer {
+		elem = elem.Elem()
+	}
+	if !custom {
+		switch {
+		case elem.Kind() == reflect.Struct && val.Kind == yaml.MappingNode:
+			if errs := fieldErrors(val, elem, path); len(errs) > 0 {
+				return errs
+			}
+		case (elem.Kind() == reflect.Slice || elem.Kind() == reflect.Array) && val.Kind == yaml.SequenceNode:
+			var errs []DecodeError
+			for i, c := range val.Content {
+				errs = append(errs, valueErrors(c, elem.Elem(), fmt.Sprintf("%s[%d]", path, i))...)
+			}
+			if len(errs) > 0 {
+				return errs
+			}
+		case elem.Kind() == reflect.Map && val.Kind == yaml.MappingNode:
+			var errs []DecodeError
+			for i := 0; i+1 < len(val.Content); i += 2 {
+				errs = append(errs, valueErrors(val.Content[i+1], elem.Elem(), join(path, val.Content[i].Value))...)
+			}
+			if len(errs) > 0 {
+				return errs
+			}
+		}
+	}
+	te, ok := err.(*yaml.TypeError)
+	if !ok {
+		// A custom unmarshaler's own message says what is wrong.
+		return []DecodeError{{Line: val.Line, Column: val.Column, Field: path, Msg: path + ": " + stripLinePrefix(err.Error())}}
+	}
+	var out []DecodeError
+	for _, e := range te.Errors {
+		line := val.Line
+		rest := e
+		if n, _ := fmt.Sscanf(e, "line %d:", &line); n == 1 {
+			rest = strings.TrimSpace(e[strings.IndexByte(e, ':')+1:])
+		}
+		col := findColumn(val, line)
+		if line == val.Line && val.Kind != yaml.ScalarNode {
+			col = val.Column
+		}
+		out = append(out, DecodeError{Line: line, Column: col, Field: path, Msg: path + ": " + describeTypeError(rest, ft)})
+	}
+	return out
+}
+
+func stripLinePrefix(s string) string {
+	var n int
+	if k, _ := fmt.Sscanf(s, "line %d:", &n); k == 1 {
+		return strings.TrimSpace(s[strings.IndexByte(s, ':')+1:])
+	}
+	return strings.TrimPrefix(s, "yaml: ")
+}
+
+// describeTypeError says in words what a value of type want must be; Go
+// type names never reach an author.
+func describeTypeError(s string, want reflect.Type) string {
+	msg := friendlyTypeError(s)
+	if !strings.Contains(msg, "cannot unmarshal") {
+		return msg
+	}
+	_, val, _ := strings.Cut(s, "`")
+	val, _, _ = strings.Cut(val, "`")
+	found := "a value"
+	if tag := strings.Fields(strings.TrimPrefix(s, "cannot unmarshal ")); len(tag) > 0 {
+		found = tagWords[tag[0]]
+	}
+	if val != "" {
+		return fmt.Sprintf("%s must be %s", val, TypeWords(want))
+	}
+	return fmt.Sprintf("expected %s, found %s", TypeWords(want), found)
+}
+
+var tagWords = map[string]string{"!!str": "text", "!!int": "a number", "!!float": "a number", "!!bool": "true or false",
+	"!!null": "nothing", "!!seq": "a list", "!!map": "a mapping", "!!binary": "binary data", "!!timestamp": "a date"}
+
+// TypeWords describes a parameter type to an author: "text", "a list of
+// whole numbers", "a duration such as 30s".
+func TypeWords(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.String() {
+	case "journal.Duration", "time.Duration":
+		return "a duration such as 30s"
+	case "journal.Text":
+		return "text, or {en: …, zh-TW: …}"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "text"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "a list of " + strings.TrimPrefix(strings.TrimPrefix(TypeWords(t.Elem()), "a "), "an ")
+	case reflect.Map:
+		return "a mapping"
+	case reflect.Struct:
+		return "a mapping of its fields"
+	case reflect.Interface:
+		return "a value"
+	}
+	return "a different value"
 }

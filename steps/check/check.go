@@ -98,6 +98,8 @@ func (p *HTTPParams) validate() []steps.FieldError {
 	u, err := url.Parse(p.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs = append(errs, steps.FieldError{Field: "url", Msg: fmt.Sprintf("%q is not an http:// or https:// URL", p.URL)})
+	} else if msg := steps.PortProblem(u.Port()); u.Port() != "" && msg != "" {
+		errs = append(errs, steps.FieldError{Field: "url", Msg: msg})
 	} else if u.Scheme == "http" && (p.CAFile != "" || p.Thumbprint != "") {
 		errs = append(errs, steps.FieldError{Field: "url", Msg: "ca_file and thumbprint apply to https:// URLs only"})
 	}
@@ -367,6 +369,8 @@ func (*tcpKind) Validate(params any) []steps.FieldError {
 	var errs []steps.FieldError
 	if _, port, err := net.SplitHostPort(p.Address); err != nil || port == "" {
 		errs = append(errs, steps.FieldError{Field: "address", Msg: fmt.Sprintf("%q is not host:port", p.Address)})
+	} else if msg := steps.PortProblem(port); msg != "" {
+		errs = append(errs, steps.FieldError{Field: "address", Msg: msg})
 	}
 	if p.Timeout <= 0 {
 		errs = append(errs, steps.FieldError{Field: "timeout", Msg: "must be a positive duration such as 5s"})

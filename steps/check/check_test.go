@@ -146,6 +146,23 @@ func TestValidation(t *testing.T) {
 	}
 }
 
+// TestPortsOutOfRange: a port that no TCP socket can have is refused at
+// load time, in a tcp address and in a URL.
+func TestPortsOutOfRange(t *testing.T) {
+	for _, c := range []struct {
+		kind int
+		src  string
+	}{{1, "{address: '10.0.0.65:99999'}"}, {1, "{address: '10.0.0.65:0'}"}, {0, "{url: 'http://10.0.0.65:99999/'}"}} {
+		_, errs := steptest.DecodeErrors(check.Kinds()[c.kind], c.src)
+		if len(errs) == 0 || !strings.Contains(fmt.Sprint(errs), "is not a TCP port (1 to 65535)") {
+			t.Errorf("%s: want the port refused, got %v", c.src, errs)
+		}
+	}
+	if _, errs := steptest.DecodeErrors(check.Kinds()[1], "{address: '10.0.0.65:65535'}"); len(errs) != 0 {
+		t.Errorf("port 65535 is valid: %v", errs)
+	}
+}
+
 func TestTCPBanner(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	defer ln.Close()

@@ -1,0 +1,184 @@
+package runbooks
+
+import (
+	"fmt"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/drbook/drbook/site"
+)
+
+// typeWords names the Go types of the expression environment the way a
+// runbook author knows them ("the result of exec.local", "site.hosts"), so
+// that expr's messages never show "control.ExecLocalResult" or a struct
+// generated for the site.
+type typeWords struct {
+	names map[reflect.Type]string
+	// fields lists a struct type's expression field names, for hints.
+	fields   map[string][]string
+	replacer *strings.Replacer
+}
+
+func newTypeWords(sc *scope, all []*Step) *typeWords {
+	w := &typeWords{names: map[reflect.Type]string{}, fields: map[string][]string{}}
+	name := func(t reflect.Type, words string) {
+		if t == nil {
+			return
+		}
+		if _, ok := w.names[t]; !ok {
+			w.names[t] = words
+		}
+	}
+	name(sc.paramsType, "params")
+	name(sc.siteType, "site")
+	name(sc.stepsType, "steps")
+	name(sc.varsType, "vars")
+	if sc.siteType != nil {
+		for i, n := range []string{"", "", "site.vcenter", "site.hosts", "site.guests", "site.services"} {
+			if n != "" {
+				name(sc.siteType.Field(i).Type, n)
+			}
+		}
+	}
+	name(reflect.TypeOf(site.Host{}), "a host of the site")
+	name(reflect.TypeOf(site.Guest{}), "a guest of the site")
+	name(reflect.TypeOf(site.Service{}), "a service of the site")
+	name(reflect.TypeOf(site.VCenter{}), "the site's vcenter")
+	name(reflect.TypeOf((*struct{})(nil)), "nothing")
+	for _, st := range all {
+		if t := st.ResultType(); t != nil {
+			name(t, "the result of "+st.KindName)
+			name(t.Elem(), "the result of "+st.KindName)
+			name(stepViewType(t), "a step")
+		}
+	}
+	// Everything reachable from the environment gets words, so no Go
+	// type name is left in a message.
+	seen := map[reflect.Type]bool{}
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		if t == nil || seen[t] {
+			return
+		}
+		seen[t] = true
+		switch t.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+			walk(t.Elem())
+		case reflect.Struct:
+			var fs []string
+			for i := 0; i < t.NumField(); i++ {
+				f := t.Field(i)
+				walk(f.Type)
+				if n, _, _ := strings.Cut(f.Tag.Get("expr"), ","); n != "" && n != "-" {
+					fs = append(fs, n)
+				} else if n == "" && f.IsExported() {
+					fs = append(fs, f.Name)
+				}
+			}
+			sort.Strings(fs)
+			w.fields[w.describe(t)] = fs
+		}
+	}
+	for _, t := range []reflect.Type{sc.paramsType, sc.siteType, sc.stepsType, sc.varsType} {
+		walk(t)
+	}
+	for _, st := range all {
+		walk(st.ResultType())
+	}
+	var pairs []string
+	var types []reflect.Type
+	for t := range seen {
+		types = append(types, t)
+	}
+	// Longest first, so that a struct's text is replaced before the
+	// names inside it.
+	sort.Slice(types, func(i, j int) bool { return len(types[i].String()) > len(types[j].String()) })
+	for _, t := range types {
+		if s := t.String(); strings.ContainsAny(s, ".{") {
+			pairs = append(pairs, s, w.describe(t))
+		}
+	}
+	w.replacer = strings.NewReplacer(pairs...)
+	return w
+}
+
+// describe returns the words for t.
+func (w *typeWords) describe(t reflect.Type) string {
+	if n, ok := w.names[t]; ok {
+		return n
+	}
+	switch t {
+	case reflect.TypeOf(""):
+		return "text"
+	case reflect.TypeOf(0), reflect.TypeOf(int64(0)):
+		return "a whole number"
+	case reflect.TypeOf(0.0):
+		return "a number"
+	case reflect.TypeOf(false):
+		return "true or false"
+	case reflect.TypeOf(time.Duration(0)):
+		return "a duration"
+	case reflect.TypeOf(time.Time{}):
+		return "a time"
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		return w.describe(t.Elem())
+	case reflect.Slice, reflect.Array:
+		return "a list of " + strings.TrimPrefix(strings.TrimPrefix(w.describe(t.Elem()), "a "), "an ")
+	case reflect.Map:
+		return "a mapping of names to " + strings.TrimPrefix(w.describe(t.Elem()), "a ")
+	case reflect.Interface:
+		return "any value"
+	case reflect.Struct:
+		return "a record"
+	case reflect.String:
+		return "text"
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		return "a whole number"
+	}
+	return t.Kind().String()
+}
+
+// typeWords describes a type for a message; nil-safe.
+func (sc *scope) typeWords(t reflect.Type) string {
+	if t == nil {
+		return "nothing"
+	}
+	if sc == nil || sc.words == nil {
+		return "a value"
+	}
+	return sc.words.describe(t)
+}
+
+var noField = regexp.MustCompile(`^type (.+) has no field (\S+)$`)
+
+// humanize rewrites an expr message in an author's terms and returns a
+// hint when it can list what exists.
+func (w *typeWords) humanize(msg string) (string, string) {
+	if w == nil {
+		return msg, ""
+	}
+	msg = w.replacer.Replace(msg)
+	if m := noField.FindStringSubmatch(msg); m != nil {
+		hint := ""
+		if fs := w.fields[m[1]]; len(fs) > 0 {
+			hint = hintFor(m[2], fs, "fields")
+		}
+		return fmt.Sprintf("%s has no field %s", m[1], m[2]), hint
+	}
+	return msg, ""
+}
+
+// listType reports whether a value of type t can be looped over (any is
+// checked when the run has the value).
+func listType(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array, reflect.Interface:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,262 @@
+package runbooks
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
+
+// decodeOne decodes a file that must hold exactly one YAML document. Bytes
+// that are not UTF-8, control characters, syntax errors and a second
+// document each come back as one problem at the character that causes it.
+//
+// yaml.v3 reports a syntax error at the line of the construct it was
+// parsing, counted from zero for parser errors and from one for scanner
+// errors, and never with a column, so its position is not used as it is:
+// the line is found as the shortest prefix of the file that fails with the
+// same message, and the column from what the message says is wrong.
+// what names the file's role ("runbook", "site file") for messages.
+func decodeOne(file, what string, src []byte, st *sourceText) (*yaml.Node, *Problem) {
+	if p := encodingProblem(file, src, st); p != nil {
+		return nil, p
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+		p := syntaxProblem(file, st, err)
+		return nil, &p
+	}
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		p := syntaxProblem(file, st, err)
+		return nil, &p
+	case len(next.Content) > 0 && !(next.Content[0].Kind == yaml.ScalarNode && next.Content[0].Tag == "!!null"):
+		return nil, &Problem{Pos: documentStart(file, st, next.Content[0].Line),
+			Msg:  fmt.Sprintf("a second YAML document starts here; a %s file holds exactly one", what),
+			Hint: fmt.Sprintf("remove this --- and what follows it, or move it to a %s file of its own", what)}
+	}
+	return &doc, nil
+}
+
+// documentStart finds the `---` line at or above line.
+func documentStart(file string, st *sourceText, line int) Pos {
+	for l := line; l >= 1; l-- {
+		if strings.HasPrefix(st.line(l), "---") {
+			return Pos{File: file, Line: l, Column: 1}
+		}
+	}
+	return Pos{File: file, Line: line, Column: 1}
+}
+
+// encodingProblem reports text that is not UTF-8, or holds a character
+// YAML does not allow, at that character.
+func encodingProblem(file string, src []byte, st *sourceText) *Problem {
+	for _, bom := range [][]byte{{0xff, 0xfe}, {0xfe, 0xff}} {
+		if bytes.HasPrefix(src, bom) {
+			return &Problem{Pos: Pos{File: file, Line: 1, Column: 1}, Msg: "the file is UTF-16 text; drbook reads UTF-8",
+				Hint: "save it as UTF-8, e.g. iconv -f UTF-16 -t UTF-8"}
+		}
+	}
+	for off := 0; off < len(src); {
+		r, w := utf8.DecodeRune(src[off:])
+		switch {
+		case r == utf8.RuneError && w <= 1:
+			return &Problem{Pos: st.pos(file, off), Msg: fmt.Sprintf("byte 0x%02x is not UTF-8 text", src[off]),
+				Hint: "save the file as UTF-8; a file written in Big5 converts with iconv -f BIG5 -t UTF-8"}
+		case !yamlPrintable(r) && !(r == '\ufeff' && off == 0):
+			return &Problem{Pos: st.pos(file, off), Msg: fmt.Sprintf("control character U+%04X is not allowed in YAML", r),
+				Hint: `remove it; inside double quotes an escape such as "\x07" writes one`}
+		}
+		off += w
+	}
+	return nil
+}
+
+// yamlPrintable is YAML 1.2's c-printable set.
+func yamlPrintable(r rune) bool {
+	switch {
+	case r == '\t' || r == '\n' || r == '\r' || r == 0x85:
+		return true
+	case r >= 0x20 && r <= 0x7e:
+		return true
+	case r >= 0xa0 && r <= 0xd7ff, r >= 0xe000 && r <= 0xfffd, r >= 0x10000 && r <= 0x10ffff:
+		return true
+	}
+	return false
+}
+
+// firstYAMLError parses every document of src and returns the first error.
+func firstYAMLError(src string) error {
+	dec := yaml.NewDecoder(strings.NewReader(src))
+	for {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+var yamlLine = regexp.MustCompile(`line (\d+)(?::(\d+))?`)
+
+// yamlErrMsg is a yaml.v3 error's message without its "yaml: line N:".
+func yamlErrMsg(err error) string {
+	s := strings.TrimPrefix(err.Error(), "yaml: ")
+	return strings.TrimLeft(yamlLine.ReplaceAllString(s, ""), ": ")
+}
+
+// syntaxProblem places a yaml.v3 syntax error at its line and column.
+func syntaxProblem(file string, st *sourceText, err error) Problem {
+	msg := yamlErrMsg(err)
+	prefix := func(k int) string {
+		if k >= len(st.lineStart) {
+			return st.text
+		}
+		return st.text[:st.lineStart[k]]
+	}
+	fails := func(k int) bool {
+		e := firstYAMLError(prefix(k))
+		return e != nil && yamlErrMsg(e) == msg
+	}
+	// The smallest k whose first k lines fail alike: the error is on line k.
+	lo, hi := 1, len(st.lineStart)
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if fails(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	line := lo
+	col, text, hint := describeSyntax(msg, st.line(line))
+	return Problem{Pos: Pos{File: file, Line: line, Column: col}, Msg: "YAML syntax: " + text, Hint: hint}
+}
+
+var unknownAnchor = regexp.MustCompile(`^unknown anchor '(.*)' referenced$`)
+
+// describeSyntax finds the column a yaml.v3 message is about on its line
+// and says what is wrong in words an author acts on.
+func describeSyntax(msg, line string) (col int, text, hint string) {
+	col = firstNonSpace(line)
+	text, hint = msg, "check indentation and quoting on or just above this line"
+	brackets, quote := scanFlow(line)
+	switch {
+	case strings.Contains(msg, "tab character"):
+		if i := strings.IndexByte(line, '\t'); i >= 0 {
+			col = utf8.RuneCountInString(line[:i]) + 1
+		}
+		text, hint = "a tab character indents this line; YAML indents with spaces only", "replace the tab with spaces"
+	case msg == "did not find expected ',' or '}'" || msg == "did not find expected ',' or ']'":
+		open, closer := '{', "}"
+		if strings.HasSuffix(msg, "']'") {
+			open, closer = '[', "]"
+		}
+		for i := len(brackets) - 1; i >= 0; i-- {
+			if brackets[i].r == open {
+				col = brackets[i].col
+				break
+			}
+		}
+		text = fmt.Sprintf("this %c is not closed by a %s, or two of its entries have no ',' between them", open, closer)
+		hint = fmt.Sprintf("close it with %s; entries inside %c … %s are separated by commas", closer, open, closer)
+	case msg == "found unexpected end of stream" && quote > 0:
+		col, text, hint = quote, "this quoted text is never closed", "add the closing quote"
+	case unknownAnchor.MatchString(msg):
+		name := unknownAnchor.FindStringSubmatch(msg)[1]
+		if i := strings.Index(line, "*"+name); i >= 0 {
+			col = utf8.RuneCountInString(line[:i]) + 1
+		}
+		text = fmt.Sprintf("*%s refers to no anchor: &%s is not defined above it", name, name)
+		hint = fmt.Sprintf("mark the value to repeat with &%s before using *%s, or remove the *", name, name)
+	case msg == "mapping values are not allowed in this context":
+		if first := strings.Index(line, ": "); first >= 0 {
+			if second := strings.Index(line[first+2:], ":"); second >= 0 {
+				col = utf8.RuneCountInString(line[:first+2+second]) + 1
+			}
+		}
+		hint = `a value that holds ": " must be quoted, e.g. "a: b"`
+	case msg == "found character that cannot start any token":
+		if i := strings.IndexAny(line, "@`"); i >= 0 {
+			col = utf8.RuneCountInString(line[:i]) + 1
+		}
+		hint = "quote the value: @ and ` cannot start plain text in YAML"
+	}
+	return col, text, hint
+}
+
+func firstNonSpace(line string) int {
+	for i, r := range line {
+		if r != ' ' {
+			return utf8.RuneCountInString(line[:i]) + 1
+		}
+	}
+	return 1
+}
+
+type bracketAt struct {
+	r   rune
+	col int
+}
+
+// scanFlow reads one line as YAML flow text: it returns the brackets left
+// open at its end and the column of a quote left open (0 when none).
+func scanFlow(line string) (open []bracketAt, quote int) {
+	var inQuote rune
+	prev := rune(0) // the last character outside quotes that is not a space
+	col := 0
+	rs := []rune(line)
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		col = i + 1
+		switch {
+		case inQuote == '"':
+			if r == '\\' {
+				i++
+			} else if r == '"' {
+				inQuote, quote = 0, 0
+			}
+			continue
+		case inQuote == '\'':
+			if r == '\'' {
+				if i+1 < len(rs) && rs[i+1] == '\'' {
+					i++
+				} else {
+					inQuote, quote = 0, 0
+				}
+			}
+			continue
+		}
+		switch r {
+		case '#':
+			if i == 0 || rs[i-1] == ' ' || rs[i-1] == '\t' {
+				return open, 0
+			}
+		case '"', '\'':
+			if strings.ContainsRune("\x00:[{,-?", prev) {
+				inQuote, quote = r, col
+			}
+		case '{', '[':
+			open = append(open, bracketAt{r, col})
+		case '}', ']':
+			if n := len(open); n > 0 {
+				open = open[:n-1]
+			}
+		}
+		if r != ' ' && r != '\t' {
+			prev = r
+		}
+	}
+	return open, quote
+}
