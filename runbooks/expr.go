@@ -13,7 +13,11 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/checker"
+	"github.com/expr-lang/expr/compiler"
+	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/optimizer"
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 	"gopkg.in/yaml.v3"
@@ -75,6 +79,11 @@ type scope struct {
 	varField  map[string]int
 	// order is each step's position in declaration order.
 	order map[string]int
+	// envs caches the step environments by shape.
+	envs map[envKey]*stepEnv
+	// static is the environment with no step outcomes, built once.
+	static     *Env
+	staticOnce sync.Once
 	// words names the environment's Go types in an author's terms.
 	words *typeWords
 	// paramNames, guestNames … feed did-you-mean hints.
@@ -86,6 +95,7 @@ type stepScope struct {
 	*scope
 	step    *Step
 	envType reflect.Type
+	env     *stepEnv
 	// itemType is the loop variable's type (any when unknown).
 	itemType reflect.Type
 }
@@ -186,6 +196,40 @@ func siteEnv(s *site.Site) (reflect.Type, reflect.Value) {
 	return t, v
 }
 
+// envKey identifies one shape of step environment: the runbook-wide part
+// is the same for every step, so steps differ only in these two types.
+type envKey struct{ item, result reflect.Type }
+
+// stepEnv is one environment type and the expr configurations compiled
+// against it. A configuration is reused for every expression of that shape:
+// expr caches what it learns of the types in it (each field lookup in the
+// N-field steps struct), so building one per expression made loading
+// quadratic in the number of steps.
+type stepEnv struct {
+	typ reflect.Type
+	// conf holds the configuration for value (false) and boolean (true)
+	// expressions.
+	conf [2]*conf.Config
+}
+
+func (e *stepEnv) config(boolean bool) *conf.Config {
+	i := 0
+	if boolean {
+		i = 1
+	}
+	if e.conf[i] == nil {
+		c := conf.CreateNew()
+		expr.Env(reflect.New(e.typ).Elem().Interface())(c)
+		rawFunc(c)
+		if boolean {
+			expr.AsBool()(c)
+		}
+		c.Check()
+		e.conf[i] = c
+	}
+	return e.conf[i]
+}
+
 func (sc *scope) forStep(st *Step, itemType reflect.Type) *stepScope {
 	if itemType == nil {
 		itemType = reflect.TypeOf((*any)(nil)).Elem()
@@ -193,6 +237,10 @@ func (sc *scope) forStep(st *Step, itemType reflect.Type) *stepScope {
 	resultT := st.ResultType()
 	if resultT == nil {
 		resultT = reflect.TypeOf((*struct{})(nil))
+	}
+	key := envKey{itemType, resultT}
+	if env, ok := sc.envs[key]; ok {
+		return &stepScope{scope: sc, step: st, envType: env.typ, env: env, itemType: itemType}
 	}
 	envT := reflect.StructOf([]reflect.StructField{
 		{Name: "Params", Type: sc.paramsType, Tag: `expr:"params"`},
@@ -203,7 +251,12 @@ func (sc *scope) forStep(st *Step, itemType reflect.Type) *stepScope {
 		{Name: "Result", Type: resultT, Tag: `expr:"result"`},
 		{Name: "Attempt", Type: reflect.TypeOf(0), Tag: `expr:"attempt"`},
 	})
-	return &stepScope{scope: sc, step: st, envType: envT, itemType: itemType}
+	env := &stepEnv{typ: envT}
+	if sc.envs == nil {
+		sc.envs = map[envKey]*stepEnv{}
+	}
+	sc.envs[key] = env
+	return &stepScope{scope: sc, step: st, envType: envT, env: env, itemType: itemType}
 }
 
 var rawFunc = expr.Function("raw", func(p ...any) (any, error) {
@@ -218,7 +271,8 @@ func (ss *stepScope) compile(src string, pos Pos, boolean bool, errs *ErrorList)
 		errs.add(pos, "empty expression", "")
 		return nil
 	}
-	tree, err := parser.Parse(src)
+	c := ss.env.config(boolean)
+	tree, err := parser.ParseWithConfig(src, c)
 	if err != nil {
 		errs.add(exprPos(pos, err), "expression: "+exprMsg(err), "")
 		return nil
@@ -227,11 +281,7 @@ func (ss *stepScope) compile(src string, pos Pos, boolean bool, errs *ErrorList)
 	if !ss.checkNames(&tree.Node, e, pos, errs) {
 		return nil
 	}
-	opts := []expr.Option{expr.Env(reflect.New(ss.envType).Elem().Interface()), rawFunc}
-	if boolean {
-		opts = append(opts, expr.AsBool())
-	}
-	prog, err := expr.Compile(src, opts...)
+	prog, err := compileTree(c, tree)
 	if err != nil {
 		msg, hint := ss.words.humanize(exprMsg(err))
 		errs.add(exprPos(pos, err), "expression `"+src+"`: "+msg, hint)
@@ -239,6 +289,24 @@ func (ss *stepScope) compile(src string, pos Pos, boolean bool, errs *ErrorList)
 	}
 	e.program = prog
 	return e
+}
+
+// compileTree is expr.Compile of a parsed expression, with a
+// configuration built once per environment shape.
+func compileTree(c *conf.Config, tree *parser.Tree) (*vm.Program, error) {
+	if _, err := new(checker.Checker).PatchAndCheck(tree, c); err != nil {
+		return nil, err
+	}
+	if c.Optimize {
+		if err := optimizer.Optimize(&tree.Node, c); err != nil {
+			var fe *file.Error
+			if errors.As(err, &fe) {
+				return nil, fe.Bind(tree.Source)
+			}
+			return nil, err
+		}
+	}
+	return compiler.Compile(tree, c)
 }
 
 func exprPos(pos Pos, err error) Pos {
@@ -584,4 +652,8 @@ func (e *Env) EvalBool(x *Expr, v Vars) (bool, error) {
 
 // StaticEnv is an environment with no step outcomes, for plan and
 // validate: dynamic expressions evaluate against zero values.
-func (rb *Runbook) StaticEnv() *Env { return rb.NewEnv() }
+// It is built once: nothing records outcomes into it.
+func (rb *Runbook) StaticEnv() *Env {
+	rb.scope.staticOnce.Do(func() { rb.scope.static = rb.NewEnv() })
+	return rb.scope.static
+}

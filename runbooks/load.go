@@ -1,6 +1,7 @@
 package runbooks
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -45,16 +46,30 @@ var paramTypes = []string{"string", "int", "bool", "duration", "list", "host", "
 // Load reads, decodes and validates a runbook. The error, when not nil, is
 // an *ErrorList holding every problem found, or a file error.
 func Load(path string, opts Options) (*Runbook, error) {
+	return LoadContext(context.Background(), path, opts)
+}
+
+// LoadContext is Load that stops when ctx is done (Ctrl-C during the
+// validation of a long runbook); the error then wraps ctx's error.
+func LoadContext(ctx context.Context, path string, opts Options) (*Runbook, error) {
 	src, err := readSource(path)
 	if err != nil {
 		return nil, err
 	}
-	return Parse(path, src, opts)
+	return ParseContext(ctx, path, src, opts)
 }
 
 // Parse is Load for a runbook already in memory.
 func Parse(path string, src []byte, opts Options) (*Runbook, error) {
-	l := &loader{file: path, reg: opts.Registry, src: newSourceText(src)}
+	return ParseContext(context.Background(), path, src, opts)
+}
+
+// ParseContext is Parse that stops when ctx is done.
+func ParseContext(ctx context.Context, path string, src []byte, opts Options) (*Runbook, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%s: loading stopped: %w", path, err)
+	}
+	l := &loader{file: path, reg: opts.Registry, src: newSourceText(src), ctx: ctx}
 	l.errs.addSource(path, src)
 	sum := sha256.Sum256(src)
 	rb := &Runbook{Path: path, Source: src, SHA256: hex.EncodeToString(sum[:]), Values: map[string]any{}}
@@ -136,6 +151,9 @@ func Parse(path string, src []byte, opts Options) (*Runbook, error) {
 	rb.OnFailure = l.stepList(fields["on_failure"], BlockOnFailure)
 	rb.Finally = l.stepList(fields["finally"], BlockFinally)
 	rb.Monitors = l.monitors(fields["monitors"])
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%s: loading stopped: %w", path, err)
+	}
 
 	// Expressions and parameters are checked even when the structure had
 	// problems, so that one run of validate shows everything it can.
@@ -144,6 +162,9 @@ func Parse(path string, src []byte, opts Options) (*Runbook, error) {
 	// problem is still found.
 	l.buildScope(rb)
 	for _, st := range rb.AllSteps() {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("%s: loading stopped: %w", path, err)
+		}
 		l.compileStep(rb, st)
 	}
 	for _, m := range rb.Monitors {
@@ -158,6 +179,7 @@ func Parse(path string, src []byte, opts Options) (*Runbook, error) {
 }
 
 type loader struct {
+	ctx  context.Context
 	file string
 	src  *sourceText
 	reg  *steps.Registry
@@ -479,6 +501,9 @@ func (l *loader) stepList(n *yaml.Node, block string) []*Step {
 	}
 	var out []*Step
 	for _, c := range n.Content {
+		if l.ctx.Err() != nil {
+			return out // Parse reports it
+		}
 		if st := l.step(c, block); st != nil {
 			out = append(out, st)
 		}

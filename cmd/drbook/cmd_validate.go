@@ -44,9 +44,11 @@ func runValidate(ctx context.Context, g *globalOptions, opts *validateOptions, f
 		if opts.Lab {
 			ro.Site = labSiteShape()
 		}
-		rb, err := runbooks.Load(f, ro)
+		rb, err := runbooks.LoadContext(ctx, f, ro)
 		var el *runbooks.ErrorList
 		switch {
+		case errors.Is(err, context.Canceled):
+			return fmt.Errorf("validate interrupted; nothing was changed: %w", err)
 		case errors.As(err, &el):
 			all_.Problems = append(all_.Problems, el.Problems...)
 			if !printFileProblem(g.stderr, el) {

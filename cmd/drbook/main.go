@@ -116,6 +116,8 @@ func report(stderr io.Writer, err error) int {
 		}
 	case errors.Is(err, engine.ErrStepFailed):
 		code = exitFailed
+	case errors.Is(err, context.Canceled):
+		code = exitInterrupted // Ctrl-C before anything ran
 	}
 	fmt.Fprintf(stderr, "drbook: error: %s\n", screenBlock(err.Error(), "  "))
 	if hint != "" {
