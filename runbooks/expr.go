@@ -79,6 +79,13 @@ type scope struct {
 	varField  map[string]int
 	// order is each step's position in declaration order.
 	order map[string]int
+	// siteState says whether site names can be checked; firstSiteRef is
+	// the first expression that reads site hosts, guests or services.
+	siteState    siteState
+	firstSiteRef *siteRef
+	// failures counts expressions that did not compile, reported or
+	// (for a site reference without a site) reported once at the end.
+	failures int
 	// envs caches the step environments by shape.
 	envs map[envKey]*stepEnv
 	// static is the environment with no step outcomes, built once.
@@ -271,6 +278,14 @@ func (ss *stepScope) compile(src string, pos Pos, boolean bool, errs *ErrorList)
 		errs.add(pos, "empty expression", "")
 		return nil
 	}
+	e := ss.compileChecked(src, pos, boolean, errs)
+	if e == nil {
+		ss.failures++
+	}
+	return e
+}
+
+func (ss *stepScope) compileChecked(src string, pos Pos, boolean bool, errs *ErrorList) *Expr {
 	c := ss.env.config(boolean)
 	tree, err := parser.ParseWithConfig(src, c)
 	if err != nil {
@@ -371,6 +386,13 @@ func (v *nameChecker) Visit(n *ast.Node) {
 			return
 		}
 		v.at = r
+		if v.ss.siteState != siteGiven && (mid.Value == "guests" || mid.Value == "hosts" || mid.Value == "services") {
+			// Without a site (or with one that failed to load, already
+			// reported) a name cannot be checked: say so once, not once
+			// per name.
+			v.needsSite("site." + mid.Value + "." + prop.Value)
+			return
+		}
 		var names []string
 		what := ""
 		switch mid.Value {
@@ -408,6 +430,17 @@ func (v *nameChecker) member(root, prop string) {
 		if me, ok := v.ss.order[v.ss.step.ID]; ok && idx >= me {
 			v.fail(fmt.Sprintf("step %q is not run before this one, so its result is not known here", prop), "move the step, or refer to a step above this one")
 		}
+	}
+}
+
+func (v *nameChecker) needsSite(text string) {
+	v.ok = false
+	pos := v.pos
+	if from := v.at.Location().From; from > 0 && !strings.Contains(v.e.Source, "\n") {
+		pos.Column += from
+	}
+	if f := v.ss.firstSiteRef; f == nil || pos.Line < f.pos.Line || (pos.Line == f.pos.Line && pos.Column < f.pos.Column) {
+		v.ss.firstSiteRef = &siteRef{pos: pos, text: text}
 	}
 }
 

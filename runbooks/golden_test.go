@@ -16,7 +16,9 @@
 //   - a first-line comment `# vars: name=value other=value` passes --var
 //     overrides;
 //   - a runbook without a top-level `site:` entry is loaded against
-//     testdata/sites/lab.site.yaml; one with `site:` loads the file it names.
+//     testdata/sites/lab.site.yaml; one with `site:` loads the file it names;
+//     one with a line `# no site` is loaded with no site at all, as plain
+//     `drbook validate FILE` does.
 //
 // Paths are relative (testdata/invalid/…) so the golden text is the same on
 // every machine.
@@ -53,6 +55,7 @@ func labSite(t testing.TB) *site.Site {
 
 var varsLine = regexp.MustCompile(`(?m)\A# vars:(.*)$`)
 var siteEntry = regexp.MustCompile(`(?m)^site:`)
+var noSiteLine = regexp.MustCompile(`(?m)^# no site$`)
 
 // loadTestFile loads one testdata file the way the golden and valid tests
 // both do, following the conventions in the package comment.
@@ -81,7 +84,7 @@ func loadTestFile(t testing.TB, path string) (*runbooks.Runbook, error) {
 			opts.Vars[k] = v
 		}
 	}
-	if !siteEntry.Match(src) {
+	if !siteEntry.Match(src) && !noSiteLine.Match(src) {
 		opts.Site = labSite(t)
 	}
 	return runbooks.Load(path, opts)

@@ -25,7 +25,7 @@ func testRegistry() *steps.Registry {
 
 // hostShutdownParams mirror vcenter.host.shutdown.
 type hostShutdownParams struct {
-	Host  string           `yaml:"host"`
+	Host  string           `yaml:"host" drbook:"host"`
 	Force bool             `yaml:"force"`
 	Wait  journal.Duration `yaml:"wait"`
 }
@@ -61,7 +61,9 @@ func (hostShutdownKind) Execute(context.Context, steps.Runtime, any) (any, error
 
 // hostWaitParams mirror vcenter.host.wait_connected.
 type hostWaitParams struct {
-	Host   string           `yaml:"host"`
+	Host string `yaml:"host" drbook:"host"`
+	// VMs are the VMs expected back, as the HA check names them.
+	VMs    []string         `yaml:"vms" drbook:"vm"`
 	Within journal.Duration `yaml:"within"`
 }
 
@@ -125,7 +127,7 @@ func (httpCheckKind) Execute(context.Context, steps.Runtime, any) (any, error) {
 // guestExecParams mirror ssh.exec: Command is a remote shell command, so
 // the loader must shell-quote what is interpolated into it.
 type guestExecParams struct {
-	Guest   string `yaml:"guest"`
+	Guest   string `yaml:"guest" drbook:"guest"`
 	Command string `yaml:"command" drbook:"shell"`
 	Note    string `yaml:"note"`
 }

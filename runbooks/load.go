@@ -132,10 +132,12 @@ func ParseContext(ctx context.Context, path string, src []byte, opts Options) (*
 				l.errs.add(posOf(path, fields["site"]), err.Error(), "pass --site FILE, or --lab for the embedded lab")
 			}
 			s = &site.Site{}
+			l.site = siteBroken
 		}
 		rb.Site, rb.SiteSHA256, rb.SiteFile = s, sum, sp
 	default:
 		rb.Site = &site.Site{Name: "none"}
+		l.site = siteNone
 	}
 
 	rb.Params = l.params(fields["params"])
@@ -172,6 +174,13 @@ func ParseContext(ctx context.Context, path string, src []byte, opts Options) (*
 			l.compileMonitor(rb, m)
 		}
 	}
+	if ref := rb.scope.firstSiteRef; ref != nil {
+		l.noteSiteRef(rb, ref.pos, ref.text)
+	}
+	if ref := l.firstSiteRef; ref != nil && l.site == siteNone {
+		l.errs.add(ref.pos, fmt.Sprintf("`%s` names something in the site, but no site was given (and the runbook names no site file)", ref.text),
+			"validate with --site FILE or --lab; to check a runbook once for every site, give it `site: FILE`")
+	}
 	if err := l.errs.err(); err != nil {
 		return nil, err
 	}
@@ -179,12 +188,16 @@ func ParseContext(ctx context.Context, path string, src []byte, opts Options) (*
 }
 
 type loader struct {
-	ctx  context.Context
-	file string
-	src  *sourceText
-	reg  *steps.Registry
-	errs ErrorList
-	ids  map[string]*Step
+	ctx context.Context
+	// site says whether names can be checked against a site;
+	// firstSiteRef is the first site name met when there is none.
+	site         siteState
+	firstSiteRef *siteRef
+	file         string
+	src          *sourceText
+	reg          *steps.Registry
+	errs         ErrorList
+	ids          map[string]*Step
 	// stepNodes keeps each step's mapping for the second pass.
 	stepNodes map[*Step]map[string]*yaml.Node
 	counter   map[string]int
@@ -324,7 +337,7 @@ func (l *loader) params(n *yaml.Node) []*Param {
 				l.errs.add(posOf(l.file, def), fmt.Sprintf("default of %s: %v", p.Name, err), "")
 				p.badDefault = true
 			} else {
-				p.Default, p.HasDefault = val, true
+				p.Default, p.HasDefault, p.defaultPos = val, true, posOf(l.file, def)
 			}
 		}
 		out = append(out, p)
@@ -476,16 +489,30 @@ func (l *loader) values(rb *Runbook, typed map[string]any, vars map[string]strin
 			}
 			continue
 		}
+		// The problem is shown where the value comes from.
+		at := p.Pos
+		_, fromVar := vars[p.Name]
+		_, fromJournal := typed[p.Name]
+		switch {
+		case fromVar:
+			at = Pos{File: "--var"}
+		case !fromJournal && p.defaultPos.Line > 0:
+			at = p.defaultPos
+		}
+		if (p.Type == "host" || p.Type == "guest") && l.site == siteNone {
+			l.noteSiteRef(rb, at, fmt.Sprintf("%s: %v", p.Name, v))
+			continue
+		}
 		var set map[string]site.Host
 		switch p.Type {
 		case "host":
 			set = rb.Site.Hosts
 			if _, ok := set[v.(string)]; !ok && len(set) > 0 {
-				l.errs.add(p.Pos, fmt.Sprintf("parameter %q: the site has no host %q", p.Name, v), hintFor(v.(string), sortedKeys(set), "hosts"))
+				l.errs.add(at, fmt.Sprintf("parameter %q: the site has no host %q", p.Name, v), hintFor(v.(string), sortedKeys(set), "hosts"))
 			}
 		case "guest":
 			if _, ok := rb.Site.Guests[v.(string)]; !ok && len(rb.Site.Guests) > 0 {
-				l.errs.add(p.Pos, fmt.Sprintf("parameter %q: the site has no guest %q", p.Name, v), hintFor(v.(string), sortedKeys(rb.Site.Guests), "guests"))
+				l.errs.add(at, fmt.Sprintf("parameter %q: the site has no guest %q", p.Name, v), hintFor(v.(string), sortedKeys(rb.Site.Guests), "guests"))
 			}
 		}
 	}
@@ -720,6 +747,7 @@ func (l *loader) buildScope(rb *Runbook) {
 	}
 	sc.paramNames = pnames
 	sc.siteType, sc.site = siteEnv(rb.Site)
+	sc.siteState = l.site
 	sc.guestNames = sortedKeys(rb.Site.Guests)
 	sc.hostNames = sortedKeys(rb.Site.Hosts)
 	sc.serviceNames = sortedKeys(rb.Site.Services)
@@ -809,6 +837,7 @@ func (l *loader) compileStep(rb *Runbook, st *Step) {
 		return
 	}
 	l.decodeStatic(rb, st)
+	l.checkSiteNames(rb, st)
 }
 
 func (l *loader) until(ss *stepScope, n *yaml.Node, st *Step) *Until {
@@ -858,7 +887,11 @@ func taggedPaths(t reflect.Type, prefix, tag string, out map[string]bool) {
 	}
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if strings.Contains(opts, "inline") {
+			taggedPaths(f.Type, prefix, tag, out)
+			continue
+		}
 		if name == "" || name == "-" {
 			continue
 		}
@@ -872,7 +905,7 @@ func taggedPaths(t reflect.Type, prefix, tag string, out map[string]bool) {
 // decodeStatic compiles the step's interpolations and decodes its
 // parameters with what is known at load time.
 func (l *loader) decodeStatic(rb *Runbook, st *Step) {
-	before := len(l.errs.Problems)
+	before, failures := len(l.errs.Problems), rb.scope.failures
 	shell, exprs := map[string]bool{}, map[string]bool{}
 	taggedPaths(reflect.TypeOf(st.Kind.NewParams()), "", "shell", shell)
 	taggedPaths(reflect.TypeOf(st.Kind.NewParams()), "", "expr", exprs)
@@ -901,7 +934,7 @@ func (l *loader) decodeStatic(rb *Runbook, st *Step) {
 	for _, ra := range remote {
 		placeRemoteArgv(ra, st.Templates, l.file, &l.errs)
 	}
-	if len(l.errs.Problems) > before {
+	if len(l.errs.Problems) > before || rb.scope.failures > failures {
 		// An expression is wrong, so values cannot be decoded; unknown
 		// fields can still be named now rather than after the next fix.
 		for _, e := range steps.Strict(st.ParamsNode, reflect.TypeOf(st.Kind.NewParams()), "") {
@@ -964,9 +997,10 @@ func (l *loader) paramHint(st *Step, e steps.DecodeError) string {
 func (l *loader) compileMonitor(rb *Runbook, m *Monitor) {
 	st := &Step{ID: "monitor_" + m.Name, KindName: m.KindName, Kind: m.Kind, ParamsNode: m.Node, Pos: m.Pos}
 	st.scope = rb.scope.forStep(st, nil)
-	before := len(l.errs.Problems)
+	before, failures := len(l.errs.Problems), rb.scope.failures
 	l.decodeStatic(rb, st)
-	if !st.Static && len(l.errs.Problems) == before {
+	l.checkSiteNames(rb, st)
+	if !st.Static && len(l.errs.Problems) == before && rb.scope.failures == failures {
 		l.errs.add(m.Pos, "a monitor's parameters may use params and site, but not step results", "")
 	}
 	m.Params = st.Params

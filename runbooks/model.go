@@ -63,6 +63,8 @@ type Param struct {
 	Description journal.Text
 	Pos         Pos
 	badDefault  bool
+	// defaultPos is where the default value is written.
+	defaultPos Pos
 }
 
 // Monitor is a background probe declared by the runbook.

@@ -39,9 +39,9 @@ func Kinds() []steps.Kind {
 // parameters.
 type Target struct {
 	// Host is the guest's name in the site.
-	Host string `yaml:"host"`
+	Host string `yaml:"host" drbook:"guest"`
 	// Guest is a synonym of Host for runbooks that prefer the word.
-	Guest string `yaml:"guest"`
+	Guest string `yaml:"guest" drbook:"guest"`
 	// ConnectTimeout bounds connecting when the run has no live connection
 	// to the guest yet; 15s when unset.
 	ConnectTimeout journal.Duration `yaml:"connect_timeout"`

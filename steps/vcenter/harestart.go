@@ -21,10 +21,10 @@ var (
 // haVerifyParams are the parameters of vcenter.ha.verify_restart.
 type haVerifyParams struct {
 	// FailedHost is the host that went down.
-	FailedHost string `yaml:"failed_host"`
+	FailedHost string `yaml:"failed_host" drbook:"host"`
 	// VMs are the VMs that ran on it when it went down, as journaled by the
 	// step that shut it down: `vms: "${{ steps.shut.result.vms }}"`.
-	VMs []string `yaml:"vms"`
+	VMs []string `yaml:"vms" drbook:"vm"`
 	// Within is how long HA has to restart every VM, from the step's start.
 	Within journal.Duration `yaml:"within"`
 	// Tools also waits, within the same limit, for VMware Tools to run in

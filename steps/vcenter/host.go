@@ -49,7 +49,7 @@ func requireConnected(m mo.HostSystem, doing string) error {
 
 // hostStopParams are the parameters of vcenter.host.shutdown and reboot.
 type hostStopParams struct {
-	Host string `yaml:"host"`
+	Host string `yaml:"host" drbook:"host"`
 	// Force stops the host even when it is not in maintenance mode, with
 	// its VMs running: the way a drill simulates a sudden failure.
 	Force bool `yaml:"force"`
@@ -229,12 +229,12 @@ type hostParams interface{ hostName() string }
 
 // hostOnlyParams name one host.
 type hostOnlyParams struct {
-	Host string `yaml:"host"`
+	Host string `yaml:"host" drbook:"host"`
 }
 
 // hostPowerOnParams are the parameters of vcenter.host.power_on.
 type hostPowerOnParams struct {
-	Host string `yaml:"host"`
+	Host string `yaml:"host" drbook:"host"`
 	// Timeout is how long vCenter may take to bring the host out of
 	// standby (through IPMI/iLO or Wake-on-LAN configured in vCenter).
 	Timeout journal.Duration `yaml:"timeout"`
@@ -242,7 +242,7 @@ type hostPowerOnParams struct {
 
 // maintenanceParams are the parameters of enter_maintenance and exit_maintenance.
 type maintenanceParams struct {
-	Host string `yaml:"host"`
+	Host string `yaml:"host" drbook:"host"`
 	// Evacuate also moves powered-off VMs off the host (entering only).
 	Evacuate bool `yaml:"evacuate"`
 	// Timeout is how long vCenter may take; 0 means no limit.
@@ -457,7 +457,7 @@ func (k *hostStateChange) Execute(ctx context.Context, rt steps.Runtime, params 
 
 // waitConnectedParams are the parameters of vcenter.host.wait_connected.
 type waitConnectedParams struct {
-	Host string `yaml:"host"`
+	Host string `yaml:"host" drbook:"host"`
 	// Within is how long to wait before failing.
 	Within journal.Duration `yaml:"within"`
 }

@@ -25,7 +25,7 @@ type inventoryParams struct {
 	Record string `yaml:"record"`
 	// VMs, when set, keeps only VMs whose names match one of these shell
 	// patterns, e.g. "(65)*".
-	VMs []string `yaml:"vms"`
+	VMs []string `yaml:"vms" drbook:"vm"`
 	// PoweredOnOnly leaves powered-off VMs out.
 	PoweredOnOnly bool `yaml:"powered_on_only"`
 }

@@ -108,7 +108,7 @@ func vmTarget(ctx context.Context, rt steps.Runtime, name string) (*Session, *ob
 
 // vmPowerParams are the parameters of vcenter.vm.power.
 type vmPowerParams struct {
-	VM string `yaml:"vm"`
+	VM string `yaml:"vm" drbook:"vm"`
 	// Action is on, off, reset or shutdown_guest.
 	Action string `yaml:"action"`
 	// Timeout bounds a guest shutdown (and the wait for the new state).
@@ -255,7 +255,7 @@ func (vmPower) Execute(ctx context.Context, rt steps.Runtime, params any) (any, 
 
 // vmWaitParams are the parameters of vcenter.vm.wait.
 type vmWaitParams struct {
-	VM string `yaml:"vm"`
+	VM string `yaml:"vm" drbook:"vm"`
 	// Condition is an expr expression over VMFacts, e.g.
 	// `tools_running && ip != ""`.
 	Condition string `yaml:"condition"`
@@ -357,7 +357,7 @@ func (vmWait) Execute(ctx context.Context, rt steps.Runtime, params any) (any, e
 
 // vmSnapshotParams are the parameters of vcenter.vm.snapshot.
 type vmSnapshotParams struct {
-	VM string `yaml:"vm"`
+	VM string `yaml:"vm" drbook:"vm"`
 	// Action is create, revert or remove.
 	Action      string `yaml:"action"`
 	Name        string `yaml:"name"`

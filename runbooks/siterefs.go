@@ -1,0 +1,145 @@
+package runbooks
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/drbook/drbook/steps"
+)
+
+// siteState says what the loader knows of the site.
+type siteState int
+
+const (
+	// siteGiven: names are checked against the site.
+	siteGiven siteState = iota
+	// siteNone: no site was given; a runbook that reads site names is
+	// told, once, to validate with --site or --lab.
+	siteNone
+	// siteBroken: the site file had problems, reported already; names
+	// are not checked, so that no false follow-on error appears.
+	siteBroken
+)
+
+// siteRef is an expression's reference to a site name.
+type siteRef struct {
+	pos  Pos
+	text string
+}
+
+// siteNameTags are the `drbook:"…"` tags of kind parameters that hold the
+// name of something in the site.
+var siteNameTags = []string{"host", "guest", "vm", "service"}
+
+// checkSiteNames checks each literal site name in a step's parameters (a
+// field tagged drbook:"host", "guest", "vm" or "service") against the
+// site, at the name, with a did-you-mean. Values written as ${{ … }} are
+// checked where they come from (a parameter of type host or guest, or a
+// site.* expression).
+func (l *loader) checkSiteNames(rb *Runbook, st *Step) {
+	if l.site == siteBroken || st.ParamsNode == nil {
+		return
+	}
+	paths := map[string]string{}
+	for _, tag := range siteNameTags {
+		set := map[string]bool{}
+		taggedPaths(reflect.TypeOf(st.Kind.NewParams()), "", tag, set)
+		for p := range set {
+			paths[p] = tag
+		}
+	}
+	if len(paths) == 0 {
+		return
+	}
+	s := rb.Site
+	walkScalars(st.ParamsNode, "", func(n *yaml.Node, path string) {
+		tag := paths[path]
+		name := n.Value
+		if tag == "" || name == "" || strings.Contains(name, "${{") || n.Kind != yaml.ScalarNode {
+			return
+		}
+		if l.site == siteNone {
+			l.noteSiteRef(rb, posOf(l.file, n), path+": "+name)
+			return
+		}
+		var known []string
+		switch tag {
+		case "host":
+			// A host is known by its site name or its inventory name; a
+			// site that lists no hosts leaves them to vCenter.
+			if len(s.Hosts) == 0 {
+				return
+			}
+			for k, h := range s.Hosts {
+				if k == name || h.Name == name {
+					return
+				}
+				known = append(known, k)
+			}
+		case "guest":
+			if _, ok := s.Guests[name]; ok {
+				return
+			}
+			known = sortedKeys(s.Guests)
+		case "service":
+			if _, ok := s.Services[name]; ok {
+				return
+			}
+			known = sortedKeys(s.Services)
+		case "vm":
+			// A site lists only the VMs it logs in to (its guests), not
+			// every VM in vCenter: an unknown VM is reported only when it
+			// is a near miss of a guest or its VM name; preflight checks
+			// the rest against vCenter.
+			for k, g := range s.Guests {
+				if k == name || g.VM == name {
+					return
+				}
+				known = append(known, k)
+				if g.VM != "" {
+					known = append(known, g.VM)
+				}
+			}
+			if steps.Closest(name, known) == "" {
+				return
+			}
+		}
+		what := map[string]string{"host": "host", "guest": "guest", "vm": "guest or VM", "service": "service"}[tag]
+		l.errs.add(posOf(l.file, n), fmt.Sprintf("%s: %s: the site %s has no %s %q", st.KindName, path, siteLabel(rb), what, name),
+			hintFor(name, sortedUnique(known), what+"s"))
+	})
+}
+
+func siteLabel(rb *Runbook) string {
+	if rb.Site.Name == "" {
+		return "file"
+	}
+	return rb.Site.Name
+}
+
+func sortedUnique(list []string) []string {
+	m := map[string]bool{}
+	for _, s := range list {
+		m[s] = true
+	}
+	return sortedKeys(m)
+}
+
+// noteSiteRef keeps the earliest reference to a site name made while no
+// site was given; Parse reports it once.
+func (l *loader) noteSiteRef(rb *Runbook, pos Pos, text string) {
+	f := &l.firstSiteRef
+	if rb.scope != nil && rb.scope.firstSiteRef != nil && (*f == nil || before(rb.scope.firstSiteRef.pos, (*f).pos)) {
+		*f = rb.scope.firstSiteRef
+	}
+	if *f == nil || before(pos, (*f).pos) {
+		*f = &siteRef{pos: pos, text: text}
+	}
+}
+
+func before(a, b Pos) bool {
+	return a.Line < b.Line || (a.Line == b.Line && a.Column < b.Column)
+}
