@@ -117,6 +117,10 @@ type ResumeOptions struct {
 // differs from the one the run started with and AllowChanged is not set.
 var ErrRunbookChanged = errors.New("the runbook changed")
 
+// ErrSiteChanged is returned by Resume when the site file's SHA-256
+// differs from the one the run started with and AllowChanged is not set.
+var ErrSiteChanged = errors.New("the site file changed")
+
 // ErrUnknownStep is returned by Resume when From or Only names a step the
 // runbook does not declare at the top of a block.
 var ErrUnknownStep = errors.New("no such step")
@@ -151,6 +155,15 @@ func (s *State) Resume(ctx context.Context, rb *runbooks.Runbook, cfg Config, op
 		return nil, fmt.Errorf("%w since the run started (was sha256 %s, now %s); resuming a drill with different steps is refused unless you pass --allow-changed, which records both hashes",
 			ErrRunbookChanged, short(s.Start.RunbookSHA256), short(rb.SHA256))
 	}
+	siteChanged := s.Start.SiteSHA256 != "" && rb.SiteSHA256 != s.Start.SiteSHA256
+	if siteChanged && !opts.AllowChanged {
+		now := "no site file"
+		if rb.SiteSHA256 != "" {
+			now = "sha256 " + short(rb.SiteSHA256)
+		}
+		return nil, fmt.Errorf("%w since the run started (%s was sha256 %s, now %s); resuming against a different site is refused unless you pass --allow-changed, which records both hashes",
+			ErrSiteChanged, s.Start.SitePath, short(s.Start.SiteSHA256), now)
+	}
 	secrets, err := resolveSecrets(rb.Site, cfg.Prompter)
 	if err != nil {
 		return nil, err
@@ -174,7 +187,7 @@ func (s *State) Resume(ctx context.Context, rb *runbooks.Runbook, cfg Config, op
 	}
 	if err := r.mustAppend(journal.Event{Type: journal.TypeRunResume, RunResume: &journal.RunResume{
 		Operator: cfg.OperatorName, Machine: cfg.Machine, RunbookSHA256: rb.SHA256,
-		AllowedChange: rb.SHA256 != s.Start.RunbookSHA256, DrbookVersion: cfg.Version,
+		AllowedChange: rb.SHA256 != s.Start.RunbookSHA256 || siteChanged, SiteSHA256: rb.SiteSHA256, DrbookVersion: cfg.Version,
 		From: opts.From, Only: opts.Only, Params: opts.Params}}); err != nil {
 		return abandon(err)
 	}

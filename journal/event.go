@@ -112,10 +112,14 @@ type RunResume struct {
 	Operator      string `json:"operator"`
 	Machine       string `json:"machine"`
 	RunbookSHA256 string `json:"runbook_sha256"`
-	// AllowedChange is set when the runbook changed and the operator allowed it.
-	AllowedChange bool     `json:"allowed_change,omitempty"`
-	From          string   `json:"from,omitempty"`
-	Only          []string `json:"only,omitempty"`
+	// AllowedChange is set when the runbook or the site file changed and
+	// the operator allowed it.
+	AllowedChange bool `json:"allowed_change,omitempty"`
+	// SiteSHA256 is the site file's hash for this session; run.start
+	// holds the one the run began with.
+	SiteSHA256 string   `json:"site_sha256,omitempty"`
+	From       string   `json:"from,omitempty"`
+	Only       []string `json:"only,omitempty"`
 	// Params are parameter values changed for this session (--var).
 	Params        map[string]any `json:"params,omitempty"`
 	DrbookVersion string         `json:"drbook_version"`

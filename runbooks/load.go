@@ -135,6 +135,11 @@ func ParseContext(ctx context.Context, path string, src []byte, opts Options) (*
 			l.site = siteBroken
 		}
 		rb.Site, rb.SiteSHA256, rb.SiteFile = s, sum, sp
+		if abs, err := filepath.Abs(sp); err == nil {
+			// Journaled as the run's site: resume, from any directory,
+			// must read the same file.
+			rb.SiteFile = abs
+		}
 	default:
 		rb.Site = &site.Site{Name: "none"}
 		l.site = siteNone

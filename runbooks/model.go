@@ -42,7 +42,9 @@ type Runbook struct {
 	Site *site.Site
 	// SiteSHA256 is the site file's hash ("" for the lab or no site).
 	SiteSHA256 string
-	SiteFile   string
+	// SiteFile is the absolute path of the site file loaded ("" for the
+	// lab or no site).
+	SiteFile string
 
 	scope *scope
 }

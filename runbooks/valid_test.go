@@ -242,10 +242,12 @@ func TestModelOfHADrill(t *testing.T) {
 }
 
 // TestSiteFromRunbook: a runbook's own `site:` entry is resolved relative to
-// the runbook, hashed, and its defaults (port 22) are what expressions see.
+// the runbook (SiteFile is absolute, as the journal records it for resume),
+// hashed, and its defaults (port 22) are what expressions see.
 func TestSiteFromRunbook(t *testing.T) {
 	rb := loadValid(t, "with_site_file.yaml")
-	if rb.Site == nil || rb.Site.Name != "testlab" || rb.SiteFile != filepath.Join("testdata", "sites", "lab.site.yaml") || len(rb.SiteSHA256) != 64 {
+	wantFile, _ := filepath.Abs(filepath.Join("testdata", "sites", "lab.site.yaml"))
+	if rb.Site == nil || rb.Site.Name != "testlab" || rb.SiteFile != wantFile || len(rb.SiteSHA256) != 64 {
 		t.Fatalf("site %v file %q sha %q", rb.Site, rb.SiteFile, rb.SiteSHA256)
 	}
 	p := rb.Steps[0].Params.(*httpCheckParams)

@@ -296,7 +296,7 @@ func newResumeCommand(g *globalOptions) *cobra.Command {
 		},
 	}
 	opts.AddFlags(cmd.Flags())
-	cmd.Flags().BoolVar(&ro.AllowChanged, "allow-changed", false, "resume although the runbook changed since the run started (both hashes are recorded)")
+	cmd.Flags().BoolVar(&ro.AllowChanged, "allow-changed", false, "resume although the runbook or the site file changed since the run started (both hashes are recorded)")
 	cmd.Flags().StringVar(&ro.From, "from", "", "run again from this step on, even steps journaled as finished (recorded in the journal)")
 	cmd.Flags().StringSliceVar(&ro.Only, "only", nil, "run just these steps (STEP[,STEP]), again if they finished (recorded in the journal)")
 	cmd.RegisterFlagCompletionFunc("from", completeStepIDs)
@@ -336,7 +336,7 @@ func runResume(ctx context.Context, g *globalOptions, opts *runOptions, runDir s
 		path = filepath.Join(runDir, "runbook.yaml")
 	}
 	if opts.Site == "" && state.Start.SitePath != "" {
-		opts.Site = state.Start.SitePath
+		opts.Site = journaledSitePath(state.Start.SitePath, opts.RunsDir)
 	}
 	// The run continues with the values it started with; --var changes
 	// are journaled in run.resume.
@@ -386,6 +386,9 @@ func runResume(ctx context.Context, g *globalOptions, opts *runOptions, runDir s
 	}
 	if errors.Is(err, engine.ErrRunbookChanged) {
 		return usage("resume with --allow-changed to accept the new runbook (both hashes are journaled), or restore the old one", "%v", err)
+	}
+	if errors.Is(err, engine.ErrSiteChanged) {
+		return usage("resume with --allow-changed to accept the changed site file (both hashes are journaled), or restore the old one", "%v", err)
 	}
 	if errors.Is(err, engine.ErrUnknownStep) {
 		return usage("name a step id as `drbook plan` lists it", "%v", err)
