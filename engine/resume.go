@@ -53,6 +53,11 @@ func ReadState(runDir string) (*State, error) {
 		}
 		return nil, err
 	}
+	return stateOf(runDir, path, data)
+}
+
+// stateOf is ReadState of a journal's bytes, read from path.
+func stateOf(runDir, path string, data []byte) (*State, error) {
 	if len(data) == 0 {
 		return nil, fmt.Errorf("%s: the journal is empty: the run stopped before it began, so nothing ran; start it again with `drbook run`", path)
 	}

@@ -234,6 +234,9 @@ func Read(r io.Reader) (*Log, error) {
 		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
 			return nil, fmt.Errorf("journal line %d: %w", n, err)
 		}
+		if err := ev.payloadProblem(); err != "" {
+			return nil, fmt.Errorf("journal line %d: %s", n, err)
+		}
 		log.Events = append(log.Events, ev)
 		log.Head = hashLine(sc.Bytes())
 	}

@@ -189,8 +189,13 @@ func buildTimeline(r *Report, l *localizer) *timeline {
 	}
 	tl.ChartTop, tl.ChartBottom = f1(tlTop-4), f1(bottom)
 
-	// Time axis: about six ticks at a round step.
+	// Time axis: about six ticks at a round step. A span far longer than
+	// the largest round step (a journal with a missing or wild time) still
+	// gets about six, not one a day.
 	stepD := niceStep(span / 6)
+	if span/stepD > 12 {
+		stepD = span / 6
+	}
 	first := t0.Truncate(stepD)
 	if first.Before(t0) {
 		first = first.Add(stepD)
@@ -200,7 +205,7 @@ func buildTimeline(r *Report, l *localizer) *timeline {
 	if stepD < time.Second {
 		tickFormat = "15:04:05.0"
 	}
-	for tk := first; !tk.After(t1); tk = tk.Add(stepD) {
+	for tk := first; !tk.After(t1) && len(tl.Ticks) < 12; tk = tk.Add(stepD) {
 		tl.Ticks = append(tl.Ticks, tlTick{X: f1(x(tk)), Y: f1(bottom + 12), Label: tk.In(l.loc).Format(tickFormat)})
 	}
 	if rec := r.Summary.Recovery; rec != nil {
