@@ -208,19 +208,6 @@ type loader struct {
 	counter   map[string]int
 }
 
-func yamlErrPos(file string, err error) Pos {
-	m := yamlLine.FindStringSubmatch(err.Error())
-	if m == nil {
-		return Pos{File: file, Line: 1, Column: 1}
-	}
-	line, _ := strconv.Atoi(m[1])
-	col := 1
-	if m[2] != "" {
-		col, _ = strconv.Atoi(m[2])
-	}
-	return Pos{File: file, Line: line, Column: col}
-}
-
 // mapping returns a mapping's values by key, reporting unknown and
 // repeated keys. Keys not in known are reported unless known is nil.
 func (l *loader) mapping(n *yaml.Node, known []string, what string) map[string]*yaml.Node {

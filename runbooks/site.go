@@ -57,9 +57,9 @@ func ParseSite(path string, src []byte) (*site.Site, error) {
 		return nil, errs.err()
 	}
 	var s site.Site
-	if err := root.Decode(&s); err != nil {
-		for _, e := range typeErrorsOf(path, root, err) {
-			errs.add(e.Pos, "site: "+e.Msg, "")
+	if derrs := steps.DecodeValue(root, &s); len(derrs) > 0 {
+		for _, e := range derrs {
+			errs.add(Pos{File: path, Line: e.Line, Column: e.Column}, "site: "+e.Msg, "")
 		}
 		return nil, errs.err()
 	}
@@ -108,17 +108,4 @@ func ParseSite(path string, src []byte) (*site.Site, error) {
 		return nil, err
 	}
 	return &s, nil
-}
-
-func typeErrorsOf(path string, root *yaml.Node, err error) []Problem {
-	te, ok := err.(*yaml.TypeError)
-	if !ok {
-		return []Problem{{Pos: posOf(path, root), Msg: err.Error()}}
-	}
-	var out []Problem
-	for _, e := range te.Errors {
-		pos := yamlErrPos(path, fmt.Errorf("%s", e))
-		out = append(out, Problem{Pos: pos, Msg: stripLine(e)})
-	}
-	return out
 }

@@ -297,6 +297,20 @@ func friendlyTypeError(s string) string {
 	return s
 }
 
+// DecodeValue decodes node into the value v points to and returns every
+// value that does not fit, each at its own position and in words (no Go
+// type names); unknown keys are Strict's to report.
+func DecodeValue(node *yaml.Node, v any) []DecodeError {
+	err := node.Decode(v)
+	if err == nil {
+		return nil
+	}
+	if errs := fieldErrors(node, reflect.TypeOf(v), ""); len(errs) > 0 {
+		return errs
+	}
+	return typeErrors(node, err)
+}
+
 // fieldErrors decodes each value of a mapping into its field's type on its
 // own and returns the problem of every value that does not fit, at that
 // value. Nested mappings and lists of mappings are followed.
@@ -386,9 +400,8 @@ func stripLinePrefix(s string) string {
 // describeTypeError says in words what a value of type want must be; Go
 // type names never reach an author.
 func describeTypeError(s string, want reflect.Type) string {
-	msg := friendlyTypeError(s)
-	if !strings.Contains(msg, "cannot unmarshal") {
-		return msg
+	if !strings.HasPrefix(s, "cannot unmarshal ") {
+		return friendlyTypeError(s)
 	}
 	_, val, _ := strings.Cut(s, "`")
 	val, _, _ = strings.Cut(val, "`")
@@ -397,7 +410,7 @@ func describeTypeError(s string, want reflect.Type) string {
 		found = tagWords[tag[0]]
 	}
 	if val != "" {
-		return fmt.Sprintf("%s must be %s", val, TypeWords(want))
+		return fmt.Sprintf("`%s` must be %s", val, TypeWords(want))
 	}
 	return fmt.Sprintf("expected %s, found %s", TypeWords(want), found)
 }

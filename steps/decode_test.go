@@ -38,7 +38,7 @@ func TestEveryBadValueAtItsValue(t *testing.T) {
 	}{
 		{1, 8, "count: `many` must be a whole number"},
 		{2, 8, `pause: "soon" is not a duration`},
-		{3, 8, "names: expected a list of strings, found a mapping"},
+		{3, 8, "names: expected a list of text, found a mapping"},
 		{5, 7, "nested.on: `maybe` must be true or false"},
 	}
 	if len(errs) != len(want) {
