@@ -18,8 +18,10 @@ import (
 type typeWords struct {
 	names map[reflect.Type]string
 	// fields lists a struct type's expression field names, for hints.
-	fields   map[string][]string
-	replacer *strings.Replacer
+	fields map[string][]string
+	// types is every type reachable from the environment; sorted holds
+	// those with a Go name, longest name first, once a message needs it.
+	types, sorted []reflect.Type
 }
 
 func newTypeWords(sc *scope, all []*Step) *typeWords {
@@ -88,21 +90,36 @@ func newTypeWords(sc *scope, all []*Step) *typeWords {
 	for _, st := range all {
 		walk(st.ResultType())
 	}
-	var pairs []string
-	var types []reflect.Type
 	for t := range seen {
-		types = append(types, t)
+		w.types = append(w.types, t)
 	}
-	// Longest first, so that a struct's text is replaced before the
-	// names inside it.
-	sort.Slice(types, func(i, j int) bool { return len(types[i].String()) > len(types[j].String()) })
-	for _, t := range types {
-		if s := t.String(); strings.ContainsAny(s, ".{") {
-			pairs = append(pairs, s, w.describe(t))
+	return w
+}
+
+// replace rewrites every Go type name in msg. It runs only for a
+// message, so the type texts (the steps struct's is as long as the
+// runbook) are compared then, not indexed for every load.
+func (w *typeWords) replace(msg string) string {
+	if !strings.ContainsAny(msg, ".{") {
+		return msg
+	}
+	if w.sorted == nil {
+		w.sorted = make([]reflect.Type, 0, len(w.types))
+		for _, t := range w.types {
+			if strings.ContainsAny(t.String(), ".{") {
+				w.sorted = append(w.sorted, t)
+			}
+		}
+		// Longest first, so that a struct's text is replaced before the
+		// names inside it.
+		sort.Slice(w.sorted, func(i, j int) bool { return len(w.sorted[i].String()) > len(w.sorted[j].String()) })
+	}
+	for _, t := range w.sorted {
+		if s := t.String(); len(s) <= len(msg) && strings.Contains(msg, s) {
+			msg = strings.ReplaceAll(msg, s, w.describe(t))
 		}
 	}
-	w.replacer = strings.NewReplacer(pairs...)
-	return w
+	return msg
 }
 
 // describe returns the words for t.
@@ -162,7 +179,7 @@ func (w *typeWords) humanize(msg string) (string, string) {
 	if w == nil {
 		return msg, ""
 	}
-	msg = w.replacer.Replace(msg)
+	msg = w.replace(msg)
 	if m := noField.FindStringSubmatch(msg); m != nil {
 		hint := ""
 		if fs := w.fields[m[1]]; len(fs) > 0 {
