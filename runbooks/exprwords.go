@@ -173,6 +173,12 @@ func (sc *scope) typeWords(t reflect.Type) string {
 
 var noField = regexp.MustCompile(`^type (.+) has no field (\S+)$`)
 
+// goBasic are Go's names for the basic types as expr prints them.
+var goBasic = regexp.MustCompile(`\b(int|int64|float64|bool|string|interface \{\}|time\.Duration)\b`)
+
+var basicWords = map[string]string{"int": "a whole number", "int64": "a whole number", "float64": "a number",
+	"bool": "true or false", "string": "text", "interface {}": "any value", "time.Duration": "a duration"}
+
 // humanize rewrites an expr message in an author's terms and returns a
 // hint when it can list what exists.
 func (w *typeWords) humanize(msg string) (string, string) {
@@ -180,6 +186,7 @@ func (w *typeWords) humanize(msg string) (string, string) {
 		return msg, ""
 	}
 	msg = w.replace(msg)
+	msg = goBasic.ReplaceAllStringFunc(msg, func(n string) string { return basicWords[n] })
 	if m := noField.FindStringSubmatch(msg); m != nil {
 		hint := ""
 		if fs := w.fields[m[1]]; len(fs) > 0 {
