@@ -82,12 +82,14 @@ func (l *loader) checkSiteNames(rb *Runbook, st *Step) {
 				known = append(known, k)
 			}
 		case "guest":
-			if _, ok := s.Guests[name]; ok {
+			// As for parameters of type guest, a site that lists no
+			// guests is not checked against.
+			if _, ok := s.Guests[name]; ok || len(s.Guests) == 0 {
 				return
 			}
 			known = sortedKeys(s.Guests)
 		case "service":
-			if _, ok := s.Services[name]; ok {
+			if _, ok := s.Services[name]; ok || len(s.Services) == 0 {
 				return
 			}
 			known = sortedKeys(s.Services)
