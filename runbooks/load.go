@@ -560,6 +560,7 @@ func (l *loader) step(n *yaml.Node, block string) *Step {
 				continue
 			}
 			kindKey = k
+			st.kindPos = posOf(l.file, k)
 			st.KindName, st.Kind, st.ParamsNode = k.Value, kind, v
 			continue
 		}
@@ -971,6 +972,13 @@ func (l *loader) decodeStatic(rb *Runbook, st *Step) {
 		pos := Pos{File: l.file, Line: e.Line, Column: e.Column}
 		if e.Line == 0 {
 			pos = posOf(l.file, st.ParamsNode)
+		}
+		if n := st.ParamsNode; n != nil && n.Kind == yaml.MappingNode && n.Style&yaml.FlowStyle == 0 &&
+			e.Field != "" && e.Line == n.Line && e.Column == n.Column && steps.FindField(n, e.Field) == n && st.kindPos.Line > 0 {
+			// A field that is missing is placed by DecodeParams at its
+			// mapping, which in block style is the first key given, an
+			// unrelated one: say it at the kind's name instead.
+			pos = st.kindPos
 		}
 		l.errs.add(pos, st.KindName+": "+e.Msg, l.paramHint(st, e))
 	}

@@ -139,6 +139,8 @@ type Step struct {
 	ForEach     *ForEach
 
 	scope *stepScope
+	// kindPos is where the kind's name is written.
+	kindPos Pos
 }
 
 // ForEach fans a step out over a list.
