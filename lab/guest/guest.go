@@ -24,7 +24,9 @@
 //     and process group, as sshd makes it; each program a guest shell runs
 //     is a child process in its parent's group. Subshells, pipeline
 //     elements and & jobs are not processes of their own, but the programs
-//     they run are. $$ and $PPID are the fake pids (in scripts the guest
+//     they run are; an & job ends with its shell (a program it already
+//     started lives on), where a real one would outlive it, and $! is the
+//     interpreter's job name ("g1"), not a pid. $$ and $PPID are the fake pids (in scripts the guest
 //     parses; text run by eval or trap still sees the host's pid), never
 //     the pid of the program hosting the lab. Boot-time daemons are not in
 //     the table.
