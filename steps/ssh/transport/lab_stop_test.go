@@ -24,8 +24,14 @@ import (
 // running when its channel closes, as OpenSSH does: the stop wrapper finds
 // setsid, kill and $$ there too, so the stop is confirmed, nothing of the
 // command is left in the guest's process table, and the rest of it never
-// runs.
+// runs; as root, and as an operator login with become: sudo.
 func TestStopConfirmedOnLabGuest(t *testing.T) {
+	for _, tc := range []struct{ user, become string }{{"root", ""}, {"op", "sudo"}} {
+		t.Run(tc.user, func(t *testing.T) { testStopConfirmedOnLabGuest(t, tc.user, tc.become) })
+	}
+}
+
+func testStopConfirmedOnLabGuest(t *testing.T, user, become string) {
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	block, _ := gossh.MarshalPrivateKey(priv, "")
 	keyFile := filepath.Join(t.TempDir(), "id")
@@ -33,12 +39,12 @@ func TestStopConfirmedOnLabGuest(t *testing.T) {
 	signer, _ := gossh.NewSignerFromKey(priv)
 	root := t.TempDir()
 	os.MkdirAll(filepath.Join(root, "tmp"), 0o1777)
-	g, err := guest.Start(guest.Config{Hostname: "lab1", Address: "127.77.0.66", Root: root, AuthorizedKeys: []gossh.PublicKey{signer.PublicKey()}})
+	g, err := guest.Start(guest.Config{Hostname: "lab1", Address: "127.77.0.66", Root: root, AuthorizedKeys: []gossh.PublicKey{signer.PublicKey()}, Operator: "op"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { g.Close() })
-	c, err := transport.New(transport.Config{Name: "lab1", Guest: site.Guest{Address: g.Address(), Port: g.SSHPort(), User: "root", KeyFile: keyFile, HostKeys: []string{g.HostKeyLine()}}})
+	c, err := transport.New(transport.Config{Name: "lab1", Guest: site.Guest{Address: g.Address(), Port: g.SSHPort(), User: user, Become: become, KeyFile: keyFile, HostKeys: []string{g.HostKeyLine()}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,15 +60,20 @@ func TestStopConfirmedOnLabGuest(t *testing.T) {
 	}()
 	// Cancel once the guest runs the sleep (the step's timeout, but on
 	// an event rather than the clock).
+	var sleeper guest.ProcessInfo
 	waitFor(t, g, func(ps []guest.ProcessInfo) bool {
 		for _, p := range ps {
 			if p.Name == "sleep" {
+				sleeper = p
 				return true
 			}
 		}
 		return false
 	})
 	cancel()
+	if sleeper.UID != 0 {
+		t.Errorf("the command runs as root (directly or through sudo): %+v", sleeper)
+	}
 	err = <-done
 	var se *transport.StopError
 	if !errors.As(err, &se) {
@@ -71,7 +82,7 @@ func TestStopConfirmedOnLabGuest(t *testing.T) {
 	if !se.Stop.Confirmed || errors.Is(err, steps.ErrMayStillRun) {
 		t.Fatalf("the stop must be confirmed: %+v (%v)", se.Stop, err)
 	}
-	if !strings.Contains(err.Error(), "confirmed gone") || !strings.Contains(se.Stop.Outcome, "SIGTERM") || se.Stop.PGID == 0 || se.Stop.PGID == os.Getpid() {
+	if !strings.Contains(err.Error(), "confirmed gone") || !strings.Contains(se.Stop.Outcome, "SIGTERM") || se.Stop.PGID != sleeper.PGID {
 		t.Errorf("the error and the stop say how it ended: %v / %+v", err, se.Stop)
 	}
 	// Once nothing runs on the guest any more, the marker can never come.
