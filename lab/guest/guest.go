@@ -347,6 +347,10 @@ func (g *Guest) Close() error {
 	g.haltLocked()
 	g.mu.Unlock()
 	g.wg.Wait()
+	// Orphans are no session's: wait for the killed ones to return before
+	// the file tree goes, within a bound for a Go command that never
+	// looks at its context.
+	g.procs.waitEmpty(5 * time.Second)
 	return g.fs.close()
 }
 

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"mvdan.cc/sh/v3/syntax"
 )
@@ -130,6 +131,25 @@ func (t *processTable) halt() {
 	t.down = true
 	for _, pr := range t.byPID {
 		pr.cancel(signalCause{sigKILL})
+	}
+}
+
+// waitEmpty waits until no process is left, at most d.
+func (t *processTable) waitEmpty(d time.Duration) {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
+		t.mu.Lock()
+		n, changed := len(t.byPID), t.changed
+		t.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		select {
+		case <-changed:
+		case <-timer.C:
+			return
+		}
 	}
 }
 

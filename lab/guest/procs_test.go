@@ -152,3 +152,20 @@ func TestKillOrphansAndPowerOff(t *testing.T) {
 	g.SetPowered(false)
 	g.waitEmpty(t)
 }
+
+// TestCloseWaitsForOrphans: Close returns only once the processes it
+// killed, orphans included, have returned, so none touches the file tree
+// after it is closed.
+func TestCloseWaitsForOrphans(t *testing.T) {
+	g := startTestGuest(t, Config{}, apSeed(8095))
+	c := g.dial(t, "root")
+	s, _ := c.NewSession()
+	defer s.Close()
+	s.Start(`sh -c 'sleep 30'`)
+	sleeper := g.waitProcess(t, "sleep")
+	must(t, c, fmt.Sprintf("kill -KILL %d", sleeper.PPID))
+	g.Close()
+	if list, _ := g.Processes(); len(list) > 0 {
+		t.Errorf("Close returned with processes left: %+v", list)
+	}
+}
