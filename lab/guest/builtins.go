@@ -53,6 +53,8 @@ func umaskOf(env expand.Environ) fs.FileMode {
 type umaskEnviron struct {
 	expand.Environ
 	mask fs.FileMode
+	// pid and ppid are the shell's $$ and $PPID (see guestParams).
+	pid, ppid int
 }
 
 func (e umaskEnviron) variable() expand.Variable {
@@ -60,8 +62,13 @@ func (e umaskEnviron) variable() expand.Variable {
 }
 
 func (e umaskEnviron) Get(name string) expand.Variable {
-	if name == umaskVar {
+	switch name {
+	case umaskVar:
 		return e.variable()
+	case pidVar:
+		return expand.Variable{Set: true, Kind: expand.String, Str: strconv.Itoa(e.pid)}
+	case ppidVar:
+		return expand.Variable{Set: true, Kind: expand.String, Str: strconv.Itoa(e.ppid)}
 	}
 	return e.Environ.Get(name)
 }
@@ -69,7 +76,7 @@ func (e umaskEnviron) Get(name string) expand.Variable {
 func (e umaskEnviron) Each(f func(name string, vr expand.Variable) bool) {
 	cont := true
 	e.Environ.Each(func(name string, vr expand.Variable) bool {
-		if name == umaskVar {
+		if name == umaskVar || name == pidVar || name == ppidVar {
 			return true
 		}
 		cont = f(name, vr)
@@ -93,6 +100,11 @@ func (p *proc) callBuiltins(ctx context.Context, args []string) ([]string, error
 	switch name {
 	case "umask":
 		return umaskBuiltin(hc, rest), nil
+	case "kill":
+		// bash's kill is a builtin; the interpreter has none.
+		k := *p
+		k.stdout, k.stderr = hc.Stdout, hc.Stderr
+		return status(k.kill(ctx, "bash: kill", rest)), nil
 	case "command":
 		if len(rest) > 0 && (rest[0] == "-v" || rest[0] == "-V") {
 			return p.commandLookup(hc, rest[0] == "-V", rest[1:]), nil
@@ -309,7 +321,7 @@ func programDir(name string) string {
 	switch name {
 	case "basename", "bash", "cat", "chgrp", "chmod", "chown", "cp", "cut", "date", "df", "egrep",
 		"env", "fgrep", "grep", "gunzip", "gzip", "hostname", "ln", "ls", "mkdir", "mv", "rm", "rmdir",
-		"sed", "sh", "sleep", "sort", "su", "sync", "tar", "touch", "uname", "zcat":
+		"sed", "sh", "sleep", "kill", "true", "false", "sort", "su", "sync", "tar", "touch", "uname", "zcat":
 		return "/bin"
 	case "chkconfig", "service":
 		return "/sbin"

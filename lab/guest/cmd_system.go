@@ -20,12 +20,18 @@ func registerSystemCommands() {
 		"chkconfig": chkconfigCommand, "sh": shellCommand, "bash": shellCommand, "stat": statCommand,
 		"du": duCommand, "df": dfCommand, "env": envCommand, "which": whichCommand, "sync": noopCommand,
 		"clear": noopCommand, "uptime": uptimeCommand, "su": suCommand,
+		"kill": killCommand, "setsid": setsidCommand,
+		// coreutils' /bin/true and /bin/false, for programs that exec them
+		// (setsid true, env false); the shell has its own builtins.
+		"true": noopCommand, "false": falseCommand,
 	} {
 		commands[name] = c
 	}
 }
 
 func noopCommand(context.Context, *proc, []string) error { return nil }
+
+func falseCommand(context.Context, *proc, []string) error { return exitCode(1) }
 
 // strftime formats t with C strftime conversions, as date(1) does.
 func strftime(format string, t time.Time) string {

@@ -12,6 +12,44 @@
 // A Guest follows its VM's power state (SetPowered): off refuses SSH and
 // stops httpd; on boots after Config.BootDelay and starts the services
 // enabled with chkconfig, as the real machine would.
+//
+// # Guest processes
+//
+// A Guest keeps a simulated process table (Processes lists it), so that
+// drbook's stop of a remote command (a wrapper that runs it under setsid,
+// records its group in a pid file, and later sends kill -TERM -PGID, then
+// KILL, and checks with kill -0) works in a drill as on a real machine:
+//
+//   - Each SSH exec or shell session is a process that leads a new session
+//     and process group, as sshd makes it; each program a guest shell runs
+//     is a child process in its parent's group. Subshells, pipeline
+//     elements and & jobs are not processes of their own, but the programs
+//     they run are; an & job ends with its shell (a program it already
+//     started lives on), where a real one would outlive it, and $! is the
+//     interpreter's job name ("g1"), not a pid. $$ and $PPID are the fake pids (in scripts the guest
+//     parses; text run by eval or trap still sees the host's pid), never
+//     the pid of the program hosting the lab. Boot-time daemons are not in
+//     the table.
+//   - setsid runs its program as the leader of a new session and group.
+//     kill (the shell builtin and /bin/kill) takes -SIG, -s SIG, -n NUM,
+//     -l and --; a negative pid is a group, 0 the caller's group; failures
+//     read "kill: (1234) - No such process" or "Operation not permitted"
+//     (a non-root user signalling another user's process), status 1.
+//   - A terminating signal cancels the process's interpreter, which then
+//     ends with status 128+signal; sshd's exit-signal reports a session
+//     ended so. No trap is consulted (mvdan.cc/sh's trap knows only EXIT
+//     and ERR); CHLD, CONT, URG and WINCH do nothing; STOP and its kin are
+//     refused. A killed parent leaves its children running, as orphans.
+//     A process leaves the table when its goroutine returns, so kill -0
+//     reports only live ones. The table is per guest: one session's
+//     processes are seen and signalled from another. A power-off kills
+//     them all.
+//   - Harsher than a kind simulation, as OpenSSH is: a "signal" channel
+//     request is refused and ignored (OpenSSH without privilege separation,
+//     and RHEL 5's 4.3, do the same), and a closed channel ends nothing,
+//     pty or not. A real sshd's SIGHUP to a pty session's group cannot be
+//     modelled faithfully, since a command here cannot ignore HUP; ending
+//     nothing is the harsher of the two choices.
 package guest
 
 import (
@@ -87,6 +125,7 @@ type Guest struct {
 	hostname string
 	services map[string]*daemon
 	nextPID  int
+	procs    *processTable
 	wg       sync.WaitGroup
 }
 
@@ -123,7 +162,7 @@ func Start(cfg Config) (*Guest, error) {
 		}
 	}
 	g := &Guest{cfg: cfg, fs: sb, addr: addr, port: cfg.SSHPort, conns: map[ssh.Conn]struct{}{},
-		services: map[string]*daemon{}, nextPID: 2400}
+		services: map[string]*daemon{}, nextPID: 2400, procs: newProcessTable()}
 	if g.signer, g.sshConf, err = g.serverConfig(signer); err != nil {
 		sb.close()
 		return nil, fmt.Errorf("guest %s: %w", cfg.Hostname, err)
@@ -261,6 +300,7 @@ func (g *Guest) bootLocked() error {
 	}
 	g.listener = ln
 	g.port = ln.Addr().(*net.TCPAddr).Port
+	g.procs.resume()
 	g.wg.Add(1)
 	go g.acceptLoop(ln)
 	if g.ready == nil {
@@ -288,6 +328,7 @@ func (g *Guest) haltLocked() {
 	for c := range g.conns {
 		c.Close()
 	}
+	g.procs.halt()
 	for _, d := range g.services {
 		d.stop()
 	}
@@ -306,6 +347,10 @@ func (g *Guest) Close() error {
 	g.haltLocked()
 	g.mu.Unlock()
 	g.wg.Wait()
+	// Orphans are no session's: wait for the killed ones to return before
+	// the file tree goes, within a bound for a Go command that never
+	// looks at its context.
+	g.procs.waitEmpty(5 * time.Second)
 	return g.fs.close()
 }
 

@@ -190,13 +190,23 @@ func scriptInterpreter(data []byte) (interp string, ok bool) {
 }
 
 // runScript runs script in a child shell, with $0 name and params.
+// A shell started from outside any process (a test, a boot-time service)
+// is a process of its own, the leader of a new session.
 func (p *proc) runScript(ctx context.Context, script, name string, params []string) error {
+	if processFrom(ctx) == nil {
+		return p.g.runProcess(ctx, p.user.uid, name, p.stdout, p.stderr, func(ctx context.Context, stdout, stderr io.Writer) error {
+			c := *p
+			c.stdout, c.stderr = stdout, stderr
+			return c.runScript(ctx, script, name, params)
+		})
+	}
 	file, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(script), name)
 	if err != nil {
 		fmt.Fprintf(p.stderr, "%s: %v\n", name, err)
 		return exitCode(2)
 	}
-	r, err := p.newRunner(params)
+	guestParams(file)
+	r, err := p.newRunner(ctx, params)
 	if err != nil {
 		return err
 	}
@@ -220,7 +230,8 @@ func runnerExit(r *interp.Runner, err error, stderr io.Writer) error {
 
 // newRunner builds an interpreter that runs as p's user in p's directory,
 // with every command, redirection, glob and test confined to the guest.
-func (p *proc) newRunner(params []string) (*interp.Runner, error) {
+// $$ and $PPID are those of ctx's process.
+func (p *proc) newRunner(ctx context.Context, params []string) (*interp.Runner, error) {
 	var env []string
 	if p.env != nil {
 		p.env.Each(func(name string, vr expand.Variable) bool {
@@ -231,15 +242,24 @@ func (p *proc) newRunner(params []string) (*interp.Runner, error) {
 		})
 	}
 	user, tty := p.user, p.tty
+	pid, ppid := 0, 0
+	if pr := processFrom(ctx); pr != nil {
+		pid, ppid = pr.pid, pr.ppid
+	}
 	opts := []interp.RunnerOption{
-		interp.Env(umaskEnviron{Environ: expand.ListEnviron(env...), mask: p.umask}),
+		interp.Env(umaskEnviron{Environ: expand.ListEnviron(env...), mask: p.umask, pid: pid, ppid: ppid}),
 		interp.StdIO(p.stdin, p.stdout, p.stderr),
 		interp.CallHandler(p.callBuiltins),
 		interp.ExecHandlers(func(interp.ExecHandlerFunc) interp.ExecHandlerFunc {
 			// The default handler that would run host programs is
 			// deliberately never called.
+			// Each program runs as a child process (see runProcess).
 			return func(ctx context.Context, args []string) error {
-				return p.g.procFor(ctx, user, tty).run(ctx, args)
+				c := p.g.procFor(ctx, user, tty)
+				return p.g.runProcess(ctx, user.uid, args[0], c.stdout, c.stderr, func(ctx context.Context, stdout, stderr io.Writer) error {
+					c.stdout, c.stderr = stdout, stderr
+					return c.run(ctx, args)
+				})
 			}
 		}),
 		interp.OpenHandler(func(ctx context.Context, name string, flag int, perm os.FileMode) (io.ReadWriteCloser, error) {

@@ -181,7 +181,8 @@ func (g *Guest) serveSession(user account, ch ssh.Channel, reqs <-chan *ssh.Requ
 		select {
 		case req, ok := <-reqs:
 			if !ok {
-				cancel()
+				// The client closed the channel. Like sshd, the lab
+				// leaves the command running (see the package doc).
 				if started {
 					<-done
 				}
@@ -233,8 +234,9 @@ func (s *session) handleRequest(ctx context.Context, cancel context.CancelFunc, 
 	case "window-change":
 		reply(true)
 	case "signal":
-		cancel()
-		reply(true)
+		// Refused and ignored, as by OpenSSH without privilege
+		// separation and RHEL 5's OpenSSH 4.3 (which does not know it).
+		reply(false)
 	case "exec", "shell", "subsystem":
 		if *started {
 			reply(false)
@@ -253,19 +255,42 @@ func (s *session) handleRequest(ctx context.Context, cancel context.CancelFunc, 
 		reply(true)
 		go func() {
 			defer close(done)
-			var code int
+			var code, sig int
 			switch req.Type {
-			case "exec":
-				code = s.exec(ctx, arg.Value)
-			case "shell":
-				code = s.shell(ctx)
+			case "exec", "shell":
+				// The session's shell is a process of its own, the
+				// leader of a new session and process group, as sshd
+				// makes it with setsid(2).
+				err := s.g.runProcess(ctx, s.user.uid, "bash", nil, nil, func(ctx context.Context, _, _ io.Writer) error {
+					if req.Type == "exec" {
+						code = s.exec(ctx, arg.Value)
+					} else {
+						code = s.shell(ctx)
+					}
+					sig = killedBy(ctx)
+					return nil
+				})
+				if err != nil {
+					code = statusOf(err)
+				}
 			case "subsystem":
 				code = s.sftp()
 			}
 			s.ch.CloseWrite()
-			status := make([]byte, 4)
-			binary.BigEndian.PutUint32(status, uint32(code))
-			s.ch.SendRequest("exit-status", false, status)
+			if sig != 0 {
+				// sshd reports a shell ended by a signal with
+				// exit-signal, the name without "SIG".
+				s.ch.SendRequest("exit-signal", false, ssh.Marshal(struct {
+					Signal     string
+					CoreDumped bool
+					Error      string
+					Lang       string
+				}{Signal: signalName(sig)}))
+			} else {
+				status := make([]byte, 4)
+				binary.BigEndian.PutUint32(status, uint32(code))
+				s.ch.SendRequest("exit-status", false, status)
+			}
 			s.ch.Close()
 		}()
 	default:
@@ -315,7 +340,7 @@ func (s *session) shell(ctx context.Context) int {
 	t := term.NewTerminal(s.ch, "")
 	out := crlfWriter{s.ch}
 	p := s.proc(strings.NewReader(""), out, out)
-	r, err := p.newRunner([]string{})
+	r, err := p.newRunner(ctx, []string{})
 	if err != nil {
 		return 1
 	}
@@ -338,6 +363,7 @@ func (s *session) shell(ctx context.Context) int {
 			continue
 		}
 		pending.Reset()
+		guestParams(file)
 		for _, stmt := range file.Stmts {
 			runErr := r.Run(ctx, stmt)
 			if r.Exited() {
