@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/drbook/drbook/journal"
 )
@@ -208,6 +210,29 @@ func TestCookbookEditConfigRollsBack(t *testing.T) {
 	})
 }
 
+// expectRE waits until the screen, after what earlier expects consumed,
+// matches re, or fails once drbook has exited without showing it. It
+// waits on drbook's output, not on a clock: a hang is the test binary's
+// -timeout to report.
+func expectRE(p *ptyDrbook, re *regexp.Regexp) {
+	p.t.Helper()
+	for {
+		s := p.screen()
+		if loc := re.FindStringIndex(s[min(p.seen, len(s)):]); loc != nil {
+			p.seen += loc[1]
+			return
+		}
+		select {
+		case <-p.done:
+			if s := p.screen(); re.MatchString(s[min(p.seen, len(s)):]) {
+				continue
+			}
+			p.t.Fatalf("drbook exited (%v) before showing /%s/; the screen showed:\n%s", p.err, re, tail(p.screen(), 3000))
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
 // guestFile reads a file of a lab guest as a run left it: lab runs keep
 // their guests' files in the run directory.
 func guestFile(t *testing.T, runDir, guest, path string) string {
@@ -240,7 +265,10 @@ func TestCookbookManualStep(t *testing.T) {
 	p.send("y\r")
 	p.expect("Help desk ticket (string, required): ")
 	p.send("CHG-42\r")
-	p.expect("done? [y]es / [n]o: ")
+	// The checklist's answered line also ends in "done? [y]es / [n]o:" and
+	// the live view redraws it; only the step's own question follows the
+	// ticket. A key typed before that question is up would be lost.
+	expectRE(p, regexp.MustCompile(`CHG-42\s*\n\s*done\? \[y\]es / \[n\]o: `))
 	p.send("y\r")
 	if code := p.exitCode(); code != exitOK {
 		t.Fatalf("exit %d; the screen showed:\n%s", code, tail(p.screen(), 3000))
