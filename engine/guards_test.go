@@ -10,6 +10,7 @@ import (
 	"github.com/drbook/drbook/engine"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/steps"
+	"github.com/drbook/drbook/steps/control"
 )
 
 // scripted is an operator whose confirmations follow a script by step id.
@@ -102,6 +103,61 @@ steps:
 	for _, ev := range log.Events {
 		if ev.Monitor != nil && !ev.Monitor.Baseline {
 			t.Errorf("monitor event %+v not flagged baseline although nothing was disrupted", ev.Monitor)
+		}
+	}
+}
+
+// TestOnlyTheFirstDisruptiveStepNeedsABaseline: once the drill has
+// disrupted the service, its monitors are down because of it; a second
+// disruptive step adds to that outage and must not wait for them.
+func TestOnlyTheFirstDisruptiveStepNeedsABaseline(t *testing.T) {
+	f := newFixture(t)
+	fl := &flappy{downOn: 3, upOn: 1 << 30, enough: make(chan struct{})}
+	f.reg = steps.NewRegistry(append(control.Kinds(), f.probe, f.safe, fl, flappyDown{fl})...)
+	rb := f.load(`
+name: t
+monitors:
+  - {name: web, every: 5ms, flappy: {}}
+steps:
+  - {id: first, disruptive: true, probe: {key: first}}
+  - {id: down, timeout: 1m, flappy.down: {}}
+  - {id: second, disruptive: true, probe: {key: second}}
+`)
+	cfg := f.config()
+	cfg.BaselineWait = 200 * time.Millisecond // the monitor stays down: a wait would end refused
+	res, err := engine.Start(context.Background(), rb, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := readLog(t, res.RunDir)
+	if fin := finishes(log)["second"]; fin == nil || fin.Status != journal.StatusOK {
+		t.Errorf("second disruptive step %+v, want ok without waiting for the monitor", fin)
+	}
+}
+
+// flappyDown is a step that lasts until the flappy monitor has been
+// probed while down.
+type flappyDown struct{ f *flappy }
+
+func (flappyDown) Name() string                    { return "flappy.down" }
+func (flappyDown) Summary() string                 { return "waits for the monitor to go down" }
+func (flappyDown) Traits() steps.Traits            { return steps.Traits{Idempotent: true} }
+func (flappyDown) NewParams() any                  { return &struct{}{} }
+func (flappyDown) NewResult() any                  { return &struct{}{} }
+func (flappyDown) Validate(any) []steps.FieldError { return nil }
+func (flappyDown) Describe(any) steps.Description  { return steps.Description{Action: "wait"} }
+func (k flappyDown) Execute(ctx context.Context, _ steps.Runtime, _ any) (any, error) {
+	for {
+		k.f.mu.Lock()
+		n := len(k.f.calls)
+		k.f.mu.Unlock()
+		if n > k.f.downOn+1 { // the down probe's state is journaled by now
+			return &struct{}{}, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Millisecond):
 		}
 	}
 }

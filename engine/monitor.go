@@ -65,6 +65,12 @@ func (b *monitorBoard) set(name string, r monitorReading) {
 	b.mu.Unlock()
 }
 
+func (b *monitorBoard) isDisrupted() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.disrupted
+}
+
 func (r *run) startMonitors(ctx context.Context) *monitors {
 	ctx, cancel := context.WithCancel(ctx)
 	m := &monitors{cancel: cancel}

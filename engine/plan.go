@@ -110,6 +110,12 @@ func Plan(ctx context.Context, rb *runbooks.Runbook, cfg Config, preflight bool)
 				p.PreflightRan = true
 				p.Preflight = pr.redacted(pf.Preflight(ctx, pr, params))
 				p.Notes = pr.end()
+				if p.Preflight != nil && p.Dynamic && strings.Contains(p.Preflight.Error(), "${{") {
+					// It failed on a value an earlier step computes (a
+					// guest named by a result): nothing to judge before
+					// the run; the step checks it when it runs.
+					p.PreflightRan, p.Preflight, p.Notes = false, nil, nil
+				}
 			}
 			if prod, ok := st.Kind.(steps.Producer); ok {
 				pr.produce(st.ID, prod.Produces(params))

@@ -136,3 +136,33 @@ steps:
 		t.Errorf("optional with extra=true: %s %q, want failed", c.Result, c.Detail)
 	}
 }
+
+// TestPreflightLeavesRunTimeGuestsToTheRun: a step whose guest is an
+// earlier step's result cannot be checked before the run; it is shown as
+// not checked rather than failed (so run is not refused for it), and a
+// for_each step is checked as each instance runs.
+func TestPreflightLeavesRunTimeGuestsToTheRun(t *testing.T) {
+	f := newFixture(t)
+	f.reg = steps.NewRegistry(append(control.Kinds(), fileMake{}, fileNeed{})...)
+	rb := f.load(`
+name: t
+steps:
+  - id: fetch
+    file.make: {guest: b, path: /etc/hosts}
+  - id: on_result_guest
+    file.need: {guest: "${{ steps.fetch.result.path }}", path: /nope}
+  - id: each
+    for_each: [/a, /b]
+    file.need: {guest: b, path: "${{ item }}"}
+`)
+	rep := engine.Preflight(context.Background(), rb, f.config())
+	got := checkByStep(rep)
+	for _, id := range []string{"on_result_guest", "each"} {
+		if c := got[id]; c.Result != engine.CheckNotChecked {
+			t.Errorf("%s: %s %q, want not checked (its values come at run time)", id, c.Result, c.Detail)
+		}
+	}
+	if err := rep.Err(); err != nil {
+		t.Errorf("the preflight failed on values known only at run time: %v", err)
+	}
+}

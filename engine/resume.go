@@ -219,6 +219,22 @@ func (s *State) Resume(ctx context.Context, rb *runbooks.Runbook, cfg Config, op
 			delete(r.recorded, id)
 		}
 	}
+	// A disruption that an earlier session began is not this session's
+	// baseline: its monitors' states are the outage, and a later
+	// disruptive step does not wait for a baseline again.
+	disruptive := map[string]bool{}
+	for _, st := range rb.AllSteps() {
+		disruptive[st.ID] = st.Disruptive
+	}
+	for _, ev := range s.Log.Events {
+		id := ev.Step
+		if i := strings.IndexByte(id, '['); i > 0 {
+			id = id[:i]
+		}
+		if disruptive[id] && (ev.StepStart != nil || (ev.StepFinish != nil && ev.StepFinish.Status == journal.StatusManual)) {
+			r.board.disrupted = true
+		}
+	}
 	for _, id := range s.Interrupted { // sorted: the journal's order does not depend on map order
 		if force(id) {
 			delete(r.interrupted, id)

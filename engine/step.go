@@ -265,9 +265,10 @@ func (r *run) instance(ctx context.Context, st *runbooks.Step, id string, item a
 			return nil, fin, false, err
 		}
 	}
-	if st.Disruptive {
+	if st.Disruptive && !r.board.isDisrupted() {
 		// The outage this step causes must be told from one that was
-		// there before: every monitor up first, then the mark.
+		// there before: every monitor up first, then the mark. A later
+		// disruptive step adds to an outage already measured.
 		for {
 			berr := r.waitBaseline(ctx)
 			if berr == nil {

@@ -89,6 +89,10 @@ func (rb *Runbook) PreflightParams(st *Step) (params any, pending map[string][]s
 	if st.Static {
 		return st.Params, nil
 	}
+	if st.ForEach != nil {
+		// Each instance's values come with its item: checked as it runs.
+		return nil, nil
+	}
 	env := rb.StaticEnv()
 	pending = map[string][]string{}
 	failed := false
@@ -104,6 +108,11 @@ func (rb *Runbook) PreflightParams(st *Step) (params any, pending map[string][]s
 				dynamic = true
 				refs = append(refs, p.Expr.StepRefs()...)
 			}
+		}
+		if dynamic && len(refs) == 0 {
+			// vars, item, result or attempt: nothing earlier to name.
+			failed = true
+			return nil
 		}
 		if !dynamic {
 			n, err := t.render(env, Vars{})

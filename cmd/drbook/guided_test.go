@@ -29,6 +29,9 @@ type ptyDrbook struct {
 	raw  bytes.Buffer
 	seen int // screen text consumed by expect
 	done chan struct{}
+	// read is closed when everything the process wrote has been read
+	// (the terminal's other end is closed once it exits).
+	read chan struct{}
 	err  error
 }
 
@@ -45,8 +48,9 @@ func startPTY(t *testing.T, dir string, args ...string) *ptyDrbook {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &ptyDrbook{t: t, cmd: cmd, tty: tty, done: make(chan struct{})}
+	p := &ptyDrbook{t: t, cmd: cmd, tty: tty, done: make(chan struct{}), read: make(chan struct{})}
 	go func() {
+		defer close(p.read)
 		buf := make([]byte, 4096)
 		for {
 			n, err := tty.Read(buf)
@@ -118,7 +122,11 @@ func (p *ptyDrbook) exitCode() int {
 	case <-time.After(30 * time.Second):
 		p.t.Fatalf("drbook did not exit; the screen showed:\n%s", tail(p.screen(), 3000))
 	}
-	time.Sleep(50 * time.Millisecond)
+	// The last frame and the summary: read to the end, not for a while.
+	select {
+	case <-p.read:
+	case <-time.After(10 * time.Second):
+	}
 	var ee *exec.ExitError
 	if errors.As(p.err, &ee) {
 		return ee.ExitCode()
