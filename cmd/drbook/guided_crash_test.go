@@ -40,16 +40,12 @@ const labKillSpeed = "300"
 // round is two drbook processes with a lab inside, on 2 shared cores.
 const labKillParallel = 3
 
-// labResumeLimit is how long one `drbook resume` of the lab drill may take:
-// a resumed drill finishes in a few seconds, so a resume that takes longer
-// is waiting for something the restored lab will never do.
-const labResumeLimit = 20 * time.Second
-
 // TestLabDrillSurvivesSIGKILL runs the lab HA drill and kills drbook with
 // SIGKILL (its whole process group, as a crash would) at many moments,
 // spread over the drill by the number of journal lines written. Every
-// time, `drbook resume RUN_DIR --yes` must finish the drill within
-// labResumeLimit, asking for --rerun-interrupted (exit 3), if at all, only
+// time, `drbook resume RUN_DIR --yes` must finish the drill (a resume still
+// running at the hang guard is waiting for something the restored lab will
+// never do), asking for --rerun-interrupted (exit 3), if at all, only
 // because a step that is not idempotent was interrupted; the restored lab must be the
 // world the run left, finishing whatever it was in the middle of (host .68
 // going down, HA's heartbeat timeout, restart batches, guests booting, the
@@ -195,7 +191,7 @@ func killAndResume(t *testing.T, base, runbook string, i, n, total int) killRoun
 	if code != exitOK {
 		why := fmt.Sprintf("exited %d", code)
 		if code == -1 {
-			why = fmt.Sprintf("did not finish within %s (killed)", labResumeLimit)
+			why = "did not finish before the hang guard (killed): it waits for something the restored lab never does"
 		}
 		t.Errorf("kill %d (after %d lines, %s; the saved lab was: %s): resume %s\nstdout:\n%s\nstderr:\n%s\nlab-state.json the resume started from:\n%s",
 			i, lines, round.killedAt, round.labWas, why, out, errOut, savedState)
@@ -358,8 +354,8 @@ func checkCrashJournal(t *testing.T, i int, runDir string) {
 	}
 }
 
-// resumeWithin runs drbook like runDrbook but gives up after
-// labResumeLimit with code -1 instead of failing the test from a helper
+// resumeWithin runs drbook like runDrbook but gives up at the hang guard
+// with code -1 instead of failing the test from a helper
 // goroutine.
 func resumeWithin(t *testing.T, dir string, args ...string) (stdout, stderr string, code int) {
 	cmd, out, errOut := drbookCommand(t, dir, args...)
@@ -379,7 +375,7 @@ func resumeWithin(t *testing.T, dir string, args ...string) (stdout, stderr stri
 			code = -2
 		}
 		return out.String(), errOut.String(), code
-	case <-time.After(labResumeLimit):
+	case <-time.After(hangGuard(t)):
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-done
 		return out.String(), errOut.String(), -1

@@ -38,6 +38,23 @@ func drbookCommand(t *testing.T, dir string, args ...string) (*exec.Cmd, *bytes.
 	return cmd, &stdout, &stderr
 }
 
+// hangGuard is how long a test lets one drbook process run before treating
+// it as hung. It is not a speed bound: a busy machine can be many times
+// slower than a quiet one, so the guard is what is left of the test
+// binary's -timeout, less a minute to report the process's output instead
+// of the binary's timeout panic.
+func hangGuard(t *testing.T) time.Duration {
+	d, ok := t.Deadline()
+	if !ok {
+		return 10 * time.Minute
+	}
+	if left := time.Until(d); left > 2*time.Minute {
+		return left - time.Minute
+	} else {
+		return left / 2
+	}
+}
+
 // runDrbook runs drbook to completion and returns its output and exit code.
 func runDrbook(t *testing.T, dir string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
@@ -50,10 +67,10 @@ func runDrbook(t *testing.T, dir string, args ...string) (stdout, stderr string,
 	select {
 	case err := <-done:
 		return out.String(), errOut.String(), exitCode(t, err)
-	case <-time.After(30 * time.Second):
+	case <-time.After(hangGuard(t)):
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-done
-		t.Fatalf("drbook %s did not finish within 30s\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), out, errOut)
+		t.Fatalf("drbook %s did not finish before the hang guard\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), out, errOut)
 	}
 	return "", "", -1
 }
