@@ -80,6 +80,30 @@ steps:
 	}
 }
 
+// TestGovcPasswordIsHiddenBeforeItsFirstUse: a site without a vcenter
+// section reaches vCenter through govc's GOVC_* environment; its password
+// was registered only when the first vCenter step logged in, so a step
+// printing it earlier journaled it in full.
+func TestGovcPasswordIsHiddenBeforeItsFirstUse(t *testing.T) {
+	const secret = "Govc-7xR2#pL9!wZ4"
+	t.Setenv("GOVC_PASSWORD", secret)
+	t.Setenv("DRBOOK_T_AP01", "long-enough-secret")
+	f := newFixture(t)
+	res, err := engine.Start(context.Background(), f.loadWithSite(`
+name: t
+steps:
+  - id: show
+    exec.local: {shell: 'printf "password is %s\n" "$GOVC_PASSWORD"'}
+`, "name: s\nguests:\n  ap01:\n    address: 127.0.0.1\n    password: env:DRBOOK_T_AP01\n"), f.config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(filepath.Join(res.RunDir, journal.FileName))
+	if strings.Contains(string(data), secret) || !strings.Contains(string(data), "password is [redacted]") {
+		t.Fatalf("GOVC_PASSWORD was not hidden from the start:\n%s", data)
+	}
+}
+
 // TestAnUnusableSecretStopsTheRunBeforeAnything: an unset env: secret
 // used to be found when a step needed it, after state-changing steps had
 // run. Now the run does not start: no run directory, the first step's

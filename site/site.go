@@ -124,6 +124,15 @@ func (s *Site) Secrets() []Secret {
 	if vc := s.VCenter; vc != nil && !vc.Password.IsZero() {
 		out = append(out, Secret{Field: "vcenter.password", Label: "vCenter password for " + vc.User, Ref: vc.Password})
 	}
+	if s.VCenter == nil {
+		// A site without a vcenter section reaches vCenter through govc's
+		// environment (steps/vcenter): that password is the run's secret
+		// like any other, read and hidden from the start, not from the
+		// first vCenter step.
+		if _, ok := os.LookupEnv(GovcPasswordEnv); ok {
+			out = append(out, Secret{Field: GovcPasswordEnv, Label: "vCenter password from " + GovcPasswordEnv, Ref: SecretRef{Source: "env", Name: GovcPasswordEnv}})
+		}
+	}
 	hosts := make([]string, 0, len(s.Hosts))
 	for name := range s.Hosts {
 		hosts = append(hosts, name)
@@ -154,6 +163,10 @@ func (s *Site) Secrets() []Secret {
 	}
 	return out
 }
+
+// GovcPasswordEnv is govc's environment variable for the vCenter password,
+// which drbook honours when a site has no vcenter section.
+const GovcPasswordEnv = "GOVC_PASSWORD"
 
 // ParseSecretRef parses the textual form of a secret reference.
 func ParseSecretRef(s string) (SecretRef, error) {

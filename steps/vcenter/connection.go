@@ -47,7 +47,6 @@ type endpoint struct {
 	URL         *url.URL // without user information
 	User        string
 	Password    site.SecretRef
-	urlPassword string // a password given inside GOVC_URL
 	Thumbprints []string
 	CAFiles     []string
 	Datacenter  string
@@ -86,15 +85,19 @@ func resolveEndpoint(s *site.Site) (endpoint, error) {
 	}
 	ep := endpoint{URL: u, From: "GOVC_* environment", Datacenter: os.Getenv("GOVC_DATACENTER")}
 	if u.User != nil {
+		if pw, _ := u.User.Password(); pw != "" {
+			// A password inside a URL cannot be registered for redaction
+			// before the run starts, and the URL is printed in errors.
+			return endpoint{}, fmt.Errorf("GOVC_URL carries a password, which drbook cannot keep out of its journal and reports; write GOVC_URL without it (https://USER@VCENTER/sdk) and export the password as GOVC_PASSWORD")
+		}
 		ep.User = u.User.Username()
-		ep.urlPassword, _ = u.User.Password()
 	}
 	u.User = nil
 	if v := os.Getenv("GOVC_USERNAME"); v != "" {
 		ep.User = v
 	}
 	if _, ok := os.LookupEnv("GOVC_PASSWORD"); ok {
-		ep.Password = site.SecretRef{Source: "env", Name: "GOVC_PASSWORD"}
+		ep.Password = site.SecretRef{Source: "env", Name: site.GovcPasswordEnv}
 	}
 	if v := os.Getenv("GOVC_TLS_CA_CERTS"); v != "" {
 		ep.CAFiles = filepath.SplitList(v)
@@ -445,7 +448,7 @@ func connect(ctx context.Context, rt steps.Runtime) (*Session, error) {
 		if err != nil {
 			return nil, err
 		}
-		password := ep.urlPassword
+		var password string
 		if !ep.Password.IsZero() {
 			password, err = rt.Secret(ep.Password, "vCenter password for "+ep.User)
 			if err != nil {

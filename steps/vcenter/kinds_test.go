@@ -263,8 +263,16 @@ func TestGOVCEnvironment(t *testing.T) {
 	if !slices.Contains(rt.Secrets, "pass") {
 		t.Fatal("GOVC_PASSWORD was not registered for scrubbing")
 	}
+	// A password inside GOVC_URL could not be hidden from the start of
+	// the run, and URLs are printed in errors: it is refused, with the way
+	// to give it instead.
+	t.Setenv("GOVC_URL", "https://user:Url-Pass-Word-1@"+s.server.URL.Host+"/sdk")
+	_, err := execute(t, steptest.NewRuntime(t, &site.Site{Name: "no-vcenter"}), kindNamed(t, "vcenter.inventory"), `{}`)
+	if err == nil || !strings.Contains(err.Error(), "GOVC_PASSWORD") || strings.Contains(err.Error(), "Url-Pass-Word-1") {
+		t.Fatalf("want GOVC_URL's password refused without showing it, got %v", err)
+	}
 	t.Setenv("GOVC_URL", "")
-	_, err := execute(t, steptest.NewRuntime(t, &site.Site{Name: "empty"}), kindNamed(t, "vcenter.inventory"), `{}`)
+	_, err = execute(t, steptest.NewRuntime(t, &site.Site{Name: "empty"}), kindNamed(t, "vcenter.inventory"), `{}`)
 	if err == nil || !strings.Contains(err.Error(), "no vcenter section") {
 		t.Fatalf("want a hint about the missing vcenter section, got %v", err)
 	}
