@@ -80,23 +80,31 @@ func TestRebootHostComesBack(t *testing.T) {
 	// and come back however late this test is scheduled.
 	watching := make(chan struct{})
 	seen := make(chan error, 1)
+	// It watches the two leaf properties, not "runtime": vcsim fills a
+	// change of a parent path with the object's value when it sends the
+	// update, so under load the down state could arrive already replaced
+	// by the booted one and the wait would never end.
 	go func() {
 		down := false
 		first := true
-		seen <- property.Wait(ctx, property.DefaultCollector(c), h.Reference(), []string{"runtime"}, func(changes []types.PropertyChange) bool {
+		var conn types.HostSystemConnectionState
+		var power types.HostSystemPowerState
+		seen <- property.Wait(ctx, property.DefaultCollector(c), h.Reference(), []string{"runtime.connectionState", "runtime.powerState"}, func(changes []types.PropertyChange) bool {
 			if first {
 				first = false
 				close(watching)
 			}
 			for _, ch := range changes {
-				rt, ok := ch.Val.(types.HostRuntimeInfo)
-				if !ok {
-					continue
+				switch v := ch.Val.(type) {
+				case types.HostSystemConnectionState:
+					conn = v
+				case types.HostSystemPowerState:
+					power = v
 				}
-				if rt.ConnectionState == types.HostSystemConnectionStateNotResponding && rt.PowerState == types.HostSystemPowerStateUnknown {
+				if conn == types.HostSystemConnectionStateNotResponding && power == types.HostSystemPowerStateUnknown {
 					down = true
 				}
-				if down && rt.ConnectionState == types.HostSystemConnectionStateConnected && rt.PowerState == types.HostSystemPowerStatePoweredOn {
+				if down && conn == types.HostSystemConnectionStateConnected && power == types.HostSystemPowerStatePoweredOn {
 					return true
 				}
 			}
