@@ -641,3 +641,26 @@ func TestVerifyRestartFailsNamingTheVM(t *testing.T) {
 		t.Fatalf("an empty VM list must fail, got %v", err)
 	}
 }
+
+// TestVMWaitWithoutAnAnswerIsNotAFalseCondition: a vcenter.vm.wait whose
+// window ended before vCenter sent the VM's state said "did not reach",
+// which a monitor journaled as the service down. With vCenter's
+// WaitForUpdatesEx slower than the window (plain simulator.VPX(),
+// DelayConfig), the error says nothing is known and wraps
+// steps.ErrNoAnswer; a VM that answers and is not in the state still
+// fails as before, without it.
+func TestVMWaitWithoutAnAnswerIsNotAFalseCondition(t *testing.T) {
+	s := newSim(t)
+	rt := s.runtime(t)
+	k := kindNamed(t, "vcenter.vm.wait")
+	_, err := execute(t, rt, k, `{vm: DC0_C0_RP0_VM0, condition: 'power_state == "poweredOff"', within: 300ms}`)
+	if err == nil || errors.Is(err, steps.ErrNoAnswer) || !strings.Contains(err.Error(), "did not reach") {
+		t.Fatalf("a running VM waited on for poweredOff: want 'did not reach' without ErrNoAnswer, got %v", err)
+	}
+	s.model.DelayConfig = simulator.DelayConfig{MethodDelay: map[string]int{"WaitForUpdatesEx": 1500}}
+	t.Cleanup(func() { s.model.DelayConfig = simulator.DelayConfig{} })
+	_, err = execute(t, rt, k, `{vm: DC0_C0_RP0_VM0, condition: 'power_state == "poweredOn"', within: 300ms}`)
+	if !errors.Is(err, steps.ErrNoAnswer) {
+		t.Fatalf("vCenter slower than the window: want ErrNoAnswer, got %v", err)
+	}
+}

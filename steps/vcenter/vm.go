@@ -324,9 +324,15 @@ func (vmWait) Execute(ctx context.Context, rt steps.Runtime, params any) (any, e
 	var facts VMFacts
 	var met time.Time
 	var evalErr error
+	// answered is whether vCenter sent the VM's state at all: a window
+	// that ends before the first update says nothing about the VM, only
+	// that vCenter was too slow to tell (a monitor records it as unknown,
+	// never as an outage).
+	answered := false
 	names := s.hostNamer(ctx)
 	rt.Progress("waiting for VM %s: %s", p.VM, p.Condition)
 	err = s.watch(wctx, []types.ManagedObjectReference{v.Reference()}, "VirtualMachine", vmFactProps, func(cs []change) bool {
+		answered = true
 		for _, c := range cs {
 			facts.applyChange(c, names)
 		}
@@ -341,6 +347,9 @@ func (vmWait) Execute(ctx context.Context, rt steps.Runtime, params any) (any, e
 		}
 		return false
 	})
+	if timedOut(err) && !answered {
+		return nil, fmt.Errorf("VM %s: vCenter sent no state within %s, so whether it reached %q is not known: %w", p.VM, p.Within, p.Condition, steps.ErrNoAnswer)
+	}
 	if timedOut(err) {
 		return nil, fmt.Errorf("VM %s did not reach %q within %s (last seen: power %s, host %s, tools %s, ip %q)", p.VM, p.Condition, p.Within, facts.PowerState, facts.Host, facts.ToolsStatus, facts.IP)
 	}
