@@ -138,6 +138,8 @@ func TestEvidenceValuesSpeakLikeTheReport(t *testing.T) {
 		"wait 30s":                              "wait 30s",
 		"sha256s":                               "sha256s",
 		"2026-12-02T05:49:02.5+00:00 and later": "2026-12-02 13:49:02.5 +08:00 and later",
+		// vcenter.ha.verify_restart's seen-off / powered-on cells.
+		"2026-12-02T07:37:14.483Z": "2026-12-02 15:37:14.4 +08:00",
 	} {
 		if got := l.Cell(in); got != want {
 			t.Errorf("Cell(%q) = %q, want %q", in, got, want)

@@ -664,3 +664,18 @@ func TestVMWaitWithoutAnAnswerIsNotAFalseCondition(t *testing.T) {
 		t.Fatalf("vCenter slower than the window: want ErrNoAnswer, got %v", err)
 	}
 }
+
+// TestEvidenceTimesCarryTheirZone: the HA restart table's times were bare
+// clock times in the machine's zone, which a report cannot put in the
+// runbook's zone; they are RFC 3339 in UTC, to the millisecond.
+func TestEvidenceTimesCarryTheirZone(t *testing.T) {
+	at := time.Date(2026, 12, 2, 15, 37, 14, 483_900_000, time.FixedZone("CST", 8*3600))
+	got := stamp(at)
+	back, err := time.Parse(time.RFC3339Nano, got)
+	if err != nil || !back.Equal(at.Truncate(time.Millisecond)) || got != "2026-12-02T07:37:14.483Z" {
+		t.Fatalf("stamp(%v) = %q (parsed %v, %v)", at, got, back, err)
+	}
+	if stamp(time.Time{}) != "—" {
+		t.Fatal("an unknown time must read —")
+	}
+}

@@ -242,10 +242,13 @@ func isTaskFailure(err error) bool {
 	return errors.As(err, &te)
 }
 
-// stamp is a wall-clock time rounded for display in evidence tables.
+// stamp is an instant for an evidence table: RFC 3339 in UTC to the
+// millisecond, so that a report shows it in the runbook's time zone like
+// every other time (a bare clock time in the machine's zone could not be
+// converted, and sat in UTC under a timeline in Asia/Taipei).
 func stamp(t time.Time) string {
 	if t.IsZero() {
 		return "—"
 	}
-	return t.Local().Format("15:04:05.000")
+	return t.UTC().Format("2006-01-02T15:04:05.000Z07:00")
 }
