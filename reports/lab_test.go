@@ -215,3 +215,27 @@ func TestSimulatedAddsUpAsPrinted(t *testing.T) {
 		}
 	}
 }
+
+// A run started in drill mode becomes a lab run when its vCenter step
+// journals the drbook lab's own marker, with the lab's speed; the endpoint
+// evidence of a real vCenter (or of plain vcsim) changes nothing.
+func TestLabEndpointMakesTheRunLab(t *testing.T) {
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	build := func(facts ...journal.Fact) *Report {
+		b := newBuilder(&journal.RunStart{Runbook: "rb", Mode: "drill"}, at)
+		b.add(&journal.Event{Time: at, Type: journal.TypeEvidence, Step: "inv",
+			Evidence: &journal.Evidence{Kind: journal.EvidenceFacts, Title: "vCenter endpoint", Facts: facts}})
+		return b.r
+	}
+	real := build(journal.Fact{Key: "product", Value: "VMware vCenter Server 6.5.0 build-5973321"})
+	if real.Cover.Mode != "drill" || real.Cover.LabSpeed != 0 {
+		t.Fatalf("a real vCenter's endpoint made the run mode %q ×%v", real.Cover.Mode, real.Cover.LabSpeed)
+	}
+	lab := build(journal.Fact{Key: "lab", Value: "drbook lab"}, journal.Fact{Key: "lab speed", Value: "12.5"})
+	if lab.Cover.Mode != ModeLab || lab.Cover.LabSpeed != 12.5 {
+		t.Fatalf("the lab's endpoint made the run mode %q ×%v, want lab ×12.5", lab.Cover.Mode, lab.Cover.LabSpeed)
+	}
+	if md := render(t, lab, FormatMD, LangEN); !strings.Contains(md, "Lab run at ×12.5") {
+		t.Errorf("no lab banner:\n%s", md)
+	}
+}

@@ -606,6 +606,9 @@ func (b *builder) add(ev *journal.Event) {
 	case journal.TypeEvidence:
 		if e := ev.Evidence; e != nil {
 			item := EvidenceItem{Evidence: cloneEvidence(e), At: ev.Time}
+			if lab, speed := labEndpoint(e); lab && r.Cover.Mode != ModeLab {
+				r.Cover.Mode, r.Cover.LabSpeed = ModeLab, speed
+			}
 			if t := item.Transcript; t != nil {
 				var cut1, cut2 bool
 				t.Stdout, cut1 = trimText(t.Stdout)

@@ -43,7 +43,14 @@ func runLab(ctx context.Context, g *globalOptions, speed float64, siteFile strin
 		return err
 	}
 	header := "# drbook lab site, valid while `drbook lab` runs\n"
-	if err := os.WriteFile(siteFile, append([]byte(header), data...), 0o600); err != nil {
+	// Written whole and renamed into place: whoever waits for the file (a
+	// script, a test) never reads half of it.
+	tmp := siteFile + ".tmp"
+	if err := os.WriteFile(tmp, append([]byte(header), data...), 0o600); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, siteFile); err != nil {
+		os.Remove(tmp)
 		return err
 	}
 	vcURL := l.VCenter.URL.String()

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/runbooks"
 )
 
@@ -114,6 +115,28 @@ func TestLabCommandServesASite(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "GOVC_URL=") || !strings.Contains(out.String(), "lab stopped") {
 		t.Errorf("drbook lab output:\n%s", out.String())
+	}
+	// The run was started with --site, not --lab (its run.start says mode
+	// drill): only the lab's own marker over the API makes it a lab run,
+	// with the lab's speed.
+	runDir := onlyRunDir(t, filepath.Join(dir, "runs"))
+	raw, err := os.ReadFile(filepath.Join(runDir, journal.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"mode":"drill"`, `"title":"vCenter endpoint"`, `{"key":"lab","value":"drbook lab"}`, `{"key":"lab speed","value":"30"}`, `"value":"6.5.0"`} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("the journal lacks %s", want)
+		}
+	}
+	md, errOut, code := runDrbook(t, dir, "report", "--format", "md", runDir)
+	if code != exitOK {
+		t.Fatalf("drbook report exited %d: %s", code, errOut)
+	}
+	for _, want := range []string{"Lab run at ×30: the simulated site ran 30 times faster", "drbook lab (simulated vCenter, time ×30) on vcsim 6.5.0 build-5973321", "6.5.0"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the report of a --site run against `drbook lab` lacks %q:\n%s", want, md)
+		}
 	}
 }
 

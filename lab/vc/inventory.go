@@ -206,6 +206,7 @@ func (s *Site) build(ctx context.Context) error {
 	model.Datacenter, model.Portgroup, model.Host, model.Cluster = 0, 0, 0, 0
 	model.ClusterHost, model.Datastore, model.Machine = 0, 0, 0
 	model.Autostart = false
+	markAsLab(model, s.opts.Speed)
 	if err := model.Create(); err != nil {
 		return fmt.Errorf("lab vcenter: creating the simulator model: %w", err)
 	}
@@ -221,6 +222,9 @@ func (s *Site) build(ctx context.Context) error {
 	c, err := vim25.NewClient(ctx, model.Service)
 	if err != nil {
 		return fmt.Errorf("lab vcenter: in-process client: %w", err)
+	}
+	if err := publishSpeed(ctx, c, s.opts.Speed); err != nil {
+		return fmt.Errorf("lab vcenter: publishing the lab's speed: %w", err)
 	}
 	fail := func(what string, err error) error {
 		return fmt.Errorf("lab vcenter: building the reference inventory: %s: %w", what, err)

@@ -305,6 +305,8 @@ type Session struct {
 
 	openMu sync.Mutex
 	opened bool
+	// aboutDone is set once the vCenter's About is journaled (journalAbout).
+	aboutDone bool
 
 	// loginMu serialises re-logins; generation counts them, so a caller
 	// that saw NotAuthenticated before another re-logged in does not log
@@ -460,6 +462,7 @@ func connect(ctx context.Context, rt steps.Runtime) (*Session, error) {
 		}
 	}
 	s.verifier.flush(rt)
+	s.journalAbout(ctx, rt)
 	s.flushNotes(rt)
 	return s, nil
 }
