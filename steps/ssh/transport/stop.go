@@ -64,7 +64,7 @@ if [ -n "$same" ]; then
 		[ -d "$f" ] || continue
 		o=; og=; { read -r o og x <"$f/pid"; } 2>/dev/null
 		case $o in ""|-) continue ;; esac
-		if running "$o" "$og"; then rmdir "$pd"; echo "$tok an earlier copy of this step is still running (pid $o, pid file $f/pid)" >&2; exit 125; fi
+		if running "$o" "$og"; then rmdir "$pd" 2>/dev/null; echo "$tok an earlier copy of this step is still running (pid $o, pid file $f/pid)" >&2; exit 125; fi
 		rm -f "$f/pid"; rmdir "$f" 2>/dev/null
 	done
 fi
