@@ -820,6 +820,7 @@ func (l *loader) compileStep(rb *Runbook, st *Step) {
 	}
 	ss := rb.scope.forStep(st, itemType)
 	st.scope = ss
+	l.compileName(rb, st, fields["name"])
 	if n := fields["when"]; n != nil {
 		st.When = ss.compile(condition(n), l.exprPos(n, condition(n)), true, &l.errs)
 	}
