@@ -168,6 +168,7 @@ func ParseContext(ctx context.Context, path string, src []byte, opts Options) (*
 	// expression scope keeps the first step of each id, so every other
 	// problem is still found.
 	l.buildScope(rb)
+	l.compileRunbookTexts(rb, fields)
 	for _, st := range rb.AllSteps() {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("%s: loading stopped: %w", path, err)

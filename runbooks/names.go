@@ -1,6 +1,8 @@
 package runbooks
 
 import (
+	"fmt"
+
 	"gopkg.in/yaml.v3"
 
 	"github.com/drbook/drbook/journal"
@@ -17,8 +19,36 @@ type nameTemplates struct {
 // plan, the journal and every report show the value of this run; one that
 // reads the loop item or step results is kept for StepName.
 func (l *loader) compileName(rb *Runbook, st *Step, n *yaml.Node) {
+	st.nameTemplates = l.compileText(rb, st.scope, n, &st.Name, "step name")
+}
+
+// compileRunbookTexts renders the ${{ }} in the runbook's title and
+// description with its params and site, which is all they can read: they
+// head the plan and the report before any step has run.
+func (l *loader) compileRunbookTexts(rb *Runbook, fields map[string]*yaml.Node) {
+	ss := rb.scope.forStep(&Step{}, nil)
+	for key, into := range map[string]*journal.Text{"title": &rb.Title, "description": &rb.Summary} {
+		left := l.compileText(rb, ss, fields[key], into, key)
+		for _, t := range []*Template{left.en, left.zhTW} {
+			if t == nil {
+				continue
+			}
+			for _, p := range t.Parts {
+				if p.Expr != nil && p.Expr.Dynamic {
+					l.errs.add(p.Expr.Pos, fmt.Sprintf("the %s can read only params and site, not `%s`", key, p.Expr.Source), "name the value in a step instead")
+					break
+				}
+			}
+			break
+		}
+	}
+}
+
+// compileText compiles a text's interpolations in ss and renders into into
+// those that read only params and site; it returns the others.
+func (l *loader) compileText(rb *Runbook, ss *stepScope, n *yaml.Node, into *journal.Text, what string) nameTemplates {
 	if n == nil {
-		return
+		return nameTemplates{}
 	}
 	var en, zh *yaml.Node
 	switch n.Kind {
@@ -38,7 +68,7 @@ func (l *loader) compileName(rb *Runbook, st *Step, n *yaml.Node) {
 		if v == nil || v.Kind != yaml.ScalarNode {
 			return nil
 		}
-		return st.scope.parseTemplate(v, l.file, l.src, false, &l.errs)
+		return ss.parseTemplate(v, l.file, l.src, false, &l.errs)
 	}
 	tEN := compile(en)
 	tZH := tEN
@@ -57,14 +87,13 @@ func (l *loader) compileName(rb *Runbook, st *Step, n *yaml.Node) {
 		}
 		s, err := t.Render(env, Vars{})
 		if err != nil {
-			l.errs.add(posOf(l.file, t.Node), "step name: "+err.Error(), "")
+			l.errs.add(posOf(l.file, t.Node), what+": "+err.Error(), "")
 			return nil
 		}
 		*into = s
 		return nil
 	}
-	st.nameTemplates.en = static(tEN, &st.Name.EN)
-	st.nameTemplates.zhTW = static(tZH, &st.Name.ZhTW)
+	return nameTemplates{en: static(tEN, &into.EN), zhTW: static(tZH, &into.ZhTW)}
 }
 
 // StepName is the step's name for this instance: its ${{ }} that read the

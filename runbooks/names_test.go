@@ -7,12 +7,13 @@ import (
 	"github.com/drbook/drbook/runbooks"
 )
 
-// TestStepNamesTakeInterpolation: a name's ${{ }} that reads params is
-// rendered at load with this run's --var, in each language; one that
-// reads the loop item is rendered per instance by StepName; text without
-// ${{ is left as written.
+// TestStepNamesTakeInterpolation: a step name's (or the title's) ${{ }}
+// that reads params is rendered at load with this run's --var, in each
+// language; one that reads the loop item is rendered per instance by
+// StepName; text without ${{ is left as written.
 func TestStepNamesTakeInterpolation(t *testing.T) {
 	src := `name: names
+title: {en: "Fail ${{ params.failed_host }}", zh-TW: "主機 ${{ params.failed_host }}"}
 params:
   failed_host: {type: host, default: esx-68}
 steps:
@@ -33,6 +34,9 @@ steps:
 	rb, err := runbooks.Parse("inline.yaml", []byte(src), runbooks.Options{Registry: testRegistry(), Site: labSite(t), Vars: map[string]string{"failed_host": "esx-70"}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if w := (journal.Text{EN: "Fail esx-70", ZhTW: "主機 esx-70"}); rb.Title != w {
+		t.Errorf("title %+v, want %+v", rb.Title, w)
 	}
 	want := []journal.Text{
 		{EN: "Shut down host esx-70", ZhTW: "將主機 esx-70 關機"},

@@ -11,8 +11,9 @@ import (
 )
 
 // TestHADrillNamesTheHostChosenByVar: with --var failed_host=esx-70 the
-// HA drill's step names say esx-70, not the default host, in the journal
-// (both languages), in the md report in en and zh-TW, and in plan.
+// HA drill's title and step names say esx-70, not the default host, in
+// the journal (both languages), in the md report in en and zh-TW, and in
+// plan.
 func TestHADrillNamesTheHostChosenByVar(t *testing.T) {
 	t.Parallel()
 	const runbook = "../../runbooks/sanchong/ha-host-failure.yaml"
@@ -26,7 +27,7 @@ func TestHADrillNamesTheHostChosenByVar(t *testing.T) {
 		return stdout.String()
 	}
 	plan := drbook("plan", "--lab", runbook, "--var", "failed_host=esx-70")
-	if !strings.Contains(plan, "Shut down host esx-70 (simulated sudden failure)") || strings.Contains(plan, "${{") {
+	if !strings.Contains(plan, "Shut down host esx-70 (simulated sudden failure)") || !strings.Contains(plan, "sudden failure of host esx-70") || strings.Contains(plan, "${{") {
 		t.Errorf("plan does not show the rendered name:\n%s", plan)
 	}
 	drbook("run", "--lab", runbook, "--var", "failed_host=esx-70", "--yes", "--runs-dir", runs)
@@ -69,7 +70,11 @@ func TestHADrillNamesTheHostChosenByVar(t *testing.T) {
 				t.Errorf("%s report: no row %q with %q:\n%s", lang, id, name, md)
 			}
 		}
-		if strings.Contains(md, "host .68 (") || strings.Contains(md, "主機 .68 關機") || strings.Contains(md, "${{") {
+		title := map[string]string{"en": "# Drill report: HA drill: sudden failure of host esx-70\n", "zh-TW": "# 演練報告：HA 演練：主機 esx-70 無預警停機\n"}[lang]
+		if !strings.HasPrefix(md, markdownText(title)) {
+			t.Errorf("%s report does not start with %q:\n%s", lang, title, md)
+		}
+		if strings.Contains(md, "host .68") || strings.Contains(md, "主機 .68") || strings.Contains(md, "${{") {
 			t.Errorf("%s report still names the default host or raw text:\n%s", lang, md)
 		}
 	}
