@@ -1,10 +1,12 @@
 package runbooks_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/runbooks"
+	"github.com/drbook/drbook/steps/control"
 )
 
 // TestStepNamesTakeInterpolation: a step name's (or the title's) ${{ }}
@@ -57,5 +59,37 @@ steps:
 	}
 	if got := rb.Steps[3].Name.EN; got != "costs $5 {not an expression}" {
 		t.Errorf("literal name %q", got)
+	}
+}
+
+// TestManualTextsTakeInterpolation: a manual step's instructions and
+// checklist are plain text templates: rendered with --var (not shell
+// quoted), and a typo in them fails the load at the expression.
+func TestManualTextsTakeInterpolation(t *testing.T) {
+	src := `name: manual-texts
+params:
+  failed_host: {type: host, default: esx-68}
+steps:
+  - id: power_on
+    manual:
+      en: "Power ${{ params.failed_host }} on; it's in rack A2"
+      zh-TW: "將主機 ${{ params.failed_host }} 開機"
+      checklist: ["${{ params.failed_host }} shows the ESXi console"]
+`
+	rb, err := runbooks.Parse("inline.yaml", []byte(src), runbooks.Options{Registry: testRegistry(), Site: labSite(t), Vars: map[string]string{"failed_host": "esx-70"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := rb.ResolveParams(rb.Steps[0], rb.NewEnv(), runbooks.Vars{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := p.(*control.ManualParams)
+	if m.EN != "Power esx-70 on; it's in rack A2" || m.ZhTW != "將主機 esx-70 開機" || len(m.Checklist) != 1 || m.Checklist[0].EN != "esx-70 shows the ESXi console" {
+		t.Errorf("manual texts %+v", m)
+	}
+	list := parseProblems(t, strings.Replace(src, `"${{ params.failed_host }} shows`, `"${{ params.faild_host }} shows`, 1))
+	if len(list.Problems) != 1 || list.Problems[0].Pos.Line != 9 || list.Problems[0].Pos.Column != 24 {
+		t.Errorf("want one problem at 9:24, got:\n%s", list.Error())
 	}
 }
