@@ -118,7 +118,7 @@ func (r *run) finishUnstarted(st *runbooks.Step, status, reason string) error {
 // group fails when a branch failed without continue_on_error.
 func (r *run) group(ctx context.Context, st *runbooks.Step) error {
 	start := r.cfg.now()
-	if err := r.mustAppend(journal.Event{Type: journal.TypeStepStart, Step: st.ID, StepStart: &journal.StepStart{Kind: "parallel", Name: st.Name, Block: st.Block, Attempt: 1}}); err != nil {
+	if err := r.mustAppend(journal.Event{Type: journal.TypeStepStart, Step: st.ID, StepStart: &journal.StepStart{Kind: "parallel", Name: r.rb.StepName(st, r.env, runbooks.Vars{}), Block: st.Block, Attempt: 1}}); err != nil {
 		return fatalError{err}
 	}
 	errs := r.concurrently(ctx, len(st.Parallel), st.Concurrency, func(i int) error {
@@ -134,7 +134,7 @@ func (r *run) fanOut(ctx context.Context, st *runbooks.Step) error {
 		return r.finishUnstarted(st, journal.StatusFailed, err.Error())
 	}
 	start := r.cfg.now()
-	if err := r.mustAppend(journal.Event{Type: journal.TypeStepStart, Step: st.ID, StepStart: &journal.StepStart{Kind: st.KindName, Name: st.Name, Block: st.Block, Attempt: 1, Description: fmt.Sprintf("%d instances", len(items))}}); err != nil {
+	if err := r.mustAppend(journal.Event{Type: journal.TypeStepStart, Step: st.ID, StepStart: &journal.StepStart{Kind: st.KindName, Name: r.rb.StepName(st, r.env, runbooks.Vars{}), Block: st.Block, Attempt: 1, Description: fmt.Sprintf("%d instances", len(items))}}); err != nil {
 		return fatalError{err}
 	}
 	results := make([]any, len(items))
@@ -233,7 +233,7 @@ func (r *run) instance(ctx context.Context, st *runbooks.Step, id string, item a
 	ctx, release := r.cfg.Steering.stepContext(ctx, id)
 	defer release()
 	var humanWait time.Duration
-	info := StepInfo{ID: id, Name: st.Name, Kind: st.KindName, Traits: st.Kind.Traits(), Attempt: 1, Disruptive: st.Disruptive, Affects: r.affects(st)}
+	info := StepInfo{ID: id, Name: r.rb.StepName(st, r.env, runbooks.Vars{Item: item}), Kind: st.KindName, Traits: st.Kind.Traits(), Attempt: 1, Disruptive: st.Disruptive, Affects: r.affects(st)}
 	params, perr := r.rb.ResolveParams(st, r.env, runbooks.Vars{Item: item})
 	if perr == nil {
 		info.Description = r.redactedDescription(st.Kind.Describe(params))
@@ -302,7 +302,7 @@ func (r *run) instance(ctx context.Context, st *runbooks.Step, id string, item a
 		r.markDisrupted()
 	}
 	start := r.cfg.now()
-	ss := &journal.StepStart{Kind: st.KindName, Name: st.Name, Block: st.Block, Idempotent: info.Traits.Idempotent,
+	ss := &journal.StepStart{Kind: st.KindName, Name: info.Name, Block: st.Block, Idempotent: info.Traits.Idempotent,
 		ChangesState: info.Traits.ChangesState, Expect: journal.Duration(st.Expect), Attempt: 1,
 		Description: info.Description.Action, Target: info.Description.Target}
 	if perr == nil {

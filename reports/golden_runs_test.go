@@ -29,7 +29,7 @@ func TestGoldenRuns(t *testing.T) {
 func TestGoldenRunsSayWhatHappened(t *testing.T) {
 	want := map[string]map[string][]string{
 		"guided": {
-			LangEN:   {"**Result: PASSED**", "Human wait time (confirmations, manual steps): ", "| shut | Shut down host .68"},
+			LangEN:   {"**Result: PASSED**", "Human wait time (confirmations, manual steps): ", "| shut | Shut down host esx-68 (simulated sudden failure)"},
 			LangZhTW: {"**結果：通過**", "人工等待時間"},
 		},
 		"tampered": {

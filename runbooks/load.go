@@ -168,6 +168,7 @@ func ParseContext(ctx context.Context, path string, src []byte, opts Options) (*
 	// expression scope keeps the first step of each id, so every other
 	// problem is still found.
 	l.buildScope(rb)
+	l.compileRunbookTexts(rb, fields)
 	for _, st := range rb.AllSteps() {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("%s: loading stopped: %w", path, err)
@@ -820,6 +821,7 @@ func (l *loader) compileStep(rb *Runbook, st *Step) {
 	}
 	ss := rb.scope.forStep(st, itemType)
 	st.scope = ss
+	l.compileName(rb, st, fields["name"])
 	if n := fields["when"]; n != nil {
 		st.When = ss.compile(condition(n), l.exprPos(n, condition(n)), true, &l.errs)
 	}

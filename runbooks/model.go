@@ -104,9 +104,14 @@ type Step struct {
 	ID string
 	// AutoID is set when the id was derived from the position.
 	AutoID bool
-	Name   journal.Text
-	Block  string
-	Pos    Pos
+	// Name is the step's title; an interpolation that reads only params
+	// and site is rendered into it at load time.
+	Name journal.Text
+	// nameTemplates are the name's interpolations that read run-time
+	// values (item, steps.…), rendered by StepName.
+	nameTemplates nameTemplates
+	Block         string
+	Pos           Pos
 
 	// KindName and Kind are empty for a parallel group.
 	KindName string

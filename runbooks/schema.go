@@ -123,7 +123,7 @@ type keyedSchema struct {
 func (b schemaBuilder) topLevelFields(stepList map[string]any) []keyedSchema {
 	byKey := map[string]map[string]any{
 		"name":        describe(map[string]any{"type": "string", "pattern": namePattern.String()}, b.say("The runbook's short name: lower case letters, digits, '-', '_' or '.'.", "演練手冊之簡稱：小寫字母、數字、'-'、'_' 或 '.'。")),
-		"title":       describe(ref("text"), b.say("The title, in en and zh-TW.", "標題（en 與 zh-TW）。")),
+		"title":       describe(ref("text"), b.say("The title, in en and zh-TW; ${{ params.x }} shows this run's value.", "標題（en 與 zh-TW）；${{ params.x }} 顯示本次執行之值。")),
 		"description": describe(ref("text"), b.say("What the drill does, in en and zh-TW.", "演練內容說明（en 與 zh-TW）。")),
 		"owner":       describe(map[string]any{"type": "string"}, b.say("Who owns the runbook.", "負責單位或人員。")),
 		"version":     describe(map[string]any{"type": []any{"string", "number"}}, b.say("The runbook's version, e.g. \"2026.1\".", "版本，例如 \"2026.1\"。")),
@@ -164,7 +164,7 @@ func (b schemaBuilder) stepFields() map[string]any {
 	}}
 	props := map[string]any{
 		"id":                describe(map[string]any{"type": "string", "pattern": idPattern.String()}, b.say("The step's id, used in expressions as steps.<id>.result.", "步驟識別碼，於運算式中以 steps.<id>.result 引用。")),
-		"name":              describe(ref("text"), b.say("What the step does, in en and zh-TW, for the live view and the report.", "步驟名稱（en 與 zh-TW），顯示於即時畫面與報告。")),
+		"name":              describe(ref("text"), b.say("What the step does, in en and zh-TW, for the live view and the report; ${{ params.x }} and ${{ item }} show this run's values.", "步驟名稱（en 與 zh-TW），顯示於即時畫面與報告；${{ params.x }} 與 ${{ item }} 顯示本次執行之值。")),
 		"when":              describe(map[string]any{"type": []any{"string", "boolean"}}, b.say("A condition; the step is skipped unless it holds.", "條件式；不成立時略過此步驟。")),
 		"timeout":           describe(ref("duration"), b.say("Stops the step after this long.", "步驟之時限。")),
 		"retry":             describe(map[string]any{"anyOf": []any{map[string]any{"type": "integer", "minimum": 1}, retryObj}}, b.say("Retry a failed step: attempts, or {attempts, delay, backoff, max_delay}.", "失敗時重試：次數，或 {attempts, delay, backoff, max_delay}。")),
