@@ -206,7 +206,10 @@ func TestHADrillShowsRestartProgressAndMarksTheBaseline(t *testing.T) {
 		if ev.Monitor.Baseline != before {
 			t.Errorf("monitor event %d (%s %s) baseline=%v, want %v (before the shutdown)", i, ev.Monitor.Name, ev.Monitor.State, ev.Monitor.Baseline, before)
 		}
-		if before && ev.Monitor.State != "up" {
+		// Nothing was disrupted yet, so no probe may see the service down;
+		// "unknown" (a probe that overran its interval on a busy machine)
+		// is allowed: it says nothing about the service.
+		if before && ev.Monitor.State != "up" && ev.Monitor.State != "unknown" {
 			t.Errorf("monitor %s was %s before the shutdown", ev.Monitor.Name, ev.Monitor.State)
 		}
 	}
