@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/pkg/sftp"
-	"github.com/pmezard/go-difflib/difflib"
 
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/steps"
@@ -341,7 +340,7 @@ func (*editFile) Execute(ctx context.Context, rt steps.Runtime, params any) (any
 	after := before
 	res := &EditFileResult{}
 	for i, e := range p.Edits {
-		next, err := e.apply(after)
+		next, err := e.applyKeepingEndings(after)
 		if nf, ok := err.(errNotFound); ok {
 			if p.AllowNotFound || e.AllowNotFound {
 				rt.Note("warn", fmt.Sprintf("%s: edit %d (%s): %s; allowed, nothing changed", file, i+1, e.describe(), nf.what))
@@ -361,7 +360,7 @@ func (*editFile) Execute(ctx context.Context, rt steps.Runtime, params any) (any
 		rt.Note("info", fmt.Sprintf("%s on %s already as wanted; not written", file, c.Target()))
 		return res, nil
 	}
-	diff, _ := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{A: difflib.SplitLines(before), B: difflib.SplitLines(after), FromFile: file + " (before)", ToFile: file + " (after)", Context: 3})
+	diff := unifiedDiff(before, after, file, fi.ModTime(), time.Now())
 	res.Diff, res.Changed = diff, true
 	if p.Backup {
 		res.Backup = file + ".drbook-" + time.Now().Format("20060102-150405")

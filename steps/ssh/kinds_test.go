@@ -303,6 +303,20 @@ func TestBackupRestoreEditFlow(t *testing.T) {
 	if !diffEv {
 		t.Fatal("no diff evidence")
 	}
+	// A CRLF file stays CRLF, and its evidence shows the CRs and the missing
+	// final newline as GNU diff does.
+	crlf := d2 + "/network"
+	os.WriteFile(crlf, []byte("HOSTNAME=ap01\r\nNETWORKING=yes"), 0o644)
+	ed = mustExecute(t, l.rt, kind(t, "ssh.edit_file"), fmt.Sprintf(`{host: ap02, path: %q, backup: false, edits: [{set_key: HOSTNAME, value: ap02}]}`, crlf)).(*ssh.EditFileResult)
+	if got := read(t, crlf); got != "HOSTNAME=ap02\r\nNETWORKING=yes" {
+		t.Fatalf("edited: %q", got)
+	}
+	if hunk := ed.Diff[strings.Index(ed.Diff, "\n@@ ")+1:]; hunk != "@@ -1,2 +1,2 @@\n-HOSTNAME=ap01\r\n+HOSTNAME=ap02\r\n NETWORKING=yes\n\\ No newline at end of file\n" {
+		t.Fatalf("diff:\n%q", ed.Diff)
+	}
+	if !strings.HasPrefix(ed.Diff, "--- "+crlf+"\t") {
+		t.Fatalf("diff header:\n%q", ed.Diff)
+	}
 	// Running the same edit again finds nothing to replace: an error, unless allowed.
 	again := fmt.Sprintf(`{host: ap02, path: %q, edits: [{replace: "10.0.0.65", with: "10.0.0.66"}]}`, conf)
 	if _, err := execute(t, l.rt, kind(t, "ssh.edit_file"), again); err == nil || !strings.Contains(err.Error(), "not found") {
