@@ -225,7 +225,7 @@ func (*editFile) Doc() steps.KindDoc {
 			targetOneOf...),
 		Params: withTarget(map[string]steps.FieldDoc{
 			"path":            steps.Required("The file to edit.", "要編輯之檔案。"),
-			"edits":           steps.Required("The changes, applied in order; each gives exactly one of replace, regex, set_line, insert_line or set_key.", "依序套用之變更；每項恰給 replace、regex、set_line、insert_line、set_key 其中之一。"),
+			"edits":           steps.Required("The changes, applied in order; each gives exactly one of replace, regex, set_line, insert_line or set_key. The file keeps its line endings: edits see CRLF as a plain line break, each line keeps its CRLF or LF, and new lines take the ending most lines have.", "依序套用之變更；每項恰給 replace、regex、set_line、insert_line、set_key 其中之一。檔案保留原有換行：變更時 CRLF 視同一般換行，每行保留其 CRLF 或 LF，新增之行採用多數行之換行。"),
 			"backup":          steps.Param("Keep a copy (PATH.drbook-YYYYMMDD-HHMMSS) before writing; the result's backup names it, for a rollback.", "寫入前保留副本（PATH.drbook-YYYYMMDD-HHMMSS）；結果之 backup 為其路徑，可供復原。"),
 			"allow_not_found": steps.Param("Turn \"pattern not found\" into a note for every edit instead of failing.", "所有變更找不到目標時僅記錄註記，不使步驟失敗。"),
 
@@ -246,7 +246,7 @@ func (*editFile) Doc() steps.KindDoc {
 			"changed": steps.Text("Whether the file changed.", "檔案是否有變更。"),
 			"backup":  steps.Text("The backup copy's path, when one was kept; restore it with ssh.exec to roll back.", "保留之備份副本路徑；可用 ssh.exec 還原以復原變更。"),
 			"applied": steps.Text("How many edits found something to change.", "找到目標並套用之變更數。"),
-			"diff":    steps.Text("The unified diff of the change, also kept as evidence.", "變更之 unified diff，亦作為佐證資料保存。"),
+			"diff":    steps.Text("The unified diff of the change, also kept as evidence: GNU diff -u format (with \\ No newline at end of file where a side lacks one), which GNU patch applies without fuzz.", "變更之 unified diff，亦作為佐證資料保存：GNU diff -u 格式（缺檔尾換行處標示 \\ No newline at end of file），GNU patch 可不經 fuzz 套用。"),
 		},
 		Preflight: []journal.Text{loginPreflight, steps.Text("Checks that the file exists.", "確認檔案存在。")},
 		Example: `- id: httpd_conf
