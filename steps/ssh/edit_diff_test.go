@@ -20,6 +20,23 @@ func numbered(n int, end string) string {
 	return s.String()
 }
 
+// sparse is a configuration file of n lines, every fifth one blank and
+// every seventh a comment, as diff matchers meet them.
+func sparse(n int) string {
+	var s strings.Builder
+	for i := 1; i <= n; i++ {
+		switch {
+		case i%5 == 0:
+			s.WriteString("\n")
+		case i%7 == 0:
+			s.WriteString("#\n")
+		default:
+			fmt.Fprintf(&s, "key %d=v\n", i)
+		}
+	}
+	return s.String()
+}
+
 // editCases are configuration edits whose diff evidence GNU patch must
 // apply exactly. want, when set, is the edited file byte for byte.
 var editCases = []struct {
@@ -50,6 +67,9 @@ var editCases = []struct {
 	{name: "mixed endings keep each line's", original: "a\r\nb\nc\r\nd\r\n", edits: []Edit{{SetLine: "B", Match: "^b$"}, {InsertLine: "x", After: "^c$"}}, want: "a\r\nB\nc\r\nx\r\nd\r\n"},
 	{name: "hunks far apart", original: numbered(40, "\n"), edits: []Edit{{Replace: "line 3\n", With: "three\n"}, {Replace: "line 30\n", With: "thirty\n"}}, hunks: 2},
 	{name: "adjacent edits share a hunk", original: numbered(40, "\n"), edits: []Edit{{Replace: "line 10\n", With: "ten\n"}, {Replace: "line 16\n", With: "sixteen\n"}}, hunks: 1},
+	{name: "hunks six lines apart merge", original: numbered(40, "\n"), edits: []Edit{{Replace: "line 10\n", With: "ten\n"}, {Replace: "line 17\n", With: "seventeen\n"}}, hunks: 1},
+	{name: "hunks seven lines apart split", original: numbered(40, "\n"), edits: []Edit{{Replace: "line 10\n", With: "ten\n"}, {Replace: "line 18\n", With: "eighteen\n"}}, hunks: 2},
+	{name: "large file with many blank lines", original: sparse(600), edits: []Edit{{SetKey: "key 12", Value: "twelve"}, {InsertLine: "key 302a=v", After: "^key 302="}, {Regex: `(?m)^key 598=.*\n`, With: ""}}, hunks: 3},
 	{name: "lone CR is text", original: "a\rb\nc\n", edits: []Edit{{Replace: "c", With: "C"}}, want: "a\rb\nC\n"},
 }
 
@@ -167,5 +187,15 @@ func TestUnifiedDiffQuotesHostileNames(t *testing.T) {
 	}
 	if strings.Count(d, "\n") != 5 {
 		t.Fatalf("the name added lines:\n%s", d)
+	}
+}
+
+// TestEditKeepsCRLFInLargeFile edits a CRLF file big enough that the
+// matcher ignores its blank lines as anchors: every line still ends in CRLF.
+func TestEditKeepsCRLFInLargeFile(t *testing.T) {
+	edits := []Edit{{SetKey: "key 12", Value: "twelve"}, {InsertLine: "key 302a=v", After: "^key 302="}, {Regex: `(?m)^key 598=.*\n`, With: ""}, {Replace: "key 401=v", With: "key 401=a\nkey 401=b"}}
+	lf := applyEdits(t, sparse(600), edits)
+	if got, want := applyEdits(t, strings.ReplaceAll(sparse(600), "\n", "\r\n"), edits), strings.ReplaceAll(lf, "\n", "\r\n"); got != want {
+		t.Fatalf("CRLF lost: %d LF-only lines", strings.Count(strings.ReplaceAll(got, "\r\n", ""), "\n"))
 	}
 }

@@ -38,7 +38,7 @@ func (e Edit) applyKeepingEndings(text string) (string, error) {
 	for i := range newEnds {
 		newEnds[i] = dominant
 	}
-	m := difflib.NewMatcherWithJunk(trim(old), trim(now), false, nil)
+	m := difflib.NewMatcherWithJunk(trim(old), trim(now), true, nil)
 	for _, op := range m.GetOpCodes() {
 		if op.Tag == 'e' || (op.Tag == 'r' && op.I2-op.I1 == op.J2-op.J1) {
 			for k := 0; k < op.J2-op.J1; k++ {
