@@ -18,11 +18,11 @@ import (
 // drillRun runs one shipped runbook against the embedded lab through the
 // real command line (runMain) and returns its journal, failing the test
 // unless drbook exits 0 and the journal's hash chain verifies.
-func drillRun(t *testing.T, runbook string) *journal.Log {
+func drillRun(t *testing.T, runbook string, extra ...string) *journal.Log {
 	t.Helper()
 	runs := t.TempDir()
 	var stdout, stderr bytes.Buffer
-	code := runMain([]string{"run", "--lab", runbook, "--yes", "--runs-dir", runs}, strings.NewReader(""), &stdout, &stderr)
+	code := runMain(append([]string{"run", "--lab", runbook, "--yes", "--runs-dir", runs}, extra...), strings.NewReader(""), &stdout, &stderr)
 	if code != 0 {
 		t.Fatalf("drbook run --lab %s exited %d\nstdout:\n%s\nstderr:\n%s", runbook, code, stdout.String(), stderr.String())
 	}
@@ -211,7 +211,11 @@ func TestDrill2APRestoreAgainstLab(t *testing.T) {
 // own measured timings.
 func TestDrill1HAHostFailureAgainstLab(t *testing.T) {
 	t.Parallel()
-	log := drillRun(t, "../../runbooks/sanchong/ha-host-failure.yaml")
+	// At the default ×30, HA's 15 s heartbeat timeout is 0.5 s real: on a
+	// busy machine the ha step's lookups could take longer, and HA had
+	// restarted every VM before the step looked, leaving no timings of
+	// its own to check. At ×10 the window is 1.5 s.
+	log := drillRun(t, "../../runbooks/sanchong/ha-host-failure.yaml", "--lab-speed", "10")
 	s := indexSteps(t, log)
 	var ha struct {
 		FailedHost string `json:"failed_host"`
