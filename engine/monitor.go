@@ -177,7 +177,7 @@ func (r *run) markDisrupted() {
 	for _, mon := range r.rb.Monitors {
 		if rd, ok := r.board.state[mon.Name]; ok {
 			r.append(journal.Event{Type: journal.TypeMonitor, Monitor: &journal.Monitor{Name: mon.Name, State: rd.state, Since: now,
-				Resolution: journal.Duration(mon.Every), Detail: "state when the first disruptive step started"}})
+				Resolution: journal.Duration(mon.Every), Detail: "state when the first disruptive step started", DetailZhTW: "第一個破壞性步驟開始時之狀態"}})
 		}
 	}
 }
@@ -234,7 +234,9 @@ var ErrNoBaseline = errors.New("no baseline")
 // state changes matter for a monitor.
 type quietRuntime struct{ *stepRuntime }
 
-func (q *quietRuntime) Evidence(journal.Evidence) {}
-func (q *quietRuntime) Note(string, string)       {}
-func (q *quietRuntime) Progress(string, ...any)   {}
-func (q *quietRuntime) Trust(t journal.Trust)     { q.stepRuntime.Trust(t) }
+func (q *quietRuntime) Evidence(journal.Evidence)     {}
+func (q *quietRuntime) Note(string, string)           {}
+func (q *quietRuntime) Progress(string, ...any)       {}
+func (q *quietRuntime) ProgressText(journal.Text)     {}
+func (q *quietRuntime) NoteText(string, journal.Text) {}
+func (q *quietRuntime) Trust(t journal.Trust)         { q.stepRuntime.Trust(t) }

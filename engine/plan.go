@@ -40,6 +40,8 @@ type PlannedStep struct {
 	// Notes are what the preflight did not hold against the step, e.g.
 	// an input produced by an earlier step.
 	Notes []string
+	// NotesZhTW are Notes in Traditional Chinese, note for note.
+	NotesZhTW []string
 	// DependsOn are the steps whose outcomes this step reads.
 	DependsOn []string
 }
@@ -109,12 +111,12 @@ func Plan(ctx context.Context, rb *runbooks.Runbook, cfg Config, preflight bool)
 				pr.begin(st.ID, pending)
 				p.PreflightRan = true
 				p.Preflight = pr.redacted(pf.Preflight(ctx, pr, params))
-				p.Notes = pr.end()
+				p.Notes, p.NotesZhTW = pr.end()
 				if p.Preflight != nil && p.Dynamic && strings.Contains(p.Preflight.Error(), "${{") {
 					// It failed on a value an earlier step computes (a
 					// guest named by a result): nothing to judge before
 					// the run; the step checks it when it runs.
-					p.PreflightRan, p.Preflight, p.Notes = false, nil, nil
+					p.PreflightRan, p.Preflight, p.Notes, p.NotesZhTW = false, nil, nil, nil
 				}
 			}
 			if prod, ok := st.Kind.(steps.Producer); ok {
@@ -143,6 +145,7 @@ type planRuntime struct {
 	pending  map[string][]string
 	products []product
 	notes    []string
+	notesZh  []string
 
 	mu      sync.Mutex
 	secrets []string
@@ -210,6 +213,7 @@ func (p *planRuntime) Note(_, text string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.notes = append(p.notes, text)
+	p.notesZh = append(p.notesZh, text)
 }
 
 // product is a steps.Product and the step that creates it.
@@ -223,15 +227,15 @@ var _ steps.Planner = (*planRuntime)(nil)
 func (p *planRuntime) begin(step string, pending map[string][]string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.step, p.pending, p.notes = step, pending, nil
+	p.step, p.pending, p.notes, p.notesZh = step, pending, nil, nil
 }
 
-func (p *planRuntime) end() []string {
+func (p *planRuntime) end() (notes, notesZhTW []string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	notes := p.notes
-	p.notes, p.pending = nil, nil
-	return notes
+	notes, notesZhTW = p.notes, p.notesZh
+	p.notes, p.notesZh, p.pending = nil, nil, nil
+	return notes, notesZhTW
 }
 
 func (p *planRuntime) produce(step string, ps []steps.Product) {
@@ -274,7 +278,16 @@ func underPath(path, dir string) bool {
 func (p *planRuntime) Artifact(name string, r io.Reader) (journal.Artifact, error) {
 	return journal.Artifact{}, fmt.Errorf("plan stores no artifacts")
 }
-func (p *planRuntime) Progress(string, ...any) {}
+func (p *planRuntime) Progress(string, ...any)   {}
+func (p *planRuntime) ProgressText(journal.Text) {}
+
+// NoteText keeps a preflight note in both languages.
+func (p *planRuntime) NoteText(_ string, t journal.Text) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.notes = append(p.notes, t.In("en"))
+	p.notesZh = append(p.notesZh, t.In("zh-TW"))
+}
 func (p *planRuntime) Ask(context.Context, steps.Question) (steps.Answer, error) {
 	return steps.Answer{}, steps.ErrNoOperator
 }

@@ -33,15 +33,47 @@ type Check struct {
 	Block string
 	Kind  string
 	Name  journal.Text
-	// What says what was looked at.
-	What string
+	// What says what was looked at; WhatZhTW is it in Traditional
+	// Chinese when it is words (a step without a target is named by its
+	// action).
+	What, WhatZhTW string
 	// Result is one of the Check… constants.
 	Result string
 	// Detail is the failure, the reason for a skip, or what the check
 	// left to the run ("produced by step transfer").
 	Detail string
+	// DetailZhTW is Detail in Traditional Chinese when drbook wrote it;
+	// a failure's own error has none.
+	DetailZhTW string
 	// Hint says how to fix a failure.
 	Hint string
+}
+
+// DetailIn returns the check's detail in lang.
+func (c Check) DetailIn(lang string) string {
+	if lang == "zh-TW" && c.DetailZhTW != "" {
+		return c.DetailZhTW
+	}
+	return c.Detail
+}
+
+// WhatIn returns what the check looked at, in lang.
+func (c Check) WhatIn(lang string) string {
+	if lang == "zh-TW" && c.WhatZhTW != "" {
+		return c.WhatZhTW
+	}
+	return c.What
+}
+
+// checkResultZhTW words the Check… results in Traditional Chinese, as
+// `drbook preflight` does.
+var checkResultZhTW = map[string]string{CheckOK: "通過", CheckFailed: "未通過", CheckSkipped: "略過", CheckNotChecked: "未檢查"}
+
+func orText(s, or string) string {
+	if s != "" {
+		return s
+	}
+	return or
 }
 
 // PreflightReport is the whole preflight of a runbook.
@@ -54,11 +86,12 @@ type PreflightReport struct {
 
 // Evidence is the preflight as a table for the journal.
 func (p *PreflightReport) Evidence() journal.Evidence {
-	t := &journal.Table{Columns: []string{"step", "kind", "check", "result", "detail"}}
+	t := &journal.Table{Columns: []string{"step", "kind", "check", "result", "detail"}, ColumnsZhTW: []string{"步驟", "類型", "檢查對象", "結果", "說明"}}
 	for _, c := range p.Checks {
 		t.Rows = append(t.Rows, []string{c.Step, c.Kind, c.What, c.Result, c.Detail})
+		t.RowsZhTW = append(t.RowsZhTW, []string{c.Step, c.Kind, orText(c.WhatZhTW, c.What), checkResultZhTW[c.Result], c.DetailIn("zh-TW")})
 	}
-	return journal.Evidence{Kind: journal.EvidenceTable, Title: "Preflight before the first step", Table: t}
+	return journal.Evidence{Kind: journal.EvidenceTable, Title: "Preflight before the first step", TitleZhTW: "第一個步驟前之執行前檢查", Table: t}
 }
 
 // Failed counts the failed checks.
@@ -122,24 +155,24 @@ func (p *PreflightReport) add(plan []PlannedStep) {
 	for _, s := range plan {
 		c := Check{Step: s.ID, Block: s.Block, Kind: s.Kind, Name: s.Name, What: s.Description.Target}
 		if c.What == "" {
-			c.What = s.Description.Action
+			c.What, c.WhatZhTW = s.Description.Action, s.Description.ActionZhTW
 		}
 		switch {
 		case s.Skip != "":
 			c.Result, c.Detail = CheckSkipped, s.Skip
 		case s.Children != nil:
-			c.Result, c.Detail = CheckNotChecked, "a group: its branches are checked below"
+			c.Result, c.Detail, c.DetailZhTW = CheckNotChecked, "a group: its branches are checked below", "群組：其分支列於下方"
 		case !s.PreflightRan:
 			c.Result = CheckNotChecked
 			if s.Dynamic {
-				c.Detail = "its values come from earlier steps; checked when it runs"
+				c.Detail, c.DetailZhTW = "its values come from earlier steps; checked when it runs", "其值來自先前步驟；於執行時檢查"
 			} else {
-				c.Detail = "this kind has nothing to check before the run"
+				c.Detail, c.DetailZhTW = "this kind has nothing to check before the run", "此類型於執行前無可檢查之項目"
 			}
 		case s.Preflight != nil:
 			c.Result, c.Detail, c.Hint = CheckFailed, oneLine(s.Preflight.Error()), preflightHint(s.Kind, s.Preflight)
 		default:
-			c.Result, c.Detail = CheckOK, strings.Join(s.Notes, "; ")
+			c.Result, c.Detail, c.DetailZhTW = CheckOK, strings.Join(s.Notes, "; "), strings.Join(s.NotesZhTW, "；")
 		}
 		p.Checks = append(p.Checks, c)
 		p.add(s.Children)
@@ -187,7 +220,7 @@ func monitorChecks(ctx context.Context, rb *runbooks.Runbook, cfg Config) []Chec
 	for _, m := range rb.Monitors {
 		c := Check{Step: "monitor:" + m.Name, Block: "monitors", Kind: m.KindName, What: m.Kind.Describe(m.Params).Target}
 		if m.Kind.Traits().ChangesState {
-			c.Result, c.Detail = CheckNotChecked, "the kind changes state; a monitor must not"
+			c.Result, c.Detail, c.DetailZhTW = CheckNotChecked, "the kind changes state; a monitor must not", "此類型會變更狀態；監控不得變更狀態"
 			out = append(out, c)
 			continue
 		}
@@ -196,10 +229,10 @@ func monitorChecks(ctx context.Context, rb *runbooks.Runbook, cfg Config) []Chec
 		case monitorUp:
 			c.Result = CheckOK
 		case monitorUnknown:
-			c.Result, c.Detail = CheckFailed, "no answer: "+detail
+			c.Result, c.Detail, c.DetailZhTW = CheckFailed, "no answer: "+detail, "無回應："+detail
 			c.Hint = "the probe could not reach what it asks (vCenter, the network); fix that first, or an outage cannot be measured"
 		default:
-			c.Result, c.Detail = CheckFailed, "down before the drill: "+detail
+			c.Result, c.Detail, c.DetailZhTW = CheckFailed, "down before the drill: "+detail, "演練前即已停機："+detail
 			c.Hint = "bring the service up first: an outage is measured from a baseline of every monitor up"
 		}
 		out = append(out, c)

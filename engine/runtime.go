@@ -82,6 +82,18 @@ func (s *stepRuntime) Note(level, text string) {
 	s.run.append(journal.Event{Type: journal.TypeNote, Step: s.id, Note: &journal.Note{Level: level, Text: text}})
 }
 
+// NoteText journals a note in both languages (steps.SayNote).
+func (s *stepRuntime) NoteText(level string, t journal.Text) {
+	s.run.append(journal.Event{Type: journal.TypeNote, Step: s.id, Note: &journal.Note{Level: level, Text: t.EN, TextZhTW: t.ZhTW}})
+}
+
+// ProgressText shows a progress line in the operator's language (steps.Say).
+func (s *stepRuntime) ProgressText(t journal.Text) {
+	if o := s.run.cfg.Observer; o != nil {
+		o.Progress(s.id, s.run.w.Scrub(t.In(s.run.cfg.Options.Lang)))
+	}
+}
+
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
 // Artifact stores data under artifacts/ with a name made from the step id,

@@ -212,7 +212,7 @@ func CheckSecrets(s *site.Site) SecretCheck {
 // shown before a step: its parameters may carry an earlier step's output,
 // which the journal holds redacted but the run keeps whole.
 func (r *run) redactedDescription(d steps.Description) steps.Description {
-	d.Action, d.Target, d.Command = r.w.Scrub(d.Action), r.w.Scrub(d.Target), r.w.Scrub(d.Command)
+	d.Action, d.ActionZhTW, d.Target, d.Command = r.w.Scrub(d.Action), r.w.Scrub(d.ActionZhTW), r.w.Scrub(d.Target), r.w.Scrub(d.Command)
 	return d
 }
 

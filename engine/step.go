@@ -134,7 +134,7 @@ func (r *run) fanOut(ctx context.Context, st *runbooks.Step) error {
 		return r.finishUnstarted(st, journal.StatusFailed, err.Error())
 	}
 	start := r.cfg.now()
-	if err := r.mustAppend(journal.Event{Type: journal.TypeStepStart, Step: st.ID, StepStart: &journal.StepStart{Kind: st.KindName, Name: r.rb.StepName(st, r.env, runbooks.Vars{}), Block: st.Block, Attempt: 1, Description: fmt.Sprintf("%d instances", len(items))}}); err != nil {
+	if err := r.mustAppend(journal.Event{Type: journal.TypeStepStart, Step: st.ID, StepStart: &journal.StepStart{Kind: st.KindName, Name: r.rb.StepName(st, r.env, runbooks.Vars{}), Block: st.Block, Attempt: 1, Description: fmt.Sprintf("%d instances", len(items)), DescriptionZhTW: fmt.Sprintf("共 %d 個執行個體", len(items))}}); err != nil {
 		return fatalError{err}
 	}
 	results := make([]any, len(items))
@@ -304,7 +304,7 @@ func (r *run) instance(ctx context.Context, st *runbooks.Step, id string, item a
 	start := r.cfg.now()
 	ss := &journal.StepStart{Kind: st.KindName, Name: info.Name, Block: st.Block, Idempotent: info.Traits.Idempotent,
 		ChangesState: info.Traits.ChangesState, Expect: journal.Duration(st.Expect), Attempt: 1,
-		Description: info.Description.Action, Target: info.Description.Target}
+		Description: info.Description.Action, DescriptionZhTW: info.Description.ActionZhTW, Target: info.Description.Target}
 	if perr == nil {
 		ss.Params = params
 	}
@@ -485,7 +485,7 @@ func (r *run) attempts(ctx context.Context, st *runbooks.Step, id string, rt *st
 			return res, err
 		}
 		if needsOperator(err, rt.info.Traits) {
-			rt.Note("warn", "not retried: "+notRetriedWhy(err))
+			steps.SayNote(rt, "warn", "not retried: %s", "未重試：%s", notRetriedWhy(err))
 			return res, err
 		}
 		if jerr := r.mustAppend(journal.Event{Type: journal.TypeStepRetry, Step: id, StepRetry: &journal.StepRetry{Attempt: fin.Attempts, Error: err.Error(), Delay: journal.Duration(delay)}}); jerr != nil {
@@ -548,7 +548,7 @@ func (r *run) attemptOnce(ctx context.Context, st *runbooks.Step, rt *stepRuntim
 			}
 			return res, fmt.Errorf("until %s: still not true after %d polls", u.Cond.Source, polls)
 		}
-		rt.Progress("waiting for %s (poll %d)", u.Cond.Source, polls)
+		steps.Say(rt, "waiting for %s (poll %d)", "等待條件成立：%s（第 %d 次查詢）", u.Cond.Source, polls)
 		if !sleep(ctx, u.Interval) {
 			return res, timeoutCause(ctx, ctx.Err())
 		}

@@ -134,16 +134,18 @@ type RunEnd struct {
 
 // StepStart is journaled (and fsync'd) before a step's side effect begins.
 type StepStart struct {
-	Kind         string   `json:"kind"`
-	Name         Text     `json:"name,omitempty"`
-	Block        string   `json:"block,omitempty"`
-	Target       string   `json:"target,omitempty"`
-	Description  string   `json:"description,omitempty"`
-	Params       any      `json:"params,omitempty"`
-	Idempotent   bool     `json:"idempotent"`
-	ChangesState bool     `json:"changes_state"`
-	Expect       Duration `json:"expect,omitempty"`
-	Attempt      int      `json:"attempt"`
+	Kind        string `json:"kind"`
+	Name        Text   `json:"name,omitempty"`
+	Block       string `json:"block,omitempty"`
+	Target      string `json:"target,omitempty"`
+	Description string `json:"description,omitempty"`
+	// DescriptionZhTW is Description in Traditional Chinese.
+	DescriptionZhTW string   `json:"description_zh_tw,omitempty"`
+	Params          any      `json:"params,omitempty"`
+	Idempotent      bool     `json:"idempotent"`
+	ChangesState    bool     `json:"changes_state"`
+	Expect          Duration `json:"expect,omitempty"`
+	Attempt         int      `json:"attempt"`
 }
 
 // StepRetry records a failed attempt that will be tried again.
@@ -177,7 +179,14 @@ type StepFinish struct {
 type Note struct {
 	Level string `json:"level"` // info, warn
 	Text  string `json:"text"`
+	// TextZhTW is Text in Traditional Chinese when drbook wrote it (a
+	// kind's or the engine's note; a log step's own text has both or
+	// neither).
+	TextZhTW string `json:"text_zh_tw,omitempty"`
 }
+
+// TextIn returns the note in lang ("en" or "zh-TW").
+func (n Note) TextIn(lang string) string { return Text{EN: n.Text, ZhTW: n.TextZhTW}.In(lang) }
 
 // Decision records a choice made by the operator or by drbook on their behalf.
 type Decision struct {
@@ -215,6 +224,9 @@ type Monitor struct {
 	// Resolution is the probe interval: the window edges are known to this precision.
 	Resolution Duration `json:"resolution"`
 	Detail     string   `json:"detail,omitempty"`
+	// DetailZhTW is Detail in Traditional Chinese when drbook wrote it
+	// (not a probe's own error).
+	DetailZhTW string `json:"detail_zh_tw,omitempty"`
 }
 
 // Artifact names a file stored in the run's artifacts folder.

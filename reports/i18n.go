@@ -218,6 +218,14 @@ var catalog = map[string][2]string{
 	"recorded.interrupted": {"interrupted", "執行中斷"},
 	"recorded.paused":      {"paused", "暫停"},
 
+	"trust_kind.ssh-host-key":    {"ssh-host-key", "SSH 主機金鑰"},
+	"trust_kind.ssh-algorithms":  {"ssh-algorithms", "SSH 演算法"},
+	"trust_kind.tls-certificate": {"tls-certificate", "TLS 憑證"},
+	"trust_source.pinned":        {"pinned", "場域檔釘選"},
+	"trust_source.known_hosts":   {"known_hosts", "known_hosts 檔"},
+	"trust_source.ca":            {"ca", "憑證機構（CA）"},
+	"trust_source.accepted-new":  {"accepted-new", "本次接受之新金鑰"},
+
 	"mode.lab":      {"lab", "模擬環境"},
 	"mode.drill":    {"drill", "演練"},
 	"mode.recovery": {"recovery", "實際復原"},
@@ -665,6 +673,20 @@ func Duration(d journal.Duration, lang string) string {
 		l.idx = 1
 	}
 	return l.Dur(d)
+}
+
+// Word words a journaled value of a fixed set in lang as the reports do:
+// Word("status", "done-by-hand", "zh-TW") is 人工完成, Word("trust_source",
+// "pinned", …) names where a key was trusted from. A value the catalog
+// does not know is shown as it is.
+func Word(prefix, v, lang string) string {
+	if e, ok := catalog[prefix+"."+v]; ok {
+		if lang == LangZhTW {
+			return e[1]
+		}
+		return e[0]
+	}
+	return v
 }
 
 // ResultText words a verdict or recorded result ("passed", "not-verified")

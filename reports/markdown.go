@@ -261,7 +261,7 @@ func renderMarkdown(w io.Writer, r *Report, l *localizer) error {
 	} else {
 		var tr [][]string
 		for _, t := range r.Trust {
-			tr = append(tr, []string{md(t.Kind), md(t.Endpoint), md(t.Fingerprint), md(t.Source), md(t.Step)})
+			tr = append(tr, []string{md(l.Enum("trust_kind", t.Kind)), md(t.Endpoint), md(t.Fingerprint), md(l.Enum("trust_source", t.Source)), md(t.Step)})
 		}
 		m.table([]string{l.T("kind"), l.T("endpoint"), l.T("fingerprint"), l.T("source"), l.T("steps")}, tr)
 	}

@@ -253,20 +253,22 @@ const (
 
 // Step is one row of the step table with everything recorded about it.
 type Step struct {
-	ID          string           `json:"id"`
-	Name        journal.Text     `json:"name,omitempty"`
-	Kind        string           `json:"kind"`
-	Block       string           `json:"block"`
-	Target      string           `json:"target,omitempty"`
-	Description string           `json:"description,omitempty"`
-	Disruptive  bool             `json:"disruptive,omitempty"`
-	Recovery    bool             `json:"recovery,omitempty"`
-	Start       *time.Time       `json:"start,omitempty"`
-	End         *time.Time       `json:"end,omitempty"`
-	Duration    journal.Duration `json:"duration"`
-	Expect      journal.Duration `json:"expect,omitempty"`
-	OverExpect  bool             `json:"over_expect,omitempty"`
-	HumanWait   journal.Duration `json:"human_wait,omitempty"`
+	ID          string       `json:"id"`
+	Name        journal.Text `json:"name,omitempty"`
+	Kind        string       `json:"kind"`
+	Block       string       `json:"block"`
+	Target      string       `json:"target,omitempty"`
+	Description string       `json:"description,omitempty"`
+	// DescriptionZhTW is Description in Traditional Chinese.
+	DescriptionZhTW string           `json:"description_zh_tw,omitempty"`
+	Disruptive      bool             `json:"disruptive,omitempty"`
+	Recovery        bool             `json:"recovery,omitempty"`
+	Start           *time.Time       `json:"start,omitempty"`
+	End             *time.Time       `json:"end,omitempty"`
+	Duration        journal.Duration `json:"duration"`
+	Expect          journal.Duration `json:"expect,omitempty"`
+	OverExpect      bool             `json:"over_expect,omitempty"`
+	HumanWait       journal.Duration `json:"human_wait,omitempty"`
 	// WaitBefore is the part of HumanWait spent before the step started
 	// (its confirmation), so outside Duration. The journal records only
 	// the total: this part is the time from the event before the
@@ -306,6 +308,8 @@ type NoteEntry struct {
 	Step  string    `json:"step,omitempty"`
 	Level string    `json:"level"`
 	Text  string    `json:"text"`
+	// TextZhTW is Text in Traditional Chinese when drbook wrote it.
+	TextZhTW string `json:"text_zh_tw,omitempty"`
 }
 
 // DecisionEntry is a journaled decision.
@@ -559,7 +563,7 @@ func (b *builder) add(ev *journal.Event) {
 			if ss.Expect != 0 {
 				s.Expect = ss.Expect
 			}
-			s.Target, s.Description = ss.Target, ss.Description
+			s.Target, s.Description, s.DescriptionZhTW = ss.Target, ss.Description, ss.DescriptionZhTW
 			s.Attempts = max(s.Attempts, ss.Attempt)
 			b.running[ev.Step] = true
 			// Started and not (yet) finished: if the journal ends here the
@@ -624,7 +628,7 @@ func (b *builder) add(ev *journal.Event) {
 		}
 	case journal.TypeNote:
 		if n := ev.Note; n != nil {
-			ne := NoteEntry{At: ev.Time, Step: ev.Step, Level: n.Level, Text: n.Text}
+			ne := NoteEntry{At: ev.Time, Step: ev.Step, Level: n.Level, Text: n.Text, TextZhTW: n.TextZhTW}
 			if ev.Step == "" {
 				r.Notes = append(r.Notes, ne)
 			} else {
@@ -1058,9 +1062,12 @@ func trimBytes(s string, n int) (string, bool) {
 func cloneEvidence(e *journal.Evidence) journal.Evidence {
 	c := *e
 	if e.Table != nil {
-		t := journal.Table{Columns: append([]string(nil), e.Table.Columns...), Rows: make([][]string, len(e.Table.Rows))}
-		for i, row := range e.Table.Rows {
-			t.Rows[i] = append([]string(nil), row...)
+		t := journal.Table{Columns: append([]string(nil), e.Table.Columns...), Rows: cloneRows(e.Table.Rows)}
+		if e.Table.ColumnsZhTW != nil {
+			t.ColumnsZhTW = append([]string(nil), e.Table.ColumnsZhTW...)
+		}
+		if e.Table.RowsZhTW != nil {
+			t.RowsZhTW = cloneRows(e.Table.RowsZhTW)
 		}
 		c.Table = &t
 	}
@@ -1075,6 +1082,14 @@ func cloneEvidence(e *journal.Evidence) journal.Evidence {
 	c.Facts = append([]journal.Fact(nil), e.Facts...)
 	c.Timeline = append([]journal.Moment(nil), e.Timeline...)
 	return c
+}
+
+func cloneRows(rows [][]string) [][]string {
+	out := make([][]string, len(rows))
+	for i, row := range rows {
+		out[i] = append([]string(nil), row...)
+	}
+	return out
 }
 
 // cloneMap deep-copies free-form JSON-like values.

@@ -36,9 +36,9 @@ func Render(w io.Writer, r *Report, format, lang string) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	switch format {
 	case FormatHTML:
-		err = renderHTML(bw, r, l)
+		err = renderHTML(bw, inLanguage(r, lang), l)
 	case FormatMD:
-		err = renderMarkdown(bw, r, l)
+		err = renderMarkdown(bw, inLanguage(r, lang), l)
 	case FormatJSON:
 		err = renderJSON(bw, r, l)
 	case FormatJUnit:

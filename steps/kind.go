@@ -86,10 +86,20 @@ func (e FieldError) Error() string {
 type Description struct {
 	// Action is one sentence, e.g. "shut down host esx-68 (force)".
 	Action string
+	// ActionZhTW is Action in Traditional Chinese ("將主機 esx-68 關機（強制）"),
+	// shown by plan, the prompts and the zh-TW report. Every kind gives
+	// it: TestEveryKindDescribesItselfInBothLanguages in steps/all fails
+	// a kind whose example describes itself in English only.
+	ActionZhTW string
 	// Target names what the step acts on, e.g. "esx-68" or "ap01 (10.0.0.65)".
 	Target string
 	// Command is the exact remote or local command, when there is one.
 	Command string
+}
+
+// ActionIn returns the action in lang ("en" or "zh-TW").
+func (d Description) ActionIn(lang string) string {
+	return journal.Text{EN: d.Action, ZhTW: d.ActionZhTW}.In(lang)
 }
 
 // Runtime is what the engine gives a kind while it executes. It is safe for

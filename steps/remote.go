@@ -48,26 +48,26 @@ type RemoteStop struct {
 
 // Evidence is the stop as key/value facts for the journal and the report.
 func (s RemoteStop) Evidence() journal.Evidence {
-	confirmed := "no: the command may still be running"
+	confirmed, zh := "no: the command may still be running", "否：指令可能仍在執行"
 	if s.Confirmed {
-		confirmed = "yes"
+		confirmed, zh = "yes", "是"
 	}
 	facts := []journal.Fact{
-		{Key: "target", Value: s.Target},
-		{Key: "command", Value: s.Command},
-		{Key: "outcome", Value: s.Outcome},
-		{Key: "stop confirmed", Value: confirmed},
+		{Key: "target", KeyZhTW: "對象", Value: s.Target},
+		{Key: "command", KeyZhTW: "指令", Value: s.Command},
+		{Key: "outcome", KeyZhTW: "結果", Value: s.Outcome},
+		{Key: "stop confirmed", KeyZhTW: "已確認停止", Value: confirmed, ValueZhTW: zh},
 	}
 	if s.PID > 0 {
-		facts = append(facts, journal.Fact{Key: "pid", Value: strconv.Itoa(s.PID)})
+		facts = append(facts, journal.Fact{Key: "pid", KeyZhTW: "程序編號（PID）", Value: strconv.Itoa(s.PID)})
 	}
 	if s.PGID > 0 {
-		facts = append(facts, journal.Fact{Key: "process group", Value: strconv.Itoa(s.PGID)})
+		facts = append(facts, journal.Fact{Key: "process group", KeyZhTW: "程序群組（PGID）", Value: strconv.Itoa(s.PGID)})
 	}
 	if s.PIDFile != "" {
-		facts = append(facts, journal.Fact{Key: "pid file", Value: s.PIDFile})
+		facts = append(facts, journal.Fact{Key: "pid file", KeyZhTW: "PID 檔", Value: s.PIDFile})
 	}
-	return journal.Evidence{Kind: journal.EvidenceFacts, Title: "remote command stopped", Facts: facts}
+	return journal.Evidence{Kind: journal.EvidenceFacts, Title: "remote command stopped", TitleZhTW: "遠端指令已停止", Facts: facts}
 }
 
 type runStepKey struct{}

@@ -138,7 +138,7 @@ func TestPromptWrapsInsteadOfCut(t *testing.T) {
 	v.input = []rune("r")
 	frame := v.frameLocked(40, 0)
 	joined := strings.Join(frame, "")
-	for _, want := range []string{"將主機 .68 關機（模擬主機突發異常，圖 35）", "[r]執行 [s]略過 [d]已手動完成 [a]中止？r"} {
+	for _, want := range []string{"將主機 .68 關機（模擬主機突發異常，圖 35）", "[r]執行 [s]略過 [d]人工完成 [a]中止？r"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("the prompt area lost %q:\n%s", want, strings.Join(frame, "\n"))
 		}

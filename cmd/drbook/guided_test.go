@@ -650,7 +650,7 @@ func TestGuidedConfirmSkipInBothLanguages(t *testing.T) {
 		},
 		"zh-TW": {
 			title: "drbook · confirm-skip — 確認與略過", shut: "── shut [exec.local] 將測試主機關機",
-			changes: "本步驟將變更系統狀態", confirm: "[r]執行 [s]略過 [d]已手動完成 [a]中止？",
+			changes: "本步驟將變更系統狀態", confirm: "[r]執行 [s]略過 [d]人工完成 [a]中止？",
 			optional: "── optional [log] 選擇性檢查", reason: "略過原因（必填）：", again: "必須填寫原因 — 略過原因（必填）：",
 			final: []string{"執行編號 ", "操作人員 alice", "復原時間目標（RTO）計時：尚未開始", "收尾步驟（finally）：", "清理",
 				"決策：alice（步驟 optional）：略過 " + reason, "演練結束：通過", "結果：通過", "執行目錄：", "紀錄檔雜湊值："},

@@ -79,7 +79,8 @@ func (powerOn) Validate(p any) []steps.FieldError {
 
 func (powerOn) Describe(p any) steps.Description {
 	pp := p.(*PowerOnParams)
-	return steps.Description{Action: "power host " + pp.Host + " on at its BMC (Redfish ComputerSystem.Reset On)", Target: pp.Host,
+	return steps.Description{Action: "power host " + pp.Host + " on at its BMC (Redfish ComputerSystem.Reset On)",
+		ActionZhTW: "透過主機 " + pp.Host + " 之管理介面（BMC）開機（Redfish ComputerSystem.Reset On）", Target: pp.Host,
 		Command: "POST <bmc>/Actions/ComputerSystem.Reset {\"ResetType\": \"On\"}"}
 }
 
@@ -192,7 +193,7 @@ func (powerOn) Execute(ctx context.Context, rt steps.Runtime, p any) (any, error
 	}
 	if res.PowerBefore == "On" {
 		res.AlreadyOn, res.PowerAfter = true, "On"
-		rt.Note("info", fmt.Sprintf("host %s is already powered on (its BMC says PowerState On); nothing was sent", pp.Host))
+		steps.SayNote(rt, "info", "host %s is already powered on (its BMC says PowerState On); nothing was sent", "主機 %s 已開機（管理介面回報 PowerState On）；未送出任何指令", pp.Host)
 		return res, nil
 	}
 	if err := c.do(ctx, http.MethodPost, "/Actions/ComputerSystem.Reset", map[string]string{"ResetType": "On"}, nil); err != nil {
@@ -212,9 +213,9 @@ func (powerOn) Execute(ctx context.Context, rt steps.Runtime, p any) (any, error
 		case <-time.After(delay):
 		}
 	}
-	rt.Evidence(journal.Evidence{Kind: journal.EvidenceFacts, Title: "power on " + pp.Host + " at its BMC", Facts: []journal.Fact{
-		{Key: "BMC", Value: c.system}, {Key: "power before", Value: res.PowerBefore}, {Key: "power after", Value: res.PowerAfter},
-		{Key: "requested", Value: res.RequestedAt.Format(time.RFC3339Nano)},
-	}})
+	rt.Evidence(journal.Evidence{Kind: journal.EvidenceFacts, Title: "power on " + pp.Host + " at its BMC", TitleZhTW: "透過管理介面將主機 " + pp.Host + " 開機", Facts: journal.Facts(
+		[3]string{"BMC", "管理介面（BMC）", c.system}, [3]string{"power before", "開機前電源狀態", res.PowerBefore}, [3]string{"power after", "開機後電源狀態", res.PowerAfter},
+		[3]string{"requested", "送出時間", res.RequestedAt.Format(time.RFC3339Nano)},
+	)})
 	return res, nil
 }

@@ -267,18 +267,21 @@ func (*httpKind) Validate(params any) []steps.FieldError {
 func (*httpKind) Describe(params any) steps.Description {
 	p := params.(*HTTPParams)
 	action := fmt.Sprintf("%s %s and expect status %v", p.Method, p.URL, []int(p.Status))
+	zh := fmt.Sprintf("%s %s，預期狀態碼 %v", p.Method, p.URL, []int(p.Status))
 	if p.Body != "" {
 		action += fmt.Sprintf(" with %q in the body", p.Body)
+		zh += fmt.Sprintf("，內容須含 %q", p.Body)
 	}
 	if p.BodyRegex != "" {
 		action += fmt.Sprintf(" with the body matching /%s/", p.BodyRegex)
+		zh += fmt.Sprintf("，內容須符合 /%s/", p.BodyRegex)
 	}
 	u, _ := url.Parse(p.URL)
 	host := p.URL
 	if u != nil {
 		host = u.Host
 	}
-	return steps.Description{Action: action, Target: host}
+	return steps.Description{Action: action, ActionZhTW: zh, Target: host}
 }
 
 func (*httpKind) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
@@ -288,11 +291,11 @@ func (*httpKind) Execute(ctx context.Context, rt steps.Runtime, params any) (any
 		u, _ := url.Parse(p.URL)
 		rt.Trust(journal.Trust{Kind: "tls-certificate", Endpoint: u.Host, Fingerprint: "SHA256:" + res.Certificate, Source: res.TrustedBy})
 	}
-	facts := []journal.Fact{{Key: "url", Value: p.URL}, {Key: "status", Value: strconv.Itoa(res.Status)}, {Key: "elapsed", Value: fmt.Sprintf("%.1f ms", res.ElapsedMS)}}
+	facts := []journal.Fact{{Key: "url", KeyZhTW: "網址", Value: p.URL}, {Key: "status", KeyZhTW: "狀態碼", Value: strconv.Itoa(res.Status)}, {Key: "elapsed", KeyZhTW: "回應時間", Value: fmt.Sprintf("%.1f ms", res.ElapsedMS)}}
 	if err != nil {
-		facts = append(facts, journal.Fact{Key: "error", Value: err.Error()})
+		facts = append(facts, journal.Fact{Key: "error", KeyZhTW: "錯誤", Value: err.Error()})
 	}
-	rt.Evidence(journal.Evidence{Kind: journal.EvidenceFacts, Title: "HTTP check", Facts: facts})
+	rt.Evidence(journal.Evidence{Kind: journal.EvidenceFacts, Title: "HTTP check", TitleZhTW: "HTTP 檢查", Facts: facts})
 	return res, err
 }
 
@@ -379,11 +382,12 @@ func (*tcpKind) Validate(params any) []steps.FieldError {
 }
 func (*tcpKind) Describe(params any) steps.Description {
 	p := params.(*TCPParams)
-	action := "connect to " + p.Address
+	action, zh := "connect to "+p.Address, "連線至 "+p.Address
 	if p.Banner != "" {
 		action += fmt.Sprintf(" and expect %q in its greeting", p.Banner)
+		zh += fmt.Sprintf("，預期歡迎訊息含 %q", p.Banner)
 	}
-	return steps.Description{Action: action, Target: p.Address}
+	return steps.Description{Action: action, ActionZhTW: zh, Target: p.Address}
 }
 func (*tcpKind) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
 	return ProbeTCP(ctx, params.(*TCPParams))

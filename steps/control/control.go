@@ -60,7 +60,8 @@ func (waitKind) Validate(p any) []steps.FieldError {
 	return nil
 }
 func (waitKind) Describe(p any) steps.Description {
-	return steps.Description{Action: "wait " + p.(*WaitParams).For.String()}
+	d := p.(*WaitParams).For.String()
+	return steps.Description{Action: "wait " + d, ActionZhTW: "等待 " + d}
 }
 func (waitKind) Execute(ctx context.Context, rt steps.Runtime, p any) (any, error) {
 	d := p.(*WaitParams).For.D()
@@ -101,7 +102,7 @@ func (assertKind) Validate(any) []steps.FieldError {
 	return nil
 }
 func (assertKind) Describe(p any) steps.Description {
-	return steps.Description{Action: "check that the condition holds"}
+	return steps.Description{Action: "check that the condition holds", ActionZhTW: "確認條件成立"}
 }
 func (assertKind) Execute(ctx context.Context, rt steps.Runtime, p any) (any, error) {
 	ap := p.(*AssertParams)
@@ -158,12 +159,13 @@ func (logKind) Validate(p any) []steps.FieldError {
 	return errs
 }
 func (logKind) Describe(p any) steps.Description {
-	return steps.Description{Action: "note: " + p.(*LogParams).Message.In("en")}
+	m := p.(*LogParams).Message
+	return steps.Description{Action: "note: " + m.In("en"), ActionZhTW: "紀錄：" + m.In("zh-TW")}
 }
 func (logKind) Execute(ctx context.Context, rt steps.Runtime, p any) (any, error) {
 	lp := p.(*LogParams)
 	text := lp.Message.In(rt.Options().Lang)
-	rt.Note(lp.Level, text)
+	steps.SayNote(rt, lp.Level, "%[1]s", "%[2]s", lp.Message.In("en"), lp.Message.In("zh-TW"))
 	return &LogResult{Text: text}, ctx.Err()
 }
 
@@ -213,7 +215,7 @@ func (execLocal) Describe(p any) steps.Description {
 		}
 		cmd = strings.Join(q, " ")
 	}
-	return steps.Description{Action: "run a local command", Target: "localhost", Command: cmd}
+	return steps.Description{Action: "run a local command", ActionZhTW: "於本機執行指令", Target: "localhost", Command: cmd}
 }
 
 func (k execLocal) Execute(ctx context.Context, rt steps.Runtime, p any) (any, error) {
@@ -249,7 +251,7 @@ func (k execLocal) Execute(ctx context.Context, rt steps.Runtime, p any) (any, e
 			tr.StderrArtifact = a.Path
 		}
 	}
-	rt.Evidence(journal.Evidence{Kind: journal.EvidenceTranscript, Title: "local command", Transcript: &tr})
+	rt.Evidence(journal.Evidence{Kind: journal.EvidenceTranscript, Title: "local command", TitleZhTW: "本機指令", Transcript: &tr})
 	if ctx.Err() != nil {
 		return res, fmt.Errorf("command stopped: %w", ctx.Err())
 	}

@@ -69,7 +69,8 @@ func (manualKind) Validate(p any) []steps.FieldError {
 }
 func (manualKind) Describe(p any) steps.Description {
 	mp := p.(*ManualParams)
-	return steps.Description{Action: "by hand: " + journal.Text{EN: mp.EN, ZhTW: mp.ZhTW}.In("en")}
+	t := journal.Text{EN: mp.EN, ZhTW: mp.ZhTW}
+	return steps.Description{Action: "by hand: " + t.In("en"), ActionZhTW: "手動作業：" + t.In("zh-TW")}
 }
 func (manualKind) Execute(ctx context.Context, rt steps.Runtime, p any) (any, error) {
 	mp := p.(*ManualParams)
@@ -107,17 +108,16 @@ func (manualKind) Execute(ctx context.Context, rt steps.Runtime, p any) (any, er
 // checklistEvidence is the checklist as the auditor sees it: each item,
 // whether the person confirmed it, and when.
 func checklistEvidence(items []journal.Text, ans steps.Answer) journal.Evidence {
-	t := &journal.Table{Columns: []string{"#", "item", "confirmed", "by", "at (UTC)"}}
+	t := &journal.Table{Columns: []string{"#", "item", "confirmed", "by", "at (UTC)"}, ColumnsZhTW: []string{"#", "項目", "已確認", "確認人員", "時間（UTC）"}}
 	for i, it := range items {
-		confirmed, at := "no", ""
-		if i < len(ans.Checked) && !ans.Checked[i].IsZero() {
-			confirmed, at = "yes", ans.Checked[i].UTC().Format(time.RFC3339)
+		ok := i < len(ans.Checked) && !ans.Checked[i].IsZero()
+		at := ""
+		if ok {
+			at = ans.Checked[i].UTC().Format(time.RFC3339)
 		}
-		text := it.In("en")
-		if zh := it.In("zh-TW"); zh != text {
-			text += " / " + zh
-		}
-		t.Rows = append(t.Rows, []string{fmt.Sprint(i + 1), text, confirmed, ans.Who, at})
+		confirmed, zh := journal.YesNo(ok)
+		t.Rows = append(t.Rows, []string{fmt.Sprint(i + 1), it.In("en"), confirmed, ans.Who, at})
+		t.RowsZhTW = append(t.RowsZhTW, []string{fmt.Sprint(i + 1), it.In("zh-TW"), zh, ans.Who, at})
 	}
-	return journal.Evidence{Kind: journal.EvidenceTable, Title: "Checklist confirmed by the operator", Table: t}
+	return journal.Evidence{Kind: journal.EvidenceTable, Title: "Checklist confirmed by the operator", TitleZhTW: "操作人員逐項確認之檢查清單", Table: t}
 }

@@ -154,10 +154,12 @@ func (*backup) Describe(params any) steps.Description {
 	p := params.(*BackupParams)
 	archive := p.archive(time.Now())
 	action := fmt.Sprintf("archive %d paths on %s into %s", len(p.Paths), p.name(), archive)
+	zh := fmt.Sprintf("將 %s 上之 %d 個路徑封存為 %s", p.name(), len(p.Paths), archive)
 	if p.RetentionDays > 0 {
 		action += fmt.Sprintf(", first deleting %s in %s older than %d days", p.PrunePattern, p.Dir, p.RetentionDays)
+		zh = fmt.Sprintf("先刪除 %s 中超過 %d 天之 %s，再", p.Dir, p.RetentionDays, p.PrunePattern) + zh
 	}
-	return steps.Description{Action: action, Target: p.name(), Command: "sh -c " + transport.Quote(p.script(archive))}
+	return steps.Description{Action: action, ActionZhTW: zh, Target: p.name(), Command: "sh -c " + transport.Quote(p.script(archive))}
 }
 
 func (*backup) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
@@ -187,7 +189,7 @@ func (*backup) Execute(ctx context.Context, rt steps.Runtime, params any) (any, 
 		return nil, err
 	}
 	archive := p.archive(time.Now())
-	stdout, stderr, code, err := runScript(ctx, rt, c, "backup of "+p.name(), "sh -c "+transport.Quote(p.script(archive)), 64<<10)
+	stdout, stderr, code, err := runScript(ctx, rt, c, steps.Text("backup of "+p.name(), "備份 "+p.name()), "sh -c "+transport.Quote(p.script(archive)), 64<<10)
 	if err != nil {
 		return nil, err
 	}
@@ -205,14 +207,14 @@ func (*backup) Execute(ctx context.Context, rt steps.Runtime, params any) (any, 
 	if res.Size == 0 || len(res.SHA256) != 64 {
 		return res, fmt.Errorf("%s: the archive %s looks wrong (size %d, sha256 %q); output: %s", c.Target(), archive, res.Size, res.SHA256, tail(stdout.String()))
 	}
-	facts := []journal.Fact{{Key: "archive", Value: archive}, {Key: "size", Value: strconv.FormatInt(res.Size, 10)}, {Key: "sha256", Value: res.SHA256}, {Key: "entries", Value: strconv.Itoa(res.Files)}}
+	facts := []journal.Fact{{Key: "archive", KeyZhTW: "備份檔", Value: archive}, {Key: "size", KeyZhTW: "大小（位元組）", Value: strconv.FormatInt(res.Size, 10)}, {Key: "sha256", KeyZhTW: "SHA-256", Value: res.SHA256}, {Key: "entries", KeyZhTW: "檔案數", Value: strconv.Itoa(res.Files)}}
 	if len(res.Missing) > 0 {
-		facts = append(facts, journal.Fact{Key: "skipped (missing)", Value: strings.Join(res.Missing, " ")})
+		facts = append(facts, journal.Fact{Key: "skipped (missing)", KeyZhTW: "略過（不存在）", Value: strings.Join(res.Missing, " ")})
 	}
 	if len(res.Pruned) > 0 {
-		facts = append(facts, journal.Fact{Key: "pruned", Value: strings.Join(res.Pruned, " ")})
+		facts = append(facts, journal.Fact{Key: "pruned", KeyZhTW: "已刪除之舊備份", Value: strings.Join(res.Pruned, " ")})
 	}
-	rt.Evidence(journal.Evidence{Kind: journal.EvidenceFacts, Title: "backup archive", Facts: facts})
+	rt.Evidence(journal.Evidence{Kind: journal.EvidenceFacts, Title: "backup archive", TitleZhTW: "備份檔", Facts: facts})
 	return res, nil
 }
 
@@ -263,7 +265,8 @@ func (*backupCheck) Validate(params any) []steps.FieldError {
 }
 func (*backupCheck) Describe(params any) steps.Description {
 	p := params.(*BackupCheckParams)
-	return steps.Description{Action: fmt.Sprintf("check that the newest %s in %s on %s is non-empty and younger than %s", p.Pattern, p.Dir, p.name(), p.MaxAge), Target: p.name(),
+	return steps.Description{Action: fmt.Sprintf("check that the newest %s in %s on %s is non-empty and younger than %s", p.Pattern, p.Dir, p.name(), p.MaxAge),
+		ActionZhTW: fmt.Sprintf("確認 %s 上 %s 中最新之 %s 非空檔且未超過 %s", p.name(), p.Dir, p.Pattern, p.MaxAge), Target: p.name(),
 		Command: "sftp ls " + transport.Quote(p.Dir) + "; date +%s"}
 }
 
@@ -304,10 +307,10 @@ func (*backupCheck) Execute(ctx context.Context, rt steps.Runtime, params any) (
 	}
 	age := time.Unix(now, 0).Sub(res.Modified)
 	res.AgeSeconds = age.Seconds()
-	rt.Evidence(journal.Evidence{Kind: journal.EvidenceFacts, Title: "newest backup", Facts: []journal.Fact{
-		{Key: "archive", Value: res.Archive}, {Key: "size", Value: strconv.FormatInt(res.Size, 10)},
-		{Key: "modified", Value: res.Modified.UTC().Format(time.RFC3339)}, {Key: "age", Value: age.Round(time.Second).String()},
-		{Key: "archives matching", Value: strconv.Itoa(res.Count)}}})
+	rt.Evidence(journal.Evidence{Kind: journal.EvidenceFacts, Title: "newest backup", TitleZhTW: "最新備份檔", Facts: []journal.Fact{
+		{Key: "archive", KeyZhTW: "備份檔", Value: res.Archive}, {Key: "size", KeyZhTW: "大小（位元組）", Value: strconv.FormatInt(res.Size, 10)},
+		{Key: "modified", KeyZhTW: "修改時間", Value: res.Modified.UTC().Format(time.RFC3339)}, {Key: "age", KeyZhTW: "已存在時間", Value: age.Round(time.Second).String()},
+		{Key: "archives matching", KeyZhTW: "符合之備份檔數", Value: strconv.Itoa(res.Count)}}})
 	if res.Size == 0 {
 		return res, fmt.Errorf("%s: the newest backup %s is empty", c.Target(), res.Archive)
 	}
@@ -351,7 +354,7 @@ func (p *RestoreTarParams) command() string {
 }
 func (*restoreTar) Describe(params any) steps.Description {
 	p := params.(*RestoreTarParams)
-	return steps.Description{Action: fmt.Sprintf("extract %s on %s into %s", p.Archive, p.name(), p.Dest), Target: p.name(), Command: p.command()}
+	return steps.Description{Action: fmt.Sprintf("extract %s on %s into %s", p.Archive, p.name(), p.Dest), ActionZhTW: fmt.Sprintf("於 %s 將 %s 解壓縮至 %s", p.name(), p.Archive, p.Dest), Target: p.name(), Command: p.command()}
 }
 
 func (*restoreTar) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
@@ -375,7 +378,7 @@ func (*restoreTar) Execute(ctx context.Context, rt steps.Runtime, params any) (a
 	if err != nil {
 		return nil, err
 	}
-	stdout, stderr, code, err := runScript(ctx, rt, c, "restore of "+p.Archive, p.command(), 16<<10)
+	stdout, stderr, code, err := runScript(ctx, rt, c, steps.Text("restore of "+p.Archive, "還原 "+p.Archive), p.command(), 16<<10)
 	if err != nil {
 		return nil, err
 	}

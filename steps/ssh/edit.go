@@ -154,6 +154,29 @@ func (e Edit) describe() string {
 	return "invalid edit"
 }
 
+// describeZhTW is describe in Traditional Chinese.
+func (e Edit) describeZhTW() string {
+	switch e.op() {
+	case "replace":
+		return fmt.Sprintf("將 %q 替換為 %q", e.Replace, e.With)
+	case "regex":
+		return fmt.Sprintf("將符合 /%s/ 者替換為 %q", e.Regex, e.With)
+	case "set_line":
+		return fmt.Sprintf("將符合 /%s/ 之行設為 %q", e.Match, e.SetLine)
+	case "insert_line":
+		where := "於檔案結尾"
+		if e.After != "" {
+			where = "於 /" + e.After + "/ 之後"
+		} else if e.Before != "" {
+			where = "於 /" + e.Before + "/ 之前"
+		}
+		return fmt.Sprintf("%s插入 %q", where, e.InsertLine)
+	case "set_key":
+		return fmt.Sprintf("設定 %s%s%s", e.SetKey, e.sep(), e.Value)
+	}
+	return "無效之修改"
+}
+
 func (e Edit) sep() string {
 	if e.Separator == "" {
 		return "="
@@ -279,16 +302,18 @@ func (*editFile) Validate(params any) []steps.FieldError {
 
 func (*editFile) Describe(params any) steps.Description {
 	p := params.(*EditFileParams)
-	var ds []string
+	var ds, zh []string
 	for _, e := range p.Edits {
 		ds = append(ds, e.describe())
+		zh = append(zh, e.describeZhTW())
 	}
 	cmd := "sftp get " + transport.Quote(p.Path) + "; edit in drbook; "
 	if p.Backup {
 		cmd += "cp -p -- " + transport.QuoteAll(p.Path, p.Path+".drbook-<time>") + "; "
 	}
 	cmd += "sftp put " + transport.Quote(partName(p.Path)) + " (same mode and owner); mv -f -- " + transport.QuoteAll(partName(p.Path), p.Path)
-	return steps.Description{Action: fmt.Sprintf("edit %s on %s: %s", p.Path, p.name(), strings.Join(ds, "; ")), Target: p.name(), Command: cmd}
+	return steps.Description{Action: fmt.Sprintf("edit %s on %s: %s", p.Path, p.name(), strings.Join(ds, "; ")),
+		ActionZhTW: fmt.Sprintf("修改 %s 上之 %s：%s", p.name(), p.Path, strings.Join(zh, "；")), Target: p.name(), Command: cmd}
 }
 
 func (*editFile) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
@@ -343,7 +368,7 @@ func (*editFile) Execute(ctx context.Context, rt steps.Runtime, params any) (any
 		next, err := e.applyKeepingEndings(after)
 		if nf, ok := err.(errNotFound); ok {
 			if p.AllowNotFound || e.AllowNotFound {
-				rt.Note("warn", fmt.Sprintf("%s: edit %d (%s): %s; allowed, nothing changed", file, i+1, e.describe(), nf.what))
+				steps.SayNote(rt, "warn", "%[1]s: edit %[2]d (%[3]s): %[5]s; allowed, nothing changed", "%[1]s：第 %[2]d 項修改（%[4]s）：%[5]s；設定為允許，未變更", file, i+1, e.describe(), e.describeZhTW(), nf.what)
 				continue
 			}
 			return res, fmt.Errorf("%s: %s: edit %d (%s): %s; the file is unchanged (set allow_not_found: true if this is expected)", c.Target(), file, i+1, e.describe(), nf.what)
@@ -357,7 +382,7 @@ func (*editFile) Execute(ctx context.Context, rt steps.Runtime, params any) (any
 		after = next
 	}
 	if after == before {
-		rt.Note("info", fmt.Sprintf("%s on %s already as wanted; not written", file, c.Target()))
+		steps.SayNote(rt, "info", "%s on %s already as wanted; not written", "%s（%s）已符合設定；未寫入", file, c.Target())
 		return res, nil
 	}
 	diff := unifiedDiff(before, after, file, fi.ModTime(), time.Now())
@@ -371,7 +396,7 @@ func (*editFile) Execute(ctx context.Context, rt steps.Runtime, params any) (any
 	if err := writeKeeping(ctx, c, sc, file, fi, after); err != nil {
 		return res, err
 	}
-	rt.Evidence(journal.Evidence{Kind: journal.EvidenceDiff, Title: "edit of " + file + " on " + p.name(), Diff: &journal.Diff{Path: file, Unified: diff}})
+	rt.Evidence(journal.Evidence{Kind: journal.EvidenceDiff, Title: "edit of " + file + " on " + p.name(), TitleZhTW: "修改 " + p.name() + " 上之 " + file, Diff: &journal.Diff{Path: file, Unified: diff}})
 	return res, nil
 }
 

@@ -109,17 +109,21 @@ func (p *ExecParams) remote() string {
 
 func (*exec) Describe(params any) steps.Description {
 	p := params.(*ExecParams)
-	action := "run a command on " + p.name()
+	action, zh := "run a command on "+p.name(), "於 "+p.name()+" 執行指令"
 	if p.Script != "" {
-		action = fmt.Sprintf("run a %d-line script on %s", strings.Count(strings.TrimRight(p.Script, "\n"), "\n")+1, p.name())
+		n := strings.Count(strings.TrimRight(p.Script, "\n"), "\n") + 1
+		action = fmt.Sprintf("run a %d-line script on %s", n, p.name())
+		zh = fmt.Sprintf("於 %s 執行 %d 行之指令稿", p.name(), n)
 	}
 	if !slices.Equal(p.ExpectExit, []int{0}) {
 		action += fmt.Sprintf(", expecting exit %v", p.ExpectExit)
+		zh += fmt.Sprintf("，預期結束代碼 %v", p.ExpectExit)
 	}
 	if p.Assert != "" {
 		action += ", asserting " + p.Assert
+		zh += "，並確認 " + p.Assert
 	}
-	return steps.Description{Action: action, Target: p.name(), Command: p.remote()}
+	return steps.Description{Action: action, ActionZhTW: zh, Target: p.name(), Command: p.remote()}
 }
 
 func (*exec) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
@@ -135,7 +139,7 @@ func (*exec) Execute(ctx context.Context, rt steps.Runtime, params any) (any, er
 		return nil, err
 	}
 	start := time.Now()
-	stdout, stderr, code, err := runScript(ctx, rt, c, "ssh.exec on "+p.name(), p.remote(), p.OutputCap)
+	stdout, stderr, code, err := runScript(ctx, rt, c, steps.Text("ssh.exec on "+p.name(), "於 "+p.name()+" 執行 ssh.exec"), p.remote(), p.OutputCap)
 	if err != nil {
 		return nil, err
 	}

@@ -152,7 +152,7 @@ func (*upload) Validate(params any) []steps.FieldError {
 }
 func (*upload) Describe(params any) steps.Description {
 	p := params.(*UploadParams)
-	return steps.Description{Action: fmt.Sprintf("upload %s to %s:%s", p.Src, p.name(), p.Dest), Target: p.name(), Command: "sftp put " + transport.QuoteAll(p.Src, p.Dest)}
+	return steps.Description{Action: fmt.Sprintf("upload %s to %s:%s", p.Src, p.name(), p.Dest), ActionZhTW: fmt.Sprintf("將 %s 上傳至 %s:%s", p.Src, p.name(), p.Dest), Target: p.name(), Command: "sftp put " + transport.QuoteAll(p.Src, p.Dest)}
 }
 
 func (*upload) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
@@ -235,7 +235,7 @@ func (*download) Validate(params any) []steps.FieldError {
 }
 func (*download) Describe(params any) steps.Description {
 	p := params.(*DownloadParams)
-	return steps.Description{Action: fmt.Sprintf("download %s:%s to %s", p.name(), p.Src, p.Dest), Target: p.name(), Command: "sftp get " + transport.QuoteAll(p.Src, p.Dest)}
+	return steps.Description{Action: fmt.Sprintf("download %s:%s to %s", p.name(), p.Src, p.Dest), ActionZhTW: fmt.Sprintf("將 %s:%s 下載至 %s", p.name(), p.Src, p.Dest), Target: p.name(), Command: "sftp get " + transport.QuoteAll(p.Src, p.Dest)}
 }
 
 func (*download) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
@@ -317,7 +317,7 @@ func (*transfer) Describe(params any) steps.Description {
 	if p.Verify {
 		cmd += "; on both: " + p.verifyCommand("FILE")
 	}
-	return steps.Description{Action: fmt.Sprintf("copy %s:%s to %s:%s through drbook", p.From, p.Src, p.To, p.Dest), Target: p.From + " → " + p.To, Command: cmd}
+	return steps.Description{Action: fmt.Sprintf("copy %s:%s to %s:%s through drbook", p.From, p.Src, p.To, p.Dest), ActionZhTW: fmt.Sprintf("經由 drbook 將 %s:%s 複製至 %s:%s", p.From, p.Src, p.To, p.Dest), Target: p.From + " → " + p.To, Command: cmd}
 }
 
 func (*transfer) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
@@ -394,7 +394,7 @@ func (*transfer) Execute(ctx context.Context, rt steps.Runtime, params any) (any
 				return
 			case <-t.C:
 				n := count.n.Load()
-				rt.Progress("%s:%s → %s: %s of %s (%.0f%%)", p.From, p.Src, p.To, mib(n), mib(fi.Size()), 100*float64(n)/float64(max(fi.Size(), 1)))
+				steps.Say(rt, "%s:%s → %s: %s of %s (%.0f%%)", "%s:%s → %s：已傳送 %s／%s（%.0f%%）", p.From, p.Src, p.To, mib(n), mib(fi.Size()), 100*float64(n)/float64(max(fi.Size(), 1)))
 			}
 		}
 	}()
@@ -440,7 +440,7 @@ func (*transfer) Execute(ctx context.Context, rt steps.Runtime, params any) (any
 		}
 		res.Verified = true
 	}
-	rt.Note("info", fmt.Sprintf("copied %s from %s:%s to %s:%s in %.1fs (%.1f MiB/s), sha256 %s", mib(n), p.From, p.Src, p.To, dest, took.Seconds(), res.MBPerSecond, sum))
+	steps.SayNote(rt, "info", "copied %s from %s:%s to %s:%s in %.1fs (%.1f MiB/s), sha256 %s", "已複製 %s：%s:%s → %s:%s，耗時 %.1f 秒（%.1f MiB/s），SHA-256 %s", mib(n), p.From, p.Src, p.To, dest, took.Seconds(), res.MBPerSecond, sum)
 	return res, nil
 }
 

@@ -70,7 +70,7 @@ func (p *MkdirParams) command() string {
 
 func (*mkdir) Describe(params any) steps.Description {
 	p := params.(*MkdirParams)
-	return steps.Description{Action: fmt.Sprintf("create %s on %s", strings.Join(p.Paths, ", "), p.name()), Target: p.name(), Command: p.command()}
+	return steps.Description{Action: fmt.Sprintf("create %s on %s", strings.Join(p.Paths, ", "), p.name()), ActionZhTW: fmt.Sprintf("於 %s 建立 %s", p.name(), strings.Join(p.Paths, "、")), Target: p.name(), Command: p.command()}
 }
 
 func (*mkdir) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
@@ -79,7 +79,7 @@ func (*mkdir) Execute(ctx context.Context, rt steps.Runtime, params any) (any, e
 	if err != nil {
 		return nil, err
 	}
-	stdout, stderr, code, err := runScript(ctx, rt, c, "mkdir on "+p.name(), p.command(), 16<<10)
+	stdout, stderr, code, err := runScript(ctx, rt, c, steps.Text("mkdir on "+p.name(), "於 "+p.name()+" 建立目錄"), p.command(), 16<<10)
 	if err != nil {
 		return nil, err
 	}
@@ -179,9 +179,12 @@ func (p *ServiceParams) command() string {
 	return "PATH=$PATH:/sbin:/usr/sbin; " + body
 }
 
+// serviceActionZhTW words ssh.service's actions in Traditional Chinese.
+var serviceActionZhTW = map[string]string{"start": "啟動", "stop": "停止", "restart": "重新啟動", "reload": "重新載入", "status": "查詢"}
+
 func (*service) Describe(params any) steps.Description {
 	p := params.(*ServiceParams)
-	return steps.Description{Action: fmt.Sprintf("%s service %s on %s", p.Action, p.Name, p.name()), Target: p.name(), Command: p.command()}
+	return steps.Description{Action: fmt.Sprintf("%s service %s on %s", p.Action, p.Name, p.name()), ActionZhTW: fmt.Sprintf("%s %s 上之 %s 服務", serviceActionZhTW[p.Action], p.name(), p.Name), Target: p.name(), Command: p.command()}
 }
 
 func (*service) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
@@ -196,7 +199,7 @@ func (*service) Execute(ctx context.Context, rt steps.Runtime, params any) (any,
 	if err != nil {
 		return nil, err
 	}
-	stdout, stderr, code, err := runScript(ctx, rt, c, p.Action+" "+p.Name+" on "+p.name(), p.command(), 16<<10)
+	stdout, stderr, code, err := runScript(ctx, rt, c, steps.Text(p.Action+" "+p.Name+" on "+p.name(), serviceActionZhTW[p.Action]+" "+p.name()+" 上之 "+p.Name), p.command(), 16<<10)
 	if err != nil {
 		return nil, err
 	}
@@ -261,7 +264,7 @@ func (*waitReachable) Validate(params any) []steps.FieldError {
 }
 func (*waitReachable) Describe(params any) steps.Description {
 	p := params.(*WaitReachableParams)
-	return steps.Description{Action: fmt.Sprintf("wait up to %s for %s to accept SSH", p.Within, p.name()), Target: p.name(), Command: "true"}
+	return steps.Description{Action: fmt.Sprintf("wait up to %s for %s to accept SSH", p.Within, p.name()), ActionZhTW: fmt.Sprintf("等待 %s 接受 SSH 連線（最長 %s）", p.name(), p.Within), Target: p.name(), Command: "true"}
 }
 
 func (*waitReachable) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
@@ -273,7 +276,7 @@ func (*waitReachable) Execute(ctx context.Context, rt steps.Runtime, params any)
 	var last error
 	for {
 		res.Attempts++
-		rt.Progress("waiting for %s (attempt %d, %s)", p.name(), res.Attempts, time.Since(start).Round(time.Second))
+		steps.Say(rt, "waiting for %s (attempt %d, %s)", "等待 %s（第 %d 次嘗試，已 %s）", p.name(), res.Attempts, time.Since(start).Round(time.Second))
 		c, err := transport.Lookup(rt, p.name())
 		if err != nil {
 			return res, err

@@ -93,7 +93,7 @@ func requireInputs(ctx context.Context, rt steps.Runtime, c *transport.Client, g
 	var check []string
 	for _, f := range paths {
 		if by, ok := steps.ProducedBy(rt, guest, f); ok && strings.Contains(f, "${{") {
-			rt.Note("info", fmt.Sprintf("%s: known when step %s has run; not checked now", f, by))
+			steps.SayNote(rt, "info", "%s: known when step %s has run; not checked now", "%s：於步驟 %s 執行後始確定；現在不檢查", f, by)
 			continue
 		}
 		check = append(check, f)
@@ -106,7 +106,7 @@ func requireInputs(ctx context.Context, rt steps.Runtime, c *transport.Client, g
 	for _, f := range check {
 		if _, err := sc.Stat(f); err != nil {
 			if by, ok := steps.ProducedBy(rt, guest, f); ok && errors.Is(err, os.ErrNotExist) {
-				rt.Note("info", fmt.Sprintf("%s on %s: not there yet; produced by step %s", f, guest, by))
+				steps.SayNote(rt, "info", "%[1]s on %[2]s: not there yet; produced by step %[3]s", "%[2]s 上之 %[1]s：尚不存在；由步驟 %[3]s 產生", f, guest, by)
 				continue
 			}
 			return fmt.Errorf("%s: %s: %w", c.Target(), f, sftpErr(err))
@@ -174,7 +174,7 @@ func (c *capped) String() string {
 // runScript runs a command on the guest, records a transcript as evidence
 // (full output stored as artifacts when it was cut), and returns stdout,
 // stderr and the exit code.
-func runScript(ctx context.Context, rt steps.Runtime, c *transport.Client, title, cmd string, outputCap int) (stdout, stderr *capped, code int, err error) {
+func runScript(ctx context.Context, rt steps.Runtime, c *transport.Client, title journal.Text, cmd string, outputCap int) (stdout, stderr *capped, code int, err error) {
 	if outputCap <= 0 {
 		outputCap = 64 << 10
 	}
@@ -196,7 +196,7 @@ func runScript(ctx context.Context, rt steps.Runtime, c *transport.Client, title
 			tr.StderrArtifact = a.Name
 		}
 	}
-	rt.Evidence(journal.Evidence{Kind: journal.EvidenceTranscript, Title: title, Transcript: tr})
+	rt.Evidence(journal.Evidence{Kind: journal.EvidenceTranscript, Title: title.EN, TitleZhTW: title.ZhTW, Transcript: tr})
 	return stdout, stderr, code, nil
 }
 

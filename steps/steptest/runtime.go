@@ -42,6 +42,8 @@ type Runtime struct {
 	Artifacts []journal.Artifact
 	Secrets   []string
 	Progress_ []string
+	// ProgressTexts are the progress lines given in both languages.
+	ProgressTexts []journal.Text
 }
 
 var _ steps.Runtime = (*Runtime)(nil)
@@ -164,6 +166,22 @@ func (r *Runtime) Progress(format string, args ...any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.Progress_ = append(r.Progress_, fmt.Sprintf(format, args...))
+}
+
+// ProgressText records the English line in Progress_ and both in
+// ProgressTexts (steps.Say).
+func (r *Runtime) ProgressText(t journal.Text) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Progress_ = append(r.Progress_, t.EN)
+	r.ProgressTexts = append(r.ProgressTexts, t)
+}
+
+// NoteText records a note in both languages (steps.SayNote).
+func (r *Runtime) NoteText(level string, t journal.Text) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Notes = append(r.Notes, journal.Note{Level: level, Text: t.EN, TextZhTW: t.ZhTW})
 }
 
 func (r *Runtime) Ask(ctx context.Context, q steps.Question) (steps.Answer, error) {

@@ -35,21 +35,21 @@ const (
 func (s *Session) aboutEvidence(ctx context.Context) journal.Evidence {
 	a := s.Client.ServiceContent.About
 	facts := []journal.Fact{
-		{Key: "endpoint", Value: s.endpoint.URL.Host},
-		{Key: "product", Value: a.FullName},
-		{Key: "version", Value: a.Version},
-		{Key: "build", Value: a.Build},
-		{Key: "api type", Value: a.ApiType},
-		{Key: "api version", Value: a.ApiVersion},
-		{Key: "instance uuid", Value: a.InstanceUuid},
+		{Key: "endpoint", KeyZhTW: "端點", Value: s.endpoint.URL.Host},
+		{Key: "product", KeyZhTW: "產品", Value: a.FullName},
+		{Key: "version", KeyZhTW: "版本", Value: a.Version},
+		{Key: "build", KeyZhTW: "組建編號", Value: a.Build},
+		{Key: "api type", KeyZhTW: "API 類型", Value: a.ApiType},
+		{Key: "api version", KeyZhTW: "API 版本", Value: a.ApiVersion},
+		{Key: "instance uuid", KeyZhTW: "執行個體 UUID", Value: a.InstanceUuid},
 	}
 	if a.Name == labProductName && a.LicenseProductName == labProductName {
-		facts = append(facts, journal.Fact{Key: FactLab, Value: labProductName})
+		facts = append(facts, journal.Fact{Key: FactLab, KeyZhTW: "模擬環境", Value: labProductName})
 		if sp := s.labSpeed(ctx); sp != "" {
-			facts = append(facts, journal.Fact{Key: FactLabSpeed, Value: sp})
+			facts = append(facts, journal.Fact{Key: FactLabSpeed, KeyZhTW: "模擬環境倍速", Value: sp})
 		}
 	}
-	return journal.Evidence{Kind: journal.EvidenceFacts, Title: AboutTitle, Facts: facts}
+	return journal.Evidence{Kind: journal.EvidenceFacts, Title: AboutTitle, TitleZhTW: "vCenter 端點", Facts: facts}
 }
 
 // labSpeed reads the lab's published speed; "" when it has none that is a

@@ -66,22 +66,42 @@ func (clusterCheck) Validate(params any) []steps.FieldError {
 }
 func (clusterCheck) Describe(params any) steps.Description {
 	p := params.(*clusterCheckParams)
-	name := p.Cluster
-	if name == "" {
-		name = "the cluster"
+	// Without a name the step checks vCenter's only cluster: the target
+	// is then vCenter, as for the other kinds that read all of it.
+	name, zhName, target := "cluster "+p.Cluster, "叢集 "+p.Cluster, p.Cluster
+	if p.Cluster == "" {
+		name, zhName, target = "the cluster", "叢集", "vCenter"
 	}
-	var wants []string
+	var wants, zh []string
 	if p.HA {
 		wants = append(wants, "HA enabled")
+		zh = append(zh, "HA 已啟用")
 	}
 	if p.AdmissionControl != nil {
 		wants = append(wants, fmt.Sprintf("admission control %s", onOff(*p.AdmissionControl)))
+		zh = append(zh, "允入控制（admission control）"+onOffZhTW(*p.AdmissionControl))
 	}
 	if p.HostsConnected {
 		wants = append(wants, "every host connected")
+		zh = append(zh, "所有主機皆已連線")
 	}
 	wants = append(wants, fmt.Sprintf("at least %d hosts", p.MinHosts))
-	return steps.Description{Action: "check " + name + ": " + strings.Join(wants, ", "), Target: name}
+	zh = append(zh, fmt.Sprintf("至少 %d 台主機", p.MinHosts))
+	return steps.Description{Action: "check " + name + ": " + strings.Join(wants, ", "), ActionZhTW: "確認" + zhName + "：" + strings.Join(zh, "、"), Target: target}
+}
+
+// onOffZhTW is onOff in Traditional Chinese.
+func onOffZhTW(b bool) string {
+	if b {
+		return "已啟用"
+	}
+	return "未啟用"
+}
+
+// yesNoZhTW words a boolean fact for the zh-TW report.
+func yesNoZhTW(b bool) string {
+	_, zh := journal.YesNo(b)
+	return zh
 }
 
 func onOff(b bool) string {
@@ -166,18 +186,20 @@ func (clusterCheck) Execute(ctx context.Context, rt steps.Runtime, params any) (
 	if len(hosts) < p.MinHosts {
 		res.Problems = append(res.Problems, fmt.Sprintf("cluster %s has %d hosts, fewer than the %d the runbook needs", c.Name, len(hosts), p.MinHosts))
 	}
-	rows := [][]string{}
+	rows, zhRows := [][]string{}, [][]string{}
 	for _, h := range res.Hosts {
 		rows = append(rows, []string{h.Name, h.ConnectionState, h.PowerState, fmt.Sprint(h.InMaintenance)})
+		_, zh := journal.YesNo(h.InMaintenance)
+		zhRows = append(zhRows, []string{h.Name, h.ConnectionState, h.PowerState, zh})
 	}
-	rt.Evidence(journal.Evidence{Kind: journal.EvidenceFacts, Title: "cluster " + c.Name, Facts: []journal.Fact{
-		{Key: "HA enabled", Value: fmt.Sprint(res.HAEnabled)},
-		{Key: "host monitoring", Value: res.HostMonitoring},
-		{Key: "admission control", Value: onOff(res.AdmissionControlEnabled)},
-		{Key: "problems", Value: strings.Join(res.Problems, "; ")},
+	rt.Evidence(journal.Evidence{Kind: journal.EvidenceFacts, Title: "cluster " + c.Name, TitleZhTW: "叢集 " + c.Name, Facts: []journal.Fact{
+		{Key: "HA enabled", KeyZhTW: "HA 已啟用", Value: fmt.Sprint(res.HAEnabled), ValueZhTW: yesNoZhTW(res.HAEnabled)},
+		{Key: "host monitoring", KeyZhTW: "主機監控（host monitoring）", Value: res.HostMonitoring},
+		{Key: "admission control", KeyZhTW: "允入控制（admission control）", Value: onOff(res.AdmissionControlEnabled), ValueZhTW: onOffZhTW(res.AdmissionControlEnabled)},
+		{Key: "problems", KeyZhTW: "問題", Value: strings.Join(res.Problems, "; ")},
 	}})
-	rt.Evidence(journal.Evidence{Kind: journal.EvidenceTable, Title: "hosts of cluster " + c.Name,
-		Table: &journal.Table{Columns: []string{"host", "connection", "power", "maintenance"}, Rows: rows}})
+	rt.Evidence(journal.Evidence{Kind: journal.EvidenceTable, Title: "hosts of cluster " + c.Name, TitleZhTW: "叢集 " + c.Name + " 之主機",
+		Table: &journal.Table{Columns: []string{"host", "connection", "power", "maintenance"}, ColumnsZhTW: []string{"主機", "連線狀態", "電源", "維護模式"}, Rows: rows, RowsZhTW: zhRows}})
 	if len(res.Problems) > 0 {
 		return res, fmt.Errorf("cluster %s is not ready:\n  - %s", c.Name, strings.Join(res.Problems, "\n  - "))
 	}

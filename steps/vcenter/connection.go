@@ -372,11 +372,11 @@ func (s *Session) relogin(ctx context.Context, gen int64, why string) error {
 		return nil
 	}
 	if err := s.login(ctx); err != nil {
-		s.note(ctx, "warning", fmt.Sprintf("vCenter %s ended the session (%s) and logging in again failed: %v", s.endpoint.URL.Host, why, err))
+		s.note(ctx, "warning", steps.Textf("vCenter %s ended the session (%s) and logging in again failed: %v", "vCenter %s 結束了工作階段（%s），重新登入失敗：%v", s.endpoint.URL.Host, why, err))
 		return err
 	}
 	n := s.generation.Add(1)
-	s.note(ctx, "warning", fmt.Sprintf("vCenter %s ended the session (%s); logged in again as %s (re-login %d of this run)", s.endpoint.URL.Host, why, s.endpoint.User, n))
+	s.note(ctx, "warning", steps.Textf("vCenter %s ended the session (%s); logged in again as %s (re-login %d of this run)", "vCenter %s 結束了工作階段（%s）；已以 %s 重新登入（本次演練第 %d 次重新登入）", s.endpoint.URL.Host, why, s.endpoint.User, n))
 	return nil
 }
 

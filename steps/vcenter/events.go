@@ -137,14 +137,16 @@ func (events) Validate(params any) []steps.FieldError {
 }
 func (events) Describe(params any) steps.Description {
 	p := params.(*eventsParams)
-	what := "collect vCenter events since the run began"
+	what, zh := "collect vCenter events since the run began", "收集自演練開始以來之 vCenter 事件"
 	if p.Since > 0 {
 		what = fmt.Sprintf("collect vCenter events of the last %s", p.Since)
+		zh = fmt.Sprintf("收集最近 %s 之 vCenter 事件", p.Since)
 	}
 	if p.HA {
 		what += " (HA only)"
+		zh += "（僅 HA 事件）"
 	}
-	return steps.Description{Action: what, Target: "vCenter"}
+	return steps.Description{Action: what, ActionZhTW: zh, Target: "vCenter"}
 }
 func (events) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
 	ctx = withRuntime(ctx, rt)
@@ -179,9 +181,10 @@ func (events) Execute(ctx context.Context, rt steps.Runtime, params any) (any, e
 		moments = append(moments, journal.Moment{At: e.Time, Label: e.Message, Source: "vCenter " + e.Type})
 	}
 	res.Count = len(res.Events)
-	rt.Evidence(journal.Evidence{Kind: journal.EvidenceTimeline, Title: fmt.Sprintf("vCenter events since %s", since.Format(time.RFC3339)), Timeline: moments})
+	rt.Evidence(journal.Evidence{Kind: journal.EvidenceTimeline, Title: fmt.Sprintf("vCenter events since %s", since.Format(time.RFC3339)),
+		TitleZhTW: fmt.Sprintf("自 %s 起之 vCenter 事件", since.Format(time.RFC3339)), Timeline: moments})
 	if truncated {
-		rt.Note("warn", fmt.Sprintf("vCenter returned the maximum of %d events; older ones in the window may be missing (raise max)", p.Max))
+		steps.SayNote(rt, "warn", "vCenter returned the maximum of %d events; older ones in the window may be missing (raise max)", "vCenter 已回傳上限 %d 筆事件；時間範圍內較早之事件可能遺漏（請調高 max）", p.Max)
 	}
 	return res, nil
 }

@@ -100,15 +100,17 @@ func (haVerifyRestart) Validate(params any) []steps.FieldError {
 }
 func (haVerifyRestart) Describe(params any) steps.Description {
 	p := params.(*haVerifyParams)
-	vms := "the VMs given"
+	vms, zhVMs := "the VMs given", "所列 VM"
 	if len(p.VMs) > 0 {
-		vms = strings.Join(p.VMs, ", ")
+		vms, zhVMs = strings.Join(p.VMs, ", "), strings.Join(p.VMs, "、")
 	}
 	a := fmt.Sprintf("wait up to %s for HA to restart %s, which ran on failed host %s, on other hosts", p.Within, vms, p.FailedHost)
+	zh := fmt.Sprintf("等待 HA 於其他主機重新啟動原執行於故障主機 %s 之 %s（最長 %s）", p.FailedHost, zhVMs, p.Within)
 	if p.Tools {
 		a += ", with VMware Tools running"
+		zh += "，且 VMware Tools 須已執行"
 	}
-	return steps.Description{Action: a, Target: p.FailedHost}
+	return steps.Description{Action: a, ActionZhTW: zh, Target: p.FailedHost}
 }
 func (haVerifyRestart) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
 	ctx = withRuntime(ctx, rt)
@@ -165,7 +167,7 @@ func (haVerifyRestart) Execute(ctx context.Context, rt steps.Runtime, params any
 	names := s.hostNamer(ctx)
 	wctx, cancel, timedOut := within(ctx, p.Within.D())
 	defer cancel()
-	rt.Progress("waiting for HA to restart %d VMs of %s", len(refs), failedName)
+	steps.Say(rt, "waiting for HA to restart %d VMs of %s", "等待 HA 重新啟動 %[2]s 之 %[1]d 台 VM", len(refs), failedName)
 	lastBack := 0
 	err = s.watch(wctx, refs, "VirtualMachine", []string{"runtime.powerState", "runtime.host", "runtime.connectionState", "guest.toolsRunningStatus"}, func(cs []change) bool {
 		at := cs[0].At
@@ -192,7 +194,7 @@ func (haVerifyRestart) Execute(ctx context.Context, rt steps.Runtime, params any
 		if back != lastBack {
 			// The operator sees HA's progress, not only a clock.
 			lastBack = back
-			rt.Progress("%d of %d restarted on other hosts", back, len(trackers))
+			steps.Say(rt, "%d of %d restarted on other hosts", "已於其他主機重新啟動 %d／%d 台", back, len(trackers))
 		}
 		return done
 	})
@@ -207,7 +209,7 @@ func (haVerifyRestart) Execute(ctx context.Context, rt steps.Runtime, params any
 	}
 	evs, _, eerr := s.queryEvents(ctx, since.Add(-time.Minute), 1000)
 	if eerr != nil {
-		rt.Note("warn", "could not read vCenter's HA events: "+eerr.Error())
+		steps.SayNote(rt, "warn", "could not read vCenter's HA events: %v", "無法讀取 vCenter 之 HA 事件：%v", eerr)
 	}
 	failover := map[string]string{}
 	for _, e := range evs {
@@ -289,35 +291,38 @@ func (t *restartTracker) observe(at time.Time, failed types.ManagedObjectReferen
 }
 
 func emitRestartEvidence(rt steps.Runtime, res *haVerifyResult) {
-	rows := [][]string{}
+	rows, zhRows := [][]string{}, [][]string{}
 	var moments []journal.Moment
 	for _, r := range res.VMs {
 		outage := "—"
 		if r.Outage > 0 {
 			outage = r.Outage.D().Round(time.Millisecond).String()
 		}
-		status := "restarted"
+		status, zh := "restarted", "已重新啟動"
 		if !r.Restarted {
-			status = "NOT restarted: " + r.Problem
+			status, zh = "NOT restarted: "+r.Problem, "未重新啟動："+r.Problem
 		} else if r.AlreadyRunning {
-			status = "already running elsewhere when the check began"
+			status, zh = "already running elsewhere when the check began", "檢查開始時已於其他主機執行"
 		}
-		rows = append(rows, []string{r.VM, r.OldHost, r.NewHost, stamp(r.SeenOffAt), stamp(r.PoweredOnAt), stamp(r.ToolsAt), outage, status})
+		row := []string{r.VM, r.OldHost, r.NewHost, stamp(r.SeenOffAt), stamp(r.PoweredOnAt), stamp(r.ToolsAt), outage, status}
+		rows = append(rows, row)
+		zhRows = append(zhRows, append(append([]string(nil), row[:7]...), zh))
 		if !r.SeenOffAt.IsZero() {
-			moments = append(moments, journal.Moment{At: r.SeenOffAt, Label: r.VM + " seen off", Source: "drbook"})
+			moments = append(moments, journal.Moment{At: r.SeenOffAt, Label: r.VM + " seen off", LabelZhTW: r.VM + " 已停止執行", Source: "drbook"})
 		}
 		if !r.PoweredOnAt.IsZero() {
-			moments = append(moments, journal.Moment{At: r.PoweredOnAt, Label: r.VM + " powered on on " + r.NewHost, Source: "drbook"})
+			moments = append(moments, journal.Moment{At: r.PoweredOnAt, Label: r.VM + " powered on on " + r.NewHost, LabelZhTW: r.VM + " 已於 " + r.NewHost + " 開機", Source: "drbook"})
 		}
 		if !r.ToolsAt.IsZero() {
-			moments = append(moments, journal.Moment{At: r.ToolsAt, Label: r.VM + " VMware Tools running", Source: "drbook"})
+			moments = append(moments, journal.Moment{At: r.ToolsAt, Label: r.VM + " VMware Tools running", LabelZhTW: r.VM + " 之 VMware Tools 已執行", Source: "drbook"})
 		}
 	}
 	for _, e := range res.Events {
 		moments = append(moments, journal.Moment{At: e.Time, Label: e.Message, Source: "vCenter " + e.Type})
 	}
 	sort.SliceStable(moments, func(i, j int) bool { return moments[i].At.Before(moments[j].At) })
-	rt.Evidence(journal.Evidence{Kind: journal.EvidenceTable, Title: "HA restart of the VMs of " + res.FailedHost,
-		Table: &journal.Table{Columns: []string{"VM", "old host", "new host", "seen off", "powered on", "tools up", "outage", "status"}, Rows: rows}})
-	rt.Evidence(journal.Evidence{Kind: journal.EvidenceTimeline, Title: "HA restart timeline", Timeline: moments})
+	rt.Evidence(journal.Evidence{Kind: journal.EvidenceTable, Title: "HA restart of the VMs of " + res.FailedHost, TitleZhTW: "HA 重新啟動主機 " + res.FailedHost + " 之 VM",
+		Table: &journal.Table{Columns: []string{"VM", "old host", "new host", "seen off", "powered on", "tools up", "outage", "status"},
+			ColumnsZhTW: []string{"VM", "原主機", "新主機", "停止時間", "開機時間", "Tools 就緒時間", "停機時間", "狀態"}, Rows: rows, RowsZhTW: zhRows}})
+	rt.Evidence(journal.Evidence{Kind: journal.EvidenceTimeline, Title: "HA restart timeline", TitleZhTW: "HA 重新啟動時間軸", Timeline: moments})
 }

@@ -75,7 +75,10 @@ type hostStopResult struct {
 type hostStop struct {
 	name, summary string
 	verb          string // shut down, reboot
-	method        string
+	// verbZhTW is a format over what is acted on: "將%s 關機".
+	verbZhTW string
+	nounZhTW string // 關機, 重新開機
+	method   string
 	// doneIfDown makes a host that is already down a success with nothing
 	// sent: the step's goal is reached. It makes shutdown idempotent, so a
 	// run resumed after a crash mid-shutdown can run it again safely.
@@ -85,7 +88,7 @@ type hostStop struct {
 
 // hostShutdown is vcenter.host.shutdown.
 var hostShutdown = &hostStop{name: "vcenter.host.shutdown", summary: "shut an ESXi host down through vCenter, recording the VMs running on it",
-	verb: "shut down", method: "ShutdownHost_Task", doneIfDown: true, call: func(ctx context.Context, s *Session, host types.ManagedObjectReference, force bool) (*object.Task, error) {
+	verb: "shut down", verbZhTW: "將%s 關機", nounZhTW: "關機", method: "ShutdownHost_Task", doneIfDown: true, call: func(ctx context.Context, s *Session, host types.ManagedObjectReference, force bool) (*object.Task, error) {
 		res, err := methods.ShutdownHost_Task(ctx, s.Client, &types.ShutdownHost_Task{This: host, Force: force})
 		if err != nil {
 			return nil, err
@@ -95,7 +98,7 @@ var hostShutdown = &hostStop{name: "vcenter.host.shutdown", summary: "shut an ES
 
 // hostReboot is vcenter.host.reboot.
 var hostReboot = &hostStop{name: "vcenter.host.reboot", summary: "reboot an ESXi host through vCenter, recording the VMs running on it",
-	verb: "reboot", method: "RebootHost_Task", call: func(ctx context.Context, s *Session, host types.ManagedObjectReference, force bool) (*object.Task, error) {
+	verb: "reboot", verbZhTW: "將%s 重新開機", nounZhTW: "重新開機", method: "RebootHost_Task", call: func(ctx context.Context, s *Session, host types.ManagedObjectReference, force bool) (*object.Task, error) {
 		res, err := methods.RebootHost_Task(ctx, s.Client, &types.RebootHost_Task{This: host, Force: force})
 		if err != nil {
 			return nil, err
@@ -125,11 +128,12 @@ func (op *hostStop) Validate(params any) []steps.FieldError {
 
 func (op *hostStop) Describe(params any) steps.Description {
 	p := params.(*hostStopParams)
-	a := op.verb + " host " + p.Host
+	a, zh := op.verb+" host "+p.Host, fmt.Sprintf(op.verbZhTW, "主機 "+p.Host)
 	if p.Force {
 		a += " (force: even with VMs running, outside maintenance mode)"
+		zh += "（強制：即使仍有 VM 執行中、未處於維護模式）"
 	}
-	return steps.Description{Action: a, Target: p.Host, Command: fmt.Sprintf("%s(force=%t)", op.method, p.Force)}
+	return steps.Description{Action: a, ActionZhTW: zh, Target: p.Host, Command: fmt.Sprintf("%s(force=%t)", op.method, p.Force)}
 }
 
 func (op *hostStop) check(m mo.HostSystem, p *hostStopParams) error {
@@ -167,7 +171,7 @@ func (op *hostStop) Execute(ctx context.Context, rt steps.Runtime, params any) (
 		// interrupted mid-shutdown): nothing is sent. The VMs vCenter still
 		// places on the host are recorded; HA may have moved others.
 		vms, _ := s.poweredOnVMs(ctx, m)
-		rt.Note("info", fmt.Sprintf("host %s is already down (%s, %s); no %s was sent", m.Name, m.Runtime.PowerState, m.Runtime.ConnectionState, op.method))
+		steps.SayNote(rt, "info", "host %s is already down (%s, %s); no %s was sent", "主機 %s 已停機（%s，%s）；未送出 %s", m.Name, m.Runtime.PowerState, m.Runtime.ConnectionState, op.method)
 		now := time.Now()
 		return &hostStopResult{Host: m.Name, Force: p.Force, VMs: vms, RequestedAt: now, CompletedAt: now, AlreadyDown: true}, nil
 	}
@@ -185,7 +189,7 @@ func (op *hostStop) Execute(ctx context.Context, rt steps.Runtime, params any) (
 		return nil, err
 	}
 	res := &hostStopResult{Host: m.Name, Force: p.Force, VMs: vms, RequestedAt: time.Now()}
-	rt.Progress("%s host %s (%d VMs running)", op.verb, m.Name, len(vms))
+	steps.Say(rt, "%[1]s host %[2]s (%[4]d VMs running)", "%[3]s（%[4]d 台 VM 執行中）", op.verb, m.Name, fmt.Sprintf(op.verbZhTW, "主機 "+m.Name), len(vms))
 	if _, err := s.runTask(ctx, fmt.Sprintf("%s host %s", op.verb, m.Name), func(ctx context.Context) (*object.Task, error) {
 		return op.call(ctx, s, h.Reference(), p.Force)
 	}); err != nil {
@@ -197,12 +201,13 @@ func (op *hostStop) Execute(ctx context.Context, rt steps.Runtime, params any) (
 		rows = append(rows, []string{v, m.Name})
 	}
 	rt.Evidence(journal.Evidence{Kind: journal.EvidenceTable, Title: fmt.Sprintf("VMs running on %s when it was told to %s", m.Name, op.verb),
-		Table: &journal.Table{Columns: []string{"VM", "host"}, Rows: rows}})
-	rt.Evidence(journal.Evidence{Kind: journal.EvidenceFacts, Title: op.verb + " " + m.Name, Facts: []journal.Fact{
-		{Key: "requested", Value: res.RequestedAt.Format(time.RFC3339Nano)},
-		{Key: "task completed", Value: res.CompletedAt.Format(time.RFC3339Nano)},
-		{Key: "force", Value: fmt.Sprint(p.Force)},
-		{Key: "running VMs", Value: strings.Join(vms, ", ")},
+		TitleZhTW: fmt.Sprintf("送出%s指令時主機 %s 上執行中之 VM", op.nounZhTW, m.Name),
+		Table:     &journal.Table{Columns: []string{"VM", "host"}, ColumnsZhTW: []string{"VM", "主機"}, Rows: rows}})
+	rt.Evidence(journal.Evidence{Kind: journal.EvidenceFacts, Title: op.verb + " " + m.Name, TitleZhTW: fmt.Sprintf(op.verbZhTW, "主機 "+m.Name), Facts: []journal.Fact{
+		{Key: "requested", KeyZhTW: "送出時間", Value: res.RequestedAt.Format(time.RFC3339Nano)},
+		{Key: "task completed", KeyZhTW: "工作完成時間", Value: res.CompletedAt.Format(time.RFC3339Nano)},
+		{Key: "force", KeyZhTW: "強制", Value: fmt.Sprint(p.Force), ValueZhTW: yesNoZhTW(p.Force)},
+		{Key: "running VMs", KeyZhTW: "執行中之 VM", Value: strings.Join(vms, ", ")},
 	}})
 	return res, nil
 }
@@ -264,8 +269,8 @@ type hostStateChange struct {
 	// validate adds checks beyond the required host.
 	validate func(params any) []steps.FieldError
 	describe func(params any) steps.Description
-	// already is the note for a host that needs no change, "" otherwise.
-	already func(m mo.HostSystem) string
+	// already is the note for a host that needs no change, none otherwise.
+	already func(m mo.HostSystem) journal.Text
 	// needsConnected is what vCenter cannot do to a host that is not
 	// connected ("put into maintenance mode"); "" when the task works on any
 	// host.
@@ -284,13 +289,13 @@ var hostPowerOn = &hostStateChange{
 	newParams: func() any { return &hostPowerOnParams{Timeout: journal.Duration(10 * time.Minute)} },
 	describe: func(params any) steps.Description {
 		p := params.(*hostPowerOnParams)
-		return steps.Description{Action: fmt.Sprintf("power host %s on from standby (up to %s)", p.Host, p.Timeout), Target: p.Host, Command: "PowerUpHostFromStandBy_Task"}
+		return steps.Description{Action: fmt.Sprintf("power host %s on from standby (up to %s)", p.Host, p.Timeout), ActionZhTW: fmt.Sprintf("經由 vCenter 將主機 %s 自待命狀態開機（最長 %s）", p.Host, p.Timeout), Target: p.Host, Command: "PowerUpHostFromStandBy_Task"}
 	},
-	already: func(m mo.HostSystem) string {
+	already: func(m mo.HostSystem) journal.Text {
 		if m.Runtime.PowerState == types.HostSystemPowerStatePoweredOn && m.Runtime.ConnectionState == types.HostSystemConnectionStateConnected {
-			return fmt.Sprintf("host %s is already powered on and connected", m.Name)
+			return steps.Textf("host %s is already powered on and connected", "主機 %s 已開機且已連線", m.Name)
 		}
-		return ""
+		return journal.Text{}
 	},
 	doing: func(host string) string { return "power on host " + host },
 	task: func(ctx context.Context, s *Session, h *object.HostSystem, params any) (*object.Task, error) {
@@ -311,13 +316,14 @@ var hostEnterMaintenance = &hostStateChange{
 	newParams: func() any { return &maintenanceParams{Evacuate: true, Timeout: journal.Duration(30 * time.Minute)} },
 	describe: func(params any) steps.Description {
 		p := params.(*maintenanceParams)
-		return steps.Description{Action: fmt.Sprintf("put host %s into maintenance mode (evacuate powered-off VMs: %t, timeout %s)", p.Host, p.Evacuate, p.Timeout), Target: p.Host, Command: "EnterMaintenanceMode_Task"}
+		return steps.Description{Action: fmt.Sprintf("put host %s into maintenance mode (evacuate powered-off VMs: %t, timeout %s)", p.Host, p.Evacuate, p.Timeout),
+			ActionZhTW: fmt.Sprintf("將主機 %s 切換至維護模式（一併移出已關機之 VM：%t，時限 %s）", p.Host, p.Evacuate, p.Timeout), Target: p.Host, Command: "EnterMaintenanceMode_Task"}
 	},
-	already: func(m mo.HostSystem) string {
+	already: func(m mo.HostSystem) journal.Text {
 		if m.Runtime.InMaintenanceMode {
-			return fmt.Sprintf("host %s is already in maintenance mode", m.Name)
+			return steps.Textf("host %s is already in maintenance mode", "主機 %s 已處於維護模式", m.Name)
 		}
-		return ""
+		return journal.Text{}
 	},
 	needsConnected: "put into maintenance mode",
 	doing:          func(host string) string { return "put host " + host + " into maintenance mode" },
@@ -340,13 +346,13 @@ var hostExitMaintenance = &hostStateChange{
 	},
 	describe: func(params any) steps.Description {
 		p := params.(*maintenanceParams)
-		return steps.Description{Action: fmt.Sprintf("take host %s out of maintenance mode (timeout %s)", p.Host, p.Timeout), Target: p.Host, Command: "ExitMaintenanceMode_Task"}
+		return steps.Description{Action: fmt.Sprintf("take host %s out of maintenance mode (timeout %s)", p.Host, p.Timeout), ActionZhTW: fmt.Sprintf("將主機 %s 結束維護模式（時限 %s）", p.Host, p.Timeout), Target: p.Host, Command: "ExitMaintenanceMode_Task"}
 	},
-	already: func(m mo.HostSystem) string {
+	already: func(m mo.HostSystem) journal.Text {
 		if !m.Runtime.InMaintenanceMode {
-			return fmt.Sprintf("host %s is not in maintenance mode", m.Name)
+			return steps.Textf("host %s is not in maintenance mode", "主機 %s 未處於維護模式", m.Name)
 		}
-		return ""
+		return journal.Text{}
 	},
 	doing: func(host string) string { return "take host " + host + " out of maintenance mode" },
 	task: func(ctx context.Context, s *Session, h *object.HostSystem, params any) (*object.Task, error) {
@@ -361,13 +367,13 @@ var hostDisconnect = &hostStateChange{
 	newParams: func() any { return &hostOnlyParams{} },
 	describe: func(params any) steps.Description {
 		p := params.(*hostOnlyParams)
-		return steps.Description{Action: "disconnect host " + p.Host + " from vCenter", Target: p.Host, Command: "DisconnectHost_Task"}
+		return steps.Description{Action: "disconnect host " + p.Host + " from vCenter", ActionZhTW: "將主機 " + p.Host + " 自 vCenter 中斷連線", Target: p.Host, Command: "DisconnectHost_Task"}
 	},
-	already: func(m mo.HostSystem) string {
+	already: func(m mo.HostSystem) journal.Text {
 		if m.Runtime.ConnectionState == types.HostSystemConnectionStateDisconnected {
-			return fmt.Sprintf("host %s is already disconnected", m.Name)
+			return steps.Textf("host %s is already disconnected", "主機 %s 已中斷連線", m.Name)
 		}
-		return ""
+		return journal.Text{}
 	},
 	doing: func(host string) string { return "disconnect host " + host },
 	task: func(ctx context.Context, s *Session, h *object.HostSystem, params any) (*object.Task, error) {
@@ -382,13 +388,13 @@ var hostReconnect = &hostStateChange{
 	newParams: func() any { return &hostOnlyParams{} },
 	describe: func(params any) steps.Description {
 		p := params.(*hostOnlyParams)
-		return steps.Description{Action: "reconnect host " + p.Host + " to vCenter", Target: p.Host, Command: "ReconnectHost_Task"}
+		return steps.Description{Action: "reconnect host " + p.Host + " to vCenter", ActionZhTW: "將主機 " + p.Host + " 重新連線至 vCenter", Target: p.Host, Command: "ReconnectHost_Task"}
 	},
-	already: func(m mo.HostSystem) string {
+	already: func(m mo.HostSystem) journal.Text {
 		if m.Runtime.ConnectionState == types.HostSystemConnectionStateConnected {
-			return fmt.Sprintf("host %s is already connected", m.Name)
+			return steps.Textf("host %s is already connected", "主機 %s 已連線", m.Name)
 		}
-		return ""
+		return journal.Text{}
 	},
 	doing: func(host string) string { return "reconnect host " + host },
 	task: func(ctx context.Context, s *Session, h *object.HostSystem, params any) (*object.Task, error) {
@@ -429,8 +435,8 @@ func (k *hostStateChange) Execute(ctx context.Context, rt steps.Runtime, params 
 		return nil, err
 	}
 	at := time.Now()
-	if note := k.already(m); note != "" {
-		rt.Note("info", note)
+	if note := k.already(m); !note.IsZero() {
+		steps.SayNote(rt, "info", "%[1]s", "%[2]s", note.EN, note.ZhTW)
 		return stateResult(m, at), nil
 	}
 	if k.needsConnected != "" {
@@ -491,7 +497,7 @@ func (hostWaitConnected) Validate(params any) []steps.FieldError {
 }
 func (hostWaitConnected) Describe(params any) steps.Description {
 	p := params.(*waitConnectedParams)
-	return steps.Description{Action: fmt.Sprintf("wait up to %s for host %s to be connected", p.Within, p.Host), Target: p.Host}
+	return steps.Description{Action: fmt.Sprintf("wait up to %s for host %s to be connected", p.Within, p.Host), ActionZhTW: fmt.Sprintf("等待主機 %s 重新連線（最長 %s）", p.Host, p.Within), Target: p.Host}
 }
 func (hostWaitConnected) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
 	ctx = withRuntime(ctx, rt)
@@ -510,7 +516,7 @@ func (hostWaitConnected) Execute(ctx context.Context, rt steps.Runtime, params a
 	defer cancel()
 	state := map[string]any{}
 	var at time.Time
-	rt.Progress("waiting for host %s to be connected", m.Name)
+	steps.Say(rt, "waiting for host %s to be connected", "等待主機 %s 連線", m.Name)
 	err = s.watch(wctx, []types.ManagedObjectReference{h.Reference()}, "HostSystem", []string{"runtime.connectionState", "runtime.powerState"}, func(cs []change) bool {
 		for _, c := range cs {
 			state[c.Name] = c.Val

@@ -83,7 +83,7 @@ func (inventory) Validate(params any) []steps.FieldError {
 }
 func (inventory) Describe(params any) steps.Description {
 	p := params.(*inventoryParams)
-	return steps.Description{Action: "record the vCenter inventory (" + p.Record + ")", Target: "vCenter"}
+	return steps.Description{Action: "record the vCenter inventory (" + p.Record + ")", ActionZhTW: "記錄 vCenter 之主機與 VM 清單（" + p.Record + "）", Target: "vCenter"}
 }
 func (inventory) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
 	ctx = withRuntime(ctx, rt)
@@ -102,22 +102,24 @@ func (inventory) Execute(ctx context.Context, rt steps.Runtime, params any) (any
 	if err != nil {
 		return nil, err
 	}
-	rows := make([][]string, 0, len(res.VMs))
+	rows, zhRows := make([][]string, 0, len(res.VMs)), make([][]string, 0, len(res.VMs))
 	for _, v := range res.VMs {
-		tools := "no"
-		if v.ToolsRunning {
-			tools = "yes"
-		}
+		tools, zh := journal.YesNo(v.ToolsRunning)
 		rows = append(rows, []string{v.Host, v.Name, v.PowerState, v.IP, tools})
+		zhRows = append(zhRows, []string{v.Host, v.Name, v.PowerState, v.IP, zh})
 	}
 	rt.Evidence(journal.Evidence{Kind: journal.EvidenceTable, Title: p.Record + ": VMs by host at " + res.Taken.Format(time.RFC3339),
-		Table: &journal.Table{Columns: []string{"host", "VM", "power", "IP", "tools"}, Rows: rows}})
-	hrows := make([][]string, 0, len(res.Hosts))
+		TitleZhTW: p.Record + "：各主機之 VM（" + res.Taken.Format(time.RFC3339) + "）",
+		Table:     &journal.Table{Columns: []string{"host", "VM", "power", "IP", "tools"}, ColumnsZhTW: []string{"主機", "VM", "電源", "IP", "VMware Tools"}, Rows: rows, RowsZhTW: zhRows}})
+	hrows, zhHrows := make([][]string, 0, len(res.Hosts)), make([][]string, 0, len(res.Hosts))
 	for _, h := range res.Hosts {
 		hrows = append(hrows, []string{h.Name, h.Cluster, h.ConnectionState, h.PowerState, fmt.Sprint(h.InMaintenance), fmt.Sprint(h.RunningVMs)})
+		_, zh := journal.YesNo(h.InMaintenance)
+		zhHrows = append(zhHrows, []string{h.Name, h.Cluster, h.ConnectionState, h.PowerState, zh, fmt.Sprint(h.RunningVMs)})
 	}
-	rt.Evidence(journal.Evidence{Kind: journal.EvidenceTable, Title: p.Record + ": hosts",
-		Table: &journal.Table{Columns: []string{"host", "cluster", "connection", "power", "maintenance", "running VMs"}, Rows: hrows}})
+	rt.Evidence(journal.Evidence{Kind: journal.EvidenceTable, Title: p.Record + ": hosts", TitleZhTW: p.Record + "：主機",
+		Table: &journal.Table{Columns: []string{"host", "cluster", "connection", "power", "maintenance", "running VMs"},
+			ColumnsZhTW: []string{"主機", "叢集", "連線狀態", "電源", "維護模式", "執行中 VM 數"}, Rows: hrows, RowsZhTW: zhHrows}})
 	return res, nil
 }
 

@@ -227,7 +227,7 @@ func (s *Session) runTask(ctx context.Context, what string, call func(context.Co
 					return info, fmt.Errorf("%s: task %s failed: %w; logging in again failed: %v", what, task.Reference().Value, err, lerr)
 				}
 			} else {
-				s.note(ctx, "warning", fmt.Sprintf("task %s failed with NotAuthenticated: vCenter ended the session under it; starting it again", task.Reference().Value))
+				s.note(ctx, "warning", steps.Textf("task %s failed with NotAuthenticated: vCenter ended the session under it; starting it again", "工作 %s 因 NotAuthenticated 失敗：vCenter 於執行中結束了工作階段；重新啟動該工作", task.Reference().Value))
 			}
 			continue
 		}

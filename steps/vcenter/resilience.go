@@ -17,6 +17,7 @@ import (
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 
+	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/steps"
 )
 
@@ -43,7 +44,10 @@ func withRuntime(ctx context.Context, rt steps.Runtime) context.Context {
 	return context.WithValue(ctx, runtimeKey{}, rt)
 }
 
-type pendingNote struct{ level, text string }
+type pendingNote struct {
+	level string
+	text  journal.Text
+}
 
 // note journals text in the step bound to ctx, or keeps it for the next
 // step that connects when no step is (the keepalive's own calls).
@@ -52,9 +56,9 @@ type pendingNote struct{ level, text string }
 // engine names it "monitor:NAME"), so what the session met in a monitor's
 // probe is kept for the next step too: the re-login is the session's, not
 // the probe's.
-func (s *Session) note(ctx context.Context, level, text string) {
+func (s *Session) note(ctx context.Context, level string, text journal.Text) {
 	if rt, ok := ctx.Value(runtimeKey{}).(steps.Runtime); ok && rt != nil && !strings.HasPrefix(rt.StepID(), "monitor:") {
-		rt.Note(level, text)
+		steps.SayNote(rt, level, "%[1]s", "%[2]s", text.EN, text.ZhTW)
 		return
 	}
 	s.notesMu.Lock()
@@ -69,7 +73,7 @@ func (s *Session) flushNotes(rt steps.Runtime) {
 	s.pending = nil
 	s.notesMu.Unlock()
 	for _, n := range pending {
-		rt.Note(n.level, "earlier, outside a step: "+n.text)
+		steps.SayNote(rt, n.level, "earlier, outside a step: %[1]s", "先前於步驟之外：%[2]s", n.text.EN, n.text.ZhTW)
 	}
 }
 
@@ -240,13 +244,13 @@ func (r *reloginTransport) throughOutage(ctx context.Context, method string, req
 			// A context that never ends (one govmomi makes for itself)
 			// would wait for ever: only a step's bounded call waits.
 			if !since.IsZero() {
-				r.s.note(ctx, "warning", fmt.Sprintf("vCenter %s answers again after %s unreachable", host, time.Since(since).Round(time.Millisecond)))
+				r.s.note(ctx, "warning", steps.Textf("vCenter %s answers again after %s unreachable", "vCenter %s 於無法連線 %s 後恢復回應", host, time.Since(since).Round(time.Millisecond)))
 			}
 			return err
 		}
 		if since.IsZero() {
 			since = time.Now()
-			r.s.note(ctx, "warning", fmt.Sprintf("vCenter %s cannot be reached (%s: %v); trying again until the step's time runs out", host, method, err))
+			r.s.note(ctx, "warning", steps.Textf("vCenter %s cannot be reached (%s: %v); trying again until the step's time runs out", "無法連線至 vCenter %s（%s：%v）；於步驟時限內持續重試", host, method, err))
 		}
 		t := time.NewTimer(delay)
 		select {

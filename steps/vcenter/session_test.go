@@ -260,6 +260,13 @@ func (n *noteSignal) Note(level, text string) {
 	n.notes <- text
 }
 
+// NoteText is what steps.SayNote calls: kinds journal notes in both
+// languages.
+func (n *noteSignal) NoteText(level string, t journal.Text) {
+	n.Runtime.NoteText(level, t)
+	n.notes <- t.EN
+}
+
 // awaitNote returns once a note holding want arrives.
 func (n *noteSignal) awaitNote(t *testing.T, want string, failed <-chan error) {
 	t.Helper()

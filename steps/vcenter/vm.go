@@ -155,9 +155,11 @@ func (vmPower) Validate(params any) []steps.FieldError {
 func (vmPower) Describe(params any) steps.Description {
 	p := params.(*vmPowerParams)
 	a := map[string]string{"on": "power on", "off": "power off", "reset": "reset", "shutdown_guest": "shut down the guest of"}[p.Action]
-	d := steps.Description{Action: a + " VM " + p.VM, Target: p.VM}
+	zh := map[string]string{"on": "將 VM %s 開機", "off": "將 VM %s 關機（切斷電源）", "reset": "重設 VM %s", "shutdown_guest": "將 VM %s 之客體作業系統關機"}[p.Action]
+	d := steps.Description{Action: a + " VM " + p.VM, ActionZhTW: fmt.Sprintf(zh, p.VM), Target: p.VM}
 	if p.Action == "shutdown_guest" {
 		d.Action += fmt.Sprintf(" (up to %s, then fallback: %s)", p.Timeout, p.Fallback)
+		d.ActionZhTW += fmt.Sprintf("（最長 %s，逾時則改採：%s）", p.Timeout, p.Fallback)
 	}
 	return d
 }
@@ -219,7 +221,7 @@ func (vmPower) Execute(ctx context.Context, rt steps.Runtime, params any) (any, 
 		if p.Fallback != "off" {
 			return nil, fmt.Errorf("VM %s: %s, and fallback is none; power it off by hand or set fallback: off", m.Name, why)
 		}
-		rt.Note("warn", fmt.Sprintf("VM %s: %s; powering it off", m.Name, why))
+		steps.SayNote(rt, "warn", "VM %s: %s; powering it off", "VM %s：%s；改為切斷電源", m.Name, why)
 		res.FellBack = true
 		if _, err := s.runTask(ctx, "power off VM "+m.Name, v.PowerOff); err != nil {
 			return nil, err
@@ -300,7 +302,8 @@ func (vmWait) Validate(params any) []steps.FieldError {
 }
 func (vmWait) Describe(params any) steps.Description {
 	p := params.(*vmWaitParams)
-	return steps.Description{Action: fmt.Sprintf("wait up to %s until VM %s has %s", p.Within, p.VM, p.Condition), Target: p.VM}
+	return steps.Description{Action: fmt.Sprintf("wait up to %s until VM %s has %s", p.Within, p.VM, p.Condition),
+		ActionZhTW: fmt.Sprintf("等待 VM %s 符合 %s（最長 %s）", p.VM, p.Condition, p.Within), Target: p.VM}
 }
 func (vmWait) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
 	ctx = withRuntime(ctx, rt)
@@ -330,7 +333,7 @@ func (vmWait) Execute(ctx context.Context, rt steps.Runtime, params any) (any, e
 	// never as an outage).
 	answered := false
 	names := s.hostNamer(ctx)
-	rt.Progress("waiting for VM %s: %s", p.VM, p.Condition)
+	steps.Say(rt, "waiting for VM %s: %s", "等待 VM %s：%s", p.VM, p.Condition)
 	err = s.watch(wctx, []types.ManagedObjectReference{v.Reference()}, "VirtualMachine", vmFactProps, func(cs []change) bool {
 		answered = true
 		for _, c := range cs {
@@ -414,7 +417,8 @@ func (vmSnapshot) Validate(params any) []steps.FieldError {
 func (vmSnapshot) Describe(params any) steps.Description {
 	p := params.(*vmSnapshotParams)
 	a := map[string]string{"create": "take snapshot %q of VM %s", "revert": "revert VM %[2]s to snapshot %[1]q", "remove": "remove snapshot %q of VM %s"}[p.Action]
-	return steps.Description{Action: fmt.Sprintf(a, p.Name, p.VM), Target: p.VM}
+	zh := map[string]string{"create": "建立 VM %[2]s 之快照 %[1]q", "revert": "將 VM %[2]s 還原至快照 %[1]q", "remove": "刪除 VM %[2]s 之快照 %[1]q"}[p.Action]
+	return steps.Description{Action: fmt.Sprintf(a, p.Name, p.VM), ActionZhTW: fmt.Sprintf(zh, p.Name, p.VM), Target: p.VM}
 }
 func (vmSnapshot) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
 	ctx = withRuntime(ctx, rt)
