@@ -9,6 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/drbook/drbook/engine"
+	"github.com/drbook/drbook/journal"
+	"github.com/drbook/drbook/reports"
 	"github.com/drbook/drbook/steps"
 	"github.com/drbook/drbook/steps/all"
 )
@@ -47,26 +49,27 @@ func runPlan(ctx context.Context, g *globalOptions, opts *planOptions, file stri
 	} else {
 		rep = engine.Preflight(ctx, rb, cfg)
 	}
-	fmt.Fprintf(g.stdout, "Plan for %s (%s) against site %s — nothing will be changed\n", rb.Name, rb.Title.In(g.Lang), rb.Site.Name)
+	m := messagesFor(g.Lang)
+	fmt.Fprintln(g.stdout, m.Tf("plan.title", rb.Name, rb.Title.In(g.Lang), rb.Site.Name))
 	if rb.RTO > 0 {
-		fmt.Fprintf(g.stdout, "RTO objective: %s\n", rb.RTO)
+		fmt.Fprintln(g.stdout, m.Tf("plan.rto", reports.Duration(journal.Duration(rb.RTO), g.Lang)))
 	}
 	for _, c := range rep.Checks {
 		if c.Block != "monitors" {
 			continue
 		}
 		if c.Result == engine.CheckFailed {
-			fmt.Fprintf(g.stdout, "%s (%s): preflight: FAILED: %s\n", c.Step, c.Kind, c.Detail)
+			fmt.Fprintln(g.stdout, m.Tf("plan.monitor_failed", c.Step, c.Kind, c.DetailIn(g.Lang)))
 		} else {
-			fmt.Fprintf(g.stdout, "%s (%s): preflight: %s\n", c.Step, c.Kind, c.Result)
+			fmt.Fprintln(g.stdout, m.Tf("plan.monitor", c.Step, c.Kind, m.Enum("check", c.Result)))
 		}
 	}
 	printPlan(g.stdout, rep.Plan, g.Lang, "", "")
 	if !opts.NoPreflight {
-		printSecretCheck(g.stdout, engine.CheckSecrets(rb.Site))
+		printSecretCheck(g.stdout, m, engine.CheckSecrets(rb.Site))
 	}
 	for _, t := range rep.Trusts {
-		fmt.Fprintf(g.stdout, "trust: %s %s %s (%s)\n", t.Kind, t.Endpoint, t.Fingerprint, t.Source)
+		fmt.Fprintln(g.stdout, m.Tf("preflight.trust", m.Word("trust_kind", t.Kind), t.Endpoint, t.Fingerprint, m.Word("trust_source", t.Source)))
 	}
 	// A failed preflight is not a failed run: nothing ran.
 	return preflightError(messagesFor(g.Lang), rep)
@@ -74,10 +77,11 @@ func runPlan(ctx context.Context, g *globalOptions, opts *planOptions, file stri
 
 func printPlan(w io.Writer, plan []engine.PlannedStep, lang, indent, block string) int {
 	failed := 0
+	m := messagesFor(lang)
 	for i, p := range plan {
 		if p.Block != block && indent == "" {
 			block = p.Block
-			fmt.Fprintf(w, "\n%s:\n", block)
+			fmt.Fprintf(w, "\n%s\n", m.Tf("view.block", m.Enum("block", block)))
 		}
 		mark := "  "
 		if p.Traits.ChangesState {
@@ -89,35 +93,40 @@ func printPlan(w io.Writer, plan []engine.PlannedStep, lang, indent, block strin
 		}
 		fmt.Fprintf(w, "%s%s%2d. %s [%s] %s\n", indent, mark, i+1, name, p.Kind, p.ID)
 		if p.Description.Action != "" {
-			fmt.Fprintf(w, "%s      %s\n", indent, screenBlock(p.Description.Action, indent+"      "))
+			fmt.Fprintf(w, "%s      %s\n", indent, screenBlock(p.Description.ActionIn(lang), indent+"      "))
 		}
 		if p.Description.Target != "" {
-			fmt.Fprintf(w, "%s      target: %s\n", indent, screenText(oneLine(p.Description.Target)))
+			fmt.Fprintf(w, "%s      %s\n", indent, m.Tf("plan.target", screenText(oneLine(p.Description.Target))))
 		}
 		if p.Description.Command != "" {
-			fmt.Fprintf(w, "%s      command: %s\n", indent, strings.ReplaceAll(screenText(p.Description.Command), "\n", "\n"+indent+"               "))
+			label := m.Tf("plan.command", "")
+			fmt.Fprintf(w, "%s      %s%s\n", indent, label, strings.ReplaceAll(screenText(p.Description.Command), "\n", "\n"+indent+"      "+strings.Repeat(" ", screenWidth.StringWidth(label))))
 		}
 		if p.When != "" {
-			fmt.Fprintf(w, "%s      when: %s\n", indent, p.When)
+			fmt.Fprintf(w, "%s      %s\n", indent, m.Tf("plan.when", p.When))
 		}
 		if p.ForEach != "" {
-			fmt.Fprintf(w, "%s      for each: %s\n", indent, p.ForEach)
+			fmt.Fprintf(w, "%s      %s\n", indent, m.Tf("plan.for_each", p.ForEach))
 		}
 		if p.Confirm {
-			fmt.Fprintf(w, "%s      asks the operator to confirm\n", indent)
+			fmt.Fprintf(w, "%s      %s\n", indent, m.T("plan.confirm"))
 		}
 		if p.Skip != "" {
-			fmt.Fprintf(w, "%s      skipped: %s\n", indent, p.Skip)
+			fmt.Fprintf(w, "%s      %s\n", indent, m.Tf("plan.skipped", p.Skip))
 		}
 		if p.PreflightRan {
 			if p.Preflight != nil {
 				failed++
-				fmt.Fprintf(w, "%s      preflight: FAILED: %s\n", indent, screenBlock(p.Preflight.Error(), indent+"      "))
+				fmt.Fprintf(w, "%s      %s\n", indent, m.Tf("plan.preflight_failed", screenBlock(p.Preflight.Error(), indent+"      ")))
 			} else {
-				fmt.Fprintf(w, "%s      preflight: ok\n", indent)
+				fmt.Fprintf(w, "%s      %s\n", indent, m.T("plan.preflight_ok"))
 			}
-			for _, n := range p.Notes {
-				fmt.Fprintf(w, "%s      preflight note: %s\n", indent, n)
+			notes := p.Notes
+			if lang == "zh-TW" && len(p.NotesZhTW) == len(p.Notes) {
+				notes = p.NotesZhTW
+			}
+			for _, n := range notes {
+				fmt.Fprintf(w, "%s      %s\n", indent, m.Tf("plan.note", n))
 			}
 		}
 		failed += printPlan(w, p.Children, lang, indent+"    ", p.Block)
@@ -127,14 +136,14 @@ func printPlan(w io.Writer, plan []engine.PlannedStep, lang, indent, block strin
 
 // printSecretCheck says whether the run will be able to read the site's
 // secrets at its start, and returns 1 when it will not.
-func printSecretCheck(w io.Writer, c engine.SecretCheck) int {
+func printSecretCheck(w io.Writer, m messages, c engine.SecretCheck) int {
 	if len(c.Problems) == 0 {
 		if c.Readable+c.Prompted > 0 {
-			fmt.Fprintf(w, "\nsecrets: ok (%d read from the environment or files, %d asked for at the terminal when the run starts)\n", c.Readable, c.Prompted)
+			fmt.Fprintf(w, "\n%s\n", m.Tf("plan.secrets_ok", c.Readable, c.Prompted))
 		}
 		return 0
 	}
-	fmt.Fprintf(w, "\nsecrets: FAILED: the run would stop before its first step:\n")
+	fmt.Fprintf(w, "\n%s\n", m.T("plan.secrets_failed"))
 	for _, p := range c.Problems {
 		at := ""
 		if p.At != "" {

@@ -43,7 +43,7 @@ func runPreflight(ctx context.Context, g *globalOptions, opts *siteOptions, file
 	fmt.Fprintln(g.stdout, m.Tf("preflight.title", rb.Name, rb.Site.Name))
 	printPreflight(g.stdout, m, rep.Checks)
 	for _, t := range rep.Trusts {
-		fmt.Fprintln(g.stdout, m.Tf("preflight.trust", t.Kind, t.Endpoint, t.Fingerprint, t.Source))
+		fmt.Fprintln(g.stdout, m.Tf("preflight.trust", m.Word("trust_kind", t.Kind), t.Endpoint, t.Fingerprint, m.Word("trust_source", t.Source)))
 	}
 	return preflightError(m, rep)
 }
@@ -83,12 +83,12 @@ func printPreflight(w io.Writer, m messages, checks []engine.Check) {
 	}
 	line(head, m.T("preflight.col_check"), "")
 	for i, c := range checks {
-		check := c.What
-		if c.Detail != "" {
+		check, detail := c.WhatIn(m.Lang()), c.DetailIn(m.Lang())
+		if detail != "" {
 			if check != "" {
-				check += ": "
+				check += m.T("colon")
 			}
-			check += c.Detail
+			check += detail
 		}
 		line(rows[i], oneLine(check), c.Hint)
 	}

@@ -437,7 +437,7 @@ func (p *plainObserver) Event(ev journal.Event) {
 		s := ev.StepStart
 		name := s.Name.In(p.lang)
 		if name == "" {
-			name = s.Description
+			name = journal.Text{EN: s.Description, ZhTW: s.DescriptionZhTW}.In(p.lang)
 		}
 		p.line(ev.Time, "plain.start", ev.Step, s.Kind, name)
 	case journal.TypeStepRetry:
@@ -453,16 +453,16 @@ func (p *plainObserver) Event(ev journal.Event) {
 			p.line(ev.Time, "plain.failed", ev.Step, p.msg.Enum("status", f.Status), f.Duration.D().Round(time.Millisecond), f.Error)
 		}
 	case journal.TypeNote:
-		p.line(ev.Time, "plain.note", p.msg.Enum("level", ev.Note.Level), ev.Note.Text)
+		p.line(ev.Time, "plain.note", p.msg.Enum("level", ev.Note.Level), ev.Note.TextIn(p.lang))
 	case journal.TypeDecision:
 		d := ev.Decision
 		p.line(ev.Time, "plain.decision", d.Who, ev.Step, p.msg.Enum("action", d.Action), d.Reason)
 	case journal.TypeTrust:
 		t := ev.Trust
-		p.line(ev.Time, "plain.trust", t.Kind, t.Endpoint, t.Fingerprint, t.Source)
+		p.line(ev.Time, "plain.trust", p.msg.Word("trust_kind", t.Kind), t.Endpoint, t.Fingerprint, p.msg.Word("trust_source", t.Source))
 	case journal.TypeMonitor:
 		m := ev.Monitor
-		p.line(ev.Time, "plain.monitor", m.Name, p.msg.Enum("monitor", m.State), m.Detail)
+		p.line(ev.Time, "plain.monitor", m.Name, p.msg.Enum("monitor", m.State), journal.Text{EN: m.Detail, ZhTW: m.DetailZhTW}.In(p.lang))
 	case journal.TypeRunEnd:
 		p.line(ev.Time, "plain.run_end", p.msg.Enum("result", ev.RunEnd.Result), ev.RunEnd.Duration.D().Round(time.Millisecond))
 	}

@@ -51,20 +51,21 @@ func runValidate(ctx context.Context, g *globalOptions, opts *validateOptions, f
 			return fmt.Errorf("validate interrupted; nothing was changed: %w", err)
 		case errors.As(err, &el):
 			all_.Problems = append(all_.Problems, el.Problems...)
-			if !printFileProblem(g.stderr, el) {
+			if !printFileProblem(g.stderr, messagesFor(g.Lang), el) {
 				fmt.Fprintln(g.stderr, el.Format(true))
 			}
 		case err != nil:
 			other = append(other, err)
 		default:
-			fmt.Fprintf(g.stdout, "%s: ok (%d steps)\n", f, len(rb.AllSteps()))
+			fmt.Fprintln(g.stdout, messagesFor(g.Lang).Tf("validate.ok", f, len(rb.AllSteps())))
 		}
 	}
 	if len(other) > 0 {
 		return errors.Join(other...)
 	}
 	if n := len(all_.Problems); n > 0 {
-		return usage("fix the problems above, then validate again", "%d problem(s) found", n)
+		m := messagesFor(g.Lang)
+		return usage(m.T("validate.hint"), m.T("validate.problems"), n)
 	}
 	return nil
 }

@@ -238,7 +238,7 @@ func (v *guidedView) applyLocked(ev journal.Event) {
 		}
 		v.addLogLocked(at, v.msg.Tf("log.decision", d.Who, on, v.msg.Enum("action", d.Action), d.Reason))
 	case journal.TypeNote:
-		v.addLogLocked(at, v.msg.Tf("log.note", v.msg.Enum("level", ev.Note.Level), oneLine(ev.Note.Text)))
+		v.addLogLocked(at, v.msg.Tf("log.note", v.msg.Enum("level", ev.Note.Level), oneLine(ev.Note.TextIn(v.msg.Lang()))))
 	case journal.TypeMonitor:
 		m := ev.Monitor
 		v.monitors[m.Name] = &viewMonitor{state: m.State, since: m.Since}

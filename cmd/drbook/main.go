@@ -55,16 +55,34 @@ func runMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		ch := make(chan os.Signal, 1)
 		signal.Notify(ch, os.Interrupt)
 		<-ch
-		fmt.Fprintln(stderr, "drbook: second interrupt: exiting now; the journal holds everything recorded so far")
+		fmt.Fprintln(stderr, messagesFor(langOf(args)).T("ctrlc.second"))
 		os.Exit(exitInterrupted)
 	}()
 	root := newRootCommand(stdin, stdout, stderr)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err != nil && strings.HasPrefix(err.Error(), "unknown command") {
-		err = &usageError{err: err, hint: "see `drbook --help` for the commands"}
+		err = &usageError{err: err, hint: messagesFor(langOf(args)).T("hint.help")}
 	}
-	return report(stderr, err)
+	return report(stderr, err, messagesFor(langOf(args)))
+}
+
+// langOf is the language the command was given (--lang, or DRBOOK_LANG),
+// for the error printed after the command has ended; an unknown one is
+// English (the root command refuses it).
+func langOf(args []string) string {
+	lang := defaultLang()
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		if v, ok := strings.CutPrefix(a, "--lang="); ok {
+			lang = v
+		} else if a == "--lang" && i+1 < len(args) {
+			lang = args[i+1]
+		}
+	}
+	return lang
 }
 
 // usageError marks bad invocations (exit 2).
@@ -81,7 +99,7 @@ func usage(hint string, format string, args ...any) error {
 }
 
 // report prints err the way people can act on and maps it to an exit code.
-func report(stderr io.Writer, err error) int {
+func report(stderr io.Writer, err error, m messages) int {
 	if err == nil {
 		return exitOK
 	}
@@ -93,8 +111,8 @@ func report(stderr io.Writer, err error) int {
 	hint := ""
 	switch {
 	case errors.As(err, &el):
-		if !printFileProblem(stderr, el) {
-			fmt.Fprintf(stderr, "%s\ndrbook: error: %d problem(s) found; nothing was run\n", el.Format(true), len(el.Problems))
+		if !printFileProblem(stderr, m, el) {
+			fmt.Fprintf(stderr, "%s\n%s\n", el.Format(true), m.Tf("error.line", m.Tf("error.problems", len(el.Problems))))
 		}
 		return exitUsage
 	case errors.As(err, &ue):
@@ -106,22 +124,22 @@ func report(stderr io.Writer, err error) int {
 	case errors.As(err, &he):
 		hint = he.hint
 	case errors.Is(err, engine.ErrInterrupted):
-		code, hint = exitInterrupted, "continue with: drbook resume "+resumeDir(err)
+		code, hint = exitInterrupted, m.Tf("hint.resume", resumeDir(err))
 	case errors.Is(err, engine.ErrAborted):
 		code = exitAborted
 	case errors.Is(err, engine.ErrNeedsDecision):
 		code = exitPaused
 		if errors.Is(err, engine.ErrPaused) {
-			hint = "continue with: drbook resume " + resumeDir(err)
+			hint = m.Tf("hint.resume", resumeDir(err))
 		}
 	case errors.Is(err, engine.ErrStepFailed):
 		code = exitFailed
 	case errors.Is(err, context.Canceled):
 		code = exitInterrupted // Ctrl-C before anything ran
 	}
-	fmt.Fprintf(stderr, "drbook: error: %s\n", screenBlock(err.Error(), "  "))
+	fmt.Fprintln(stderr, m.Tf("error.line", screenBlock(err.Error(), "  ")))
 	if hint != "" {
-		fmt.Fprintf(stderr, "drbook: hint: %s\n", hint)
+		fmt.Fprintln(stderr, m.Tf("hint.line", hint))
 	}
 	return code
 }
@@ -129,14 +147,14 @@ func report(stderr io.Writer, err error) int {
 // printFileProblem prints a problem with a whole file (missing,
 // unreadable) as one error line and its hint; it reports whether el was
 // such a problem.
-func printFileProblem(stderr io.Writer, el *runbooks.ErrorList) bool {
+func printFileProblem(stderr io.Writer, m messages, el *runbooks.ErrorList) bool {
 	if len(el.Problems) != 1 || el.Problems[0].Pos.Line != 0 || el.Problems[0].Pos.File == "--var" {
 		return false
 	}
 	p := el.Problems[0]
-	fmt.Fprintf(stderr, "drbook: error: %s: %s\n", p.Pos, p.Msg)
+	fmt.Fprintln(stderr, m.Tf("error.line", fmt.Sprintf("%s: %s", p.Pos, p.Msg)))
 	if p.Hint != "" {
-		fmt.Fprintf(stderr, "drbook: hint: %s\n", p.Hint)
+		fmt.Fprintln(stderr, m.Tf("hint.line", p.Hint))
 	}
 	return true
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/mattn/go-runewidth"
+
+	"github.com/drbook/drbook/reports"
 )
 
 // operatorCatalog holds every fixed text the operator reads during a run
@@ -55,7 +57,8 @@ var operatorCatalog = map[string][2]string{
 	"ctrlc.choices":       {"   [c] stop the running step now and pause · [g] go on without pausing · Enter: keep the pause", "   [c] 立即停止執行中步驟並暫停 · [g] 取消暫停繼續執行 · Enter：維持暫停"},
 	"ctrlc.aborting":      {"✘ aborting: stopping the running step; the finally steps (recovery) are offered next (Ctrl-C again exits at once)", "✘ 中止中：正在停止執行中步驟，接著詢問是否執行收尾步驟（復原）（再按 Ctrl-C 立即結束程式）"},
 	"ctrlc.stopping":      {"⏸ stopping the running step; the run pauses", "⏸ 正在停止執行中步驟；演練將暫停"},
-	"ctrlc.third":         {"drbook: third interrupt: exiting now; the journal holds everything recorded so far", "drbook：第三次中斷，立即結束；紀錄檔已保存至此之所有紀錄"},
+	"ctrlc.second":        {"drbook: second interrupt: exiting now; the journal holds everything recorded so far", "drbook：第二次中斷訊號，立即結束；紀錄檔已保存至此之所有紀錄"},
+	"ctrlc.third":         {"drbook: third interrupt: exiting now; the journal holds everything recorded so far", "drbook：第三次中斷訊號，立即結束；紀錄檔已保存至此之所有紀錄"},
 	"prompt.answer_first": {"   (the run pauses once this step is over; answer first)", "   （本步驟結束後演練將暫停；請先回答）"},
 
 	// The prompts.
@@ -108,6 +111,34 @@ var operatorCatalog = map[string][2]string{
 	"summary.report":  {"report: %s", "報告：%s"},
 	"summary.hash":    {"journal hash: %s", "紀錄檔雜湊值：%s"},
 
+	// Errors and hints on exit, and drbook validate.
+	"error.line":        {"drbook: error: %s", "drbook：錯誤：%s"},
+	"hint.line":         {"drbook: hint: %s", "drbook：提示：%s"},
+	"error.problems":    {"%d problem(s) found; nothing was run", "發現 %d 個問題；未執行任何步驟"},
+	"hint.resume":       {"continue with: drbook resume %s", "續行指令：drbook resume %s"},
+	"hint.help":         {"see `drbook --help` for the commands", "可用指令請見 `drbook --help`"},
+	"validate.ok":       {"%s: ok (%d steps)", "%s：通過（共 %d 個步驟）"},
+	"validate.problems": {"%d problem(s) found", "發現 %d 個問題"},
+	"validate.hint":     {"fix the problems above, then validate again", "請修正上列問題後再執行 validate"},
+
+	// drbook plan.
+	"plan.title":            {"Plan for %s (%s) against site %s — nothing will be changed", "%s（%s）對場域 %s 之執行計畫（不變更任何設定）"},
+	"plan.rto":              {"RTO objective: %s", "復原時間目標（RTO）：%s"},
+	"plan.monitor":          {"%s (%s): preflight: %s", "%s（%s）：執行前檢查：%s"},
+	"plan.monitor_failed":   {"%s (%s): preflight: FAILED: %s", "%s（%s）：執行前檢查：未通過：%s"},
+	"plan.target":           {"target: %s", "對象：%s"},
+	"plan.command":          {"command: %s", "指令：%s"},
+	"plan.when":             {"when: %s", "執行條件（when）：%s"},
+	"plan.for_each":         {"for each: %s", "逐項執行（for_each）：%s"},
+	"plan.confirm":          {"asks the operator to confirm", "須操作人員確認"},
+	"plan.skipped":          {"skipped: %s", "略過：%s"},
+	"plan.preflight_ok":     {"preflight: ok", "執行前檢查：通過"},
+	"plan.preflight_failed": {"preflight: FAILED: %s", "執行前檢查：未通過：%s"},
+	"plan.note":             {"preflight note: %s", "執行前檢查附註：%s"},
+	"plan.secrets_ok":       {"secrets: ok (%d read from the environment or files, %d asked for at the terminal when the run starts)", "機敏資料：通過（%d 項自環境變數或檔案讀取，%d 項於開始執行時於終端機詢問）"},
+	"plan.secrets_failed":   {"secrets: FAILED: the run would stop before its first step:", "機敏資料：未通過：演練將於第一個步驟前停止："},
+	"block.steps":           {"steps", "步驟（steps）"},
+
 	// drbook preflight, and run when its preflight fails.
 	"preflight.title":      {"Preflight of %s against site %s — read-only, nothing is changed", "%s 對場域 %s 之執行前檢查（唯讀，不變更任何設定）"},
 	"preflight.col_step":   {"STEP", "步驟"},
@@ -115,6 +146,7 @@ var operatorCatalog = map[string][2]string{
 	"preflight.col_result": {"RESULT", "結果"},
 	"preflight.col_check":  {"CHECK", "檢查項目"},
 	"preflight.fix":        {"fix: ", "處理方式："},
+	"colon":                {": ", "："},
 	"preflight.passed":     {"preflight passed: %d check(s)", "執行前檢查通過：共 %d 項"},
 	"preflight.failed":     {"preflight FAILED: %d of %d check(s); nothing was run", "執行前檢查未通過：%d／%d 項；未執行任何步驟"},
 	"preflight.trust":      {"trust: %s %s %s (%s)", "信任：%s %s %s（%s）"},
@@ -194,6 +226,18 @@ func (m messages) T(key string) string {
 	}
 	return key
 }
+
+// Lang is the language m words the screen in.
+func (m messages) Lang() string {
+	if m.idx == 1 {
+		return "zh-TW"
+	}
+	return "en"
+}
+
+// Word words a journaled value as the reports do (trust kinds and
+// sources): reports.Word.
+func (m messages) Word(prefix, v string) string { return reports.Word(prefix, v, m.Lang()) }
 
 // Tf is T used as a format.
 func (m messages) Tf(key string, args ...any) string { return fmt.Sprintf(m.T(key), args...) }

@@ -115,7 +115,7 @@ func (t *terminalOperator) Confirm(ctx context.Context, st engine.StepInfo) (eng
 	defer t.ui.settle()
 	t.ui.say(fmt.Sprintf("── %s [%s] %s", st.ID, st.Kind, st.Name.In(t.g.Lang)))
 	if st.Description.Action != "" {
-		t.ui.say("   " + st.Description.Action)
+		t.ui.say("   " + st.Description.ActionIn(t.msg.Lang()))
 	}
 	if st.Description.Target != "" {
 		t.ui.say(t.msg.Tf("prompt.target", st.Description.Target))

@@ -152,7 +152,7 @@ func TestHostileOutputGuidedMode(t *testing.T) {
 // prompts carry a step's error, which holds what the guest printed.
 func TestErrorsAndPromptsShowGuestText(t *testing.T) {
 	var b strings.Builder
-	report(&b, errors.New("step fails: exit 1; stderr: x\n\x1b]0;PWNED\x07drbook: hint: run rm -rf /"))
+	report(&b, errors.New("step fails: exit 1; stderr: x\n\x1b]0;PWNED\x07drbook: hint: run rm -rf /"), messagesFor("en"))
 	if want := "drbook: error: step fails: exit 1; stderr: x\n  ┆ ␛]0;PWNED␇drbook: hint: run rm -rf /\n"; b.String() != want {
 		t.Errorf("report printed %q; want %q", b.String(), want)
 	}
