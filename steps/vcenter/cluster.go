@@ -79,7 +79,7 @@ func (clusterCheck) Describe(params any) steps.Description {
 	}
 	if p.AdmissionControl != nil {
 		wants = append(wants, fmt.Sprintf("admission control %s", onOff(*p.AdmissionControl)))
-		zh = append(zh, "允入控制（admission control）"+onOffZhTW(*p.AdmissionControl))
+		zh = append(zh, "允入控制"+onOffZhTW(*p.AdmissionControl))
 	}
 	if p.HostsConnected {
 		wants = append(wants, "every host connected")
@@ -194,8 +194,8 @@ func (clusterCheck) Execute(ctx context.Context, rt steps.Runtime, params any) (
 	}
 	rt.Evidence(journal.Evidence{Kind: journal.EvidenceFacts, Title: "cluster " + c.Name, TitleZhTW: "叢集 " + c.Name, Facts: []journal.Fact{
 		{Key: "HA enabled", KeyZhTW: "HA 已啟用", Value: fmt.Sprint(res.HAEnabled), ValueZhTW: yesNoZhTW(res.HAEnabled)},
-		{Key: "host monitoring", KeyZhTW: "主機監控（host monitoring）", Value: res.HostMonitoring},
-		{Key: "admission control", KeyZhTW: "允入控制（admission control）", Value: onOff(res.AdmissionControlEnabled), ValueZhTW: onOffZhTW(res.AdmissionControlEnabled)},
+		{Key: "host monitoring", KeyZhTW: "主機監控", Value: res.HostMonitoring},
+		{Key: "admission control", KeyZhTW: "允入控制", Value: onOff(res.AdmissionControlEnabled), ValueZhTW: onOffZhTW(res.AdmissionControlEnabled)},
 		{Key: "problems", KeyZhTW: "問題", Value: strings.Join(res.Problems, "; ")},
 	}})
 	rt.Evidence(journal.Evidence{Kind: journal.EvidenceTable, Title: "hosts of cluster " + c.Name, TitleZhTW: "叢集 " + c.Name + " 之主機",
