@@ -61,10 +61,10 @@ type Transcript struct {
 
 // Fact is one labelled value.
 type Fact struct {
-	Key string `json:"key"`
+	Key   string `json:"key"`
+	Value string `json:"value"`
 	// KeyZhTW is Key in Traditional Chinese, for reports.
 	KeyZhTW string `json:"key_zh_tw,omitempty"`
-	Value   string `json:"value"`
 	// ValueZhTW is Value in Traditional Chinese when the value is
 	// drbook's word ("yes", "on") rather than a name or a number.
 	ValueZhTW string `json:"value_zh_tw,omitempty"`

@@ -5,6 +5,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/drbook/drbook/journal"
 )
@@ -14,10 +15,23 @@ import (
 // that bring them back did not run, the monitors not up at the end, and
 // the command that continues.
 type leftDown struct {
-	Disrupted []string
+	Disrupted []downStep
 	Pending   []string
-	Monitors  []string
+	Monitors  []downMonitor
 	Continue  string
+}
+
+// downStep is a disruptive step whose recovery did not run.
+type downStep struct {
+	What, ID string
+	Name     journal.Text
+	ByHand   bool
+}
+
+// downMonitor is a monitor not up at the end.
+type downMonitor struct {
+	Name, State string
+	Since       time.Time
 }
 
 func (l *leftDown) empty() bool {
@@ -82,18 +96,14 @@ func leftDownOf(log *journal.Log, runDir string) *leftDown {
 		if ss != nil && ss.Target != "" {
 			what = ss.Target
 		}
-		how := "drbook"
-		if f != nil && f.Status == journal.StatusManual {
-			how = "by hand"
-		}
-		l.Disrupted = append(l.Disrupted, fmt.Sprintf("%s (step %s, %s, %s)", what, p.ID, p.Name.In("en"), how))
+		l.Disrupted = append(l.Disrupted, downStep{What: what, ID: p.ID, Name: p.Name, ByHand: f != nil && f.Status == journal.StatusManual})
 	}
 	if len(l.Pending) == 0 {
 		l.Disrupted = nil
 	}
 	for _, name := range monOrder {
 		if m := monitors[name]; m.State != "up" {
-			l.Monitors = append(l.Monitors, fmt.Sprintf("%s: %s since %s", name, m.State, m.Since.Local().Format("15:04:05")))
+			l.Monitors = append(l.Monitors, downMonitor{Name: name, State: m.State, Since: m.Since})
 		}
 	}
 	switch {
@@ -112,13 +122,17 @@ func (l *leftDown) print(w io.Writer, m messages) {
 	}
 	fmt.Fprintln(w, m.T("down.title"))
 	for _, d := range l.Disrupted {
-		fmt.Fprintln(w, m.Tf("down.disrupted", d))
+		how := "drbook"
+		if d.ByHand {
+			how = m.T("down.by_hand")
+		}
+		fmt.Fprintln(w, m.Tf("down.disrupted", m.Tf("down.step", d.What, d.ID, d.Name.In(m.Lang()), how)))
 	}
 	if len(l.Disrupted) > 0 {
 		fmt.Fprintln(w, m.Tf("down.pending", strings.Join(l.Pending, ", ")))
 	}
 	for _, d := range l.Monitors {
-		fmt.Fprintln(w, m.Tf("down.monitor", d))
+		fmt.Fprintln(w, m.Tf("down.monitor", m.Tf("down.monitor_state", d.Name, m.Enum("monitor", d.State), d.Since.Local().Format("15:04:05"))))
 	}
 	if l.Continue != "" {
 		fmt.Fprintln(w, m.Tf("down.continue", l.Continue))

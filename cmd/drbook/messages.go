@@ -112,8 +112,10 @@ var operatorCatalog = map[string][2]string{
 	"summary.hash":    {"journal hash: %s", "紀錄檔雜湊值：%s"},
 
 	// Errors and hints on exit, and drbook validate.
-	"error.line":        {"drbook: error: %s", "drbook：錯誤：%s"},
-	"hint.line":         {"drbook: hint: %s", "drbook：提示：%s"},
+	// The prefixes stay as they are in every language: scripts and
+	// people's searches find them.
+	"error.line":        {"drbook: error: %s", "drbook: error: %s"},
+	"hint.line":         {"drbook: hint: %s", "drbook: hint: %s"},
 	"error.problems":    {"%d problem(s) found; nothing was run", "發現 %d 個問題；未執行任何步驟"},
 	"hint.resume":       {"continue with: drbook resume %s", "續行指令：drbook resume %s"},
 	"hint.help":         {"see `drbook --help` for the commands", "可用指令請見 `drbook --help`"},
@@ -158,11 +160,14 @@ var operatorCatalog = map[string][2]string{
 	"check.not-checked":    {"not checked", "未檢查"},
 
 	// What a run left down, said on exit.
-	"down.title":     {"⚠ STILL DOWN after this run:", "⚠ 本次演練結束後仍未恢復："},
-	"down.disrupted": {"   ▼ %s", "   ▼ %s"},
-	"down.pending":   {"   recovery not done (finally): %s", "   尚未執行之復原步驟（finally）：%s"},
-	"down.monitor":   {"   ▼ monitor %s", "   ▼ 監控 %s"},
-	"down.continue":  {"   continue with: %s", "   續行指令：%s"},
+	"down.title":         {"⚠ STILL DOWN after this run:", "⚠ 本次演練結束後仍未恢復："},
+	"down.disrupted":     {"   ▼ %s", "   ▼ %s"},
+	"down.pending":       {"   recovery not done (finally): %s", "   尚未執行之復原步驟（finally）：%s"},
+	"down.monitor":       {"   ▼ monitor %s", "   ▼ 監控 %s"},
+	"down.step":          {"%s (step %s, %s, %s)", "%s（步驟 %s，%s，%s）"},
+	"down.by_hand":       {"by hand", "人工"},
+	"down.monitor_state": {"%s: %s since %s", "%s：自 %[3]s 起%[2]s"},
+	"down.continue":      {"   continue with: %s", "   續行指令：%s"},
 
 	// Journaled values, worded for the screen.
 	"status.ok":           {"ok", "成功"},

@@ -124,7 +124,7 @@ func TestLabCommandServesASite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"mode":"drill"`, `"title":"vCenter endpoint"`, `{"key":"lab","value":"drbook lab"}`, `{"key":"lab speed","value":"30"}`, `"value":"6.5.0"`} {
+	for _, want := range []string{`"mode":"drill"`, `"title":"vCenter endpoint"`, `{"key":"lab","value":"drbook lab"`, `{"key":"lab speed","value":"30"`, `"value":"6.5.0"`} {
 		if !strings.Contains(string(raw), want) {
 			t.Errorf("the journal lacks %s", want)
 		}

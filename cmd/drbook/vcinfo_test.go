@@ -31,8 +31,8 @@ func TestRunRecordsVCenterProductAndVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	j := string(raw)
-	for _, want := range []string{`"title":"vCenter endpoint"`, `{"key":"product","value":"VMware vCenter Server 6.5.0 build-5973321"}`,
-		`{"key":"version","value":"6.5.0"}`, `{"key":"api type","value":"VirtualCenter"}`} {
+	for _, want := range []string{`"title":"vCenter endpoint"`, `{"key":"product","value":"VMware vCenter Server 6.5.0 build-5973321"`,
+		`{"key":"version","value":"6.5.0"`, `{"key":"api type","value":"VirtualCenter"`} {
 		if !strings.Contains(j, want) {
 			t.Errorf("the journal lacks %s", want)
 		}

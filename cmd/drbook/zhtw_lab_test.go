@@ -175,7 +175,13 @@ func TestHADrillInZhTWHasNoUntranslatedEnglish(t *testing.T) {
 		// The HTML cover names the report in English too, on purpose.
 		text = strings.ReplaceAll(text, "演練報告 · Drill report", "")
 		if bad := untranslated(text, quoted, ids); len(bad) > 0 {
-			t.Errorf("%s in zh-TW shows English: %q", name, bad)
+			var where []string
+			for _, w := range bad {
+				if i := regexp.MustCompile(`\b` + w + `\b`).FindStringIndex(text); i != nil {
+					where = append(where, strings.TrimSpace(text[max(0, i[0]-80):min(len(text), i[1]+40)]))
+				}
+			}
+			t.Errorf("%s in zh-TW shows English: %q, e.g.:\n%s", name, bad, strings.Join(where, "\n"))
 		}
 	}
 }

@@ -116,7 +116,11 @@ func checklistEvidence(items []journal.Text, ans steps.Answer) journal.Evidence 
 			at = ans.Checked[i].UTC().Format(time.RFC3339)
 		}
 		confirmed, zh := journal.YesNo(ok)
-		t.Rows = append(t.Rows, []string{fmt.Sprint(i + 1), it.In("en"), confirmed, ans.Who, at})
+		text := it.In("en")
+		if zh := it.In("zh-TW"); zh != text {
+			text += " / " + zh
+		}
+		t.Rows = append(t.Rows, []string{fmt.Sprint(i + 1), text, confirmed, ans.Who, at})
 		t.RowsZhTW = append(t.RowsZhTW, []string{fmt.Sprint(i + 1), it.In("zh-TW"), zh, ans.Who, at})
 	}
 	return journal.Evidence{Kind: journal.EvidenceTable, Title: "Checklist confirmed by the operator", TitleZhTW: "操作人員逐項確認之檢查清單", Table: t}
