@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // Formats Render writes.
@@ -136,7 +137,13 @@ var htmlFuncs = template.FuncMap{
 		return x
 	},
 	"diffLines": diffLines,
-	"wbr":       wordBreaks,
+	// short says a cell is a word or a name ("esx-68", "已重新啟動"): it
+	// is kept on one line, so a narrow column of an A4 page does not
+	// break it a character or a hyphen at a time.
+	"short": func(s string) bool {
+		return utf8.RuneCountInString(s) <= 16 && !strings.Contains(s, " ") || utf8.RuneCountInString(s) <= 8
+	},
+	"wbr": wordBreaks,
 }
 
 // wordBreaks escapes s and lets a narrow table column break it after dots
