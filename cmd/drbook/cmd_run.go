@@ -359,6 +359,10 @@ func runResume(ctx context.Context, g *globalOptions, opts *runOptions, runDir s
 			return err
 		}
 		defer rl.close()
+		if name := state.Start.Site; name != "" {
+			// A fleet's lab site keeps its name (fleet run --lab-sites).
+			rl.site.Name = name
+		}
 		if rb, err = opts.loadLabRunbook(rl, path, vars); err != nil {
 			return err
 		}
@@ -407,6 +411,8 @@ type plainObserver struct {
 	w    io.Writer
 	lang string
 	msg  messages
+	// site, when set, names the site on every line (a fleet run).
+	site string
 }
 
 func newPlainObserver(w io.Writer, lang string) *plainObserver {
@@ -420,7 +426,11 @@ func newPlainObserver(w io.Writer, lang string) *plainObserver {
 func (p *plainObserver) line(t time.Time, key string, args ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	fmt.Fprintf(p.w, "%s %s\n", t.Local().Format("15:04:05.000"), screenBlock(p.msg.Tf(key, args...), plainIndent))
+	site := ""
+	if p.site != "" {
+		site = "[" + p.site + "] "
+	}
+	fmt.Fprintf(p.w, "%s %s%s\n", t.Local().Format("15:04:05.000"), site, screenBlock(p.msg.Tf(key, args...), plainIndent))
 }
 
 // plainIndent puts a continuation line under the message, past the time.

@@ -78,6 +78,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		newExplainCommand(g),
 		newNewCommand(g),
 		newVersionCommand(g),
+		newFleetCommand(g),
 	)
 	usageArgs(root)
 	return root

@@ -22,6 +22,9 @@ type siteOptions struct {
 	LabSpeed   float64
 	// values are typed parameter values from a journal (resume).
 	values map[string]any
+	// labFailRestart names the lab VMs whose HA restart fails
+	// (lab.Options.FailRestart): `fleet run --lab-fail-restart`.
+	labFailRestart []string
 }
 
 // AddFlags registers the site flags.
