@@ -91,6 +91,9 @@ var catalog = map[string][2]string{
 	"lab_equiv":           {"%s (×%s = %s simulated)", "%s（×%s = 模擬 %s）"},
 	"at":                  {"%s (%s)", "%s（%s）"},
 	"list.sep":            {", ", "、"},
+	"fact":                {"- **%s**: %s", "- **%s**：%s"},
+	"fact.list":           {"- **%s**:", "- **%s**："},
+	"down.sep":            {"; ", "；"},
 
 	"verdict.passed":           {"passed", "通過"},
 	"verdict.failed":           {"FAILED", "未通過"},
@@ -463,13 +466,13 @@ func renderMarkdown(w io.Writer, r *Report, l lang) {
 		s := &r.Sites[i]
 		fmt.Fprintf(w, "### %s\n\n", md(l.Tf("site.heading", s.Name)))
 		for _, f := range l.siteFacts(s) {
-			fmt.Fprintf(w, "- **%s**: %s\n", md(f[0]), md(f[1]))
+			fmt.Fprintln(w, l.Tf("fact", md(f[0]), md(f[1])))
 		}
 		devs := s.DeviationTexts(l.name)
 		if len(devs) == 0 {
-			fmt.Fprintf(w, "- **%s**: %s\n", md(l.T("site.deviations")), l.T("site.no_deviations"))
+			fmt.Fprintln(w, l.Tf("fact", md(l.T("site.deviations")), l.T("site.no_deviations")))
 		} else {
-			fmt.Fprintf(w, "- **%s**:\n", md(l.T("site.deviations")))
+			fmt.Fprintln(w, l.Tf("fact.list", md(l.T("site.deviations"))))
 			for _, d := range devs {
 				fmt.Fprintf(w, "  - %s\n", md(d))
 			}
@@ -496,7 +499,7 @@ func (l lang) siteFacts(s *SiteReport) [][2]string {
 		if len(down) == 0 {
 			down = []string{l.T("downtime.none")}
 		}
-		facts = append(facts, [2]string{l.T("site.downtime"), strings.Join(down, "; ")})
+		facts = append(facts, [2]string{l.T("site.downtime"), strings.Join(down, l.T("down.sep"))})
 		facts = append(facts, [2]string{l.T("col.chain"), l.chain(s)})
 	}
 	if s.RunDir != "" {
