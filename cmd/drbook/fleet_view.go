@@ -272,6 +272,9 @@ func (v *fleetView) rowLocked(r *fleetRow, nameW int) string {
 // stopped at the recovery.
 func (v *fleetView) rtoLocked(r *fleetRow, now time.Time) string {
 	objective := v.msg.T("view.no_objective")
+	if len(r.planned) == 0 {
+		objective = "–" // not known before the run starts
+	}
 	if r.rto > 0 {
 		objective = journal.Duration(r.rto).String()
 	}
