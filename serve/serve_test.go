@@ -123,6 +123,14 @@ func get(t *testing.T, url string, header ...string) (*http.Response, string) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		// A stream does not end: its first event is its body here.
+		ev, ok := <-readEvents(resp.Body)
+		if !ok {
+			return resp, ""
+		}
+		return resp, ev.data
+	}
 	b, _ := io.ReadAll(resp.Body)
 	return resp, string(b)
 }
