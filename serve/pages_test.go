@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"bytes"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -158,5 +159,61 @@ func TestFleetGroupsBySite(t *testing.T) {
 	defer plain.Close()
 	if _, body := get(t, plain.URL+"/"); !strings.Contains(body, `<p id="no-runs">`) {
 		t.Error("without --fleet a folder of fleets shows runs")
+	}
+}
+
+// TestRTOClock: the clock is idle before the first disruptive step, runs
+// from its start (and the page gets that instant to tick from) while the
+// run goes on, and states the measured recovery once every recovery step
+// is done.
+func TestRTOClock(t *testing.T) {
+	start := runStart("ha", "office-1", "drill", "shut", "ha")
+	start.RunStart.Steps[0].Disruptive = true
+	start.RunStart.Steps[1].Recovery = true
+	events := []journal.Event{start, stepStart("shut"), stepFinish("shut", "ok"), stepStart("ha"), stepFinish("ha", "ok"), runEnd("passed")}
+	lines := journalLines(t, events...)
+	runs := t.TempDir()
+	dir := writeRun(t, runs, "run1", lines[:1])
+	s, err := New(Config{RunsDir: runs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	view := func() runView {
+		return wordsFor("en").runPage(runRef{Key: "run1", Dir: dir}, s.cache.get(dir))
+	}
+	if v := view(); !strings.HasPrefix(v.RTO, "not started") || v.RTOSince != "" || !strings.Contains(v.RTO, "objective 5 min") {
+		t.Errorf("before the disruptive step: %q since %q", v.RTO, v.RTOSince)
+	}
+	appendTo(t, dir, bytes.Join(lines[1:4], nil))
+	v := view()
+	if !strings.Contains(v.RTO, "since 02:00:01.0 (step shut)") || v.RTOSince != "2026-12-02T02:00:01Z" {
+		t.Errorf("while recovering: %q since %q", v.RTO, v.RTOSince)
+	}
+	appendTo(t, dir, bytes.Join(lines[4:], nil))
+	if v := view(); !strings.HasPrefix(v.RTO, "recovered in 3.0 s (from step shut at 02:00:01.0)") || !strings.HasSuffix(v.RTO, "· met") || v.RTOSince != "" {
+		t.Errorf("after recovery: %q since %q", v.RTO, v.RTOSince)
+	}
+}
+
+// TestLabDrillPage: the page of a real lab HA drill (the reports' golden
+// run) shows its monitors, the RTO met, the lab speed, and the report.
+func TestLabDrillPage(t *testing.T) {
+	j, err := os.ReadFile(filepath.Join("..", "reports", "testdata", "runs", "guided", journal.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := t.TempDir()
+	writeRun(t, runs, "guided", [][]byte{j})
+	_, ts := newTestServer(t, Config{RunsDir: runs})
+	_, page := get(t, ts.URL+"/run/guided")
+	for _, want := range []string{`<dd id="where">lab ×30</dd>`, `<tr data-monitor="ap-web" data-state="up"`, "· objective 5 min · met",
+		`<tr data-step="ha" data-state="ok"`, `src="/report/guided?lang=en"`, "ha: HA restart of the VMs of esx-68"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the lab drill's page lacks %q", want)
+		}
+	}
+	resp, report := get(t, ts.URL+"/report/guided?lang=zh-TW")
+	if resp.StatusCode != 200 || !strings.Contains(report, "演練報告") || !strings.Contains(report, "HA 演練：主機 esx-68 無預警停機") {
+		t.Errorf("the zh-TW report: %d", resp.StatusCode)
 	}
 }

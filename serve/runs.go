@@ -1,6 +1,8 @@
 package serve
 
 import (
+	"bytes"
+	"errors"
 	"io/fs"
 	"os"
 	"path"
@@ -146,6 +148,10 @@ func (c *snapshots) get(dir string) *snapshot {
 		if serr != nil {
 			return &snapshot{err: serr}
 		}
+		if err != nil && !hasWholeLine(filepath.Join(dir, journal.FileName)) {
+			// Created, its first line not written yet: a run starting.
+			err = errStarting
+		}
 		snap = &snapshot{size: fi.Size(), mod: fi.ModTime(), report: r, err: err}
 		if after.Size() == fi.Size() && after.ModTime().Equal(fi.ModTime()) {
 			break
@@ -164,4 +170,26 @@ func (c *snapshots) get(dir string) *snapshot {
 	c.runs[dir] = snap
 	c.mu.Unlock()
 	return snap
+}
+
+// errStarting is a journal that holds no whole line yet: drbook creates
+// it, then writes run.start.
+var errStarting = errors.New("starting: the journal has no whole line yet")
+
+func hasWholeLine(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	b := make([]byte, 64<<10)
+	for {
+		n, err := f.Read(b)
+		if bytes.IndexByte(b[:n], '\n') >= 0 {
+			return true
+		}
+		if err != nil {
+			return false
+		}
+	}
 }

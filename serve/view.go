@@ -2,6 +2,7 @@ package serve
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"sort"
@@ -137,6 +138,11 @@ func (w words) title(r *reports.Report) string {
 // row words one run for the list.
 func (w words) row(ref runRef, snap *snapshot, u string) runRow {
 	row := runRow{Key: ref.Key, URL: u, Fleet: ref.Fleet}
+	if errors.Is(snap.err, errStarting) {
+		row.State, row.Running = w.T("state.starting"), true
+		row.Runbook, row.Site, row.Where, row.Start, row.Duration, row.Verdict, row.VerdictCode = "…", "…", "…", "…", "…", w.T("verdict.pending"), "pending"
+		return row
+	}
 	if snap.err != nil || snap.report == nil {
 		row.Problem = reports.Printable(oneLine(errText(snap.err)))
 		row.State = w.Tf("state.unreadable", row.Problem)
@@ -287,6 +293,10 @@ type runView struct {
 // runPage words a run's report for its page.
 func (w words) runPage(ref runRef, snap *snapshot) runView {
 	v := runView{W: w, Key: ref.Key, Lang: w.lang, Steps: []stepView{}, Monitors: []monitorView{}, Evidence: []evidenceView{}}
+	if errors.Is(snap.err, errStarting) {
+		v.Title, v.State, v.Running, v.VerdictCode, v.Verdict = ref.Key, w.T("state.starting"), true, "pending", w.T("verdict.pending")
+		return v
+	}
 	if snap.err != nil || snap.report == nil {
 		v.Problem = w.Tf("error.unreadable", reports.Printable(oneLine(errText(snap.err))))
 		v.Title, v.VerdictCode = ref.Key, "unreadable"
@@ -473,6 +483,8 @@ func (w words) line(n int, raw []byte, loc *time.Location) lineView {
 		text = w.Tf("line.step_error", ev.Step, w.Enum("status", ev.StepFinish.Status), w.dur(ev.StepFinish.Duration), ev.StepFinish.Error)
 	case ev.StepFinish != nil:
 		text = w.Tf("line.step_finish", ev.Step, w.Enum("status", ev.StepFinish.Status), w.dur(ev.StepFinish.Duration))
+	case ev.Evidence != nil && ev.Step == "":
+		text = w.Tf("line.run_evidence", ev.Evidence.Kind, ev.Evidence.Title)
 	case ev.Evidence != nil:
 		text = w.Tf("line.evidence", ev.Step, ev.Evidence.Kind, ev.Evidence.Title)
 	case ev.Note != nil:
