@@ -2,7 +2,6 @@ package serve
 
 import (
 	"bytes"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -111,38 +110,41 @@ func TestNotVerified(t *testing.T) {
 	}
 }
 
-// TestFleetGroupsBySite: with --fleet, a folder of fleet directories is
+// TestFleetGroupsBySite: with --fleet, a folder of fleet directories as
+// drbook fleet run makes them (FLEET/fleet.json, FLEET/SITE/RUN_ID/) is
 // listed by the site each run's journal names, each group newest first,
-// with the fleet each run belongs to; without --fleet the same folder has
-// no runs of its own.
+// with the fleet each run belongs to; one fleet directory given directly
+// is listed the same way; without --fleet the folder has no runs of its
+// own.
 func TestFleetGroupsBySite(t *testing.T) {
 	root := t.TempDir()
-	mk := func(fleet, run, site string, year int) {
+	mk := func(fleet, site string, year int) {
 		start := runStart("ha-host-failure", site, "lab")
 		start.Time = time.Date(year, 12, 2, 2, 0, 0, 0, time.UTC)
 		end := runEnd("passed")
 		end.Time = start.Time.Add(time.Minute)
-		writeRun(t, filepath.Join(root, fleet), run, journalLines(t, start, end))
+		writeRun(t, filepath.Join(root, fleet, site), start.Time.Format("20060102T150405Z")+"-ha-host-failure", journalLines(t, start, end))
+		os.WriteFile(filepath.Join(root, fleet, fleetManifest), []byte(`{"schema":"drbook.fleet/v1"}`), 0o600)
 	}
-	mk("2026-drill", "sanchong", "sanchong-lab", 2026)
-	mk("2026-drill", "banqiao", "banqiao-lab", 2026)
-	mk("2027-drill", "sanchong", "sanchong-lab", 2027)
-	os.WriteFile(filepath.Join(root, "2026-drill", "fleet.json"), []byte(`{"sites":["sanchong","banqiao"]}`), 0o644)
+	mk("2026-drill", "sanchong", 2026)
+	mk("2026-drill", "banqiao", 2026)
+	mk("2027-drill", "sanchong", 2027)
 
 	_, ts := newTestServer(t, Config{RunsDir: root, Fleet: true})
 	_, list := get(t, ts.URL+"/")
-	b := strings.Index(list, "<h2>Site banqiao-lab</h2>")
-	s := strings.Index(list, "<h2>Site sanchong-lab</h2>")
+	b := strings.Index(list, "<h2>Site banqiao</h2>")
+	s := strings.Index(list, "<h2>Site sanchong</h2>")
 	if b < 0 || s < 0 || b > s {
-		t.Fatalf("the fleet list is not grouped by site (banqiao-lab, then sanchong-lab):\n%s", list)
+		t.Fatalf("the fleet list is not grouped by site (banqiao, then sanchong):\n%s", list)
 	}
 	if n := strings.Count(list[s:], `<tr data-key="`); n != 2 {
-		t.Errorf("sanchong-lab lists %d runs, want 2 (one per fleet)", n)
+		t.Errorf("sanchong lists %d runs, want 2 (one per fleet)", n)
 	}
-	if i, j := strings.Index(list[s:], "2027-drill/sanchong"), strings.Index(list[s:], "2026-drill/sanchong"); i < 0 || j < 0 || i > j {
-		t.Error("sanchong-lab's runs are not newest first")
+	newer, older := "2027-drill/sanchong/20271202T020000Z-ha-host-failure", "2026-drill/sanchong/20261202T020000Z-ha-host-failure"
+	if i, j := strings.Index(list[s:], newer), strings.Index(list[s:], older); i < 0 || j < 0 || i > j {
+		t.Error("sanchong's runs are not newest first")
 	}
-	for _, key := range []string{"2026-drill/sanchong", "2026-drill/banqiao", "2027-drill/sanchong"} {
+	for _, key := range []string{newer, older, "2026-drill/banqiao/20261202T020000Z-ha-host-failure"} {
 		if !strings.Contains(list, `href="/run/`+key+`"`) {
 			t.Errorf("the list lacks %s", key)
 		}
@@ -154,9 +156,13 @@ func TestFleetGroupsBySite(t *testing.T) {
 		t.Error("the fleet list does not say which fleet each run is in")
 	}
 
-	srv, _ := New(Config{RunsDir: root})
-	plain := httptest.NewServer(srv)
-	defer plain.Close()
+	_, one := newTestServer(t, Config{RunsDir: filepath.Join(root, "2026-drill"), Fleet: true})
+	_, body := get(t, one.URL+"/")
+	if !strings.Contains(body, "<h2>Site banqiao</h2>") || !strings.Contains(body, `href="/run/sanchong/20261202T020000Z-ha-host-failure"`) || strings.Count(body, "<td>2026-drill</td>") != 2 {
+		t.Errorf("one fleet directory is not listed by site:\n%s", body)
+	}
+
+	_, plain := newTestServer(t, Config{RunsDir: root})
 	if _, body := get(t, plain.URL+"/"); !strings.Contains(body, `<p id="no-runs">`) {
 		t.Error("without --fleet a folder of fleets shows runs")
 	}

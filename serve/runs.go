@@ -49,40 +49,64 @@ func realDirs(dir string) []fs.DirEntry {
 	return out
 }
 
-// discover lists the runs under the server's folder. Without --fleet those
-// are its run directories; with --fleet the folder is a fleet (its run
-// directories are the runs) or a folder of fleets (each sub-folder's run
-// directories are), or both.
+// fleetManifest is the file that makes a directory a fleet directory
+// (drbook fleet run writes it: FLEET_DIR/fleet.json beside one runs
+// folder per site, FLEET_DIR/SITE/RUN_ID/journal.jsonl). Only its
+// presence is used, to name the fleet a run belongs to; what the page
+// shows comes from each run's journal.
+const fleetManifest = "fleet.json"
+
+// maxFleetDepth is how deep --fleet looks for run directories: a folder
+// of fleets / a fleet / a site's runs folder / a run.
+const maxFleetDepth = 3
+
+// discover lists the runs under the server's folder. Without --fleet
+// those are its run directories; with --fleet the folder is a fleet
+// directory (one runs folder per site), a folder of them, or a folder of
+// runs folders, and run directories are looked for up to three levels
+// down.
 func (s *Server) discover() []runRef {
 	var out []runRef
-	fleetName := filepath.Base(s.root)
-	for _, e := range realDirs(s.root) {
-		dir := filepath.Join(s.root, e.Name())
-		if isRunDir(dir) {
-			out = append(out, runRef{Key: e.Name(), Dir: dir, Fleet: fleetName})
-			continue
-		}
-		if !s.cfg.Fleet {
-			continue
-		}
-		for _, r := range realDirs(dir) {
-			sub := filepath.Join(dir, r.Name())
+	depth := 1
+	if s.cfg.Fleet {
+		depth = maxFleetDepth
+	}
+	rootIsFleet := isFleetDir(s.root)
+	var walk func(dir, key string, level int, fleet string)
+	walk = func(dir, key string, level int, fleet string) {
+		for _, e := range realDirs(dir) {
+			sub, k := filepath.Join(dir, e.Name()), path.Join(key, e.Name())
 			if isRunDir(sub) {
-				out = append(out, runRef{Key: e.Name() + "/" + r.Name(), Dir: sub, Fleet: e.Name()})
+				out = append(out, runRef{Key: k, Dir: sub, Fleet: fleet})
+				continue
 			}
+			if level >= depth {
+				continue
+			}
+			f := fleet
+			if isFleetDir(sub) || (level == 1 && !rootIsFleet) {
+				f = e.Name()
+			}
+			walk(sub, k, level+1, f)
 		}
 	}
+	walk(s.root, "", 1, filepath.Base(s.root))
 	return out
 }
 
-// validKey refuses, before any lookup, a key that is not one or two plain
-// names: "..", ".", empty parts, backslashes, NUL.
+func isFleetDir(dir string) bool {
+	fi, err := os.Lstat(filepath.Join(dir, fleetManifest))
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// validKey refuses, before any lookup, a key that is not one to three
+// plain names: "..", ".", empty parts, backslashes, NUL.
 func validKey(key string) bool {
 	if key == "" || strings.ContainsAny(key, "\\\x00") || path.Clean(key) != key || strings.HasPrefix(key, "/") {
 		return false
 	}
 	parts := strings.Split(key, "/")
-	if len(parts) > 2 {
+	if len(parts) > maxFleetDepth {
 		return false
 	}
 	for _, p := range parts {

@@ -29,8 +29,10 @@ func TestTraversalRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A fleet folder one level down, with a link to the outside run too.
-	os.MkdirAll(filepath.Join(runs, "fleet"), 0o755)
+	os.MkdirAll(filepath.Join(runs, "fleet", "site"), 0o755)
 	os.Symlink(outside, filepath.Join(runs, "fleet", "link"))
+	os.Symlink(outside, filepath.Join(runs, "fleet", "site", "link"))
+	os.Symlink(base, filepath.Join(runs, "fleet", "up"))
 	os.WriteFile(filepath.Join(base, "passwd"), []byte("root:outside-secret:0:0\n"), 0o644)
 
 	for _, fleet := range []bool{false, true} {
@@ -41,7 +43,7 @@ func TestTraversalRefused(t *testing.T) {
 		for _, prefix := range []string{"/run/", "/live/", "/report/", "/static/"} {
 			for _, p := range []string{
 				"../secret", "..%2fsecret", "%2e%2e/secret", "%2e%2e%2fsecret", "good/../../secret", "good/..%2f..%2fsecret",
-				"link", "fleet/link", "linkedjournal", "..", "%2e%2e", "/" + outside, "%2f" + strings.TrimPrefix(outside, "/"),
+				"link", "fleet/link", "fleet/site/link", "fleet/up/secret", "linkedjournal", "..", "%2e%2e", "/" + outside, "%2f" + strings.TrimPrefix(outside, "/"),
 				"..\\secret", "good%00", ".", "./good/../../secret", "../passwd", "..%2fpasswd", "../runs/../secret",
 				"../serve.go", "..%2f..%2fserve%2fserve.go",
 			} {
