@@ -49,13 +49,12 @@ type runGroup struct {
 
 // listView is the list page.
 type listView struct {
-	W       words      `json:"-"`
-	Lang    string     `json:"lang"`
-	Title   string     `json:"title"`
-	Fleet   bool       `json:"fleet"`
-	Groups  []runGroup `json:"groups"`
-	Empty   bool       `json:"empty"`
-	LangURL string     `json:"-"`
+	W      words      `json:"-"`
+	Lang   string     `json:"lang"`
+	Title  string     `json:"title"`
+	Fleet  bool       `json:"fleet"`
+	Groups []runGroup `json:"groups"`
+	Empty  bool       `json:"empty"`
 }
 
 // runURL is the run page's address, keeping an explicit language.
@@ -285,9 +284,9 @@ type runView struct {
 	Problem  string         `json:"problem,omitempty"`
 
 	// For the template only.
-	StreamURL, ReportURL, ListURL, LangURL string     `json:"-"`
-	Journal                                []lineView `json:"-"`
-	OlderLines                             int        `json:"-"`
+	ReportURL  string     `json:"-"`
+	Journal    []lineView `json:"-"`
+	OlderLines int        `json:"-"`
 }
 
 // runPage words a run's report for its page.
