@@ -132,6 +132,12 @@ var operatorCatalog = map[string][2]string{
 	"down.monitor":   {"   ▼ monitor %s", "   ▼ 監控 %s"},
 	"down.continue":  {"   continue with: %s", "   續行指令：%s"},
 
+	// drbook serve.
+	"serve.listening": {"drbook serve: %s, read-only, at %s", "drbook serve：%s（唯讀），網址 %s"},
+	"serve.token":     {"   a token is required: open %s?token=… with the token once (it becomes a cookie), or send Authorization: Bearer …", "   需要存取權杖：首次請以 %s?token=…（填入權杖）開啟，之後以 cookie 保存；或送出 Authorization: Bearer …"},
+	"serve.loopback":  {"   loopback only, no token; Ctrl-C stops it", "   僅限本機，無存取權杖；按 Ctrl-C 停止"},
+	"serve.stopped":   {"drbook serve: stopped", "drbook serve：已停止"},
+
 	// Journaled values, worded for the screen.
 	"status.ok":           {"ok", "成功"},
 	"status.failed":       {"failed", "失敗"},

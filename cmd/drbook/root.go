@@ -72,6 +72,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		newVerifyCommand(g),
 		newHistoryCommand(g),
 		newRunsCommand(g),
+		newServeCommand(g),
 		newLabCommand(g),
 		newSchemaCommand(g),
 		newKindsCommand(g),
