@@ -1,6 +1,5 @@
 package reports
 
-import "time"
 
 // Term is the reports' fixed text for key in lang (en or zh-TW), so that
 // another view of a run (the web view of `drbook serve`) names things as
@@ -29,11 +28,3 @@ func HasTerm(key string) bool {
 // bidirectional overrides are named, invalid UTF-8 becomes U+FFFD.
 func Printable(s string) string { return printable(s) }
 
-// Location is the time zone the report shows times in (the run's
-// timezone label, else UTC).
-func (r *Report) Location() *time.Location {
-	if r.loc == nil {
-		return time.UTC
-	}
-	return r.loc
-}
