@@ -1,6 +1,5 @@
 package reports
 
-
 // Term is the reports' fixed text for key in lang (en or zh-TW), so that
 // another view of a run (the web view of `drbook serve`) names things as
 // the signed report does: "Recovery time objective (RTO)", "status.ok",
@@ -27,4 +26,3 @@ func HasTerm(key string) bool {
 // report's text is: control characters become their visible pictures,
 // bidirectional overrides are named, invalid UTF-8 becomes U+FFFD.
 func Printable(s string) string { return printable(s) }
-
