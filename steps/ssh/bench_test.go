@@ -93,11 +93,20 @@ type variant struct {
 	run       func() error
 	childCPU  bool // the CPU is the OpenSSH processes', not this one's
 	took, cpu time.Duration
+	sshd      time.Duration // the guests' sshd CPU
 }
 
 // interleave runs every variant once per iteration, rotating which goes
 // first, so that a busy spell on the shared machine falls on all of them.
-func interleave(b *testing.B, vs []*variant) {
+// It reports each one's time and client CPU, and the guests' sshd CPU.
+func interleave(b *testing.B, guests []*sshdrig.Guest, vs []*variant) {
+	sshd := func() time.Duration {
+		var sum time.Duration
+		for _, g := range guests {
+			sum += g.CPU()
+		}
+		return sum
+	}
 	for i := 0; i < b.N; i++ {
 		for k := range vs {
 			v := vs[(k+i)%len(vs)]
@@ -105,17 +114,20 @@ func interleave(b *testing.B, vs []*variant) {
 			if v.childCPU {
 				who = syscall.RUSAGE_CHILDREN
 			}
+			s0 := sshd()
 			c0, t0 := cpuTime(who), time.Now()
 			if err := v.run(); err != nil {
 				b.Fatalf("%s: %v", v.name, err)
 			}
 			v.took += time.Since(t0)
 			v.cpu += cpuTime(who) - c0
+			v.sshd += sshd() - s0
 		}
 	}
 	for _, v := range vs {
 		b.ReportMetric(v.took.Seconds()/float64(b.N), v.name+"-s/op")
 		b.ReportMetric(v.cpu.Seconds()/float64(b.N), v.name+"-cpu-s/op")
+		b.ReportMetric(v.sshd.Seconds()/float64(b.N), v.name+"-sshd-cpu-s/op")
 	}
 }
 
@@ -182,7 +194,7 @@ func BenchmarkTransfer256MiB(b *testing.B) {
 	gcm := &variant{name: "pipe-gcm", run: pipe(false, false), childCPU: true}
 	gcmV := &variant{name: "pipe-gcm-sha256sum", run: pipe(false, true), childCPU: true}
 	def := &variant{name: "pipe-default", run: pipe(true, false), childCPU: true}
-	interleave(b, []*variant{nv, gcm, v, gcmV, def})
+	interleave(b, []*sshdrig.Guest{a, z}, []*variant{nv, gcm, v, gcmV, def})
 	b.Logf("drbook negotiated: %s; the pipe-gcm peer: -o KexAlgorithms=%s -c %s; pipe-default: OpenSSH's own choice", algos, peerKex, peerCipher)
 	// Throughput ratios (the inverse of the times), CPU ratios.
 	b.ReportMetric(gcm.took.Seconds()/nv.took.Seconds(), "drbook/pipe-gcm-throughput")
@@ -197,7 +209,12 @@ func BenchmarkTransfer256MiB(b *testing.B) {
 }
 
 // BenchmarkFanOut50 runs one command on 50 sshd endpoints, ten at a time,
-// with ssh.exec and with parallel OpenSSH clients.
+// with ssh.exec and with parallel OpenSSH clients forced to drbook's
+// algorithms (see peerKex), interleaved; it reports the time, the client
+// CPU, the guests' sshd CPU and drbook's peak heap. This is the kind in
+// one process; bench/fanout.sh compares whole processes.
+//
+//	go test ./steps/ssh/ -run '^$' -bench FanOut -benchtime 3x
 func BenchmarkFanOut50(b *testing.B) {
 	const endpoints, limit = 50, 10
 	rig := sshdrig.New(b)
@@ -211,9 +228,9 @@ func BenchmarkFanOut50(b *testing.B) {
 	}
 	kh := knownHostsFor(b, gs...)
 	k := kind(b, "ssh.exec")
-	var drbook, openssh time.Duration
 	var peakHeap uint64
-	for i := 0; i < b.N; i++ {
+	algos := ""
+	drbook := &variant{name: "drbook", run: func() error {
 		runtime.GC()
 		var base runtime.MemStats
 		runtime.ReadMemStats(&base)
@@ -234,38 +251,44 @@ func BenchmarkFanOut50(b *testing.B) {
 			}
 		}()
 		rt := steptest.NewRuntime(b, &site.Site{Guests: guests})
-		start := time.Now()
-		fanOut(b, gs, limit, func(g *sshdrig.Guest) error {
+		err := fanOut(gs, limit, func(g *sshdrig.Guest) error {
 			res, err := k.Execute(context.Background(), rt, steptest.Decode(b, k, "{host: "+g.Name+", command: 'echo ok'}"))
 			if err == nil && !strings.HasPrefix(fmt.Sprint(res), "&{0 ok") {
 				err = fmt.Errorf("unexpected %+v", res)
 			}
 			return err
 		})
-		drbook += time.Since(start)
 		close(stop)
 		if p := peak.Load(); p > base.HeapInuse && p-base.HeapInuse > peakHeap {
 			peakHeap = p - base.HeapInuse
 		}
 		rt.Close()
-
-		start = time.Now()
-		fanOut(b, gs, limit, func(g *sshdrig.Guest) error {
-			out, err := exec.Command("ssh", append(g.OpenSSHArgs(kh), "echo ok")...).CombinedOutput()
-			if err != nil || string(out) != "ok\n" {
-				return fmt.Errorf("openssh %s: %v %s", g.Name, err, out)
-			}
-			return nil
-		})
-		openssh += time.Since(start)
+		algos = negotiated(rt)
+		return err
+	}}
+	openssh := func(defaults bool) func() error {
+		return func() error {
+			return fanOut(gs, limit, func(g *sshdrig.Guest) error {
+				out, err := exec.Command("ssh", sshArgs(g, kh, defaults, "echo ok")...).CombinedOutput()
+				if err != nil || string(out) != "ok\n" {
+					return fmt.Errorf("openssh %s: %v %s", g.Name, err, out)
+				}
+				return nil
+			})
+		}
 	}
-	b.ReportMetric(drbook.Seconds()/float64(b.N), "drbook-s/op")
-	b.ReportMetric(openssh.Seconds()/float64(b.N), "openssh-s/op")
-	b.ReportMetric(drbook.Seconds()/openssh.Seconds(), "drbook/openssh")
+	same := &variant{name: "openssh", run: openssh(false), childCPU: true}
+	def := &variant{name: "openssh-default", run: openssh(true), childCPU: true}
+	interleave(b, gs, []*variant{drbook, same, def})
+	b.Logf("drbook negotiated: %s; the openssh peer: -o KexAlgorithms=%s -c %s; openssh-default: OpenSSH's own choice", algos, peerKex, peerCipher)
+	b.ReportMetric(drbook.took.Seconds()/same.took.Seconds(), "drbook/openssh")
+	b.ReportMetric(drbook.took.Seconds()/def.took.Seconds(), "drbook/openssh-default")
+	b.ReportMetric(drbook.cpu.Seconds()/same.cpu.Seconds(), "drbook/openssh-cpu")
+	b.ReportMetric(drbook.sshd.Seconds()/same.sshd.Seconds(), "drbook/openssh-sshd-cpu")
 	b.ReportMetric(float64(peakHeap)/(1<<20), "drbook-peak-heap-MiB")
 }
 
-func fanOut(b *testing.B, gs []*sshdrig.Guest, limit int, do func(*sshdrig.Guest) error) {
+func fanOut(gs []*sshdrig.Guest, limit int, do func(*sshdrig.Guest) error) error {
 	sem := make(chan struct{}, limit)
 	var wg sync.WaitGroup
 	errs := make(chan error, len(gs))
@@ -282,7 +305,5 @@ func fanOut(b *testing.B, gs []*sshdrig.Guest, limit int, do func(*sshdrig.Guest
 	}
 	wg.Wait()
 	close(errs)
-	for err := range errs {
-		b.Fatal(err)
-	}
+	return <-errs
 }
