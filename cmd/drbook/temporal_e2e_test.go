@@ -126,7 +126,7 @@ steps:
     confirm: true
     ssh.exec: {host: ap02, command: "echo gate >> /root/count.txt"}
   - id: slow
-    ssh.exec: {host: ap02, command: "echo slow-begin >> /root/count.txt; sleep 120; echo slow-end >> /root/count.txt"}
+    ssh.exec: {host: ap02, command: "echo slow-begin >> /root/count.txt; sleep 8; echo slow-end >> /root/count.txt"}
   - id: web
     check.http: {url: "${{ site.services.ap_web.url }}", status: 200}
     retry: {attempts: 20, delay: 500ms}
@@ -151,7 +151,10 @@ func TestTemporalWorkerKilledMidStep(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a Temporal dev server and several drbook processes")
 	}
+	t0 := time.Now()
+	phase := func(what string) { t.Logf("%6.1fs %s", time.Since(t0).Seconds(), what) }
 	addr := startTemporalDev(t)
+	phase("dev server up")
 	work := t.TempDir()
 	site := filepath.Join(work, "site")
 	os.Mkdir(site, 0o755)
@@ -175,6 +178,7 @@ func TestTemporalWorkerKilledMidStep(t *testing.T) {
 	}, func() string { return starter.stdout.String() + starter.stderr.String() + w1.stderr.String() })
 	// The starting machine dies: the run does not.
 	starter.kill()
+	phase("starter killed at the confirmation")
 
 	runDir := filepath.Join(site, "runs", runID)
 	count := filepath.Join(runDir, "lab", "guests", "ap02", "root", "count.txt")
@@ -190,6 +194,7 @@ func TestTemporalWorkerKilledMidStep(t *testing.T) {
 	waitFor(t, "slow to begin on the guest", func() bool { return strings.Contains(readCount(count), "slow-begin") },
 		func() string { return readCount(count) + "\n" + w1.stdout.String() + w1.stderr.String() })
 	w1.kill()
+	phase("worker killed mid-step")
 	if got := readCount(count); got != "one gate slow-begin" {
 		t.Fatalf("at the kill the guest counted %q", got)
 	}
@@ -208,6 +213,7 @@ func TestTemporalWorkerKilledMidStep(t *testing.T) {
 	if got := readCount(count); got != "one gate slow-begin" {
 		t.Fatalf("the interrupted step ran again without a decision: the guest counted %q", got)
 	}
+	phase("the new worker asks about slow")
 	out, errOut, code = runDrbook(t, work, "decide", runID, "slow", "--temporal", addr, "--yes", "--as", "cy", "--reason", "checked: the first copy died with the worker")
 	if code != 0 {
 		t.Fatalf("decide slow exited %d\n%s%s", code, out, errOut)
@@ -217,6 +223,7 @@ func TestTemporalWorkerKilledMidStep(t *testing.T) {
 		return strings.Contains(o, "phase ended")
 	}, func() string { return w2.stdout.String() + w2.stderr.String() })
 
+	phase("run ended")
 	if got, want := readCount(count), "one gate slow-begin slow-begin slow-end three last"; got != want {
 		t.Errorf("the guest counted %q, want %q: a finished step ran again or a step did not run", got, want)
 	}
