@@ -30,6 +30,7 @@ type Prepared struct {
 	Runbook *runbooks.Runbook
 	Config  engine.Config
 	Close   func()
+	unlock  func()
 }
 
 // Site is the worker's side of a run: the site file, secrets, known
@@ -69,9 +70,14 @@ type live struct {
 // Register registers the workflow and the activities with w.
 func (a *Activities) Register(w worker.Registry) {
 	w.RegisterWorkflowWithOptions(Workflow, workflowOptions())
-	w.RegisterActivityWithOptions(a.Open, activityName(ActivityOpen))
-	w.RegisterActivityWithOptions(a.Step, activityName(ActivityStep))
-	w.RegisterActivityWithOptions(a.End, activityName(ActivityEnd))
+	a.RegisterActivities(w)
+}
+
+// RegisterActivities registers the activities alone.
+func (a *Activities) RegisterActivities(r worker.ActivityRegistry) {
+	r.RegisterActivityWithOptions(a.Open, activityName(ActivityOpen))
+	r.RegisterActivityWithOptions(a.Step, activityName(ActivityStep))
+	r.RegisterActivityWithOptions(a.End, activityName(ActivityEnd))
 }
 
 // Close ends every open session as interrupted (a worker stopping
@@ -92,7 +98,14 @@ func (p *Prepared) close() {
 	if p != nil && p.Close != nil {
 		p.Close()
 	}
+	if p != nil && p.unlock != nil {
+		p.unlock()
+		p.unlock = nil
+	}
 }
+
+// holdLock keeps the run directory's lock until close.
+func (p *Prepared) holdLock(release func()) { p.unlock = release }
 
 func refused(format string, args ...any) error {
 	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), ErrTypeRefused, nil)
@@ -138,15 +151,22 @@ func (a *Activities) Open(ctx context.Context, in RunInput) (*Plan, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, refused("cannot create the run directory %s at worker %s: %v (check --runs-dir)", dir, a.Identity, err)
 	}
+	release, err := lockRun(dir)
+	if err != nil {
+		return nil, err // retryable: the holder may let go
+	}
 	file := filepath.Join(dir, "runbook.yaml")
 	if err := os.WriteFile(file, in.Source, 0o600); err != nil {
+		release()
 		return nil, refused("cannot write %s at worker %s: %v", file, a.Identity, err)
 	}
 	prep, err := a.Site.Prepare(ctx, dir, file, in)
 	if err != nil {
+		release()
 		os.RemoveAll(dir)
 		return nil, refused("%s at worker %s: %v", in.File, a.Identity, err)
 	}
+	prep.holdLock(release)
 	op := &seatOperator{}
 	cfg := a.config(prep.Config, in, op)
 	if !in.NoPreflight {
@@ -231,10 +251,16 @@ func (a *Activities) session(ctx context.Context, in RunInput, rerunBy string) (
 		// Retryable: the worker that holds this run may come back.
 		return nil, fmt.Errorf("worker %s cannot continue run %s: %w; the run's journal lives at the worker that started it (same --runs-dir)", a.Identity, in.RunID, err)
 	}
+	release, err := lockRun(dir)
+	if err != nil {
+		return nil, err // retryable: the holder may let go
+	}
 	prep, err := a.Site.Prepare(ctx, dir, filepath.Join(dir, "runbook.yaml"), in)
 	if err != nil {
+		release()
 		return nil, refused("%s at worker %s: %v", in.File, a.Identity, err)
 	}
+	prep.holdLock(release)
 	op := &seatOperator{}
 	cfg := a.config(prep.Config, in, op)
 	cfg.OperatorName = "temporal worker " + a.Identity
