@@ -383,7 +383,7 @@ func (a *Activities) plan(rb *runbooks.Runbook, dir string) *Plan {
 	}
 	for _, list := range [][]*runbooks.Step{rb.Steps, rb.OnFailure, rb.Finally} {
 		for _, st := range list {
-			ps := PlanStep{ID: st.ID, Name: st.Name.In("en"), Kind: st.KindName, Block: st.Block}
+			ps := PlanStep{ID: st.ID, Name: st.Name.In("en"), Kind: st.KindName, Block: st.Block, Bound: bound(st)}
 			if ps.Kind == "" {
 				ps.Kind = "parallel"
 			}

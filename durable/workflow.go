@@ -80,6 +80,9 @@ type PlanStep struct {
 	Confirm bool     `json:"confirm,omitempty"`
 	Manual  bool     `json:"manual,omitempty"`
 	Inputs  []string `json:"inputs,omitempty"`
+	// Bound is the longest the step may run by its timeout:, retry: and
+	// until:, 0 when unbounded.
+	Bound time.Duration `json:"bound,omitempty"`
 }
 
 // Plan is what Open returns.
@@ -192,9 +195,15 @@ const (
 	stepBackstop     = 48 * time.Hour
 )
 
-func activityOptions(ctx workflow.Context) workflow.Context {
+// activityOptions are a step's activity options; bound is the step's
+// own bound (0: the backstop).
+func activityOptions(ctx workflow.Context, bound time.Duration) workflow.Context {
+	timeout := stepBackstop
+	if bound > 0 {
+		timeout = bound + stepGrace
+	}
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: stepBackstop,
+		StartToCloseTimeout: timeout,
 		HeartbeatTimeout:    HeartbeatTimeout,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        time.Second,
@@ -219,7 +228,7 @@ func Workflow(ctx workflow.Context, in RunInput) (*Result, error) {
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateDecide, w.decide, workflow.UpdateHandlerOptions{Validator: w.validate}); err != nil {
 		return nil, err
 	}
-	actx := activityOptions(ctx)
+	actx := activityOptions(ctx, 0)
 	var plan Plan
 	if err := workflow.ExecuteActivity(actx, ActivityOpen, in).Get(ctx, &plan); err != nil {
 		w.prog.Phase, w.prog.Outcome, w.prog.Cause = "ended", "refused", rootMessage(err)
@@ -362,7 +371,7 @@ func (w *wf) runStep(ctx, actx workflow.Context, ps PlanStep) (engine.StepOutcom
 		st.Status = "running"
 		var out engine.StepOutcome
 		req := StepRequest{RunID: w.in.RunID, Input: w.in, Step: ps.ID, Answer: ans, Rerun: rerun}
-		if err := workflow.ExecuteActivity(actx, ActivityStep, req).Get(ctx, &out); err != nil {
+		if err := workflow.ExecuteActivity(activityOptions(ctx, ps.Bound), ActivityStep, req).Get(ctx, &out); err != nil {
 			st.Status, st.Error = "failed", rootMessage(err)
 			return engine.StepOutcome{}, err
 		}
