@@ -156,7 +156,7 @@ func (a *Activities) Open(ctx context.Context, in RunInput) (*Plan, error) {
 		return nil, err // retryable: the holder may let go
 	}
 	file := filepath.Join(dir, "runbook.yaml")
-	if err := os.WriteFile(file, in.Source, 0o600); err != nil {
+	if err := os.WriteFile(file, []byte(in.Source), 0o600); err != nil {
 		release()
 		return nil, refused("cannot write %s at worker %s: %v", file, a.Identity, err)
 	}

@@ -60,7 +60,7 @@ func TaskQueue(site string) string {
 type RunInput struct {
 	RunID       string            `json:"run_id"`
 	File        string            `json:"file"`
-	Source      []byte            `json:"source"`
+	Source      string            `json:"source"`
 	Vars        map[string]string `json:"vars,omitempty"`
 	Operator    string            `json:"operator"`
 	Machine     string            `json:"machine"`

@@ -66,7 +66,7 @@ func newFixture(t *testing.T, source func(marks string) string) *fixture {
 	f := &fixture{t: t, env: env, marks: filepath.Join(dir, "marks.txt"), runsDir: filepath.Join(dir, "runs")}
 	f.acts = &Activities{RunsDir: f.runsDir, Identity: "test-worker", Site: plainSite{}}
 	f.acts.Register(env)
-	f.in = RunInput{RunID: "20261202T120000Z-tdrill", File: "tdrill.yaml", Source: []byte(source(f.marks)),
+	f.in = RunInput{RunID: "20261202T120000Z-tdrill", File: "tdrill.yaml", Source: source(f.marks),
 		Operator: "starter", Machine: "seat-a", NoPreflight: true}
 	return f
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -120,6 +122,8 @@ func waitFor(t *testing.T, what string, cond func() bool, show func() string) {
 const temporalDrill = `name: temporal-e2e
 title: {en: "Durable drill on the lab", zh-TW: "於模擬環境之持久演練"}
 steps:
+  - id: placement
+    vcenter.inventory: {record: placement}
   - id: one
     ssh.exec: {host: ap02, command: "echo one >> /root/count.txt"}
   - id: gate
@@ -228,7 +232,7 @@ func TestTemporalWorkerKilledMidStep(t *testing.T) {
 		t.Errorf("the guest counted %q, want %q: a finished step ran again or a step did not run", got, want)
 	}
 	log, _ := readVerifiedJournal(t, runDir)
-	for id, want := range map[string]string{"one": "ok", "gate": "ok", "slow": "interrupted,ok", "web": "ok", "three": "ok", "last": "ok"} {
+	for id, want := range map[string]string{"placement": "ok", "one": "ok", "gate": "ok", "slow": "interrupted,ok", "web": "ok", "three": "ok", "last": "ok"} {
 		var got []string
 		for _, ev := range log.Events {
 			if ev.StepFinish != nil && ev.Step == id {
@@ -263,9 +267,63 @@ func TestTemporalWorkerKilledMidStep(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(runDir, "report.html")); err != nil {
 		t.Errorf("the worker did not write the report at the run's end: %v", err)
 	}
-	if strings.Contains(string(mustRead(t, filepath.Join(runDir, journal.FileName))), readSecret(t, runDir)) {
+	secret := readSecret(t, runDir)
+	if strings.Contains(string(mustRead(t, filepath.Join(runDir, journal.FileName))), secret) {
 		t.Error("the lab's vCenter password reached the journal")
 	}
+	// Nor the workflow history on the server, which holds the runbook,
+	// the plan, the answers and each step's outcome.
+	history, err := exec.Command(temporalBinary(t), "workflow", "show", "--workflow-id", runID, "--address", addr, "--output", "json").CombinedOutput()
+	// The payloads must be readable for the check to mean anything: the
+	// answer's reason is there as typed.
+	if err != nil {
+		t.Fatalf("temporal workflow show: %v\n%s", err, history)
+	}
+	text := payloadText(t, history)
+	if !strings.Contains(text, "change window open") || !strings.Contains(text, "sleep 8") {
+		t.Fatalf("the decoded history lacks the answer's reason or the runbook's text, so the check below would prove nothing:\n%s", text)
+	}
+	if strings.Contains(text, secret) || strings.Contains(string(history), secret) {
+		t.Error("the lab's vCenter password reached the Temporal workflow history")
+	}
+}
+
+// payloadText is every string in a history's JSON, with each payload's
+// base64 data decoded (the values the workflow and activities passed).
+func payloadText(t *testing.T, history []byte) string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(history, &v); err != nil {
+		t.Fatalf("the history is not JSON: %v", err)
+	}
+	var b strings.Builder
+	var walk func(v any, key string)
+	walk = func(v any, key string) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, c := range x {
+				walk(c, k)
+			}
+		case []any:
+			for _, c := range x {
+				walk(c, key)
+			}
+		case string:
+			b.WriteString(x + "\n")
+			if key == "data" {
+				if raw, err := base64.StdEncoding.DecodeString(x); err == nil {
+					var inner any
+					if json.Unmarshal(raw, &inner) == nil {
+						walk(inner, "")
+					} else {
+						b.Write(raw)
+					}
+				}
+			}
+		}
+	}
+	walk(v, "")
+	return b.String()
 }
 
 func readCount(path string) string {

@@ -57,7 +57,7 @@ func runTemporal(ctx context.Context, g *globalOptions, opts *runOptions, file s
 	if opts.Lab {
 		mode = "lab"
 	}
-	in := durable.RunInput{RunID: engine.RunDirName(time.Now(), rb.Name), File: filepath.Base(file), Source: source, Vars: vars,
+	in := durable.RunInput{RunID: engine.RunDirName(time.Now(), rb.Name), File: filepath.Base(file), Source: string(source), Vars: vars,
 		Operator: g.Operator, Machine: machineName(), Mode: mode, Yes: opts.Yes, NoPreflight: opts.NoPreflight}
 	c, err := t.dial(g.stderr)
 	if err != nil {
