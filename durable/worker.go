@@ -391,7 +391,8 @@ func (a *Activities) plan(rb *runbooks.Runbook, dir string) *Plan {
 				ps.Confirm = ps.Confirm || s.Confirm
 				if s.KindName == "manual" {
 					ps.Manual = true
-					if mp, ok := s.Params.(*control.ManualParams); ok {
+					if mp, ok := s.Params.(*control.ManualParams); ok && s.Static {
+						ps.InputsKnown = true
 						for _, in := range mp.Inputs {
 							ps.Inputs = append(ps.Inputs, in.Name)
 						}

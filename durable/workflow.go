@@ -80,6 +80,9 @@ type PlanStep struct {
 	Confirm bool     `json:"confirm,omitempty"`
 	Manual  bool     `json:"manual,omitempty"`
 	Inputs  []string `json:"inputs,omitempty"`
+	// InputsKnown: Inputs were read at load time (a manual step whose
+	// parameters are interpolated at run time is checked by the worker).
+	InputsKnown bool `json:"inputs_known,omitempty"`
 	// Bound is the longest the step may run by its timeout:, retry: and
 	// until:, 0 when unbounded.
 	Bound time.Duration `json:"bound,omitempty"`
@@ -118,8 +121,9 @@ type Waiting struct {
 	What  string    `json:"what"` // confirm, manual, rerun-interrupted
 	Since time.Time `json:"since"`
 	// Why is the interruption's explanation (rerun-interrupted).
-	Why    string   `json:"why,omitempty"`
-	Inputs []string `json:"inputs,omitempty"`
+	Why         string   `json:"why,omitempty"`
+	Inputs      []string `json:"inputs,omitempty"`
+	InputsKnown bool     `json:"inputs_known,omitempty"`
 }
 
 // StepRequest asks the worker to run one top-level step.
@@ -350,7 +354,7 @@ func (w *wf) runStep(ctx, actx workflow.Context, ps PlanStep) (engine.StepOutcom
 	var ans *Answer
 	switch {
 	case ps.Manual:
-		a, err := w.ask(ctx, Waiting{Step: ps.ID, Name: ps.Name, Kind: ps.Kind, What: "manual", Inputs: ps.Inputs})
+		a, err := w.ask(ctx, Waiting{Step: ps.ID, Name: ps.Name, Kind: ps.Kind, What: "manual", Inputs: ps.Inputs, InputsKnown: ps.InputsKnown})
 		if err != nil {
 			return engine.StepOutcome{}, err
 		}
@@ -430,7 +434,7 @@ func (w *wf) validate(a Answer) error {
 	if len(a.Inputs) > 0 && q.What != "manual" {
 		return fmt.Errorf("step %s is a %s, which takes no --input", q.Step, q.What)
 	}
-	if q.What == "manual" {
+	if q.What == "manual" && q.InputsKnown {
 		known := map[string]bool{}
 		for _, n := range q.Inputs {
 			known[n] = true

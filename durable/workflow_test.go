@@ -213,12 +213,19 @@ func TestWorkflowRejectsAnswerNobodyAskedFor(t *testing.T) {
 		}
 	}, time.Hour)
 	f.answerWhenWaiting(2*time.Hour, "gate", "confirm", Answer{Yes: false, Who: "ann", Seat: "seat-b", Reason: "not today"}, nil)
+	f.env.RegisterDelayedCallback(func() {
+		f.env.UpdateWorkflow(UpdateDecide, "typo", &testsuite.TestUpdateCallback{
+			OnReject:   func(err error) { rejected = append(rejected, err.Error()) },
+			OnAccept:   func() { t.Error("an input the manual step does not declare was accepted") },
+			OnComplete: func(any, error) {},
+		}, Answer{Step: "fix", Yes: true, Who: "bo", Seat: "c", Inputs: map[string]string{"tikcet": "INC-7"}})
+	}, 150*time.Minute)
 	f.answerWhenWaiting(3*time.Hour, "fix", "manual", Answer{Yes: true, Who: "bo", Seat: "seat-c", Inputs: map[string]string{"ticket": "INC-7"}}, nil)
 	res := f.run()
-	if len(rejected) != 3 {
-		t.Fatalf("rejected %d answers, want 3: %q", len(rejected), rejected)
+	if len(rejected) != 4 {
+		t.Fatalf("rejected %d answers, want 4: %q", len(rejected), rejected)
 	}
-	for i, want := range []string{"waits for step gate", "--as NAME", "takes no --input"} {
+	for i, want := range []string{"waits for step gate", "--as NAME", "takes no --input", "has no input tikcet (its inputs: ticket, tries)"} {
 		if !strings.Contains(rejected[i], want) {
 			t.Errorf("rejection %d %q does not say %q", i, rejected[i], want)
 		}
