@@ -347,3 +347,48 @@ func readSecret(t *testing.T, runDir string) string {
 	}
 	return s
 }
+
+// TestTemporalShippedHADrill runs the shipped HA drill unattended through
+// a worker on a real Temporal dev server: the starter exits 0 with the
+// run passed, and the worker's journal verifies and holds what a local
+// run's does (the monitors' outage, the RTO verdict) with the backend
+// labelled.
+func TestTemporalShippedHADrill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a Temporal dev server and a worker")
+	}
+	addr := startTemporalDev(t)
+	work := t.TempDir()
+	w := startDrbook(t, work, "worker", "--temporal", addr, "--lab", "--lab-speed", "10", "--runs-dir", "runs")
+	waitFor(t, "the worker", func() bool { return strings.Contains(w.stdout.String(), "worker for site") },
+		func() string { return w.stdout.String() + w.stderr.String() })
+	rb, err := filepath.Abs("../../runbooks/sanchong/ha-host-failure.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runDrbook(t, t.TempDir(), "run", "--temporal", addr, "--lab", "--yes", rb)
+	if code != 0 || !strings.Contains(out, "ended: passed") {
+		t.Fatalf("run --temporal exited %d\n%s%s\nworker:\n%s", code, out, errOut, w.stderr.String())
+	}
+	runDir := findRunDir(t, filepath.Join(work, "runs"))
+	if !strings.Contains(out, runDir) {
+		t.Errorf("the starter did not say where the journal is (%s):\n%s", runDir, out)
+	}
+	log, _ := readVerifiedJournal(t, runDir)
+	if got := log.Events[0].RunStart.Labels["backend"]; got != "temporal" {
+		t.Errorf("run.start labels backend=%q, want temporal", got)
+	}
+	outages := 0
+	for _, ev := range log.Events {
+		if ev.Monitor != nil && ev.Monitor.State == "down" {
+			outages++
+		}
+	}
+	if outages == 0 {
+		t.Error("no monitor saw the outage the drill causes: the monitors did not run in the worker's session")
+	}
+	rep, errOut, code := runDrbook(t, work, "report", "--format", "json", runDir)
+	if code != 0 || !strings.Contains(rep, `"verdict": "passed"`) {
+		t.Errorf("report exited %d, want the verdict passed\n%.2000s%s", code, rep, errOut)
+	}
+}
