@@ -33,6 +33,7 @@ type runOptions struct {
 	Sign             string
 	Guided           bool
 	NoPreflight      bool
+	Temporal         temporalOptions
 
 	flags *pflag.FlagSet
 }
@@ -75,6 +76,7 @@ func newRunCommand(g *globalOptions) *cobra.Command {
 	cmd.Flags().StringVar(&opts.RunsDir, "runs-dir", "runs", "where run directories are created")
 	cmd.Flags().StringVar(&opts.Mode, "mode", "", "drill or recovery (lab runs are always lab)")
 	cmd.Flags().BoolVar(&opts.NoPreflight, "no-preflight", false, "start without the read-only preflight of every step (journaled in run.start)")
+	opts.Temporal.AddFlags(cmd.Flags())
 	return cmd
 }
 
@@ -172,6 +174,9 @@ func (o *runOptions) startLabRun(ctx context.Context, g *globalOptions, file str
 }
 
 func runRun(ctx context.Context, g *globalOptions, opts *runOptions, file string) error {
+	if opts.Temporal.Address != "" {
+		return runTemporal(ctx, g, opts, file)
+	}
 	cfg, session, err := opts.engineConfig(g)
 	if err != nil {
 		return err

@@ -68,6 +68,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		newPreflightCommand(g),
 		newRunCommand(g),
 		newResumeCommand(g),
+		newWorkerCommand(g), newDecideCommand(g),
 		newReportCommand(g),
 		newVerifyCommand(g),
 		newHistoryCommand(g),
