@@ -46,6 +46,11 @@ type BackupCheckParams struct {
 	// short fails) and lists the tar members for contains. "newest" when
 	// contains is given, "none" otherwise.
 	Verify string `yaml:"verify"`
+	// Cron, when set, is text a scheduled job's command must contain (e.g.
+	// bkap.sh): a line of root's crontab (/var/spool/cron/root, or
+	// crontabs/root), /etc/crontab or /etc/cron.d/* that is not a comment.
+	// Archives that are there today stop coming when nothing schedules them.
+	Cron string `yaml:"cron"`
 }
 
 // BackupCheckResult is what ssh.backup_check returns.
@@ -58,6 +63,10 @@ type BackupCheckResult struct {
 	// Hostname is the guest's short host name ({hostname} in pattern);
 	// empty when the pattern does not use it.
 	Hostname string `json:"hostname" expr:"hostname"`
+	// Schedule is the crontab line that runs Cron, and ScheduleFile the
+	// file it is in; empty without cron.
+	Schedule     string `json:"schedule" expr:"schedule"`
+	ScheduleFile string `json:"schedule_file" expr:"schedule_file"`
 	// Archives are the matching archives, newest first.
 	Archives []BackupArchive `json:"archives" expr:"archives"`
 }
@@ -135,6 +144,9 @@ func (*backupCheck) Describe(params any) steps.Description {
 	if p.MinCount > 1 {
 		action += fmt.Sprintf(", with at least %d archives", p.MinCount)
 	}
+	if p.Cron != "" {
+		action += fmt.Sprintf(", and that a cron job runs %s", p.Cron)
+	}
 	switch p.verify() {
 	case "newest":
 		action += ", reading the newest through"
@@ -193,9 +205,18 @@ func (*backupCheck) Execute(ctx context.Context, rt steps.Runtime, params any) (
 		pattern = strings.ReplaceAll(pattern, "{hostname}", globEscape(host))
 	}
 	glob := strings.ReplaceAll(p.Pattern, "{hostname}", res.Hostname)
+	var problems []string
+	if p.Cron != "" {
+		file, line, searched := findCronJob(sc, p.Cron)
+		res.Schedule, res.ScheduleFile = line, file
+		if line == "" {
+			problems = append(problems, fmt.Sprintf("no cron job runs %s (searched %s): the backups stop coming; add it back to root's crontab", shown(p.Cron), strings.Join(searched, ", ")))
+		}
+	}
 	entries, err := sc.ReadDir(p.Dir)
 	if err != nil {
-		return nil, fmt.Errorf("%s: cannot list %s: %w; check that the backup directory exists (bkap.sh's BK_PATH)", c.Target(), p.Dir, sftpErr(err))
+		problems = append(problems, fmt.Sprintf("cannot list %s: %v; check that the backup directory exists (bkap.sh's BK_PATH)", p.Dir, sftpErr(err)))
+		return res, fmt.Errorf("%s: %s", c.Target(), strings.Join(problems, "; "))
 	}
 	for _, e := range entries {
 		if ok, _ := path.Match(pattern, e.Name()); !ok || !e.Mode().IsRegular() {
@@ -207,12 +228,12 @@ func (*backupCheck) Execute(ctx context.Context, rt steps.Runtime, params any) (
 	sort.SliceStable(res.Archives, func(i, j int) bool { return res.Archives[i].Modified.After(res.Archives[j].Modified) })
 	res.Count = len(res.Archives)
 	if res.Count == 0 {
-		return res, fmt.Errorf("%s: no backup archive matching %s in %s; the backup job has not run here (check its crontab) or writes elsewhere (check dir and pattern)", c.Target(), shown(glob), p.Dir)
+		problems = append(problems, fmt.Sprintf("no backup archive matching %s in %s; the backup job has not run here (check its crontab) or writes elsewhere (check dir and pattern)", shown(glob), p.Dir))
+		return res, fmt.Errorf("%s: %s", c.Target(), strings.Join(problems, "; "))
 	}
 	newest := res.Archives[0]
 	res.Archive, res.Size, res.Modified, res.AgeSeconds = newest.Path, newest.Size, newest.Modified, newest.AgeSeconds
 
-	var problems []string
 	age := time.Duration(newest.AgeSeconds * float64(time.Second))
 	if age > p.MaxAge.D() {
 		problems = append(problems, fmt.Sprintf("the newest backup %s is %s old, more than the allowed %s; the backup job may have stopped (check its crontab and log)", shown(newest.Path), age.Round(time.Minute), p.MaxAge))
@@ -245,6 +266,44 @@ func (*backupCheck) Execute(ctx context.Context, rt steps.Runtime, params any) (
 		return res, fmt.Errorf("%s: %s", c.Target(), strings.Join(problems, "; "))
 	}
 	return res, nil
+}
+
+// cronFiles are where a root cron job is written on RHEL and Debian.
+var cronFiles = []string{"/var/spool/cron/root", "/var/spool/cron/crontabs/root", "/etc/crontab"}
+
+// findCronJob returns the first crontab line, not a comment, whose text
+// contains job, with its file, and the files it searched.
+func findCronJob(sc *sftp.Client, job string) (file, line string, searched []string) {
+	files := append([]string(nil), cronFiles...)
+	if entries, err := sc.ReadDir("/etc/cron.d"); err == nil {
+		for _, e := range entries {
+			if e.Mode().IsRegular() {
+				files = append(files, "/etc/cron.d/"+e.Name())
+			}
+		}
+	}
+	for _, f := range files {
+		searched = append(searched, f)
+		r, err := sc.Open(f)
+		if err != nil {
+			continue
+		}
+		data, err := io.ReadAll(io.LimitReader(r, 1<<20))
+		r.Close()
+		if err != nil {
+			continue
+		}
+		for _, l := range strings.Split(string(data), "\n") {
+			l = strings.TrimSpace(l)
+			if l != "" && !strings.HasPrefix(l, "#") && strings.Contains(l, job) {
+				return f, l, searched
+			}
+		}
+	}
+	if len(searched) == len(cronFiles) {
+		searched = append(searched, "/etc/cron.d/*")
+	}
+	return "", "", searched
 }
 
 // readArchive reads a gzip'd tar through over SFTP, counting its members

@@ -172,6 +172,26 @@ func TestBackupCheckOpenSSH(t *testing.T) {
 	rt := e2eRuntime(t, map[string]site.Guest{"ap01": g.Site()})
 	k := kind(t, "ssh.backup_check")
 	backupCheckCases(t, g.Path("/APBACKUP"), "/APBACKUP", func(params string) (any, error) { return execute(t, rt, k, params) })
+
+	// cron: the job must be scheduled, not merely mentioned in a comment.
+	host, _ := os.Hostname()
+	short, _, _ := strings.Cut(host, ".")
+	os.RemoveAll(g.Path("/APBACKUP"))
+	putArchive(t, g.Path("/APBACKUP/"+short+"bk.tar.1127.tgz"), tgz(t, bkapMembers...), time.Hour)
+	params := "{host: ap01, dir: /APBACKUP, pattern: '{hostname}bk.tar.*.tgz', cron: bkap.sh}"
+	if _, err := execute(t, rt, k, params); err == nil || !strings.Contains(err.Error(), "no cron job runs bkap.sh (searched /var/spool/cron/root, /var/spool/cron/crontabs/root, /etc/crontab, /etc/cron.d/*): the backups stop coming") {
+		t.Errorf("no crontab: %v, want the files searched named", err)
+	}
+	g.WriteFile("/var/spool/cron/root", "# 30 1 * * * /root/bkap/bkap.sh NOFTPMODE\n", 0o600)
+	g.WriteFile("/etc/cron.d/sysstat", "*/10 * * * * root /usr/lib64/sa/sa1 1 1\n", 0o644)
+	if _, err := execute(t, rt, k, params); err == nil || !strings.Contains(err.Error(), "/etc/cron.d/sysstat): the backups stop coming") {
+		t.Errorf("job commented out: %v, want it not counted", err)
+	}
+	g.WriteFile("/var/spool/cron/root", "# nightly\n30 1 * * * /root/bkap/bkap.sh NOFTPMODE > /dev/null 2>&1\n", 0o600)
+	res, err := execute(t, rt, k, params)
+	if r, _ := res.(*ssh.BackupCheckResult); err != nil || r.Schedule != "30 1 * * * /root/bkap/bkap.sh NOFTPMODE > /dev/null 2>&1" || r.ScheduleFile != "/var/spool/cron/root" {
+		t.Errorf("job scheduled: %v, result %+v", err, res)
+	}
 }
 
 func TestBackupCheckValidate(t *testing.T) {

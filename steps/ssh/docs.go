@@ -187,6 +187,7 @@ func (*backupCheck) Doc() steps.KindDoc {
 			"max_age":   steps.Param("How old the newest archive may be, by the guest's clock (a daily backup plus slack by default).", "依客體時鐘，最新備份檔可接受之最大時間（預設為每日備份加上寬限）。"),
 			"min_count": steps.Param("How many matching archives must be there: a nightly job that keeps BK_DAYS days leaves at least BK_DAYS.", "至少須有之備份檔數：每晚備份並保留 BK_DAYS 天者，至少應有 BK_DAYS 個。"),
 			"contains":  steps.Param("Paths every verified archive must hold, written as the backup names them (/etc/httpd/, /etc/hosts); a directory counts when the archive has it or anything below it.", "每個經驗證之備份檔須包含之路徑，寫法同備份清單（/etc/httpd/、/etc/hosts）；目錄本身或其下任一項目在備份檔中即算包含。"),
+			"cron":      steps.Param("Text a scheduled job's command must contain (e.g. bkap.sh), looked for in root's crontab (/var/spool/cron/root or crontabs/root), /etc/crontab and /etc/cron.d, comments left out: archives there today stop coming when nothing schedules them.", "排程工作之指令須包含之文字（例如 bkap.sh），於 root 之 crontab（/var/spool/cron/root 或 crontabs/root）、/etc/crontab 與 /etc/cron.d 中尋找，不含註解：若無排程，今日之備份檔日後即不再產生。"),
 			"verify":    steps.Param("Which archives drbook reads through over SFTP: none, newest or all (newest when contains is given, none otherwise). Reading checks the gzip stream to its CRC, so a backup cut short fails, and lists the tar members from their headers, so no member name can pass for another; it transfers each archive once.", "以 SFTP 完整讀取哪些備份檔：none、newest 或 all（有 contains 時預設 newest，否則 none）。讀取時檢查 gzip 至 CRC，中斷之備份即失敗；並由 tar 標頭列出成員，任何成員名稱皆無法冒充他者；每個備份檔傳輸一次。"),
 		}),
 		Result: map[string]journal.Text{
@@ -196,6 +197,8 @@ func (*backupCheck) Doc() steps.KindDoc {
 			"age_seconds":          steps.Text("Its age in seconds, by the guest's clock.", "依客體時鐘計算之檔案年齡（秒）。"),
 			"count":                steps.Text("How many archives match pattern.", "符合樣式之備份檔數。"),
 			"hostname":             steps.Text("The guest's short host name, when pattern uses {hostname}.", "pattern 使用 {hostname} 時，客體之短主機名稱。"),
+			"schedule":             steps.Text("The crontab line that runs cron, when cron is given.", "有 cron 時，執行該工作之 crontab 行。"),
+			"schedule_file":        steps.Text("The file that line is in.", "該行所在之檔案。"),
 			"archives":             steps.Text("Every matching archive, newest first.", "所有符合之備份檔，由新至舊。"),
 			"archives.path":        steps.Text("The archive's path.", "備份檔之路徑。"),
 			"archives.size":        steps.Text("Its size in bytes.", "檔案大小（位元組）。"),
@@ -213,6 +216,7 @@ func (*backupCheck) Doc() steps.KindDoc {
     pattern: "{hostname}bk.tar.*.tgz"
     max_age: 26h
     min_count: 7
+    cron: bkap.sh
     contains: [/etc/httpd/, /etc/hosts, /opt/moiland/]`,
 	}
 }
