@@ -79,6 +79,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		newKindsCommand(g),
 		newExplainCommand(g),
 		newNewCommand(g),
+		newInitCommand(g),
 		newVersionCommand(g),
 		newFleetCommand(g),
 	)
