@@ -31,6 +31,7 @@ type initOptions struct {
 	Datacenter  string
 	PasswordRef string
 	LabSpeed    float64
+	Timeout     time.Duration
 
 	// startLab starts the lab for --lab and returns its site and how to
 	// stop it; nil is the embedded lab, stopped when init ends. Tests keep
@@ -49,6 +50,7 @@ func (o *initOptions) AddFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.Datacenter, "datacenter", "", "the datacenter to discover (default: the site's, or the only one)")
 	f.StringVar(&o.PasswordRef, "password-ref", "", "the secret reference the written file gives for the vCenter password, e.g. env:VC_PASSWORD (default: the --site file's; env:DRBOOK_VC_PASSWORD for --lab)")
 	f.Float64Var(&o.LabSpeed, "lab-speed", 30, "with --lab: how many times faster than real time the lab runs")
+	f.DurationVar(&o.Timeout, "timeout", 2*time.Minute, "how long the discovery may take before init gives up (0: no limit)")
 }
 
 func newInitCommand(g *globalOptions) *cobra.Command {
@@ -117,7 +119,12 @@ func runInit(ctx context.Context, g *globalOptions, o *initOptions) error {
 		}
 		src = s
 	}
-	d, err := vcenter.Discover(ctx, vcenter.DiscoverOptions{Site: src, Datacenter: o.Datacenter, AcceptNew: o.AcceptNew,
+	dctx, cancel := context.WithCancel(ctx)
+	if o.Timeout > 0 {
+		dctx, cancel = context.WithTimeout(ctx, o.Timeout)
+	}
+	defer cancel()
+	d, err := vcenter.Discover(dctx, vcenter.DiscoverOptions{Site: src, Datacenter: o.Datacenter, AcceptNew: o.AcceptNew,
 		Secret: func(ref site.SecretRef, label string) (string, error) { return ref.Resolve(label, terminalPrompter{g}) }})
 	if err != nil {
 		var uc *vcenter.UnknownCertificateError
@@ -126,6 +133,9 @@ func runInit(ctx context.Context, g *globalOptions, o *initOptions) error {
 		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("init interrupted; nothing was written: %w", err)
+		}
+		if dctx.Err() != nil {
+			return &hintedError{err: fmt.Errorf("vCenter (%s) did not finish answering within %s: %w", from, o.Timeout, err), hint: "check that vCenter is up and not overloaded, or give more time with --timeout; nothing was written"}
 		}
 		return &hintedError{err: err, hint: fmt.Sprintf("check the vcenter section of %s (url, user, password reference) and that vCenter answers there; nothing was written", from)}
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -222,6 +223,9 @@ func TestInitLab(t *testing.T) {
 			t.Errorf("%s (Windows, off, or a template) is not listed in the comments", vm)
 		}
 	}
+	if strings.Contains(string(mustRead(t, out)), l.VCenter.Password) || strings.Contains(stdout.String()+stderr.String(), l.VCenter.Password) {
+		t.Error("the lab's vCenter password reached the site file or the output")
+	}
 	if !strings.Contains(stdout.String(), "pinned vCenter's certificate SHA256:"+l.VCenter.ThumbprintSHA256) {
 		t.Errorf("init did not say what it pinned:\n%s", stdout.String())
 	}
@@ -297,6 +301,24 @@ func TestInitRefusals(t *testing.T) {
 	check("unreachable", []string{"--site", start("down.yaml", "", "https://127.0.0.1:1/sdk")}, exitFailed,
 		"cannot reach vCenter 127.0.0.1:1", "drbook: hint: check the vcenter section of "+filepath.Join(dir, "down.yaml"))
 	gone("unreachable")
+	// A vCenter that accepts the connection and never answers.
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { silent.Close() })
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+	check("silent", []string{"--timeout", "1s", "--site", start("silent.yaml", "", "https://"+silent.Addr().String()+"/sdk")}, exitFailed,
+		"did not finish answering within 1s", "give more time with --timeout")
+	gone("silent")
 	check("wrong pin", []string{"--site", start("wrong.yaml", "  thumbprints: [\"AA:BB:CC\"]\n", srvURL)}, exitFailed,
 		"does NOT match the thumbprint pinned", "pinned AA:BB:CC, presented SHA-256 "+thumb)
 	check("wrong pin, --accept-new", []string{"--accept-new", "--site", filepath.Join(dir, "wrong.yaml")}, exitFailed, "--accept-new never overrides a pin")
