@@ -219,11 +219,11 @@ func TestInitLab(t *testing.T) {
 		t.Errorf("apfg02: %+v, want %s at %s, legacy", ap, lab.SourceVM, l.Guests["ap02"].Address)
 	}
 	for _, vm := range []string{"(62)PRT(01)", "(74)NTPCWEBFG(04)", "(90)rhel58-template"} {
-		if !strings.Contains(string(mustRead(t, out)), strconv.Quote(vm)) {
+		if !strings.Contains(string(readSite(t, out)), strconv.Quote(vm)) {
 			t.Errorf("%s (Windows, off, or a template) is not listed in the comments", vm)
 		}
 	}
-	if strings.Contains(string(mustRead(t, out)), l.VCenter.Password) || strings.Contains(stdout.String()+stderr.String(), l.VCenter.Password) {
+	if strings.Contains(string(readSite(t, out)), l.VCenter.Password) || strings.Contains(stdout.String()+stderr.String(), l.VCenter.Password) {
 		t.Error("the lab's vCenter password reached the site file or the output")
 	}
 	if !strings.Contains(stdout.String(), "pinned vCenter's certificate SHA256:"+l.VCenter.ThumbprintSHA256) {
@@ -238,7 +238,7 @@ func TestInitLab(t *testing.T) {
 	// The placeholders are what an operator fills in: the lab's SSH port
 	// and key (drbook lab prints them); the host key is pinned by
 	// --accept-new on the first run.
-	text := string(mustRead(t, out))
+	text := string(readSite(t, out))
 	at := strings.Index(text, "\n  apfg02:\n")
 	if at < 0 {
 		t.Fatalf("no apfg02 entry:\n%s", text)
@@ -255,7 +255,7 @@ func TestInitLab(t *testing.T) {
 	}
 }
 
-func mustRead(t *testing.T, p string) []byte {
+func readSite(t *testing.T, p string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(p)
 	if err != nil {
@@ -331,9 +331,9 @@ func TestInitRefusals(t *testing.T) {
 	if err != nil || s.VCenter.Thumbprints[0] != thumb {
 		t.Fatalf("after --accept-new: %v, pins %v, want %s", err, s, thumb)
 	}
-	before := string(mustRead(t, out))
+	before := string(readSite(t, out))
 	check("existing file", []string{"--accept-new", "--site", unpinned}, exitUsage, out+" exists; init does not overwrite", "add --force")
-	if string(mustRead(t, out)) != before {
+	if string(readSite(t, out)) != before {
 		t.Error("init changed the existing file it refused to overwrite")
 	}
 	check("--force", []string{"--force", "--name", "renamed", "--password-ref", "file:/etc/drbook/vc", "--accept-new", "--site", unpinned}, exitOK)
