@@ -131,6 +131,21 @@ func (s *Server) resolve(key string) (runRef, bool) {
 	return runRef{}, false
 }
 
+// keep forgets the reports of runs no longer in the folder.
+func (c *snapshots) keep(refs []runRef) {
+	live := make(map[string]bool, len(refs))
+	for _, r := range refs {
+		live[r.Dir] = true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for dir := range c.runs {
+		if !live[dir] {
+			delete(c.runs, dir)
+		}
+	}
+}
+
 // snapshot is a run's report as built from its journal at one size.
 type snapshot struct {
 	size   int64

@@ -89,14 +89,18 @@ func TestReadOnly(t *testing.T) {
 			t.Errorf("%s: status %d, Allow %q", m, resp.StatusCode, resp.Header.Get("Allow"))
 		}
 	}
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodHead, ts.URL+"/run/run1", nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Errorf("HEAD: status %d", resp.StatusCode)
+	// HEAD answers at once, streams included (a stream has no end to
+	// wait for).
+	for _, p := range []string{"/run/run1", "/live/run1", "/live", "/report/run1"} {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodHead, ts.URL+p, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("HEAD %s: status %d", p, resp.StatusCode)
+		}
 	}
 	if after, _ := os.ReadDir(filepath.Join(runs, "run1")); len(after) != 1 {
 		t.Errorf("serving wrote into the run directory: %v", after)

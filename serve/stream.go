@@ -93,12 +93,17 @@ type sse struct {
 	rc *http.ResponseController
 }
 
-func newSSE(w http.ResponseWriter) *sse {
+// newSSE starts an event stream; for a HEAD request it answers the
+// headers and returns nil: there is no body to stream.
+func newSSE(w http.ResponseWriter, r *http.Request) *sse {
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return nil
+	}
 	return &sse{w: w, rc: http.NewResponseController(w)}
 }
 
@@ -146,7 +151,10 @@ func (s *Server) streamRun(w http.ResponseWriter, r *http.Request, ref runRef, w
 		http.Error(w, wd.Tf("error.unreadable", err), http.StatusNotFound)
 		return
 	}
-	ev := newSSE(w)
+	ev := newSSE(w, r)
+	if ev == nil {
+		return
+	}
 	state := func() error {
 		snap := s.cache.get(ref.Dir)
 		v := wd.runPage(ref, snap)
@@ -214,7 +222,10 @@ func (s *Server) streamRun(w http.ResponseWriter, r *http.Request, ref runRef, w
 // streamList sends the list page's runs ("runs") whenever a run appears,
 // goes or its journal changes.
 func (s *Server) streamList(w http.ResponseWriter, r *http.Request, wd words, lang string, explicit bool) {
-	ev := newSSE(w)
+	ev := newSSE(w, r)
+	if ev == nil {
+		return
+	}
 	signature := func() string {
 		var b bytes.Buffer
 		for _, ref := range s.discover() {

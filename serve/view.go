@@ -186,7 +186,9 @@ func (s *Server) list(w words, lang string, explicit bool) listView {
 	v := listView{W: w, Lang: lang, Fleet: s.cfg.Fleet, Title: w.Tf("page.runs", s.cfg.RunsDir)}
 	groups := map[string]*runGroup{}
 	var order []string
-	for _, ref := range s.discover() {
+	refs := s.discover()
+	s.cache.keep(refs)
+	for _, ref := range refs {
 		snap := s.cache.get(ref.Dir)
 		row := w.row(ref, snap, runURL("/run/", ref.Key, lang, explicit))
 		name := ""

@@ -227,7 +227,8 @@ func (c *cdp) open(ctx context.Context, t *testing.T, url string) string {
 // a real `drbook serve`, opens the run's page in headless chromium, and
 // sees, without any reload, the step go from running to ok by the
 // server-sent events once the test lets it finish, the journal's new lines
-// appear, and what the step printed (markup) shown as text. It runs when
+// appear, and what the step printed (markup) shown as text; the report
+// loads in its sandboxed frame (found as its own target). It runs when
 // chromium is installed; with DRBOOK_E2E=1 it must.
 func TestServeLiveInChromium(t *testing.T) {
 	if _, err := os.Stat(chromiumBin); err != nil {
@@ -322,6 +323,10 @@ steps:
 	}
 	var linesBefore int
 	browser.eval(ctx, page, `document.querySelectorAll('#journal li').length`, &linesBefore)
+	// The report, in its sandboxed frame, loaded with the page.
+	if text := browser.frameText(ctx, t, "/report/"); !strings.Contains(text, "Drill report") || !strings.Contains(text, "Live view drill") {
+		t.Errorf("the report frame does not show the run's report:\n%.500s", text)
+	}
 
 	// Open the gate: the step reads its line and finishes.
 	f, err := os.OpenFile(gate, os.O_WRONLY, 0)
@@ -364,6 +369,46 @@ steps:
 	if _, err := os.Stat(filepath.Join(runDir, journal.FileName)); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// frameText is the text of the page's frame whose address contains url.
+// The report's frame is sandboxed (an opaque origin), so chromium runs it
+// in a process of its own, a target of its own: it is found among the
+// targets and read there (the page's own script cannot reach it).
+func (c *cdp) frameText(ctx context.Context, t *testing.T, url string) string {
+	t.Helper()
+	res, err := c.call(ctx, "", "Target.getTargets", map[string]any{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var targets struct {
+		TargetInfos []struct {
+			TargetID string `json:"targetId"`
+			Type     string `json:"type"`
+			URL      string `json:"url"`
+		} `json:"targetInfos"`
+	}
+	json.Unmarshal(res, &targets)
+	for _, ti := range targets.TargetInfos {
+		if ti.Type != "iframe" || !strings.Contains(ti.URL, url) {
+			continue
+		}
+		res, err := c.call(ctx, "", "Target.attachToTarget", map[string]any{"targetId": ti.TargetID, "flatten": true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var attached struct {
+			SessionID string `json:"sessionId"`
+		}
+		json.Unmarshal(res, &attached)
+		var text string
+		if err := c.eval(ctx, attached.SessionID, "document.body.innerText", &text); err != nil {
+			t.Fatal(err)
+		}
+		return text
+	}
+	t.Fatalf("no frame at %s among chromium's targets: %s", url, res)
+	return ""
 }
 
 func jsonString(s string) string {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -97,6 +98,38 @@ func TestServeNeedsTokenOffLoopback(t *testing.T) {
 	}
 	if resp, err := http.Get("http://" + addr + "/"); err != nil || resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("DRBOOK_SERVE_TOKEN was set but a request without it got %v %v", resp, err)
+	}
+}
+
+// TestServeStopsWithAPageOpen: Ctrl-C stops serve although a page is
+// still listening to its stream (which never ends by itself).
+func TestServeStopsWithAPageOpen(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	var stderr bytes.Buffer
+	g := &globalOptions{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderr, Lang: "en"}
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- runServe(ctx, g, &serveOptions{Addr: "127.0.0.1:0"}, t.TempDir(), ready) }()
+	addr := <-ready
+	stream, err := http.Get("http://" + addr + "/live")
+	if err != nil || stream.StatusCode != 200 {
+		t.Fatalf("the list's stream: %v %v", stream, err)
+	}
+	defer stream.Body.Close()
+	body := bufio.NewReader(stream.Body)
+	if first, err := body.ReadString('\n'); err != nil || first != "event: runs\n" {
+		t.Fatalf("the list's stream begins with %q %v", first, err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve stopped with %v", err)
+	}
+	if !strings.Contains(stderr.String(), "drbook serve: stopped") {
+		t.Errorf("serve did not say it stopped:\n%s", stderr.String())
+	}
+	// The page's stream ended with the server.
+	if _, err := io.ReadAll(body); err != nil {
+		t.Logf("the stream ended with %v", err)
 	}
 }
 
