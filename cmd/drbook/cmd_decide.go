@@ -5,12 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
 	"github.com/drbook/drbook/durable"
 )
+
+// decideWait bounds how long decide waits for the run to take an answer.
+const decideWait = 30 * time.Second
 
 type decideOptions struct {
 	temporal temporalOptions
@@ -102,11 +106,19 @@ func runDecide(ctx context.Context, g *globalOptions, opts *decideOptions, runID
 		}
 		a.Inputs[k] = v
 	}
-	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: runID, UpdateName: durable.UpdateDecide,
+	// The run's worker takes the answer; without one it cannot.
+	uctx, cancel := context.WithTimeout(ctx, decideWait)
+	defer cancel()
+	h, err := c.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{WorkflowID: runID, UpdateName: durable.UpdateDecide,
 		Args: []any{a}, WaitForStage: client.WorkflowUpdateStageCompleted})
 	var msg string
 	if err == nil {
-		err = h.Get(ctx, &msg)
+		err = h.Get(uctx, &msg)
+	}
+	var timedOut *client.WorkflowUpdateServiceTimeoutOrCanceledError
+	if err != nil && ctx.Err() == nil && (errors.As(err, &timedOut) || errors.Is(uctx.Err(), context.DeadlineExceeded)) {
+		return fmt.Errorf("run %s did not take the answer within %s: is `drbook worker` running for its site? The server may still hand the answer to the run when a worker returns; `drbook decide %s --temporal %s` shows whether it was taken",
+			runID, decideWait, runID, opts.temporal.Address)
 	}
 	if err != nil {
 		if _, qerr := queryProgress(ctx, c, runID); qerr != nil && errors.As(qerr, new(*usageError)) {

@@ -177,6 +177,7 @@ var temporalCatalog = map[string][2]string{
 	"temporal.detached":       {"stopped following; run %s goes on (drbook decide %s --temporal %s shows it)", "已停止追蹤；演練 %s 繼續進行（drbook decide %s --temporal %s 可查看）"},
 	"temporal.decided":        {"%s", "%s"},
 	"temporal.status":         {"run %s · phase %s · worker %s · run directory %s", "演練 %s · 階段 %s · 執行者 %s · 執行目錄 %s"},
+	"temporal.no_worker":      {"run %s does not answer (%s): is `drbook worker` running for its site? The run waits for it", "演練 %s 無回應（%s）：該場域之 `drbook worker` 是否執行中？演練將等候執行者"},
 	"temporal.no_wait":        {"nothing waits for an answer", "目前無待回覆事項"},
 }
 

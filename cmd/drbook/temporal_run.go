@@ -82,12 +82,28 @@ func followTemporal(ctx context.Context, g *globalOptions, c client.Client, t *t
 	seen := map[string]string{}
 	answers := 0
 	waiting := ""
+	failures := 0
 	tick := time.NewTicker(300 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		p, err := queryProgress(ctx, c, runID)
+		qctx, cancel := context.WithTimeout(ctx, 5*time.Second) // a query waits for a worker; keep saying so
+		p, err := queryProgress(qctx, c, runID)
+		cancel()
 		if err != nil && ctx.Err() == nil && !isTransient(err) {
 			return err
+		}
+		if err != nil && ctx.Err() == nil {
+			if failures++; failures == 3 {
+				// Queries, like the run itself, are served by the site's
+				// worker.
+				why := err.Error()
+				if errors.Is(qctx.Err(), context.DeadlineExceeded) {
+					why = "no answer within 5 s"
+				}
+				fmt.Fprintln(g.stdout, m.Tf("temporal.no_worker", runID, why))
+			}
+		} else {
+			failures = 0
 		}
 		if err == nil {
 			for _, st := range p.Steps {
