@@ -308,6 +308,10 @@ type run struct {
 	// (both guarded by mu).
 	skipDeps map[string]string
 	results  []any
+	// evidence is every piece of evidence journaled in the run, earlier
+	// sessions included, for kinds that read it (steps.Ledger); guarded
+	// by mu.
+	evidence []steps.RecordedEvidence
 }
 
 func newRun(rb *runbooks.Runbook, cfg Config, w *journal.Writer, dir, id string, secrets *secretStore) *run {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/runbooks"
+	"github.com/drbook/drbook/steps"
 )
 
 // ErrFinished is returned by Resume for a run that already ended.
@@ -196,6 +197,11 @@ func (s *State) reopen(rb *runbooks.Runbook, cfg Config, opts ResumeOptions) (*r
 	}
 	r.mayStillRun = stillRunning(s.Log)
 	r.only = only
+	for _, ev := range s.Log.Events {
+		if ev.Type == journal.TypeEvidence && ev.Evidence != nil {
+			r.evidence = append(r.evidence, steps.RecordedEvidence{Step: ev.Step, Evidence: *ev.Evidence})
+		}
+	}
 	// Until execute, which closes the journal, a failed write ends here.
 	abandon := func(err error) (*run, *Result, error) {
 		w.Close()
