@@ -172,6 +172,16 @@ func RunDirName(t time.Time, name string) string {
 
 // Start creates the run directory and journal for rb and runs it.
 func Start(ctx context.Context, rb *runbooks.Runbook, cfg Config) (*Result, error) {
+	r, err := begin(rb, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return r.execute(ctx)
+}
+
+// begin creates the run directory and journal for rb and journals the
+// run's start: everything Start does before the first step.
+func begin(rb *runbooks.Runbook, cfg Config) (*run, error) {
 	now := cfg.now()
 	// Every secret first: one that is missing must stop the run before
 	// anything changed, and each must be hidden from the first event on.
@@ -244,7 +254,7 @@ func Start(ctx context.Context, rb *runbooks.Runbook, cfg Config) (*Result, erro
 			return nil, err
 		}
 	}
-	return r.execute(ctx)
+	return r, nil
 }
 
 func kindOf(st *runbooks.Step) string {
@@ -298,6 +308,10 @@ type run struct {
 	// (both guarded by mu).
 	skipDeps map[string]string
 	results  []any
+	// evidence is every piece of evidence journaled in the run, earlier
+	// sessions included, for kinds that read it (steps.Ledger); guarded
+	// by mu.
+	evidence []steps.RecordedEvidence
 }
 
 func newRun(rb *runbooks.Runbook, cfg Config, w *journal.Writer, dir, id string, secrets *secretStore) *run {

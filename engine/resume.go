@@ -13,6 +13,7 @@ import (
 
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/runbooks"
+	"github.com/drbook/drbook/steps"
 )
 
 // ErrFinished is returned by Resume for a run that already ended.
@@ -147,17 +148,28 @@ func Resume(ctx context.Context, runDir string, rb *runbooks.Runbook, cfg Config
 // journal is read and verified once. The state must be fresh: nothing may
 // have been appended to the journal since ReadState.
 func (s *State) Resume(ctx context.Context, rb *runbooks.Runbook, cfg Config, opts ResumeOptions) (*Result, error) {
+	r, res, err := s.reopen(rb, cfg, opts)
+	if r == nil {
+		return res, err
+	}
+	return r.execute(ctx)
+}
+
+// reopen is Resume up to the first step: the checks, the run.resume event
+// and the interrupted steps' finishes. A run that already ended comes back
+// as its Result with ErrFinished.
+func (s *State) reopen(rb *runbooks.Runbook, cfg Config, opts ResumeOptions) (*run, *Result, error) {
 	runDir := s.Dir
 	targeted := opts.From != "" || len(opts.Only) > 0
 	force, only, err := selectSteps(rb, opts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !targeted && s.LastEnd != nil && s.LastEnd.Result != "interrupted" && s.LastEnd.Result != "paused" {
-		return &Result{RunDir: runDir, RunID: s.Start.RunID, Outcome: s.LastEnd.Result, Head: s.Log.Head}, ErrFinished
+		return nil, &Result{RunDir: runDir, RunID: s.Start.RunID, Outcome: s.LastEnd.Result, Head: s.Log.Head}, ErrFinished
 	}
 	if rb.SHA256 != s.Start.RunbookSHA256 && !opts.AllowChanged {
-		return nil, fmt.Errorf("%w since the run started (was sha256 %s, now %s); resuming a drill with different steps is refused unless you pass --allow-changed, which records both hashes",
+		return nil, nil, fmt.Errorf("%w since the run started (was sha256 %s, now %s); resuming a drill with different steps is refused unless you pass --allow-changed, which records both hashes",
 			ErrRunbookChanged, short(s.Start.RunbookSHA256), short(rb.SHA256))
 	}
 	siteChanged := s.Start.SiteSHA256 != "" && rb.SiteSHA256 != s.Start.SiteSHA256
@@ -166,16 +178,16 @@ func (s *State) Resume(ctx context.Context, rb *runbooks.Runbook, cfg Config, op
 		if rb.SiteSHA256 != "" {
 			now = "sha256 " + short(rb.SiteSHA256)
 		}
-		return nil, fmt.Errorf("%w since the run started (%s was sha256 %s, now %s); resuming against a different site is refused unless you pass --allow-changed, which records both hashes",
+		return nil, nil, fmt.Errorf("%w since the run started (%s was sha256 %s, now %s); resuming against a different site is refused unless you pass --allow-changed, which records both hashes",
 			ErrSiteChanged, s.Start.SitePath, short(s.Start.SiteSHA256), now)
 	}
 	secrets, err := resolveSecrets(rb.Site, cfg.Prompter)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	w, torn, err := journal.OpenAppend(filepath.Join(runDir, journal.FileName))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	w.NoSync = cfg.NoSync
 	r := newRun(rb, cfg, w, runDir, s.Start.RunID, secrets)
@@ -185,10 +197,15 @@ func (s *State) Resume(ctx context.Context, rb *runbooks.Runbook, cfg Config, op
 	}
 	r.mayStillRun = stillRunning(s.Log)
 	r.only = only
+	for _, ev := range s.Log.Events {
+		if ev.Type == journal.TypeEvidence && ev.Evidence != nil {
+			r.evidence = append(r.evidence, steps.RecordedEvidence{Step: ev.Step, Evidence: *ev.Evidence})
+		}
+	}
 	// Until execute, which closes the journal, a failed write ends here.
-	abandon := func(err error) (*Result, error) {
+	abandon := func(err error) (*run, *Result, error) {
 		w.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	if err := r.mustAppend(journal.Event{Type: journal.TypeRunResume, RunResume: &journal.RunResume{
 		Operator: cfg.OperatorName, Machine: cfg.Machine, RunbookSHA256: rb.SHA256,
@@ -243,7 +260,7 @@ func (s *State) Resume(ctx context.Context, rb *runbooks.Runbook, cfg Config, op
 			}
 		}
 	}
-	return r.execute(ctx)
+	return r, nil, nil
 }
 
 // startedLast is the step instances whose last event in log is their

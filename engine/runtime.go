@@ -72,6 +72,18 @@ func (s *stepRuntime) Shared(key string, open func() (io.Closer, error)) (io.Clo
 
 func (s *stepRuntime) Evidence(ev journal.Evidence) {
 	s.run.append(journal.Event{Type: journal.TypeEvidence, Step: s.id, Evidence: &ev})
+	s.run.mu.Lock()
+	s.run.evidence = append(s.run.evidence, steps.RecordedEvidence{Step: s.id, Evidence: ev})
+	s.run.mu.Unlock()
+}
+
+var _ steps.Ledger = (*stepRuntime)(nil)
+
+// Recorded is steps.Ledger: the run's evidence, every session's.
+func (s *stepRuntime) Recorded() []steps.RecordedEvidence {
+	s.run.mu.Lock()
+	defer s.run.mu.Unlock()
+	return append([]steps.RecordedEvidence(nil), s.run.evidence...)
 }
 
 func (s *stepRuntime) Trust(t journal.Trust) {

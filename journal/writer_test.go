@@ -35,3 +35,25 @@ func TestAppendReturnsTheScrubbedEvent(t *testing.T) {
 		t.Fatalf("second event %+v, %v", ev, err)
 	}
 }
+
+// BenchmarkFsync is the machine's fsync latency as the journal meets it:
+// one ~200-byte event appended and fsync'd per op (ns/op). Every fsync'd
+// figure in the README scales with it, so bench/readme-figures.sh prints
+// it beside them.
+//
+//	go test ./journal -run '^$' -bench Fsync -benchtime 200x
+func BenchmarkFsync(b *testing.B) {
+	w, err := Create(filepath.Join(b.TempDir(), FileName))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Close()
+	for b.Loop() {
+		if _, err := w.Append(Event{Type: TypeNote, Step: "s", Note: &Note{Level: "info", Text: strings.Repeat("x", 100)}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if w.syncs < int64(b.N) {
+		b.Fatalf("%d appends took %d fsyncs; each one alone must have its own", b.N, w.syncs)
+	}
+}

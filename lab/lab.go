@@ -66,6 +66,10 @@ type Options struct {
 	// guests' addresses (httpd's Listen), so Block must be the block they
 	// were seeded in.
 	KeepGuests bool
+	// StaleBackups makes the AP server's nightly bkap.sh job one that
+	// stopped this long ago (lab time): its newest archive in /APBACKUP is
+	// that much older than last night's. 0 is a job that ran last night.
+	StaleBackups time.Duration
 }
 
 // Lab is a running simulated site.
@@ -164,7 +168,9 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 		seed              func(root, hostname, ip string) error
 		serves            bool
 	}{
-		{"ap02", SourceVM, "apfg02.land.local", func(root, h, ip string) error { return guest.SeedAPServer(root, h, ip, HTTPPort) }, true},
+		{"ap02", SourceVM, "apfg02.land.local", func(root, h, ip string) error {
+			return guest.SeedAPServerWith(root, h, ip, HTTPPort, guest.LastNightlyRun(site.Now()).Add(-opts.StaleBackups))
+		}, true},
 		{"ap03", TargetVM, "apfg03.land.local", guest.SeedEmptyServer, false},
 	}
 	for _, sp := range specs {

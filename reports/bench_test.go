@@ -62,7 +62,8 @@ func BenchmarkRenderHTML10kSteps(b *testing.B) {
 }
 
 // BenchmarkReadBuildRenderHTML10kSteps is the whole `drbook report` path:
-// read and verify the journal, build the model, render HTML.
+// read the journal, build the model (which verifies the hash chain and any
+// signature, journal.VerifyRun), render HTML.
 func BenchmarkReadBuildRenderHTML10kSteps(b *testing.B) {
 	dir := writeLargeJournal(b, 10000)
 	b.ReportAllocs()

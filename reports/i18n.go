@@ -698,3 +698,23 @@ func ResultText(result, lang string) string {
 	}
 	return l.Enum("result", result)
 }
+
+// DeviationText words one of r's deviations in lang as r's own report
+// does, in r's time zone: a fleet report lists each site's deviations in
+// the same words as the site's report.
+func (r *Report) DeviationText(d Deviation, lang string) string {
+	l, err := newLocalizer(r, lang)
+	if err != nil {
+		l, _ = newLocalizer(r, LangEN)
+	}
+	return l.Deviation(d)
+}
+
+// Location is the time zone r shows its times in (the runbook's
+// timezone label, else UTC).
+func (r *Report) Location() *time.Location {
+	if r.loc == nil {
+		return time.UTC
+	}
+	return r.loc
+}

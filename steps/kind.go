@@ -142,6 +142,33 @@ type Runtime interface {
 	RunStarted() time.Time
 }
 
+// Ledger is implemented by the engine's step runtime: it reads back the
+// evidence the run's steps have journaled, in every session of the run (a
+// resumed run sees what the sessions before it recorded). A kind that
+// must act only on what this run did asks it: vcenter.vm.destroy destroys
+// only a VM whose creation vcenter.vm.clone journaled. A runtime without
+// it (plan, preflight) has recorded nothing.
+type Ledger interface {
+	// Recorded returns the evidence journaled so far, oldest first.
+	Recorded() []RecordedEvidence
+}
+
+// RecordedEvidence is one piece of journaled evidence and the step
+// instance that journaled it.
+type RecordedEvidence struct {
+	Step     string
+	Evidence journal.Evidence
+}
+
+// Recorded returns what rt's run has journaled as evidence, or nil when
+// rt cannot tell (it is not a Ledger).
+func Recorded(rt Runtime) []RecordedEvidence {
+	if l, ok := rt.(Ledger); ok {
+		return l.Recorded()
+	}
+	return nil
+}
+
 // Options are run settings that kinds honour.
 type Options struct {
 	// AcceptNew pins unknown host keys and certificates for this run and

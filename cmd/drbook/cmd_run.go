@@ -33,6 +33,7 @@ type runOptions struct {
 	Sign             string
 	Guided           bool
 	NoPreflight      bool
+	Temporal         temporalOptions
 
 	flags *pflag.FlagSet
 }
@@ -75,6 +76,7 @@ func newRunCommand(g *globalOptions) *cobra.Command {
 	cmd.Flags().StringVar(&opts.RunsDir, "runs-dir", "runs", "where run directories are created")
 	cmd.Flags().StringVar(&opts.Mode, "mode", "", "drill or recovery (lab runs are always lab)")
 	cmd.Flags().BoolVar(&opts.NoPreflight, "no-preflight", false, "start without the read-only preflight of every step (journaled in run.start)")
+	opts.Temporal.AddFlags(cmd.Flags())
 	return cmd
 }
 
@@ -172,6 +174,9 @@ func (o *runOptions) startLabRun(ctx context.Context, g *globalOptions, file str
 }
 
 func runRun(ctx context.Context, g *globalOptions, opts *runOptions, file string) error {
+	if opts.Temporal.Address != "" {
+		return runTemporal(ctx, g, opts, file)
+	}
 	cfg, session, err := opts.engineConfig(g)
 	if err != nil {
 		return err
@@ -359,6 +364,10 @@ func runResume(ctx context.Context, g *globalOptions, opts *runOptions, runDir s
 			return err
 		}
 		defer rl.close()
+		if name := state.Start.Site; name != "" {
+			// A fleet's lab site keeps its name (fleet run --lab-sites).
+			rl.site.Name = name
+		}
 		if rb, err = opts.loadLabRunbook(rl, path, vars); err != nil {
 			return err
 		}
@@ -407,6 +416,8 @@ type plainObserver struct {
 	w    io.Writer
 	lang string
 	msg  messages
+	// site, when set, names the site on every line (a fleet run).
+	site string
 }
 
 func newPlainObserver(w io.Writer, lang string) *plainObserver {
@@ -420,7 +431,11 @@ func newPlainObserver(w io.Writer, lang string) *plainObserver {
 func (p *plainObserver) line(t time.Time, key string, args ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	fmt.Fprintf(p.w, "%s %s\n", t.Local().Format("15:04:05.000"), screenBlock(p.msg.Tf(key, args...), plainIndent))
+	site := ""
+	if p.site != "" {
+		site = "[" + p.site + "] "
+	}
+	fmt.Fprintf(p.w, "%s %s%s\n", t.Local().Format("15:04:05.000"), site, screenBlock(p.msg.Tf(key, args...), plainIndent))
 }
 
 // plainIndent puts a continuation line under the message, past the time.

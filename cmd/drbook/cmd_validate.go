@@ -18,9 +18,14 @@ type validateOptions struct {
 func newValidateCommand(g *globalOptions) *cobra.Command {
 	opts := &validateOptions{}
 	cmd := &cobra.Command{
-		Use:   "validate FILE...",
-		Short: "Check runbooks for every problem without running or contacting anything",
-		Args:  cobra.MinimumNArgs(1),
+		Use:   "validate FILE... | validate --site SITE",
+		Short: "Check runbooks (or, with --site alone, a site file) for every problem without running or contacting anything",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 && opts.Site != "" {
+				return nil
+			}
+			return cobra.MinimumNArgs(1)(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runValidate(cmd.Context(), g, opts, args)
 		},
@@ -36,6 +41,9 @@ func runValidate(ctx context.Context, g *globalOptions, opts *validateOptions, f
 	vars, err := opts.vars()
 	if err != nil {
 		return err
+	}
+	if len(files) == 0 {
+		return validateSite(g, opts.Site)
 	}
 	var all_ runbooks.ErrorList
 	var other []error
@@ -67,5 +75,15 @@ func runValidate(ctx context.Context, g *globalOptions, opts *validateOptions, f
 		m := messagesFor(g.Lang)
 		return usage(m.T("validate.hint"), m.T("validate.problems"), n)
 	}
+	return nil
+}
+
+// validateSite checks a site file alone, as drbook init writes one.
+func validateSite(g *globalOptions, path string) error {
+	s, _, err := runbooks.LoadSite(path)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(g.stdout, messagesFor(g.Lang).Tf("validate.site_ok", path, s.Name, len(s.Hosts), len(s.Guests), len(s.Services)))
 	return nil
 }

@@ -75,7 +75,7 @@ func labSite(l *lab.Lab) (*site.Site, error) {
 
 func init() {
 	startLab = func(ctx context.Context, o *siteOptions) (*site.Site, func(), error) {
-		l, err := lab.Start(ctx, lab.Options{Speed: o.LabSpeed})
+		l, err := lab.Start(ctx, lab.Options{Speed: o.LabSpeed, StaleBackups: o.LabStaleBackups})
 		if err != nil {
 			return nil, nil, fmt.Errorf("cannot start the lab: %w", err)
 		}
@@ -114,7 +114,7 @@ type labOfRun struct {
 // startRunLab starts the lab of the run in runDir, restoring the world
 // saved there by an earlier session.
 func startRunLab(ctx context.Context, o *siteOptions, runDir string, warn io.Writer) (*labOfRun, error) {
-	opts := lab.Options{Speed: o.LabSpeed, Dir: filepath.Join(runDir, "lab")}
+	opts := lab.Options{Speed: o.LabSpeed, StaleBackups: o.LabStaleBackups, Dir: filepath.Join(runDir, "lab"), FailRestart: o.labFailRestart}
 	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create the lab's directory in the run: %w", err)
 	}

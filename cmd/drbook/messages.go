@@ -159,6 +159,17 @@ var operatorCatalog = map[string][2]string{
 	"check.skipped":        {"skipped", "略過"},
 	"check.not-checked":    {"not checked", "未檢查"},
 
+	// drbook init, and validate --site alone.
+	"init.wrote":         {"wrote %s from vCenter %s, datacenter %s: %d host(s), %d guest(s) of %d VM(s)", "已寫入 %s（vCenter %s，資料中心 %s）：主機 %d 台、客體 %d 台（共 %d 台 VM）"},
+	"init.pinned":        {"pinned vCenter's certificate %s (%s)", "已固定 vCenter 之憑證 %s（%s）"},
+	"init.check_pin":     {"compare that SHA-256 with the certificate at the vCenter console before the first drill", "首次演練前，請與 vCenter 主控台所示之憑證 SHA-256 比對"},
+	"init.placeholders":  {"%d guest(s) have placeholders marked CHECK (SSH user and key): fill them in", "%d 台客體含標示 CHECK 之預設值（SSH 帳號與金鑰），請填寫"},
+	"init.next":          {"next: set the vCenter password (%s), then: drbook validate --site %s", "下一步：設定 vCenter 密碼（%s），再執行：drbook validate --site %s"},
+	"trust.pinned":       {"pinned already", "已固定"},
+	"trust.ca":           {"signed by a trusted CA", "由受信任之憑證機構簽發"},
+	"trust.accepted_new": {"accepted with --accept-new", "以 --accept-new 接受"},
+	"validate.site_ok":   {"%s: ok (site %s: %d host(s), %d guest(s), %d service(s))", "%s：通過（場域 %s：主機 %d 台、客體 %d 台、服務 %d 項）"},
+
 	// What a run left down, said on exit.
 	"down.title":         {"⚠ STILL DOWN after this run:", "⚠ 本次演練結束後仍未恢復："},
 	"down.disrupted":     {"   ▼ %s", "   ▼ %s"},
@@ -168,6 +179,12 @@ var operatorCatalog = map[string][2]string{
 	"down.by_hand":       {"by hand", "人工"},
 	"down.monitor_state": {"%s: %s since %s", "%s：自 %[3]s 起%[2]s"},
 	"down.continue":      {"   continue with: %s", "   續行指令：%s"},
+
+	// drbook serve.
+	"serve.listening": {"drbook serve: %s, read-only, at %s", "drbook serve：%s（唯讀），網址 %s"},
+	"serve.token":     {"   a token is required: open %s?token=… with the token once (it becomes a cookie), or send Authorization: Bearer …", "   需要存取權杖：首次請以 %s?token=…（填入權杖）開啟，之後以 cookie 保存；或送出 Authorization: Bearer …"},
+	"serve.loopback":  {"   loopback only, no token; Ctrl-C stops it", "   僅限本機，無存取權杖；按 Ctrl-C 停止"},
+	"serve.stopped":   {"drbook serve: stopped", "drbook serve：已停止"},
 
 	// Journaled values, worded for the screen.
 	"status.ok":           {"ok", "成功"},

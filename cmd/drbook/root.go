@@ -68,16 +68,20 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		newPreflightCommand(g),
 		newRunCommand(g),
 		newResumeCommand(g),
+		newWorkerCommand(g), newDecideCommand(g),
 		newReportCommand(g),
 		newVerifyCommand(g),
 		newHistoryCommand(g),
 		newRunsCommand(g),
+		newServeCommand(g),
 		newLabCommand(g),
 		newSchemaCommand(g),
 		newKindsCommand(g),
 		newExplainCommand(g),
 		newNewCommand(g),
+		newInitCommand(g),
 		newVersionCommand(g),
+		newFleetCommand(g),
 	)
 	usageArgs(root)
 	return root

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -20,8 +21,14 @@ type siteOptions struct {
 	KnownHosts string
 	Vars       []string
 	LabSpeed   float64
+	// LabStaleBackups: with --lab, the AP server's nightly backup job
+	// stopped this long ago (lab.Options.StaleBackups).
+	LabStaleBackups time.Duration
 	// values are typed parameter values from a journal (resume).
 	values map[string]any
+	// labFailRestart names the lab VMs whose HA restart fails
+	// (lab.Options.FailRestart): `fleet run --lab-fail-restart`.
+	labFailRestart []string
 }
 
 // AddFlags registers the site flags.
@@ -32,6 +39,7 @@ func (o *siteOptions) AddFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.KnownHosts, "known-hosts", defaultKnownHosts(), "known_hosts file for SSH host keys")
 	f.StringArrayVar(&o.Vars, "var", nil, "set a runbook parameter: --var name=value (repeatable)")
 	f.Float64Var(&o.LabSpeed, "lab-speed", 30, "with --lab: how many times faster than real time the lab runs (1 = real timings)")
+	f.DurationVar(&o.LabStaleBackups, "lab-stale-backups", 0, "with --lab: the AP server's nightly bkap.sh job stopped this long ago (e.g. 72h), to rehearse a failed backup drill")
 }
 
 func (o *siteOptions) vars() (map[string]string, error) {

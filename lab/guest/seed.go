@@ -83,11 +83,41 @@ func SeedEmptyServer(root, hostname, ip string) error {
 	return writeSeed(root, baseSystem(hostname, ip, 80, false))
 }
 
-// SeedAPServer fills root with the reference site's RHEL 5.8 web AP server
-// (JBoss + Oracle client + httpd serving the land-registration AP): every
-// path bkap.sh archives, /APBACKUP with its LOG directory, /root/bkap/bkap.sh,
-// and httpd enabled at boot, listening on ip:httpPort.
+// SeedAPServer is SeedAPServerWith for a nightly job that last ran
+// LastNightlyRun(time.Now()).
 func SeedAPServer(root, hostname, ip string, httpPort int) error {
+	return SeedAPServerWith(root, hostname, ip, httpPort, LastNightlyRun(time.Now()))
+}
+
+// BackupNights is how many nightly archives bkap.sh leaves in /APBACKUP:
+// its retention (find -mtime +BK_DAYS, BK_DAYS=7) runs before tar, when
+// the archive of 8 nights ago is 8 days less the time tar took old, which
+// find rounds down to 7: so it survives until the next night, and nine
+// archives are there after each run.
+const BackupNights = 9
+
+// tarTook is how long the AP server's nightly tar runs: each archive's
+// modification time is its run's start plus this.
+const tarTook = 1*time.Minute + 42*time.Second
+
+// LastNightlyRun is when the seeded AP server's nightly bkap.sh job last
+// started, for a lab started at now: 4 h 30 min before, on the minute.
+// The job's crontab is seeded to say that time of day, so the archives,
+// their logs and the crontab agree; and a lab's tests run far from the
+// moment the next night's run is due or the oldest archive turns 8 days
+// old (find -mtime +7 would then delete one more), however long they take.
+func LastNightlyRun(now time.Time) time.Time {
+	return now.Add(-4*time.Hour - 30*time.Minute).Truncate(time.Minute)
+}
+
+// SeedAPServerWith fills root with the reference site's RHEL 5.8 web AP
+// server (JBoss + Oracle client + httpd serving the land-registration AP):
+// every path bkap.sh archives, /root/bkap/bkap.sh run nightly by root's
+// crontab at lastRun's time of day, /APBACKUP holding what that job leaves
+// after its run at lastRun (BackupNights dated archives of bkap.sh's paths
+// and their logs), and httpd enabled at boot, listening on ip:httpPort. A
+// lastRun days in the past is a job that stopped then.
+func SeedAPServerWith(root, hostname, ip string, httpPort int, lastRun time.Time) error {
 	files := baseSystem(hostname, ip, httpPort, true)
 	short, _, _ := strings.Cut(hostname, ".")
 	files = append(files,
@@ -108,7 +138,7 @@ func SeedAPServer(root, hostname, ip string, httpPort int) error {
 		seedFile{path: "/opt/moiland/web/index.html", mode: 0o644, content: fmt.Sprintf("<html><head><meta charset=\"utf-8\"><title>內政部地政 WEB 版 AP 系統</title></head>\n<body><h1>Land Registration WEB AP (內政部地政 WEB 版 AP 系統)</h1>\n<p>Application home: /opt/moiland on %s</p></body></html>\n", short)},
 		seedFile{path: "/opt/moiland/lib/moiland-core.jar", mode: 0o644, content: "PK\x03\x04 simulated jar\n"},
 		seedFile{path: "/opt/oracle/product/10.2.0/client_1/network/admin/tnsnames.ora", mode: 0o644, content: "LANDDB =\n  (DESCRIPTION = (ADDRESS = (PROTOCOL = TCP)(HOST = 10.1.1.20)(PORT = 1521))\n    (CONNECT_DATA = (SERVICE_NAME = LANDDB)))\n"},
-		seedFile{path: "/var/spool/cron/root", mode: 0o600, content: "30 1 * * * /root/bkap/bkap.sh NOFTPMODE > /dev/null 2>&1\n"},
+		seedFile{path: "/var/spool/cron/root", mode: 0o600, content: fmt.Sprintf("%d %d * * * /root/bkap/bkap.sh NOFTPMODE > /dev/null 2>&1\n", lastRun.Minute(), lastRun.Hour())},
 		seedFile{path: "/fop/conf/fop.xconf", mode: 0o644, content: "<fop version=\"1.0\"><renderers><renderer mime=\"application/pdf\"/></renderers></fop>\n"},
 		seedFile{path: "/land/data/README", mode: 0o644, content: "Land registration exchange files (daily).\n"},
 		seedFile{path: "/work/tmp/.keep", mode: 0o644, content: ""},
@@ -125,31 +155,32 @@ func SeedAPServer(root, hostname, ip string, httpPort int) error {
 	for _, d := range []string{"/APBACKUP/LOG", "/work/tmp"} {
 		os.Remove(filepath.Join(root, d, ".keep"))
 	}
-	// The nightly cron job's last two runs before the seeded day, so a
-	// backup with retention has old archives to delete, as on the server.
-	for _, day := range []time.Time{seedTime.AddDate(0, 0, -1), seedTime} {
-		if err := seedBackup(root, short, day); err != nil {
+	// The nightly job's runs up to lastRun, oldest first.
+	for k := BackupNights - 1; k >= 0; k-- {
+		if err := seedBackup(root, short, lastRun.AddDate(0, 0, -k)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// seedBackup writes what bkap.sh NOFTPMODE leaves behind on day: the
-// gzip'd tar of BKAPPaths as /APBACKUP/${HOST_NAME}bk.tar.MMDD.tgz (root's
-// umask 022: 0644) and its log, both dated day at 01:30 like the cron job.
-func seedBackup(root, short string, day time.Time) error {
-	at := time.Date(day.Year(), day.Month(), day.Day(), 1, 30, 0, 0, day.Location())
-	mmdd := at.Format("0102")
+// seedBackup writes what bkap.sh NOFTPMODE leaves behind after its run at
+// run: the gzip'd tar of BKAPPaths as /APBACKUP/${HOST_NAME}bk.tar.MMDD.tgz
+// (root's umask 022: 0644), written tarTook later, and its log, which
+// names the archive of nine nights before that its retention deleted.
+func seedBackup(root, short string, run time.Time) error {
+	mmdd := run.Format("0102")
+	done := run.Add(tarTook)
 	archive := filepath.Join(root, "APBACKUP", short+"bk.tar."+mmdd+".tgz")
 	var listing strings.Builder
 	if err := writeTarGz(root, archive, BKAPPaths, &listing); err != nil {
 		return fmt.Errorf("seed %s: %w", archive, err)
 	}
 	logFile := filepath.Join(root, "APBACKUP", "LOG", "bkaplog."+short+"."+mmdd)
-	stamp := at.Format("20060102") + " " + at.Format("15:04:05")
-	log := fmt.Sprintf("=== Backup APSERVER %sbk.tar.%s %s ===\n=== Begin Backup Delete 7 DAYS BACKUP FILE ===\n=== End Backup Delete 7 DAYS BACKUP FILE ===\n=== Begin backup %s %s ===\n%s=== End backup %s %s ===\n",
-		short, mmdd, stamp, short, stamp, listing.String(), short, stamp)
+	stamp := func(t time.Time) string { return t.Format("20060102") + " " + t.Format("15:04:05") }
+	deleted := "/APBACKUP/" + short + "bk.tar." + run.AddDate(0, 0, -BackupNights).Format("0102") + ".tgz\n"
+	log := fmt.Sprintf("=== Backup APSERVER %sbk.tar.%s %s ===\n=== Begin Backup Delete 7 DAYS BACKUP FILE ===\n%s=== End Backup Delete 7 DAYS BACKUP FILE ===\n=== Begin backup %s %s ===\n%s=== End backup %s %s ===\n",
+		short, mmdd, stamp(run), deleted, short, stamp(run), listing.String(), short, stamp(done))
 	if err := os.WriteFile(logFile, []byte(log), 0o644); err != nil {
 		return fmt.Errorf("seed %s: %w", logFile, err)
 	}
@@ -157,7 +188,7 @@ func seedBackup(root, short string, day time.Time) error {
 		if err := os.Chmod(f, 0o644); err != nil {
 			return err
 		}
-		if err := os.Chtimes(f, at, at); err != nil {
+		if err := os.Chtimes(f, done, done); err != nil {
 			return err
 		}
 	}

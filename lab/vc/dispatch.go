@@ -58,11 +58,24 @@ func (s *Site) dispatch(ctx *simulator.Context, method *simulator.Method) (mo.Re
 			h.ConfigStatus, h.OverallStatus = config, overall
 		})
 	case "VirtualMachine":
-		if !vmPowerMethods[method.Name] {
-			return nil, nil
-		}
 		vm, ok := ctx.Map.Get(method.This).(*simulator.VirtualMachine)
 		if !ok {
+			// Destroyed: forget this session's extension of it, so the
+			// call gets vcsim's ManagedObjectNotFound.
+			if ctx.Session.Registry.Get(method.This) != nil {
+				ctx.Session.Registry.Remove(ctx, method.This)
+			}
+			return nil, nil
+		}
+		if vmMethods[method.Name] && ctx.Session.Registry.Get(method.This) == nil {
+			// As for hosts: vcsim prefers the session's object.
+			ctx.WithLock(vm, func() {
+				config, overall := vm.ConfigStatus, vm.OverallStatus
+				ctx.Session.Put(&vmExtension{VirtualMachine: vm, site: s})
+				vm.ConfigStatus, vm.OverallStatus = config, overall
+			})
+		}
+		if !vmPowerMethods[method.Name] {
 			return nil, nil
 		}
 		var host *types.ManagedObjectReference
@@ -133,8 +146,10 @@ func (h *hostExtension) PowerDownHostToStandByTask(ctx *simulator.Context, req *
 	return &methods.PowerDownHostToStandBy_TaskBody{Res: &types.PowerDownHostToStandBy_TaskResponse{Returnval: task.Run(ctx)}}
 }
 
-// EnterMaintenanceModeTask is vcsim's, but through Update so watchers see it,
-// and refused for a host that is not connected.
+// EnterMaintenanceModeTask evacuates the host's running VMs by vMotion
+// when DRS is on and then puts it into maintenance mode, through Update so
+// watchers see it; refused for a host that is not connected, and failed
+// when a running VM cannot move (see evacuate).
 func (h *hostExtension) EnterMaintenanceModeTask(ctx *simulator.Context, req *types.EnterMaintenanceMode_Task) soap.HasFault {
 	return &methods.EnterMaintenanceMode_TaskBody{Res: &types.EnterMaintenanceMode_TaskResponse{
 		Returnval: h.maintenance(ctx, "enterMaintenanceModeTask", true),
@@ -149,6 +164,16 @@ func (h *hostExtension) ExitMaintenanceModeTask(ctx *simulator.Context, req *typ
 }
 
 func (h *hostExtension) maintenance(ctx *simulator.Context, name string, enter bool) types.ManagedObjectReference {
+	if enter {
+		var in bool
+		ctx.WithLock(h.HostSystem, func() { in = h.Runtime.InMaintenanceMode })
+		if !in {
+			// Evacuation takes lab time; see evacuate.
+			t := h.site.startTask(h.HostSystem, name)
+			h.site.after(0, h.site.transition(func() { h.site.evacuate(h.HostSystem, t) }))
+			return t.task.Self
+		}
+	}
 	task := simulator.CreateTask(h.HostSystem, name, func(*simulator.Task) (types.AnyType, types.BaseMethodFault) {
 		if !h.site.hostConnected(h.Self) {
 			return nil, &types.InvalidHostConnectionState{InvalidHostState: types.InvalidHostState{Host: &h.Self}}

@@ -6,15 +6,18 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/vmware/govmomi/fault"
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/units"
 	"github.com/vmware/govmomi/vim25"
+	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 )
 
@@ -22,6 +25,14 @@ import (
 const (
 	DatacenterName = "Sanchong"
 	ClusterName    = "Sanchong-HA"
+)
+
+// ProductionNetwork is the port group every VM's NIC is on; IsolatedNetwork
+// is a port group on every host with no uplink, where a replica can boot
+// without clashing with the VM it copies (same IP, same host name).
+const (
+	ProductionNetwork = "VM Network"
+	IsolatedNetwork   = "Drill-Isolated"
 )
 
 // HostNames are the cluster's ESXi hosts; the number is the management IP suffix.
@@ -62,6 +73,9 @@ type VMSpec struct {
 	// RestartPriority is its vSphere HA restart priority ("high", "medium",
 	// "low"); higher priorities are restarted first.
 	RestartPriority string
+	// DiskGB is the size of its one virtual disk (thick, on Datastore): a
+	// clone or storage vMotion copies it at CloneRate.
+	DiskGB int64
 }
 
 // Template reports whether the VM is a template (its name ends in
@@ -99,38 +113,38 @@ const (
 // and "(65)apfg(02)", the first high-priority VM, lands on esx-70, as in
 // figure 37.
 var VMs = []VMSpec{
-	{"(97)apfg(05)", "esx-68", "storage1", true, 8192, 4, rhel5, "high"},
-	{"(72)NTPCWEBFG(02)", "esx-68", "storage2", true, 6144, 2, rhel5, "medium"},
-	{"(65)apfg(02)", "esx-68", "storage1", true, 8192, 4, rhel5, "high"},
-	{"(60)mailserver", "esx-68", "storage3", true, 8192, 2, rhel5, "medium"},
+	{"(97)apfg(05)", "esx-68", "storage1", true, 8192, 4, rhel5, "high", 40},
+	{"(72)NTPCWEBFG(02)", "esx-68", "storage2", true, 6144, 2, rhel5, "medium", 40},
+	{"(65)apfg(02)", "esx-68", "storage1", true, 8192, 4, rhel5, "high", 40},
+	{"(60)mailserver", "esx-68", "storage3", true, 8192, 2, rhel5, "medium", 100},
 
-	{"(62)PRT(01)", "esx-69", "storage3", true, 2048, 1, win2003, "low"},
-	{"(05)ad", "esx-69", "storage3", true, 4096, 2, win2003, "high"},
-	{"(71)NTPCWEBFG(01)", "esx-69", "storage2", true, 6144, 2, rhel5, "medium"},
-	{"(15)dellserver.sc.gov.tw", "esx-69", "storage2", true, 4096, 2, win2003, "low"},
-	{"(64)APFG(01)", "esx-69", "storage1", true, 8192, 4, rhel5, "high"},
-	{"(67)apfg(04)", "esx-69", "storage1", true, 8192, 4, rhel5, "high"},
-	{"(200)ask", "esx-69", "storage2", true, 4096, 2, win2003, "low"},
-	{"(226)Zabbix", "esx-69", "storage3", true, 4096, 2, centos, "medium"},
-	{"(66)apfg(03)", "esx-69", "storage1", true, 8192, 4, rhel5, "high"},
-	{"(81)fileserver03", "esx-69", "storage3", true, 4096, 2, win2003, "low"},
-	{"(74)NTPCWEBFG(04)", "esx-69", "storage2", false, 6144, 2, rhel5, "medium"},
-	{"(63)apfg-test", "esx-69", "datastore-69", false, 4096, 2, rhel5, "low"},
+	{"(62)PRT(01)", "esx-69", "storage3", true, 2048, 1, win2003, "low", 30},
+	{"(05)ad", "esx-69", "storage3", true, 4096, 2, win2003, "high", 30},
+	{"(71)NTPCWEBFG(01)", "esx-69", "storage2", true, 6144, 2, rhel5, "medium", 40},
+	{"(15)dellserver.sc.gov.tw", "esx-69", "storage2", true, 4096, 2, win2003, "low", 30},
+	{"(64)APFG(01)", "esx-69", "storage1", true, 8192, 4, rhel5, "high", 40},
+	{"(67)apfg(04)", "esx-69", "storage1", true, 8192, 4, rhel5, "high", 40},
+	{"(200)ask", "esx-69", "storage2", true, 4096, 2, win2003, "low", 30},
+	{"(226)Zabbix", "esx-69", "storage3", true, 4096, 2, centos, "medium", 20},
+	{"(66)apfg(03)", "esx-69", "storage1", true, 8192, 4, rhel5, "high", 40},
+	{"(81)fileserver03", "esx-69", "storage3", true, 4096, 2, win2003, "low", 120},
+	{"(74)NTPCWEBFG(04)", "esx-69", "storage2", false, 6144, 2, rhel5, "medium", 40},
+	{"(63)apfg-test", "esx-69", "datastore-69", false, 4096, 2, rhel5, "low", 40},
 
-	{"(227)VCenter", "esx-70", "storage3", true, 8192, 2, win2008, "high"},
-	{"(78)MOI-CentOS", "esx-70", "storage2", true, 4096, 2, centos, "medium"},
-	{"(76)PRT(02)", "esx-70", "storage3", true, 2048, 1, win2003, "low"},
-	{"(06)ibm(226)", "esx-70", "storage3", true, 4096, 2, win2003, "low"},
-	{"(33)hpserver(2)", "esx-70", "storage2", true, 4096, 2, win2003, "low"},
-	{"(99)fg-km", "esx-70", "storage2", true, 4096, 2, win2003, "medium"},
-	{"(19)gis-data", "esx-70", "storage3", true, 8192, 4, win2003, "medium"},
-	{"(73)NTPCWEBFG(03)", "esx-70", "storage2", true, 6144, 2, rhel5, "medium"},
-	{"(80)ftp-backup", "esx-70", "storage3", true, 2048, 1, centos, "low"},
-	{"(20)gis-web", "esx-70", "storage3", true, 4096, 2, win2003, "medium"},
-	{"(35)hpserver(3)", "esx-70", "storage2", false, 4096, 2, win2003, "low"},
-	{"(77)PRT(03)", "esx-70", "datastore-70", false, 2048, 1, win2003, "low"},
-	{"(90)rhel58-template", "esx-68", "datastore-68", false, 4096, 2, rhel5, "low"},
-	{"(91)win2003-template", "esx-68", "datastore-68", false, 2048, 1, win2003, "low"},
+	{"(227)VCenter", "esx-70", "storage3", true, 8192, 2, win2008, "high", 60},
+	{"(78)MOI-CentOS", "esx-70", "storage2", true, 4096, 2, centos, "medium", 20},
+	{"(76)PRT(02)", "esx-70", "storage3", true, 2048, 1, win2003, "low", 30},
+	{"(06)ibm(226)", "esx-70", "storage3", true, 4096, 2, win2003, "low", 30},
+	{"(33)hpserver(2)", "esx-70", "storage2", true, 4096, 2, win2003, "low", 30},
+	{"(99)fg-km", "esx-70", "storage2", true, 4096, 2, win2003, "medium", 30},
+	{"(19)gis-data", "esx-70", "storage3", true, 8192, 4, win2003, "medium", 200},
+	{"(73)NTPCWEBFG(03)", "esx-70", "storage2", true, 6144, 2, rhel5, "medium", 40},
+	{"(80)ftp-backup", "esx-70", "storage3", true, 2048, 1, centos, "low", 80},
+	{"(20)gis-web", "esx-70", "storage3", true, 4096, 2, win2003, "medium", 30},
+	{"(35)hpserver(3)", "esx-70", "storage2", false, 4096, 2, win2003, "low", 30},
+	{"(77)PRT(03)", "esx-70", "datastore-70", false, 2048, 1, win2003, "low", 30},
+	{"(90)rhel58-template", "esx-68", "datastore-68", false, 4096, 2, rhel5, "low", 16},
+	{"(91)win2003-template", "esx-68", "datastore-68", false, 2048, 1, win2003, "low", 16},
 }
 
 // hostState is the lab's view of a host's life; the simulator objects carry
@@ -188,6 +202,9 @@ type vmState struct {
 	// readyAt is when a booting guest's VMware Tools start and its IP
 	// appears (lab time); zero when the guest is not booting.
 	readyAt time.Time
+	// created is set for a VM the lab's API created (a clone), which a
+	// restored lab must create again.
+	created bool
 }
 
 // failover is one HA failover in progress: the failed host's VMs the agent
@@ -283,6 +300,10 @@ func (s *Site) build(ctx context.Context) error {
 		}
 	}
 
+	if err := addIsolatedNetwork(ctx, hostObj); err != nil {
+		return fail("port group "+IsolatedNetwork, err)
+	}
+
 	pool, err := cluster.ResourcePool(ctx)
 	if err != nil {
 		return fail("cluster resource pool", err)
@@ -311,14 +332,55 @@ func (s *Site) build(ctx context.Context) error {
 	return nil
 }
 
-func createVM(ctx context.Context, c *vim25.Client, folder *object.Folder, pool *object.ResourcePool, host *object.HostSystem, v VMSpec) (types.ManagedObjectReference, error) {
-	spec := types.VirtualMachineConfigSpec{
+// addIsolatedNetwork adds the isolated port group to every host's
+// vSwitch0: vcsim makes one Network object of it, on the first host.
+func addIsolatedNetwork(ctx context.Context, hosts map[string]*object.HostSystem) error {
+	for _, name := range HostNames {
+		ns, err := hosts[name].ConfigManager().NetworkSystem(ctx)
+		if err != nil {
+			return err
+		}
+		err = ns.AddPortGroup(ctx, types.HostPortGroupSpec{Name: IsolatedNetwork, VswitchName: "vSwitch0", Policy: types.HostNetworkPolicy{}})
+		if err != nil && !fault.Is(err, &types.DuplicateName{}) {
+			return err
+		}
+	}
+	return nil
+}
+
+// vmConfigSpec is the configuration of a lab VM: one thick disk of disk
+// bytes on its datastore and one E1000 NIC on the named port group.
+func vmConfigSpec(v VMSpec, disk int64, network string) types.VirtualMachineConfigSpec {
+	return types.VirtualMachineConfigSpec{
 		Name:     v.Name,
 		GuestId:  v.GuestID,
 		MemoryMB: int64(v.MemoryMB),
 		NumCPUs:  v.CPUs,
 		Files:    &types.VirtualMachineFileInfo{VmPathName: "[" + v.Datastore + "]"},
+		DeviceChange: []types.BaseVirtualDeviceConfigSpec{
+			&types.VirtualDeviceConfigSpec{Operation: types.VirtualDeviceConfigSpecOperationAdd,
+				Device: &types.VirtualLsiLogicController{VirtualSCSIController: types.VirtualSCSIController{
+					VirtualController: types.VirtualController{VirtualDevice: types.VirtualDevice{Key: 1000}, BusNumber: 0},
+					SharedBus:         types.VirtualSCSISharingNoSharing}}},
+			&types.VirtualDeviceConfigSpec{Operation: types.VirtualDeviceConfigSpecOperationAdd,
+				FileOperation: types.VirtualDeviceConfigSpecFileOperationCreate,
+				Device: &types.VirtualDisk{
+					VirtualDevice: types.VirtualDevice{Key: 2000, ControllerKey: 1000, UnitNumber: types.NewInt32(0),
+						Backing: &types.VirtualDiskFlatVer2BackingInfo{
+							VirtualDeviceFileBackingInfo: types.VirtualDeviceFileBackingInfo{FileName: "[" + v.Datastore + "]"},
+							DiskMode:                     string(types.VirtualDiskModePersistent),
+							ThinProvisioned:              types.NewBool(false)}},
+					CapacityInKB: disk >> 10, CapacityInBytes: disk}},
+			&types.VirtualDeviceConfigSpec{Operation: types.VirtualDeviceConfigSpecOperationAdd,
+				Device: &types.VirtualE1000{VirtualEthernetCard: types.VirtualEthernetCard{
+					VirtualDevice: types.VirtualDevice{Key: 4000, Backing: &types.VirtualEthernetCardNetworkBackingInfo{
+						VirtualDeviceDeviceBackingInfo: types.VirtualDeviceDeviceBackingInfo{DeviceName: network}}}}}},
+		},
 	}
+}
+
+func createVM(ctx context.Context, c *vim25.Client, folder *object.Folder, pool *object.ResourcePool, host *object.HostSystem, v VMSpec) (types.ManagedObjectReference, error) {
+	spec := vmConfigSpec(v, v.DiskGB<<30, ProductionNetwork)
 	task, err := folder.CreateVM(ctx, spec, pool, host)
 	if err != nil {
 		return types.ManagedObjectReference{}, err
@@ -368,6 +430,20 @@ func (s *Site) decorate() {
 		h.Runtime.DasHostState = &types.ClusterDasFdmHostState{State: st.das, StateReporter: s.masterRef()}
 	}
 
+	// vcsim attaches the isolated port group's Network to the first host
+	// only; every host has it.
+	dc := m.Get(s.dcRef).(*simulator.Datacenter)
+	if n, ok := m.FindByName(IsolatedNetwork, dc.Network).(*mo.Network); ok {
+		n.Host = nil
+		for ref := range s.hosts {
+			h := m.Get(ref).(*simulator.HostSystem)
+			if !slices.Contains(h.Network, n.Self) {
+				h.Network = append(h.Network, n.Self)
+			}
+			n.Host = append(n.Host, ref)
+		}
+	}
+
 	for _, d := range Datastores {
 		ds := m.FindByName(d.Name, m.Get(s.datastoreFolder()).(*simulator.Folder).ChildEntity).(*simulator.Datastore)
 		capacity := d.CapacityGB * int64(units.GB)
@@ -393,8 +469,14 @@ func (s *Site) decorate() {
 			IsolationResponse: string(types.ClusterDasVmSettingsIsolationResponseNone),
 		},
 	}
-	// Standard licence: no DRS on the reference site.
-	cfg.DrsConfig.Enabled = types.NewBool(false)
+	// DRS fully automated: planned maintenance evacuates a host by
+	// vMotion (the report's 67 vMotions a year). Options.NoDRS models a
+	// Standard licence without it.
+	cfg.DrsConfig.Enabled = types.NewBool(!s.opts.NoDRS)
+	cfg.DrsConfig.DefaultVmBehavior = types.DrsBehaviorFullyAutomated
+	if s.opts.NoDRS {
+		cfg.DrsConfig.DefaultVmBehavior = types.DrsBehaviorManual
+	}
 	cfg.DasVmConfig = nil
 	for ref, v := range s.vms {
 		cfg.DasVmConfig = append(cfg.DasVmConfig, types.ClusterDasVmConfigInfo{

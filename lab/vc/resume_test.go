@@ -13,6 +13,7 @@ import (
 
 	"github.com/vmware/govmomi/event"
 	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/types"
 )
@@ -438,13 +439,14 @@ func TestRestoreMidRebootFinishes(t *testing.T) {
 	s := startLab(t, rebootOptions())
 	c, _ := dial(t, ctx, s)
 	h68, h69 := host(t, ctx, c, "esx-68"), host(t, ctx, c, "esx-69")
-	task, err := h69.EnterMaintenanceMode(ctx, 0, false, nil)
-	if err == nil {
-		err = task.Wait(ctx)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	// This test is about HA placing no VM on a host in maintenance mode,
+	// with esx-69's VMs where they are: the flag is set directly, since
+	// EnterMaintenanceMode would first move them by vMotion.
+	op := s.op()
+	hs := op.Map.Get(h69.Reference()).(*simulator.HostSystem)
+	op.WithLock(hs, func() {
+		op.Update(hs, []types.PropertyChange{{Name: "runtime.inMaintenanceMode", Val: true}, {Name: "summary.runtime.inMaintenanceMode", Val: true}})
+	})
 
 	sn := startSnapshots(s, "esx-68")
 	res, err := methods.RebootHost_Task(ctx, c, &types.RebootHost_Task{This: h68.Reference(), Force: true})

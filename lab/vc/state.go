@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25/methods"
+	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 	"github.com/vmware/govmomi/vim25/xml"
 )
@@ -35,6 +37,9 @@ type savedState struct {
 	// done.
 	Failovers []savedFailover `json:"failovers,omitempty"`
 	Truth     []Restart       `json:"ground_truth,omitempty"`
+	// Datastores hold each datastore's free space, which clones,
+	// destroys and storage vMotions change.
+	Datastores []savedDatastore `json:"datastores,omitempty"`
 	// Events is the lab-posted events as a SOAP ArrayOfEvent, the one
 	// encoding that keeps every event's concrete type.
 	Events string `json:"events,omitempty"`
@@ -62,11 +67,21 @@ type savedHost struct {
 	BootsAt time.Time `json:"boots_at,omitzero"`
 }
 
+type savedDatastore struct {
+	Name      string `json:"name"`
+	FreeSpace int64  `json:"free_space"`
+}
+
 type savedVM struct {
-	Name       string `json:"name"`
-	Host       string `json:"host"`
-	PowerState string `json:"power_state"`
-	Connection string `json:"connection_state"`
+	Name string `json:"name"`
+	Host string `json:"host"`
+	// Datastore holds the VM's files (storage vMotion changes it).
+	Datastore string `json:"datastore,omitempty"`
+	// Created describes a VM the API created (a clone), which a restored
+	// lab creates again.
+	Created    *savedCreated `json:"created,omitempty"`
+	PowerState string        `json:"power_state"`
+	Connection string        `json:"connection_state"`
 	// On is whether the machine really runs (a dead host's VMs still show
 	// poweredOn in vCenter).
 	On          bool   `json:"on"`
@@ -75,6 +90,18 @@ type savedVM struct {
 	GuestHeader string `json:"guest_hostname,omitempty"`
 	// GuestReadyAt is when a booting guest's Tools and IP come up.
 	GuestReadyAt time.Time `json:"guest_ready_at,omitzero"`
+}
+
+// savedCreated is what a restored lab needs to create a VM again: its
+// shape, its disk and the port group of its NIC.
+type savedCreated struct {
+	GuestID      string `json:"guest_id"`
+	MemoryMB     int32  `json:"memory_mb"`
+	CPUs         int32  `json:"cpus"`
+	DiskBytes    int64  `json:"disk_bytes"`
+	Network      string `json:"network,omitempty"`
+	InstanceUUID string `json:"instance_uuid,omitempty"`
+	Template     bool   `json:"template,omitempty"`
 }
 
 type savedFailover struct {
@@ -116,8 +143,10 @@ func (s *Site) stateLocked() ([]byte, error) {
 		copies[i] = hostCopy{*h, append([]types.ManagedObjectReference(nil), h.diedRunning...)}
 	}
 	vmName := map[types.ManagedObjectReference]string{}
+	created := map[types.ManagedObjectReference]bool{}
 	for ref, v := range s.vms {
 		vmName[ref] = v.name
+		created[ref] = v.created
 	}
 	for _, fo := range s.failovers {
 		sf := savedFailover{FailedHost: fo.host.name, NextBatchAt: fo.nextAt}
@@ -161,6 +190,22 @@ func (s *Site) stateLocked() ([]byte, error) {
 			}
 			sv.PowerState = string(vm.Runtime.PowerState)
 			sv.Connection = string(vm.Runtime.ConnectionState)
+			if len(vm.Datastore) > 0 {
+				if ds, ok := m.Get(vm.Datastore[0]).(*simulator.Datastore); ok {
+					sv.Datastore = ds.Name
+				}
+			}
+			if created[ref] && vm.Config != nil {
+				sv.Created = &savedCreated{GuestID: vm.Config.GuestId, MemoryMB: vm.Config.Hardware.MemoryMB, CPUs: vm.Config.Hardware.NumCPU,
+					DiskBytes: diskBytes(vm), InstanceUUID: vm.Config.InstanceUuid, Template: vm.Config.Template}
+				for _, d := range vm.Config.Hardware.Device {
+					if card, ok := d.(types.BaseVirtualEthernetCard); ok {
+						if b, ok := card.GetVirtualEthernetCard().Backing.(*types.VirtualEthernetCardNetworkBackingInfo); ok {
+							sv.Created.Network = b.DeviceName
+						}
+					}
+				}
+			}
 			if vm.Guest != nil {
 				sv.GuestIP, sv.GuestTools, sv.GuestHeader = vm.Guest.IpAddress, vm.Guest.ToolsRunningStatus, vm.Guest.HostName
 			}
@@ -175,6 +220,11 @@ func (s *Site) stateLocked() ([]byte, error) {
 		st.VMs = append(st.VMs, sv)
 	}
 	sort.Slice(st.VMs, func(i, j int) bool { return st.VMs[i].Name < st.VMs[j].Name })
+	for _, d := range Datastores {
+		if ds, ok := m.FindByName(d.Name, m.Get(s.datastoreFolder()).(*simulator.Folder).ChildEntity).(*simulator.Datastore); ok {
+			st.Datastores = append(st.Datastores, savedDatastore{Name: d.Name, FreeSpace: freeSpace(ctx, ds)})
+		}
+	}
 
 	if len(events) > 0 {
 		var buf bytes.Buffer
@@ -216,9 +266,26 @@ func (s *Site) restore(data []byte) error {
 	s.mu.Unlock()
 
 	for _, sv := range st.VMs {
+		if sv.Created == nil {
+			continue
+		}
+		ref, err := s.recreate(ctx, sv, hostRef)
+		if err != nil {
+			return err
+		}
+		vmRef[sv.Name] = ref
+	}
+	for _, sv := range st.VMs {
 		if err := s.restoreVM(ctx, sv, vmRef, hostRef); err != nil {
 			return err
 		}
+	}
+	for _, sd := range st.Datastores {
+		ds, ok := ctx.Map.FindByName(sd.Name, ctx.Map.Get(s.datastoreFolder()).(*simulator.Folder).ChildEntity).(*simulator.Datastore)
+		if !ok {
+			return fmt.Errorf("lab vcenter: Options.Restore names datastore %q, which this lab does not have", sd.Name)
+		}
+		addFreeSpace(ctx, ds, sd.FreeSpace-freeSpace(ctx, ds))
 	}
 	for _, sh := range st.Hosts {
 		if err := s.restoreHost(ctx, st, sh, hostRef, vmRef); err != nil {
@@ -258,6 +325,42 @@ func (s *Site) restore(data []byte) error {
 	return nil
 }
 
+// recreate creates again a VM the saved lab's API had created, with its
+// shape, disk, port group and instance UUID, on its host and datastore.
+func (s *Site) recreate(ctx *simulator.Context, sv savedVM, hostRef map[string]types.ManagedObjectReference) (types.ManagedObjectReference, error) {
+	c := sv.Created
+	host, ok := hostRef[sv.Host]
+	if !ok {
+		return types.ManagedObjectReference{}, fmt.Errorf("lab vcenter: Options.Restore has VM %q on host %q, which this lab does not have", sv.Name, sv.Host)
+	}
+	dc := ctx.Map.Get(s.dcRef).(*simulator.Datacenter)
+	folder := ctx.Map.Get(dc.VmFolder).(*simulator.Folder)
+	cl := ctx.Map.Get(s.clusterRef).(*simulator.ClusterComputeResource)
+	spec := vmConfigSpec(VMSpec{Name: sv.Name, Datastore: sv.Datastore, MemoryMB: c.MemoryMB, CPUs: c.CPUs, GuestID: c.GuestID}, c.DiskBytes, c.Network)
+	spec.InstanceUuid = c.InstanceUUID
+	var body soap.HasFault
+	ctx.WithLock(folder, func() {
+		body = folder.CreateVMTask(ctx, &types.CreateVM_Task{This: folder.Self, Config: spec, Pool: *cl.ResourcePool, Host: &host})
+	})
+	if f := body.Fault(); f != nil {
+		return types.ManagedObjectReference{}, fmt.Errorf("lab vcenter: creating VM %s again: %s", sv.Name, f.String)
+	}
+	task := ctx.Map.Get(body.(*methods.CreateVM_TaskBody).Res.Returnval).(*simulator.Task)
+	task.Wait()
+	if task.Info.Error != nil {
+		return types.ManagedObjectReference{}, fmt.Errorf("lab vcenter: creating VM %s again: %T", sv.Name, task.Info.Error.Fault)
+	}
+	ref := task.Info.Result.(types.ManagedObjectReference)
+	if c.Template {
+		vm := ctx.Map.Get(ref).(*simulator.VirtualMachine)
+		ctx.WithLock(vm, func() { vm.MarkAsTemplate(&types.MarkAsTemplate{This: ref}) })
+	}
+	s.mu.Lock()
+	s.vms[ref] = &vmState{name: sv.Name, ref: ref, memoryMB: c.MemoryMB, priority: string(types.ClusterDasVmSettingsRestartPriorityMedium), created: true}
+	s.mu.Unlock()
+	return ref, nil
+}
+
 // restoreVM puts one VM where the saved lab had it, as it was, and lets a
 // guest that was booting finish its boot.
 func (s *Site) restoreVM(ctx *simulator.Context, sv savedVM, vmRef, hostRef map[string]types.ManagedObjectReference) error {
@@ -285,6 +388,35 @@ func (s *Site) restoreVM(ctx *simulator.Context, sv savedVM, vmRef, hostRef map[
 					list = append(list, ref)
 				}
 				ctx.Update(h, []types.PropertyChange{{Name: "vm", Val: list}})
+			})
+		}
+	}
+	if sv.Datastore != "" {
+		to, ok := ctx.Map.FindByName(sv.Datastore, ctx.Map.Get(s.datastoreFolder()).(*simulator.Folder).ChildEntity).(*simulator.Datastore)
+		if !ok {
+			return fmt.Errorf("lab vcenter: Options.Restore has VM %q on datastore %q, which this lab does not have", sv.Name, sv.Datastore)
+		}
+		var from []types.ManagedObjectReference
+		ctx.WithLock(vm, func() { from = append(from, vm.Datastore...) })
+		if len(from) != 1 || from[0] != to.Self {
+			for _, r := range append(from, to.Self) {
+				ds := ctx.Map.Get(r).(*simulator.Datastore)
+				add := r == to.Self
+				ctx.WithLock(ds, func() {
+					var list []types.ManagedObjectReference
+					for _, x := range ds.Vm {
+						if x != ref {
+							list = append(list, x)
+						}
+					}
+					if add {
+						list = append(list, ref)
+					}
+					ctx.Update(ds, []types.PropertyChange{{Name: "vm", Val: list}})
+				})
+			}
+			ctx.WithLock(vm, func() {
+				ctx.Update(vm, []types.PropertyChange{{Name: "datastore", Val: []types.ManagedObjectReference{to.Self}}})
 			})
 		}
 	}

@@ -121,16 +121,16 @@ func (*transfer) Doc() steps.KindDoc {
 			"src":             steps.Required("The file on the source guest.", "來源客體上之檔案。"),
 			"dest":            steps.Required("The path on the destination; a trailing / or an existing directory means into it.", "目的客體上之路徑；以 / 結尾或為既有目錄時表示放入該目錄。"),
 			"mode":            steps.Param("The copy's octal mode; the source's when empty.", "複本之八進位權限；未指定時沿用來源。"),
-			"verify":          steps.Param("Run sha256sum on both guests after the copy and compare.", "複製後於兩端執行 sha256sum 並比對。"),
+			"verify":          steps.Param("Run sha256sum on both guests after the copy, at the same time, and compare: one more read of the file at each end.", "複製後於兩端同時執行 sha256sum 並比對：兩端各多讀一次檔案。"),
 			"connect_timeout": steps.Param("How long connecting to either guest may take; 15s when unset.", "連線至任一客體之時限；未指定時為 15s。"),
 		},
 		Result: map[string]journal.Text{
 			"path":          steps.Text("The file written on the destination.", "目的端寫入之檔案。"),
 			"bytes":         steps.Text("How many bytes were copied.", "複製之位元組數。"),
-			"sha256":        steps.Text("The SHA-256 of what was sent, hex.", "傳送內容之 SHA-256（十六進位）。"),
+			"sha256":        steps.Text("The SHA-256 both guests computed for their copy, hex; empty with verify: false (nothing hashes the stream).", "兩端對各自檔案計算出之相同 SHA-256（十六進位）；verify: false 時為空（串流過程不計算雜湊）。"),
 			"seconds":       steps.Text("How long the copy took.", "複製所花秒數。"),
 			"mb_per_second": steps.Text("The copy's throughput in MB/s.", "傳輸速率（MB/s）。"),
-			"verified":      steps.Text("Both guests' sha256sum matched what was sent.", "兩端 sha256sum 皆與傳送內容相符。"),
+			"verified":      steps.Text("Both guests' sha256sum matched each other.", "兩端 sha256sum 結果一致。"),
 		},
 		Preflight: []journal.Text{
 			steps.Text("Logs in to both guests, trusting only their pinned host keys.", "登入兩台客體；僅信任已釘選之主機金鑰。"),
@@ -179,23 +179,45 @@ func (*backup) Doc() steps.KindDoc {
 
 func (*backupCheck) Doc() steps.KindDoc {
 	return steps.KindDoc{
-		SummaryZhTW: "確認客體上最新之備份檔非空且夠新",
+		SummaryZhTW: "確認客體上之備份檔存在、夠新且非空，並包含所備份之路徑",
 		OneOf:       targetOneOf,
 		Params: withTarget(map[string]steps.FieldDoc{
-			"dir":     steps.Param("The directory that holds the archives.", "存放備份檔之目錄。"),
-			"pattern": steps.Param("The archives' file-name glob.", "備份檔之檔名樣式。"),
-			"max_age": steps.Param("How old the newest archive may be (a daily backup plus slack by default).", "最新備份檔可接受之最大時間（預設為每日備份加上寬限）。"),
+			"dir":       steps.Param("The directory that holds the archives (bkap.sh's BK_PATH).", "存放備份檔之目錄（bkap.sh 之 BK_PATH）。"),
+			"pattern":   steps.Param("The archives' file-name glob; {hostname} is the guest's short host name, as bkap.sh's HOST_NAME (e.g. {hostname}bk.tar.*.tgz).", "備份檔之檔名樣式；{hostname} 代表客體之短主機名稱，同 bkap.sh 之 HOST_NAME（例如 {hostname}bk.tar.*.tgz）。"),
+			"max_age":   steps.Param("How old the newest archive may be, by the guest's clock (a daily backup plus slack by default).", "依客體時鐘，最新備份檔可接受之最大時間（預設為每日備份加上寬限）。"),
+			"min_count": steps.Param("How many matching archives must be there: a nightly job that keeps BK_DAYS days leaves at least BK_DAYS.", "至少須有之備份檔數：每晚備份並保留 BK_DAYS 天者，至少應有 BK_DAYS 個。"),
+			"contains":  steps.Param("Paths every verified archive must hold, written as the backup names them (/etc/httpd/, /etc/hosts); a directory counts when the archive has it or anything below it.", "每個經驗證之備份檔須包含之路徑，寫法同備份清單（/etc/httpd/、/etc/hosts）；目錄本身或其下任一項目在備份檔中即算包含。"),
+			"cron":      steps.Param("Text a scheduled job's command must contain (e.g. bkap.sh), looked for in root's crontab (/var/spool/cron/root or crontabs/root), /etc/crontab and /etc/cron.d, comments left out: archives there today stop coming when nothing schedules them.", "排程工作之指令須包含之文字（例如 bkap.sh），於 root 之 crontab（/var/spool/cron/root 或 crontabs/root）、/etc/crontab 與 /etc/cron.d 中尋找，不含註解：若無排程，今日之備份檔日後即不再產生。"),
+			"verify":    steps.Param("Which archives drbook reads through over SFTP: none, newest or all (newest when contains is given, none otherwise). Reading checks the gzip stream to its CRC, so a backup cut short fails, and lists the tar members from their headers, so no member name can pass for another; it transfers each archive once.", "以 SFTP 完整讀取哪些備份檔：none、newest 或 all（有 contains 時預設 newest，否則 none）。讀取時檢查 gzip 至 CRC，中斷之備份即失敗；並由 tar 標頭列出成員，任何成員名稱皆無法冒充他者；每個備份檔傳輸一次。"),
 		}),
 		Result: map[string]journal.Text{
-			"archive":     steps.Text("The newest archive's path.", "最新備份檔之路徑。"),
-			"size":        steps.Text("Its size in bytes.", "檔案大小（位元組）。"),
-			"modified":    steps.Text("When it was last written.", "最後寫入時間。"),
-			"age_seconds": steps.Text("Its age in seconds, by the guest's clock.", "依客體時鐘計算之檔案年齡（秒）。"),
-			"count":       steps.Text("How many archives match pattern.", "符合樣式之備份檔數。"),
+			"archive":              steps.Text("The newest archive's path.", "最新備份檔之路徑。"),
+			"size":                 steps.Text("Its size in bytes.", "檔案大小（位元組）。"),
+			"modified":             steps.Text("When it was last written.", "最後寫入時間。"),
+			"age_seconds":          steps.Text("Its age in seconds, by the guest's clock.", "依客體時鐘計算之檔案年齡（秒）。"),
+			"count":                steps.Text("How many archives match pattern.", "符合樣式之備份檔數。"),
+			"hostname":             steps.Text("The guest's short host name, when pattern uses {hostname}.", "pattern 使用 {hostname} 時，客體之短主機名稱。"),
+			"schedule":             steps.Text("The crontab line that runs cron, when cron is given.", "有 cron 時，執行該工作之 crontab 行。"),
+			"schedule_file":        steps.Text("The file that line is in.", "該行所在之檔案。"),
+			"archives":             steps.Text("Every matching archive, newest first.", "所有符合之備份檔，由新至舊。"),
+			"archives.path":        steps.Text("The archive's path.", "備份檔之路徑。"),
+			"archives.size":        steps.Text("Its size in bytes.", "檔案大小（位元組）。"),
+			"archives.modified":    steps.Text("When it was last written.", "最後寫入時間。"),
+			"archives.age_seconds": steps.Text("Its age in seconds, by the guest's clock.", "依客體時鐘計算之檔案年齡（秒）。"),
+			"archives.verified":    steps.Text("Whether drbook read it through (see verify).", "是否已完整讀取（見 verify）。"),
+			"archives.entries":     steps.Text("How many tar members it holds, when verified.", "經驗證時，其 tar 成員數。"),
+			"archives.missing":     steps.Text("The contains paths it lacks, when verified.", "經驗證時，其缺少之 contains 路徑。"),
 		},
 		Example: `- id: backup_ok
-  name: {en: "Last night's backup is there", zh-TW: "確認昨晚之備份存在"}
-  ssh.backup_check: {host: ap02, dir: /APBACKUP, pattern: "*.tgz", max_age: 26h}`,
+  name: {en: "Last night's bkap.sh backup is there and whole", zh-TW: "確認昨晚 bkap.sh 之備份存在且完整"}
+  ssh.backup_check:
+    host: ap02
+    dir: /APBACKUP
+    pattern: "{hostname}bk.tar.*.tgz"
+    max_age: 26h
+    min_count: 7
+    cron: bkap.sh
+    contains: [/etc/httpd/, /etc/hosts, /opt/moiland/]`,
 	}
 }
 

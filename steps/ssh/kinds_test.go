@@ -1,6 +1,7 @@
 package ssh_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -410,5 +411,38 @@ func TestWaitReachable(t *testing.T) {
 	start = time.Now()
 	if _, err := execute(t, l.rt, k, "{host: rekeyed, within: 30s}"); err == nil || !strings.Contains(err.Error(), "HOST KEY CHANGED") || time.Since(start) > 3*time.Second {
 		t.Fatalf("a changed key must fail at once: %v", err)
+	}
+}
+
+// TestTransferVerifyIsTheGuestsSums: with verify on, the result's sum is
+// the one both guests computed and a copy whose sum differs fails, naming
+// both files; with verify off nothing is hashed (ap02's sha256sum, which
+// would fail or lie, is never run) and the result says so.
+func TestTransferVerifyIsTheGuestsSums(t *testing.T) {
+	lying := t.TempDir()
+	// ap02's sha256sum reports a sum that is not its file's.
+	if err := os.WriteFile(filepath.Join(lying, "sha256sum"), []byte("#!/bin/sh\necho \""+strings.Repeat("0", 64)+"  $2\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	l := newLabWith(t, lying)
+	data := make([]byte, 1<<20+3)
+	rand.Read(data)
+	src := filepath.Join(l.ap1.Dir, "big.tgz")
+	os.WriteFile(src, data, 0o600)
+	os.MkdirAll(filepath.Join(l.ap2.Dir, "root"), 0o755)
+
+	res := mustExecute(t, l.rt, kind(t, "ssh.transfer"), fmt.Sprintf("{from: ap01, to: ap02, src: %q, dest: %q, verify: false}", src, l.ap2.Dir+"/root/")).(*ssh.TransferResult)
+	if res.Verified || res.SHA256 != "" || res.Bytes != int64(len(data)) {
+		t.Fatalf("verify: false gave %+v, want bytes %d, no sum, not verified", res, len(data))
+	}
+	if got, _ := os.ReadFile(res.Path); !bytes.Equal(got, data) {
+		t.Fatal("the unverified copy differs from the source")
+	}
+
+	_, err := execute(t, l.rt, kind(t, "ssh.transfer"), fmt.Sprintf("{from: ap01, to: ap02, src: %q, dest: %q}", src, l.ap2.Dir+"/root/"))
+	sum := sha256.Sum256(data)
+	if err == nil || !strings.Contains(err.Error(), "SHA-256 mismatch") || !strings.Contains(err.Error(), "ap01:"+src+" has "+hex.EncodeToString(sum[:])) ||
+		!strings.Contains(err.Error(), "the copy ap02:"+l.ap2.Dir+"/root/big.tgz has "+strings.Repeat("0", 64)) || !strings.Contains(err.Error(), "run the step again") {
+		t.Fatalf("a copy whose sum differs gave %v, want a mismatch naming both files and sums", err)
 	}
 }

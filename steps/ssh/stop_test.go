@@ -11,7 +11,9 @@ import (
 	"crypto/rand"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -103,15 +105,88 @@ func checkNoCopyLeft(t *testing.T, home string, copies int) {
 	if len(pids) != copies {
 		t.Fatalf("want %d copies, the guest ran %v", copies, pids)
 	}
+	st, err := os.Stat(filepath.Join(home, "pids"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, p := range pids {
 		pid, _ := strconv.Atoi(p)
-		if err := syscall.Kill(pid, 0); err == nil && !zombie(pid) && inDir(pid, home) {
-			t.Errorf("copy %d still runs on the guest", pid)
+		if what, alive := copyAlive(pid, home, st.ModTime()); alive {
+			t.Errorf("copy %d still runs on the guest: %s", pid, what)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(home, "marker")); err == nil {
 		t.Fatal("a stopped copy went on to the end")
 	}
+}
+
+// copyAlive reports whether process pid is still a live copy of the
+// drill's command, and what /proc says of it. Every copy started no later
+// than written (the last copy's line in "pids") and works in home; a
+// process under the same pid that started later, or elsewhere, reused the
+// pid (pid_max is 32768 here). A process whose working directory cannot
+// be read is exiting (the kernel drops it before the process turns
+// zombie), so it is looked at again until it is gone or readable.
+func copyAlive(pid int, home string, written time.Time) (string, bool) {
+	for try := 0; ; try++ {
+		if syscall.Kill(pid, 0) != nil {
+			return "", false
+		}
+		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			return "", false
+		}
+		s := string(stat)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) < 20 || f[0] == "Z" || f[0] == "X" {
+			return "", false
+		}
+		if startedAfter(f[19], written.Add(200*time.Millisecond)) {
+			return "", false
+		}
+		cmdline, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+		what := fmt.Sprintf("/proc says %q, command line %q", strings.TrimSpace(s), strings.ReplaceAll(string(cmdline), "\x00", " "))
+		cwd, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/cwd")
+		if err == nil {
+			return what + ", working in " + cwd, sameDir(cwd, home)
+		}
+		if try == 250 {
+			return what + ", working directory unreadable: " + err.Error(), true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// startedAfter reports whether a process whose start time is ticks
+// (clock ticks after boot, field 22 of /proc/PID/stat) started after t.
+func startedAfter(ticks string, t time.Time) bool {
+	n, err := strconv.ParseInt(ticks, 10, 64)
+	if err != nil {
+		return false
+	}
+	up, err := os.ReadFile("/proc/uptime")
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(up))
+	if len(f) == 0 {
+		return false
+	}
+	secs, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		return false
+	}
+	boot := time.Now().Add(-time.Duration(secs * float64(time.Second)))
+	start := boot.Add(time.Duration(n) * time.Second / 100) // USER_HZ is 100 on Linux
+	return start.After(t)
+}
+
+func sameDir(cwd, dir string) bool {
+	want, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		want = dir
+	}
+	return cwd == want || cwd == dir
 }
 
 func clientKey(t *testing.T) (gossh.Signer, string) {
@@ -121,32 +196,6 @@ func clientKey(t *testing.T) (gossh.Signer, string) {
 	os.WriteFile(keyFile, pem.EncodeToMemory(block), 0o600)
 	signer, _ := gossh.NewSignerFromKey(priv)
 	return signer, keyFile
-}
-
-// inDir reports whether process pid works in dir, as every copy of the
-// drill's command does: with pid_max at 32768 and a suite forking
-// thousands of shells, a copy's pid can belong to another process by the
-// time it is checked.
-func inDir(pid int, dir string) bool {
-	cwd, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/cwd")
-	if err != nil {
-		return true // cannot tell: count it as the copy
-	}
-	want, err := filepath.EvalSymlinks(dir)
-	if err != nil {
-		want = dir
-	}
-	return cwd == want || cwd == dir
-}
-
-func zombie(pid int) bool {
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return true
-	}
-	s := string(stat)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	return len(f) > 0 && f[0] == "Z"
 }
 
 func checkConfirmedTimeouts(t *testing.T, res *engine.Result, err error, log *journal.Log) {
@@ -215,5 +264,37 @@ func TestE2EUnconfirmedStopWaitsForTheOperator(t *testing.T) {
 	b, _ := os.ReadFile(g.Path("/root/pids"))
 	if n := len(strings.Fields(string(b))); n != 1 {
 		t.Fatalf("the step ran %d times; it must not be retried while it may still run", n)
+	}
+}
+
+// TestCopyAliveTellsACopyFromAReusedPid checks the check itself: a live
+// process working in the guest's home that started before the copies'
+// last line is a copy still running; the same pid seen as started later,
+// or working elsewhere, is not; once it is reaped it is gone.
+func TestCopyAliveTellsACopyFromAReusedPid(t *testing.T) {
+	home := t.TempDir()
+	cmd := exec.Command("sleep", "1000")
+	cmd.Dir = home
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	pid := cmd.Process.Pid
+	written := time.Now().Add(time.Second)
+	if what, alive := copyAlive(pid, home, written); !alive {
+		t.Fatalf("a live copy is not seen: %s", what)
+	} else if !strings.Contains(what, "sleep") {
+		t.Errorf("the report does not say what runs: %s", what)
+	}
+	if _, alive := copyAlive(pid, home, written.Add(-time.Hour)); alive {
+		t.Error("a process that started after the copies' last line is taken for a copy")
+	}
+	if _, alive := copyAlive(pid, t.TempDir(), written); alive {
+		t.Error("a process working elsewhere is taken for a copy")
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if _, alive := copyAlive(pid, home, written); alive {
+		t.Error("a reaped process is taken for a live copy")
 	}
 }

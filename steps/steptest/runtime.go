@@ -130,6 +130,20 @@ func (r *Runtime) Evidence(ev journal.Evidence) {
 	r.Evidences = append(r.Evidences, ev)
 }
 
+var _ steps.Ledger = (*Runtime)(nil)
+
+// Recorded is steps.Ledger: the evidence journaled through r so far, all
+// under r's current step id.
+func (r *Runtime) Recorded() []steps.RecordedEvidence {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]steps.RecordedEvidence, len(r.Evidences))
+	for i, ev := range r.Evidences {
+		out[i] = steps.RecordedEvidence{Step: r.ID, Evidence: ev}
+	}
+	return out
+}
+
 func (r *Runtime) Trust(t journal.Trust) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

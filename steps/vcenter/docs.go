@@ -199,7 +199,8 @@ func (k *hostStateChange) Doc() steps.KindDoc {
 		d.SummaryZhTW = "將 ESXi 主機切換為維護模式，並移出其虛擬機器"
 		d.Params["evacuate"] = steps.Param("Also move powered-off VMs off the host (vCenter's evacuatePoweredOffVms).", "一併移出已關機之虛擬機器（vCenter 之 evacuatePoweredOffVms）。")
 		d.Params["timeout"] = steps.Param("How long vCenter may take to empty the host.", "vCenter 完成移出之時限。")
-		d.Preflight = append(d.Preflight, steps.Text("Checks the host is connected.", "確認主機已連線。"))
+		d.Preflight = append(d.Preflight, steps.Text("Checks the host is connected.", "確認主機已連線。"),
+			steps.Text("When the host runs VMs, checks its cluster's DRS is on and fully automated, so that vCenter moves them by vMotion; otherwise fails and names them (move them first with vcenter.vm.migrate).", "若主機上有執行中之虛擬機器，確認其叢集 DRS 已啟用且為全自動，使 vCenter 以 vMotion 移出；否則失敗並列出這些 VM（請先以 vcenter.vm.migrate 移出）。"))
 		d.Example = `- id: maintenance
   name: {en: "Put host .69 into maintenance mode", zh-TW: "將主機 .69 切換為維護模式"}
   vcenter.host.enter_maintenance: {host: esx-69, timeout: 30m}`
@@ -381,5 +382,103 @@ func (haVerifyRestart) Doc() steps.KindDoc {
     vms: "${{ steps.shut.result.vms }}"
     within: 5m
   expect: 1m`,
+	}
+}
+
+func (vmClone) Doc() steps.KindDoc {
+	return steps.KindDoc{
+		SummaryZhTW: "將虛擬機器（目前狀態或快照）複製至另一資料存放區與主機，可接至隔離之連接埠群組並開機",
+		Params: map[string]steps.FieldDoc{
+			"vm":        vmParam,
+			"name":      steps.Param("The replica's name in vCenter; empty means the VM's name followed by -replica. A VM of that name that this run's journal records as its own is reused; any other is refused.", "複本於 vCenter 之名稱；未填則為原 VM 名稱加 -replica。若同名 VM 經本次執行之日誌記錄為本次所建則沿用，否則拒絕。"),
+			"datastore": steps.Required("The datastore that receives the replica's files (other storage than the VM's, for a replica test).", "存放複本檔案之資料存放區（複本測試應與原 VM 不同）。"),
+			"host":      steps.Param("The host that runs the replica: a host of the site file or its vCenter name; empty keeps the VM's host.", "執行複本之主機：site 檔之主機或其 vCenter 名稱；未填則沿用原 VM 之主機。"),
+			"snapshot":  steps.Param("Clone from the VM's snapshot of this name instead of its current state.", "自原 VM 之此名稱快照複製，而非目前狀態。"),
+			"network":   steps.Param("Put every NIC of the replica on this port group, e.g. an isolated one, so that the replica (same IP, same host name) cannot clash with the VM in production.", "將複本所有網路卡接至此連接埠群組（例如隔離網段），使複本（相同 IP 與主機名稱）不致與正式環境之 VM 衝突。"),
+			"power_on":  steps.Param("Power the replica on once it is made.", "複製完成後將複本開機。"),
+			"timeout":   steps.Param("How long the clone task may take (it copies every disk).", "複製工作之時限（需複製所有磁碟）。"),
+		},
+		Result: map[string]journal.Text{
+			"name":          steps.Text("The replica's name in vCenter.", "複本於 vCenter 之名稱。"),
+			"moref":         steps.Text("The replica's managed object reference, e.g. vm-123.", "複本之受管物件參照，例如 vm-123。"),
+			"instance_uuid": steps.Text("The replica's instance UUID, which drbook chose and journaled before the clone began: how vcenter.vm.destroy knows the replica is this run's.", "複本之 instance UUID，由 drbook 於複製前選定並記入日誌；vcenter.vm.destroy 據此確認複本為本次執行所建。"),
+			"source":        steps.Text("The VM that was copied.", "被複製之 VM。"),
+			"datastore":     steps.Text("The datastore the replica is on.", "複本所在之資料存放區。"),
+			"host":          steps.Text("The host the replica is on.", "複本所在之主機。"),
+			"networks":      steps.Text("The port groups of the replica's NICs.", "複本各網路卡之連接埠群組。"),
+			"snapshot":      steps.Text("The snapshot cloned from; empty for the current state.", "複製來源之快照；空白表示目前狀態。"),
+			"disk_bytes":    steps.Text("The size of the replica's disks, in bytes.", "複本磁碟大小（位元組）。"),
+			"powered_on":    steps.Text("Whether the replica is powered on after the step.", "步驟完成後複本是否已開機。"),
+			"reused":        steps.Text("The replica already existed and this run had made it (a resumed run), so no clone was started.", "複本已存在且為本次執行所建（續跑），因此未再複製。"),
+			"requested_at":  steps.Text("When the clone was asked for.", "要求複製之時間。"),
+			"cloned_at":     steps.Text("When vCenter finished the clone.", "vCenter 完成複製之時間。"),
+			"clone_took":    steps.Text("How long the clone took.", "複製所花時間。"),
+		},
+		Preflight: []journal.Text{connectPreflight, vmExistsPreflight,
+			steps.Text("Finds the datastore, the host, the snapshot and the port group; checks the host is connected and not in maintenance mode, mounts the datastore and has the port group, and the datastore has room for the VM's disks.", "確認資料存放區、主機、快照與連接埠群組存在；主機已連線且非維護模式、已掛載該資料存放區並具該連接埠群組，且資料存放區有足夠空間容納 VM 之磁碟。"),
+			steps.Text("Checks no VM of the replica's name exists yet.", "確認尚無與複本同名之 VM。")},
+		Example: `- id: replica
+  name: {en: "Replicate the AP server to other storage, isolated", zh-TW: "將 AP 伺服器複製至其他儲存區（隔離網段）"}
+  vcenter.vm.clone: {vm: ap02, datastore: storage2, host: esx-69, network: Drill-Isolated, power_on: true}`,
+	}
+}
+
+func (vmDestroy) Doc() steps.KindDoc {
+	return steps.KindDoc{
+		SummaryZhTW: "將本次執行所建之虛擬機器關機並刪除（其他 VM 除非明示，一律拒絕）",
+		Params: map[string]steps.FieldDoc{
+			"vm":                   vmParam,
+			"created_elsewhere_ok": steps.Param("Destroy the VM even though this run's journal has no vcenter.vm.clone record of it (name and instance UUID). Without it such a VM is refused.", "即使本次執行之日誌無此 VM 之 vcenter.vm.clone 紀錄（名稱與 instance UUID）仍予刪除；未設定則拒絕。"),
+			"template_ok":          steps.Param("Destroy the VM even if it is a template.", "即使為範本亦予刪除。"),
+			"timeout":              steps.Param("How long the power-off and the destroy may take.", "關機與刪除之時限。"),
+		},
+		Result: map[string]journal.Text{
+			"vm":                  steps.Text("The VM's name in vCenter.", "虛擬機器於 vCenter 之名稱。"),
+			"moref":               steps.Text("Its managed object reference.", "其受管物件參照。"),
+			"instance_uuid":       steps.Text("Its instance UUID.", "其 instance UUID。"),
+			"created_by_this_run": steps.Text("Whether this run's journal records creating it.", "本次執行之日誌是否記錄建立此 VM。"),
+			"was_powered_on":      steps.Text("It was running and was powered off first.", "原為開機狀態，已先關機。"),
+			"already_gone":        steps.Text("This run had created it and it no longer existed (a resumed run), so nothing was sent.", "本次執行所建之 VM 已不存在（續跑），因此未送出任何指令。"),
+			"destroyed_at":        steps.Text("When vCenter finished the destroy.", "vCenter 完成刪除之時間。"),
+			"took":                steps.Text("How long the power-off and destroy took.", "關機與刪除所花時間。"),
+		},
+		Preflight: []journal.Text{connectPreflight,
+			steps.Text("When a VM of that name exists before the run (so this run cannot have made it), fails unless created_elsewhere_ok is set, and refuses a template unless template_ok is set.", "若該名稱之 VM 於執行前即已存在（故非本次所建），除非設定 created_elsewhere_ok 否則失敗；範本除非設定 template_ok 否則拒絕。")},
+		Example: `- id: replica
+  vcenter.vm.clone: {vm: ap02, datastore: storage2, network: Drill-Isolated}
+- id: cleanup
+  name: {en: "Destroy the replica", zh-TW: "刪除複本"}
+  vcenter.vm.destroy: {vm: "${{ steps.replica.result.name }}"}`,
+	}
+}
+
+func (vmMigrate) Doc() steps.KindDoc {
+	return steps.KindDoc{
+		SummaryZhTW: "以 vMotion 將虛擬機器移至另一主機、以 Storage vMotion 移至另一資料存放區，或兩者，並記錄其是否全程維持開機",
+		Params: map[string]steps.FieldDoc{
+			"vm":        vmParam,
+			"host":      steps.Param("The host to move the VM to (vMotion): a host of the site file or its vCenter name. Give host, datastore or both.", "移往之主機（vMotion）：site 檔之主機或其 vCenter 名稱。host 與 datastore 至少擇一。"),
+			"datastore": steps.Param("The datastore to move the VM's files to (storage vMotion).", "移往之資料存放區（Storage vMotion）。"),
+			"priority":  steps.Param("vCenter's migration priority.", "vCenter 之遷移優先順序。").Values("default", "high", "low"),
+			"timeout":   steps.Param("How long the migration may take.", "遷移之時限。"),
+		},
+		Result: map[string]journal.Text{
+			"vm":                steps.Text("The VM's name in vCenter.", "虛擬機器於 vCenter 之名稱。"),
+			"from_host":         steps.Text("The host it ran on before.", "遷移前之主機。"),
+			"to_host":           steps.Text("The host it runs on after.", "遷移後之主機。"),
+			"from_datastore":    steps.Text("Its datastore before.", "遷移前之資料存放區。"),
+			"to_datastore":      steps.Text("Its datastore after.", "遷移後之資料存放區。"),
+			"powered_on_before": steps.Text("Whether it was running when the migration began.", "遷移開始時是否開機。"),
+			"stayed_powered_on": steps.Text("Whether vCenter showed it powered on throughout the migration (watched on the PropertyCollector): true is a vMotion without downtime.", "遷移期間 vCenter 是否始終顯示其為開機（透過 PropertyCollector 監看）；true 表示 vMotion 未中斷服務。"),
+			"already":           steps.Text("It was already on the host and datastore, so nothing was sent.", "原已位於該主機與資料存放區，因此未送出任何指令。"),
+			"requested_at":      steps.Text("When the migration was asked for.", "要求遷移之時間。"),
+			"completed_at":      steps.Text("When vCenter finished it.", "vCenter 完成遷移之時間。"),
+			"took":              steps.Text("How long it took.", "遷移所花時間。"),
+		},
+		Preflight: []journal.Text{connectPreflight, vmExistsPreflight,
+			steps.Text("Finds the host and the datastore; checks the host is connected and not in maintenance mode, the VM's datastore is mounted on it, and a new datastore has room for the VM's disks.", "確認主機與資料存放區存在；主機已連線且非維護模式、VM 之資料存放區已掛載於該主機，且新資料存放區有足夠空間。")},
+		Example: `- id: move_ap
+  name: {en: "Move the AP server to esx-70 by vMotion", zh-TW: "以 vMotion 將 AP 伺服器移至 esx-70"}
+  vcenter.vm.migrate: {vm: ap02, host: esx-70}`,
 	}
 }

@@ -280,6 +280,9 @@ type hostStateChange struct {
 	task  func(ctx context.Context, s *Session, h *object.HostSystem, params any) (*object.Task, error)
 	// hint is added to the error of a failed task.
 	hint string
+	// check, when set, refuses (read-only, in Preflight and before the
+	// task) what vCenter would not finish.
+	check func(ctx context.Context, s *Session, m mo.HostSystem) error
 }
 
 // hostPowerOn is vcenter.host.power_on.
@@ -326,6 +329,7 @@ var hostEnterMaintenance = &hostStateChange{
 		return journal.Text{}
 	},
 	needsConnected: "put into maintenance mode",
+	check:          evacuationPossible,
 	doing:          func(host string) string { return "put host " + host + " into maintenance mode" },
 	task: func(ctx context.Context, s *Session, h *object.HostSystem, params any) (*object.Task, error) {
 		p := params.(*maintenanceParams)
@@ -421,11 +425,44 @@ func (k *hostStateChange) Validate(params any) []steps.FieldError {
 
 func (k *hostStateChange) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
 	ctx = withRuntime(ctx, rt)
-	_, _, m, err := hostTarget(ctx, rt, params.(hostParams).hostName())
+	s, _, m, err := hostTarget(ctx, rt, params.(hostParams).hostName())
 	if err != nil || k.needsConnected == "" {
 		return err
 	}
-	return requireConnected(m, k.needsConnected)
+	if err := requireConnected(m, k.needsConnected); err != nil {
+		return err
+	}
+	if k.check != nil && k.already(m).IsZero() {
+		return k.check(ctx, s, m)
+	}
+	return nil
+}
+
+// evacuationPossible refuses maintenance mode for a host that runs VMs in
+// a cluster whose DRS will not move them: vCenter's task would wait until
+// someone moved them by hand.
+func evacuationPossible(ctx context.Context, s *Session, m mo.HostSystem) error {
+	vms, err := s.poweredOnVMs(ctx, m)
+	if err != nil || len(vms) == 0 {
+		return err
+	}
+	why := "it is in no cluster"
+	if m.Parent != nil && m.Parent.Type == "ClusterComputeResource" {
+		var cl mo.ClusterComputeResource
+		if err := s.propsOf(ctx, *m.Parent, []string{"name", "configurationEx"}, &cl); err != nil {
+			return err
+		}
+		cfg, _ := cl.ConfigurationEx.(*types.ClusterConfigInfoEx)
+		switch {
+		case cfg == nil || cfg.DrsConfig.Enabled == nil || !*cfg.DrsConfig.Enabled:
+			why = "DRS is off in cluster " + cl.Name
+		case cfg.DrsConfig.DefaultVmBehavior != types.DrsBehaviorFullyAutomated:
+			why = fmt.Sprintf("DRS in cluster %s is %s, not fullyAutomated", cl.Name, cfg.DrsConfig.DefaultVmBehavior)
+		default:
+			return nil
+		}
+	}
+	return fmt.Errorf("host %s runs %d VMs (%s) and %s, so vCenter will not move them and maintenance mode would wait forever; move them first with vcenter.vm.migrate, or set DRS to fully automated", m.Name, len(vms), strings.Join(vms, ", "), why)
 }
 
 func (k *hostStateChange) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
@@ -441,6 +478,11 @@ func (k *hostStateChange) Execute(ctx context.Context, rt steps.Runtime, params 
 	}
 	if k.needsConnected != "" {
 		if err := requireConnected(m, k.needsConnected); err != nil {
+			return nil, err
+		}
+	}
+	if k.check != nil {
+		if err := k.check(ctx, s, m); err != nil {
 			return nil, err
 		}
 	}

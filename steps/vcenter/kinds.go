@@ -1,6 +1,7 @@
 // Package vcenter holds the step kinds that act on a vCenter: record the
 // inventory, check a cluster, shut down, reboot, power on and evacuate
-// hosts, power and snapshot VMs, wait on VM conditions, collect events,
+// hosts, power, snapshot, clone, migrate and destroy VMs, wait on VM
+// conditions, collect events,
 // and verify that vSphere HA restarted a failed host's VMs.
 //
 // Every kind shares the run's one vCenter session (connection.go), which
@@ -32,6 +33,9 @@ func Kinds() []steps.Kind {
 		&vmPower{},
 		&vmWait{},
 		&vmSnapshot{},
+		&vmClone{},
+		&vmDestroy{},
+		&vmMigrate{},
 		&events{},
 		&haVerifyRestart{},
 	}

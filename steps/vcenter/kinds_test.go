@@ -89,6 +89,9 @@ func TestConformance(t *testing.T) {
 		"vcenter.vm.wait": {params: `{vm: DC0_C0_RP0_VM0, condition: 'power_state == "poweredOn"', within: 10s}`,
 			slow: `{vm: DC0_C0_RP0_VM0, condition: 'ip == "203.0.113.9"', within: 1m}`},
 		"vcenter.vm.snapshot": {params: `{vm: DC0_C0_RP0_VM0, action: create, name: before-drill}`},
+		"vcenter.vm.clone":    {params: `{vm: DC0_C0_RP0_VM0, datastore: LocalDS_0, name: conformance-replica}`},
+		"vcenter.vm.destroy":  {params: `{vm: DC0_C0_RP0_VM1, created_elsewhere_ok: true}`},
+		"vcenter.vm.migrate":  {params: `{vm: DC0_C0_RP0_VM0, host: DC0_C0_H1}`},
 		"vcenter.events":      {params: `{}`},
 		"vcenter.ha.verify_restart": {params: `{failed_host: DC0_C0_H0, vms: [DC0_C0_RP0_VM0], within: 10s}`,
 			slow:    `{failed_host: DC0_C0_H0, vms: [DC0_C0_RP0_VM1], within: 1m}`,
@@ -134,6 +137,9 @@ func TestPreflightSendsNoTask(t *testing.T) {
 		"vcenter.host.reconnect":         `{host: DC0_C0_H2}`,
 		"vcenter.vm.power":               `{vm: DC0_C0_RP0_VM0, action: reset}`,
 		"vcenter.vm.snapshot":            `{vm: DC0_C0_RP0_VM0, action: create, name: x}`,
+		"vcenter.vm.clone":               `{vm: DC0_C0_RP0_VM0, datastore: LocalDS_0, host: DC0_C0_H1, network: VM Network, power_on: true}`,
+		"vcenter.vm.destroy":             `{vm: DC0_C0_RP0_VM1, created_elsewhere_ok: true}`,
+		"vcenter.vm.migrate":             `{vm: DC0_C0_RP0_VM0, host: DC0_C0_H1, datastore: LocalDS_0}`,
 	}
 	s := newSim(t)
 	rules := s.taskMethods()

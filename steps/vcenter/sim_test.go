@@ -215,7 +215,7 @@ func (s *sim) state(t *testing.T) string {
 	var hosts []mo.HostSystem
 	s.retrieve(t, "HostSystem", []string{"name", "runtime"}, &hosts)
 	var vms []mo.VirtualMachine
-	s.retrieve(t, "VirtualMachine", []string{"name", "runtime.host", "runtime.powerState", "snapshot"}, &vms)
+	s.retrieve(t, "VirtualMachine", []string{"name", "runtime.host", "runtime.powerState", "snapshot", "datastore"}, &vms)
 	var lines []string
 	for _, h := range hosts {
 		lines = append(lines, h.Name+" "+string(h.Runtime.ConnectionState)+" "+string(h.Runtime.PowerState)+" "+strings.Repeat("M", btoi(h.Runtime.InMaintenanceMode)))
@@ -225,7 +225,11 @@ func (s *sim) state(t *testing.T) string {
 		if v.Snapshot != nil {
 			snaps = len(v.Snapshot.RootSnapshotList)
 		}
-		lines = append(lines, v.Name+" "+v.Runtime.Host.Value+" "+string(v.Runtime.PowerState)+" "+strings.Repeat("S", snaps))
+		ds := ""
+		for _, d := range v.Datastore {
+			ds += " " + d.Value
+		}
+		lines = append(lines, v.Name+" "+v.Runtime.Host.Value+" "+string(v.Runtime.PowerState)+" "+strings.Repeat("S", snaps)+ds)
 	}
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")

@@ -397,3 +397,38 @@ func (g *Guest) OpenSSHArgs(knownHosts string) []string {
 	return []string{"-i", g.rig.KeyFile, "-p", strconv.Itoa(g.Port), "-o", "BatchMode=yes", "-o", "UserKnownHostsFile=" + knownHosts,
 		"-o", "StrictHostKeyChecking=yes", "-o", "IdentitiesOnly=yes", "root@" + g.Address}
 }
+
+// CPU is the CPU time (user+system) this guest's sshd has used: the
+// daemon's own and that of every session process it has reaped (the
+// per-connection sshd, its privilege-separated child, the shells and
+// commands run for the client). It first waits for the guest's sessions to
+// end, so that the figure includes every finished connection. Benchmarks
+// use it to compare what two clients cost the server.
+func (g *Guest) CPU() time.Duration {
+	t := g.rig.t
+	t.Helper()
+	if g.cmd == nil || g.cmd.Process == nil {
+		t.Fatalf("%s: sshd is not running", g.Name)
+	}
+	pid := g.cmd.Process.Pid
+	for i := 0; len(descendants(pid)) > 0; i++ {
+		if i == 1000 {
+			t.Fatalf("%s: sshd still has session processes %v after 10s", g.Name, descendants(pid))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// After the ")" closing the command name, fields 3…: utime is field 14.
+	f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+	var ticks int64
+	for _, s := range f[11:15] { // utime, stime, cutime, cstime
+		n, _ := strconv.ParseInt(s, 10, 64)
+		ticks += n
+	}
+	// Linux reports clock ticks of USER_HZ, 100 a second on every
+	// architecture Go supports.
+	return time.Duration(ticks) * (time.Second / 100)
+}

@@ -1,0 +1,426 @@
+package ssh
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/pkg/sftp"
+
+	"github.com/drbook/drbook/journal"
+	"github.com/drbook/drbook/steps"
+	"github.com/drbook/drbook/steps/ssh/transport"
+)
+
+// BackupCheckParams are ssh.backup_check's parameters.
+type BackupCheckParams struct {
+	Target `yaml:",inline"`
+	// Dir holds the archives; /APBACKUP by default.
+	Dir string `yaml:"dir"`
+	// Pattern is a file-name glob; "*.tgz" by default. {hostname} stands
+	// for the guest's short host name (`hostname` up to the first dot, as
+	// bkap.sh computes HOST_NAME), so "{hostname}bk.tar.*.tgz" matches
+	// bkap.sh's archives of this server and no other's.
+	Pattern string `yaml:"pattern"`
+	// MaxAge is how old the newest archive may be; 26h by default (a daily
+	// backup plus slack).
+	MaxAge journal.Duration `yaml:"max_age"`
+	// MinCount is how many matching archives must be there: a nightly job
+	// whose retention keeps BK_DAYS days leaves at least BK_DAYS. 1 by
+	// default.
+	MinCount int `yaml:"min_count"`
+	// Contains are paths every verified archive must hold (bkap.sh's list),
+	// written as the backup names them (/etc/httpd/ or /etc/hosts).
+	Contains []string `yaml:"contains"`
+	// Verify says which archives drbook reads through: "none", "newest"
+	// or "all". Reading checks the gzip stream end to end (a backup cut
+	// short fails) and lists the tar members for contains. "newest" when
+	// contains is given, "none" otherwise.
+	Verify string `yaml:"verify"`
+	// Cron, when set, is text a scheduled job's command must contain (e.g.
+	// bkap.sh): a line of root's crontab (/var/spool/cron/root, or
+	// crontabs/root), /etc/crontab or /etc/cron.d/* that is not a comment.
+	// Archives that are there today stop coming when nothing schedules them.
+	Cron string `yaml:"cron"`
+}
+
+// BackupCheckResult is what ssh.backup_check returns.
+type BackupCheckResult struct {
+	Archive    string    `json:"archive" expr:"archive"`
+	Size       int64     `json:"size" expr:"size"`
+	Modified   time.Time `json:"modified" expr:"modified"`
+	AgeSeconds float64   `json:"age_seconds" expr:"age_seconds"`
+	Count      int       `json:"count" expr:"count"`
+	// Hostname is the guest's short host name ({hostname} in pattern);
+	// empty when the pattern does not use it.
+	Hostname string `json:"hostname" expr:"hostname"`
+	// Schedule is the crontab line that runs Cron, and ScheduleFile the
+	// file it is in; empty without cron.
+	Schedule     string `json:"schedule" expr:"schedule"`
+	ScheduleFile string `json:"schedule_file" expr:"schedule_file"`
+	// Archives are the matching archives, newest first.
+	Archives []BackupArchive `json:"archives" expr:"archives"`
+}
+
+// BackupArchive is one archive ssh.backup_check found.
+type BackupArchive struct {
+	Path       string    `json:"path" expr:"path"`
+	Size       int64     `json:"size" expr:"size"`
+	Modified   time.Time `json:"modified" expr:"modified"`
+	AgeSeconds float64   `json:"age_seconds" expr:"age_seconds"`
+	// Verified is true when drbook read the archive through; Entries is
+	// then its number of tar members and Missing the contains paths it
+	// lacks.
+	Verified bool     `json:"verified" expr:"verified"`
+	Entries  int      `json:"entries" expr:"entries"`
+	Missing  []string `json:"missing" expr:"missing"`
+}
+
+type backupCheck struct{}
+
+var _ steps.Kind = (*backupCheck)(nil)
+
+func (*backupCheck) Name() string { return "ssh.backup_check" }
+func (*backupCheck) Summary() string {
+	return "check that a guest's backup archives exist, are recent and not empty, and hold the paths backed up"
+}
+func (*backupCheck) Traits() steps.Traits { return steps.Traits{Idempotent: true} }
+func (*backupCheck) NewParams() any {
+	return &BackupCheckParams{Dir: "/APBACKUP", Pattern: "*.tgz", MaxAge: journal.Duration(26 * time.Hour), MinCount: 1}
+}
+func (*backupCheck) NewResult() any { return &BackupCheckResult{} }
+
+var backupVerify = []string{"none", "newest", "all"}
+
+func (*backupCheck) Validate(params any) []steps.FieldError {
+	p := params.(*BackupCheckParams)
+	errs := append(p.Target.validate(), needPath("dir", p.Dir)...)
+	if _, err := path.Match(strings.ReplaceAll(p.Pattern, "{hostname}", "h"), ""); err != nil || p.Pattern == "" || strings.Contains(p.Pattern, "/") {
+		errs = append(errs, steps.FieldError{Field: "pattern", Msg: "must be a file-name glob such as *.tgz or {hostname}bk.tar.*.tgz"})
+	}
+	if p.MaxAge <= 0 {
+		errs = append(errs, steps.FieldError{Field: "max_age", Msg: "must be a positive duration such as 26h"})
+	}
+	if p.MinCount < 1 {
+		errs = append(errs, steps.FieldError{Field: "min_count", Msg: "must be 1 or more"})
+	}
+	for i, c := range p.Contains {
+		if !strings.HasPrefix(c, "/") || strings.Trim(c, "/") == "" {
+			errs = append(errs, steps.FieldError{Field: fmt.Sprintf("contains[%d]", i), Msg: fmt.Sprintf("%q must be an absolute path below /, as the backup names it", c)})
+		}
+	}
+	switch {
+	case p.Verify != "" && !contains(backupVerify, p.Verify):
+		errs = append(errs, steps.FieldError{Field: "verify", Msg: fmt.Sprintf("must be one of %s, not %q", strings.Join(backupVerify, ", "), p.Verify)})
+	case p.Verify == "none" && len(p.Contains) > 0:
+		errs = append(errs, steps.FieldError{Field: "verify", Msg: "contains needs an archive to read: use verify: newest or all"})
+	}
+	return errs
+}
+
+// verify is the resolved Verify.
+func (p *BackupCheckParams) verify() string {
+	if p.Verify == "" {
+		if len(p.Contains) > 0 {
+			return "newest"
+		}
+		return "none"
+	}
+	return p.Verify
+}
+
+func (*backupCheck) Describe(params any) steps.Description {
+	p := params.(*BackupCheckParams)
+	action := fmt.Sprintf("check that the newest %s in %s on %s is non-empty and younger than %s", p.Pattern, p.Dir, p.name(), p.MaxAge)
+	zh := fmt.Sprintf("確認 %s 上 %s 中最新之 %s 非空檔且未超過 %s", p.name(), p.Dir, p.Pattern, p.MaxAge)
+	if p.MinCount > 1 {
+		action += fmt.Sprintf(", with at least %d archives", p.MinCount)
+		zh += fmt.Sprintf("，且至少有 %d 個備份檔", p.MinCount)
+	}
+	if p.Cron != "" {
+		action += fmt.Sprintf(", and that a cron job runs %s", p.Cron)
+		zh += fmt.Sprintf("，並確認有排程（cron）執行 %s", p.Cron)
+	}
+	switch p.verify() {
+	case "newest":
+		action += ", reading the newest through"
+		zh += "，完整讀取最新之備份檔"
+	case "all":
+		action += ", reading every one through"
+		zh += "，完整讀取每個備份檔"
+	}
+	if len(p.Contains) > 0 {
+		action += fmt.Sprintf(" for %d paths", len(p.Contains))
+		zh += fmt.Sprintf("，確認含 %d 個路徑", len(p.Contains))
+	}
+	return steps.Description{Action: action, ActionZhTW: zh, Target: p.name(),
+		Command: "date +%s; hostname; sftp ls " + transport.Quote(p.Dir)}
+}
+
+// globEscape quotes the glob metacharacters of s, so a host name is
+// matched literally.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[]\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func (*backupCheck) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
+	p := params.(*BackupCheckParams)
+	c, sc, done, err := p.openSFTP(ctx, rt)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	// Age is measured on the guest's clock, which wrote the mtimes; the
+	// host name is the guest's own, as bkap.sh reads it.
+	var out strings.Builder
+	if _, err := c.Run(ctx, "date +%s; hostname", nil, &out, nil); err != nil {
+		return nil, err
+	}
+	lines := strings.SplitN(out.String(), "\n", 3)
+	now, err := strconv.ParseInt(strings.TrimSpace(lines[0]), 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot read the guest's clock: %q", c.Target(), out.String())
+	}
+	res := &BackupCheckResult{}
+	pattern := p.Pattern
+	if strings.Contains(pattern, "{hostname}") {
+		host := ""
+		if len(lines) > 1 {
+			host, _, _ = strings.Cut(strings.TrimSpace(lines[1]), ".")
+		}
+		if host == "" {
+			return nil, fmt.Errorf("%s: the pattern %s names {hostname}, but the guest's hostname command printed nothing", c.Target(), p.Pattern)
+		}
+		res.Hostname = host
+		pattern = strings.ReplaceAll(pattern, "{hostname}", globEscape(host))
+	}
+	glob := strings.ReplaceAll(p.Pattern, "{hostname}", res.Hostname)
+	var problems []string
+	if p.Cron != "" {
+		file, line, searched := findCronJob(sc, p.Cron)
+		res.Schedule, res.ScheduleFile = line, file
+		if line == "" {
+			problems = append(problems, fmt.Sprintf("no cron job runs %s (searched %s): the backups stop coming; add it back to root's crontab", shown(p.Cron), strings.Join(searched, ", ")))
+		}
+	}
+	entries, err := sc.ReadDir(p.Dir)
+	if err != nil {
+		problems = append(problems, fmt.Sprintf("cannot list %s: %v; check that the backup directory exists (bkap.sh's BK_PATH)", p.Dir, sftpErr(err)))
+		return res, fmt.Errorf("%s: %s", c.Target(), strings.Join(problems, "; "))
+	}
+	for _, e := range entries {
+		if ok, _ := path.Match(pattern, e.Name()); !ok || !e.Mode().IsRegular() {
+			continue
+		}
+		age := time.Unix(now, 0).Sub(e.ModTime())
+		res.Archives = append(res.Archives, BackupArchive{Path: path.Join(p.Dir, e.Name()), Size: e.Size(), Modified: e.ModTime(), AgeSeconds: age.Seconds()})
+	}
+	sort.SliceStable(res.Archives, func(i, j int) bool { return res.Archives[i].Modified.After(res.Archives[j].Modified) })
+	res.Count = len(res.Archives)
+	if res.Count == 0 {
+		problems = append(problems, fmt.Sprintf("no backup archive matching %s in %s; the backup job has not run here (check its crontab) or writes elsewhere (check dir and pattern)", shown(glob), p.Dir))
+		return res, fmt.Errorf("%s: %s", c.Target(), strings.Join(problems, "; "))
+	}
+	newest := res.Archives[0]
+	res.Archive, res.Size, res.Modified, res.AgeSeconds = newest.Path, newest.Size, newest.Modified, newest.AgeSeconds
+
+	age := time.Duration(newest.AgeSeconds * float64(time.Second))
+	if age > p.MaxAge.D() {
+		problems = append(problems, fmt.Sprintf("the newest backup %s is %s old, more than the allowed %s; the backup job may have stopped (check its crontab and log)", shown(newest.Path), age.Round(time.Minute), p.MaxAge))
+	}
+	if res.Count < p.MinCount {
+		problems = append(problems, fmt.Sprintf("only %d archive(s) matching %s in %s, want at least %d: nights were missed or retention deletes too much", res.Count, shown(glob), p.Dir, p.MinCount))
+	}
+	for i := range res.Archives {
+		a := &res.Archives[i]
+		if a.Size == 0 {
+			problems = append(problems, fmt.Sprintf("the backup %s is empty (0 bytes): the archive was never written (disk full, or tar failed)", shown(a.Path)))
+			continue
+		}
+		if v := p.verify(); v == "none" || (v == "newest" && i > 0) {
+			continue
+		}
+		if err := readArchive(ctx, sc, a, p.Contains); err != nil {
+			if ctx.Err() != nil {
+				return res, fmt.Errorf("%s: reading %s: %w", c.Target(), shown(a.Path), context.Cause(ctx))
+			}
+			problems = append(problems, err.Error())
+			continue
+		}
+		if len(a.Missing) > 0 {
+			problems = append(problems, fmt.Sprintf("the backup %s lacks %s: the backup's path list or the server changed", shown(a.Path), strings.Join(a.Missing, ", ")))
+		}
+	}
+	rt.Evidence(backupEvidence(res, p))
+	if len(problems) > 0 {
+		return res, fmt.Errorf("%s: %s", c.Target(), strings.Join(problems, "; "))
+	}
+	return res, nil
+}
+
+// cronFiles are where a root cron job is written on RHEL and Debian.
+var cronFiles = []string{"/var/spool/cron/root", "/var/spool/cron/crontabs/root", "/etc/crontab"}
+
+// findCronJob returns the first crontab line, not a comment, whose text
+// contains job, with its file, and the files it searched.
+func findCronJob(sc *sftp.Client, job string) (file, line string, searched []string) {
+	files := append([]string(nil), cronFiles...)
+	if entries, err := sc.ReadDir("/etc/cron.d"); err == nil {
+		for _, e := range entries {
+			if e.Mode().IsRegular() {
+				files = append(files, "/etc/cron.d/"+e.Name())
+			}
+		}
+	}
+	for _, f := range files {
+		searched = append(searched, f)
+		r, err := sc.Open(f)
+		if err != nil {
+			continue
+		}
+		data, err := io.ReadAll(io.LimitReader(r, 1<<20))
+		r.Close()
+		if err != nil {
+			continue
+		}
+		for _, l := range strings.Split(string(data), "\n") {
+			l = strings.TrimSpace(l)
+			if l != "" && !strings.HasPrefix(l, "#") && strings.Contains(l, job) {
+				return f, l, searched
+			}
+		}
+	}
+	if len(searched) == len(cronFiles) {
+		searched = append(searched, "/etc/cron.d/*")
+	}
+	return "", "", searched
+}
+
+// readArchive reads a gzip'd tar through over SFTP, counting its members
+// and noting which of want it lacks. The members are parsed here from the
+// tar headers, not from a tar -t listing on the guest, so a member whose
+// name holds a newline cannot print a line that looks like another path.
+func readArchive(ctx context.Context, sc *sftp.Client, a *BackupArchive, want []string) error {
+	f, err := sc.Open(a.Path)
+	if err != nil {
+		return fmt.Errorf("cannot open %s: %w", shown(a.Path), sftpErr(err))
+	}
+	defer f.Close()
+	// The SFTP client reads ahead concurrently through WriteTo; the pipe
+	// hands the bytes to the parser as they come.
+	pr, pw := io.Pipe()
+	copied := make(chan struct{})
+	go func() {
+		defer close(copied)
+		_, err := f.WriteTo(pw)
+		pw.CloseWithError(err)
+	}()
+	defer func() { pr.Close(); <-copied }()
+	found := make([]bool, len(want))
+	wantNames := make([]string, len(want))
+	for i, w := range want {
+		wantNames[i] = path.Clean(strings.Trim(w, "/"))
+	}
+	var unsafe []string
+	zr, err := gzip.NewReader(ctxReader{ctx, pr})
+	if err != nil {
+		return fmt.Errorf("the backup %s is not a gzip file (%v): it is not what tar -czf writes", shown(a.Path), err)
+	}
+	tr := tar.NewReader(zr)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("the backup %s is damaged after %d entries (%v): the backup was cut short (disk full?) or the file was changed", shown(a.Path), a.Entries, err)
+		}
+		a.Entries++
+		name := strings.TrimPrefix(h.Name, "/")
+		if name == ".." || strings.HasPrefix(name, "../") || strings.Contains(name, "/../") || strings.HasSuffix(name, "/..") {
+			unsafe = append(unsafe, strconv.Quote(h.Name))
+			continue
+		}
+		clean := path.Clean(name)
+		for i, w := range wantNames {
+			if !found[i] && (clean == w || strings.HasPrefix(clean, w+"/")) {
+				found[i] = true
+			}
+		}
+	}
+	// The gzip trailer's CRC and length are checked only at its end.
+	if _, err := io.Copy(io.Discard, zr); err != nil {
+		return fmt.Errorf("the backup %s is damaged (%v): the backup was cut short (disk full?) or the file was changed", shown(a.Path), err)
+	}
+	a.Verified = true
+	if len(unsafe) > 0 {
+		if len(unsafe) > 3 {
+			unsafe = append(unsafe[:3], "…")
+		}
+		return fmt.Errorf("the backup %s holds %d member(s) whose names leave the restore directory (%s); it was not written by the backup job, and tar -x would refuse them", shown(a.Path), len(unsafe), strings.Join(unsafe, ", "))
+	}
+	for i, ok := range found {
+		if !ok {
+			a.Missing = append(a.Missing, want[i])
+		}
+	}
+	return nil
+}
+
+// shown is a guest file or member name as messages and the report show
+// it: quoted when it holds a newline or another control character, so it
+// cannot pass for two names or forge a line.
+func shown(name string) string {
+	if strings.IndexFunc(name, func(r rune) bool { return !unicode.IsGraphic(r) }) >= 0 {
+		return strconv.Quote(name)
+	}
+	return name
+}
+
+// ctxReader ends a read when ctx ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (r ctxReader) Read(b []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return r.r.Read(b)
+}
+
+// backupEvidence is the archives as a table for the report.
+func backupEvidence(res *BackupCheckResult, p *BackupCheckParams) journal.Evidence {
+	t := &journal.Table{Columns: []string{"archive", "size", "modified", "age", "entries", "missing"},
+		ColumnsZhTW: []string{"備份檔", "大小（位元組）", "修改時間", "已存在時間", "檔案數", "缺少之路徑"}}
+	for _, a := range res.Archives {
+		entries, missing := "not read", ""
+		if a.Verified {
+			entries = strconv.Itoa(a.Entries)
+			missing = strings.Join(a.Missing, " ")
+			if len(p.Contains) > 0 && missing == "" {
+				missing = "none"
+			}
+		}
+		t.Rows = append(t.Rows, []string{shown(a.Path), strconv.FormatInt(a.Size, 10), a.Modified.UTC().Format(time.RFC3339),
+			(time.Duration(a.AgeSeconds) * time.Second).Round(time.Second).String(), entries, missing})
+	}
+	return journal.Evidence{Kind: journal.EvidenceTable, Title: "backup archives", TitleZhTW: "備份檔", Table: t}
+}
