@@ -285,8 +285,8 @@ func TestFleetFailFastAbortsTheRunningSites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Sites start in order; which of the others waits longest is not
-	// fixed, but neither starts.
+	// Sites start in the order given: sanchong-lab first, alone; after it
+	// failed neither other site starts.
 	started := 0
 	for _, s := range m.Sites {
 		switch {
