@@ -215,6 +215,12 @@ type failover struct {
 	nextAt  time.Time
 }
 
+// modelCreate serializes simulator.Model.Create: govmomi v0.56.0's
+// LicenseManager.init appends to the package-level simulator.EvalLicense,
+// so two labs created at once in one process (a fleet's --lab-sites, or
+// parallel tests) race on it (found by go test -race on `drbook fleet run`).
+var modelCreate sync.Mutex
+
 // build creates the reference inventory in a fresh simulator model. It uses
 // the simulator's in-process client, before any HTTP listener exists.
 func (s *Site) build(ctx context.Context) error {
@@ -224,7 +230,10 @@ func (s *Site) build(ctx context.Context) error {
 	model.ClusterHost, model.Datastore, model.Machine = 0, 0, 0
 	model.Autostart = false
 	markAsLab(model, s.opts.Speed)
-	if err := model.Create(); err != nil {
+	modelCreate.Lock()
+	err := model.Create()
+	modelCreate.Unlock()
+	if err != nil {
 		return fmt.Errorf("lab vcenter: creating the simulator model: %w", err)
 	}
 	s.model = model
