@@ -203,8 +203,19 @@ type vmState struct {
 	// appears (lab time); zero when the guest is not booting.
 	readyAt time.Time
 	// created is set for a VM the lab's API created (a clone), which a
-	// restored lab must create again.
+	// restored lab must create again; source is the VM it copies, whose
+	// guest identity (IP, host name) its guest reports, as a clone's does.
 	created bool
+	source  string
+}
+
+// guestIdentity is the VM whose guest IP and host name v's VMware Tools
+// report: its own, or for a clone its source's.
+func (v *vmState) guestIdentity() string {
+	if v.source != "" {
+		return v.source
+	}
+	return v.name
 }
 
 // failover is one HA failover in progress: the failed host's VMs the agent
