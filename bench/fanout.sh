@@ -229,4 +229,4 @@ for p in openssh ansible ansible-raw; do
 	awk -v p="$p" -v w1="$(med drbook 2)" -v w2="$(med "$p" 2)" -v c1="$(med drbook 3)" -v c2="$(med "$p" 3)" -v s1="$(med drbook 4)" -v s2="$(med "$p" 4)" \
 		'BEGIN { printf "drbook / %-12s time %.2fx  client cpu %.2fx  sshd cpu %.2fx\n", p, w1 / w2, c1 / c2, (s2 > 0 ? s1 / s2 : 0) }'
 done
-echo "versions: $("$W/drbook" version 2>/dev/null | head -1); $(ssh -V 2>&1); $(ansible --version | head -1)"
+echo "versions: $("$W/drbook" version 2>/dev/null | sed -n 1p); $(ssh -V 2>&1); $(ansible --version 2>/dev/null | sed -n 1p)"

@@ -118,14 +118,24 @@ func (s *Steering) bind(r *run) {
 
 // stepContext gives a step instance a context the operator can cancel
 // without cancelling the run (its monitors keep measuring the outage).
-func (s *Steering) stepContext(ctx context.Context, id string) (context.Context, func()) {
+//
+// An instance of steps or on_failure (stoppable) registered after an
+// abort is stopped at once; finally's run after the abort, as they must.
+func (s *Steering) stepContext(ctx context.Context, id string, stoppable bool) (context.Context, func()) {
 	if s == nil {
 		return ctx, func() {}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	s.mu.Lock()
 	s.running[id] = cancel
+	aborted := s.abort && stoppable
 	s.mu.Unlock()
+	if aborted {
+		// The abort came after block looked and before this instance
+		// was registered (a fleet's --fail-fast aborts from another
+		// goroutine at any moment): it is stopped like one that ran.
+		cancel()
+	}
 	return ctx, func() {
 		s.mu.Lock()
 		delete(s.running, id)

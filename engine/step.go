@@ -230,7 +230,7 @@ func (r *run) finishComposite(ctx context.Context, st *runbooks.Step, start time
 // attempts with retry and until, each journaled. executed is true once
 // the kind's Execute was called.
 func (r *run) instance(ctx context.Context, st *runbooks.Step, id string, item any) (res any, fin journal.StepFinish, executed bool, err error) {
-	ctx, release := r.cfg.Steering.stepContext(ctx, id)
+	ctx, release := r.cfg.Steering.stepContext(ctx, id, st.Block != runbooks.BlockFinally)
 	defer release()
 	var humanWait time.Duration
 	info := StepInfo{ID: id, Name: r.rb.StepName(st, r.env, runbooks.Vars{Item: item}), Kind: st.KindName, Traits: st.Kind.Traits(), Attempt: 1, Disruptive: st.Disruptive, Affects: r.affects(st)}

@@ -88,9 +88,9 @@ func TestFleetRunThreeLabSitesOneFails(t *testing.T) {
 		if last := log.Events[len(log.Events)-1]; last.RunEnd == nil || last.RunEnd.Result != s.State || log.Head != s.FinalHash {
 			t.Errorf("site %s: the journal ends %+v with head %s; the manifest says %s, %s", s.Name, last.RunEnd, log.Head, s.State, s.FinalHash)
 		}
-		// The lab's vCenter of this site, and no other, answered: its
-		// address is in the site's own block.
-		if raw, _ := os.ReadFile(filepath.Join(dir, s.RunDir, journal.FileName)); !bytes.Contains(raw, []byte("https://127."+itoaTest(s.LabBlock)+".0.227")) {
+		// The lab's vCenter of this site, and no other, answered: the
+		// journal's vCenter endpoint is in the site's own block.
+		if raw, _ := os.ReadFile(filepath.Join(dir, s.RunDir, journal.FileName)); !bytes.Contains(raw, []byte(`{"key":"endpoint","value":"127.`+itoaTest(s.LabBlock)+`.0.227:`)) {
 			t.Errorf("site %s: the journal never names its own vCenter 127.%d.0.227", s.Name, s.LabBlock)
 		}
 		out, errOut, code := fleetCLI(t, "verify", filepath.Join(dir, s.RunDir))
@@ -285,8 +285,8 @@ func TestFleetFailFastAbortsTheRunningSites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Sites start in order; which of the others waits longest is not
-	// fixed, but neither starts.
+	// Sites start in the order given: sanchong-lab first, alone; after it
+	// failed neither other site starts.
 	started := 0
 	for _, s := range m.Sites {
 		switch {

@@ -133,28 +133,30 @@ func (f *fleetRun) stopped() (bool, string) {
 }
 
 // runAll runs every job, opts.Concurrency at a time, and waits for all.
+// Sites start in the order given: a slot is taken before the next site's
+// goroutine exists, so with --concurrency 1 the second site starts only
+// when the first has ended (and, after --fail-fast, never).
 func (f *fleetRun) runAll(ctx context.Context, jobs []*fleetJob) {
 	sem := make(chan struct{}, f.opts.Concurrency)
 	var wg sync.WaitGroup
 	for _, j := range jobs {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			f.notStarted(j, "interrupted before the site started")
+			continue
+		}
+		if stop, why := f.stopped(); stop {
+			<-sem
+			f.notStarted(j, "--fail-fast: site "+why+" failed")
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				f.notStarted(j, "interrupted before the site started")
-				return
-			}
 			defer func() { <-sem }()
-			if stop, why := f.stopped(); stop {
-				f.notStarted(j, "--fail-fast: site "+why+" failed")
-				return
-			}
-			if ctx.Err() != nil {
-				f.notStarted(j, "interrupted before the site started")
-				return
-			}
 			f.runSite(ctx, j)
 		}()
 	}

@@ -203,8 +203,19 @@ type vmState struct {
 	// appears (lab time); zero when the guest is not booting.
 	readyAt time.Time
 	// created is set for a VM the lab's API created (a clone), which a
-	// restored lab must create again.
+	// restored lab must create again; source is the VM it copies, whose
+	// guest identity (IP, host name) its guest reports, as a clone's does.
 	created bool
+	source  string
+}
+
+// guestIdentity is the VM whose guest IP and host name v's VMware Tools
+// report: its own, or for a clone its source's.
+func (v *vmState) guestIdentity() string {
+	if v.source != "" {
+		return v.source
+	}
+	return v.name
 }
 
 // failover is one HA failover in progress: the failed host's VMs the agent
@@ -215,6 +226,12 @@ type failover struct {
 	nextAt  time.Time
 }
 
+// modelCreate serializes simulator.Model.Create: govmomi v0.56.0's
+// LicenseManager.init appends to the package-level simulator.EvalLicense,
+// so two labs created at once in one process (a fleet's --lab-sites, or
+// parallel tests) race on it (found by go test -race on `drbook fleet run`).
+var modelCreate sync.Mutex
+
 // build creates the reference inventory in a fresh simulator model. It uses
 // the simulator's in-process client, before any HTTP listener exists.
 func (s *Site) build(ctx context.Context) error {
@@ -224,7 +241,10 @@ func (s *Site) build(ctx context.Context) error {
 	model.ClusterHost, model.Datastore, model.Machine = 0, 0, 0
 	model.Autostart = false
 	markAsLab(model, s.opts.Speed)
-	if err := model.Create(); err != nil {
+	modelCreate.Lock()
+	err := model.Create()
+	modelCreate.Unlock()
+	if err != nil {
 		return fmt.Errorf("lab vcenter: creating the simulator model: %w", err)
 	}
 	s.model = model

@@ -336,7 +336,7 @@ func (v *vmExtension) CloneVMTask(ctx *simulator.Context, req *types.CloneVM_Tas
 			st = &vmState{name: req.Name, ref: ref, priority: string(types.ClusterDasVmSettingsRestartPriorityMedium)}
 			s.vms[ref] = st
 		}
-		st.created = true
+		st.created, st.source = true, name
 		if c, ok := op.Map.Get(ref).(*simulator.VirtualMachine); ok && c.Config != nil {
 			st.memoryMB = c.Config.Hardware.MemoryMB
 		}

@@ -122,7 +122,7 @@ func (s *Site) guestUp(ref types.ManagedObjectReference, gen int) {
 		return
 	}
 	v.readyAt = time.Time{}
-	name := v.name
+	name, identity := v.name, v.guestIdentity()
 	s.mu.Unlock()
 
 	ctx := s.op()
@@ -131,10 +131,10 @@ func (s *Site) guestUp(ref types.ManagedObjectReference, gen int) {
 		return
 	}
 	ip := ""
-	if n := vmSuffix(name); n > 0 {
+	if n := vmSuffix(identity); n > 0 {
 		ip = s.opts.GuestIP(n)
 	}
-	changes := guestChanges(true, ip, guestHostName(name))
+	changes := guestChanges(true, ip, guestHostName(identity))
 	ctx.WithLock(vm, func() { ctx.Update(vm, changes) })
 	if name == VCenterVM {
 		s.vcenterBooted()

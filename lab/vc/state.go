@@ -102,6 +102,8 @@ type savedCreated struct {
 	Network      string `json:"network,omitempty"`
 	InstanceUUID string `json:"instance_uuid,omitempty"`
 	Template     bool   `json:"template,omitempty"`
+	// Source is the VM it was cloned from, whose guest identity it has.
+	Source string `json:"source,omitempty"`
 }
 
 type savedFailover struct {
@@ -144,9 +146,11 @@ func (s *Site) stateLocked() ([]byte, error) {
 	}
 	vmName := map[types.ManagedObjectReference]string{}
 	created := map[types.ManagedObjectReference]bool{}
+	source := map[types.ManagedObjectReference]string{}
 	for ref, v := range s.vms {
 		vmName[ref] = v.name
 		created[ref] = v.created
+		source[ref] = v.source
 	}
 	for _, fo := range s.failovers {
 		sf := savedFailover{FailedHost: fo.host.name, NextBatchAt: fo.nextAt}
@@ -197,7 +201,7 @@ func (s *Site) stateLocked() ([]byte, error) {
 			}
 			if created[ref] && vm.Config != nil {
 				sv.Created = &savedCreated{GuestID: vm.Config.GuestId, MemoryMB: vm.Config.Hardware.MemoryMB, CPUs: vm.Config.Hardware.NumCPU,
-					DiskBytes: diskBytes(vm), InstanceUUID: vm.Config.InstanceUuid, Template: vm.Config.Template}
+					DiskBytes: diskBytes(vm), InstanceUUID: vm.Config.InstanceUuid, Template: vm.Config.Template, Source: source[ref]}
 				for _, d := range vm.Config.Hardware.Device {
 					if card, ok := d.(types.BaseVirtualEthernetCard); ok {
 						if b, ok := card.GetVirtualEthernetCard().Backing.(*types.VirtualEthernetCardNetworkBackingInfo); ok {
@@ -356,7 +360,7 @@ func (s *Site) recreate(ctx *simulator.Context, sv savedVM, hostRef map[string]t
 		ctx.WithLock(vm, func() { vm.MarkAsTemplate(&types.MarkAsTemplate{This: ref}) })
 	}
 	s.mu.Lock()
-	s.vms[ref] = &vmState{name: sv.Name, ref: ref, memoryMB: c.MemoryMB, priority: string(types.ClusterDasVmSettingsRestartPriorityMedium), created: true}
+	s.vms[ref] = &vmState{name: sv.Name, ref: ref, memoryMB: c.MemoryMB, priority: string(types.ClusterDasVmSettingsRestartPriorityMedium), created: true, source: c.Source}
 	s.mu.Unlock()
 	return ref, nil
 }
@@ -430,7 +434,11 @@ func (s *Site) restoreVM(ctx *simulator.Context, sv savedVM, vmRef, hostRef map[
 		{Name: "summary.runtime.connectionState", Val: types.VirtualMachineConnectionState(sv.Connection)},
 	}
 	tools := sv.GuestTools == string(types.VirtualMachineToolsRunningStatusGuestToolsRunning)
-	if n := vmSuffix(sv.Name); sv.GuestIP != "" && n > 0 {
+	identity := sv.Name
+	if sv.Created != nil && sv.Created.Source != "" {
+		identity = sv.Created.Source
+	}
+	if n := vmSuffix(identity); sv.GuestIP != "" && n > 0 {
 		// The guest's address in this lab's block, which differs from
 		// the saved one when that block was taken.
 		sv.GuestIP = s.opts.GuestIP(n)
