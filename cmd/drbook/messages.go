@@ -177,7 +177,7 @@ var operatorCatalog = map[string][2]string{
 	"down.monitor":       {"   ▼ monitor %s", "   ▼ 監控 %s"},
 	"down.step":          {"%s (step %s, %s, %s)", "%s（步驟 %s，%s，%s）"},
 	"down.by_hand":       {"by hand", "人工"},
-	"down.monitor_state": {"%s: %s since %s", "%s：自 %[3]s 起%[2]s"},
+	"down.monitor_state": {"%s: %s since %s", "%s：%s（自 %s 起）"},
 	"down.continue":      {"   continue with: %s", "   續行指令：%s"},
 
 	// drbook serve.
