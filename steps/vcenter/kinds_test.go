@@ -685,3 +685,19 @@ func TestEvidenceTimesCarryTheirZone(t *testing.T) {
 		t.Fatal("an unknown time must read —")
 	}
 }
+
+// TestVMWaitMetIsMetWhenTheWindowEndsAfter: the condition held in the
+// first answer, but tearing the wait down in vCenter (DestroyPropertyFilter
+// and DestroyPropertyCollector, slow here) ran past the window. That is
+// no reason to report the VM as not having reached it: on a loaded
+// machine, a 200 ms monitor of a running VM read "down before the drill".
+func TestVMWaitMetIsMetWhenTheWindowEndsAfter(t *testing.T) {
+	s := newSim(t)
+	rt := s.runtime(t)
+	k := kindNamed(t, "vcenter.vm.wait")
+	s.model.DelayConfig = simulator.DelayConfig{MethodDelay: map[string]int{"DestroyPropertyFilter": 800, "DestroyPropertyCollector": 800}}
+	t.Cleanup(func() { s.model.DelayConfig = simulator.DelayConfig{} })
+	if _, err := execute(t, rt, k, `{vm: DC0_C0_RP0_VM0, condition: 'power_state == "poweredOn"', within: 300ms}`); err != nil {
+		t.Fatalf("a running VM waited on for poweredOn: %v", err)
+	}
+}

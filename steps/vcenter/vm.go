@@ -354,7 +354,7 @@ func (vmWait) Execute(ctx context.Context, rt steps.Runtime, params any) (any, e
 		return nil, fmt.Errorf("VM %s: vCenter sent no state within %s, so whether it reached %q is not known: %w", p.VM, p.Within, p.Condition, steps.ErrNoAnswer)
 	}
 	if timedOut(err) {
-		return nil, fmt.Errorf("VM %s did not reach %q within %s (last seen: power %s, host %s, tools %s, ip %q)", p.VM, p.Condition, p.Within, facts.PowerState, facts.Host, facts.ToolsStatus, facts.IP)
+		return nil, fmt.Errorf("VM %s did not reach %q within %s (last seen: power %s, connection %s, host %s, tools %s, ip %q)", p.VM, p.Condition, p.Within, facts.PowerState, facts.ConnectionState, facts.Host, facts.ToolsStatus, facts.IP)
 	}
 	if err != nil {
 		return nil, err

@@ -59,16 +59,18 @@ func (s *Session) watch(ctx context.Context, objs []types.ManagedObjectReference
 			}
 			return done
 		})
+		if done {
+			// The condition was met: what came after (destroying the
+			// collector, or the window ending while that round trip ran)
+			// cannot undo it.
+			return nil
+		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		if err == nil {
 			restarts = 0
 			continue
-		}
-		if done {
-			// Destroying the collector failed after the condition was met.
-			return nil
 		}
 		sessionEnded := s.gen() != gen || isNotAuthenticated(err) || fault.Is(err, &types.ManagedObjectNotFound{})
 		if sessionEnded && restarts < 3 {
