@@ -183,6 +183,28 @@ func (s *Server) streamRun(w http.ResponseWriter, r *http.Request, ref runRef, w
 	if err != nil {
 		return
 	}
+	s.follow(r, ev, func() bool {
+		lines, err := t.next()
+		if s.polled != nil {
+			s.polled()
+		}
+		switch {
+		case errors.Is(err, errReplaced):
+			ev.send("reset", "", map[string]string{"reason": err.Error()})
+			return false
+		case err != nil || len(lines) == 0:
+			// Nothing new, or the run directory is unreadable for now:
+			// keep the connection, the page shows what it had.
+			return true
+		}
+		return sendLines(lines) == nil && state() == nil
+	})
+}
+
+// follow keeps an event stream open until the client or the server goes:
+// it calls poll every Poll (a false return ends the stream) and sends a
+// comment every Heartbeat so proxies keep the connection.
+func (s *Server) follow(r *http.Request, ev *sse, poll func() bool) {
 	tick := time.NewTicker(s.cfg.Poll)
 	defer tick.Stop()
 	beat := time.NewTicker(s.cfg.Heartbeat)
@@ -197,24 +219,10 @@ func (s *Server) streamRun(w http.ResponseWriter, r *http.Request, ref runRef, w
 			if ev.comment() != nil {
 				return
 			}
-			continue
 		case <-tick.C:
-		}
-		lines, err := t.next()
-		if s.polled != nil {
-			s.polled()
-		}
-		switch {
-		case errors.Is(err, errReplaced):
-			ev.send("reset", "", map[string]string{"reason": err.Error()})
-			return
-		case err != nil || len(lines) == 0:
-			// Nothing new, or the run directory is unreadable for now:
-			// keep the connection, the page shows what it had.
-			continue
-		}
-		if sendLines(lines) != nil || state() != nil {
-			return
+			if !poll() {
+				return
+			}
 		}
 	}
 }
@@ -242,27 +250,12 @@ func (s *Server) streamList(w http.ResponseWriter, r *http.Request, wd words, la
 	if ev.send("runs", "", s.list(wd, lang, explicit)) != nil {
 		return
 	}
-	tick := time.NewTicker(s.cfg.Poll)
-	defer tick.Stop()
-	beat := time.NewTicker(s.cfg.Heartbeat)
-	defer beat.Stop()
-	for {
-		select {
-		case <-r.Context().Done():
-			return
-		case <-s.done:
-			return
-		case <-beat.C:
-			if ev.comment() != nil {
-				return
-			}
-		case <-tick.C:
-			if sig := signature(); sig != last {
-				last = sig
-				if ev.send("runs", "", s.list(wd, lang, explicit)) != nil {
-					return
-				}
-			}
+	s.follow(r, ev, func() bool {
+		sig := signature()
+		if sig == last {
+			return true
 		}
-	}
+		last = sig
+		return ev.send("runs", "", s.list(wd, lang, explicit)) == nil
+	})
 }
