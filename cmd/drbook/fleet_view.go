@@ -67,19 +67,7 @@ func newFleetView(out *os.File, lang string, sites []string) *fleetView {
 // start redraws every 250 ms until close.
 func (v *fleetView) start() {
 	fmt.Fprint(v.out, ansiHideCursor)
-	go func() {
-		defer close(v.done)
-		tick := time.NewTicker(250 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			v.redraw()
-			select {
-			case <-v.stop:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
+	go redrawEvery(250*time.Millisecond, v.redraw, v.stop, v.done)
 }
 
 // close draws the last frame and gives the cursor back.

@@ -111,19 +111,7 @@ func newGuidedView(out *os.File, lang string) *guidedView {
 // start enters the alternate screen and redraws until close.
 func (v *guidedView) start() {
 	fmt.Fprint(v.out, ansiAltScreen+ansiHideCursor)
-	go func() {
-		defer close(v.done)
-		tick := time.NewTicker(200 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			v.redraw()
-			select {
-			case <-v.stop:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
+	go redrawEvery(200*time.Millisecond, v.redraw, v.stop, v.done)
 }
 
 // close leaves the alternate screen and prints the final frame on the
@@ -763,4 +751,20 @@ func wrapLine(s string, width int) []string {
 		return []string{s}
 	}
 	return strings.Split(screenWidth.Wrap(s, width), "\n")
+}
+
+// redrawEvery calls redraw at once and then every d until stop is
+// closed, and closes done when it returns: the live views' frame loop.
+func redrawEvery(d time.Duration, redraw func(), stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	tick := time.NewTicker(d)
+	defer tick.Stop()
+	for {
+		redraw()
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+	}
 }
