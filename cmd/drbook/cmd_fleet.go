@@ -1,9 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -298,20 +298,8 @@ func writeFleetReports(dir, lang string) (*fleet.Report, error) {
 		return nil, err
 	}
 	for file, format := range map[string]string{fleetReportHTML: reports.FormatHTML, fleetReportJSON: reports.FormatJSON} {
-		f, err := createPrivate(filepath.Join(dir, file))
-		if err != nil {
+		if err := writePrivate(dir, file, func(w io.Writer) error { return fleet.Render(w, r, format, lang) }); err != nil {
 			return r, err
-		}
-		bw := bufio.NewWriter(f)
-		err = fleet.Render(bw, r, format, lang)
-		if err == nil {
-			err = bw.Flush()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return r, fmt.Errorf("%s: %w", file, err)
 		}
 	}
 	return r, nil

@@ -102,20 +102,8 @@ func writeReports(runDir, lang string) (*reports.Report, error) {
 		r.History = h
 	}
 	for file, format := range map[string]string{"report.html": reports.FormatHTML, "report.json": reports.FormatJSON} {
-		f, err := createPrivate(filepath.Join(runDir, file))
-		if err != nil {
+		if err := writePrivate(runDir, file, func(w io.Writer) error { return reports.Render(w, r, format, lang) }); err != nil {
 			return r, err
-		}
-		bw := bufio.NewWriter(f)
-		err = reports.Render(bw, r, format, lang)
-		if err == nil {
-			err = bw.Flush()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return r, fmt.Errorf("%s: %w", file, err)
 		}
 	}
 	// The index lets a later run's history choose its runs without
@@ -130,3 +118,25 @@ func writeReports(runDir, lang string) (*reports.Report, error) {
 // a file anyone with access to it may have written, so its text is shown,
 // never obeyed, and stays on its line.
 func cell(s string) string { return screenText(oneLine(s)) }
+
+// writePrivate writes the new private file dir/name (createPrivate)
+// through a buffer with write. An error of writing, flushing or closing
+// is prefixed with name.
+func writePrivate(dir, name string, write func(io.Writer) error) error {
+	f, err := createPrivate(filepath.Join(dir, name))
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(f)
+	err = write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
