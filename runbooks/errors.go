@@ -1,22 +1,129 @@
 package runbooks
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/drbook/drbook/i18n"
 )
 
-// Problem is one thing wrong with a runbook or site file.
+// Problem is one thing wrong with a runbook or site file, worded in
+// English (Msg, Hint) and in Traditional Chinese (MsgZhTW, HintZhTW). Text
+// from elsewhere (yaml.v3's syntax messages, expr's, a file system error)
+// is the same in both, inside drbook's own words.
 type Problem struct {
-	Pos  Pos
-	Msg  string
-	Hint string
+	Pos      Pos
+	Msg      string
+	Hint     string
+	MsgZhTW  string
+	HintZhTW string
+	// Quoted lists the parts of the message that are text from elsewhere
+	// (yaml.v3's or expr's words, an error of the file system), shown as
+	// they are in both languages.
+	Quoted []string
 	// Secret is set when the source line holds a secret: it is then never
 	// printed.
 	Secret bool
 }
+
+// In is the problem's message and hint in lang ("en" or "zh-TW"); a
+// Chinese text that is missing falls back to the English one.
+func (p Problem) In(lang string) (msg, hint string) {
+	msg, hint = p.Msg, p.Hint
+	if lang == "zh-TW" {
+		if p.MsgZhTW != "" {
+			msg = p.MsgZhTW
+		}
+		if p.HintZhTW != "" {
+			hint = p.HintZhTW
+		}
+	}
+	return msg, hint
+}
+
+// words is a text drbook writes about a runbook or site, in both
+// languages. It is made only by say (drbook's own words) and foreign (text
+// from elsewhere, kept as it is), so that no problem can be added in
+// English alone: TestEveryProblemIsWordedInBothLanguages checks the calls.
+type words struct {
+	en, zh string
+	// quoted are the foreign parts, for Problem.Quoted.
+	quoted []string
+}
+
+// say formats en and zhTW over the same args, like fmt.Sprintf. An
+// argument that is itself words, or an error (bilingual through package
+// i18n or foreign), is put in each text in that text's language.
+func say(en, zhTW string, args ...any) words {
+	if len(args) == 0 {
+		return words{en: en, zh: zhTW}
+	}
+	zargs := make([]any, len(args))
+	eargs := make([]any, len(args))
+	var quoted []string
+	for i, a := range args {
+		switch v := a.(type) {
+		case words:
+			eargs[i], zargs[i] = v.en, v.zh
+			quoted = append(quoted, v.quoted...)
+		case error:
+			w := errWords(v)
+			eargs[i], zargs[i] = w.en, w.zh
+			quoted = append(quoted, w.quoted...)
+		default:
+			eargs[i], zargs[i] = a, a
+		}
+	}
+	return words{en: fmt.Sprintf(en, eargs...), zh: fmt.Sprintf(zhTW, zargs...), quoted: quoted}
+}
+
+// pair is a text drbook worded in both languages elsewhere (a kind's
+// parameter check, a problem of the site file, the words for a type).
+func pair(en, zh string) words { return words{en: en, zh: zh} }
+
+// problemWords is a problem's message, to be put inside another.
+func problemWords(p Problem) words {
+	zh, _ := p.In("zh-TW")
+	return words{en: p.Msg, zh: zh, quoted: p.Quoted}
+}
+
+// foreign is text drbook did not write (a yaml.v3 or expr message, an
+// error from the file system): both languages show it as it is.
+func foreign(s string) words { return words{en: s, zh: s, quoted: []string{s}} }
+
+// errWords is err in both languages: its Chinese words where err (or an
+// error it wraps) was made with package i18n, else as it is.
+func errWords(err error) words {
+	var e *i18n.Error
+	if errors.As(err, &e) {
+		w := words{en: err.Error(), zh: i18n.In(err, "zh-TW")}
+		if e.Error() != w.en {
+			// A foreign frame around drbook's words: the frame is quoted.
+			if i := strings.Index(w.en, e.Error()); i >= 0 {
+				w.quoted = nonEmpty(w.en[:i], w.en[i+len(e.Error()):])
+			}
+		}
+		return w
+	}
+	return foreign(err.Error())
+}
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if strings.TrimSpace(s) != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// noHint is a problem without a hint.
+var noHint = words{}
 
 // ErrorList is every problem found in one load, in source order.
 type ErrorList struct {
@@ -24,8 +131,13 @@ type ErrorList struct {
 	sources  map[string][]string
 }
 
-func (l *ErrorList) add(pos Pos, msg, hint string) {
-	l.Problems = append(l.Problems, Problem{Pos: pos, Msg: msg, Hint: hint})
+func (l *ErrorList) add(pos Pos, msg, hint words) {
+	l.Problems = append(l.Problems, problem(pos, msg, hint))
+}
+
+// problem is a Problem at pos in both languages.
+func problem(pos Pos, msg, hint words) Problem {
+	return Problem{Pos: pos, Msg: msg.en, MsgZhTW: msg.zh, Hint: hint.en, HintZhTW: hint.zh, Quoted: append(msg.quoted, hint.quoted...)}
 }
 
 func (l *ErrorList) addSource(file string, src []byte) {
@@ -52,7 +164,7 @@ func (l *ErrorList) err() error {
 	// Drop exact duplicates (one bad name used twice on a line is one problem).
 	out := l.Problems[:0]
 	for i, p := range l.Problems {
-		if i > 0 && p == l.Problems[i-1] {
+		if i > 0 && sameProblem(p, l.Problems[i-1]) {
 			continue
 		}
 		out = append(out, p)
@@ -61,21 +173,35 @@ func (l *ErrorList) err() error {
 	return l
 }
 
+// sameProblem reports whether a and b say the same at the same place.
+func sameProblem(a, b Problem) bool {
+	return a.Pos == b.Pos && a.Msg == b.Msg && a.Hint == b.Hint && a.MsgZhTW == b.MsgZhTW && a.HintZhTW == b.HintZhTW && a.Secret == b.Secret
+}
+
 // Error lists every problem as file:line:col: message, one per line, each
 // followed by its hint.
 func (l *ErrorList) Error() string { return l.Format(false) }
 
 // Format renders the problems; with source, each is followed by the
 // offending line and a caret under the column.
-func (l *ErrorList) Format(source bool) string {
+func (l *ErrorList) Format(source bool) string { return l.FormatIn(source, "en") }
+
+// FormatIn is Format in lang ("en" or "zh-TW"): the positions and the
+// source lines are the same in both.
+func (l *ErrorList) FormatIn(source bool, lang string) string {
+	hintLabel := "\n  hint: "
+	if lang == "zh-TW" {
+		hintLabel = "\n  提示："
+	}
 	var b strings.Builder
 	for i, p := range l.Problems {
+		msg, hint := p.In(lang)
 		if i > 0 {
 			b.WriteByte('\n')
 		}
 		b.WriteString(p.Pos.String())
 		b.WriteString(": ")
-		b.WriteString(p.Msg)
+		b.WriteString(msg)
 		if source && !p.Secret {
 			if lines := l.sources[p.Pos.File]; p.Pos.Line > 0 && p.Pos.Line <= len(lines) {
 				if line := excerptLine(printable(strings.TrimSuffix(lines[p.Pos.Line-1], "\r"))); line == hiddenLine {
@@ -85,9 +211,9 @@ func (l *ErrorList) Format(source bool) string {
 				}
 			}
 		}
-		if p.Hint != "" {
-			b.WriteString("\n  hint: ")
-			b.WriteString(p.Hint)
+		if hint != "" {
+			b.WriteString(hintLabel)
+			b.WriteString(hint)
 		}
 	}
 	return b.String()
@@ -123,11 +249,11 @@ func readSource(path string) ([]byte, error) {
 		l := &ErrorList{}
 		switch {
 		case os.IsNotExist(err):
-			l.add(Pos{File: path}, "no such file", "check the path; the shipped runbooks are under runbooks/")
+			l.add(Pos{File: path}, say("no such file", "檔案不存在"), say("check the path; the shipped runbooks are under runbooks/", "請檢查路徑；隨附之演練手冊位於 runbooks/"))
 		case os.IsPermission(err):
-			l.add(Pos{File: path}, "permission denied", "check the file's permissions")
+			l.add(Pos{File: path}, say("permission denied", "權限不足，無法讀取"), say("check the file's permissions", "請檢查檔案權限"))
 		default:
-			l.add(Pos{File: path}, err.Error(), "")
+			l.add(Pos{File: path}, errWords(err), noHint)
 		}
 		return nil, l
 	}

@@ -22,6 +22,8 @@ import (
 	"github.com/expr-lang/expr/vm"
 	"gopkg.in/yaml.v3"
 
+	"github.com/drbook/drbook/i18n"
+	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/site"
 	"github.com/drbook/drbook/steps"
 )
@@ -275,7 +277,7 @@ var rawFunc = expr.Function("raw", func(p ...any) (any, error) {
 func (ss *stepScope) compile(src string, pos Pos, boolean bool, errs *ErrorList) *Expr {
 	src = strings.TrimSpace(src)
 	if src == "" {
-		errs.add(pos, "empty expression", "")
+		errs.add(pos, say("empty expression", "運算式為空"), noHint)
 		return nil
 	}
 	e := ss.compileChecked(src, pos, boolean, errs)
@@ -289,7 +291,7 @@ func (ss *stepScope) compileChecked(src string, pos Pos, boolean bool, errs *Err
 	c := ss.env.config(boolean)
 	tree, err := parser.ParseWithConfig(src, c)
 	if err != nil {
-		errs.add(exprPos(pos, err), "expression: "+exprMsg(err), "")
+		errs.add(exprPos(pos, err), say("expression: %s", "運算式：%s", foreign(exprMsg(err))), noHint)
 		return nil
 	}
 	e := &Expr{Source: src, Pos: pos, scope: ss}
@@ -299,7 +301,7 @@ func (ss *stepScope) compileChecked(src string, pos Pos, boolean bool, errs *Err
 	prog, err := compileTree(c, tree)
 	if err != nil {
 		msg, hint := ss.words.humanize(exprMsg(err))
-		errs.add(exprPos(pos, err), "expression `"+src+"`: "+msg, hint)
+		errs.add(exprPos(pos, err), say("expression `%s`: %s", "運算式 `%s`：%s", src, msg), hint)
 		return nil
 	}
 	e.program = prog
@@ -366,7 +368,7 @@ func (v *nameChecker) Visit(n *ast.Node) {
 		}
 		if node.Value == "item" && v.ss.step.ForEach == nil {
 			v.at = node
-			v.fail("`item` is only defined in a step with for_each", "")
+			v.fail(say("`item` is only defined in a step with for_each", "`item` 僅於含 for_each 之步驟中有定義"), noHint)
 		}
 	case *ast.MemberNode:
 		root, ok := node.Node.(*ast.IdentifierNode)
@@ -394,19 +396,19 @@ func (v *nameChecker) Visit(n *ast.Node) {
 			return
 		}
 		var names []string
-		what := ""
+		var what words
 		switch mid.Value {
 		case "guests":
-			names, what = v.ss.guestNames, "guest"
+			names, what = v.ss.guestNames, say("guest", "客體")
 		case "hosts":
-			names, what = v.ss.hostNames, "host"
+			names, what = v.ss.hostNames, say("host", "主機")
 		case "services":
-			names, what = v.ss.serviceNames, "service"
+			names, what = v.ss.serviceNames, say("service", "服務")
 		default:
 			return
 		}
 		if !contains(names, prop.Value) {
-			v.fail(fmt.Sprintf("the site has no %s %q", what, prop.Value), hintFor(prop.Value, names, what+"s"))
+			v.fail(say("the site has no %s %q", "場域沒有%s %q", what, prop.Value), hintFor(prop.Value, names, what))
 		}
 	}
 }
@@ -415,20 +417,21 @@ func (v *nameChecker) member(root, prop string) {
 	switch root {
 	case "params":
 		if !contains(v.ss.paramNames, prop) {
-			v.fail(fmt.Sprintf("unknown parameter %q", prop), hintFor(prop, v.ss.paramNames, "parameters"))
+			v.fail(say("unknown parameter %q", "未知之參數 %q", prop), hintFor(prop, v.ss.paramNames, say("parameters", "參數")))
 		}
 	case "vars":
 		if !contains(v.ss.varNames, prop) {
-			v.fail(fmt.Sprintf("no step registers %q", prop), hintFor(prop, v.ss.varNames, "registered names"))
+			v.fail(say("no step registers %q", "沒有步驟以 register 登記 %q", prop), hintFor(prop, v.ss.varNames, say("registered names", "已登記之名稱")))
 		}
 	case "steps":
 		idx, ok := v.ss.order[prop]
 		if !ok {
-			v.fail(fmt.Sprintf("unknown step %q", prop), hintFor(prop, v.ss.stepNames, "step ids"))
+			v.fail(say("unknown step %q", "未知之步驟 %q", prop), hintFor(prop, v.ss.stepNames, say("step ids", "步驟 id")))
 			return
 		}
 		if me, ok := v.ss.order[v.ss.step.ID]; ok && idx >= me {
-			v.fail(fmt.Sprintf("step %q is not run before this one, so its result is not known here", prop), "move the step, or refer to a step above this one")
+			v.fail(say("step %q is not run before this one, so its result is not known here", "步驟 %q 不在本步驟之前執行，此處無從得知其結果", prop),
+				say("move the step, or refer to a step above this one", "請移動該步驟，或改為參照本步驟上方之步驟"))
 		}
 	}
 }
@@ -444,7 +447,7 @@ func (v *nameChecker) needsSite(text string) {
 	}
 }
 
-func (v *nameChecker) fail(msg, hint string) {
+func (v *nameChecker) fail(msg, hint words) {
 	v.ok = false
 	pos := v.pos
 	if v.at != nil {
@@ -453,7 +456,7 @@ func (v *nameChecker) fail(msg, hint string) {
 			pos.Column += from
 		}
 	}
-	v.errs.add(pos, "expression `"+v.e.Source+"`: "+msg, hint)
+	v.errs.add(pos, say("expression `%s`: %s", "運算式 `%s`：%s", v.e.Source, msg), hint)
 }
 
 func contains(list []string, s string) bool {
@@ -465,17 +468,19 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func hintFor(word string, names []string, what string) string {
+// hintFor suggests the name nearest to word, or lists the names (what,
+// in the plural in English).
+func hintFor(word string, names []string, what words) words {
 	if best := steps.Closest(word, names); best != "" {
-		return fmt.Sprintf("did you mean %q?", best)
+		return say("did you mean %q?", "是否為 %q？", best)
 	}
 	if len(names) == 0 {
-		return "there are no " + what
+		return say("there are no %s", "沒有任何%s", what)
 	}
 	if len(names) > 12 {
 		names = names[:12]
 	}
-	return "known " + what + ": " + strings.Join(names, ", ")
+	return say("known %s: %s", "已知之%s：%s", what, strings.Join(names, ", "))
 }
 
 // parseTemplate finds ${{ … }} in a scalar and compiles each expression.
@@ -506,7 +511,7 @@ func (ss *stepScope) parseTemplate(n *yaml.Node, file string, srcText *sourceTex
 		}
 		j := strings.Index(rest[i:], "}}")
 		if j < 0 {
-			errs.add(pos, "unterminated ${{ … }}: add the closing }}", "")
+			errs.add(pos, say("unterminated ${{ … }}: add the closing }}", "${{ … }} 沒有結束：請補上結尾之 }}"), noHint)
 			return nil
 		}
 		if i > 0 {
@@ -665,7 +670,8 @@ func (e *Env) Eval(x *Expr, v Vars) (any, error) {
 	out, err := expr.Run(x.program, env)
 	if err != nil {
 		msg, _ := x.scope.words.humanize(exprMsg(err))
-		return nil, fmt.Errorf("%s:%d:%d: expression `%s`: %s", x.Pos.File, x.Pos.Line, x.Pos.Column, x.Source, msg)
+		at := fmt.Sprintf("%s:%d:%d", x.Pos.File, x.Pos.Line, x.Pos.Column)
+		return nil, &i18n.Error{Text: journal.Text{EN: fmt.Sprintf("%s: expression `%s`: %s", at, x.Source, msg.en), ZhTW: fmt.Sprintf("%s: 運算式 `%s`：%s", at, x.Source, msg.zh)}}
 	}
 	return out, nil
 }

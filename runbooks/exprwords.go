@@ -1,7 +1,6 @@
 package runbooks
 
 import (
-	"fmt"
 	"reflect"
 	"regexp"
 	"sort"
@@ -17,6 +16,8 @@ import (
 // generated for the site.
 type typeWords struct {
 	names map[reflect.Type]string
+	// zh is names in Traditional Chinese.
+	zh map[reflect.Type]string
 	// fields lists a struct type's expression field names, for hints.
 	fields map[string][]string
 	// types is every type reachable from the environment; sorted holds
@@ -25,36 +26,36 @@ type typeWords struct {
 }
 
 func newTypeWords(sc *scope, all []*Step) *typeWords {
-	w := &typeWords{names: map[reflect.Type]string{}, fields: map[string][]string{}}
-	name := func(t reflect.Type, words string) {
+	w := &typeWords{names: map[reflect.Type]string{}, zh: map[reflect.Type]string{}, fields: map[string][]string{}}
+	name := func(t reflect.Type, en, zh string) {
 		if t == nil {
 			return
 		}
 		if _, ok := w.names[t]; !ok {
-			w.names[t] = words
+			w.names[t], w.zh[t] = en, zh
 		}
 	}
-	name(sc.paramsType, "params")
-	name(sc.siteType, "site")
-	name(sc.stepsType, "steps")
-	name(sc.varsType, "vars")
+	name(sc.paramsType, "params", "params")
+	name(sc.siteType, "site", "site")
+	name(sc.stepsType, "steps", "steps")
+	name(sc.varsType, "vars", "vars")
 	if sc.siteType != nil {
 		for i, n := range []string{"", "", "site.vcenter", "site.hosts", "site.guests", "site.services"} {
 			if n != "" {
-				name(sc.siteType.Field(i).Type, n)
+				name(sc.siteType.Field(i).Type, n, n)
 			}
 		}
 	}
-	name(reflect.TypeOf(site.Host{}), "a host of the site")
-	name(reflect.TypeOf(site.Guest{}), "a guest of the site")
-	name(reflect.TypeOf(site.Service{}), "a service of the site")
-	name(reflect.TypeOf(site.VCenter{}), "the site's vcenter")
-	name(reflect.TypeOf((*struct{})(nil)), "nothing")
+	name(reflect.TypeOf(site.Host{}), "a host of the site", "場域之主機")
+	name(reflect.TypeOf(site.Guest{}), "a guest of the site", "場域之客體")
+	name(reflect.TypeOf(site.Service{}), "a service of the site", "場域之服務")
+	name(reflect.TypeOf(site.VCenter{}), "the site's vcenter", "場域之 vcenter")
+	name(reflect.TypeOf((*struct{})(nil)), "nothing", "空值")
 	for _, st := range all {
 		if t := st.ResultType(); t != nil {
-			name(t, "the result of "+st.KindName)
-			name(t.Elem(), "the result of "+st.KindName)
-			name(stepViewType(t), "a step")
+			name(t, "the result of "+st.KindName, st.KindName+" 之結果")
+			name(t.Elem(), "the result of "+st.KindName, st.KindName+" 之結果")
+			name(stepViewType(t), "a step", "步驟")
 		}
 	}
 	// Everything reachable from the environment gets words, so no Go
@@ -160,6 +161,55 @@ func (w *typeWords) describe(t reflect.Type) string {
 	return t.Kind().String()
 }
 
+// describeZhTW is describe in Traditional Chinese.
+func (w *typeWords) describeZhTW(t reflect.Type) string {
+	if n, ok := w.zh[t]; ok {
+		return n
+	}
+	switch t {
+	case reflect.TypeOf(""):
+		return "文字"
+	case reflect.TypeOf(0), reflect.TypeOf(int64(0)):
+		return "整數"
+	case reflect.TypeOf(0.0):
+		return "數字"
+	case reflect.TypeOf(false):
+		return "true 或 false"
+	case reflect.TypeOf(time.Duration(0)):
+		return "時間長度"
+	case reflect.TypeOf(time.Time{}):
+		return "時間"
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		return w.describeZhTW(t.Elem())
+	case reflect.Slice, reflect.Array:
+		return w.describeZhTW(t.Elem()) + "清單"
+	case reflect.Map:
+		return "名稱對應至" + w.describeZhTW(t.Elem()) + "之對應（mapping）"
+	case reflect.Interface:
+		return "任意值"
+	case reflect.Struct:
+		return "紀錄"
+	case reflect.String:
+		return "文字"
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		return "整數"
+	}
+	return t.Kind().String()
+}
+
+// typeWordsIn describes a type for a message in both languages; nil-safe.
+func (sc *scope) typeWordsIn(t reflect.Type) words {
+	if t == nil {
+		return say("nothing", "空值")
+	}
+	if sc == nil || sc.words == nil {
+		return say("a value", "某值")
+	}
+	return pair(sc.words.describe(t), sc.words.describeZhTW(t))
+}
+
 // typeWords describes a type for a message; nil-safe.
 func (sc *scope) typeWords(t reflect.Type) string {
 	if t == nil {
@@ -181,20 +231,34 @@ var basicWords = map[string]string{"int": "a whole number", "int64": "a whole nu
 
 // humanize rewrites an expr message in an author's terms and returns a
 // hint when it can list what exists.
-func (w *typeWords) humanize(msg string) (string, string) {
+//
+// expr's own sentences are foreign text: in Chinese they stay as expr
+// wrote them, except a missing field, which drbook words itself.
+func (w *typeWords) humanize(msg string) (words, words) {
 	if w == nil {
-		return msg, ""
+		return foreign(msg), noHint
+	}
+	if m := noField.FindStringSubmatch(msg); m != nil {
+		for _, t := range w.types {
+			if t.String() == m[1] {
+				hint := noHint
+				if fs := w.fields[w.describe(t)]; len(fs) > 0 {
+					hint = hintFor(m[2], fs, say("fields", "欄位"))
+				}
+				return say("%s has no field %s", "%s 沒有欄位 %s", pair(w.describe(t), w.describeZhTW(t)), m[2]), hint
+			}
+		}
 	}
 	msg = w.replace(msg)
 	msg = goBasic.ReplaceAllStringFunc(msg, func(n string) string { return basicWords[n] })
 	if m := noField.FindStringSubmatch(msg); m != nil {
-		hint := ""
+		hint := noHint
 		if fs := w.fields[m[1]]; len(fs) > 0 {
-			hint = hintFor(m[2], fs, "fields")
+			hint = hintFor(m[2], fs, say("fields", "欄位"))
 		}
-		return fmt.Sprintf("%s has no field %s", m[1], m[2]), hint
+		return say("%s has no field %s", "%s 沒有欄位 %s", foreign(m[1]), m[2]), hint
 	}
-	return msg, ""
+	return foreign(msg), noHint
 }
 
 // listType reports whether a value of type t can be looped over (any is

@@ -15,6 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/site"
 	"github.com/drbook/drbook/steps"
@@ -73,25 +74,25 @@ func ParseContext(ctx context.Context, path string, src []byte, opts Options) (*
 	l.errs.addSource(path, src)
 	sum := sha256.Sum256(src)
 	rb := &Runbook{Path: path, Source: src, SHA256: hex.EncodeToString(sum[:]), Values: map[string]any{}}
-	doc, problem := decodeOne(path, "runbook", src, l.src)
-	if problem != nil {
-		l.errs.Problems = append(l.errs.Problems, *problem)
+	doc, bad := decodeOne(path, say("runbook", "演練手冊"), src, l.src)
+	if bad != nil {
+		l.errs.Problems = append(l.errs.Problems, *bad)
 		return nil, l.errs.err()
 	}
 	if len(doc.Content) == 0 {
-		l.errs.add(Pos{File: path, Line: 1, Column: 1}, "the runbook is empty", "a runbook needs at least `name:` and `steps:`")
+		l.errs.add(Pos{File: path, Line: 1, Column: 1}, say("the runbook is empty", "演練手冊內容為空"), say("a runbook needs at least `name:` and `steps:`", "演練手冊至少須有 `name:` 與 `steps:`"))
 		return nil, l.errs.err()
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		l.errs.add(posOf(path, root), "a runbook must be a mapping with name:, steps: and so on", "")
+		l.errs.add(posOf(path, root), say("a runbook must be a mapping with name:, steps: and so on", "演練手冊須為含 name:、steps: 等欄位之對應（mapping）"), noHint)
 		return nil, l.errs.err()
 	}
-	fields := l.mapping(root, topLevelKeys, "top-level field")
+	fields := l.mapping(root, topLevelKeys, say("top-level field", "最上層欄位"))
 	if n := fields["name"]; n == nil {
-		l.errs.add(posOf(path, root), "missing `name:`", "give the runbook a short name such as ha-host-failure")
+		l.errs.add(posOf(path, root), say("missing `name:`", "缺少 `name:`"), say("give the runbook a short name such as ha-host-failure", "請為演練手冊取一個簡短名稱，例如 ha-host-failure"))
 	} else if l.scalar(n, &rb.Name) && !namePattern.MatchString(rb.Name) {
-		l.errs.add(posOf(path, n), fmt.Sprintf("name %q must be lower case letters, digits, '-', '_' or '.'", rb.Name), "")
+		l.errs.add(posOf(path, n), say("name %q must be lower case letters, digits, '-', '_' or '.'", "名稱 %q 僅能使用小寫英文字母、數字、'-'、'_' 或 '.'", rb.Name), noHint)
 	}
 	l.text(fields["title"], &rb.Title)
 	l.text(fields["description"], &rb.Summary)
@@ -103,7 +104,7 @@ func ParseContext(ctx context.Context, path string, src []byte, opts Options) (*
 	}
 	if n := fields["labels"]; n != nil {
 		if err := n.Decode(&rb.Labels); err != nil {
-			l.errs.add(posOf(path, n), "labels must be a mapping of text to text", "")
+			l.errs.add(posOf(path, n), say("labels must be a mapping of text to text", "labels 須為文字對文字之對應（mapping）"), noHint)
 		}
 	}
 
@@ -122,14 +123,14 @@ func ParseContext(ctx context.Context, path string, src []byte, opts Options) (*
 			if el, ok := err.(*ErrorList); ok && len(el.Problems) == 1 && el.Problems[0].Pos.Line == 0 {
 				// The file itself is missing or unreadable: say so where
 				// the runbook names it.
-				l.errs.add(posOf(path, fields["site"]), sp+": "+el.Problems[0].Msg, "pass --site FILE, or --lab for the embedded lab")
+				l.errs.add(posOf(path, fields["site"]), say("%s: %s", "%s：%s", sp, problemWords(el.Problems[0])), hintSiteFile)
 			} else if ok {
 				l.errs.Problems = append(l.errs.Problems, el.Problems...)
 				for f, lines := range el.sources {
 					l.errs.addSource(f, []byte(strings.Join(lines, "\n")))
 				}
 			} else {
-				l.errs.add(posOf(path, fields["site"]), err.Error(), "pass --site FILE, or --lab for the embedded lab")
+				l.errs.add(posOf(path, fields["site"]), errWords(err), hintSiteFile)
 			}
 			s = &site.Site{}
 			l.site = siteBroken
@@ -149,11 +150,11 @@ func ParseContext(ctx context.Context, path string, src []byte, opts Options) (*
 	l.values(rb, opts.Values, opts.Vars, fields["params"])
 
 	if fields["steps"] == nil {
-		l.errs.add(posOf(path, root), "missing `steps:`", "a runbook needs at least one step")
+		l.errs.add(posOf(path, root), say("missing `steps:`", "缺少 `steps:`"), say("a runbook needs at least one step", "演練手冊至少須有一個步驟"))
 	}
 	rb.Steps = l.stepList(fields["steps"], BlockSteps)
 	if n := fields["steps"]; n != nil && n.Kind == yaml.SequenceNode && len(n.Content) == 0 {
-		l.errs.add(posOf(path, n), "steps is empty: a runbook needs at least one step", "add a step, e.g. `- log: hello`")
+		l.errs.add(posOf(path, n), say("steps is empty: a runbook needs at least one step", "steps 為空：演練手冊至少須有一個步驟"), say("add a step, e.g. `- log: hello`", "請新增步驟，例如 `- log: hello`"))
 	}
 	rb.OnFailure = l.stepList(fields["on_failure"], BlockOnFailure)
 	rb.Finally = l.stepList(fields["finally"], BlockFinally)
@@ -184,8 +185,8 @@ func ParseContext(ctx context.Context, path string, src []byte, opts Options) (*
 		l.noteSiteRef(rb, ref.pos, ref.text)
 	}
 	if ref := l.firstSiteRef; ref != nil && l.site == siteNone {
-		l.errs.add(ref.pos, fmt.Sprintf("`%s` names something in the site, but no site was given (and the runbook names no site file)", ref.text),
-			"validate with --site FILE or --lab; to check a runbook once for every site, give it `site: FILE`")
+		l.errs.add(ref.pos, say("`%s` names something in the site, but no site was given (and the runbook names no site file)", "`%s` 指向場域中之項目，但未指定場域（演練手冊亦未指定場域檔）", ref.text),
+			say("validate with --site FILE or --lab; to check a runbook once for every site, give it `site: FILE`", "請加 --site FILE 或 --lab 再執行 validate；若要一次依各場域檢查演練手冊，請於手冊中寫 `site: FILE`"))
 	}
 	if err := l.errs.err(); err != nil {
 		return nil, err
@@ -211,20 +212,20 @@ type loader struct {
 
 // mapping returns a mapping's values by key, reporting unknown and
 // repeated keys. Keys not in known are reported unless known is nil.
-func (l *loader) mapping(n *yaml.Node, known []string, what string) map[string]*yaml.Node {
+func (l *loader) mapping(n *yaml.Node, known []string, what words) map[string]*yaml.Node {
 	out := map[string]*yaml.Node{}
 	if n.Kind != yaml.MappingNode {
-		l.errs.add(posOf(l.file, n), "expected a mapping (key: value lines)", "")
+		l.errs.add(posOf(l.file, n), say("expected a mapping (key: value lines)", "此處應為對應（mapping，即「key: value」各行）"), noHint)
 		return out
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if _, dup := out[k.Value]; dup {
-			l.errs.add(posOf(l.file, k), fmt.Sprintf("%q is given twice", k.Value), "remove one of them")
+			l.errs.add(posOf(l.file, k), say("%q is given twice", "%q 重複指定", k.Value), say("remove one of them", "請刪除其中之一"))
 			continue
 		}
 		if known != nil && !contains(known, k.Value) {
-			l.errs.add(posOf(l.file, k), fmt.Sprintf("unknown %s %q", what, k.Value), hintFor(k.Value, known, what+"s"))
+			l.errs.add(posOf(l.file, k), say("unknown %s %q", "未知之%s %q", what, k.Value), hintFor(k.Value, known, say("%ss", "%s", what)))
 			continue
 		}
 		out[k.Value] = v
@@ -237,7 +238,7 @@ func (l *loader) scalar(n *yaml.Node, into *string) bool {
 		return false
 	}
 	if n.Kind != yaml.ScalarNode {
-		l.errs.add(posOf(l.file, n), "expected a single value", "")
+		l.errs.add(posOf(l.file, n), say("expected a single value", "此處應為單一值"), noHint)
 		return false
 	}
 	*into = n.Value
@@ -249,7 +250,7 @@ func (l *loader) text(n *yaml.Node, into *journal.Text) {
 		return
 	}
 	if err := n.Decode(into); err != nil {
-		l.errs.add(posOf(l.file, n), strings.TrimPrefix(stripLine(err.Error()), "yaml: "), "write plain text, or {en: …, zh-TW: …}")
+		l.errs.add(posOf(l.file, n), foreign(strings.TrimPrefix(stripLine(err.Error()), "yaml: ")), say("write plain text, or {en: …, zh-TW: …}", "請寫純文字，或 {en: …, zh-TW: …}"))
 	}
 }
 
@@ -260,7 +261,7 @@ func stripLine(s string) string {
 func (l *loader) duration(n *yaml.Node) time.Duration {
 	var d journal.Duration
 	if err := n.Decode(&d); err != nil {
-		l.errs.add(posOf(l.file, n), stripLine(err.Error()), "")
+		l.errs.add(posOf(l.file, n), durationWords(stripLine(err.Error())), noHint)
 		return 0
 	}
 	return d.D()
@@ -269,7 +270,7 @@ func (l *loader) duration(n *yaml.Node) time.Duration {
 func (l *loader) boolean(n *yaml.Node) bool {
 	var b bool
 	if n.Kind != yaml.ScalarNode || n.Decode(&b) != nil {
-		l.errs.add(posOf(l.file, n), fmt.Sprintf("%q must be true or false", n.Value), "")
+		l.errs.add(posOf(l.file, n), say("%q must be true or false", "%q 須為 true 或 false", n.Value), noHint)
 	}
 	return b
 }
@@ -277,11 +278,11 @@ func (l *loader) boolean(n *yaml.Node) bool {
 func (l *loader) integer(n *yaml.Node, min int) int {
 	var v int
 	if n.Kind != yaml.ScalarNode || n.Decode(&v) != nil {
-		l.errs.add(posOf(l.file, n), fmt.Sprintf("%q must be a whole number", n.Value), "")
+		l.errs.add(posOf(l.file, n), say("%q must be a whole number", "%q 須為整數", n.Value), noHint)
 		return 0
 	}
 	if v < min {
-		l.errs.add(posOf(l.file, n), fmt.Sprintf("%d is too small; the least is %d", v, min), "")
+		l.errs.add(posOf(l.file, n), say("%d is too small; the least is %d", "%d 太小；最小為 %d", v, min), noHint)
 	}
 	return v
 }
@@ -291,7 +292,7 @@ func (l *loader) params(n *yaml.Node) []*Param {
 		return nil
 	}
 	if n.Kind != yaml.MappingNode {
-		l.errs.add(posOf(l.file, n), "params must be a mapping of name: {type, default, description}", "")
+		l.errs.add(posOf(l.file, n), say("params must be a mapping of name: {type, default, description}", "params 須為「名稱: {type, default, description}」之對應（mapping）"), noHint)
 		return nil
 	}
 	var out []*Param
@@ -299,15 +300,15 @@ func (l *loader) params(n *yaml.Node) []*Param {
 		k, v := n.Content[i], n.Content[i+1]
 		p := &Param{Name: k.Value, Type: "string", Pos: posOf(l.file, k)}
 		if !idPattern.MatchString(p.Name) {
-			l.errs.add(p.Pos, fmt.Sprintf("parameter name %q must be lower case letters, digits and '_', starting with a letter", p.Name), "")
+			l.errs.add(p.Pos, say("parameter name %q must be lower case letters, digits and '_', starting with a letter", "參數名稱 %q 僅能使用小寫英文字母、數字與 '_'，且須以字母開頭", p.Name), noHint)
 		}
 		var def *yaml.Node
 		if v.Kind == yaml.MappingNode {
-			f := l.mapping(v, []string{"type", "default", "description"}, "parameter field")
+			f := l.mapping(v, []string{"type", "default", "description"}, say("parameter field", "參數欄位"))
 			if t := f["type"]; t != nil {
 				l.scalar(t, &p.Type)
 				if !contains(paramTypes, p.Type) {
-					l.errs.add(posOf(l.file, t), fmt.Sprintf("unknown parameter type %q", p.Type), hintFor(p.Type, paramTypes, "types"))
+					l.errs.add(posOf(l.file, t), say("unknown parameter type %q", "未知之參數型別 %q", p.Type), hintFor(p.Type, paramTypes, say("types", "型別")))
 					p.Type = "string"
 				}
 			}
@@ -327,7 +328,7 @@ func (l *loader) params(n *yaml.Node) []*Param {
 		if def != nil && !(def.Kind == yaml.ScalarNode && def.Tag == "!!null") {
 			val, err := decodeParamNode(p.Type, def)
 			if err != nil {
-				l.errs.add(posOf(l.file, def), fmt.Sprintf("default of %s: %v", p.Name, err), "")
+				l.errs.add(posOf(l.file, def), say("default of %s: %v", "%s 之預設值：%v", p.Name, err), noHint)
 				p.badDefault = true
 			} else {
 				p.Default, p.HasDefault, p.defaultPos = val, true, posOf(l.file, def)
@@ -343,12 +344,12 @@ func decodeParamNode(typ string, n *yaml.Node) (any, error) {
 	case "list":
 		var v []string
 		if err := n.Decode(&v); err != nil {
-			return nil, fmt.Errorf("must be a list of text")
+			return nil, i18n.New("must be a list of text", "須為文字清單")
 		}
 		return v, nil
 	}
 	if n.Kind != yaml.ScalarNode {
-		return nil, fmt.Errorf("must be a single %s", typ)
+		return nil, i18n.Errorf("must be a single %s", "須為單一 %s", typ)
 	}
 	return ParseParamValue(typ, n.Value)
 }
@@ -362,13 +363,13 @@ func coerceParam(typ string, v any) (any, error) {
 			if ss, ok := v.([]string); ok {
 				return ss, nil
 			}
-			return nil, fmt.Errorf("is not a list")
+			return nil, i18n.New("is not a list", "不是清單")
 		}
 		out := make([]string, len(list))
 		for i, x := range list {
 			s, ok := x.(string)
 			if !ok {
-				return nil, fmt.Errorf("item %d is not text", i)
+				return nil, i18n.Errorf("item %d is not text", "第 %d 項不是文字", i)
 			}
 			out[i] = s
 		}
@@ -377,17 +378,17 @@ func coerceParam(typ string, v any) (any, error) {
 		switch n := v.(type) {
 		case float64:
 			if n != float64(int(n)) {
-				return nil, fmt.Errorf("is not a whole number")
+				return nil, i18n.New("is not a whole number", "不是整數")
 			}
 			return int(n), nil
 		case int:
 			return n, nil
 		}
-		return nil, fmt.Errorf("is not a whole number")
+		return nil, i18n.New("is not a whole number", "不是整數")
 	case "bool":
 		b, ok := v.(bool)
 		if !ok {
-			return nil, fmt.Errorf("is not true or false")
+			return nil, i18n.New("is not true or false", "不是 true 或 false")
 		}
 		return b, nil
 	case "duration":
@@ -396,13 +397,13 @@ func coerceParam(typ string, v any) (any, error) {
 		}
 		s, ok := v.(string)
 		if !ok {
-			return nil, fmt.Errorf("is not a duration")
+			return nil, i18n.New("is not a duration", "不是時間長度")
 		}
 		return ParseParamValue(typ, s)
 	}
 	s, ok := v.(string)
 	if !ok {
-		return nil, fmt.Errorf("is not text")
+		return nil, i18n.New("is not text", "不是文字")
 	}
 	return s, nil
 }
@@ -413,19 +414,19 @@ func ParseParamValue(typ, s string) (any, error) {
 	case "int":
 		v, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil {
-			return nil, fmt.Errorf("%q is not a whole number", s)
+			return nil, i18n.Errorf("%q is not a whole number", "%q 不是整數", s)
 		}
 		return v, nil
 	case "bool":
 		v, err := strconv.ParseBool(strings.TrimSpace(s))
 		if err != nil {
-			return nil, fmt.Errorf("%q is not true or false", s)
+			return nil, i18n.Errorf("%q is not true or false", "%q 不是 true 或 false", s)
 		}
 		return v, nil
 	case "duration":
 		v, err := time.ParseDuration(strings.TrimSpace(s))
 		if err != nil || v < 0 {
-			return nil, fmt.Errorf("%q is not a duration such as 30s or 5m", s)
+			return nil, i18n.Errorf("%q is not a duration such as 30s or 5m", "%q 不是時間長度（例如 30s 或 5m）", s)
 		}
 		return v, nil
 	case "list":
@@ -454,7 +455,7 @@ func (l *loader) values(rb *Runbook, typed map[string]any, vars map[string]strin
 		if v, ok := typed[p.Name]; ok {
 			cv, err := coerceParam(p.Type, v)
 			if err != nil {
-				l.errs.add(p.Pos, fmt.Sprintf("parameter %q: the recorded value %v: %v", p.Name, v, err), "")
+				l.errs.add(p.Pos, say("parameter %q: the recorded value %v: %v", "參數 %q：紀錄之值 %v：%v", p.Name, v, err), noHint)
 				continue
 			}
 			rb.Values[p.Name] = cv
@@ -464,12 +465,12 @@ func (l *loader) values(rb *Runbook, typed map[string]any, vars map[string]strin
 	for _, k := range keys {
 		p, ok := byName[k]
 		if !ok {
-			l.errs.add(Pos{File: "--var"}, fmt.Sprintf("%s: the runbook has no parameter %q", k, k), hintFor(k, names, "parameters"))
+			l.errs.add(Pos{File: "--var"}, say("%s: the runbook has no parameter %q", "%s：演練手冊沒有參數 %q", k, k), hintFor(k, names, say("parameters", "參數")))
 			continue
 		}
 		v, err := ParseParamValue(p.Type, vars[k])
 		if err != nil {
-			l.errs.add(Pos{File: "--var"}, fmt.Sprintf("%s: %v (the parameter is of type %s)", k, err, p.Type), "")
+			l.errs.add(Pos{File: "--var"}, say("%s: %v (the parameter is of type %s)", "%s：%v（此參數之型別為 %s）", k, err, p.Type), noHint)
 			continue
 		}
 		rb.Values[k] = v
@@ -478,7 +479,7 @@ func (l *loader) values(rb *Runbook, typed map[string]any, vars map[string]strin
 		v, ok := rb.Values[p.Name]
 		if !ok {
 			if !p.badDefault {
-				l.errs.add(p.Pos, fmt.Sprintf("parameter %q has no default and no value", p.Name), fmt.Sprintf("pass --var %s=VALUE", p.Name))
+				l.errs.add(p.Pos, say("parameter %q has no default and no value", "參數 %q 沒有預設值，也未給值", p.Name), say("pass --var %s=VALUE", "請加 --var %s=值", p.Name))
 			}
 			continue
 		}
@@ -501,11 +502,11 @@ func (l *loader) values(rb *Runbook, typed map[string]any, vars map[string]strin
 		case "host":
 			set = rb.Site.Hosts
 			if _, ok := set[v.(string)]; !ok && len(set) > 0 {
-				l.errs.add(at, fmt.Sprintf("parameter %q: the site has no host %q", p.Name, v), hintFor(v.(string), sortedKeys(set), "hosts"))
+				l.errs.add(at, say("parameter %q: the site has no host %q", "參數 %q：場域沒有主機 %q", p.Name, v), hintFor(v.(string), sortedKeys(set), say("hosts", "主機")))
 			}
 		case "guest":
 			if _, ok := rb.Site.Guests[v.(string)]; !ok && len(rb.Site.Guests) > 0 {
-				l.errs.add(at, fmt.Sprintf("parameter %q: the site has no guest %q", p.Name, v), hintFor(v.(string), sortedKeys(rb.Site.Guests), "guests"))
+				l.errs.add(at, say("parameter %q: the site has no guest %q", "參數 %q：場域沒有客體 %q", p.Name, v), hintFor(v.(string), sortedKeys(rb.Site.Guests), say("guests", "客體")))
 			}
 		}
 	}
@@ -516,7 +517,7 @@ func (l *loader) stepList(n *yaml.Node, block string) []*Step {
 		return nil
 	}
 	if n.Kind != yaml.SequenceNode {
-		l.errs.add(posOf(l.file, n), block+" must be a list of steps (each line starting with '- ')", "")
+		l.errs.add(posOf(l.file, n), say("%s must be a list of steps (each line starting with '- ')", "%s 須為步驟清單（每行以 '- ' 開頭）", block), noHint)
 		return nil
 	}
 	var out []*Step
@@ -540,7 +541,7 @@ func (l *loader) step(n *yaml.Node, block string) *Step {
 	st := &Step{Block: block, Pos: posOf(l.file, n)}
 	l.counter[block]++
 	if n.Kind != yaml.MappingNode {
-		l.errs.add(st.Pos, "a step must be a mapping, e.g. `- id: x` then a kind such as `log: hello`", "")
+		l.errs.add(st.Pos, say("a step must be a mapping, e.g. `- id: x` then a kind such as `log: hello`", "步驟須為對應（mapping），例如 `- id: x` 後接類型如 `log: hello`"), noHint)
 		return nil
 	}
 	fields := map[string]*yaml.Node{}
@@ -548,7 +549,7 @@ func (l *loader) step(n *yaml.Node, block string) *Step {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if _, dup := fields[k.Value]; dup {
-			l.errs.add(posOf(l.file, k), fmt.Sprintf("%q is given twice", k.Value), "")
+			l.errs.add(posOf(l.file, k), say("%q is given twice", "%q 重複指定", k.Value), noHint)
 			continue
 		}
 		if contains(stepKeys, k.Value) {
@@ -557,7 +558,7 @@ func (l *loader) step(n *yaml.Node, block string) *Step {
 		}
 		if kind, ok := l.reg.Lookup(k.Value); ok {
 			if kindKey != nil {
-				l.errs.add(posOf(l.file, k), fmt.Sprintf("a step has exactly one kind, but this one has %q and %q", kindKey.Value, k.Value), "split it into two steps")
+				l.errs.add(posOf(l.file, k), say("a step has exactly one kind, but this one has %q and %q", "一個步驟只能有一種類型，此步驟卻有 %q 與 %q", kindKey.Value, k.Value), say("split it into two steps", "請拆成兩個步驟"))
 				continue
 			}
 			kindKey = k
@@ -566,36 +567,36 @@ func (l *loader) step(n *yaml.Node, block string) *Step {
 			continue
 		}
 		if strings.Contains(k.Value, ".") || steps.Closest(k.Value, l.reg.Names()) != "" {
-			l.errs.add(posOf(l.file, k), fmt.Sprintf("unknown step kind %q", k.Value), hintFor(k.Value, l.reg.Names(), "kinds"))
+			l.errs.add(posOf(l.file, k), say("unknown step kind %q", "未知之步驟類型 %q", k.Value), hintFor(k.Value, l.reg.Names(), say("kinds", "類型")))
 		} else {
-			l.errs.add(posOf(l.file, k), fmt.Sprintf("unknown step field %q", k.Value), hintFor(k.Value, append(append([]string{}, stepKeys...), l.reg.Names()...), "fields and kinds"))
+			l.errs.add(posOf(l.file, k), say("unknown step field %q", "未知之步驟欄位 %q", k.Value), hintFor(k.Value, append(append([]string{}, stepKeys...), l.reg.Names()...), say("fields and kinds", "欄位與類型")))
 		}
 		fields["\x00bad"] = v
 	}
 	if id := fields["id"]; id != nil {
 		l.scalar(id, &st.ID)
 		if !idPattern.MatchString(st.ID) {
-			l.errs.add(posOf(l.file, id), fmt.Sprintf("step id %q must be lower case letters, digits and '_', starting with a letter", st.ID), "ids are used in expressions such as steps.my_id.result")
+			l.errs.add(posOf(l.file, id), say("step id %q must be lower case letters, digits and '_', starting with a letter", "步驟 id %q 僅能使用小寫英文字母、數字與 '_'，且須以字母開頭", st.ID), say("ids are used in expressions such as steps.my_id.result", "id 用於運算式，例如 steps.my_id.result"))
 		}
 	} else {
 		st.ID, st.AutoID = fmt.Sprintf("%s_%d", block, l.counter[block]), true
 	}
 	if prev, dup := l.ids[st.ID]; dup {
-		l.errs.add(posOf(l.file, fields["id"]), fmt.Sprintf("step id %q is already used at line %d", st.ID, prev.Pos.Line), "every step id must be unique")
+		l.errs.add(posOf(l.file, fields["id"]), say("step id %q is already used at line %d", "步驟 id %q 已於第 %d 行使用", st.ID, prev.Pos.Line), say("every step id must be unique", "每個步驟 id 須唯一"))
 	} else {
 		l.ids[st.ID] = st
 	}
 	l.text(fields["name"], &st.Name)
 	if n := fields["parallel"]; n != nil {
 		if kindKey != nil {
-			l.errs.add(posOf(l.file, kindKey), "a parallel group has no kind of its own; put the kind in one of its steps", "")
+			l.errs.add(posOf(l.file, kindKey), say("a parallel group has no kind of its own; put the kind in one of its steps", "平行群組（parallel）本身沒有類型；請將類型寫在其中之步驟"), noHint)
 		}
 		if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
-			l.errs.add(posOf(l.file, n), "parallel must be a list of steps", "")
+			l.errs.add(posOf(l.file, n), say("parallel must be a list of steps", "parallel 須為步驟清單"), noHint)
 		}
 		st.Parallel = l.stepList(n, block)
 	} else if kindKey == nil && fields["\x00bad"] == nil {
-		l.errs.add(st.Pos, fmt.Sprintf("step %q has no kind", st.ID), "add one, e.g. `log: text`, `wait: 5s` or `vcenter.host.shutdown: {host: esx-68}`")
+		l.errs.add(st.Pos, say("step %q has no kind", "步驟 %q 沒有類型", st.ID), say("add one, e.g. `log: text`, `wait: 5s` or `vcenter.host.shutdown: {host: esx-68}`", "請加上一種類型，例如 `log: text`、`wait: 5s` 或 `vcenter.host.shutdown: {host: esx-68}`"))
 	}
 	if n := fields["timeout"]; n != nil {
 		st.Timeout = l.duration(n)
@@ -611,7 +612,7 @@ func (l *loader) step(n *yaml.Node, block string) *Step {
 	if n := fields["register"]; n != nil {
 		l.scalar(n, &st.Register)
 		if !idPattern.MatchString(st.Register) {
-			l.errs.add(posOf(l.file, n), fmt.Sprintf("register name %q must be lower case letters, digits and '_'", st.Register), "")
+			l.errs.add(posOf(l.file, n), say("register name %q must be lower case letters, digits and '_'", "register 名稱 %q 僅能使用小寫英文字母、數字與 '_'", st.Register), noHint)
 		}
 	}
 	if n := fields["concurrency"]; n != nil {
@@ -624,17 +625,17 @@ func (l *loader) step(n *yaml.Node, block string) *Step {
 		st.ForEach = &ForEach{As: "item"}
 		if n.Kind == yaml.SequenceNode {
 			if err := n.Decode(&st.ForEach.List); err != nil {
-				l.errs.add(posOf(l.file, n), "for_each list: "+stripLine(err.Error()), "")
+				l.errs.add(posOf(l.file, n), say("for_each list: %s", "for_each 清單：%s", foreign(stripLine(err.Error()))), noHint)
 			}
 		} else if n.Kind != yaml.ScalarNode {
-			l.errs.add(posOf(l.file, n), "for_each must be a list or an expression such as ${{ params.guests }}", "")
+			l.errs.add(posOf(l.file, n), say("for_each must be a list or an expression such as ${{ params.guests }}", "for_each 須為清單或運算式，例如 ${{ params.guests }}"), noHint)
 		}
 		if st.Parallel != nil {
-			l.errs.add(posOf(l.file, n), "for_each and parallel cannot be combined in one step", "")
+			l.errs.add(posOf(l.file, n), say("for_each and parallel cannot be combined in one step", "同一步驟不可同時使用 for_each 與 parallel"), noHint)
 		}
 	}
 	if n := fields["as"]; n != nil && fields["for_each"] == nil {
-		l.errs.add(posOf(l.file, n), "`as` names the loop variable of for_each, but this step has no for_each", "")
+		l.errs.add(posOf(l.file, n), say("`as` names the loop variable of for_each, but this step has no for_each", "`as` 為 for_each 之迴圈變數命名，但此步驟沒有 for_each"), noHint)
 	}
 	l.stepNodes[st] = fields
 	return st
@@ -646,7 +647,7 @@ func (l *loader) retry(n *yaml.Node) *Retry {
 		r.Attempts = l.integer(n, 1)
 		return r
 	}
-	f := l.mapping(n, []string{"attempts", "delay", "backoff", "max_delay"}, "retry field")
+	f := l.mapping(n, []string{"attempts", "delay", "backoff", "max_delay"}, say("retry field", "重試欄位"))
 	if v := f["attempts"]; v != nil {
 		r.Attempts = l.integer(v, 1)
 	}
@@ -658,7 +659,7 @@ func (l *loader) retry(n *yaml.Node) *Retry {
 	}
 	if v := f["backoff"]; v != nil {
 		if v.Decode(&r.Backoff) != nil || r.Backoff < 1 {
-			l.errs.add(posOf(l.file, v), "backoff must be a number of at least 1 (2 doubles the delay after each attempt)", "")
+			l.errs.add(posOf(l.file, v), say("backoff must be a number of at least 1 (2 doubles the delay after each attempt)", "backoff 須為至少 1 之數字（2 表示每次嘗試後等待時間加倍）"), noHint)
 		}
 	}
 	return r
@@ -669,7 +670,7 @@ func (l *loader) monitors(n *yaml.Node) []*Monitor {
 		return nil
 	}
 	if n.Kind != yaml.SequenceNode {
-		l.errs.add(posOf(l.file, n), "monitors must be a list", "")
+		l.errs.add(posOf(l.file, n), say("monitors must be a list", "monitors 須為清單"), noHint)
 		return nil
 	}
 	var out []*Monitor
@@ -677,7 +678,7 @@ func (l *loader) monitors(n *yaml.Node) []*Monitor {
 	for _, c := range n.Content {
 		m := &Monitor{Pos: posOf(l.file, c), Every: time.Second}
 		if c.Kind != yaml.MappingNode {
-			l.errs.add(m.Pos, "a monitor must be a mapping with name:, every: and a probe kind", "")
+			l.errs.add(m.Pos, say("a monitor must be a mapping with name:, every: and a probe kind", "監控須為含 name:、every: 與探測類型之對應（mapping）"), noHint)
 			continue
 		}
 		for i := 0; i+1 < len(c.Content); i += 2 {
@@ -687,32 +688,32 @@ func (l *loader) monitors(n *yaml.Node) []*Monitor {
 				l.scalar(v, &m.Name)
 			case "every":
 				if m.Every = l.duration(v); m.Every <= 0 {
-					l.errs.add(posOf(l.file, v), "every must be longer than 0s: it is how often the probe runs", "e.g. every: 1s")
+					l.errs.add(posOf(l.file, v), say("every must be longer than 0s: it is how often the probe runs", "every 須大於 0s：即探測之間隔"), say("e.g. every: 1s", "例如 every: 1s"))
 				}
 			default:
 				kind, ok := l.reg.Lookup(k.Value)
 				if !ok {
-					l.errs.add(posOf(l.file, k), fmt.Sprintf("unknown monitor field or kind %q", k.Value), hintFor(k.Value, l.reg.Names(), "kinds"))
+					l.errs.add(posOf(l.file, k), say("unknown monitor field or kind %q", "未知之監控欄位或類型 %q", k.Value), hintFor(k.Value, l.reg.Names(), say("kinds", "類型")))
 					continue
 				}
 				if m.Kind != nil {
-					l.errs.add(posOf(l.file, k), "a monitor has exactly one probe kind", "")
+					l.errs.add(posOf(l.file, k), say("a monitor has exactly one probe kind", "一個監控只能有一種探測類型"), noHint)
 					continue
 				}
 				if kind.Traits().ChangesState {
-					l.errs.add(posOf(l.file, k), fmt.Sprintf("%s changes state and cannot be a monitor; monitors only observe", k.Value), "use check.http, check.tcp or another read-only kind")
+					l.errs.add(posOf(l.file, k), say("%s changes state and cannot be a monitor; monitors only observe", "%s 會變更系統狀態，不可作為監控；監控僅能觀察", k.Value), say("use check.http, check.tcp or another read-only kind", "請使用 check.http、check.tcp 或其他唯讀類型"))
 				}
 				m.KindName, m.Kind, m.Node = k.Value, kind, v
 			}
 		}
 		if m.Name == "" {
-			l.errs.add(m.Pos, "a monitor needs a name", "")
+			l.errs.add(m.Pos, say("a monitor needs a name", "監控須有名稱"), noHint)
 		} else if seen[m.Name] {
-			l.errs.add(m.Pos, fmt.Sprintf("monitor name %q is used twice", m.Name), "")
+			l.errs.add(m.Pos, say("monitor name %q is used twice", "監控名稱 %q 重複使用", m.Name), noHint)
 		}
 		seen[m.Name] = true
 		if m.Kind == nil {
-			l.errs.add(m.Pos, "a monitor needs a probe kind such as check.http", "")
+			l.errs.add(m.Pos, say("a monitor needs a probe kind such as check.http", "監控須有探測類型，例如 check.http"), noHint)
 		}
 		if m.Every <= 0 {
 			m.Every = time.Second
@@ -760,7 +761,7 @@ func (l *loader) buildScope(rb *Runbook) {
 		sc.order[st.ID] = i
 		if st.Register != "" && st.Kind != nil {
 			if _, dup := regType[st.Register]; dup {
-				l.errs.add(st.Pos, fmt.Sprintf("register name %q is used by two steps", st.Register), "")
+				l.errs.add(st.Pos, say("register name %q is used by two steps", "register 名稱 %q 被兩個步驟使用", st.Register), noHint)
 			}
 			regType[st.Register] = st.ResultType()
 			regNames = append(regNames, st.Register)
@@ -808,7 +809,7 @@ func (l *loader) compileStep(rb *Runbook, st *Step) {
 		st.ForEach.Items = pre.compile(condition(fe), pos, false, &l.errs)
 		if x := st.ForEach.Items; x != nil {
 			if t := x.program.Node().Type(); t != nil && !listType(t) {
-				l.errs.add(pos, fmt.Sprintf("for_each needs a list, but `%s` is %s", x.Source, rb.scope.typeWords(t)), "give a list such as [a, b], or an expression such as ${{ params.guests }}")
+				l.errs.add(pos, say("for_each needs a list, but `%s` is %s", "for_each 須為清單，但 `%s` 為%s", x.Source, rb.scope.typeWordsIn(t)), say("give a list such as [a, b], or an expression such as ${{ params.guests }}", "請給清單，例如 [a, b]，或運算式，例如 ${{ params.guests }}"))
 				st.ForEach.Items = nil
 			}
 		}
@@ -816,7 +817,7 @@ func (l *loader) compileStep(rb *Runbook, st *Step) {
 	if as := fields["as"]; as != nil && st.ForEach != nil {
 		l.scalar(as, &st.ForEach.As)
 		if st.ForEach.As != "item" {
-			l.errs.add(posOf(l.file, as), "the loop variable is always called `item`", "remove `as:` and write item in expressions")
+			l.errs.add(posOf(l.file, as), say("the loop variable is always called `item`", "迴圈變數一律稱為 `item`"), say("remove `as:` and write item in expressions", "請刪除 `as:`，並於運算式中寫 item"))
 		}
 	}
 	ss := rb.scope.forStep(st, itemType)
@@ -841,11 +842,11 @@ func (l *loader) until(ss *stepScope, n *yaml.Node, st *Step) *Until {
 	if n.Kind == yaml.ScalarNode {
 		cond = n
 	} else {
-		f := l.mapping(n, []string{"condition", "interval", "within", "attempts"}, "until field")
+		f := l.mapping(n, []string{"condition", "interval", "within", "attempts"}, say("until field", "until 欄位"))
 		cond = f["condition"]
 		if v := f["interval"]; v != nil {
 			if u.Interval = l.duration(v); u.Interval <= 0 {
-				l.errs.add(posOf(l.file, v), "interval must be longer than 0s: it is the wait between two polls", "e.g. interval: 2s")
+				l.errs.add(posOf(l.file, v), say("interval must be longer than 0s: it is the wait between two polls", "interval 須大於 0s：即兩次輪詢之間隔"), say("e.g. interval: 2s", "例如 interval: 2s"))
 			}
 		}
 		if v := f["within"]; v != nil {
@@ -856,7 +857,7 @@ func (l *loader) until(ss *stepScope, n *yaml.Node, st *Step) *Until {
 		}
 	}
 	if cond == nil {
-		l.errs.add(posOf(l.file, n), "until needs a condition", "e.g. until: {condition: result.status == 200, interval: 2s, within: 5m}")
+		l.errs.add(posOf(l.file, n), say("until needs a condition", "until 須有條件"), say("e.g. until: {condition: result.status == 200, interval: 2s, within: 5m}", "例如 until: {condition: result.status == 200, interval: 2s, within: 5m}"))
 		return nil
 	}
 	if u.Within == 0 && u.Attempts == 0 {
@@ -933,7 +934,7 @@ func (l *loader) decodeStatic(rb *Runbook, st *Step) {
 		// An expression is wrong, so values cannot be decoded; unknown
 		// fields can still be named now rather than after the next fix.
 		for _, e := range steps.Strict(st.ParamsNode, reflect.TypeOf(st.Kind.NewParams()), "") {
-			l.errs.add(Pos{File: l.file, Line: e.Line, Column: e.Column}, st.KindName+": "+e.Msg, "see `drbook schema` for the fields of "+st.KindName)
+			l.errs.add(Pos{File: l.file, Line: e.Line, Column: e.Column}, say("%s: %s", "%s：%s", st.KindName, decodeWords(e)), schemaHint(st.KindName))
 		}
 		return
 	}
@@ -956,7 +957,7 @@ func (l *loader) decodeStatic(rb *Runbook, st *Step) {
 			if err == nil {
 				return n
 			}
-			l.errs.add(posOf(l.file, orig), err.Error(), "")
+			l.errs.add(posOf(l.file, orig), errWords(err), noHint)
 			return nil
 		}
 		st.Static = false
@@ -982,19 +983,39 @@ func (l *loader) decodeStatic(rb *Runbook, st *Step) {
 			// unrelated one: say it at the kind's name instead.
 			pos = st.kindPos
 		}
-		l.errs.add(pos, st.KindName+": "+e.Msg, l.paramHint(st, e))
+		l.errs.add(pos, say("%s: %s", "%s：%s", st.KindName, decodeWords(e)), l.paramHint(st, e))
 	}
 	if st.Static {
 		st.Params = params
 	}
 }
 
-func (l *loader) paramHint(st *Step, e steps.DecodeError) string {
+func (l *loader) paramHint(st *Step, e steps.DecodeError) words {
 	if strings.Contains(e.Msg, "unknown field") {
-		return "see `drbook schema` for the fields of " + st.KindName
+		return schemaHint(st.KindName)
 	}
-	return ""
+	return noHint
 }
+
+// schemaHint points at the fields of a kind.
+func schemaHint(kind string) words {
+	return say("see `drbook schema` for the fields of %s", "%s 之欄位請見 `drbook schema`", kind)
+}
+
+// decodeWords is a parameter problem in both languages.
+func decodeWords(e steps.DecodeError) words {
+	if e.MsgZhTW == "" {
+		return foreign(e.Msg)
+	}
+	w := pair(e.Msg, e.MsgZhTW)
+	if e.Foreign != "" {
+		w.quoted = []string{e.Foreign}
+	}
+	return w
+}
+
+// hintSiteFile is the hint of a site file that cannot be read.
+var hintSiteFile = say("pass --site FILE, or --lab for the embedded lab", "請加 --site FILE，或以 --lab 使用內建模擬環境")
 
 func (l *loader) compileMonitor(rb *Runbook, m *Monitor) {
 	st := &Step{ID: "monitor_" + m.Name, KindName: m.KindName, Kind: m.Kind, ParamsNode: m.Node, Pos: m.Pos}
@@ -1003,7 +1024,7 @@ func (l *loader) compileMonitor(rb *Runbook, m *Monitor) {
 	l.decodeStatic(rb, st)
 	l.checkSiteNames(rb, st)
 	if !st.Static && len(l.errs.Problems) == before && rb.scope.failures == failures {
-		l.errs.add(m.Pos, "a monitor's parameters may use params and site, but not step results", "")
+		l.errs.add(m.Pos, say("a monitor's parameters may use params and site, but not step results", "監控之參數可使用 params 與 site，但不可使用步驟結果"), noHint)
 	}
 	m.Params = st.Params
 }
@@ -1076,4 +1097,13 @@ func placeholderNode(t *Template, orig *yaml.Node) *yaml.Node {
 		return &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: orig.Line, Column: orig.Column}
 	}
 	return n
+}
+
+// durationWords is a problem of a duration (journal.Duration's own
+// messages, or yaml.v3's) in both languages.
+func durationWords(msg string) words {
+	if zh := steps.UnmarshalerWordsZhTW(msg); zh != msg {
+		return pair(msg, zh)
+	}
+	return foreign(msg)
 }

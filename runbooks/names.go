@@ -1,8 +1,6 @@
 package runbooks
 
 import (
-	"fmt"
-
 	"gopkg.in/yaml.v3"
 
 	"github.com/drbook/drbook/journal"
@@ -35,7 +33,8 @@ func (l *loader) compileRunbookTexts(rb *Runbook, fields map[string]*yaml.Node) 
 			}
 			for _, p := range t.Parts {
 				if p.Expr != nil && p.Expr.Dynamic {
-					l.errs.add(p.Expr.Pos, fmt.Sprintf("the %s can read only params and site, not `%s`", key, p.Expr.Source), "name the value in a step instead")
+					l.errs.add(p.Expr.Pos, say("the %s can read only params and site, not `%s`", "%s 僅能讀取 params 與 site，不可讀取 `%s`", textWhat(key), p.Expr.Source),
+						say("name the value in a step instead", "請改於步驟中為該值命名"))
 					break
 				}
 			}
@@ -87,7 +86,7 @@ func (l *loader) compileText(rb *Runbook, ss *stepScope, n *yaml.Node, into *jou
 		}
 		s, err := t.Render(env, Vars{})
 		if err != nil {
-			l.errs.add(posOf(l.file, t.Node), what+": "+err.Error(), "")
+			l.errs.add(posOf(l.file, t.Node), say("%s: %s", "%s：%s", textWhat(what), err), noHint)
 			return nil
 		}
 		*into = s
@@ -116,4 +115,18 @@ func (rb *Runbook) StepName(st *Step, env *Env, v Vars) journal.Text {
 	render(st.nameTemplates.en, &name.EN)
 	render(st.nameTemplates.zhTW, &name.ZhTW)
 	return name
+}
+
+// textWhat names a runbook's text (a key of compileText) in both
+// languages.
+func textWhat(what string) words {
+	switch what {
+	case "step name":
+		return say("step name", "步驟名稱")
+	case "title":
+		return say("title", "標題（title）")
+	case "description":
+		return say("description", "說明（description）")
+	}
+	return foreign(what)
 }

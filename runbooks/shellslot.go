@@ -81,7 +81,7 @@ func escapeDouble(s string) string {
 // shellRefusal is an interpolation that no quoting makes safe where it
 // stands.
 type shellRefusal struct {
-	msg, hint string
+	msg, hint words
 }
 
 // placeholderFor is the word standing for part i while the field is
@@ -125,8 +125,9 @@ func placeShell(t *Template) map[int]shellRefusal {
 	f, err := syntax.NewParser(syntax.KeepComments(true), syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(script), "")
 	if err != nil {
 		refusals[-1] = shellRefusal{
-			msg:  "cannot parse this shell command to see where its ${{ … }} values go: " + strings.TrimPrefix(err.Error(), ":"),
-			hint: "fix the shell syntax; a value that is itself meant to be shell text is written raw(…)",
+			msg: say("cannot parse this shell command to see where its ${{ … }} values go: %s", "無法剖析此 shell 指令以判斷其 ${{ … }} 之值置於何處：%s",
+				foreign(strings.TrimPrefix(err.Error(), ":"))),
+			hint: say("fix the shell syntax; a value that is itself meant to be shell text is written raw(…)", "請修正 shell 語法；本身即為 shell 文字之值請寫成 raw(…)"),
 		}
 		return refusals
 	}
@@ -161,8 +162,9 @@ func placeShell(t *Template) map[int]shellRefusal {
 			}
 			found[i] = true
 			if backslashes(where[:at])%2 == 1 {
-				refusals[i] = shellRefusal{msg: "a backslash stands right before it, so the shell would read the quoting drbook adds as text and the value as code",
-					hint: "remove the backslash before ${{"}
+				refusals[i] = shellRefusal{msg: say("a backslash stands right before it, so the shell would read the quoting drbook adds as text and the value as code",
+					"其前方緊接反斜線，shell 會將 drbook 加上之引號視為文字，而將該值當作程式碼"),
+					hint: say("remove the backslash before ${{", "請刪除 ${{ 前之反斜線")}
 				continue
 			}
 			slot, ref := classifyShell(stack, prefix)
@@ -177,7 +179,8 @@ func placeShell(t *Template) map[int]shellRefusal {
 	for i, p := range t.Parts {
 		if p.Expr != nil && p.slot != slotVerbatim && !found[i] {
 			if _, refused := refusals[i]; !refused {
-				refusals[i] = shellRefusal{msg: "drbook cannot tell how the shell reads the value here", hint: "put the value in a variable first: v=${{ … }}; then use \"$v\""}
+				refusals[i] = shellRefusal{msg: say("drbook cannot tell how the shell reads the value here", "drbook 無法判斷 shell 於此處如何解讀該值"),
+					hint: say("put the value in a variable first: v=${{ … }}; then use \"$v\"", "請先將該值存入變數：v=${{ … }}；再使用 \"$v\"")}
 			}
 		}
 	}
@@ -224,15 +227,19 @@ func inertType(e *Expr) bool {
 	return false
 }
 
-const (
-	hintSingle = "close the single quotes around it, so it stands outside them: 'abc'${{ x }}'def'; if the quoted text is a program for another tool (awk, sed, sh -c), pass the value as its argument or variable instead (awk -v v=${{ x }} '…v…')"
-	hintVar    = "set a shell variable first, v=${{ x }}; then use \"$v\" there"
+var (
+	hintSingle = say("close the single quotes around it, so it stands outside them: 'abc'${{ x }}'def'; if the quoted text is a program for another tool (awk, sed, sh -c), pass the value as its argument or variable instead (awk -v v=${{ x }} '…v…')",
+		"請於其前後結束單引號，使其位於單引號之外：'abc'${{ x }}'def'；若引號內為其他工具（awk、sed、sh -c）之程式，請改以引數或變數傳入該值（awk -v v=${{ x }} '…v…'）")
+	hintVar = say("set a shell variable first, v=${{ x }}; then use \"$v\" there", "請先設定 shell 變數 v=${{ x }}；再於該處使用 \"$v\"")
+	// hintVarName is the hint of a value that bash would read as a
+	// variable name.
+	hintVarName = say("write the variable name in the runbook", "請將變數名稱直接寫在演練手冊中")
 )
 
 // classifyShell says how the shell reads the placeholder at the top of
 // stack (a *Lit, *SglQuoted or *Comment and its ancestors, the file first).
 func classifyShell(stack []syntax.Node, prefix string) (shellSlot, *shellRefusal) {
-	refuse := func(msg, hint string) (shellSlot, *shellRefusal) {
+	refuse := func(msg, hint words) (shellSlot, *shellRefusal) {
 		return 0, &shellRefusal{msg: msg, hint: hint}
 	}
 	leaf := stack[len(stack)-1]
@@ -241,50 +248,50 @@ func classifyShell(stack []syntax.Node, prefix string) (shellSlot, *shellRefusal
 		switch x := n.(type) {
 		case *syntax.CmdSubst:
 			if x.Backquotes {
-				return refuse("it is inside `…` backquotes, where the shell removes one level of backslashes and a ` in the value would end the command", "write $(…) instead of `…`")
+				return refuse(say("it is inside `…` backquotes, where the shell removes one level of backslashes and a ` in the value would end the command", "其位於 `…` 反引號內，shell 會移除一層反斜線，值中之 ` 會結束該指令"), say("write $(…) instead of `…`", "請以 $(…) 取代 `…`"))
 			}
 		case *syntax.ArithmExp, *syntax.ArithmCmd, *syntax.LetClause, *syntax.CStyleLoop:
-			return refuse("it is inside an arithmetic expression, where bash evaluates a value such as a[$(cmd)] as code", "compute the number in the expression instead, e.g. ${{ params.n + 1 }} (a number is written as it is)")
+			return refuse(say("it is inside an arithmetic expression, where bash evaluates a value such as a[$(cmd)] as code", "其位於算術運算式內，bash 會將 a[$(cmd)] 之類之值當作程式碼執行"), say("compute the number in the expression instead, e.g. ${{ params.n + 1 }} (a number is written as it is)", "請改於運算式中計算數字，例如 ${{ params.n + 1 }}（數字會原樣寫入）"))
 		case *syntax.ParamExp:
-			return refuse("it is inside ${…}, where the quoting rules differ between shells", hintVar+" (or ${v…})")
+			return refuse(say("it is inside ${…}, where the quoting rules differ between shells", "其位於 ${…} 內，各 shell 之引號規則不同"), say("%s (or ${v…})", "%s（或 ${v…}）", hintVar))
 		case *syntax.ExtGlob:
-			return refuse("it is inside an extended glob pattern", hintVar)
+			return refuse(say("it is inside an extended glob pattern", "其位於延伸萬用字元（extended glob）樣式內"), hintVar)
 		case *syntax.Redirect:
 			if child == x.Hdoc {
-				return refuse("it is inside a here-document, where a line of the value could end the document and the rest run as commands", "set a variable before the here-document, v=${{ x }}, and write $v in it (with an unquoted delimiter, <<EOF)")
+				return refuse(say("it is inside a here-document, where a line of the value could end the document and the rest run as commands", "其位於 here-document 內，值中之一行可能結束該文件，其餘部分將被當作指令執行"), say("set a variable before the here-document, v=${{ x }}, and write $v in it (with an unquoted delimiter, <<EOF)", "請於 here-document 前設定變數 v=${{ x }}，並於其中寫 $v（結束標記不加引號，<<EOF）"))
 			}
 			if x.Op == syntax.Hdoc || x.Op == syntax.DashHdoc {
-				return refuse("it is the delimiter of a here-document", "write the delimiter in the runbook")
+				return refuse(say("it is the delimiter of a here-document", "其為 here-document 之結束標記"), say("write the delimiter in the runbook", "請將結束標記直接寫在演練手冊中"))
 			}
 			if child == x.N {
-				return refuse("it is a redirection's file descriptor", "write the descriptor in the runbook")
+				return refuse(say("it is a redirection's file descriptor", "其為重新導向之檔案描述元"), say("write the descriptor in the runbook", "請將檔案描述元直接寫在演練手冊中"))
 			}
 		case *syntax.Assign:
 			if child == x.Name || (x.Index != nil && child == x.Index) {
-				return refuse("it is part of a variable name or array index, which the shell evaluates", "write the variable name in the runbook; put the value after the =")
+				return refuse(say("it is part of a variable name or array index, which the shell evaluates", "其為變數名稱或陣列索引之一部分，shell 會加以求值"), say("write the variable name in the runbook; put the value after the =", "請將變數名稱直接寫在演練手冊中；值置於 = 之後"))
 			}
 			if x.Naked {
-				return refuse("it is a variable name given to declare, export, local or readonly", "write the name in the runbook and the value after the =: export NAME=${{ x }}")
+				return refuse(say("it is a variable name given to declare, export, local or readonly", "其為交給 declare、export、local 或 readonly 之變數名稱"), say("write the name in the runbook and the value after the =: export NAME=${{ x }}", "請將名稱直接寫在演練手冊中，值置於 = 之後：export NAME=${{ x }}"))
 			}
 		case *syntax.BinaryTest:
 			switch x.Op {
 			case syntax.TsEql, syntax.TsNeq, syntax.TsLeq, syntax.TsGeq, syntax.TsLss, syntax.TsGtr:
-				return refuse("it is an operand of an arithmetic comparison inside [[ ]], which bash evaluates as arithmetic (a[$(cmd)] runs cmd)", "compare with [ … ] (test does not evaluate), or make the value a number in the expression")
+				return refuse(say("it is an operand of an arithmetic comparison inside [[ ]], which bash evaluates as arithmetic (a[$(cmd)] runs cmd)", "其為 [[ ]] 內算術比較之運算元，bash 會以算術求值（a[$(cmd)] 會執行 cmd）"), say("compare with [ … ] (test does not evaluate), or make the value a number in the expression", "請改用 [ … ] 比較（test 不求值），或於運算式中將該值轉為數字"))
 			}
 		case *syntax.UnaryTest:
 			if x.Op == syntax.TsVarSet || x.Op == syntax.TsRefVar {
-				return refuse("it is a variable name tested with -v or -R, which bash evaluates", "write the variable name in the runbook")
+				return refuse(say("it is a variable name tested with -v or -R, which bash evaluates", "其為以 -v 或 -R 檢查之變數名稱，bash 會加以求值"), hintVarName)
 			}
 		case *syntax.CoprocClause:
 			if child == x.Name {
-				return refuse("it names a coprocess", "write the name in the runbook")
+				return refuse(say("it names a coprocess", "其為 coprocess 之名稱"), say("write the name in the runbook", "請將名稱直接寫在演練手冊中"))
 			}
 		case *syntax.CallExpr:
 			word, ok := child.(*syntax.Word)
 			if !ok {
 				continue
 			}
-			if msg, hint := codeArgument(x, word, prefix); msg != "" {
+			if msg, hint := codeArgument(x, word, prefix); msg.en != "" {
 				return refuse(msg, hint)
 			}
 		}
@@ -293,7 +300,7 @@ func classifyShell(stack []syntax.Node, prefix string) (shellSlot, *shellRefusal
 	case *syntax.Comment:
 		return slotComment, nil
 	case *syntax.SglQuoted:
-		return refuse("it is inside single quotes, where the shell takes everything literally, so drbook cannot quote the value: a ' in it would end the quotes and the rest would be read as commands", hintSingle)
+		return refuse(say("it is inside single quotes, where the shell takes everything literally, so drbook cannot quote the value: a ' in it would end the quotes and the rest would be read as commands", "其位於單引號內，shell 完全照字面解讀，drbook 無法為該值加引號：值中之 ' 會結束引號，其餘部分將被當作指令"), hintSingle)
 	case *syntax.Lit:
 		if len(stack) >= 2 {
 			switch stack[len(stack)-2].(type) {
@@ -304,7 +311,7 @@ func classifyShell(stack []syntax.Node, prefix string) (shellSlot, *shellRefusal
 			}
 		}
 	}
-	return refuse("drbook cannot tell how the shell reads the value here", hintVar)
+	return refuse(say("drbook cannot tell how the shell reads the value here", "drbook 無法判斷 shell 於此處如何解讀該值"), hintVar)
 }
 
 // commandRunners run their first operand as a command; the value is the
@@ -317,7 +324,7 @@ var shellNames = map[string]bool{"sh": true, "bash": true, "dash": true, "ash": 
 
 // codeArgument says why word, an argument of call, is read as a command or
 // as code ("" when it is plain data); prefix starts the placeholders.
-func codeArgument(call *syntax.CallExpr, word *syntax.Word, prefix string) (msg, hint string) {
+func codeArgument(call *syntax.CallExpr, word *syntax.Word, prefix string) (msg, hint words) {
 	idx := -1
 	for i, w := range call.Args {
 		if w == word {
@@ -325,10 +332,11 @@ func codeArgument(call *syntax.CallExpr, word *syntax.Word, prefix string) (msg,
 		}
 	}
 	if idx < 0 {
-		return "", ""
+		return noHint, noHint
 	}
-	const hintName = "write the program in the runbook and pass the value as an argument; if the value really is a command line meant to run, write raw(…)"
-	const hintCode = "pass the value as an argument of the script instead: sh -c 'echo \"$1\"' sh ${{ x }}"
+	hintName := say("write the program in the runbook and pass the value as an argument; if the value really is a command line meant to run, write raw(…)",
+		"請將程式直接寫在演練手冊中，並以引數傳入該值；若該值確為要執行之指令列，請寫 raw(…)")
+	hintCode := say("pass the value as an argument of the script instead: sh -c 'echo \"$1\"' sh ${{ x }}", "請改以腳本之引數傳入該值：sh -c 'echo \"$1\"' sh ${{ x }}")
 	lits := make([]string, len(call.Args))
 	for i, w := range call.Args {
 		lits[i] = w.Lit()
@@ -365,29 +373,30 @@ func codeArgument(call *syntax.CallExpr, word *syntax.Word, prefix string) (msg,
 		}
 	}
 	if idx == name || idx == 0 {
-		return "it is the command name, so the value would be run as a program", hintName
+		return say("it is the command name, so the value would be run as a program", "其為指令名稱，該值將被當作程式執行"), hintName
 	}
-	const hintVarName = "write the variable name in the runbook"
 	switch lits[0] {
 	case "eval", "trap", "let":
-		return "it is an argument of " + lits[0] + ", which runs its arguments as shell code", hintCode
+		return say("it is an argument of %s, which runs its arguments as shell code", "其為 %s 之引數，該指令會將引數當作 shell 程式碼執行", lits[0]), hintCode
 	case "unset", "read", "mapfile", "readarray":
 		// Variable names: bash evaluates an array index in them (unset
 		// 'a[$(cmd)]' runs cmd).
-		return "it is an argument of " + lits[0] + ", which takes variable names whose array index bash evaluates", hintVarName
+		return say("it is an argument of %s, which takes variable names whose array index bash evaluates", "其為 %s 之引數，該指令接受變數名稱，bash 會對其陣列索引求值", lits[0]), hintVarName
 	case "printf", "test", "[":
 		if f := lits[idx-1]; f == "-v" || (lits[0] != "printf" && f == "-R") {
-			return "it is the variable name after " + lits[0] + " " + f + ", whose array index bash evaluates", hintVarName
+			return say("it is the variable name after %s %s, whose array index bash evaluates", "其為 %s %s 之後之變數名稱，bash 會對其陣列索引求值", lits[0], f), hintVarName
 		}
 	}
 	// ssh HOST CMD…: the remote shell parses the words after the host again.
 	if r := sshRemoteStart(lits[:idx+1]); r >= 0 && idx >= r {
-		return "it is part of the command that ssh sends to another machine, whose shell parses it again as code", "run the command on that machine with its own ssh.exec step (a guest in the site), where drbook quotes the value for that shell"
+		return say("it is part of the command that ssh sends to another machine, whose shell parses it again as code", "其為 ssh 送往另一台機器之指令之一部分，該機器之 shell 會再次將其當作程式碼剖析"),
+			say("run the command on that machine with its own ssh.exec step (a guest in the site), where drbook quotes the value for that shell", "請以該機器自己之 ssh.exec 步驟（場域中之客體）執行該指令，drbook 會依該 shell 為值加引號")
 	}
 	// ssh's options and destination: a value that starts the word could
 	// start with "-" and be an option (-oProxyCommand=… runs a command).
 	if sshAt(lits[:idx]) && startsWithValue(word, prefix) && !slices.Contains(lits[:idx], "--") && !sshValuedOption(lits[idx-1]) {
-		return "it starts an argument of ssh, where a value beginning with - is read as an option (-oProxyCommand=CMD runs CMD)", "write the user before it (root@${{ x }}) or put -- before the destination"
+		return say("it starts an argument of ssh, where a value beginning with - is read as an option (-oProxyCommand=CMD runs CMD)", "其位於 ssh 引數之開頭，以 - 開頭之值會被當作選項（-oProxyCommand=CMD 會執行 CMD）"),
+			say("write the user before it (root@${{ x }}) or put -- before the destination", "請於其前寫上使用者（root@${{ x }}），或於目的地前加上 --")
 	}
 	// sh -c SCRIPT, bash -ec SCRIPT, sudo sh -c SCRIPT, su - user -c SCRIPT.
 	for i := 0; i < idx; i++ {
@@ -403,11 +412,11 @@ func codeArgument(call *syntax.CallExpr, word *syntax.Word, prefix string) (msg,
 				continue
 			}
 			if !strings.HasPrefix(f, "--") && strings.Contains(f, "c") && j+1 == idx {
-				return "it is the script of " + path.Base(lits[i]) + " " + f + ", which that shell parses again as code", hintCode
+				return say("it is the script of %s %s, which that shell parses again as code", "其為 %s %s 之腳本，該 shell 會再次將其當作程式碼剖析", path.Base(lits[i]), f), hintCode
 			}
 		}
 	}
-	return "", ""
+	return noHint, noHint
 }
 
 // placeShellTemplate places t's interpolations and reports refusals at the
@@ -429,7 +438,7 @@ func placeShellTemplate(t *Template, file string, errs *ErrorList) bool {
 		}
 		if r, ok := refusals[i]; ok {
 			pos := interpolationPos(errs, file, t.Node, k, p.Expr.Pos)
-			errs.add(pos, "`${{ "+p.Expr.Source+" }}` cannot be put into this shell command safely: "+r.msg, r.hint)
+			errs.add(pos, say("`${{ %s }}` cannot be put into this shell command safely: %s", "`${{ %s }}` 無法安全置入此 shell 指令：%s", p.Expr.Source, r.msg), r.hint)
 		}
 		k++
 	}
@@ -637,7 +646,9 @@ func placeRemoteArgv(ra remoteArgv, templates map[*yaml.Node]*Template, file str
 			if isRawCall(e.Source) || inertType(e) {
 				continue
 			}
-			errs.add(interpolationPos(errs, file, n, 0, e.Pos), "`${{ "+e.Source+" }}` starts an argument of ssh, where a value beginning with - is read as an option (-oProxyCommand=CMD runs CMD)", "write the user before it (root@${{ x }}) or put \"--\" before the destination")
+			errs.add(interpolationPos(errs, file, n, 0, e.Pos),
+				say("`${{ %s }}` starts an argument of ssh, where a value beginning with - is read as an option (-oProxyCommand=CMD runs CMD)", "`${{ %s }}` 位於 ssh 引數之開頭，以 - 開頭之值會被當作選項（-oProxyCommand=CMD 會執行 CMD）", e.Source),
+				say("write the user before it (root@${{ x }}) or put \"--\" before the destination", "請於其前寫上使用者（root@${{ x }}），或於目的地前加上 \"--\""))
 		}
 	}
 	group := ra.seq.Content[ra.start:]
@@ -675,7 +686,7 @@ func placeRemoteArgv(ra remoteArgv, templates map[*yaml.Node]*Template, file str
 	}
 	refusals := placeShell(joined)
 	if r, ok := refusals[-1]; ok {
-		errs.add(posOf(file, group[0]), r.msg+" (ssh joins the arguments after the destination into one command line for the remote shell)", r.hint)
+		errs.add(posOf(file, group[0]), say("%s (ssh joins the arguments after the destination into one command line for the remote shell)", "%s（ssh 會將目的地之後之引數併成一行指令交給遠端 shell）", r.msg), r.hint)
 		return
 	}
 	for i, p := range joined.Parts {
@@ -684,7 +695,7 @@ func placeRemoteArgv(ra remoteArgv, templates map[*yaml.Node]*Template, file str
 			continue
 		}
 		if r, ok := refusals[i]; ok {
-			errs.add(interpolationPos(errs, file, o.n, o.k, p.Expr.Pos), "`${{ "+p.Expr.Source+" }}` cannot be put into this remote command safely: "+r.msg, r.hint)
+			errs.add(interpolationPos(errs, file, o.n, o.k, p.Expr.Pos), say("`${{ %s }}` cannot be put into this remote command safely: %s", "`${{ %s }}` 無法安全置入此遠端指令：%s", p.Expr.Source, r.msg), r.hint)
 			continue
 		}
 		t := templates[o.n]

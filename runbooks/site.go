@@ -3,7 +3,7 @@ package runbooks
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
+
 	"reflect"
 	"strings"
 
@@ -29,18 +29,18 @@ func LoadSite(path string) (*site.Site, string, error) {
 func ParseSite(path string, src []byte) (*site.Site, error) {
 	var errs ErrorList
 	errs.addSource(path, src)
-	doc, problem := decodeOne(path, "site", src, newSourceText(src))
-	if problem != nil {
-		errs.Problems = append(errs.Problems, *problem)
+	doc, bad := decodeOne(path, say("site", "場域"), src, newSourceText(src))
+	if bad != nil {
+		errs.Problems = append(errs.Problems, *bad)
 		return nil, errs.err()
 	}
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
-		errs.add(Pos{File: path, Line: 1, Column: 1}, "a site file must be a mapping with name:, vcenter:, hosts:, guests: …", "")
+		errs.add(Pos{File: path, Line: 1, Column: 1}, say("a site file must be a mapping with name:, vcenter:, hosts:, guests: …", "場域檔須為含 name:、vcenter:、hosts:、guests: 等欄位之對應（mapping）"), noHint)
 		return nil, errs.err()
 	}
 	root := doc.Content[0]
 	for _, e := range steps.Strict(root, reflect.TypeOf(site.Site{}), "") {
-		errs.add(Pos{File: path, Line: e.Line, Column: e.Column}, "site: "+e.Msg, "")
+		errs.add(Pos{File: path, Line: e.Line, Column: e.Column}, say("site: %s", "場域：%s", decodeWords(e)), noHint)
 	}
 	// Secrets must be references: catch a literal password early, with
 	// its position, and never echo it back.
@@ -48,7 +48,9 @@ func ParseSite(path string, src []byte) (*site.Site, error) {
 		last := p[strings.LastIndexByte(p, '.')+1:]
 		if secretKeys[last] {
 			if _, err := site.ParseSecretRef(n.Value); err != nil {
-				errs.Problems = append(errs.Problems, Problem{Pos: posOf(path, n), Msg: p + ": " + err.Error(), Hint: "e.g. password: env:DRBOOK_VC_PASSWORD", Secret: true})
+				bad := problem(posOf(path, n), say("%s: %s", "%s：%s", p, err), say("e.g. password: env:DRBOOK_VC_PASSWORD", "例如 password: env:DRBOOK_VC_PASSWORD"))
+				bad.Secret = true
+				errs.Problems = append(errs.Problems, bad)
 			}
 		}
 	})
@@ -59,34 +61,34 @@ func ParseSite(path string, src []byte) (*site.Site, error) {
 	var s site.Site
 	if derrs := steps.DecodeValue(root, &s); len(derrs) > 0 {
 		for _, e := range derrs {
-			errs.add(Pos{File: path, Line: e.Line, Column: e.Column}, "site: "+e.Msg, "")
+			errs.add(Pos{File: path, Line: e.Line, Column: e.Column}, say("site: %s", "場域：%s", decodeWords(e)), noHint)
 		}
 		return nil, errs.err()
 	}
 	if s.Name == "" {
-		errs.add(posOf(path, root), "the site needs a name", "e.g. name: sanchong")
+		errs.add(posOf(path, root), say("the site needs a name", "場域須有名稱"), say("e.g. name: sanchong", "例如 name: sanchong"))
 	}
 	checkSiteValues(path, root, &s, &errs)
 	if s.VCenter != nil {
 		vn := steps.FindField(root, "vcenter")
 		if !strings.HasPrefix(s.VCenter.URL, "https://") {
-			errs.add(posOf(path, steps.FindField(vn, "url")), fmt.Sprintf("vcenter url %q must start with https://", s.VCenter.URL), "drbook only talks to vCenter over verified TLS")
+			errs.add(posOf(path, steps.FindField(vn, "url")), say("vcenter url %q must start with https://", "vcenter url %q 須以 https:// 開頭", s.VCenter.URL), say("drbook only talks to vCenter over verified TLS", "drbook 僅透過經驗證之 TLS 連線 vCenter"))
 		}
 		if s.VCenter.User == "" {
-			errs.add(posOf(path, vn), "vcenter needs a user", "")
+			errs.add(posOf(path, vn), say("vcenter needs a user", "vcenter 須有 user（帳號）"), noHint)
 		}
 	}
 	for name, g := range s.Guests {
 		gn := steps.FindField(root, "guests."+name)
 		if g.Address == "" {
-			errs.add(posOf(path, gn), fmt.Sprintf("guest %s needs an address", name), "")
+			errs.add(posOf(path, gn), say("guest %s needs an address", "客體 %s 須有 address（位址）", name), noHint)
 		}
 		if g.Become != "" && g.Become != "sudo" {
-			errs.add(posOf(path, steps.FindField(gn, "become")), fmt.Sprintf("guest %s: become must be sudo or empty", name), "")
+			errs.add(posOf(path, steps.FindField(gn, "become")), say("guest %s: become must be sudo or empty", "客體 %s：become 須為 sudo 或空白", name), noHint)
 		}
 		if g.Jump != "" {
 			if _, ok := s.Guests[g.Jump]; !ok {
-				errs.add(posOf(path, steps.FindField(gn, "jump")), fmt.Sprintf("guest %s: jump host %q is not a guest of this site", name, g.Jump), hintFor(g.Jump, sortedKeys(s.Guests), "guests"))
+				errs.add(posOf(path, steps.FindField(gn, "jump")), say("guest %s: jump host %q is not a guest of this site", "客體 %s：跳板主機（jump）%q 不是本場域之客體", name, g.Jump), hintFor(g.Jump, sortedKeys(s.Guests), say("guests", "客體")))
 			}
 		}
 		if g.Port == 0 {

@@ -1,7 +1,6 @@
 package runbooks
 
 import (
-	"fmt"
 	"strconv"
 
 	"gopkg.in/yaml.v3"
@@ -19,7 +18,8 @@ func checkSiteValues(path string, root *yaml.Node, s *site.Site, errs *ErrorList
 			continue // not given: 22
 		}
 		if msg := steps.PortProblem(strconv.Itoa(g.Port)); msg != "" {
-			errs.add(posOf(path, steps.FindField(root, "guests."+name+".port")), fmt.Sprintf("guest %s: %s", name, msg), "the SSH port is usually 22")
+			errs.add(posOf(path, steps.FindField(root, "guests."+name+".port")), say("guest %s: %s", "客體 %s：%s", name, pair(msg, steps.PortProblemZhTW(strconv.Itoa(g.Port)))),
+				say("the SSH port is usually 22", "SSH 連接埠通常為 22"))
 		}
 	}
 }

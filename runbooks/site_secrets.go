@@ -19,15 +19,20 @@ func checkSecretShapes(path string, root *yaml.Node, errs *ErrorList) {
 		switch {
 		case secretKeys[key.Value]:
 			if val.Kind != yaml.ScalarNode {
-				errs.Problems = append(errs.Problems, Problem{Pos: posOf(path, val), Secret: true,
-					Msg:  p + `: a secret must be a reference written as text: "env:NAME", "file:PATH" or "prompt", not a ` + nodeKindName(val),
-					Hint: "e.g. password: env:DRBOOK_VC_PASSWORD; the value is never written in the site file"})
+				bad := problem(posOf(path, val),
+					say(`%s: a secret must be a reference written as text: "env:NAME", "file:PATH" or "prompt", not a %s`, `%s：機敏資料須為以文字寫成之參照："env:NAME"、"file:PATH" 或 "prompt"，不可為%s`, p, nodeKindWords(val)),
+					say("e.g. password: env:DRBOOK_VC_PASSWORD; the value is never written in the site file", "例如 password: env:DRBOOK_VC_PASSWORD；機敏資料之值絕不寫在場域檔中"))
+				bad.Secret = true
+				errs.Problems = append(errs.Problems, bad)
 			}
 		case key.Value == "key_file":
 			if val.Kind == yaml.ScalarNode && looksLikeKeyMaterial(val.Value) {
-				errs.Problems = append(errs.Problems, Problem{Pos: posOf(path, val), Secret: true,
-					Msg:  p + ": this is private-key material, not the path of a key file (it is not shown here)",
-					Hint: "save the key in a file only you can read (chmod 600), set key_file to its path, and remove the key from the site file and its history"})
+				bad := problem(posOf(path, val),
+					say("%s: this is private-key material, not the path of a key file (it is not shown here)", "%s：此為私密金鑰內容，而非金鑰檔之路徑（此處不顯示）", p),
+					say("save the key in a file only you can read (chmod 600), set key_file to its path, and remove the key from the site file and its history",
+						"請將金鑰存於僅本人可讀之檔案（chmod 600），將 key_file 設為其路徑，並自場域檔及其版本歷史中刪除該金鑰"))
+				bad.Secret = true
+				errs.Problems = append(errs.Problems, bad)
 			}
 		}
 	})
@@ -64,16 +69,16 @@ func looksLikeKeyMaterial(v string) bool {
 	return strings.Contains(v, "-----BEGIN") || strings.Contains(v, "PRIVATE KEY") || strings.ContainsAny(v, "\n\r")
 }
 
-func nodeKindName(n *yaml.Node) string {
+func nodeKindWords(n *yaml.Node) words {
 	switch n.Kind {
 	case yaml.MappingNode:
-		return "mapping"
+		return say("mapping", "對應（mapping）")
 	case yaml.SequenceNode:
-		return "list"
+		return say("list", "清單")
 	case yaml.AliasNode:
-		return "YAML alias"
+		return say("YAML alias", "YAML 別名")
 	}
-	return "value"
+	return say("value", "值")
 }
 
 // walkPairs calls fn for every key and value of every mapping under n,

@@ -1,7 +1,6 @@
 package runbooks
 
 import (
-	"fmt"
 	"reflect"
 	"strings"
 
@@ -94,17 +93,17 @@ func (l *loader) checkSiteNames(rb *Runbook, st *Step) {
 			}
 			known = sortedKeys(s.Services)
 		}
-		what := tag
-		l.errs.add(posOf(l.file, n), fmt.Sprintf("%s: %s: the site %s has no %s %q", st.KindName, path, siteLabel(rb), what, name),
-			hintFor(name, sortedUnique(known), what+"s"))
+		what := map[string]words{"host": say("host", "主機"), "guest": say("guest", "客體"), "service": say("service", "服務")}[tag]
+		l.errs.add(posOf(l.file, n), say("%s: %s: the site %s has no %s %q", "%s：%s：場域 %s 沒有%s %q", st.KindName, path, siteLabel(rb), what, name),
+			hintFor(name, sortedUnique(known), what))
 	})
 }
 
-func siteLabel(rb *Runbook) string {
+func siteLabel(rb *Runbook) words {
 	if rb.Site.Name == "" {
-		return "file"
+		return say("file", "檔")
 	}
-	return rb.Site.Name
+	return foreign(rb.Site.Name)
 }
 
 func sortedUnique(list []string) []string {

@@ -3,7 +3,6 @@ package runbooks
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"regexp"
 	"strings"
@@ -22,7 +21,7 @@ import (
 // the line is found as the shortest prefix of the file that fails with the
 // same message, and the column from what the message says is wrong.
 // what names the file's role ("runbook", "site file") for messages.
-func decodeOne(file, what string, src []byte, st *sourceText) (*yaml.Node, *Problem) {
+func decodeOne(file string, what words, src []byte, st *sourceText) (*yaml.Node, *Problem) {
 	if p := encodingProblem(file, src, st); p != nil {
 		return nil, p
 	}
@@ -39,9 +38,10 @@ func decodeOne(file, what string, src []byte, st *sourceText) (*yaml.Node, *Prob
 		p := syntaxProblem(file, st, err)
 		return nil, &p
 	case len(next.Content) > 0 && !(next.Content[0].Kind == yaml.ScalarNode && next.Content[0].Tag == "!!null"):
-		return nil, &Problem{Pos: documentStart(file, st, next.Content[0].Line),
-			Msg:  fmt.Sprintf("a second YAML document starts here; a %s file holds exactly one", what),
-			Hint: fmt.Sprintf("remove this --- and what follows it, or move it to a %s file of its own", what)}
+		p := problem(documentStart(file, st, next.Content[0].Line),
+			say("a second YAML document starts here; a %s file holds exactly one", "第二份 YAML 文件自此開始；一個%s檔只能有一份", what),
+			say("remove this --- and what follows it, or move it to a %s file of its own", "請刪除此 --- 及其後內容，或移至另一個%s檔", what))
+		return nil, &p
 	}
 	return &doc, nil
 }
@@ -61,19 +61,22 @@ func documentStart(file string, st *sourceText, line int) Pos {
 func encodingProblem(file string, src []byte, st *sourceText) *Problem {
 	for _, bom := range [][]byte{{0xff, 0xfe}, {0xfe, 0xff}} {
 		if bytes.HasPrefix(src, bom) {
-			return &Problem{Pos: Pos{File: file, Line: 1, Column: 1}, Msg: "the file is UTF-16 text; drbook reads UTF-8",
-				Hint: "save it as UTF-8, e.g. iconv -f UTF-16 -t UTF-8"}
+			p := problem(Pos{File: file, Line: 1, Column: 1}, say("the file is UTF-16 text; drbook reads UTF-8", "此檔為 UTF-16 文字；drbook 讀取 UTF-8"),
+				say("save it as UTF-8, e.g. iconv -f UTF-16 -t UTF-8", "請另存為 UTF-8，例如 iconv -f UTF-16 -t UTF-8"))
+			return &p
 		}
 	}
 	for off := 0; off < len(src); {
 		r, w := utf8.DecodeRune(src[off:])
 		switch {
 		case r == utf8.RuneError && w <= 1:
-			return &Problem{Pos: st.pos(file, off), Msg: fmt.Sprintf("byte 0x%02x is not UTF-8 text", src[off]),
-				Hint: "save the file as UTF-8; a file written in Big5 converts with iconv -f BIG5 -t UTF-8"}
+			p := problem(st.pos(file, off), say("byte 0x%02x is not UTF-8 text", "位元組 0x%02x 不是 UTF-8 文字", src[off]),
+				say("save the file as UTF-8; a file written in Big5 converts with iconv -f BIG5 -t UTF-8", "請將檔案另存為 UTF-8；Big5 編碼之檔案可用 iconv -f BIG5 -t UTF-8 轉換"))
+			return &p
 		case !yamlPrintable(r) && !(r == '\ufeff' && off == 0):
-			return &Problem{Pos: st.pos(file, off), Msg: fmt.Sprintf("control character U+%04X is not allowed in YAML", r),
-				Hint: `remove it; inside double quotes an escape such as "\x07" writes one`}
+			p := problem(st.pos(file, off), say("control character U+%04X is not allowed in YAML", "YAML 不允許控制字元 U+%04X", r),
+				say(`remove it; inside double quotes an escape such as "\x07" writes one`, `請刪除；於雙引號內可用跳脫序列（例如 "\x07"）寫出`))
+			return &p
 		}
 		off += w
 	}
@@ -141,23 +144,23 @@ func syntaxProblem(file string, st *sourceText, err error) Problem {
 	}
 	line := lo
 	col, text, hint := describeSyntax(msg, st.line(line))
-	return Problem{Pos: Pos{File: file, Line: line, Column: col}, Msg: "YAML syntax: " + text, Hint: hint}
+	return problem(Pos{File: file, Line: line, Column: col}, say("YAML syntax: %s", "YAML 語法：%s", text), hint)
 }
 
 var unknownAnchor = regexp.MustCompile(`^unknown anchor '(.*)' referenced$`)
 
 // describeSyntax finds the column a yaml.v3 message is about on its line
 // and says what is wrong in words an author acts on.
-func describeSyntax(msg, line string) (col int, text, hint string) {
+func describeSyntax(msg, line string) (col int, text, hint words) {
 	col = firstNonSpace(line)
-	text, hint = msg, "check indentation and quoting on or just above this line"
+	text, hint = foreign(msg), say("check indentation and quoting on or just above this line", "請檢查本行或上一行之縮排與引號")
 	brackets, quote := scanFlow(line)
 	switch {
 	case strings.Contains(msg, "tab character"):
 		if i := strings.IndexByte(line, '\t'); i >= 0 {
 			col = utf8.RuneCountInString(line[:i]) + 1
 		}
-		text, hint = "a tab character indents this line; YAML indents with spaces only", "replace the tab with spaces"
+		text, hint = say("a tab character indents this line; YAML indents with spaces only", "本行以 Tab 字元縮排；YAML 僅能以空格縮排"), say("replace the tab with spaces", "請將 Tab 改為空格")
 	case msg == "did not find expected ',' or '}'" || msg == "did not find expected ',' or ']'":
 		open, closer := '{', "}"
 		if strings.HasSuffix(msg, "']'") {
@@ -169,29 +172,29 @@ func describeSyntax(msg, line string) (col int, text, hint string) {
 				break
 			}
 		}
-		text = fmt.Sprintf("this %c is not closed by a %s, or two of its entries have no ',' between them", open, closer)
-		hint = fmt.Sprintf("close it with %s; entries inside %c … %s are separated by commas", closer, open, closer)
+		text = say("this %c is not closed by a %s, or two of its entries have no ',' between them", "此 %c 沒有以 %s 結束，或其中兩個項目之間缺少 ','", open, closer)
+		hint = say("close it with %s; entries inside %c … %s are separated by commas", "請以 %s 結束；%c … %s 內之項目以逗號分隔", closer, open, closer)
 	case msg == "found unexpected end of stream" && quote > 0:
-		col, text, hint = quote, "this quoted text is never closed", "add the closing quote"
+		col, text, hint = quote, say("this quoted text is never closed", "此引號內之文字沒有結束引號"), say("add the closing quote", "請補上結束引號")
 	case unknownAnchor.MatchString(msg):
 		name := unknownAnchor.FindStringSubmatch(msg)[1]
 		if i := strings.Index(line, "*"+name); i >= 0 {
 			col = utf8.RuneCountInString(line[:i]) + 1
 		}
-		text = fmt.Sprintf("*%s refers to no anchor: &%s is not defined above it", name, name)
-		hint = fmt.Sprintf("mark the value to repeat with &%s before using *%s, or remove the *", name, name)
+		text = say("*%s refers to no anchor: &%s is not defined above it", "*%s 未指向任何錨點：其上方沒有定義 &%s", name, name)
+		hint = say("mark the value to repeat with &%s before using *%s, or remove the *", "請先以 &%s 標示要重複使用之值再使用 *%s，或刪除 *", name, name)
 	case msg == "mapping values are not allowed in this context":
 		if first := strings.Index(line, ": "); first >= 0 {
 			if second := strings.Index(line[first+2:], ":"); second >= 0 {
 				col = utf8.RuneCountInString(line[:first+2+second]) + 1
 			}
 		}
-		hint = `a value that holds ": " must be quoted, e.g. "a: b"`
+		hint = say(`a value that holds ": " must be quoted, e.g. "a: b"`, `含有 ": " 之值須加引號，例如 "a: b"`)
 	case msg == "found character that cannot start any token":
 		if i := strings.IndexAny(line, "@`"); i >= 0 {
 			col = utf8.RuneCountInString(line[:i]) + 1
 		}
-		hint = "quote the value: @ and ` cannot start plain text in YAML"
+		hint = say("quote the value: @ and ` cannot start plain text in YAML", "請為此值加引號：YAML 之純文字不可以 @ 或 ` 開頭")
 	}
 	return col, text, hint
 }

@@ -6,11 +6,12 @@
 package site
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/drbook/drbook/i18n"
 )
 
 // Site is a loaded site file.
@@ -182,7 +183,8 @@ func ParseSecretRef(s string) (SecretRef, error) {
 	case strings.HasPrefix(s, "file:") && len(s) > 5:
 		return SecretRef{Source: "file", Name: s[5:]}, nil
 	}
-	return SecretRef{}, errors.New(`a secret must be a reference: "env:NAME", "file:PATH" or "prompt", never the secret itself`)
+	return SecretRef{}, i18n.New(`a secret must be a reference: "env:NAME", "file:PATH" or "prompt", never the secret itself`,
+		`機敏資料須為參照："env:NAME"、"file:PATH" 或 "prompt"，絕不可為機敏資料本身`)
 }
 
 // IsZero reports whether no secret is referenced.

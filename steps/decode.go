@@ -4,6 +4,7 @@ import (
 	"encoding"
 	"fmt"
 	"reflect"
+	"regexp"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -14,6 +15,12 @@ type DecodeError struct {
 	Line, Column int
 	Field        string
 	Msg          string
+	// MsgZhTW is Msg in Traditional Chinese (yaml.v3's own words, which
+	// are foreign text, stay as they are inside it).
+	MsgZhTW string
+	// Foreign is the part of Msg that is text from elsewhere (yaml.v3's
+	// words), the same in both languages; empty when there is none.
+	Foreign string
 }
 
 func (e DecodeError) Error() string {
@@ -44,11 +51,14 @@ func DecodeParams(kind Kind, node *yaml.Node) (any, []DecodeError) {
 	}
 	for _, fe := range kind.Validate(params) {
 		n := FindField(node, fe.Field)
-		msg := fe.Msg
-		if fe.Field != "" {
-			msg = fe.Field + ": " + fe.Msg
+		msg, zh := fe.Msg, fe.MsgZhTW
+		if zh == "" {
+			zh = fe.Msg
 		}
-		errs = append(errs, DecodeError{Line: n.Line, Column: n.Column, Field: fe.Field, Msg: msg})
+		if fe.Field != "" {
+			msg, zh = fe.Field+": "+fe.Msg, fe.Field+"："+zh
+		}
+		errs = append(errs, DecodeError{Line: n.Line, Column: n.Column, Field: fe.Field, Msg: msg, MsgZhTW: zh})
 	}
 	if len(errs) > 0 {
 		return nil, errs
@@ -106,13 +116,14 @@ func Strict(node *yaml.Node, t reflect.Type, path string) []DecodeError {
 		for i := 0; i+1 < len(node.Content); i += 2 {
 			k := node.Content[i]
 			if seen[k.Value] {
-				errs = append(errs, DecodeError{Line: k.Line, Column: k.Column, Field: join(path, k.Value), Msg: fmt.Sprintf("%s is given twice", join(path, k.Value))})
+				errs = append(errs, DecodeError{Line: k.Line, Column: k.Column, Field: join(path, k.Value), Msg: fmt.Sprintf("%s is given twice", join(path, k.Value)), MsgZhTW: fmt.Sprintf("%s 重複指定", join(path, k.Value))})
 				continue
 			}
 			seen[k.Value] = true
 			ft, ok := fields[k.Value]
 			if !ok {
-				errs = append(errs, DecodeError{Line: k.Line, Column: k.Column, Field: join(path, k.Value), Msg: unknownFieldMsg(k.Value, path, fields)})
+				en, zh := unknownFieldMsg(k.Value, path, fields)
+				errs = append(errs, DecodeError{Line: k.Line, Column: k.Column, Field: join(path, k.Value), Msg: en, MsgZhTW: zh})
 				continue
 			}
 			errs = append(errs, Strict(node.Content[i+1], ft, join(path, k.Value))...)
@@ -122,17 +133,17 @@ func Strict(node *yaml.Node, t reflect.Type, path string) []DecodeError {
 	return nil
 }
 
-func unknownFieldMsg(key, path string, fields map[string]reflect.Type) string {
+func unknownFieldMsg(key, path string, fields map[string]reflect.Type) (en, zh string) {
 	names := make([]string, 0, len(fields))
 	for n := range fields {
 		names = append(names, n)
 	}
-	msg := fmt.Sprintf("unknown field %q", join(path, key))
+	en, zh = fmt.Sprintf("unknown field %q", join(path, key)), fmt.Sprintf("未知之欄位 %q", join(path, key))
 	if best := Closest(key, names); best != "" {
-		return msg + fmt.Sprintf("; did you mean %q?", best)
+		return en + fmt.Sprintf("; did you mean %q?", best), zh + fmt.Sprintf("；是否為 %q？", best)
 	}
 	sortStrings(names)
-	return msg + "; known fields: " + strings.Join(names, ", ")
+	return en + "; known fields: " + strings.Join(names, ", "), zh + "；已知之欄位：" + strings.Join(names, ", ")
 }
 
 // YAMLFieldNames lists the yaml keys of a struct type, for schema output.
@@ -220,7 +231,7 @@ func FindField(node *yaml.Node, path string) *yaml.Node {
 func typeErrors(node *yaml.Node, err error) []DecodeError {
 	te, ok := err.(*yaml.TypeError)
 	if !ok {
-		return []DecodeError{{Line: node.Line, Column: node.Column, Msg: err.Error()}}
+		return []DecodeError{unmarshalerError(node.Line, node.Column, "", "", err.Error())}
 	}
 	var out []DecodeError
 	for _, e := range te.Errors {
@@ -233,7 +244,8 @@ func typeErrors(node *yaml.Node, err error) []DecodeError {
 		if line == node.Line && node.Kind != yaml.ScalarNode && node.Kind != yaml.MappingNode {
 			col = node.Column // the list itself is what does not fit
 		}
-		out = append(out, DecodeError{Line: line, Column: col, Msg: friendlyTypeError(rest)})
+		en, zh := friendlyTypeError(rest)
+		out = append(out, DecodeError{Line: line, Column: col, Msg: en, MsgZhTW: zh, Foreign: foreignIf(en, zh)})
 	}
 	return out
 }
@@ -256,7 +268,7 @@ func findColumn(node *yaml.Node, line int) int {
 	return best
 }
 
-func friendlyTypeError(s string) string {
+func friendlyTypeError(s string) (en, zh string) {
 	// "cannot unmarshal !!str `abc` into int" → "`abc` is not a whole number"
 	var tag, val, into string
 	if i := strings.Index(s, "cannot unmarshal "); i >= 0 {
@@ -270,31 +282,32 @@ func friendlyTypeError(s string) string {
 			}
 		}
 	}
-	want := map[string]string{"int": "a whole number", "bool": "true or false", "float64": "a number", "string": "text", "[]string": "a list of strings"}
+	want := map[string][2]string{"int": {"a whole number", "整數"}, "bool": {"true or false", "true 或 false"}, "float64": {"a number", "數字"},
+		"string": {"text", "文字"}, "[]string": {"a list of strings", "文字清單"}}
 	if w, ok := want[into]; ok {
 		if val == "" {
-			return fmt.Sprintf("expected %s, found %s", w, tagWords[tag])
+			return fmt.Sprintf("expected %s, found %s", w[0], tagWords[tag][0]), fmt.Sprintf("此處應為%s，卻是%s", w[1], tagWords[tag][1])
 		}
-		return fmt.Sprintf("%s must be %s", val, w)
+		return fmt.Sprintf("%s must be %s", val, w[0]), fmt.Sprintf("%s 須為%s", val, w[1])
 	}
 	if strings.HasPrefix(into, "[]") && tag == "!!map" {
-		return "expected a list, found a mapping"
+		return "expected a list, found a mapping", "此處應為清單，卻是對應（mapping）"
 	}
 	if strings.HasPrefix(into, "[]") {
-		return "expected a list, found " + strings.TrimPrefix(tag, "!!")
+		return "expected a list, found " + strings.TrimPrefix(tag, "!!"), "此處應為清單，卻是 " + strings.TrimPrefix(tag, "!!")
 	}
 	if tag == "!!seq" {
-		return "expected a single value or mapping, found a list"
+		return "expected a single value or mapping, found a list", "此處應為單一值或對應（mapping），卻是清單"
 	}
 	if tag != "" {
 		// into names a Go type (control.plain, map[string]site.Host): say
 		// what was found instead.
 		if val != "" {
-			return fmt.Sprintf("%s is not accepted here", val)
+			return fmt.Sprintf("%s is not accepted here", val), fmt.Sprintf("此處不接受 %s", val)
 		}
-		return fmt.Sprintf("%s is not accepted here", tagWords[tag])
+		return fmt.Sprintf("%s is not accepted here", tagWords[tag][0]), fmt.Sprintf("此處不接受%s", tagWords[tag][1])
 	}
-	return s
+	return s, s
 }
 
 // DecodeValue decodes node into the value v points to and returns every
@@ -371,7 +384,7 @@ func valueErrors(val *yaml.Node, ft reflect.Type, path string) []DecodeError {
 	te, ok := err.(*yaml.TypeError)
 	if !ok {
 		// A custom unmarshaler's own message says what is wrong.
-		return []DecodeError{{Line: val.Line, Column: val.Column, Field: path, Msg: path + ": " + stripLinePrefix(err.Error())}}
+		return []DecodeError{unmarshalerError(val.Line, val.Column, path, path+": ", stripLinePrefix(err.Error()))}
 	}
 	var out []DecodeError
 	for _, e := range te.Errors {
@@ -384,7 +397,8 @@ func valueErrors(val *yaml.Node, ft reflect.Type, path string) []DecodeError {
 		if line == val.Line && val.Kind != yaml.ScalarNode {
 			col = val.Column
 		}
-		out = append(out, DecodeError{Line: line, Column: col, Field: path, Msg: path + ": " + describeTypeError(rest, ft)})
+		en, zh := describeTypeError(rest, ft)
+		out = append(out, DecodeError{Line: line, Column: col, Field: path, Msg: path + ": " + en, MsgZhTW: path + "：" + zh, Foreign: foreignIf(en, zh)})
 	}
 	return out
 }
@@ -399,24 +413,25 @@ func stripLinePrefix(s string) string {
 
 // describeTypeError says in words what a value of type want must be; Go
 // type names never reach an author.
-func describeTypeError(s string, want reflect.Type) string {
+func describeTypeError(s string, want reflect.Type) (en, zh string) {
 	if !strings.HasPrefix(s, "cannot unmarshal ") {
 		return friendlyTypeError(s)
 	}
 	_, val, _ := strings.Cut(s, "`")
 	val, _, _ = strings.Cut(val, "`")
-	found := "a value"
+	found := [2]string{"a value", "某值"}
 	if tag := strings.Fields(strings.TrimPrefix(s, "cannot unmarshal ")); len(tag) > 0 {
 		found = tagWords[tag[0]]
 	}
 	if val != "" {
-		return fmt.Sprintf("`%s` must be %s", val, TypeWords(want))
+		return fmt.Sprintf("`%s` must be %s", val, TypeWords(want)), fmt.Sprintf("`%s` 須為%s", val, TypeWordsZhTW(want))
 	}
-	return fmt.Sprintf("expected %s, found %s", TypeWords(want), found)
+	return fmt.Sprintf("expected %s, found %s", TypeWords(want), found[0]), fmt.Sprintf("此處應為%s，卻是%s", TypeWordsZhTW(want), found[1])
 }
 
-var tagWords = map[string]string{"!!str": "text", "!!int": "a number", "!!float": "a number", "!!bool": "true or false",
-	"!!null": "nothing", "!!seq": "a list", "!!map": "a mapping", "!!binary": "binary data", "!!timestamp": "a date"}
+var tagWords = map[string][2]string{"!!str": {"text", "文字"}, "!!int": {"a number", "數字"}, "!!float": {"a number", "數字"},
+	"!!bool": {"true or false", "true 或 false"}, "!!null": {"nothing", "空值"}, "!!seq": {"a list", "清單"}, "!!map": {"a mapping", "對應（mapping）"},
+	"!!binary": {"binary data", "二進位資料"}, "!!timestamp": {"a date", "日期"}}
 
 // TypeWords describes a parameter type to an author: "text", "a list of
 // whole numbers", "a duration such as 30s".
@@ -450,4 +465,84 @@ func TypeWords(t reflect.Type) string {
 		return "a value"
 	}
 	return "a different value"
+}
+
+// TypeWordsZhTW is TypeWords in Traditional Chinese.
+func TypeWordsZhTW(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.String() {
+	case "journal.Duration", "time.Duration":
+		return "時間長度（例如 30s）"
+	case "journal.Text":
+		return "文字，或 {en: …, zh-TW: …}"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "文字"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "整數"
+	case reflect.Float32, reflect.Float64:
+		return "數字"
+	case reflect.Bool:
+		return "true 或 false"
+	case reflect.Slice, reflect.Array:
+		return TypeWordsZhTW(t.Elem()) + "清單"
+	case reflect.Map:
+		return "對應（mapping）"
+	case reflect.Struct:
+		return "含其欄位之對應（mapping）"
+	case reflect.Interface:
+		return "某值"
+	}
+	return "其他值"
+}
+
+// unmarshalerWords are the messages of drbook's own YAML unmarshalers
+// (journal.Duration, journal.Text, which cannot use package i18n: it
+// imports journal), each as a pattern and its Chinese.
+var unmarshalerWords = []struct {
+	en *regexp.Regexp
+	zh string
+}{
+	{regexp.MustCompile(`^a duration must be text such as 30s, 5m or 1h30m$`), "時間長度須為文字，例如 30s、5m 或 1h30m"},
+	{regexp.MustCompile(`^duration ("(?:[^"\\]|\\.)*") is negative$`), "時間長度 $1 為負值"},
+	{regexp.MustCompile(`^("(?:[^"\\]|\\.)*") is not a duration; write it like 30s, 5m or 1h30m$`), "$1 不是時間長度；請寫成 30s、5m 或 1h30m"},
+	{regexp.MustCompile(`^(?:line \d+: )?text in (.*) must be a string$`), "$1 之文字須為字串"},
+	{regexp.MustCompile(`^(?:line \d+: )?unknown language ("(?:[^"\\]|\\.)*"); use en or zh-TW$`), "未知之語言 $1；請用 en 或 zh-TW"},
+	{regexp.MustCompile(`^text must be a string or \{en: …, zh-TW: …\}$`), "文字須為字串或 {en: …, zh-TW: …}"},
+}
+
+// UnmarshalerWordsZhTW is the Chinese of a message written by one of
+// drbook's own YAML unmarshalers, or msg itself (foreign text, such as
+// yaml.v3's) when it is none of them.
+func UnmarshalerWordsZhTW(msg string) string {
+	for _, w := range unmarshalerWords {
+		if w.en.MatchString(msg) {
+			return w.en.ReplaceAllString(msg, w.zh)
+		}
+	}
+	return msg
+}
+
+// unmarshalerError is the problem a custom unmarshaler reported, after
+// prefix ("field: "): drbook's own words in both languages, anyone else's
+// as they are.
+func unmarshalerError(line, col int, field, prefix, msg string) DecodeError {
+	zh := UnmarshalerWordsZhTW(msg)
+	e := DecodeError{Line: line, Column: col, Field: field, Msg: prefix + msg, MsgZhTW: strings.Replace(prefix, ": ", "：", 1) + zh}
+	if zh == msg {
+		e.Foreign = msg
+	}
+	return e
+}
+
+// foreignIf is en when it was not translated (yaml.v3's words passed on).
+func foreignIf(en, zh string) string {
+	if en == zh {
+		return en
+	}
+	return ""
 }

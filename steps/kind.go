@@ -73,6 +73,9 @@ type Traits struct {
 type FieldError struct {
 	Field string
 	Msg   string
+	// MsgZhTW is Msg in Traditional Chinese; when empty, `drbook --lang
+	// zh-TW validate` shows Msg.
+	MsgZhTW string
 }
 
 func (e FieldError) Error() string {

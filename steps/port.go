@@ -14,3 +14,11 @@ func PortProblem(port string) string {
 	}
 	return ""
 }
+
+// PortProblemZhTW is PortProblem in Traditional Chinese.
+func PortProblemZhTW(port string) string {
+	if PortProblem(port) == "" {
+		return ""
+	}
+	return fmt.Sprintf("連接埠 %s 不是 TCP 連接埠（1 至 65535）", port)
+}

@@ -60,7 +60,7 @@ func runValidate(ctx context.Context, g *globalOptions, opts *validateOptions, f
 		case errors.As(err, &el):
 			all_.Problems = append(all_.Problems, el.Problems...)
 			if !printFileProblem(g.stderr, messagesFor(g.Lang), el) {
-				fmt.Fprintln(g.stderr, el.Format(true))
+				fmt.Fprintln(g.stderr, el.FormatIn(true, g.Lang))
 			}
 		case err != nil:
 			other = append(other, err)

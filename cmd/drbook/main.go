@@ -112,7 +112,7 @@ func report(stderr io.Writer, err error, m messages) int {
 	switch {
 	case errors.As(err, &el):
 		if !printFileProblem(stderr, m, el) {
-			fmt.Fprintf(stderr, "%s\n%s\n", el.Format(true), m.Tf("error.line", m.Tf("error.problems", len(el.Problems))))
+			fmt.Fprintf(stderr, "%s\n%s\n", el.FormatIn(true, m.Lang()), m.Tf("error.line", m.Tf("error.problems", len(el.Problems))))
 		}
 		return exitUsage
 	case errors.As(err, &ue):
@@ -152,9 +152,10 @@ func printFileProblem(stderr io.Writer, m messages, el *runbooks.ErrorList) bool
 		return false
 	}
 	p := el.Problems[0]
-	fmt.Fprintln(stderr, m.Tf("error.line", fmt.Sprintf("%s: %s", p.Pos, p.Msg)))
-	if p.Hint != "" {
-		fmt.Fprintln(stderr, m.Tf("hint.line", p.Hint))
+	msg, hint := p.In(m.Lang())
+	fmt.Fprintln(stderr, m.Tf("error.line", fmt.Sprintf("%s: %s", p.Pos, msg)))
+	if hint != "" {
+		fmt.Fprintln(stderr, m.Tf("hint.line", hint))
 	}
 	return true
 }
