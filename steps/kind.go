@@ -16,6 +16,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/site"
 )
@@ -248,4 +249,19 @@ func (r *Registry) Names() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// Fieldf is a FieldError worded in both languages: en and zhTW formatted
+// over the same args, like fmt.Sprintf (an error argument made with package
+// i18n is put in the Chinese text in Chinese).
+func Fieldf(field, en, zhTW string, args ...any) FieldError {
+	zargs := make([]any, len(args))
+	for i, a := range args {
+		if err, ok := a.(error); ok {
+			zargs[i] = i18n.In(err, "zh-TW")
+		} else {
+			zargs[i] = a
+		}
+	}
+	return FieldError{Field: field, Msg: fmt.Sprintf(en, args...), MsgZhTW: fmt.Sprintf(zhTW, zargs...)}
 }

@@ -69,10 +69,10 @@ func (powerOn) Validate(p any) []steps.FieldError {
 	pp := p.(*PowerOnParams)
 	var errs []steps.FieldError
 	if pp.Host == "" {
-		errs = append(errs, steps.FieldError{Field: "host", Msg: "name the host to power on (a key of the site's hosts)"})
+		errs = append(errs, steps.Fieldf("host", "name the host to power on (a key of the site's hosts)", "請指定要開機之主機（場域 hosts 中之鍵）"))
 	}
 	if pp.Timeout <= 0 {
-		errs = append(errs, steps.FieldError{Field: "timeout", Msg: "must be more than 0s"})
+		errs = append(errs, steps.Fieldf("timeout", "must be more than 0s", "須大於 0s"))
 	}
 	return errs
 }

@@ -97,32 +97,32 @@ func (p *HTTPParams) validate() []steps.FieldError {
 	var errs []steps.FieldError
 	u, err := url.Parse(p.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errs = append(errs, steps.FieldError{Field: "url", Msg: fmt.Sprintf("%q is not an http:// or https:// URL", p.URL)})
+		errs = append(errs, steps.Fieldf("url", "%q is not an http:// or https:// URL", "%q 不是 http:// 或 https:// URL", p.URL))
 	} else if msg := steps.PortProblem(u.Port()); u.Port() != "" && msg != "" {
-		errs = append(errs, steps.FieldError{Field: "url", Msg: msg})
+		errs = append(errs, steps.FieldError{Field: "url", Msg: msg, MsgZhTW: steps.PortProblemZhTW(u.Port())})
 	} else if u.Scheme == "http" && (p.CAFile != "" || p.Thumbprint != "") {
-		errs = append(errs, steps.FieldError{Field: "url", Msg: "ca_file and thumbprint apply to https:// URLs only"})
+		errs = append(errs, steps.Fieldf("url", "ca_file and thumbprint apply to https:// URLs only", "ca_file 與 thumbprint 僅適用於 https:// URL"))
 	}
 	if len(p.Status) == 0 {
-		errs = append(errs, steps.FieldError{Field: "status", Msg: "list at least one status code"})
+		errs = append(errs, steps.Fieldf("status", "list at least one status code", "請至少列出一個狀態碼"))
 	}
 	for _, s := range p.Status {
 		if s < 100 || s > 599 {
-			errs = append(errs, steps.FieldError{Field: "status", Msg: fmt.Sprintf("%d is not an HTTP status code", s)})
+			errs = append(errs, steps.Fieldf("status", "%d is not an HTTP status code", "%d 不是 HTTP 狀態碼", s))
 		}
 	}
 	if p.BodyRegex != "" {
 		re, err := regexp.Compile(p.BodyRegex)
 		if err != nil {
-			errs = append(errs, steps.FieldError{Field: "body_regex", Msg: "invalid regular expression: " + err.Error()})
+			errs = append(errs, steps.Fieldf("body_regex", "invalid regular expression: %v", "正規表示式無效：%v", err))
 		}
 		p.bodyRe = re
 	}
 	if p.Thumbprint != "" && len(normalizeThumbprint(p.Thumbprint)) != 64 {
-		errs = append(errs, steps.FieldError{Field: "thumbprint", Msg: "must be a SHA-256 fingerprint: 64 hex digits, colons allowed"})
+		errs = append(errs, steps.Fieldf("thumbprint", "must be a SHA-256 fingerprint: 64 hex digits, colons allowed", "須為 SHA-256 指紋：64 個十六進位數字，可含冒號"))
 	}
 	if p.Timeout <= 0 {
-		errs = append(errs, steps.FieldError{Field: "timeout", Msg: "must be a positive duration such as 10s"})
+		errs = append(errs, steps.Fieldf("timeout", "must be a positive duration such as 10s", "須為正數之時間長度，例如 10s"))
 	}
 	return errs
 }
@@ -371,12 +371,12 @@ func (*tcpKind) Validate(params any) []steps.FieldError {
 	p := params.(*TCPParams)
 	var errs []steps.FieldError
 	if _, port, err := net.SplitHostPort(p.Address); err != nil || port == "" {
-		errs = append(errs, steps.FieldError{Field: "address", Msg: fmt.Sprintf("%q is not host:port", p.Address)})
+		errs = append(errs, steps.Fieldf("address", "%q is not host:port", "%q 不是 host:port 格式", p.Address))
 	} else if msg := steps.PortProblem(port); msg != "" {
-		errs = append(errs, steps.FieldError{Field: "address", Msg: msg})
+		errs = append(errs, steps.FieldError{Field: "address", Msg: msg, MsgZhTW: steps.PortProblemZhTW(port)})
 	}
 	if p.Timeout <= 0 {
-		errs = append(errs, steps.FieldError{Field: "timeout", Msg: "must be a positive duration such as 5s"})
+		errs = append(errs, steps.Fieldf("timeout", "must be a positive duration such as 5s", "須為正數之時間長度，例如 5s"))
 	}
 	return errs
 }

@@ -55,7 +55,7 @@ func (waitKind) NewParams() any { return &WaitParams{} }
 func (waitKind) NewResult() any { return &WaitResult{} }
 func (waitKind) Validate(p any) []steps.FieldError {
 	if p.(*WaitParams).For <= 0 {
-		return []steps.FieldError{{Field: "for", Msg: "give how long to wait, e.g. wait: 30s"}}
+		return []steps.FieldError{steps.Fieldf("for", "give how long to wait, e.g. wait: 30s", "請給等待時間，例如 wait: 30s")}
 	}
 	return nil
 }
@@ -151,10 +151,10 @@ func (logKind) Validate(p any) []steps.FieldError {
 	lp := p.(*LogParams)
 	var errs []steps.FieldError
 	if lp.Message.IsZero() {
-		errs = append(errs, steps.FieldError{Field: "message", Msg: "a log step needs text"})
+		errs = append(errs, steps.Fieldf("message", "a log step needs text", "log 步驟須有文字"))
 	}
 	if lp.Level != "info" && lp.Level != "warn" {
-		errs = append(errs, steps.FieldError{Field: "level", Msg: fmt.Sprintf("level %q must be info or warn", lp.Level)})
+		errs = append(errs, steps.Fieldf("level", "level %q must be info or warn", "level %q 須為 info 或 warn", lp.Level))
 	}
 	return errs
 }
@@ -201,7 +201,7 @@ func (execLocal) NewResult() any { return &ExecLocalResult{} }
 func (execLocal) Validate(p any) []steps.FieldError {
 	ep := p.(*ExecLocalParams)
 	if (len(ep.Command) == 0) == (ep.Shell == "") {
-		return []steps.FieldError{{Field: "command", Msg: "give exactly one of command (an argument list) or shell (a script)"}}
+		return []steps.FieldError{steps.Fieldf("command", "give exactly one of command (an argument list) or shell (a script)", "command（引數清單）與 shell（腳本）須恰給其一")}
 	}
 	return nil
 }

@@ -50,19 +50,19 @@ func (manualKind) Validate(p any) []steps.FieldError {
 	mp := p.(*ManualParams)
 	var errs []steps.FieldError
 	if mp.EN == "" && mp.ZhTW == "" {
-		errs = append(errs, steps.FieldError{Field: "en", Msg: "a manual step needs instructions (en and/or zh-TW)"})
+		errs = append(errs, steps.Fieldf("en", "a manual step needs instructions (en and/or zh-TW)", "manual 步驟須有操作說明（en 及／或 zh-TW）"))
 	}
 	seen := map[string]bool{}
 	for i, in := range mp.Inputs {
 		f := fmt.Sprintf("inputs[%d]", i)
 		if in.Name == "" || seen[in.Name] {
-			errs = append(errs, steps.FieldError{Field: f + ".name", Msg: "each input needs a unique name"})
+			errs = append(errs, steps.Fieldf(f+".name", "each input needs a unique name", "每個輸入項須有唯一名稱"))
 		}
 		seen[in.Name] = true
 		switch in.Type {
 		case "", "string", "int", "duration", "bool":
 		default:
-			errs = append(errs, steps.FieldError{Field: f + ".type", Msg: fmt.Sprintf("type %q must be string, int, duration or bool", in.Type)})
+			errs = append(errs, steps.Fieldf(f+".type", "type %q must be string, int, duration or bool", "type %q 須為 string、int、duration 或 bool", in.Type))
 		}
 	}
 	return errs

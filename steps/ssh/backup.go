@@ -66,25 +66,25 @@ func (*backup) Validate(params any) []steps.FieldError {
 	p := params.(*BackupParams)
 	errs := p.Target.validate()
 	if len(p.Paths) == 0 {
-		errs = append(errs, steps.FieldError{Field: "paths", Msg: "list the paths to archive"})
+		errs = append(errs, steps.Fieldf("paths", "list the paths to archive", "請列出要封存之路徑"))
 	}
 	for i, q := range p.Paths {
 		if !strings.HasPrefix(q, "/") {
-			errs = append(errs, steps.FieldError{Field: fmt.Sprintf("paths[%d]", i), Msg: fmt.Sprintf("%q must be absolute, so the archive restores in place", q)})
+			errs = append(errs, steps.Fieldf(fmt.Sprintf("paths[%d]", i), "%q must be absolute, so the archive restores in place", "%q 須為絕對路徑，備份檔方能還原至原處", q))
 		}
 	}
 	errs = append(errs, needPath("dir", p.Dir)...)
 	if p.Name == "" || strings.Contains(p.Name, "/") {
-		errs = append(errs, steps.FieldError{Field: "name", Msg: "must be a file name without \"/\""})
+		errs = append(errs, steps.Fieldf("name", "must be a file name without \"/\"", "須為不含 \"/\" 之檔名"))
 	}
 	if _, err := strftime(p.DateFormat, time.Now()); err != nil {
-		errs = append(errs, steps.FieldError{Field: "date_format", Msg: err.Error()})
+		errs = append(errs, steps.Fieldf("date_format", "%v", "%v", err))
 	}
 	if p.RetentionDays < 0 {
-		errs = append(errs, steps.FieldError{Field: "retention_days", Msg: "must be 0 (keep all) or more"})
+		errs = append(errs, steps.Fieldf("retention_days", "must be 0 (keep all) or more", "須為 0（全部保留）或以上"))
 	}
 	if p.RetentionDays > 0 && (p.PrunePattern == "" || strings.Contains(p.PrunePattern, "/")) {
-		errs = append(errs, steps.FieldError{Field: "prune_pattern", Msg: "must be a file-name glob such as *.tgz"})
+		errs = append(errs, steps.Fieldf("prune_pattern", "must be a file-name glob such as *.tgz", "須為檔名萬用字元樣式，例如 *.tgz"))
 	}
 	return errs
 }

@@ -105,24 +105,24 @@ func (*backupCheck) Validate(params any) []steps.FieldError {
 	p := params.(*BackupCheckParams)
 	errs := append(p.Target.validate(), needPath("dir", p.Dir)...)
 	if _, err := path.Match(strings.ReplaceAll(p.Pattern, "{hostname}", "h"), ""); err != nil || p.Pattern == "" || strings.Contains(p.Pattern, "/") {
-		errs = append(errs, steps.FieldError{Field: "pattern", Msg: "must be a file-name glob such as *.tgz or {hostname}bk.tar.*.tgz"})
+		errs = append(errs, steps.Fieldf("pattern", "must be a file-name glob such as *.tgz or {hostname}bk.tar.*.tgz", "須為檔名萬用字元樣式，例如 *.tgz 或 {hostname}bk.tar.*.tgz"))
 	}
 	if p.MaxAge <= 0 {
-		errs = append(errs, steps.FieldError{Field: "max_age", Msg: "must be a positive duration such as 26h"})
+		errs = append(errs, steps.Fieldf("max_age", "must be a positive duration such as 26h", "須為正數之時間長度，例如 26h"))
 	}
 	if p.MinCount < 1 {
-		errs = append(errs, steps.FieldError{Field: "min_count", Msg: "must be 1 or more"})
+		errs = append(errs, steps.Fieldf("min_count", "must be 1 or more", "須為 1 或以上"))
 	}
 	for i, c := range p.Contains {
 		if !strings.HasPrefix(c, "/") || strings.Trim(c, "/") == "" {
-			errs = append(errs, steps.FieldError{Field: fmt.Sprintf("contains[%d]", i), Msg: fmt.Sprintf("%q must be an absolute path below /, as the backup names it", c)})
+			errs = append(errs, steps.Fieldf(fmt.Sprintf("contains[%d]", i), "%q must be an absolute path below /, as the backup names it", "%q 須為 / 以下之絕對路徑，與備份檔所列相同", c))
 		}
 	}
 	switch {
 	case p.Verify != "" && !contains(backupVerify, p.Verify):
-		errs = append(errs, steps.FieldError{Field: "verify", Msg: fmt.Sprintf("must be one of %s, not %q", strings.Join(backupVerify, ", "), p.Verify)})
+		errs = append(errs, steps.Fieldf("verify", "must be one of %s, not %q", "須為下列之一：%s，而非 %q", strings.Join(backupVerify, ", "), p.Verify))
 	case p.Verify == "none" && len(p.Contains) > 0:
-		errs = append(errs, steps.FieldError{Field: "verify", Msg: "contains needs an archive to read: use verify: newest or all"})
+		errs = append(errs, steps.Fieldf("verify", "contains needs an archive to read: use verify: newest or all", "contains 須讀取備份檔：請用 verify: newest 或 all"))
 	}
 	return errs
 }

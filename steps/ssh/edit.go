@@ -82,13 +82,13 @@ func (e Edit) op() string {
 
 func (e Edit) validate(field string) []steps.FieldError {
 	var errs []steps.FieldError
-	bad := func(f, msg string) { errs = append(errs, steps.FieldError{Field: field + f, Msg: msg}) }
+	bad := func(f, en, zh string, args ...any) { errs = append(errs, steps.Fieldf(field+f, en, zh, args...)) }
 	re := func(f, expr string) {
 		if expr == "" {
 			return
 		}
 		if _, err := regexp.Compile(expr); err != nil {
-			bad(f, "invalid regular expression: "+err.Error())
+			bad(f, "invalid regular expression: %v", "正規表示式無效：%v", err)
 		}
 	}
 	switch e.op() {
@@ -97,36 +97,36 @@ func (e Edit) validate(field string) []steps.FieldError {
 		re(".regex", e.Regex)
 	case "set_line":
 		if e.Match == "" {
-			bad(".match", "set_line needs match: the regular expression of the line to replace")
+			bad(".match", "set_line needs match: the regular expression of the line to replace", "set_line 須有 match：要取代之行之正規表示式")
 		}
 		re(".match", e.Match)
 	case "insert_line":
 		if e.After != "" && e.Before != "" {
-			bad(".before", "give after or before, not both")
+			bad(".before", "give after or before, not both", "請給 after 或 before，不可兩者皆給")
 		}
 		re(".after", e.After)
 		re(".before", e.Before)
 	case "set_key":
 		if strings.ContainsAny(e.SetKey, "\n") {
-			bad(".set_key", "must be one line")
+			bad(".set_key", "must be one line", "須為單行")
 		}
 	case "":
-		bad("", "give one of replace, regex, set_line, insert_line or set_key")
+		bad("", "give one of replace, regex, set_line, insert_line or set_key", "請給 replace、regex、set_line、insert_line 或 set_key 其中之一")
 	default:
-		bad("", "give only one of replace, regex, set_line, insert_line or set_key, found "+e.op())
+		bad("", "give only one of replace, regex, set_line, insert_line or set_key, found %s", "replace、regex、set_line、insert_line 與 set_key 只能給一個，卻有 %s", e.op())
 	}
 	op := e.op()
 	if (e.With != "") && op != "replace" && op != "regex" {
-		bad(".with", "with goes with replace or regex")
+		bad(".with", "with goes with replace or regex", "with 須搭配 replace 或 regex")
 	}
 	if e.Match != "" && op != "set_line" {
-		bad(".match", "match goes with set_line")
+		bad(".match", "match goes with set_line", "match 須搭配 set_line")
 	}
 	if (e.After != "" || e.Before != "") && op != "insert_line" {
-		bad(".after", "after and before go with insert_line")
+		bad(".after", "after and before go with insert_line", "after 與 before 須搭配 insert_line")
 	}
 	if (e.Value != "" || e.Separator != "") && op != "set_key" {
-		bad(".value", "value and separator go with set_key")
+		bad(".value", "value and separator go with set_key", "value 與 separator 須搭配 set_key")
 	}
 	return errs
 }
@@ -292,7 +292,7 @@ func (*editFile) Validate(params any) []steps.FieldError {
 	p := params.(*EditFileParams)
 	errs := append(p.Target.validate(), needPath("path", p.Path)...)
 	if len(p.Edits) == 0 {
-		errs = append(errs, steps.FieldError{Field: "edits", Msg: "list at least one edit"})
+		errs = append(errs, steps.Fieldf("edits", "list at least one edit", "請至少列出一項編輯"))
 	}
 	for i, e := range p.Edits {
 		errs = append(errs, e.validate(fmt.Sprintf("edits[%d]", i))...)

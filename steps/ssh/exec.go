@@ -73,23 +73,23 @@ func (*exec) Validate(params any) []steps.FieldError {
 	errs := p.Target.validate()
 	switch {
 	case p.Command == "" && p.Script == "":
-		errs = append(errs, steps.FieldError{Field: "command", Msg: "give a command or a script"})
+		errs = append(errs, steps.Fieldf("command", "give a command or a script", "請給 command 或 script"))
 	case p.Command != "" && p.Script != "":
-		errs = append(errs, steps.FieldError{Field: "script", Msg: "give a command or a script, not both"})
+		errs = append(errs, steps.Fieldf("script", "give a command or a script, not both", "請給 command 或 script，不可兩者皆給"))
 	}
 	if !shellProgram.MatchString(p.Shell) {
-		errs = append(errs, steps.FieldError{Field: "shell", Msg: "must be a program name or path such as sh or /bin/bash"})
+		errs = append(errs, steps.Fieldf("shell", "must be a program name or path such as sh or /bin/bash", "須為程式名稱或路徑，例如 sh 或 /bin/bash"))
 	}
 	if len(p.ExpectExit) == 0 {
-		errs = append(errs, steps.FieldError{Field: "expect_exit", Msg: "list at least one exit code"})
+		errs = append(errs, steps.Fieldf("expect_exit", "list at least one exit code", "請至少列出一個結束碼"))
 	}
 	if p.OutputCap <= 0 {
-		errs = append(errs, steps.FieldError{Field: "output_cap", Msg: "must be a positive number of bytes"})
+		errs = append(errs, steps.Fieldf("output_cap", "must be a positive number of bytes", "須為正數之位元組數"))
 	}
 	if p.Assert != "" {
 		prog, err := expr.Compile(p.Assert, expr.Env(assertEnv{}), expr.AsBool())
 		if err != nil {
-			errs = append(errs, steps.FieldError{Field: "assert", Msg: "invalid expression: " + err.Error() + " (it sees stdout, stderr and exit_code)"})
+			errs = append(errs, steps.Fieldf("assert", "invalid expression: %v (it sees stdout, stderr and exit_code)", "運算式無效：%v（可使用 stdout、stderr 與 exit_code）", err))
 		}
 		p.assert = prog
 	}

@@ -83,7 +83,7 @@ var modePattern = regexp.MustCompile(`^0?[0-7]{3,4}$`)
 
 func validMode(field, mode string) []steps.FieldError {
 	if mode != "" && !modePattern.MatchString(mode) {
-		return []steps.FieldError{{Field: field, Msg: fmt.Sprintf("%q is not an octal mode such as \"0644\"", mode)}}
+		return []steps.FieldError{steps.Fieldf(field, "%q is not an octal mode such as \"0644\"", "%q 不是八進位權限模式（例如 \"0644\"）", mode)}
 	}
 	return nil
 }
@@ -98,10 +98,10 @@ func parseMode(mode string, fallback os.FileMode) os.FileMode {
 
 func needPath(field, p string) []steps.FieldError {
 	if p == "" {
-		return []steps.FieldError{{Field: field, Msg: "a path is required"}}
+		return []steps.FieldError{steps.Fieldf(field, "a path is required", "須有路徑")}
 	}
 	if strings.ContainsRune(p, 0) {
-		return []steps.FieldError{{Field: field, Msg: "the path contains a NUL byte"}}
+		return []steps.FieldError{steps.Fieldf(field, "the path contains a NUL byte", "路徑含有 NUL 位元組")}
 	}
 	return nil
 }
@@ -294,15 +294,15 @@ func (*transfer) Validate(params any) []steps.FieldError {
 	p := params.(*TransferParams)
 	var errs []steps.FieldError
 	if p.From == "" {
-		errs = append(errs, steps.FieldError{Field: "from", Msg: "name the source guest"})
+		errs = append(errs, steps.Fieldf("from", "name the source guest", "請指定來源客體"))
 	}
 	if p.To == "" {
-		errs = append(errs, steps.FieldError{Field: "to", Msg: "name the destination guest"})
+		errs = append(errs, steps.Fieldf("to", "name the destination guest", "請指定目的客體"))
 	}
 	errs = append(errs, needPath("src", p.Src)...)
 	errs = append(errs, needPath("dest", p.Dest)...)
 	if p.From != "" && p.From == p.To && p.Src == p.Dest {
-		errs = append(errs, steps.FieldError{Field: "dest", Msg: "source and destination are the same file"})
+		errs = append(errs, steps.Fieldf("dest", "source and destination are the same file", "來源與目的為同一檔案"))
 	}
 	return append(errs, validMode("mode", p.Mode)...)
 }

@@ -52,7 +52,7 @@ func (*mkdir) Validate(params any) []steps.FieldError {
 	p := params.(*MkdirParams)
 	errs := p.Target.validate()
 	if len(p.Paths) == 0 {
-		errs = append(errs, steps.FieldError{Field: "paths", Msg: "list the directories to create"})
+		errs = append(errs, steps.Fieldf("paths", "list the directories to create", "請列出要建立之目錄"))
 	}
 	for i, d := range p.Paths {
 		errs = append(errs, needPath(fmt.Sprintf("paths[%d]", i), d)...)
@@ -131,16 +131,16 @@ func (*service) Validate(params any) []steps.FieldError {
 	errs := p.Target.validate()
 	switch {
 	case p.Name == "" || strings.ContainsAny(p.Name, "/ \t\n"):
-		errs = append(errs, steps.FieldError{Field: "name", Msg: "give the service's name, e.g. httpd"})
+		errs = append(errs, steps.Fieldf("name", "give the service's name, e.g. httpd", "請給服務名稱，例如 httpd"))
 	case strings.HasPrefix(p.Name, "-"):
 		// systemctl and service would read it as an option.
-		errs = append(errs, steps.FieldError{Field: "name", Msg: fmt.Sprintf("%q is not a service name: it starts with \"-\"", p.Name)})
+		errs = append(errs, steps.Fieldf("name", "%q is not a service name: it starts with \"-\"", "%q 不是服務名稱：其以 \"-\" 開頭", p.Name))
 	}
 	if !contains(serviceActions, p.Action) {
-		errs = append(errs, steps.FieldError{Field: "action", Msg: fmt.Sprintf("%q is not one of %s", p.Action, strings.Join(serviceActions, ", "))})
+		errs = append(errs, steps.Fieldf("action", "%q is not one of %s", "%q 不是下列之一：%s", p.Action, strings.Join(serviceActions, ", ")))
 	}
 	if !contains([]string{"auto", "systemctl", "service", "initd"}, p.Manager) {
-		errs = append(errs, steps.FieldError{Field: "manager", Msg: "must be auto, systemctl, service or initd"})
+		errs = append(errs, steps.Fieldf("manager", "must be auto, systemctl, service or initd", "須為 auto、systemctl、service 或 initd"))
 	}
 	return errs
 }
@@ -255,10 +255,10 @@ func (*waitReachable) Validate(params any) []steps.FieldError {
 	p := params.(*WaitReachableParams)
 	errs := p.Target.validate()
 	if p.Within <= 0 {
-		errs = append(errs, steps.FieldError{Field: "within", Msg: "must be a positive duration such as 5m"})
+		errs = append(errs, steps.Fieldf("within", "must be a positive duration such as 5m", "須為正數之時間長度，例如 5m"))
 	}
 	if p.Interval <= 0 {
-		errs = append(errs, steps.FieldError{Field: "interval", Msg: "must be a positive duration such as 2s"})
+		errs = append(errs, steps.Fieldf("interval", "must be a positive duration such as 2s", "須為正數之時間長度，例如 2s"))
 	}
 	return errs
 }

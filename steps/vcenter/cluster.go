@@ -60,7 +60,7 @@ func (clusterCheck) NewResult() any { return &clusterCheckResult{} }
 func (clusterCheck) Validate(params any) []steps.FieldError {
 	p := params.(*clusterCheckParams)
 	if p.MinHosts < 0 {
-		return []steps.FieldError{{Field: "min_hosts", Msg: "must not be negative"}}
+		return []steps.FieldError{steps.Fieldf("min_hosts", "must not be negative", "不可為負值")}
 	}
 	return nil
 }

@@ -131,7 +131,7 @@ func (events) NewResult() any { return &eventsResult{} }
 func (events) Validate(params any) []steps.FieldError {
 	p := params.(*eventsParams)
 	if p.Max <= 0 || p.Max > 10000 {
-		return []steps.FieldError{{Field: "max", Msg: "must be between 1 and 10000"}}
+		return []steps.FieldError{steps.Fieldf("max", "must be between 1 and 10000", "須介於 1 與 10000 之間")}
 	}
 	return nil
 }

@@ -84,15 +84,15 @@ func (haVerifyRestart) Validate(params any) []steps.FieldError {
 	p := params.(*haVerifyParams)
 	errs := required("failed_host", p.FailedHost)
 	if p.Within <= 0 {
-		errs = append(errs, steps.FieldError{Field: "within", Msg: "must be a positive duration such as 5m"})
+		errs = append(errs, steps.Fieldf("within", "must be a positive duration such as 5m", "須為正數之時間長度，例如 5m"))
 	}
 	seen := map[string]bool{}
 	for i, v := range p.VMs {
 		if v == "" {
-			errs = append(errs, steps.FieldError{Field: fmt.Sprintf("vms[%d]", i), Msg: "is empty"})
+			errs = append(errs, steps.Fieldf(fmt.Sprintf("vms[%d]", i), "is empty", "為空"))
 		}
 		if seen[v] {
-			errs = append(errs, steps.FieldError{Field: fmt.Sprintf("vms[%d]", i), Msg: fmt.Sprintf("%q is listed twice", v)})
+			errs = append(errs, steps.Fieldf(fmt.Sprintf("vms[%d]", i), "%q is listed twice", "%q 重複列出", v))
 		}
 		seen[v] = true
 	}

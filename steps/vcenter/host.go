@@ -344,7 +344,7 @@ var hostExitMaintenance = &hostStateChange{
 	newParams: func() any { return &maintenanceParams{Timeout: journal.Duration(10 * time.Minute)} },
 	validate: func(params any) []steps.FieldError {
 		if params.(*maintenanceParams).Evacuate {
-			return []steps.FieldError{{Field: "evacuate", Msg: "applies only to vcenter.host.enter_maintenance"}}
+			return []steps.FieldError{steps.Fieldf("evacuate", "applies only to vcenter.host.enter_maintenance", "僅適用於 vcenter.host.enter_maintenance")}
 		}
 		return nil
 	},
@@ -533,7 +533,7 @@ func (hostWaitConnected) Validate(params any) []steps.FieldError {
 	p := params.(*waitConnectedParams)
 	errs := required("host", p.Host)
 	if p.Within <= 0 {
-		errs = append(errs, steps.FieldError{Field: "within", Msg: "must be a positive duration such as 15m"})
+		errs = append(errs, steps.Fieldf("within", "must be a positive duration such as 15m", "須為正數之時間長度，例如 15m"))
 	}
 	return errs
 }

@@ -76,7 +76,7 @@ func (inventory) Validate(params any) []steps.FieldError {
 	var errs []steps.FieldError
 	for i, pat := range p.VMs {
 		if _, err := path.Match(pat, ""); err != nil {
-			errs = append(errs, steps.FieldError{Field: fmt.Sprintf("vms[%d]", i), Msg: fmt.Sprintf("%q is not a valid pattern: %v", pat, err)})
+			errs = append(errs, steps.Fieldf(fmt.Sprintf("vms[%d]", i), "%q is not a valid pattern: %v", "%q 不是有效之樣式：%v", pat, err))
 		}
 	}
 	return errs

@@ -12,8 +12,6 @@
 package vcenter
 
 import (
-	"fmt"
-
 	"github.com/drbook/drbook/steps"
 )
 
@@ -44,7 +42,7 @@ func Kinds() []steps.Kind {
 // required reports a missing mandatory string parameter.
 func required(field, value string) []steps.FieldError {
 	if value == "" {
-		return []steps.FieldError{{Field: field, Msg: "is required"}}
+		return []steps.FieldError{steps.Fieldf(field, "is required", "為必填")}
 	}
 	return nil
 }
@@ -56,5 +54,5 @@ func oneOf(field, value string, allowed ...string) []steps.FieldError {
 			return nil
 		}
 	}
-	return []steps.FieldError{{Field: field, Msg: fmt.Sprintf("%q is not one of %v", value, allowed)}}
+	return []steps.FieldError{steps.Fieldf(field, "%q is not one of %v", "%q 不是下列之一：%v", value, allowed)}
 }

@@ -265,10 +265,10 @@ func (vmClone) Validate(params any) []steps.FieldError {
 	errs := required("vm", p.VM)
 	errs = append(errs, required("datastore", p.Datastore)...)
 	if p.Timeout <= 0 {
-		errs = append(errs, steps.FieldError{Field: "timeout", Msg: "must be a positive duration such as 2h"})
+		errs = append(errs, steps.Fieldf("timeout", "must be a positive duration such as 2h", "須為正數之時間長度，例如 2h"))
 	}
 	if p.Name != "" && p.Name == p.VM {
-		errs = append(errs, steps.FieldError{Field: "name", Msg: "must differ from vm: the replica needs a name of its own"})
+		errs = append(errs, steps.Fieldf("name", "must differ from vm: the replica needs a name of its own", "須與 vm 不同：複本須有自己之名稱"))
 	}
 	return errs
 }
@@ -627,7 +627,7 @@ func (vmDestroy) Validate(params any) []steps.FieldError {
 	p := params.(*vmDestroyParams)
 	errs := required("vm", p.VM)
 	if p.Timeout <= 0 {
-		errs = append(errs, steps.FieldError{Field: "timeout", Msg: "must be a positive duration such as 30m"})
+		errs = append(errs, steps.Fieldf("timeout", "must be a positive duration such as 30m", "須為正數之時間長度，例如 30m"))
 	}
 	return errs
 }
@@ -796,11 +796,11 @@ func (vmMigrate) Validate(params any) []steps.FieldError {
 	p := params.(*vmMigrateParams)
 	errs := required("vm", p.VM)
 	if p.Host == "" && p.Datastore == "" {
-		errs = append(errs, steps.FieldError{Field: "host", Msg: "give host (vMotion), datastore (storage vMotion) or both"})
+		errs = append(errs, steps.Fieldf("host", "give host (vMotion), datastore (storage vMotion) or both", "請給 host（vMotion）、datastore（storage vMotion）或兩者"))
 	}
 	errs = append(errs, oneOf("priority", p.Priority, "default", "high", "low")...)
 	if p.Timeout <= 0 {
-		errs = append(errs, steps.FieldError{Field: "timeout", Msg: "must be a positive duration such as 1h"})
+		errs = append(errs, steps.Fieldf("timeout", "must be a positive duration such as 1h", "須為正數之時間長度，例如 1h"))
 	}
 	return errs
 }

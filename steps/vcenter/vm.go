@@ -148,7 +148,7 @@ func (vmPower) Validate(params any) []steps.FieldError {
 	errs = append(errs, oneOf("action", p.Action, "on", "off", "reset", "shutdown_guest")...)
 	errs = append(errs, oneOf("fallback", p.Fallback, "off", "none")...)
 	if p.Timeout <= 0 {
-		errs = append(errs, steps.FieldError{Field: "timeout", Msg: "must be a positive duration such as 5m"})
+		errs = append(errs, steps.Fieldf("timeout", "must be a positive duration such as 5m", "須為正數之時間長度，例如 5m"))
 	}
 	return errs
 }
@@ -293,10 +293,10 @@ func (vmWait) Validate(params any) []steps.FieldError {
 	p := params.(*vmWaitParams)
 	errs := required("vm", p.VM)
 	if _, err := compileCondition(p.Condition); err != nil {
-		errs = append(errs, steps.FieldError{Field: "condition", Msg: fmt.Sprintf("%v (known names: name, power_state, host, connection_state, tools_running, tools_status, ip, hostname, guest_state, heartbeat)", err)})
+		errs = append(errs, steps.Fieldf("condition", "%v (known names: name, power_state, host, connection_state, tools_running, tools_status, ip, hostname, guest_state, heartbeat)", "%v（已知之名稱：name, power_state, host, connection_state, tools_running, tools_status, ip, hostname, guest_state, heartbeat）", err))
 	}
 	if p.Within <= 0 {
-		errs = append(errs, steps.FieldError{Field: "within", Msg: "must be a positive duration such as 10m"})
+		errs = append(errs, steps.Fieldf("within", "must be a positive duration such as 10m", "須為正數之時間長度，例如 10m"))
 	}
 	return errs
 }
@@ -410,7 +410,7 @@ func (vmSnapshot) Validate(params any) []steps.FieldError {
 	errs = append(errs, oneOf("action", p.Action, "create", "revert", "remove")...)
 	errs = append(errs, required("name", p.Name)...)
 	if p.Action != "create" && (p.Memory || p.Quiesce || p.Description != "") {
-		errs = append(errs, steps.FieldError{Field: "action", Msg: "memory, quiesce and description apply only to action: create"})
+		errs = append(errs, steps.Fieldf("action", "memory, quiesce and description apply only to action: create", "memory、quiesce 與 description 僅適用於 action: create"))
 	}
 	return errs
 }
