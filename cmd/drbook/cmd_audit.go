@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/reports"
 )
@@ -90,10 +92,20 @@ func (m auditMessages) dur(d journal.Duration) string { return reports.Duration(
 // listing never leaves the reader guessing the zone.
 func (m auditMessages) stamp(t time.Time) string { return t.Local().Format("2006-01-02 15:04 -07:00") }
 
+// needRunDir is a usage error when dir holds no journal: the person named
+// the wrong folder, and nothing was read.
+func needRunDir(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, journal.FileName)); errors.Is(err, fs.ErrNotExist) {
+		return usage(text("give the directory `drbook run` printed", "請指定 `drbook run` 所列出之目錄"),
+			i18n.Errorf("%s is not a run directory (it has no %s)", "%s 不是執行目錄（其中無 %s）", dir, journal.FileName))
+	}
+	return nil
+}
+
 // hintedError is an error with what to do about it; main prints the hint.
 type hintedError struct {
 	err  error
-	hint string
+	hint journal.Text
 }
 
 func (h *hintedError) Error() string { return h.err.Error() }
@@ -111,7 +123,7 @@ func newVerifyCommand(g *globalOptions) *cobra.Command {
 			if pub != "" {
 				k, err := journal.LoadPublicKey(pub)
 				if err != nil {
-					return usage("give the signer's public key (.pub)", "%v", err)
+					return usage(text("give the signer's public key (.pub)", "請提供簽署者之公開金鑰（.pub）"), err)
 				}
 				key = k
 			}
@@ -127,6 +139,9 @@ func newVerifyCommand(g *globalOptions) *cobra.Command {
 // first is not evidence, the second not a whole run.
 func runVerify(g *globalOptions, runDir string, key []byte) error {
 	m := auditMessagesFor(g.Lang)
+	if err := needRunDir(runDir); err != nil {
+		return err
+	}
 	v, err := journal.VerifyRun(runDir, key)
 	if err != nil {
 		var ce *journal.ChainError
@@ -136,10 +151,10 @@ func runVerify(g *globalOptions, runDir string, key []byte) error {
 			if g.Lang == reports.LangZhTW {
 				problem = filepath.Join(runDir, journal.FileName) + "：" + problem
 			}
-			return &hintedError{err: errors.New(m.Say("verify.tampered", problem)), hint: m.Say("verify.tampered_how")}
+			return &hintedError{err: errors.New(m.Say("verify.tampered", problem)), hint: journal.Text{EN: m.Say("verify.tampered_how")}}
 		}
 		if errors.As(err, &se) {
-			return &hintedError{err: errors.New(m.Say("verify.tampered", err)), hint: m.Say("verify.tampered_how")}
+			return &hintedError{err: errors.New(m.Say("verify.tampered", err)), hint: journal.Text{EN: m.Say("verify.tampered_how")}}
 		}
 		return err
 	}
@@ -162,7 +177,7 @@ func runVerify(g *globalOptions, runDir string, key []byte) error {
 	}
 	last := log.Events[len(log.Events)-1]
 	if last.Type != journal.TypeRunEnd || last.RunEnd == nil {
-		return &hintedError{err: errors.New(m.Say("verify.incomplete", len(log.Events), cell(last.Type))), hint: m.Say("verify.incomplete_how")}
+		return &hintedError{err: errors.New(m.Say("verify.incomplete", len(log.Events), cell(last.Type))), hint: journal.Text{EN: m.Say("verify.incomplete_how")}}
 	}
 	fmt.Fprintln(g.stdout, m.Say("verify.ended", m.state(last.RunEnd.Result)))
 	return nil
@@ -175,6 +190,9 @@ func newHistoryCommand(g *globalOptions) *cobra.Command {
 		Short: "Compare the measurements of earlier runs (e.g. downtime year over year)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := os.ReadDir(runsDir); err != nil {
+				return usage(text("choose the folder with --runs-dir", "請以 --runs-dir 指定資料夾"), i18n.Errorf("cannot list %s: %v", "無法列出 %s：%v", runsDir, err))
+			}
 			h, err := reports.History(runsDir, runbook)
 			if err != nil {
 				return err
@@ -292,7 +310,7 @@ func runRuns(g *globalOptions, runsDir string) error {
 	m := auditMessagesFor(g.Lang)
 	entries, err := os.ReadDir(runsDir)
 	if err != nil {
-		return usage("choose the folder with --runs-dir", "cannot list %s: %v", runsDir, err)
+		return usage(text("choose the folder with --runs-dir", "請以 --runs-dir 指定資料夾"), i18n.Errorf("cannot list %s: %v", "無法列出 %s：%v", runsDir, err))
 	}
 	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, m.Say("runs.head"))
@@ -341,5 +359,5 @@ func runRuns(g *globalOptions, runsDir string) error {
 // report's own words.
 func drillFailed(r *reports.Report, lang string) error {
 	m := auditMessagesFor(lang)
-	return &hintedError{err: errors.New(reports.VerdictExplanation(r, lang)), hint: m.Say("drill.failed_how")}
+	return &hintedError{err: errors.New(reports.VerdictExplanation(r, lang)), hint: journal.Text{EN: m.Say("drill.failed_how")}}
 }

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/drbook/drbook/durable"
+	"github.com/drbook/drbook/i18n"
 )
 
 // decideWait bounds how long decide waits for the run to take an answer.
@@ -52,7 +53,7 @@ func newDecideCommand(g *globalOptions) *cobra.Command {
 
 func runDecide(ctx context.Context, g *globalOptions, opts *decideOptions, runID, step string) error {
 	if opts.temporal.Address == "" {
-		return usage("pass --temporal HOST:PORT, the server the run was started on", "decide answers runs on Temporal")
+		return usage(text("pass --temporal HOST:PORT, the server the run was started on", "請以 --temporal HOST:PORT 指定開始該演練之伺服器"), i18n.New("decide answers runs on Temporal", "decide 僅回覆於 Temporal 上執行之演練"))
 	}
 	n := 0
 	for _, b := range []bool{opts.Yes, opts.No, opts.Abort} {
@@ -61,10 +62,10 @@ func runDecide(ctx context.Context, g *globalOptions, opts *decideOptions, runID
 		}
 	}
 	if step != "" && n != 1 {
-		return usage("pass exactly one of --yes, --no, --abort", "decide %s %s needs an answer", runID, step)
+		return usage(text("pass exactly one of --yes, --no, --abort", "請於 --yes、--no、--abort 中擇一指定"), i18n.Errorf("decide %s %s needs an answer", "decide %s %s 須指定回覆", runID, step))
 	}
 	if step == "" && (n > 0 || len(opts.Inputs) > 0) {
-		return usage("name the step: drbook decide RUN STEP …", "an answer needs the step it answers")
+		return usage(text("name the step: drbook decide RUN STEP …", "請指定步驟：drbook decide RUN STEP …"), i18n.New("an answer needs the step it answers", "回覆須指定所回覆之步驟"))
 	}
 	c, err := opts.temporal.dial(g.stderr)
 	if err != nil {
@@ -102,7 +103,7 @@ func runDecide(ctx context.Context, g *globalOptions, opts *decideOptions, runID
 	for _, kv := range opts.Inputs {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return usage("write --input name=value", "--input %q has no '='", kv)
+			return usage(text("write --input name=value", "請寫成 --input 名稱=值"), i18n.Errorf("--input %q has no '='", "--input %q 缺少「=」", kv))
 		}
 		a.Inputs[k] = v
 	}
@@ -124,7 +125,7 @@ func runDecide(ctx context.Context, g *globalOptions, opts *decideOptions, runID
 		if _, qerr := queryProgress(ctx, c, runID); qerr != nil && errors.As(qerr, new(*usageError)) {
 			return qerr
 		}
-		return usage("`drbook decide "+runID+" --temporal "+opts.temporal.Address+"` shows what the run waits for", "the answer was not taken: %v", err)
+		return usage(text("`drbook decide "+runID+" --temporal "+opts.temporal.Address+"` shows what the run waits for", "`drbook decide "+runID+" --temporal "+opts.temporal.Address+"` 可顯示演練等待之事項"), i18n.Errorf("the answer was not taken: %v", "回覆未被接受：%v", err))
 	}
 	fmt.Fprintln(g.stdout, m.Tf("temporal.decided", msg))
 	return nil

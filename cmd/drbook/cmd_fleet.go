@@ -15,6 +15,8 @@ import (
 
 	"github.com/drbook/drbook/engine"
 	"github.com/drbook/drbook/fleet"
+	"github.com/drbook/drbook/i18n"
+	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/reports"
 	"github.com/drbook/drbook/runbooks"
 	"github.com/drbook/drbook/steps/all"
@@ -86,14 +88,14 @@ func (o *fleetRunOptions) parseFailRestart(names []string) (map[string][]string,
 	for _, v := range o.LabFailRestart {
 		s, vm, ok := strings.Cut(v, "=")
 		if !ok || s == "" || vm == "" {
-			return nil, usage("write --lab-fail-restart SITE=VM, e.g. tamsui-lab=(65)apfg(02)", "--lab-fail-restart %q has no '='", v)
+			return nil, usage(text("write --lab-fail-restart SITE=VM, e.g. tamsui-lab=(65)apfg(02)", "請寫成 --lab-fail-restart SITE=VM，如 tamsui-lab=(65)apfg(02)"), i18n.Errorf("--lab-fail-restart %q has no '='", "--lab-fail-restart %q 缺少「=」", v))
 		}
 		found := false
 		for _, n := range names {
 			found = found || n == s
 		}
 		if !found {
-			return nil, usage("name one of the lab sites: "+strings.Join(names, ", "), "--lab-fail-restart: no lab site %q", s)
+			return nil, usage(text("name one of the lab sites: "+strings.Join(names, ", "), "請指定下列模擬場域之一："+strings.Join(names, "、")), i18n.Errorf("--lab-fail-restart: no lab site %q", "--lab-fail-restart：無模擬場域 %q", s))
 		}
 		out[s] = append(out[s], vm)
 	}
@@ -104,18 +106,18 @@ func (o *fleetRunOptions) parseFailRestart(names []string) (map[string][]string,
 func runFleetRun(ctx context.Context, g *globalOptions, opts *fleetRunOptions, file string) error {
 	switch {
 	case len(opts.Sites) > 0 && opts.LabSites > 0:
-		return usage("give site files with --site, or --lab-sites N, not both", "--site and --lab-sites contradict each other")
+		return usage(text("give site files with --site, or --lab-sites N, not both", "請以 --site 指定場域檔，或指定 --lab-sites N，兩者擇一"), i18n.New("--site and --lab-sites contradict each other", "--site 與 --lab-sites 互相衝突"))
 	case len(opts.Sites) == 0 && opts.LabSites <= 0:
-		return usage("give a site file per site with --site S (repeatable), or --lab-sites N", "no sites to run at")
+		return usage(text("give a site file per site with --site S (repeatable), or --lab-sites N", "請以 --site S（可重複指定）逐一指定各場域之場域檔，或指定 --lab-sites N"), i18n.New("no sites to run at", "未指定要執行之場域"))
 	case opts.LabSites > maxLabSites:
-		return usage(fmt.Sprintf("run at most %d lab sites from one process", maxLabSites), "--lab-sites %d: there are not enough loopback blocks", opts.LabSites)
+		return usage(text(fmt.Sprintf("run at most %d lab sites from one process", maxLabSites), fmt.Sprintf("單一程序最多執行 %d 處模擬場域", maxLabSites)), i18n.Errorf("--lab-sites %d: there are not enough loopback blocks", "--lab-sites %d：本機迴路位址區段不足", opts.LabSites))
 	case opts.Concurrency < 0:
-		return usage("give --concurrency 1 or more", "--concurrency %d", opts.Concurrency)
+		return usage(text("give --concurrency 1 or more", "--concurrency 須為 1 以上"), i18n.Errorf("--concurrency %d", "--concurrency %d", opts.Concurrency))
 	case len(opts.LabFailRestart) > 0 && opts.LabSites == 0:
-		return usage("--lab-fail-restart rehearses a failure at a lab site; use it with --lab-sites", "--lab-fail-restart without --lab-sites")
+		return usage(text("--lab-fail-restart rehearses a failure at a lab site; use it with --lab-sites", "--lab-fail-restart 用以於模擬場域演練失敗，請搭配 --lab-sites 使用"), i18n.New("--lab-fail-restart without --lab-sites", "指定 --lab-fail-restart 但未指定 --lab-sites"))
 	}
 	if !opts.Yes && !isTerminal(g.stdin) {
-		return usage("pass --yes to run unattended (confirmations are then granted and recorded as such)", "standard input is not a terminal, so nobody can confirm steps")
+		return usage(text("pass --yes to run unattended (confirmations are then granted and recorded as such)", "如需無人值守執行請加 --yes（各項確認將自動同意並如實記錄）"), i18n.New("standard input is not a terminal, so nobody can confirm steps", "標準輸入不是終端機，無人能確認步驟"))
 	}
 	vars, err := (&siteOptions{Vars: opts.Vars}).vars()
 	if err != nil {
@@ -169,10 +171,10 @@ func runFleetRun(ctx context.Context, g *globalOptions, opts *fleetRunOptions, f
 		dir = filepath.Join("fleets", id)
 	}
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
-		return usage("choose a new directory with --fleet-dir (or leave it out for fleets/TIME-RUNBOOK)", "%s is not empty", dir)
+		return usage(text("choose a new directory with --fleet-dir (or leave it out for fleets/TIME-RUNBOOK)", "請以 --fleet-dir 指定新目錄（或不指定，使用 fleets/TIME-RUNBOOK）"), i18n.Errorf("%s is not empty", "%s 不是空目錄", dir))
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return usage("choose another with --fleet-dir", "cannot create the fleet directory: %v", err)
+		return usage(text("choose another with --fleet-dir", "請以 --fleet-dir 指定其他目錄"), i18n.Errorf("cannot create the fleet directory: %v", "無法建立演練批次目錄：%v", err))
 	}
 	abs, _ := filepath.Abs(file)
 	m := fleet.Manifest{FleetID: id, Runbook: rb.Name, RunbookPath: abs, RunbookSHA256: rb.SHA256, Operator: g.Operator, Machine: machineName(),
@@ -225,9 +227,9 @@ func runFleetRun(ctx context.Context, g *globalOptions, opts *fleetRunOptions, f
 	printFleetSummary(f, fr, final)
 	switch {
 	case ctx.Err() != nil:
-		return &hintedError{err: fmt.Errorf("%w: the fleet was interrupted", engine.ErrInterrupted), hint: f.msg.T("fleet.resume_hint")}
+		return &hintedError{err: fmt.Errorf("%w: the fleet was interrupted", engine.ErrInterrupted), hint: journal.Text{EN: f.msg.T("fleet.resume_hint")}}
 	case result != "passed":
-		return &hintedError{err: errFleetFailed, hint: f.msg.Tf("fleet.failed_hint", dir)}
+		return &hintedError{err: errFleetFailed, hint: journal.Text{EN: f.msg.Tf("fleet.failed_hint", dir)}}
 	}
 	return nil
 }
@@ -315,11 +317,11 @@ func newFleetReportCommand(g *globalOptions) *cobra.Command {
 			switch format {
 			case reports.FormatHTML, reports.FormatMD, reports.FormatJSON:
 			default:
-				return usage("use --format html, md or json", "unknown format %q", format)
+				return usage(text("use --format html, md or json", "請使用 --format html、md 或 json"), i18n.Errorf("unknown format %q", "不支援之格式 %q", format))
 			}
 			r, err := fleet.Build(args[0])
 			if err != nil {
-				return usage("give the directory `drbook fleet run` printed", "%v", err)
+				return usage(text("give the directory `drbook fleet run` printed", "請指定 `drbook fleet run` 所列出之目錄"), err)
 			}
 			w := g.stdout
 			if out != "" {
@@ -348,7 +350,7 @@ func newFleetHistoryCommand(g *globalOptions) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			h, err := fleet.History(args[0], runbook)
 			if err != nil {
-				return usage("give a folder that holds fleet directories or run directories", "%v", err)
+				return usage(text("give a folder that holds fleet directories or run directories", "請指定存放演練批次目錄或執行目錄之資料夾"), err)
 			}
 			switch format {
 			case "text":
@@ -356,7 +358,7 @@ func newFleetHistoryCommand(g *globalOptions) *cobra.Command {
 			case reports.FormatJSON:
 				return fleet.RenderHistoryJSON(g.stdout, h)
 			}
-			return usage("use --format text or json", "unknown format %q", format)
+			return usage(text("use --format text or json", "請使用 --format text 或 json"), i18n.Errorf("unknown format %q", "不支援之格式 %q", format))
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "text or json")

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/runbooks"
 	"github.com/drbook/drbook/site"
 	"github.com/drbook/drbook/steps/vcenter"
@@ -78,19 +79,19 @@ const defaultLabPasswordRef = "env:DRBOOK_VC_PASSWORD"
 func runInit(ctx context.Context, g *globalOptions, o *initOptions) error {
 	m := messagesFor(g.Lang)
 	if (o.Site == "") == !o.Lab {
-		return usage("name where vCenter is: --site SITE.yaml (its vcenter section), or --lab for the embedded lab", "init discovers one vCenter: give exactly one of --site and --lab")
+		return usage(text("name where vCenter is: --site SITE.yaml (its vcenter section), or --lab for the embedded lab", "請指明 vCenter 所在：--site SITE.yaml（其 vcenter 區段），或以 --lab 使用內建模擬環境"), i18n.New("init discovers one vCenter: give exactly one of --site and --lab", "init 一次探查一台 vCenter：--site 與 --lab 須擇一指定"))
 	}
 	if o.Output == "" {
-		return usage("write drbook init --site S -o NEW-SITE.yaml", "init needs the file to write: -o FILE")
+		return usage(text("write drbook init --site S -o NEW-SITE.yaml", "請寫成 drbook init --site S -o NEW-SITE.yaml"), i18n.New("init needs the file to write: -o FILE", "init 須指定要寫入之檔案：-o FILE"))
 	}
 	if _, err := os.Lstat(o.Output); err == nil && !o.Force {
-		return usage("choose another -o, or add --force to replace it", "%s exists; init does not overwrite a site file", o.Output)
+		return usage(text("choose another -o, or add --force to replace it", "請以 -o 指定其他檔案，或加 --force 覆寫"), i18n.Errorf("%s exists; init does not overwrite a site file", "%s 已存在；init 不覆寫場域檔", o.Output))
 	}
 	var passwordRef site.SecretRef
 	if o.PasswordRef != "" {
 		ref, err := site.ParseSecretRef(o.PasswordRef)
 		if err != nil || ref.IsZero() {
-			return usage("e.g. --password-ref env:VC_PASSWORD", "--password-ref %q: %v", o.PasswordRef, err)
+			return usage(text("e.g. --password-ref env:VC_PASSWORD", "例如 --password-ref env:VC_PASSWORD"), i18n.Errorf("--password-ref %q: %v", "--password-ref %q：%v", o.PasswordRef, err))
 		}
 		passwordRef = ref
 	}
@@ -129,15 +130,15 @@ func runInit(ctx context.Context, g *globalOptions, o *initOptions) error {
 	if err != nil {
 		var uc *vcenter.UnknownCertificateError
 		if errors.As(err, &uc) {
-			return &hintedError{err: err, hint: "check the SHA-256 at the vCenter console, then run init again with --accept-new: the written file pins it"}
+			return &hintedError{err: err, hint: text("check the SHA-256 at the vCenter console, then run init again with --accept-new: the written file pins it", "請於 vCenter 主控台核對 SHA-256，再加 --accept-new 重新執行 init：寫入之檔案將固定該憑證")}
 		}
 		if ctx.Err() != nil {
-			return fmt.Errorf("init interrupted; nothing was written: %w", err)
+			return i18n.Errorf("init interrupted; nothing was written: %w", "init 執行中斷；未寫入任何檔案：%w", err)
 		}
 		if dctx.Err() != nil {
-			return &hintedError{err: fmt.Errorf("vCenter (%s) did not finish answering within %s: %w", from, o.Timeout, err), hint: "check that vCenter is up and not overloaded, or give more time with --timeout; nothing was written"}
+			return &hintedError{err: i18n.Errorf("vCenter (%s) did not finish answering within %s: %w", "vCenter（%s）未於 %s 內回應完畢：%w", from, o.Timeout, err), hint: text("check that vCenter is up and not overloaded, or give more time with --timeout; nothing was written", "請確認 vCenter 已啟動且未過載，或以 --timeout 延長時限；未寫入任何檔案")}
 		}
-		return &hintedError{err: err, hint: fmt.Sprintf("check the vcenter section of %s (url, user, password reference) and that vCenter answers there; nothing was written", from)}
+		return &hintedError{err: err, hint: text(fmt.Sprintf("check the vcenter section of %s (url, user, password reference) and that vCenter answers there; nothing was written", from), fmt.Sprintf("請檢查 %s 之 vcenter 區段（url、user、密碼參照）及 vCenter 於該處是否回應；未寫入任何檔案", from))}
 	}
 	if passwordRef.IsZero() {
 		passwordRef = d.Password
@@ -153,7 +154,7 @@ func runInit(ctx context.Context, g *globalOptions, o *initOptions) error {
 	// The file must load as written: a site init cannot read back is a bug
 	// here, not something for the operator to fix.
 	if _, err := runbooks.ParseSite(o.Output, text); err != nil {
-		return fmt.Errorf("drbook init wrote a site that does not validate (a bug; please report it): %w", err)
+		return i18n.Errorf("drbook init wrote a site that does not validate (a bug; please report it): %w", "drbook init 寫出之場域檔未通過檢查（程式錯誤，請回報）：%w", err)
 	}
 	if err := writeNewFile(o.Output, text, o.Force); err != nil {
 		return err
@@ -176,7 +177,7 @@ func runInit(ctx context.Context, g *globalOptions, o *initOptions) error {
 func writeNewFile(path string, data []byte, force bool) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
+		return i18n.Errorf("cannot write %s: %w", "無法寫入 %s：%w", path, err)
 	}
 	defer os.Remove(tmp.Name())
 	_, err = tmp.Write(data)
@@ -190,15 +191,15 @@ func writeNewFile(path string, data []byte, force bool) error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
+		return i18n.Errorf("cannot write %s: %w", "無法寫入 %s：%w", path, err)
 	}
 	if force {
 		err = os.Rename(tmp.Name(), path)
 	} else if err = os.Link(tmp.Name(), path); errors.Is(err, os.ErrExist) {
-		return usage("choose another -o, or add --force to replace it", "%s appeared while init ran; it was left as it is", path)
+		return usage(text("choose another -o, or add --force to replace it", "請以 -o 指定其他檔案，或加 --force 覆寫"), i18n.Errorf("%s appeared while init ran; it was left as it is", "%s 於 init 執行期間出現；已保留原狀", path))
 	}
 	if err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
+		return i18n.Errorf("cannot write %s: %w", "無法寫入 %s：%w", path, err)
 	}
 	return nil
 }
@@ -350,7 +351,7 @@ func renderSite(d *vcenter.Discovery, r siteRender) ([]byte, siteSummary, error)
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
 	if err := enc.Encode(doc); err != nil {
-		return nil, sum, fmt.Errorf("writing the site: %w", err)
+		return nil, sum, i18n.Errorf("writing the site: %w", "寫入場域檔：%w", err)
 	}
 	enc.Close()
 	return buf.Bytes(), sum, nil

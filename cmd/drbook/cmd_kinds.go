@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/steps"
 	"github.com/drbook/drbook/steps/all"
 	"github.com/drbook/drbook/steps/reference"
@@ -50,7 +51,7 @@ func runExplain(_ context.Context, g *globalOptions, name string) error {
 	reg := all.Registry()
 	k, ok := reg.Lookup(name)
 	if !ok {
-		hint := "`drbook kinds` lists them"
+		hint := text("`drbook kinds` lists them", "`drbook kinds` 可列出所有步驟類型")
 		var starts []string
 		for _, n := range reg.Names() {
 			if strings.HasPrefix(n, name) {
@@ -61,9 +62,9 @@ func runExplain(_ context.Context, g *globalOptions, name string) error {
 			starts = []string{best}
 		}
 		if len(starts) > 0 && len(starts) <= 5 {
-			hint = "did you mean " + strings.Join(starts, ", ") + "? (`drbook kinds` lists them all)"
+			hint = text("did you mean "+strings.Join(starts, ", ")+"? (`drbook kinds` lists them all)", "您指的是否為 "+strings.Join(starts, "、")+"？（`drbook kinds` 可列出所有步驟類型）")
 		}
-		return usage(hint, "no step kind is called %q", name)
+		return usage(hint, i18n.Errorf("no step kind is called %q", "無名為 %q 之步驟類型", name))
 	}
 	return reference.Explain(g.stdout, k, g.Lang)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/lab"
 )
 
@@ -30,7 +31,7 @@ func newLabCommand(g *globalOptions) *cobra.Command {
 func runLab(ctx context.Context, g *globalOptions, speed float64, siteFile string) error {
 	l, err := lab.Start(ctx, lab.Options{Speed: speed})
 	if err != nil {
-		return fmt.Errorf("cannot start the lab: %w", err)
+		return i18n.Errorf("cannot start the lab: %w", "無法啟動模擬環境：%w", err)
 	}
 	defer l.Close()
 	s, err := labSite(l)

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/runbooks"
 	"github.com/drbook/drbook/steps/all"
 )
@@ -55,7 +56,7 @@ func runNew(_ context.Context, g *globalOptions, opts *newOptions, name string) 
 	if _, err := runbooks.Parse(out, []byte(src), runbooks.Options{Registry: all.Registry(), Site: labSiteShape()}); err != nil {
 		var el *runbooks.ErrorList
 		if errors.As(err, &el) && len(el.Problems) > 0 {
-			return usage("a name is lower case letters, digits, '-', '_' or '.', e.g. web-failover", "cannot use %q as a runbook name: %s", name, el.Problems[0].Msg)
+			return usage(text("a name is lower case letters, digits, '-', '_' or '.', e.g. web-failover", "名稱限用小寫英文字母、數字、「-」、「_」或「.」，如 web-failover"), i18n.Errorf("cannot use %q as a runbook name: %s", "無法以 %q 作為演練手冊名稱：%s", name, el.Problems[0].Msg))
 		}
 		return err
 	}
@@ -65,7 +66,7 @@ func runNew(_ context.Context, g *globalOptions, opts *newOptions, name string) 
 	}
 	f, err := os.OpenFile(out, flag, 0o644)
 	if errors.Is(err, fs.ErrExist) {
-		return usage("choose another name or --output, or pass --force to overwrite it", "%s already exists", out)
+		return usage(text("choose another name or --output, or pass --force to overwrite it", "請改用其他名稱或 --output，或加 --force 覆寫"), i18n.Errorf("%s already exists", "%s 已存在", out))
 	}
 	if err != nil {
 		return err

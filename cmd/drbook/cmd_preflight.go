@@ -9,6 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/drbook/drbook/engine"
+	"github.com/drbook/drbook/i18n"
+	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/steps"
 	"github.com/drbook/drbook/steps/all"
 )
@@ -29,7 +31,7 @@ func newPreflightCommand(g *globalOptions) *cobra.Command {
 
 func runPreflight(ctx context.Context, g *globalOptions, opts *siteOptions, file string) error {
 	if opts.Site == "" && !opts.Lab {
-		return usage("name the site to check against: --site SITE.yaml, or --lab for the embedded lab", "preflight checks a runbook against a site")
+		return usage(text("name the site to check against: --site SITE.yaml, or --lab for the embedded lab", "請指定要檢查之場域：--site SITE.yaml，或以 --lab 使用內建模擬環境"), i18n.New("preflight checks a runbook against a site", "preflight 須針對場域檢查演練手冊"))
 	}
 	rb, closeLab, err := opts.loadRunbook(ctx, file, nil)
 	if err != nil {
@@ -51,7 +53,7 @@ func runPreflight(ctx context.Context, g *globalOptions, opts *siteOptions, file
 // preflightError is a failed preflight as the command's error: nothing ran.
 func preflightError(m messages, rep *engine.PreflightReport) error {
 	if err := rep.Err(); err != nil {
-		return &usageError{err: err, hint: m.T("preflight.hint")}
+		return &usageError{err: err, hint: journal.Text{EN: m.T("preflight.hint")}}
 	}
 	return nil
 }

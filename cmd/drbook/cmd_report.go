@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/reports"
 )
@@ -39,7 +40,10 @@ func newReportCommand(g *globalOptions) *cobra.Command {
 
 func runReport(g *globalOptions, opts *reportOptions, runDir string) error {
 	if !slices.Contains(reports.Formats, opts.Format) {
-		return usage("use --format html, md, json or junit", "unknown format %q", opts.Format)
+		return usage(text("use --format html, md, json or junit", "請使用 --format html、md、json 或 junit"), i18n.Errorf("unknown format %q", "不支援之格式 %q", opts.Format))
+	}
+	if err := needRunDir(runDir); err != nil {
+		return err
 	}
 	if opts.Sign != "" {
 		if err := signRun(g, runDir, opts.Sign); err != nil {
@@ -81,7 +85,7 @@ func signRun(g *globalOptions, runDir, keyFile string) error {
 		key, err = journal.LoadSigningKey(keyFile, pass)
 	}
 	if err != nil {
-		return fmt.Errorf("cannot load the signing key %s: %w", keyFile, err)
+		return i18n.Errorf("cannot load the signing key %s: %w", "無法載入簽章金鑰 %s：%w", keyFile, err)
 	}
 	sig, err := journal.Sign(runDir, key)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/drbook/drbook/engine"
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/runbooks"
 	"github.com/drbook/drbook/site"
@@ -54,7 +55,7 @@ func (o *runOptions) AddFlags(f *pflag.FlagSet) {
 func (o *runOptions) guided(g *globalOptions) (bool, error) {
 	explicit := o.flags != nil && o.flags.Changed("guided")
 	if explicit && o.Guided && o.Yes {
-		return false, usage("choose one: --guided (an operator answers) or --yes (unattended)", "--guided and --yes contradict each other")
+		return false, usage(text("choose one: --guided (an operator answers) or --yes (unattended)", "請擇一：--guided（由操作人員回答）或 --yes（無人值守）"), i18n.New("--guided and --yes contradict each other", "--guided 與 --yes 互相衝突"))
 	}
 	if explicit && !o.Guided {
 		return false, nil
@@ -116,10 +117,10 @@ func (o *runOptions) baseConfig(g *globalOptions) (engine.Config, error) {
 	case mode == "":
 		mode = "drill"
 	case mode != "drill" && mode != "recovery":
-		return engine.Config{}, usage("use --mode drill or --mode recovery", "unknown mode %q", mode)
+		return engine.Config{}, usage(text("use --mode drill or --mode recovery", "請使用 --mode drill 或 --mode recovery"), i18n.Errorf("unknown mode %q", "不支援之模式 %q", mode))
 	}
 	if !o.Yes && !isTerminal(g.stdin) {
-		return engine.Config{}, usage("pass --yes to run unattended (confirmations are then granted and recorded as such)", "standard input is not a terminal, so nobody can confirm steps")
+		return engine.Config{}, usage(text("pass --yes to run unattended (confirmations are then granted and recorded as such)", "如需無人值守執行請加 --yes（各項確認將自動同意並如實記錄）"), i18n.New("standard input is not a terminal, so nobody can confirm steps", "標準輸入不是終端機，無人能確認步驟"))
 	}
 	cfg := engine.Config{
 		Registry: all.Registry(), RunsDir: o.RunsDirOrDefault(), OperatorName: g.Operator, Machine: machineName(),
@@ -310,9 +311,12 @@ func newResumeCommand(g *globalOptions) *cobra.Command {
 }
 
 func runResume(ctx context.Context, g *globalOptions, opts *runOptions, runDir string, ro engine.ResumeOptions) error {
+	if err := needRunDir(runDir); err != nil {
+		return err
+	}
 	state, err := engine.ReadState(runDir)
 	if err != nil {
-		return usage("give the directory `drbook run` printed", "%v", err)
+		return usage(text("give the directory `drbook run` printed", "請指定 `drbook run` 所列出之目錄"), err)
 	}
 	if e := state.LastEnd; e != nil && e.Result != "interrupted" && e.Result != "paused" && ro.From == "" && len(ro.Only) == 0 {
 		// Nothing to do, so nobody needs to be at a terminal for it.
@@ -394,13 +398,13 @@ func runResume(ctx context.Context, g *globalOptions, opts *runOptions, runDir s
 		session.close()
 	}
 	if errors.Is(err, engine.ErrRunbookChanged) {
-		return usage("resume with --allow-changed to accept the new runbook (both hashes are journaled), or restore the old one", "%v", err)
+		return usage(text("resume with --allow-changed to accept the new runbook (both hashes are journaled), or restore the old one", "請加 --allow-changed 續行以接受新演練手冊（新舊雜湊值均記錄於紀錄檔），或還原舊演練手冊"), err)
 	}
 	if errors.Is(err, engine.ErrSiteChanged) {
-		return usage("resume with --allow-changed to accept the changed site file (both hashes are journaled), or restore the old one", "%v", err)
+		return usage(text("resume with --allow-changed to accept the changed site file (both hashes are journaled), or restore the old one", "請加 --allow-changed 續行以接受變更後之場域檔（新舊雜湊值均記錄於紀錄檔），或還原舊場域檔"), err)
 	}
 	if errors.Is(err, engine.ErrUnknownStep) {
-		return usage("name a step id as `drbook plan` lists it", "%v", err)
+		return usage(text("name a step id as `drbook plan` lists it", "請指定 `drbook plan` 所列之步驟代號"), err)
 	}
 	if errors.Is(err, engine.ErrFinished) {
 		fmt.Fprintf(g.stdout, "the run already finished (%s); nothing to do (--from STEP or --only STEP runs steps again)\n", res.Outcome)

@@ -17,7 +17,7 @@ type schemaOptions struct {
 
 // AddFlags registers schema's flags.
 func (o *schemaOptions) AddFlags(f *pflag.FlagSet) {
-	f.BoolVar(&o.Kinds, "kinds", false, "list the step kinds with one line each instead (see also `drbook kinds`)")
+	f.BoolVar(&o.Kinds, "kinds", false, "list the step kinds with one line each instead (see also drbook kinds)")
 	f.BoolVar(&o.Site, "site", false, "print the schema of site files instead of runbooks")
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/serve"
 )
 
@@ -59,14 +60,14 @@ func serveToken(opts *serveOptions) (string, error) {
 	if opts.TokenFile != "" {
 		b, err := os.ReadFile(opts.TokenFile)
 		if err != nil {
-			return "", usage("give a file holding the token, e.g. `head -c 32 /dev/urandom | base64 > FILE`", "cannot read the token file: %v", err)
+			return "", usage(text("give a file holding the token, e.g. `head -c 32 /dev/urandom | base64 > FILE`", "請指定存放存取權杖之檔案，如 `head -c 32 /dev/urandom | base64 > FILE`"), i18n.Errorf("cannot read the token file: %v", "無法讀取存取權杖檔：%v", err))
 		}
 		token, from = string(b), opts.TokenFile
 	}
 	token = strings.TrimSpace(token)
 	if (opts.TokenFile != "" || os.Getenv("DRBOOK_SERVE_TOKEN") != "") && len(token) < minTokenLength {
-		return "", usage("use a random token, e.g. `head -c 32 /dev/urandom | base64 > FILE`",
-			"the token in %s is %d characters; it must be at least %d", from, len(token), minTokenLength)
+		return "", usage(text("use a random token, e.g. `head -c 32 /dev/urandom | base64 > FILE`", "請使用隨機產生之存取權杖，如 `head -c 32 /dev/urandom | base64 > FILE`"),
+			i18n.Errorf("the token in %s is %d characters; it must be at least %d", "%s 中之存取權杖為 %d 個字元；至少須 %d 個", from, len(token), minTokenLength))
 	}
 	return token, nil
 }
@@ -107,19 +108,19 @@ func runServe(ctx context.Context, g *globalOptions, opts *serveOptions, runsDir
 	}
 	loopback, err := loopbackAddr(ctx, opts.Addr)
 	if err != nil {
-		return usage("give --addr HOST:PORT, e.g. 127.0.0.1:8080", "cannot use --addr %q: %v", opts.Addr, err)
+		return usage(text("give --addr HOST:PORT, e.g. 127.0.0.1:8080", "請指定 --addr HOST:PORT，如 127.0.0.1:8080"), i18n.Errorf("cannot use --addr %q: %v", "無法使用 --addr %q：%v", opts.Addr, err))
 	}
 	if !loopback && token == "" {
-		return usage("give --token-file FILE (or set DRBOOK_SERVE_TOKEN), or listen on loopback (--addr 127.0.0.1:8080)",
-			"refusing to serve on %s without a token: it is not a loopback address, so anyone who can reach it would read the runs", opts.Addr)
+		return usage(text("give --token-file FILE (or set DRBOOK_SERVE_TOKEN), or listen on loopback (--addr 127.0.0.1:8080)", "請指定 --token-file FILE（或設定 DRBOOK_SERVE_TOKEN），或接聽本機迴路位址（--addr 127.0.0.1:8080）"),
+			i18n.Errorf("refusing to serve on %s without a token: it is not a loopback address, so anyone who can reach it would read the runs", "拒絕於無存取權杖下接聽 %s：該位址非本機迴路位址，任何可連線者均能讀取演練紀錄", opts.Addr))
 	}
 	srv, err := serve.New(serve.Config{RunsDir: runsDir, Fleet: opts.Fleet, Token: token, Lang: g.Lang})
 	if err != nil {
-		return usage("give the folder that holds the run directories (drbook run --runs-dir)", "%v", err)
+		return usage(text("give the folder that holds the run directories (drbook run --runs-dir)", "請指定存放執行目錄之資料夾（drbook run --runs-dir）"), err)
 	}
 	ln, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
-		return usage("choose another --addr (the port may be in use)", "cannot listen on %s: %v", opts.Addr, err)
+		return usage(text("choose another --addr (the port may be in use)", "請改用其他 --addr（該連接埠可能已被使用）"), i18n.Errorf("cannot listen on %s: %v", "無法接聽 %s：%v", opts.Addr, err))
 	}
 	httpSrv := &http.Server{
 		Handler:           srv,

@@ -7,6 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/drbook/drbook/i18n"
+	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/runbooks"
 	"github.com/drbook/drbook/steps/all"
 )
@@ -56,7 +58,7 @@ func runValidate(ctx context.Context, g *globalOptions, opts *validateOptions, f
 		var el *runbooks.ErrorList
 		switch {
 		case errors.Is(err, context.Canceled):
-			return fmt.Errorf("validate interrupted; nothing was changed: %w", err)
+			return i18n.Errorf("validate interrupted; nothing was changed: %w", "validate 執行中斷；未變更任何設定：%w", err)
 		case errors.As(err, &el):
 			all_.Problems = append(all_.Problems, el.Problems...)
 			if !printFileProblem(g.stderr, messagesFor(g.Lang), el) {
@@ -73,7 +75,7 @@ func runValidate(ctx context.Context, g *globalOptions, opts *validateOptions, f
 	}
 	if n := len(all_.Problems); n > 0 {
 		m := messagesFor(g.Lang)
-		return usage(m.T("validate.hint"), m.T("validate.problems"), n)
+		return usage(journal.Text{EN: m.T("validate.hint")}, fmt.Errorf(m.T("validate.problems"), n))
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/drbook/drbook/durable"
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/runbooks"
 )
 
@@ -38,8 +39,8 @@ func (t *temporalOptions) dial(stderr io.Writer) (client.Client, error) {
 	c, err := client.Dial(client.Options{HostPort: t.Address, Namespace: t.Namespace,
 		Logger: tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))})
 	if err != nil {
-		return nil, usage("start the server (e.g. `temporal server start-dev --ip 127.0.0.1 --port 7233 --headless`) or correct --temporal HOST:PORT",
-			"cannot reach the Temporal server at %s (namespace %s): %v", t.Address, t.Namespace, err)
+		return nil, usage(text("start the server (e.g. `temporal server start-dev --ip 127.0.0.1 --port 7233 --headless`) or correct --temporal HOST:PORT", "請啟動伺服器（如 `temporal server start-dev --ip 127.0.0.1 --port 7233 --headless`）或更正 --temporal HOST:PORT"),
+			i18n.Errorf("cannot reach the Temporal server at %s (namespace %s): %v", "無法連線 %s 之 Temporal 伺服器（命名空間 %s）：%v", t.Address, t.Namespace, err))
 	}
 	return c, nil
 }
@@ -76,16 +77,16 @@ func newWorkerCommand(g *globalOptions) *cobra.Command {
 
 func runWorker(ctx context.Context, g *globalOptions, opts *runOptions, topts *temporalOptions) error {
 	if topts.Address == "" {
-		return usage("pass --temporal HOST:PORT", "a worker needs the Temporal server's address")
+		return usage(text("pass --temporal HOST:PORT", "請指定 --temporal HOST:PORT"), i18n.New("a worker needs the Temporal server's address", "worker 須指定 Temporal 伺服器之位址"))
 	}
 	if opts.Site == "" && !opts.Lab {
-		return usage("pass --site FILE (the site this worker serves) or --lab", "a worker serves one site")
+		return usage(text("pass --site FILE (the site this worker serves) or --lab", "請指定 --site FILE（本 worker 服務之場域）或 --lab"), i18n.New("a worker serves one site", "一個 worker 服務一處場域"))
 	}
 	siteName := labSiteShape().Name
 	if !opts.Lab {
 		s, _, err := runbooks.LoadSite(opts.Site)
 		if err != nil {
-			return usage("check the site file", "%v", err)
+			return usage(text("check the site file", "請檢查場域檔"), err)
 		}
 		siteName = s.Name
 	}
@@ -110,7 +111,7 @@ func runWorker(ctx context.Context, g *globalOptions, opts *runOptions, topts *t
 	w := worker.New(c, queue, worker.Options{Identity: identity})
 	acts.Register(w)
 	if err := w.Start(); err != nil {
-		return fmt.Errorf("the worker could not start on task queue %s at %s: %w", queue, topts.Address, err)
+		return i18n.Errorf("the worker could not start on task queue %s at %s: %w", "worker 無法於 %[2]s 之工作佇列 %[1]s 上啟動：%[3]w", queue, topts.Address, err)
 	}
 	m := messagesFor(g.Lang)
 	fmt.Fprintln(g.stdout, m.Tf("temporal.worker_ready", siteName, queue, topts.Address, runsDir))

@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 )
 
@@ -596,7 +597,7 @@ func (v *guidedView) ask(ctx context.Context, prompt string) (string, error) {
 	select {
 	case a, ok := <-answer:
 		if !ok {
-			return "", fmt.Errorf("no answer from the terminal: it was closed")
+			return "", i18n.New("no answer from the terminal: it was closed", "終端機無回應：已關閉")
 		}
 		v.mu.Lock()
 		v.question = append(v.question, prompt+a)

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/drbook/drbook/engine"
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/site"
 )
@@ -38,7 +39,7 @@ func startGuided(g *globalOptions) (*guidedSession, error) {
 	in, inOK := g.stdin.(*os.File)
 	out, outOK := g.stdout.(*os.File)
 	if !inOK || !outOK {
-		return nil, fmt.Errorf("guided mode needs a terminal")
+		return nil, i18n.New("guided mode needs a terminal", "引導模式須於終端機執行")
 	}
 	s := &guidedSession{g: g, view: newGuidedView(out, g.Lang), steer: engine.NewSteering(), in: in}
 	if t, err := unix.IoctlGetTermios(int(in.Fd()), unix.TCGETS); err == nil {
@@ -48,7 +49,7 @@ func startGuided(g *globalOptions) (*guidedSession, error) {
 		t.Lflag |= unix.ISIG
 		t.Cc[unix.VMIN], t.Cc[unix.VTIME] = 1, 0
 		if err := unix.IoctlSetTermios(int(in.Fd()), unix.TCSETS, t); err != nil {
-			return nil, fmt.Errorf("cannot set up the terminal for guided mode: %w (use --guided=false for line-by-line prompts)", err)
+			return nil, i18n.Errorf("cannot set up the terminal for guided mode: %w (use --guided=false for line-by-line prompts)", "無法為引導模式設定終端機：%w（請改用 --guided=false 逐行詢問）", err)
 		}
 	}
 	// Ctrl-C is the operator's to decide on: the first one asks instead of

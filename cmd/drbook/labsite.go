@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/drbook/drbook/engine"
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/runbooks"
 	"github.com/drbook/drbook/steps/all"
 
@@ -63,7 +64,7 @@ func labSite(l *lab.Lab) (*site.Site, error) {
 	for _, name := range labGuests {
 		g, ok := l.Guests[name]
 		if !ok {
-			return nil, fmt.Errorf("the lab has no guest %s", name)
+			return nil, i18n.Errorf("the lab has no guest %s", "模擬環境中無客體 %s", name)
 		}
 		s.Guests[name] = site.Guest{VM: g.VM, Address: g.Address, Port: g.Port, User: g.User, KeyFile: l.KeyFile,
 			HostKeys: []string{g.HostKey}, Legacy: g.Legacy}
@@ -77,7 +78,7 @@ func init() {
 	startLab = func(ctx context.Context, o *siteOptions) (*site.Site, func(), error) {
 		l, err := lab.Start(ctx, lab.Options{Speed: o.LabSpeed, StaleBackups: o.LabStaleBackups})
 		if err != nil {
-			return nil, nil, fmt.Errorf("cannot start the lab: %w", err)
+			return nil, nil, i18n.Errorf("cannot start the lab: %w", "無法啟動模擬環境：%w", err)
 		}
 		s, err := labSite(l)
 		if err != nil {
@@ -116,12 +117,12 @@ type labOfRun struct {
 func startRunLab(ctx context.Context, o *siteOptions, runDir string, warn io.Writer) (*labOfRun, error) {
 	opts := lab.Options{Speed: o.LabSpeed, StaleBackups: o.LabStaleBackups, Dir: filepath.Join(runDir, "lab"), FailRestart: o.labFailRestart}
 	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
-		return nil, fmt.Errorf("cannot create the lab's directory in the run: %w", err)
+		return nil, i18n.Errorf("cannot create the lab's directory in the run: %w", "無法於執行目錄中建立模擬環境之目錄：%w", err)
 	}
 	if b, err := os.ReadFile(filepath.Join(runDir, labStateName)); err == nil {
 		var st labStateFile
 		if err := json.Unmarshal(b, &st); err != nil {
-			return nil, fmt.Errorf("%s: %w; the lab's saved world is unreadable (move the file away to start the lab afresh)", filepath.Join(runDir, labStateName), err)
+			return nil, i18n.Errorf("%s: %w; the lab's saved world is unreadable (move the file away to start the lab afresh)", "%s：%w；無法讀取模擬環境已儲存之狀態（請將該檔移走以重新開始模擬環境）", filepath.Join(runDir, labStateName), err)
 		}
 		opts.Block, opts.KeepGuests = st.Block, true
 		if len(st.VCenter) > 0 {
@@ -138,7 +139,7 @@ func startRunLab(ctx context.Context, o *siteOptions, runDir string, warn io.Wri
 		l, err = lab.Start(ctx, opts)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("cannot start the lab: %w", err)
+		return nil, i18n.Errorf("cannot start the lab: %w", "無法啟動模擬環境：%w", err)
 	}
 	s, err := labSite(l)
 	if err != nil {
@@ -159,7 +160,7 @@ func (r *labOfRun) save(afterStep string) error {
 	defer r.mu.Unlock()
 	vcState, err := r.lab.VCenter.State()
 	if err != nil {
-		return fmt.Errorf("cannot read the lab's state: %w", err)
+		return i18n.Errorf("cannot read the lab's state: %w", "無法讀取模擬環境之狀態：%w", err)
 	}
 	b, err := json.MarshalIndent(labStateFile{Block: r.lab.Block, AfterStep: afterStep, SavedAt: time.Now().UTC(), VCenter: vcState}, "", "  ")
 	if err != nil {
@@ -169,7 +170,7 @@ func (r *labOfRun) save(afterStep string) error {
 	tmp := path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
-		return fmt.Errorf("cannot save the lab's state in %s: %w", path, err)
+		return i18n.Errorf("cannot save the lab's state in %s: %w", "無法將模擬環境之狀態儲存於 %s：%w", path, err)
 	}
 	_, err = f.Write(b)
 	if err == nil {
@@ -182,7 +183,7 @@ func (r *labOfRun) save(afterStep string) error {
 		err = os.Rename(tmp, path)
 	}
 	if err != nil {
-		return fmt.Errorf("cannot save the lab's state in %s: %w", path, err)
+		return i18n.Errorf("cannot save the lab's state in %s: %w", "無法將模擬環境之狀態儲存於 %s：%w", path, err)
 	}
 	return nil
 }
@@ -227,7 +228,7 @@ func (o *runOptions) labRunDir(path string, vars map[string]string) (string, err
 		dir = filepath.Join(o.RunsDirOrDefault(), fmt.Sprintf("%s-%d", engine.RunDirName(now, rb.Name), i))
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("cannot create the run directory: %w (choose another with --runs-dir)", err)
+		return "", i18n.Errorf("cannot create the run directory: %w (choose another with --runs-dir)", "無法建立執行目錄：%w（請以 --runs-dir 指定其他位置）", err)
 	}
 	return dir, nil
 }

@@ -24,6 +24,8 @@ import (
 	"syscall"
 
 	"github.com/drbook/drbook/engine"
+	"github.com/drbook/drbook/i18n"
+	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/runbooks"
 )
 
@@ -59,10 +61,11 @@ func runMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		os.Exit(exitInterrupted)
 	}()
 	root := newRootCommand(stdin, stdout, stderr)
+	localizeHelp(root, langOf(args))
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err != nil && strings.HasPrefix(err.Error(), "unknown command") {
-		err = &usageError{err: err, hint: messagesFor(langOf(args)).T("hint.help")}
+		err = &usageError{err: cobraError(err), hint: text(messagesFor("en").T("hint.help"), messagesFor("zh-TW").T("hint.help"))}
 	}
 	return report(stderr, err, messagesFor(langOf(args)))
 }
@@ -88,14 +91,16 @@ func langOf(args []string) string {
 // usageError marks bad invocations (exit 2).
 type usageError struct {
 	err  error
-	hint string
+	hint journal.Text
 }
 
 func (u *usageError) Error() string { return u.err.Error() }
 func (u *usageError) Unwrap() error { return u.err }
 
-func usage(hint string, format string, args ...any) error {
-	return &usageError{err: fmt.Errorf(format, args...), hint: hint}
+// usage is a bad invocation (exit 2): err says what is wrong (worded in
+// both languages with i18n.Errorf), hint what to do.
+func usage(hint journal.Text, err error) error {
+	return &usageError{err: err, hint: hint}
 }
 
 // report prints err the way people can act on and maps it to an exit code.
@@ -108,7 +113,7 @@ func report(stderr io.Writer, err error, m messages) int {
 	var se *engine.SecretError
 	var he *hintedError
 	code := exitFailed
-	hint := ""
+	var hint journal.Text
 	switch {
 	case errors.As(err, &el):
 		if !printFileProblem(stderr, m, el) {
@@ -120,26 +125,26 @@ func report(stderr io.Writer, err error, m messages) int {
 	case errors.As(err, &se):
 		// A site secret that cannot be used: the site or the
 		// environment is wrong, and nothing ran.
-		code, hint = exitUsage, se.Hint()
+		code, hint = exitUsage, journal.Text{EN: se.Hint()}
 	case errors.As(err, &he):
 		hint = he.hint
 	case errors.Is(err, engine.ErrInterrupted):
-		code, hint = exitInterrupted, m.Tf("hint.resume", resumeDir(err))
+		code, hint = exitInterrupted, journal.Text{EN: m.Tf("hint.resume", resumeDir(err))}
 	case errors.Is(err, engine.ErrAborted):
 		code = exitAborted
 	case errors.Is(err, engine.ErrNeedsDecision):
 		code = exitPaused
 		if errors.Is(err, engine.ErrPaused) {
-			hint = m.Tf("hint.resume", resumeDir(err))
+			hint = journal.Text{EN: m.Tf("hint.resume", resumeDir(err))}
 		}
 	case errors.Is(err, engine.ErrStepFailed):
 		code = exitFailed
 	case errors.Is(err, context.Canceled):
 		code = exitInterrupted // Ctrl-C before anything ran
 	}
-	fmt.Fprintln(stderr, m.Tf("error.line", screenBlock(err.Error(), "  ")))
-	if hint != "" {
-		fmt.Fprintln(stderr, m.Tf("hint.line", hint))
+	fmt.Fprintln(stderr, m.Tf("error.line", screenBlock(i18n.In(err, m.Lang()), "  ")))
+	if h := hint.In(m.Lang()); h != "" {
+		fmt.Fprintln(stderr, m.Tf("hint.line", h))
 	}
 	return code
 }

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/drbook/drbook/engine"
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/steps"
 )
 
@@ -353,10 +354,10 @@ func (l *lineReader) next(ctx context.Context) (string, error) {
 	select {
 	case a, ok := <-l.lines:
 		if !ok {
-			return "", errors.New("no answer from the terminal: it was closed")
+			return "", i18n.New("no answer from the terminal: it was closed", "終端機無回應：已關閉")
 		}
 		if a.err != nil && a.s == "" {
-			return "", fmt.Errorf("no answer from the terminal: %w", a.err)
+			return "", i18n.Errorf("no answer from the terminal: %w", "終端機無回應：%w", a.err)
 		}
 		return a.s, nil
 	case <-ctx.Done():
@@ -396,7 +397,7 @@ type terminalPrompter struct{ g *globalOptions }
 func (p terminalPrompter) PromptSecret(label string) (string, error) {
 	f, ok := p.g.stdin.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return "", fmt.Errorf("%s: the site asks to prompt for this secret, but standard input is not a terminal (use env:NAME or file:PATH in the site file for unattended runs)", label)
+		return "", i18n.Errorf("%s: the site asks to prompt for this secret, but standard input is not a terminal (use env:NAME or file:PATH in the site file for unattended runs)", "%s：場域檔要求於終端機輸入此機敏資料，但標準輸入不是終端機（無人值守執行時請於場域檔使用 env:NAME 或 file:PATH）", label)
 	}
 	fmt.Fprintf(p.g.stderr, "%s: ", label)
 	b, err := term.ReadPassword(int(f.Fd()))

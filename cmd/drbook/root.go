@@ -8,6 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/drbook/drbook/i18n"
+	"github.com/drbook/drbook/journal"
 )
 
 // globalOptions are flags every command takes.
@@ -49,7 +52,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			if g.Lang != "en" && g.Lang != "zh-TW" {
-				return usage("use --lang en or --lang zh-TW", "unknown language %q", g.Lang)
+				return usage(text("use --lang en or --lang zh-TW", "請使用 --lang en 或 --lang zh-TW"), i18n.Errorf("unknown language %q", "不支援之語言 %q", g.Lang))
 			}
 			return nil
 		},
@@ -58,7 +61,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usage("see `"+c.CommandPath()+" --help`", "%v", err)
+		return usage(seeHelp(c), cobraError(err))
 	})
 	g.AddFlags(root.PersistentFlags())
 	root.RegisterFlagCompletionFunc("lang", completeFixed("en", "zh-TW"))
@@ -103,13 +106,18 @@ func defaultKnownHosts() string {
 	return filepath.Join(home, ".ssh", "known_hosts")
 }
 
+// seeHelp is the hint of a bad invocation of c.
+func seeHelp(c *cobra.Command) journal.Text {
+	return text("see `"+c.CommandPath()+" --help`", "用法請見 `"+c.CommandPath()+" --help`")
+}
+
 // usageArgs makes every command's argument-count errors usage errors
 // (exit 2), like flag errors: a wrong invocation is not a failed drill.
 func usageArgs(c *cobra.Command) {
 	if args := c.Args; args != nil {
 		c.Args = func(cmd *cobra.Command, a []string) error {
 			if err := args(cmd, a); err != nil {
-				return usage("see `"+cmd.CommandPath()+" --help`", "%v", err)
+				return usage(seeHelp(cmd), cobraError(err))
 			}
 			return nil
 		}

@@ -48,7 +48,7 @@ func TestServeNeedsTokenOffLoopback(t *testing.T) {
 	for _, addr := range []string{"0.0.0.0:0", ":0", "[::]:0"} {
 		_, _, err := startServe(t, &serveOptions{Addr: addr}, runs)
 		var ue *usageError
-		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "without a token") || !strings.Contains(ue.hint, "--token-file") {
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "without a token") || !strings.Contains(ue.hint.EN, "--token-file") {
 			t.Errorf("--addr %s without a token: %v (hint %v), want a usage error naming --token-file", addr, err, ue)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/runbooks"
 	"github.com/drbook/drbook/site"
 	"github.com/drbook/drbook/steps/all"
@@ -47,7 +48,7 @@ func (o *siteOptions) vars() (map[string]string, error) {
 	for _, v := range o.Vars {
 		k, val, ok := strings.Cut(v, "=")
 		if !ok || k == "" {
-			return nil, usage("write --var name=value", "--var %q has no '='", v)
+			return nil, usage(text("write --var name=value", "請寫成 --var 名稱=值"), i18n.Errorf("--var %q has no '='", "--var %q 缺少「=」", v))
 		}
 		out[k] = val
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/drbook/drbook/durable"
 	"github.com/drbook/drbook/engine"
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/runbooks"
 	"github.com/drbook/drbook/steps/all"
 )
@@ -24,8 +25,9 @@ import (
 func runTemporal(ctx context.Context, g *globalOptions, opts *runOptions, file string) error {
 	t := &opts.Temporal
 	if opts.Step || opts.Guided || opts.Sign != "" || opts.RerunInterrupted {
-		return usage("drop --step, --guided, --sign and --rerun-interrupted with --temporal: people answer with `drbook decide`, and `drbook verify`/`drbook report` read the worker's journal",
-			"--temporal runs the steps at the site's worker")
+		return usage(text("drop --step, --guided, --sign and --rerun-interrupted with --temporal: people answer with `drbook decide`, and `drbook verify`/`drbook report` read the worker's journal",
+			"使用 --temporal 時請勿加 --step、--guided、--sign 及 --rerun-interrupted：由人員以 `drbook decide` 回覆，`drbook verify`／`drbook report` 讀取 worker 之紀錄檔"),
+			i18n.New("--temporal runs the steps at the site's worker", "--temporal 由場域之 worker 執行步驟"))
 	}
 	vars, err := opts.vars()
 	if err != nil {
@@ -33,7 +35,7 @@ func runTemporal(ctx context.Context, g *globalOptions, opts *runOptions, file s
 	}
 	source, err := os.ReadFile(file)
 	if err != nil {
-		return usage("give the runbook's path", "cannot read the runbook: %v", err)
+		return usage(text("give the runbook's path", "請指定演練手冊之路徑"), i18n.Errorf("cannot read the runbook: %v", "無法讀取演練手冊：%v", err))
 	}
 	// The runbook is checked here, against the site's shape, before it
 	// goes anywhere; the worker loads it again against its own site.
@@ -68,7 +70,7 @@ func runTemporal(ctx context.Context, g *globalOptions, opts *runOptions, file s
 	_, err = c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: in.RunID, TaskQueue: queue,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE}, durable.WorkflowName, in)
 	if err != nil {
-		return fmt.Errorf("cannot start run %s on Temporal at %s: %w", in.RunID, t.Address, err)
+		return i18n.Errorf("cannot start run %s on Temporal at %s: %w", "無法於 %[2]s 之 Temporal 上開始執行 %[1]s：%[3]w", in.RunID, t.Address, err)
 	}
 	m := messagesFor(g.Lang)
 	fmt.Fprintln(g.stdout, m.Tf("temporal.started", in.RunID, t.Address, queue))
@@ -175,7 +177,7 @@ func queryProgress(ctx context.Context, c client.Client, runID string) (*durable
 	if err != nil {
 		var nf *serviceerror.NotFound
 		if errors.As(err, &nf) {
-			return nil, usage("give the run id `drbook run --temporal` printed", "no run %s on this Temporal server: %v", runID, err)
+			return nil, usage(text("give the run id `drbook run --temporal` printed", "請指定 `drbook run --temporal` 所列出之執行編號"), i18n.Errorf("no run %s on this Temporal server: %v", "此 Temporal 伺服器上無執行編號 %s：%v", runID, err))
 		}
 		return nil, err
 	}
