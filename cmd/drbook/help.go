@@ -33,6 +33,7 @@ func localizeHelp(root *cobra.Command, lang string) {
 	walk = func(c *cobra.Command) {
 		c.InitDefaultHelpFlag()
 		c.Short, c.Long, c.Example = zhHelp(c.Short), zhHelp(c.Long), zhHelp(c.Example)
+		c.Use = strings.Replace(c.Use, " [command]", " [指令]", 1) // cobra's help command
 		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
 			if !worded[f] {
 				worded[f] = true
