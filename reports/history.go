@@ -26,8 +26,12 @@ type HistoryEntry struct {
 	Mode           string `json:"mode,omitempty"`
 	// LabSpeed is the run's Cover.LabSpeed: its durations times LabSpeed
 	// are the simulated site's time.
-	LabSpeed    float64           `json:"lab_speed,omitempty"`
-	Start       time.Time         `json:"start"`
+	LabSpeed float64   `json:"lab_speed,omitempty"`
+	Start    time.Time `json:"start"`
+	// TimeZone is the zone the run's report shows its times in (its
+	// runbook's timezone label), or "" when it has none and the report
+	// uses UTC.
+	TimeZone    string            `json:"time_zone,omitempty"`
 	Result      string            `json:"result"`
 	RTO         journal.Duration  `json:"rto,omitempty"`
 	RTOMeasured *journal.Duration `json:"rto_measured,omitempty"`
@@ -233,7 +237,7 @@ func historyEntry(runDir string) HistoryEntry {
 func (r *Report) historyEntry(runDir string) HistoryEntry {
 	e := HistoryEntry{
 		RunID: r.Cover.RunID, RunDir: runDir, Runbook: r.Cover.Runbook, RunbookVersion: r.Cover.RunbookVersion,
-		RunbookSHA256: r.Cover.RunbookSHA256, Site: r.Cover.Site, Mode: r.Cover.Mode, LabSpeed: r.Cover.LabSpeed, Start: r.Cover.Start,
+		RunbookSHA256: r.Cover.RunbookSHA256, Site: r.Cover.Site, Mode: r.Cover.Mode, LabSpeed: r.Cover.LabSpeed, Start: r.Cover.Start, TimeZone: r.LabelledZone(),
 		Result: r.Cover.Result, RTO: r.Summary.RTO, Verified: r.Integrity.ChainVerified,
 		Downtime: []ServiceTotal{},
 	}

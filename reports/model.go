@@ -485,6 +485,16 @@ func newBuilder(rs *journal.RunStart, at time.Time) *builder {
 	return b
 }
 
+// LabelledZone is the zone r shows its times in when the run's labels
+// named one (timezone: Asia/Taipei) that could be loaded, else "" (r then
+// shows UTC).
+func (r *Report) LabelledZone() string {
+	if tz := r.Cover.Labels["timezone"]; tz != "" && tz == r.TimeZone {
+		return tz
+	}
+	return ""
+}
+
 // parseLabSpeed reads the lab_speed label ("30", "2.5"); anything that is
 // not a positive finite number counts as not recorded.
 func parseLabSpeed(label string) float64 {

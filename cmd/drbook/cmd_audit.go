@@ -37,8 +37,10 @@ var auditCatalog = map[string][2]string{
 
 	"drill.failed_how": {"every step passed, the drill did not: see the report's summary (report.html)", "各步驟均成功，惟演練未通過：請見報告摘要（report.html）"},
 
-	"runs.head":          {"RUN\tRUNBOOK\tSTARTED\tDURATION\tSITE\tSTATE\tRTO\tCHAIN\tOPERATOR", "執行目錄\t演練手冊\t開始時間\t經過時間\t場域\t狀態\tRTO\t雜湊鏈\t操作人員"},
-	"history.head":       {"STARTED\tRUNBOOK\tSITE\tRESULT\tRTO\tMEASURED\tDOWNTIME\tCHAIN\tRUN", "開始時間\t演練手冊\t場域\t結果\tRTO\t實測復原\t停機時間\t雜湊鏈\t執行目錄"},
+	"runs.head":          {"RUN\tRUNBOOK\t%s\tDURATION\tSITE\tSTATE\tRTO\tCHAIN\tOPERATOR", "執行目錄\t演練手冊\t%s\t經過時間\t場域\t狀態\tRTO\t雜湊鏈\t操作人員"},
+	"history.head":       {"%s\tRUNBOOK\tSITE\tRESULT\tRTO\tMEASURED\tDOWNTIME\tCHAIN\tRUN", "%s\t演練手冊\t場域\t結果\tRTO\t實測復原\t停機時間\t雜湊鏈\t執行目錄"},
+	"listing.started":    {"STARTED", "開始時間"},
+	"listing.started_in": {"STARTED (%s)", "開始時間（%s）"},
 	"runs.unreadable":    {"unreadable: %s", "無法讀取：%s"},
 	"runs.interrupted":   {"%s; interrupted steps: %s", "%s；執行中斷之步驟：%s"},
 	"runs.no_end":        {"interrupted: no end recorded (crashed or still running)", "執行中斷：無結束紀錄（程式中止或仍在執行）"},
@@ -87,10 +89,6 @@ func (m auditMessages) Say(key string, args ...any) string {
 }
 
 func (m auditMessages) dur(d journal.Duration) string { return reports.Duration(d, m.lang) }
-
-// stamp is a date and time in the machine's zone with its offset, so a
-// listing never leaves the reader guessing the zone.
-func (m auditMessages) stamp(t time.Time) string { return t.Local().Format("2006-01-02 15:04 -07:00") }
 
 // needRunDir is a usage error when dir holds no journal: the person named
 // the wrong folder, and nothing was read.
@@ -208,8 +206,15 @@ func newHistoryCommand(g *globalOptions) *cobra.Command {
 }
 
 func printHistory(w io.Writer, m auditMessages, h []reports.HistoryEntry) error {
+	var zones []listingZone
+	for _, e := range h {
+		if e.Problem == "" {
+			zones = append(zones, runZone(e.TimeZone))
+		}
+	}
+	shared := sharedZone(zones)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, m.Say("history.head"))
+	fmt.Fprintln(tw, m.Say("history.head", m.startedHead(shared)))
 	for _, e := range h {
 		if e.Problem != "" {
 			fmt.Fprintf(tw, "?\t?\t?\t%s\t\t\t\t\t%s\n", m.Say("runs.unreadable", cell(e.Problem)), cell(e.RunDir))
@@ -226,7 +231,7 @@ func printHistory(w io.Writer, m auditMessages, h []reports.HistoryEntry) error 
 		if len(down) == 0 {
 			down = []string{m.Say("downtime.none")}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.stamp(e.Start), cell(e.Runbook), m.site(e.Site, e.Mode, e.LabSpeed),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.stampIn(e.Start, runZone(e.TimeZone), shared), cell(e.Runbook), m.site(e.Site, e.Mode, e.LabSpeed),
 			m.state(e.Result), m.rto(e.RTO, e.RTOMeasured, e.RTOMet), measured, strings.Join(down, ", "), m.chain(e.Verified), cell(e.RunDir))
 	}
 	return tw.Flush()
@@ -312,8 +317,14 @@ func runRuns(g *globalOptions, runsDir string) error {
 	if err != nil {
 		return usage(text("choose the folder with --runs-dir", "請以 --runs-dir 指定資料夾"), i18n.Errorf("cannot list %s: %v", "無法列出 %s：%v", runsDir, err))
 	}
-	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, m.Say("runs.head"))
+	// Rows first, printed once the header knows whether they share a zone.
+	type row struct {
+		before, after string // the row's cells before and after its start time
+		start         time.Time
+		zone          *listingZone // nil: a row without a start time
+	}
+	var rows []row
+	var zones []listingZone
 	for _, e := range entries {
 		if !e.IsDir() {
 			continue
@@ -323,7 +334,7 @@ func runRuns(g *globalOptions, runsDir string) error {
 		if err != nil {
 			// Listed, not hidden: a folder in the runs folder that is
 			// not a readable run is worth a look.
-			fmt.Fprintf(tw, "%s\t?\t?\t?\t?\t%s\t\t\t\n", cell(dir), m.Say("runs.unreadable", cell(err.Error())))
+			rows = append(rows, row{before: fmt.Sprintf("%s\t?\t?\t?\t?\t%s\t\t\t\n", cell(dir), m.Say("runs.unreadable", cell(err.Error())))})
 			continue
 		}
 		// Names as the journal has them, shown by cell() like every
@@ -347,8 +358,20 @@ func runRuns(g *globalOptions, runsDir string) error {
 		if rec := r.Summary.Recovery; rec != nil {
 			measured, met = rec.Measured, rec.Met
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cell(dir), cell(runbook), m.stamp(r.Cover.Start), m.dur(r.Summary.WallClock),
-			m.site(r.Cover.Site, r.Cover.Mode, r.Cover.LabSpeed), state, m.rto(r.Summary.RTO, measured, met), m.chain(!r.Integrity.ChainChecked || r.Integrity.ChainVerified), cell(operator))
+		z := runZone(r.LabelledZone())
+		zones = append(zones, z)
+		rows = append(rows, row{start: r.Cover.Start, zone: &z, before: cell(dir) + "\t" + cell(runbook) + "\t", after: "\t" + strings.Join([]string{m.dur(r.Summary.WallClock),
+			m.site(r.Cover.Site, r.Cover.Mode, r.Cover.LabSpeed), state, m.rto(r.Summary.RTO, measured, met), m.chain(!r.Integrity.ChainChecked || r.Integrity.ChainVerified), cell(operator)}, "\t") + "\n"})
+	}
+	shared := sharedZone(zones)
+	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, m.Say("runs.head", m.startedHead(shared)))
+	for _, r := range rows {
+		if r.zone == nil {
+			fmt.Fprint(tw, r.before)
+			continue
+		}
+		fmt.Fprint(tw, r.before, m.stampIn(r.start, *r.zone, shared), r.after)
 	}
 	return tw.Flush()
 }
