@@ -28,7 +28,14 @@ type Error struct {
 // both formats must use the same verbs in the same order).
 func Errorf(en, zhTW string, args ...any) error {
 	w := fmt.Errorf(en, args...)
-	e := &Error{Text: journal.Text{EN: w.Error(), ZhTW: fmt.Sprintf(noWrap(zhTW), args...)}}
+	zhArgs := make([]any, len(args))
+	for i, a := range args {
+		if err, ok := a.(error); ok {
+			a = inChinese{err}
+		}
+		zhArgs[i] = a
+	}
+	e := &Error{Text: journal.Text{EN: w.Error(), ZhTW: fmt.Sprintf(noWrap(zhTW), zhArgs...)}}
 	switch u := w.(type) {
 	case interface{ Unwrap() error }:
 		e.errs = []error{u.Unwrap()}
@@ -43,6 +50,12 @@ func New(en, zhTW string) error { return &Error{Text: journal.Text{EN: en, ZhTW:
 
 func (e *Error) Error() string   { return e.Text.EN }
 func (e *Error) Unwrap() []error { return e.errs }
+
+// inChinese is an error argument of Errorf as the Chinese text shows it:
+// a bilingual error inside it in Chinese, a foreign one as it is.
+type inChinese struct{ err error }
+
+func (c inChinese) Error() string { return In(c.err, "zh-TW") }
 
 // noWrap turns %w into %v, which Sprintf takes.
 func noWrap(format string) string { return strings.ReplaceAll(format, "%w", "%v") }

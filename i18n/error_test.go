@@ -36,3 +36,20 @@ func TestInKeepsAnEnglishFrameAroundABilingualError(t *testing.T) {
 		t.Errorf("TextOf(foreign).ZhTW = %q, want empty", got.ZhTW)
 	}
 }
+
+// TestErrorfAroundABilingualErrorIsChineseThroughout: a bilingual error
+// wrapped by another (a command's frame around a kind's error) is Chinese
+// inside the Chinese frame, not its English words.
+func TestErrorfAroundABilingualErrorIsChineseThroughout(t *testing.T) {
+	inner := Errorf("host %s is not connected: %w", "主機 %s 未連線：%w", "esx-68", fs.ErrNotExist)
+	outer := Errorf("cannot start run %s: %w", "無法開始執行 %s：%w", "r1", inner)
+	if got, want := In(outer, "zh-TW"), "無法開始執行 r1：主機 esx-68 未連線：file does not exist"; got != want {
+		t.Errorf("In(zh-TW) = %q, want %q", got, want)
+	}
+	if got, want := outer.Error(), "cannot start run r1: host esx-68 is not connected: file does not exist"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	if !errors.Is(outer, fs.ErrNotExist) {
+		t.Error("the wrapped error is lost")
+	}
+}

@@ -118,7 +118,8 @@ func runDecide(ctx context.Context, g *globalOptions, opts *decideOptions, runID
 	}
 	var timedOut *client.WorkflowUpdateServiceTimeoutOrCanceledError
 	if err != nil && ctx.Err() == nil && (errors.As(err, &timedOut) || errors.Is(uctx.Err(), context.DeadlineExceeded)) {
-		return fmt.Errorf("run %s did not take the answer within %s: is `drbook worker` running for its site? The server may still hand the answer to the run when a worker returns; `drbook decide %s --temporal %s` shows whether it was taken",
+		return i18n.Errorf("run %s did not take the answer within %s: is `drbook worker` running for its site? The server may still hand the answer to the run when a worker returns; `drbook decide %s --temporal %s` shows whether it was taken",
+			"演練 %s 未於 %s 內接受回覆：該場域之 `drbook worker` 是否執行中？worker 恢復後伺服器仍可能將回覆交付演練；`drbook decide %s --temporal %s` 可顯示是否已接受",
 			runID, decideWait, runID, opts.temporal.Address)
 	}
 	if err != nil {

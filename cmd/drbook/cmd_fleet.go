@@ -227,7 +227,7 @@ func runFleetRun(ctx context.Context, g *globalOptions, opts *fleetRunOptions, f
 	printFleetSummary(f, fr, final)
 	switch {
 	case ctx.Err() != nil:
-		return &hintedError{err: fmt.Errorf("%w: the fleet was interrupted", engine.ErrInterrupted), hint: journal.Text{EN: f.msg.T("fleet.resume_hint")}}
+		return &hintedError{err: i18n.Errorf("%w: the fleet was interrupted", "%w：演練批次執行中斷", engine.ErrInterrupted), hint: journal.Text{EN: f.msg.T("fleet.resume_hint")}}
 	case result != "passed":
 		return &hintedError{err: errFleetFailed, hint: journal.Text{EN: f.msg.Tf("fleet.failed_hint", dir)}}
 	}

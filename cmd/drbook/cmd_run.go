@@ -284,7 +284,7 @@ func finishRun(g *globalOptions, opts *runOptions, res *engine.Result, err error
 		return &resumableError{err: err, runDir: res.RunDir}
 	}
 	if errors.Is(err, engine.ErrPaused) {
-		return fmt.Errorf("%w; continue with: drbook resume %s", err, res.RunDir)
+		return i18n.Errorf("%w; continue with: drbook resume %s", "%w；續行指令：drbook resume %s", err, res.RunDir)
 	}
 	return err
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/drbook/drbook/engine"
 	"github.com/drbook/drbook/fleet"
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/reports"
 	"github.com/drbook/drbook/runbooks"
@@ -434,4 +434,4 @@ func fleetResult(ctx context.Context, sites []fleet.Site) string {
 }
 
 // errFleetFailed is the error of a fleet in which a site did not pass.
-var errFleetFailed = errors.New("the fleet failed")
+var errFleetFailed = i18n.New("the fleet failed", "演練批次未通過")
