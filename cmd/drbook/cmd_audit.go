@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -40,6 +39,7 @@ var auditCatalog = map[string][2]string{
 	"runs.head":          {"RUN\tRUNBOOK\t%s\tDURATION\tSITE\tSTATE\tRTO\tCHAIN\tOPERATOR", "執行目錄\t演練手冊\t%s\t經過時間\t場域\t狀態\tRTO\t雜湊鏈\t操作人員"},
 	"history.head":       {"%s\tRUNBOOK\tSITE\tRESULT\tRTO\tMEASURED\tDOWNTIME\tCHAIN\tRUN", "%s\t演練手冊\t場域\t結果\tRTO\t實測復原\t停機時間\t雜湊鏈\t執行目錄"},
 	"listing.started":    {"STARTED", "開始時間"},
+	"list.sep":           {", ", "、"},
 	"listing.started_in": {"STARTED (%s)", "開始時間（%s）"},
 	"runs.unreadable":    {"unreadable: %s", "無法讀取：%s"},
 	"runs.interrupted":   {"%s; interrupted steps: %s", "%s；執行中斷之步驟：%s"},
@@ -213,7 +213,7 @@ func printHistory(w io.Writer, m auditMessages, h []reports.HistoryEntry) error 
 		}
 	}
 	shared := sharedZone(zones)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, m.Say("history.head", m.startedHead(shared)))
 	for _, e := range h {
 		if e.Problem != "" {
@@ -232,7 +232,7 @@ func printHistory(w io.Writer, m auditMessages, h []reports.HistoryEntry) error 
 			down = []string{m.Say("downtime.none")}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.stampIn(e.Start, runZone(e.TimeZone), shared), cell(e.Runbook), m.site(e.Site, e.Mode, e.LabSpeed),
-			m.state(e.Result), m.rto(e.RTO, e.RTOMeasured, e.RTOMet), measured, strings.Join(down, ", "), m.chain(e.Verified), cell(e.RunDir))
+			m.state(e.Result), m.rto(e.RTO, e.RTOMeasured, e.RTOMet), measured, strings.Join(down, m.Say("list.sep")), m.chain(e.Verified), cell(e.RunDir))
 	}
 	return tw.Flush()
 }
@@ -351,7 +351,7 @@ func runRuns(g *globalOptions, runsDir string) error {
 			}
 		}
 		if len(interrupted) > 0 {
-			state = m.Say("runs.interrupted", state, strings.Join(interrupted, ", "))
+			state = m.Say("runs.interrupted", state, strings.Join(interrupted, m.Say("list.sep")))
 		}
 		var measured *journal.Duration
 		var met *bool
@@ -364,7 +364,7 @@ func runRuns(g *globalOptions, runsDir string) error {
 			m.site(r.Cover.Site, r.Cover.Mode, r.Cover.LabSpeed), state, m.rto(r.Summary.RTO, measured, met), m.chain(!r.Integrity.ChainChecked || r.Integrity.ChainVerified), cell(operator)}, "\t") + "\n"})
 	}
 	shared := sharedZone(zones)
-	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	tw := newTable(g.stdout)
 	fmt.Fprintln(tw, m.Say("runs.head", m.startedHead(shared)))
 	for _, r := range rows {
 		if r.zone == nil {

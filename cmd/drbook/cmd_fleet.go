@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -246,7 +245,7 @@ func fleetDirName(name string) string {
 
 // printFleetSummary prints one line per site and the fleet's result.
 func printFleetSummary(f *fleetRun, fr *fleet.Report, m fleet.Manifest) {
-	w := tabwriter.NewWriter(f.out, 0, 4, 2, ' ', 0)
+	w := newTable(f.out)
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, f.msg.T("fleet.summary_head"))
 	for _, s := range m.Sites {
@@ -371,7 +370,7 @@ func newFleetHistoryCommand(g *globalOptions) *cobra.Command {
 func printFleetHistory(g *globalOptions, h *fleet.HistoryReport) error {
 	m := messagesFor(g.Lang)
 	am := auditMessagesFor(g.Lang)
-	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	tw := newTable(g.stdout)
 	fmt.Fprintln(tw, m.T("fleet.history_head"))
 	for _, y := range h.Years {
 		rto := "–"
@@ -385,7 +384,7 @@ func printFleetHistory(g *globalOptions, h *fleet.HistoryReport) error {
 		if len(down) == 0 {
 			down = []string{am.Say("downtime.none")}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d/%d\t%d\t%s\t%s\n", cell(y.Site), cell(y.Runbook), y.Year, y.Passed, y.Runs, y.RTOMissed, rto, strings.Join(down, ", "))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d/%d\t%d\t%s\t%s\n", cell(y.Site), cell(y.Runbook), y.Year, y.Passed, y.Runs, y.RTOMissed, rto, strings.Join(down, am.Say("list.sep")))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
