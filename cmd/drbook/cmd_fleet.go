@@ -216,12 +216,12 @@ func runFleetRun(ctx context.Context, g *globalOptions, opts *fleetRunOptions, f
 	final := rec.Manifest()
 	result := fleetResult(ctx, final.Sites)
 	if err := rec.Finish(time.Now().UTC(), result); err != nil {
-		fmt.Fprintf(g.stderr, "drbook: warning: %v\n", err)
+		fmt.Fprintln(g.stderr, f.msg.Tf("warn.line", i18n.In(err, g.Lang)))
 	}
 	final = rec.Manifest()
 	fr, rerr := writeFleetReports(dir, g.Lang)
 	if rerr != nil {
-		fmt.Fprintf(g.stderr, "drbook: warning: the fleet report could not be written (%v); regenerate it with `drbook fleet report %s`\n", rerr, dir)
+		fmt.Fprintln(g.stderr, f.msg.Tf("warn.line", f.msg.Tf("warn.fleet_report", rerr, dir)))
 	}
 	printFleetSummary(f, fr, final)
 	switch {

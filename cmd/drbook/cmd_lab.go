@@ -55,32 +55,19 @@ func runLab(ctx context.Context, g *globalOptions, speed float64, siteFile strin
 		return err
 	}
 	vcURL := l.VCenter.URL.String()
-	fmt.Fprintf(g.stdout, `drbook lab is running (time x%g); Ctrl-C stops it.
-
-vCenter     %s
-user        %s
-password    %s (also in %s)
-thumbprint  %s (SHA-256)
-            %s (SHA-1)
-
-for govc:
-  export GOVC_URL=%s GOVC_USERNAME='%s' GOVC_PASSWORD='%s'
-  export GOVC_TLS_KNOWN_HOSTS=%s
-  echo "%s %s" > $GOVC_TLS_KNOWN_HOSTS
-
-guests (SSH key %s):
-`, speed, vcURL, l.VCenter.User, l.VCenter.Password, s.VCenter.Password.Name, l.VCenter.ThumbprintSHA256, l.VCenter.ThumbprintSHA1,
+	m := messagesFor(g.Lang)
+	fmt.Fprintf(g.stdout, m.T("lab.running"), speed, vcURL, l.VCenter.User, l.VCenter.Password, s.VCenter.Password.Name, l.VCenter.ThumbprintSHA256, l.VCenter.ThumbprintSHA1,
 		vcURL, l.VCenter.User, l.VCenter.Password, "lab-known-hosts", l.VCenter.URL.Host, l.VCenter.ThumbprintSHA1, l.KeyFile)
 	for _, name := range labGuests {
 		gs := s.Guests[name]
 		fmt.Fprintf(g.stdout, "  %s  %s  ssh -i %s -p %d %s@%s  (%s)\n", name, gs.VM, l.KeyFile, gs.Port, gs.User, gs.Address, l.Guests[name].HostKeyFingerprint)
 	}
-	fmt.Fprintf(g.stdout, "\nhosts' BMCs (Redfish; vCenter cannot power on a host that was shut down):\n")
+	fmt.Fprint(g.stdout, m.T("lab.bmcs"))
 	for _, h := range labHosts {
 		fmt.Fprintf(g.stdout, "  %s  curl -X POST -H 'Content-Type: application/json' -d '{\"ResetType\": \"On\"}' %s/Actions/ComputerSystem.Reset\n", h, s.Hosts[h].BMC)
 	}
-	fmt.Fprintf(g.stdout, "\nsite file: %s\n  drbook run --site %s runbooks/sanchong/ha-host-failure.yaml\n", siteFile, siteFile)
+	fmt.Fprintf(g.stdout, m.T("lab.site_file"), siteFile, siteFile)
 	<-ctx.Done()
-	fmt.Fprintln(g.stdout, "\nlab stopped")
+	fmt.Fprintln(g.stdout, m.T("lab.stopped"))
 	return nil
 }

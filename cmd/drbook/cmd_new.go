@@ -78,7 +78,7 @@ func runNew(_ context.Context, g *globalOptions, opts *newOptions, name string) 
 	if err := f.Close(); err != nil {
 		return err
 	}
-	fmt.Fprintf(g.stdout, "wrote %s\nnext: drbook validate --lab %s, then drbook plan --lab %s\n", out, out, out)
+	fmt.Fprintln(g.stdout, messagesFor(g.Lang).Tf("new.wrote", out, out, out))
 	return nil
 }
 

@@ -91,7 +91,7 @@ func signRun(g *globalOptions, runDir, keyFile string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(g.stderr, "signed %d journal lines (final hash %s) with key %s\n", sig.Lines, sig.Head, sig.Fingerprint)
+	fmt.Fprintln(g.stderr, messagesFor(g.Lang).Tf("report.signed", sig.Lines, sig.Head, sig.Fingerprint))
 	return nil
 }
 

@@ -259,12 +259,14 @@ func finishRun(g *globalOptions, opts *runOptions, res *engine.Result, err error
 	}
 	if opts.Sign != "" {
 		if serr := signRun(g, res.RunDir, opts.Sign); serr != nil {
-			fmt.Fprintf(g.stderr, "drbook: warning: the journal was not signed: %v\n", serr)
+			m := messagesFor(g.Lang)
+			fmt.Fprintln(g.stderr, m.Tf("warn.line", m.Tf("warn.not_signed", i18n.In(serr, g.Lang))))
 		}
 	}
 	rep, rerr := writeReports(res.RunDir, g.Lang)
 	if rerr != nil {
-		fmt.Fprintf(g.stderr, "drbook: warning: the reports could not be written (%v); regenerate them with `drbook report %s`\n", rerr, res.RunDir)
+		m := messagesFor(g.Lang)
+		fmt.Fprintln(g.stderr, m.Tf("warn.line", m.Tf("warn.reports", rerr, res.RunDir)))
 	}
 	m := messagesFor(g.Lang)
 	result := m.Enum("result", res.Outcome)
@@ -320,7 +322,8 @@ func runResume(ctx context.Context, g *globalOptions, opts *runOptions, runDir s
 	}
 	if e := state.LastEnd; e != nil && e.Result != "interrupted" && e.Result != "paused" && ro.From == "" && len(ro.Only) == 0 {
 		// Nothing to do, so nobody needs to be at a terminal for it.
-		fmt.Fprintf(g.stdout, "the run already finished (%s); nothing to do (--from STEP or --only STEP runs steps again)\n", e.Result)
+		m := messagesFor(g.Lang)
+		fmt.Fprintln(g.stdout, m.Tf("resume.finished", m.Enum("result", e.Result)))
 		return nil
 	}
 	opts.RunsDir = filepath.Dir(filepath.Clean(runDir)) // Clean: "runs/x/" is in "runs", not "runs/x"
@@ -407,7 +410,8 @@ func runResume(ctx context.Context, g *globalOptions, opts *runOptions, runDir s
 		return usage(text("name a step id as `drbook plan` lists it", "請指定 `drbook plan` 所列之步驟代號"), err)
 	}
 	if errors.Is(err, engine.ErrFinished) {
-		fmt.Fprintf(g.stdout, "the run already finished (%s); nothing to do (--from STEP or --only STEP runs steps again)\n", res.Outcome)
+		m := messagesFor(g.Lang)
+		fmt.Fprintln(g.stdout, m.Tf("resume.finished", m.Enum("result", res.Outcome)))
 		return nil
 	}
 	return finishRun(g, opts, res, err)

@@ -105,7 +105,8 @@ func runWorker(ctx context.Context, g *globalOptions, opts *runOptions, topts *t
 		Site: &workerSite{g: g, opts: opts, root: context.WithoutCancel(ctx)},
 		AfterEnd: func(runDir string) {
 			if _, err := writeReports(runDir, g.Lang); err != nil {
-				fmt.Fprintf(g.stderr, "drbook: warning: the reports could not be written (%v); regenerate them with `drbook report %s`\n", err, runDir)
+				m := messagesFor(g.Lang)
+				fmt.Fprintln(g.stderr, m.Tf("warn.line", m.Tf("warn.reports", err, runDir)))
 			}
 		}}
 	w := worker.New(c, queue, worker.Options{Identity: identity})

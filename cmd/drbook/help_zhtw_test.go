@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -242,6 +243,21 @@ func TestZhTWUsageErrors(t *testing.T) {
 			if code != exitUsage || !strings.HasPrefix(stderr.String(), want) {
 				t.Errorf("%s %v: exit %d, stderr:\n%s\nwant it to begin with:\n%s", lang, c.args, code, stderr.String(), want)
 			}
+		}
+	}
+}
+
+// TestZhTWCommandLinesOutsideARun: what new prints, in both languages.
+func TestZhTWCommandLinesOutsideARun(t *testing.T) {
+	dir := t.TempDir()
+	for lang, want := range map[string]string{"zh-TW": "已寫入 %s\n下一步：drbook validate --lab %s，再執行 drbook plan --lab %s\n", "en": "wrote %s\nnext: drbook validate --lab %s, then drbook plan --lab %s\n"} {
+		out := filepath.Join(dir, lang+".yaml")
+		var stdout, stderr bytes.Buffer
+		if code := runMain([]string{"--lang", lang, "new", "-o", out, "first-drill"}, strings.NewReader(""), &stdout, &stderr); code != exitOK {
+			t.Fatalf("%s: exit %d: %s", lang, code, stderr.String())
+		}
+		if want := fmt.Sprintf(want, out, out, out); stdout.String() != want {
+			t.Errorf("%s: %q, want %q", lang, stdout.String(), want)
 		}
 	}
 }
