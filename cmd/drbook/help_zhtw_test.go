@@ -261,3 +261,27 @@ func TestZhTWCommandLinesOutsideARun(t *testing.T) {
 		}
 	}
 }
+
+// TestCompletionDescriptionsInZhTW: the shell's completion shows the
+// commands' and flags' descriptions in the language given (--lang on the
+// line being completed, or DRBOOK_LANG).
+func TestCompletionDescriptionsInZhTW(t *testing.T) {
+	complete := func(args ...string) string {
+		var stdout, stderr bytes.Buffer
+		if code := runMain(append([]string{"__complete"}, args...), strings.NewReader(""), &stdout, &stderr); code != exitOK {
+			t.Fatalf("__complete %v: exit %d: %s", args, code, stderr.String())
+		}
+		return stdout.String()
+	}
+	t.Setenv("DRBOOK_LANG", "")
+	if out := complete("--lang", "zh-TW", "run", "--s"); !strings.Contains(out, "--site\t場域檔（優先於演練手冊之 site:）\n") {
+		t.Errorf("--lang zh-TW run --s:\n%s", out)
+	}
+	if out := complete("run", "--s"); !strings.Contains(out, "--site\tsite file (overrides the runbook's site:)\n") {
+		t.Errorf("run --s:\n%s", out)
+	}
+	t.Setenv("DRBOOK_LANG", "zh-TW")
+	if out := complete(""); !strings.Contains(out, "runs\t列出各次演練之狀態") {
+		t.Errorf("DRBOOK_LANG=zh-TW, commands:\n%s", out)
+	}
+}
