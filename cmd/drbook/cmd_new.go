@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/drbook/drbook/i18n"
+	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/runbooks"
 	"github.com/drbook/drbook/steps/all"
 )
@@ -56,7 +57,10 @@ func runNew(_ context.Context, g *globalOptions, opts *newOptions, name string) 
 	if _, err := runbooks.Parse(out, []byte(src), runbooks.Options{Registry: all.Registry(), Site: labSiteShape()}); err != nil {
 		var el *runbooks.ErrorList
 		if errors.As(err, &el) && len(el.Problems) > 0 {
-			return usage(text("a name is lower case letters, digits, '-', '_' or '.', e.g. web-failover", "名稱限用小寫英文字母、數字、「-」、「_」或「.」，如 web-failover"), i18n.Errorf("cannot use %q as a runbook name: %s", "無法以 %q 作為演練手冊名稱：%s", name, el.Problems[0].Msg))
+			return usage(text("a name is lower case letters, digits, '-', '_' or '.', e.g. web-failover", "名稱限用小寫英文字母、數字、「-」、「_」或「.」，如 web-failover"), &i18n.Error{Text: journal.Text{
+				EN:   fmt.Sprintf("cannot use %q as a runbook name: %s", name, el.Problems[0].Msg),
+				ZhTW: fmt.Sprintf("無法以 %q 作為演練手冊名稱：%s", name, first(el.Problems[0].In("zh-TW"))),
+			}})
 		}
 		return err
 	}
@@ -158,3 +162,6 @@ finally:
     log: "NAME finished"
 `, "NAME", name)
 }
+
+// first is the first of two values.
+func first[T any](a, _ T) T { return a }
