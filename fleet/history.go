@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/reports"
@@ -126,7 +127,7 @@ func (h *HistoryReport) years() {
 		if e.Problem != "" {
 			continue
 		}
-		k := key{e.Site, e.Runbook, e.Start.UTC().Year()}
+		k := key{e.Site, e.Runbook, yearOf(e)}
 		row := rows[k]
 		if row == nil {
 			row = &YearRow{Site: e.Site, Runbook: e.Runbook, Year: k.year, Downtime: []ServiceWorst{}}
@@ -185,4 +186,16 @@ func RenderHistoryJSON(w io.Writer, h *HistoryReport) error {
 		return fmt.Errorf("fleet history: %w", err)
 	}
 	return nil
+}
+
+// yearOf is the year e started in, in its runbook's zone (the zone its
+// report and the runs listings show) when it names one, else in UTC: a
+// drill on 31 December evening in Taipei counts in the year Taipei saw.
+func yearOf(e reports.HistoryEntry) int {
+	if e.TimeZone != "" {
+		if loc, err := time.LoadLocation(e.TimeZone); err == nil {
+			return e.Start.In(loc).Year()
+		}
+	}
+	return e.Start.UTC().Year()
 }
