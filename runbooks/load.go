@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -898,13 +899,36 @@ func taggedPaths(t reflect.Type, prefix, tag string, out map[string]bool) {
 	}
 }
 
+// pathsKey names one (parameter type, tag) pair in tagged.
+type pathsKey struct {
+	t   reflect.Type
+	tag string
+}
+
+// tagged caches taggedPaths by parameter type and tag: the answer depends
+// only on the Go type, and walking the type's fields for every step was a
+// tenth of a 10,000-step load.
+var tagged sync.Map // pathsKey -> map[string]bool
+
+// pathsTagged is taggedPaths from the start of t, computed once per type
+// and tag. The map is shared: callers must not change it.
+func pathsTagged(t reflect.Type, tag string) map[string]bool {
+	k := pathsKey{t, tag}
+	if m, ok := tagged.Load(k); ok {
+		return m.(map[string]bool)
+	}
+	m := map[string]bool{}
+	taggedPaths(t, "", tag, m)
+	v, _ := tagged.LoadOrStore(k, m)
+	return v.(map[string]bool)
+}
+
 // decodeStatic compiles the step's interpolations and decodes its
 // parameters with what is known at load time.
 func (l *loader) decodeStatic(rb *Runbook, st *Step) {
 	before, failures := len(l.errs.Problems), rb.scope.failures
-	shell, exprs := map[string]bool{}, map[string]bool{}
-	taggedPaths(reflect.TypeOf(st.Kind.NewParams()), "", "shell", shell)
-	taggedPaths(reflect.TypeOf(st.Kind.NewParams()), "", "expr", exprs)
+	pt := reflect.TypeOf(st.Kind.NewParams())
+	shell, exprs := pathsTagged(pt, "shell"), pathsTagged(pt, "expr")
 	if n := st.ParamsNode; n != nil && n.Kind == yaml.ScalarNode && len(exprs) == 1 {
 		// Shorthand: `assert: EXPR` means {that: EXPR}.
 		for path := range exprs {
@@ -913,7 +937,7 @@ func (l *loader) decodeStatic(rb *Runbook, st *Step) {
 		}
 	}
 	st.Templates = map[*yaml.Node]*Template{}
-	scripts, remote := argvScripts(st.ParamsNode, reflect.TypeOf(st.Kind.NewParams()))
+	scripts, remote := argvScripts(st.ParamsNode, pt)
 	walkScalars(st.ParamsNode, "", func(n *yaml.Node, path string) {
 		if exprs[path] && !strings.Contains(n.Value, "${{") {
 			// A bare expression field: the whole text is one expression.
@@ -933,7 +957,7 @@ func (l *loader) decodeStatic(rb *Runbook, st *Step) {
 	if len(l.errs.Problems) > before || rb.scope.failures > failures {
 		// An expression is wrong, so values cannot be decoded; unknown
 		// fields can still be named now rather than after the next fix.
-		for _, e := range steps.Strict(st.ParamsNode, reflect.TypeOf(st.Kind.NewParams()), "") {
+		for _, e := range steps.Strict(st.ParamsNode, pt, "") {
 			l.errs.add(Pos{File: l.file, Line: e.Line, Column: e.Column}, say("%s: %s", "%s：%s", st.KindName, decodeWords(e)), schemaHint(st.KindName))
 		}
 		return

@@ -262,9 +262,7 @@ func acceptsShorthand(k steps.Kind) bool {
 	if t.Implements(reflect.TypeOf((*interface{ UnmarshalYAML(func(any) error) error })(nil)).Elem()) {
 		return true
 	}
-	exprs := map[string]bool{}
-	taggedPaths(t, "", "expr", exprs)
-	return len(exprs) == 1
+	return len(pathsTagged(t, "expr")) == 1
 }
 
 // objectSchema is a mapping of fields at the parameter path prefix; of

@@ -523,8 +523,7 @@ func argvScript(seq *yaml.Node) int {
 // groups of scalars that ssh joins with spaces into one remote command
 // line, which the remote login shell parses.
 func argvScripts(params *yaml.Node, t reflect.Type) (scripts map[*yaml.Node]bool, remote []remoteArgv) {
-	argv := map[string]bool{}
-	taggedPaths(t, "", "argv", argv)
+	argv := pathsTagged(t, "argv")
 	scripts = map[*yaml.Node]bool{}
 	if len(argv) == 0 || params == nil || params.Kind != yaml.MappingNode {
 		return scripts, nil

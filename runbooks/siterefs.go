@@ -3,6 +3,7 @@ package runbooks
 import (
 	"reflect"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
@@ -31,6 +32,26 @@ type siteRef struct {
 // name of something in the site.
 var siteNameTags = []string{"host", "guest", "vm", "service"}
 
+// siteNames caches siteNamePaths by parameter type.
+var siteNames sync.Map // reflect.Type -> map[string]string
+
+// siteNamePaths maps each parameter path of t that holds a site name to
+// its tag, computed once per type. The map is shared: callers must not
+// change it.
+func siteNamePaths(t reflect.Type) map[string]string {
+	if m, ok := siteNames.Load(t); ok {
+		return m.(map[string]string)
+	}
+	paths := map[string]string{}
+	for _, tag := range siteNameTags {
+		for p := range pathsTagged(t, tag) {
+			paths[p] = tag
+		}
+	}
+	v, _ := siteNames.LoadOrStore(t, paths)
+	return v.(map[string]string)
+}
+
 // checkSiteNames checks each literal site name in a step's parameters (a
 // field tagged drbook:"host", "guest" or "service") against the site, at
 // the name, with a did-you-mean. Values written as ${{ … }} are
@@ -40,14 +61,7 @@ func (l *loader) checkSiteNames(rb *Runbook, st *Step) {
 	if l.site == siteBroken || st.ParamsNode == nil {
 		return
 	}
-	paths := map[string]string{}
-	for _, tag := range siteNameTags {
-		set := map[string]bool{}
-		taggedPaths(reflect.TypeOf(st.Kind.NewParams()), "", tag, set)
-		for p := range set {
-			paths[p] = tag
-		}
-	}
+	paths := siteNamePaths(reflect.TypeOf(st.Kind.NewParams()))
 	if len(paths) == 0 {
 		return
 	}
