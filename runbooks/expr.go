@@ -102,9 +102,8 @@ type scope struct {
 // stepScope is what one step's expressions see.
 type stepScope struct {
 	*scope
-	step    *Step
-	envType reflect.Type
-	env     *stepEnv
+	step *Step
+	env  *stepEnv
 	// itemType is the loop variable's type (any when unknown).
 	itemType reflect.Type
 }
@@ -209,16 +208,48 @@ func siteEnv(s *site.Site) (reflect.Type, reflect.Value) {
 // is the same for every step, so steps differ only in these two types.
 type envKey struct{ item, result reflect.Type }
 
+var (
+	anyType     = reflect.TypeOf((*any)(nil)).Elem()
+	nothingType = reflect.TypeOf((*struct{})(nil))
+	// baseKey is the shape of an expression that reads neither item nor
+	// result: the one shape it needs, whatever its step's kind.
+	baseKey = envKey{anyType, nothingType}
+)
+
 // stepEnv is one environment type and the expr configurations compiled
 // against it. A configuration is reused for every expression of that shape:
 // expr caches what it learns of the types in it (each field lookup in the
 // N-field steps struct), so building one per expression made loading
 // quadratic in the number of steps.
+//
+// The type is built when an expression first needs it: its text spells
+// out the whole steps struct (megabytes for 10,000 steps), and
+// reflect.StructOf writes that text again for every shape, so building a
+// shape per kind up front was half of a long runbook's allocations.
 type stepEnv struct {
-	typ reflect.Type
+	key  envKey
+	sc   *scope
+	once sync.Once
+	typ  reflect.Type
 	// conf holds the configuration for value (false) and boolean (true)
 	// expressions.
 	conf [2]*conf.Config
+}
+
+// envType returns the environment's struct type, building it once.
+func (e *stepEnv) envType() reflect.Type {
+	e.once.Do(func() {
+		e.typ = reflect.StructOf([]reflect.StructField{
+			{Name: "Params", Type: e.sc.paramsType, Tag: `expr:"params"`},
+			{Name: "Site", Type: e.sc.siteType, Tag: `expr:"site"`},
+			{Name: "Steps", Type: reflect.PointerTo(e.sc.stepsType), Tag: `expr:"steps"`},
+			{Name: "Vars", Type: reflect.PointerTo(e.sc.varsType), Tag: `expr:"vars"`},
+			{Name: "Item", Type: e.key.item, Tag: `expr:"item"`},
+			{Name: "Result", Type: e.key.result, Tag: `expr:"result"`},
+			{Name: "Attempt", Type: reflect.TypeOf(0), Tag: `expr:"attempt"`},
+		})
+	})
+	return e.typ
 }
 
 func (e *stepEnv) config(boolean bool) *conf.Config {
@@ -228,7 +259,7 @@ func (e *stepEnv) config(boolean bool) *conf.Config {
 	}
 	if e.conf[i] == nil {
 		c := conf.CreateNew()
-		expr.Env(reflect.New(e.typ).Elem().Interface())(c)
+		expr.Env(reflect.New(e.envType()).Elem().Interface())(c)
 		rawFunc(c)
 		if boolean {
 			expr.AsBool()(c)
@@ -239,33 +270,29 @@ func (e *stepEnv) config(boolean bool) *conf.Config {
 	return e.conf[i]
 }
 
-func (sc *scope) forStep(st *Step, itemType reflect.Type) *stepScope {
-	if itemType == nil {
-		itemType = reflect.TypeOf((*any)(nil)).Elem()
-	}
-	resultT := st.ResultType()
-	if resultT == nil {
-		resultT = reflect.TypeOf((*struct{})(nil))
-	}
-	key := envKey{itemType, resultT}
+// shape returns the environment of one shape, made (not yet built) on
+// first use.
+func (sc *scope) shape(key envKey) *stepEnv {
 	if env, ok := sc.envs[key]; ok {
-		return &stepScope{scope: sc, step: st, envType: env.typ, env: env, itemType: itemType}
+		return env
 	}
-	envT := reflect.StructOf([]reflect.StructField{
-		{Name: "Params", Type: sc.paramsType, Tag: `expr:"params"`},
-		{Name: "Site", Type: sc.siteType, Tag: `expr:"site"`},
-		{Name: "Steps", Type: reflect.PointerTo(sc.stepsType), Tag: `expr:"steps"`},
-		{Name: "Vars", Type: reflect.PointerTo(sc.varsType), Tag: `expr:"vars"`},
-		{Name: "Item", Type: itemType, Tag: `expr:"item"`},
-		{Name: "Result", Type: resultT, Tag: `expr:"result"`},
-		{Name: "Attempt", Type: reflect.TypeOf(0), Tag: `expr:"attempt"`},
-	})
-	env := &stepEnv{typ: envT}
+	env := &stepEnv{key: key, sc: sc}
 	if sc.envs == nil {
 		sc.envs = map[envKey]*stepEnv{}
 	}
 	sc.envs[key] = env
-	return &stepScope{scope: sc, step: st, envType: envT, env: env, itemType: itemType}
+	return env
+}
+
+func (sc *scope) forStep(st *Step, itemType reflect.Type) *stepScope {
+	if itemType == nil {
+		itemType = anyType
+	}
+	resultT := st.ResultType()
+	if resultT == nil {
+		resultT = nothingType
+	}
+	return &stepScope{scope: sc, step: st, env: sc.shape(envKey{itemType, resultT}), itemType: itemType}
 }
 
 var rawFunc = expr.Function("raw", func(p ...any) (any, error) {
@@ -288,15 +315,26 @@ func (ss *stepScope) compile(src string, pos Pos, boolean bool, errs *ErrorList)
 }
 
 func (ss *stepScope) compileChecked(src string, pos Pos, boolean bool, errs *ErrorList) *Expr {
-	c := ss.env.config(boolean)
+	// The parser reads only what every shape shares (functions, limits),
+	// so the base shape's configuration parses for all of them.
+	c := ss.shape(baseKey).config(boolean)
 	tree, err := parser.ParseWithConfig(src, c)
 	if err != nil {
 		errs.add(exprPos(pos, err), say("expression: %s", "運算式：%s", foreign(exprMsg(err))), noHint)
 		return nil
 	}
 	e := &Expr{Source: src, Pos: pos, scope: ss}
-	if !ss.checkNames(&tree.Node, e, pos, errs) {
+	shaped, ok := ss.checkNames(&tree.Node, e, pos, errs)
+	if !ok {
 		return nil
+	}
+	if !shaped && ss.env.key != baseKey {
+		// The expression reads neither item nor result, so every other
+		// name has the same type in the base shape: check it there, and
+		// build no environment for this step's shape.
+		e.scope = &stepScope{scope: ss.scope, step: ss.step, env: ss.shape(baseKey), itemType: ss.itemType}
+	} else if shaped {
+		c = ss.env.config(boolean)
 	}
 	prog, err := compileTree(c, tree)
 	if err != nil {
@@ -344,10 +382,12 @@ func exprMsg(err error) string {
 
 // checkNames gives precise messages for names the author can misspell:
 // params.X, steps.X (which must come earlier), vars.X and site.guests.X.
-func (ss *stepScope) checkNames(root *ast.Node, e *Expr, pos Pos, errs *ErrorList) bool {
+// shaped is true when the expression names item or result, whose types
+// depend on the step.
+func (ss *stepScope) checkNames(root *ast.Node, e *Expr, pos Pos, errs *ErrorList) (shaped, ok bool) {
 	v := &nameChecker{ss: ss, e: e, pos: pos, errs: errs, ok: true}
 	ast.Walk(root, v)
-	return v.ok
+	return v.shaped, v.ok
 }
 
 type nameChecker struct {
@@ -358,6 +398,9 @@ type nameChecker struct {
 	pos  Pos
 	errs *ErrorList
 	ok   bool
+	// shaped: the expression names item or result (or $env, the whole
+	// environment).
+	shaped bool
 }
 
 func (v *nameChecker) Visit(n *ast.Node) {
@@ -365,6 +408,9 @@ func (v *nameChecker) Visit(n *ast.Node) {
 	case *ast.IdentifierNode:
 		if dynamicNames[node.Value] {
 			v.e.Dynamic = true
+		}
+		if node.Value == "item" || node.Value == "result" || node.Value == "$env" {
+			v.shaped = true
 		}
 		if node.Value == "item" && v.ss.step.ForEach == nil {
 			v.at = node
@@ -641,7 +687,7 @@ type Vars struct {
 }
 
 func (e *Env) value(ss *stepScope, v Vars) any {
-	env := reflect.New(ss.envType).Elem()
+	env := reflect.New(ss.env.envType()).Elem()
 	env.Field(0).Set(ss.params)
 	env.Field(1).Set(ss.site)
 	env.Field(2).Set(e.steps)

@@ -303,3 +303,34 @@ func resolve(t *testing.T, rb *runbooks.Runbook, env *runbooks.Env, id string) a
 	}
 	return p
 }
+
+// TestEnvReadThroughDollarEnv: an expression that reads the loop item or
+// the current result only through $env (the whole environment) is still
+// checked and run against its own step's types, not the shape shared by
+// expressions that read neither.
+func TestEnvReadThroughDollarEnv(t *testing.T) {
+	rb := parseInline(t, `name: dollar-env
+params:
+  guests: {type: list, default: [ap01, ap02]}
+steps:
+  - id: check
+    assert: "true"
+    until: $env.result.holds && $env.attempt < 3
+  - id: per_guest
+    for_each: ${{ params.guests }}
+    ssh.exec: {guest: "${{ $env.item }}", command: "hostname"}
+`, nil)
+	check := stepByID(t, rb, "check")
+	held := check.Kind.NewResult()
+	reflect.ValueOf(held).Elem().Field(0).SetBool(true)
+	if ok, err := rb.NewEnv().EvalBool(check.Until.Cond, runbooks.Vars{Result: held, Attempt: 1}); err != nil || !ok {
+		t.Errorf("until over $env.result with holds=true = %v, %v; want true", ok, err)
+	}
+	p, err := rb.ResolveParams(stepByID(t, rb, "per_guest"), rb.NewEnv(), runbooks.Vars{Item: "ap02"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gp := p.(*guestExecParams); gp.Guest != "ap02" {
+		t.Errorf("guest from $env.item = %q, want ap02", gp.Guest)
+	}
+}
