@@ -234,6 +234,11 @@ type stepEnv struct {
 	// conf holds the configuration for value (false) and boolean (true)
 	// expressions.
 	conf [2]*conf.Config
+	// programs holds what compiled in this shape, by source, for value
+	// (0) and boolean (1) expressions: a program depends only on its
+	// source and its configuration, and a long runbook repeats its
+	// expressions (site.guests.ap01.address, params.host, item).
+	programs [2]map[string]*vm.Program
 }
 
 // envType returns the environment's struct type, building it once.
@@ -336,12 +341,30 @@ func (ss *stepScope) compileChecked(src string, pos Pos, boolean bool, errs *Err
 	} else if shaped {
 		c = ss.env.config(boolean)
 	}
+	// The names were checked above for this step (steps.X must come
+	// before it); what the type check and the compiler make of the text
+	// does not depend on the step. Only programs that compiled are kept,
+	// so each wrong expression is reported where it is written.
+	env, b := e.scope.env, 0
+	if boolean {
+		b = 1
+	}
+	if prog := env.programs[b][src]; prog != nil {
+		e.program = prog
+		return e
+	}
 	prog, err := compileTree(c, tree)
 	if err != nil {
 		msg, hint := ss.words.humanize(exprMsg(err))
 		errs.add(exprPos(pos, err), say("expression `%s`: %s", "運算式 `%s`：%s", src, msg), hint)
 		return nil
 	}
+	if env.programs[b] == nil {
+		// Sized for a few expressions a step, so that the map is not
+		// rehashed over and over as a long runbook fills it.
+		env.programs[b] = make(map[string]*vm.Program, 2*len(ss.order))
+	}
+	env.programs[b][src] = prog
 	e.program = prog
 	return e
 }

@@ -334,3 +334,53 @@ steps:
 		t.Errorf("guest from $env.item = %q, want ap02", gp.Guest)
 	}
 }
+
+// TestSameExpressionInManySteps: an expression written in several steps
+// is compiled once per environment shape, yet each copy is judged where it
+// stands: a type error at every place it is written, a step result read
+// before the step runs only there, and a result field that one kind has
+// and another lacks only in the step of the other kind.
+func TestSameExpressionInManySteps(t *testing.T) {
+	list := parseProblems(t, `name: repeated
+params:
+  n: 3
+steps:
+  - id: a
+    when: params.n == "three"
+    log: a
+  - id: b
+    when: params.n == "three"
+    log: b
+  - id: c
+    ssh.exec: {guest: ap01, command: "true"}
+    until: result.exit_code == 0
+  - id: d
+    assert: "true"
+    until: result.exit_code == 0
+  - id: e
+    ssh.exec: {guest: ap01, command: "true"}
+    until: result.exit_code == 0
+  - id: f
+    when: steps.g.status == "ok"
+    log: f
+  - id: g
+    log: g
+  - id: h
+    when: steps.g.status == "ok"
+    log: h
+`)
+	want := []string{
+		"inline.yaml:6:20: expression `params.n == \"three\"`",
+		"inline.yaml:9:20: expression `params.n == \"three\"`",
+		"inline.yaml:16:19: expression `result.exit_code == 0`: the result of assert has no field exit_code",
+		"inline.yaml:21:11: expression `steps.g.status == \"ok\"`: step \"g\" is not run before this one",
+	}
+	if len(list.Problems) != len(want) {
+		t.Fatalf("%d problems, want %d:\n%s", len(list.Problems), len(want), list.Error())
+	}
+	for i, p := range list.Problems {
+		if got := p.Pos.String() + ": " + p.Msg; !strings.HasPrefix(got, want[i]) {
+			t.Errorf("problem %d = %s\nwant it to start with %s", i, got, want[i])
+		}
+	}
+}
