@@ -334,9 +334,9 @@ func (ss *stepScope) compileChecked(src string, pos Pos, boolean bool, errs *Err
 		return nil
 	}
 	if !shaped && ss.env.key != baseKey {
-		// The expression reads neither item nor result, so every other
-		// name has the same type in the base shape: check it there, and
-		// build no environment for this step's shape.
+		// The expression reads nothing whose type is the step's own, so
+		// every name has the same type in the base shape: check it there,
+		// and build no environment for this step's shape.
 		e.scope = &stepScope{scope: ss.scope, step: ss.step, env: ss.shape(baseKey), itemType: ss.itemType}
 	} else if shaped {
 		c = ss.env.config(boolean)
@@ -405,8 +405,8 @@ func exprMsg(err error) string {
 
 // checkNames gives precise messages for names the author can misspell:
 // params.X, steps.X (which must come earlier), vars.X and site.guests.X.
-// shaped is true when the expression names item or result, whose types
-// depend on the step.
+// shaped is true when the expression names item or result with a type
+// that depends on the step.
 func (ss *stepScope) checkNames(root *ast.Node, e *Expr, pos Pos, errs *ErrorList) (shaped, ok bool) {
 	v := &nameChecker{ss: ss, e: e, pos: pos, errs: errs, ok: true}
 	ast.Walk(root, v)
@@ -421,7 +421,8 @@ type nameChecker struct {
 	pos  Pos
 	errs *ErrorList
 	ok   bool
-	// shaped: the expression names item or result (or $env, the whole
+	// shaped: the expression reads a name whose type depends on the
+	// step: result, item when it is not of type any, or $env (the whole
 	// environment).
 	shaped bool
 }
@@ -432,7 +433,9 @@ func (v *nameChecker) Visit(n *ast.Node) {
 		if dynamicNames[node.Value] {
 			v.e.Dynamic = true
 		}
-		if node.Value == "item" || node.Value == "result" || node.Value == "$env" {
+		// The loop item has the base shape's type (any) unless the step
+		// gave it another.
+		if node.Value == "result" || node.Value == "$env" || (node.Value == "item" && v.ss.env.key.item != anyType) {
 			v.shaped = true
 		}
 		if node.Value == "item" && v.ss.step.ForEach == nil {
