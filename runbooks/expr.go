@@ -211,8 +211,9 @@ type envKey struct{ item, result reflect.Type }
 var (
 	anyType     = reflect.TypeOf((*any)(nil)).Elem()
 	nothingType = reflect.TypeOf((*struct{})(nil))
-	// baseKey is the shape of an expression that reads neither item nor
-	// result: the one shape it needs, whatever its step's kind.
+	// baseKey is the shape of an expression that does not read result
+	// (nor an item of a type other than any): the one shape it needs,
+	// whatever its step's kind.
 	baseKey = envKey{anyType, nothingType}
 )
 
