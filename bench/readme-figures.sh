@@ -53,6 +53,10 @@ fsync_latency
 
 row "loading as the runbook grows (1,000 / 5,000 / 10,000 steps)" \
 	go test ./runbooks -run '^$' -bench LoadSteps -benchtime 3x -count 1
+echo
+echo "## drbook validate of 10,000 steps against a site, whole process (CPU and wall per sample)"
+echo "\$ BASE= bench/validate.sh 5"
+BASE= bench/validate.sh 5 2>&1 | sed -n '/^runbook:/,$p' || failed=1
 row "lab start-up, fresh vs cached host keys" \
 	go test ./lab -run '^$' -bench LabStart -benchtime 3x -count 1
 row "engine overhead per step (fsync, nosync, whole run with load and reports; interleaved)" \
