@@ -66,7 +66,8 @@ type TemplatePart struct {
 }
 
 // dynamicNames are the variables whose values exist only at run time.
-var dynamicNames = map[string]bool{"steps": true, "vars": true, "item": true, "result": true, "attempt": true}
+// $env is the whole environment, steps and vars among it.
+var dynamicNames = map[string]bool{"steps": true, "vars": true, "item": true, "result": true, "attempt": true, "$env": true}
 
 // scope is the runbook-wide part of the expression environment.
 type scope struct {

@@ -384,3 +384,28 @@ steps:
 		}
 	}
 }
+
+// TestDollarEnvStepsIsReadAtRunTime: ${{ $env.steps.a.status }} is the
+// same as ${{ steps.a.status }}: read when the step runs, not rendered at
+// load with no outcome yet (which made a log step "need text").
+func TestDollarEnvStepsIsReadAtRunTime(t *testing.T) {
+	rb := parseInline(t, `name: dollar-env-steps
+steps:
+  - id: a
+    log: "first"
+  - id: b
+    log: "${{ $env.steps.a.status }}"
+`, nil)
+	env := rb.NewEnv()
+	env.Record(stepByID(t, rb, "a"), runbooks.Outcome{Status: "ok"})
+	b := stepByID(t, rb, "b")
+	if len(b.Templates) != 1 {
+		t.Fatalf("step b has %d templates, want the one of its log text", len(b.Templates))
+	}
+	for _, tp := range b.Templates {
+		got, err := env.Eval(tp.Parts[0].Expr, runbooks.Vars{})
+		if err != nil || got != "ok" {
+			t.Errorf("$env.steps.a.status after a = %#v, %v; want \"ok\"", got, err)
+		}
+	}
+}
