@@ -72,10 +72,11 @@ func (r *run) offerSkipDependents(ctx context.Context, st *runbooks.Step, info S
 		action = "skip-dependents"
 		r.mu.Lock()
 		if r.skipDeps == nil {
-			r.skipDeps = map[string]string{}
+			r.skipDeps = map[string]journal.Text{}
 		}
 		for _, id := range ids {
-			r.skipDeps[id] = fmt.Sprintf("depends on step %s, which was skipped (the operator chose to skip its dependents)", st.ID)
+			r.skipDeps[id] = journal.Text{EN: fmt.Sprintf("depends on step %s, which was skipped (the operator chose to skip its dependents)", st.ID),
+				ZhTW: fmt.Sprintf("相依於已略過之步驟 %s（操作人員選擇一併略過相依步驟）", st.ID)}
 		}
 		r.mu.Unlock()
 	}
@@ -84,7 +85,7 @@ func (r *run) offerSkipDependents(ctx context.Context, st *runbooks.Step, info S
 
 // dependentSkipped says whether the operator chose to skip step id as a
 // dependent of a skipped step, and why.
-func (r *run) dependentSkipped(id string) (string, bool) {
+func (r *run) dependentSkipped(id string) (journal.Text, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	reason, ok := r.skipDeps[id]

@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/runbooks"
 	"github.com/drbook/drbook/site"
@@ -30,14 +31,14 @@ import (
 var (
 	// ErrStepFailed means the drill failed: a step failed and the run
 	// went on to on_failure and finally.
-	ErrStepFailed = errors.New("the run failed")
+	ErrStepFailed = i18n.New("the run failed", "演練失敗")
 	// ErrAborted means the operator aborted the run.
-	ErrAborted = errors.New("aborted by the operator")
+	ErrAborted = i18n.New("aborted by the operator", "操作人員已中止演練")
 	// ErrInterrupted means the run was cancelled (Ctrl-C); resume it.
-	ErrInterrupted = errors.New("interrupted")
+	ErrInterrupted = i18n.New("interrupted", "執行中斷")
 	// ErrNeedsDecision means resume met a step that was interrupted while
 	// running and cannot safely be run again without the operator.
-	ErrNeedsDecision = errors.New("an interrupted step needs the operator's decision")
+	ErrNeedsDecision = i18n.New("an interrupted step needs the operator's decision", "執行中斷之步驟須由操作人員決定")
 )
 
 // Observer follows a run: the live view and plain progress lines subscribe
@@ -197,7 +198,7 @@ func begin(rb *runbooks.Runbook, cfg Config) (*run, error) {
 	if cfg.RunDir != "" {
 		dir, id = cfg.RunDir, filepath.Base(cfg.RunDir)
 		if _, err := os.Stat(filepath.Join(dir, journal.FileName)); err == nil {
-			return nil, fmt.Errorf("%s already holds a run; continue it with `drbook resume %s`", dir, dir)
+			return nil, i18n.Errorf("%s already holds a run; continue it with `drbook resume %s`", "%s 已有一次執行；請以 `drbook resume %s` 續行", dir, dir)
 		}
 	}
 	for i := 2; cfg.RunDir == ""; i++ {
@@ -210,7 +211,7 @@ func begin(rb *runbooks.Runbook, cfg Config) (*run, error) {
 	// A run directory holds what guests printed and what the operator
 	// typed: only its owner reads it.
 	if err := os.MkdirAll(filepath.Join(dir, "artifacts"), 0o700); err != nil {
-		return nil, fmt.Errorf("cannot create the run directory: %w (choose another with --runs-dir)", err)
+		return nil, i18n.Errorf("cannot create the run directory: %w (choose another with --runs-dir)", "無法建立執行目錄：%w（請以 --runs-dir 指定其他目錄）", err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "runbook.yaml"), rb.Source, 0o600); err != nil {
 		return nil, err
@@ -306,7 +307,7 @@ type run struct {
 	// skipDeps are steps the operator chose to skip as dependents of a
 	// skipped step, with the reason; results are finished steps' results
 	// (both guarded by mu).
-	skipDeps map[string]string
+	skipDeps map[string]journal.Text
 	results  []any
 	// evidence is every piece of evidence journaled in the run, earlier
 	// sessions included, for kinds that read it (steps.Ledger); guarded
@@ -344,7 +345,7 @@ func (r *run) append(ev journal.Event) (journal.Event, error) {
 func (r *run) mustAppend(ev journal.Event) error {
 	_, err := r.append(ev)
 	if err != nil {
-		return fmt.Errorf("cannot write the journal, stopping so that nothing happens unrecorded: %w", err)
+		return i18n.Errorf("cannot write the journal, stopping so that nothing happens unrecorded: %w", "無法寫入紀錄檔，為免有未記錄之作業而停止：%w", err)
 	}
 	return nil
 }
@@ -379,7 +380,7 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	}
 	mon.stop()
 	if ctx.Err() != nil && err != nil && !errors.Is(err, ErrInterrupted) {
-		err = fmt.Errorf("%w: %v", ErrInterrupted, err)
+		err = i18n.Errorf("%w: %v", "%w：%v", ErrInterrupted, err)
 	}
 	outcome := "passed"
 	switch {
@@ -395,7 +396,8 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	}
 	end := &journal.RunEnd{Result: outcome, Duration: journal.Duration(r.cfg.now().Sub(r.started))}
 	if err != nil {
-		end.Error = err.Error()
+		t := i18n.TextOf(err)
+		end.Error, end.ErrorZhTW = t.EN, t.ZhTW
 	}
 	jerr := r.mustAppend(journal.Event{Type: journal.TypeRunEnd, RunEnd: end})
 	r.closeShared()
@@ -410,7 +412,7 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	case "passed":
 		return res, nil
 	case "failed":
-		res.Err = r.redacted(fmt.Errorf("%w: %v", ErrStepFailed, err))
+		res.Err = r.redacted(i18n.Errorf("%w: %v", "%w：%v", ErrStepFailed, err))
 	default:
 		res.Err = r.redacted(err)
 	}
@@ -457,11 +459,21 @@ func (r *run) redacted(err error) error {
 	if err == nil {
 		return nil
 	}
-	msg := r.w.Scrub(err.Error())
-	if msg == err.Error() {
+	return redactWith(r.w.Scrub, err)
+}
+
+// redactWith is err with scrub applied to its text in both languages.
+func redactWith(scrub func(string) string, err error) error {
+	t := i18n.TextOf(err)
+	en, zh := scrub(t.EN), scrub(t.ZhTW)
+	switch {
+	case en == t.EN && zh == t.ZhTW:
 		return err
+	case t.ZhTW != "":
+		// In still finds the Chinese, hidden as the English is.
+		return i18n.Wrap(journal.Text{EN: en, ZhTW: zh}, err)
 	}
-	return &redactedError{msg: msg, err: err}
+	return &redactedError{msg: en, err: err}
 }
 
 type redactedError struct {
@@ -526,14 +538,10 @@ func (r *run) sharedResource(key string, open func() (io.Closer, error)) (io.Clo
 	}
 }
 
-// stepError is a step's failure, kept apart from interruptions.
-type stepError struct {
-	id  string
-	err error
+// stepFailed is a step's failure, kept apart from interruptions.
+func stepFailed(id string, err error) error {
+	return i18n.Errorf("step %s: %w", "步驟 %s：%w", id, err)
 }
-
-func (e *stepError) Error() string { return fmt.Sprintf("step %s: %v", e.id, e.err) }
-func (e *stepError) Unwrap() error { return e.err }
 
 func oneLine(s string) string {
 	s = strings.TrimSpace(s)

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/runbooks"
 	"github.com/drbook/drbook/steps"
@@ -27,7 +28,7 @@ const (
 
 // errProbeOverran is the cause of a probe's context when the probe took
 // longer than its monitor's interval.
-var errProbeOverran = errors.New("the probe took longer than the monitor's interval")
+var errProbeOverran = i18n.New("the probe took longer than the monitor's interval", "探測耗時超過監控之間隔")
 
 // monitors runs the runbook's background probes for the whole session and
 // journals each change of state, so that outage windows are known to the
@@ -49,7 +50,8 @@ type monitorBoard struct {
 }
 
 type monitorReading struct {
-	state, detail string
+	state  string
+	detail journal.Text
 }
 
 func (b *monitorBoard) init() {
@@ -107,7 +109,7 @@ func (r *run) monitor(ctx context.Context, mon *runbooks.Monitor) {
 		if now != last {
 			last = now
 			r.append(journal.Event{Type: journal.TypeMonitor, Monitor: &journal.Monitor{Name: mon.Name, State: now, Since: at.UTC(),
-				Resolution: journal.Duration(mon.Every), Detail: detail, Baseline: !r.board.disrupted}})
+				Resolution: journal.Duration(mon.Every), Detail: detail.EN, DetailZhTW: detail.ZhTW, Baseline: !r.board.disrupted}})
 		}
 		r.board.mu.Unlock()
 		r.board.set(mon.Name, monitorReading{state: now, detail: detail})
@@ -120,20 +122,29 @@ func (r *run) monitor(ctx context.Context, mon *runbooks.Monitor) {
 }
 
 // probeMonitor runs one probe, bounded by limit, and judges its answer.
-func probeMonitor(ctx context.Context, rt steps.Runtime, mon *runbooks.Monitor, limit time.Duration) (state, detail string) {
+func probeMonitor(ctx context.Context, rt steps.Runtime, mon *runbooks.Monitor, limit time.Duration) (state string, detail journal.Text) {
 	pctx, cancel := context.WithTimeoutCause(ctx, limit, errProbeOverran)
 	defer cancel()
 	_, err := mon.Kind.Execute(pctx, rt, mon.Params)
 	switch {
 	case err == nil:
-		return monitorUp, ""
+		return monitorUp, journal.Text{}
 	case noAnswer(mon.KindName, pctx, err):
 		if errors.Is(context.Cause(pctx), errProbeOverran) {
-			return monitorUnknown, fmt.Sprintf("no answer within %s (the monitor's interval): %s", limit, oneLine(err.Error()))
+			err = i18n.Errorf("no answer within %s (the monitor's interval): %w", "%s 內未回應（監控之間隔）：%w", limit, err)
 		}
-		return monitorUnknown, oneLine(err.Error())
+		return monitorUnknown, oneLineText(i18n.TextOf(err))
 	}
-	return monitorDown, oneLine(err.Error())
+	return monitorDown, oneLineText(i18n.TextOf(err))
+}
+
+// oneLineText is t with each language on one line.
+func oneLineText(t journal.Text) journal.Text {
+	t.EN = oneLine(t.EN)
+	if t.ZhTW != "" {
+		t.ZhTW = oneLine(t.ZhTW)
+	}
+	return t
 }
 
 // noAnswer reports whether a probe's failure is the probe's own (it could
@@ -201,14 +212,15 @@ func (r *run) waitBaseline(ctx context.Context) error {
 	defer timer.Stop()
 	for {
 		r.board.mu.Lock()
-		var bad []string
+		var bad, badZh []string
 		for _, m := range r.rb.Monitors {
 			rd, ok := r.board.state[m.Name]
 			switch {
 			case !ok:
-				bad = append(bad, m.Name+" has not answered yet")
+				bad, badZh = append(bad, m.Name+" has not answered yet"), append(badZh, m.Name+" 尚未回應")
 			case rd.state != monitorUp:
-				bad = append(bad, fmt.Sprintf("%s is %s (%s)", m.Name, rd.state, rd.detail))
+				bad = append(bad, fmt.Sprintf("%s is %s (%s)", m.Name, rd.state, rd.detail.EN))
+				badZh = append(badZh, fmt.Sprintf("%s 為「%s」（%s）", m.Name, monitorStateZhTW[rd.state], rd.detail.In("zh-TW")))
 			}
 		}
 		changed := r.board.changed
@@ -219,7 +231,8 @@ func (r *run) waitBaseline(ctx context.Context) error {
 		select {
 		case <-changed:
 		case <-timer.C:
-			return fmt.Errorf("%w: %s; every monitor must be up before a disruptive step starts, or its outage cannot be measured (bring the service up, then retry)", ErrNoBaseline, strings.Join(bad, "; "))
+			return i18n.Errorf("%w: %s; every monitor must be up before a disruptive step starts, or its outage cannot be measured (bring the service up, then retry)",
+				"%w：%s；破壞性步驟開始前所有監控皆須為正常，否則無法量測其停機時間（請先恢復服務再重試）", ErrNoBaseline, i18n.New(strings.Join(bad, "; "), strings.Join(badZh, "；")))
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -228,7 +241,10 @@ func (r *run) waitBaseline(ctx context.Context) error {
 
 // ErrNoBaseline means a disruptive step was not started because a
 // monitor was not up.
-var ErrNoBaseline = errors.New("no baseline")
+var ErrNoBaseline = i18n.New("no baseline", "無基準狀態")
+
+// monitorStateZhTW words a monitor's state in Chinese, as the reports do.
+var monitorStateZhTW = map[string]string{monitorUp: "正常", monitorDown: "停機", monitorUnknown: "未知（無回應）"}
 
 // quietRuntime keeps a probe's per-poll evidence out of the journal: only
 // state changes matter for a monitor.

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/runbooks"
 	"github.com/drbook/drbook/site"
@@ -184,10 +185,7 @@ func (p *planRuntime) redacted(err error) error {
 	if err == nil {
 		return nil
 	}
-	if msg := p.Redact(err.Error()); msg != err.Error() {
-		return &redactedError{msg: msg, err: err}
-	}
-	return err
+	return redactWith(p.Redact, err)
 }
 func (p *planRuntime) Shared(key string, open func() (io.Closer, error)) (io.Closer, error) {
 	p.mu.Lock()
@@ -276,7 +274,7 @@ func underPath(path, dir string) bool {
 	return path == dir || dir == "/" || strings.HasPrefix(path, dir+"/")
 }
 func (p *planRuntime) Artifact(name string, r io.Reader) (journal.Artifact, error) {
-	return journal.Artifact{}, fmt.Errorf("plan stores no artifacts")
+	return journal.Artifact{}, i18n.New("plan stores no artifacts", "plan 不儲存附件")
 }
 func (p *planRuntime) Progress(string, ...any)   {}
 func (p *planRuntime) ProgressText(journal.Text) {}

@@ -3,11 +3,11 @@ package engine
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
 	"time"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/runbooks"
 	"github.com/drbook/drbook/steps"
@@ -16,7 +16,7 @@ import (
 // ErrPreflightFailed means a read-only check before the run found that the
 // run cannot succeed (a typo in a host name, a missing file, a monitor
 // down before the disruption): nothing was run.
-var ErrPreflightFailed = errors.New("the preflight failed; nothing was run")
+var ErrPreflightFailed = i18n.New("the preflight failed; nothing was run", "執行前檢查未通過；未執行任何步驟")
 
 // Preflight results of one check.
 const (
@@ -45,8 +45,17 @@ type Check struct {
 	// DetailZhTW is Detail in Traditional Chinese when drbook wrote it;
 	// a failure's own error has none.
 	DetailZhTW string
-	// Hint says how to fix a failure.
-	Hint string
+	// Hint says how to fix a failure; HintZhTW is it in Traditional
+	// Chinese when drbook has the words.
+	Hint, HintZhTW string
+}
+
+// HintIn returns how to fix the check's failure, in lang.
+func (c Check) HintIn(lang string) string {
+	if lang == "zh-TW" && c.HintZhTW != "" {
+		return c.HintZhTW
+	}
+	return c.Hint
 }
 
 // DetailIn returns the check's detail in lang.
@@ -108,21 +117,23 @@ func (p *PreflightReport) Failed() int {
 // Err is ErrPreflightFailed naming each failed check and what it found,
 // or nil.
 func (p *PreflightReport) Err() error {
-	var failed []string
+	var failed, failedZh []string
 	for _, c := range p.Checks {
 		if c.Result != CheckFailed {
 			continue
 		}
-		line := c.Step + ": "
+		line, lineZh := c.Step+": ", c.Step+"："
 		if c.What != "" && !strings.Contains(c.Detail, c.What) {
 			line += c.What + ": "
+			lineZh += orText(c.WhatZhTW, c.What) + "："
 		}
-		failed = append(failed, line+c.Detail)
+		failed, failedZh = append(failed, line+c.Detail), append(failedZh, lineZh+c.DetailIn("zh-TW"))
 	}
 	if len(failed) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%w: %d check(s) failed:\n  %s", ErrPreflightFailed, len(failed), strings.Join(failed, "\n  "))
+	return i18n.Errorf("%w: %d check(s) failed:\n  %v", "%w：%d 項檢查未通過：\n  %v", ErrPreflightFailed, len(failed),
+		i18n.New(strings.Join(failed, "\n  "), strings.Join(failedZh, "\n  ")))
 }
 
 // Preflight runs the read-only preflight of every step, as `run` does
@@ -170,7 +181,10 @@ func (p *PreflightReport) add(plan []PlannedStep) {
 				c.Detail, c.DetailZhTW = "this kind has nothing to check before the run", "此類型於執行前無可檢查之項目"
 			}
 		case s.Preflight != nil:
-			c.Result, c.Detail, c.Hint = CheckFailed, oneLine(s.Preflight.Error()), preflightHint(s.Kind, s.Preflight)
+			c.Result = CheckFailed
+			c.Hint, c.HintZhTW = preflightHint(s.Kind, s.Preflight)
+			t := oneLineText(i18n.TextOf(s.Preflight))
+			c.Detail, c.DetailZhTW = t.EN, t.ZhTW
 		default:
 			c.Result, c.Detail, c.DetailZhTW = CheckOK, strings.Join(s.Notes, "; "), strings.Join(s.NotesZhTW, "；")
 		}
@@ -181,29 +195,42 @@ func (p *PreflightReport) add(plan []PlannedStep) {
 
 // preflightHint says how to fix a failed check: the kind's own words when
 // its error carries a hint, else what usually causes such a failure.
-func preflightHint(kind string, err error) string {
+// The English words matched are the error's, whatever the run's language.
+func preflightHint(kind string, err error) (en, zhTW string) {
 	var h interface{ Hint() string }
 	if errors.As(err, &h) && h.Hint() != "" {
-		return h.Hint()
+		var hz interface{ HintZhTW() string }
+		if errors.As(err, &hz) {
+			return h.Hint(), hz.HintZhTW()
+		}
+		return h.Hint(), ""
 	}
 	msg := strings.ToLower(err.Error())
 	switch {
 	case strings.Contains(msg, "host key") || strings.Contains(msg, "certificate") || strings.Contains(msg, "thumbprint"):
-		return "check the fingerprint with the site's administrator, then pin it in the site file (or --accept-new for this run)"
+		return "check the fingerprint with the site's administrator, then pin it in the site file (or --accept-new for this run)",
+			"請與場域管理人員核對指紋後，於場域檔固定之（或本次執行加 --accept-new）"
 	case strings.Contains(msg, "does not exist") || strings.Contains(msg, "no such file"):
-		return "check the path; if a step creates it, that step must come before this one"
+		return "check the path; if a step creates it, that step must come before this one",
+			"請檢查路徑；若由某步驟建立，該步驟須排在本步驟之前"
 	case strings.Contains(msg, "not found") || strings.Contains(msg, "no host") || strings.Contains(msg, "no guest") || strings.Contains(msg, "no vm") || strings.Contains(msg, "did you mean"):
-		return "check the name against the site (drbook validate --site SITE FILE)"
+		return "check the name against the site (drbook validate --site SITE FILE)",
+			"請與場域核對名稱（drbook validate --site SITE FILE）"
 	case strings.Contains(msg, "login") || strings.Contains(msg, "password") || strings.Contains(msg, "permission denied") || strings.Contains(msg, "authenticat"):
-		return "check the user and the secret reference in the site file"
+		return "check the user and the secret reference in the site file",
+			"請檢查場域檔中之帳號與機敏資料參照"
 	case strings.Contains(msg, "refused") || strings.Contains(msg, "timeout") || strings.Contains(msg, "timed out") || strings.Contains(msg, "unreachable"):
-		return "check the address and port in the site file and that the machine is up"
+		return "check the address and port in the site file and that the machine is up",
+			"請檢查場域檔中之位址與連接埠，並確認該機器已開機"
 	case strings.HasPrefix(kind, "vcenter."):
-		return "check vCenter's inventory and the site's vcenter: section"
+		return "check vCenter's inventory and the site's vcenter: section",
+			"請檢查 vCenter 之清單及場域檔之 vcenter: 區段"
 	case strings.HasPrefix(kind, "ssh."):
-		return "check the guest's address, user and key in the site file"
+		return "check the guest's address, user and key in the site file",
+			"請檢查場域檔中該客體之位址、帳號與金鑰"
 	}
-	return "fix the cause, or run with --no-preflight if you are sure (it is journaled)"
+	return "fix the cause, or run with --no-preflight if you are sure (it is journaled)",
+		"請排除原因；確定無誤時可加 --no-preflight 執行（將記錄於紀錄檔）"
 }
 
 // monitorChecks probes each monitor once. A probe is read-only (a kind
@@ -229,11 +256,13 @@ func monitorChecks(ctx context.Context, rb *runbooks.Runbook, cfg Config) []Chec
 		case monitorUp:
 			c.Result = CheckOK
 		case monitorUnknown:
-			c.Result, c.Detail, c.DetailZhTW = CheckFailed, "no answer: "+detail, "無回應："+detail
+			c.Result, c.Detail, c.DetailZhTW = CheckFailed, "no answer: "+detail.EN, "無回應："+detail.In("zh-TW")
 			c.Hint = "the probe could not reach what it asks (vCenter, the network); fix that first, or an outage cannot be measured"
+			c.HintZhTW = "探測無法連上所詢問之對象（vCenter、網路）；請先排除，否則無法量測停機時間"
 		default:
-			c.Result, c.Detail, c.DetailZhTW = CheckFailed, "down before the drill: "+detail, "演練前即已停機："+detail
+			c.Result, c.Detail, c.DetailZhTW = CheckFailed, "down before the drill: "+detail.EN, "演練前即已停機："+detail.In("zh-TW")
 			c.Hint = "bring the service up first: an outage is measured from a baseline of every monitor up"
+			c.HintZhTW = "請先恢復服務：停機時間以所有監控皆為正常之基準狀態起算"
 		}
 		out = append(out, c)
 	}

@@ -3,7 +3,6 @@ package engine
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -11,13 +10,14 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/runbooks"
 	"github.com/drbook/drbook/steps"
 )
 
 // ErrFinished is returned by Resume for a run that already ended.
-var ErrFinished = errors.New("the run has already finished")
+var ErrFinished = i18n.New("the run has already finished", "此次演練已結束")
 
 // State is what a journal says about a run, for resume and `drbook runs`.
 type State struct {
@@ -50,7 +50,7 @@ func ReadState(runDir string) (*State, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if os.IsNotExist(err) {
-			return nil, fmt.Errorf("%s is not a run directory (it has no %s)", runDir, journal.FileName)
+			return nil, i18n.Errorf("%s is not a run directory (it has no %s)", "%s 不是執行目錄（其中沒有 %s）", runDir, journal.FileName)
 		}
 		return nil, err
 	}
@@ -60,10 +60,10 @@ func ReadState(runDir string) (*State, error) {
 // stateOf is ReadState of a journal's bytes, read from path.
 func stateOf(runDir, path string, data []byte) (*State, error) {
 	if len(data) == 0 {
-		return nil, fmt.Errorf("%s: the journal is empty: the run stopped before it began, so nothing ran; start it again with `drbook run`", path)
+		return nil, i18n.Errorf("%s: the journal is empty: the run stopped before it began, so nothing ran; start it again with `drbook run`", "%s：紀錄檔是空的：演練於開始前即已停止，未執行任何步驟；請以 `drbook run` 重新開始", path)
 	}
 	if _, _, err := journal.Verify(bytes.NewReader(data)); err != nil {
-		return nil, fmt.Errorf("%s: %w; the journal has been altered, so drbook will not continue this run", path, err)
+		return nil, i18n.Errorf("%s: %w; the journal has been altered, so drbook will not continue this run", "%s：%w；紀錄檔已遭變更，drbook 不會續行此次演練", path, err)
 	}
 	log, err := journal.Read(bytes.NewReader(data))
 	if err != nil {
@@ -93,7 +93,7 @@ func stateOf(runDir, path string, data []byte) (*State, error) {
 		}
 	}
 	if st.Start == nil {
-		return nil, fmt.Errorf("%s: the journal has no run.start event", path)
+		return nil, i18n.Errorf("%s: the journal has no run.start event", "%s：紀錄檔中沒有 run.start 事件", path)
 	}
 	for id := range started {
 		if _, ok := st.Finished[id]; !ok {
@@ -121,15 +121,15 @@ type ResumeOptions struct {
 
 // ErrRunbookChanged is returned by Resume when the runbook's SHA-256
 // differs from the one the run started with and AllowChanged is not set.
-var ErrRunbookChanged = errors.New("the runbook changed")
+var ErrRunbookChanged = i18n.New("the runbook changed", "演練手冊已變更")
 
 // ErrSiteChanged is returned by Resume when the site file's SHA-256
 // differs from the one the run started with and AllowChanged is not set.
-var ErrSiteChanged = errors.New("the site file changed")
+var ErrSiteChanged = i18n.New("the site file changed", "場域檔已變更")
 
 // ErrUnknownStep is returned by Resume when From or Only names a step the
 // runbook does not declare at the top of a block.
-var ErrUnknownStep = errors.New("no such step")
+var ErrUnknownStep = i18n.New("no such step", "無此步驟")
 
 // Resume continues the run in runDir with rb (loaded by the caller with
 // the run's own parameter values). Steps journaled as finished are never
@@ -169,16 +169,18 @@ func (s *State) reopen(rb *runbooks.Runbook, cfg Config, opts ResumeOptions) (*r
 		return nil, &Result{RunDir: runDir, RunID: s.Start.RunID, Outcome: s.LastEnd.Result, Head: s.Log.Head}, ErrFinished
 	}
 	if rb.SHA256 != s.Start.RunbookSHA256 && !opts.AllowChanged {
-		return nil, nil, fmt.Errorf("%w since the run started (was sha256 %s, now %s); resuming a drill with different steps is refused unless you pass --allow-changed, which records both hashes",
+		return nil, nil, i18n.Errorf("%w since the run started (was sha256 %s, now %s); resuming a drill with different steps is refused unless you pass --allow-changed, which records both hashes",
+			"%w（自演練開始後；原為 sha256 %s，現為 %s）；步驟不同之演練不予續行，除非加上 --allow-changed（將記錄兩者之雜湊值）",
 			ErrRunbookChanged, short(s.Start.RunbookSHA256), short(rb.SHA256))
 	}
 	siteChanged := s.Start.SiteSHA256 != "" && rb.SiteSHA256 != s.Start.SiteSHA256
 	if siteChanged && !opts.AllowChanged {
-		now := "no site file"
+		now := i18n.New("no site file", "無場域檔")
 		if rb.SiteSHA256 != "" {
-			now = "sha256 " + short(rb.SiteSHA256)
+			now = i18n.New("sha256 "+short(rb.SiteSHA256), "sha256 "+short(rb.SiteSHA256))
 		}
-		return nil, nil, fmt.Errorf("%w since the run started (%s was sha256 %s, now %s); resuming against a different site is refused unless you pass --allow-changed, which records both hashes",
+		return nil, nil, i18n.Errorf("%w since the run started (%s was sha256 %s, now %s); resuming against a different site is refused unless you pass --allow-changed, which records both hashes",
+			"%w（自演練開始後；%s 原為 sha256 %s，現為 %v）；對不同場域之演練不予續行，除非加上 --allow-changed（將記錄兩者之雜湊值）",
 			ErrSiteChanged, s.Start.SitePath, short(s.Start.SiteSHA256), now)
 	}
 	secrets, err := resolveSecrets(rb.Site, cfg.Prompter)
@@ -214,7 +216,8 @@ func (s *State) reopen(rb *runbooks.Runbook, cfg Config, opts ResumeOptions) (*r
 		return abandon(err)
 	}
 	if torn > 0 {
-		if err := r.mustAppend(journal.Event{Type: journal.TypeNote, Note: &journal.Note{Level: "warn", Text: fmt.Sprintf("the journal's last line was torn by a crash (%d bytes) and was cut off", torn)}}); err != nil {
+		if err := r.mustAppend(journal.Event{Type: journal.TypeNote, Note: &journal.Note{Level: "warn", Text: fmt.Sprintf("the journal's last line was torn by a crash (%d bytes) and was cut off", torn),
+			TextZhTW: fmt.Sprintf("紀錄檔最後一行因當機而不完整（%d 位元組），已截除", torn)}}); err != nil {
 			return abandon(err)
 		}
 	}
@@ -224,7 +227,8 @@ func (s *State) reopen(rb *runbooks.Runbook, cfg Config, opts ResumeOptions) (*r
 	for _, id := range s.Interrupted {
 		if unfinished[id] {
 			now := cfg.now()
-			if err := r.mustAppend(journal.Event{Type: journal.TypeStepFinish, Step: id, StepFinish: &journal.StepFinish{Status: journal.StatusInterrupted, Started: now, Finished: now, Error: "the run stopped while this step was running"}}); err != nil {
+			if err := r.mustAppend(journal.Event{Type: journal.TypeStepFinish, Step: id, StepFinish: &journal.StepFinish{Status: journal.StatusInterrupted, Started: now, Finished: now,
+				Error: "the run stopped while this step was running", ErrorZhTW: "本步驟執行中演練即已停止"}}); err != nil {
 				return abandon(err)
 			}
 		}
@@ -313,7 +317,8 @@ func stillRunning(log *journal.Log) map[string]string {
 // decideInterrupted says whether an interrupted step may run again.
 func (r *run) decideInterrupted(st *runbooks.Step, id string) error {
 	if why, ok := r.mayStillRun[id]; ok && !r.cfg.RerunInterrupted {
-		return fmt.Errorf("%w: step %s (%s) was stopped, but its remote command was not confirmed gone (%s); it is not run again while a first copy may still be running: check %s by hand, then `drbook resume --rerun-interrupted` to run it again",
+		return i18n.Errorf("%w: step %s (%s) was stopped, but its remote command was not confirmed gone (%s); it is not run again while a first copy may still be running: check %s by hand, then `drbook resume --rerun-interrupted` to run it again",
+			"%w：步驟 %s（%s）已停止，但未能確認其遠端指令已結束（%s）；第一份可能仍在執行，故不再次執行：請以人工檢查 %s 後，以 `drbook resume --rerun-interrupted` 再次執行",
 			ErrNeedsDecision, id, st.KindName, why, strings.TrimSpace(describeTarget(st)))
 	}
 	switch {
@@ -322,7 +327,8 @@ func (r *run) decideInterrupted(st *runbooks.Step, id string) error {
 	case r.cfg.RerunInterrupted:
 		return r.decision(id, Decision{Action: "rerun-interrupted", Reason: "--rerun-interrupted: the operator checked the target"})
 	}
-	return fmt.Errorf("%w: step %s (%s) was interrupted while it ran, and %s is not safe to run twice; check %s by hand, then `drbook resume --rerun-interrupted` to run it again",
+	return i18n.Errorf("%w: step %s (%s) was interrupted while it ran, and %s is not safe to run twice; check %s by hand, then `drbook resume --rerun-interrupted` to run it again",
+		"%w：步驟 %s（%s）於執行中遭中斷，而 %s 重複執行並不安全；請以人工檢查 %s 後，以 `drbook resume --rerun-interrupted` 再次執行",
 		ErrNeedsDecision, id, st.KindName, st.KindName, strings.TrimSpace(describeTarget(st)))
 }
 

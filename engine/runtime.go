@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/site"
 	"github.com/drbook/drbook/steps"
@@ -57,7 +58,7 @@ func (r *run) secret(ref site.SecretRef, label string) (string, error) {
 		return "", err
 	}
 	if err := usableSecret(v); err != nil {
-		return "", fmt.Errorf("%s: %w", label, err)
+		return "", i18n.Errorf("%s: %w", "%s：%w", label, err)
 	}
 	r.w.AddSecret(v)
 	r.secrets.put(ref, label, v)

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/site"
 	"github.com/drbook/drbook/steps"
@@ -163,9 +164,10 @@ func resolveSecrets(s *site.Site, p site.Prompter) (*secretStore, error) {
 func usableSecret(v string) error {
 	switch n := utf8.RuneCountInString(v); {
 	case n == 0:
-		return fmt.Errorf("the secret is empty (an unset password is written by leaving the field out)")
+		return i18n.New("the secret is empty (an unset password is written by leaving the field out)", "機敏資料是空的（不設密碼時請省略該欄位）")
 	case n < MinSecretLength:
-		return fmt.Errorf("the secret is only %d characters long; drbook refuses secrets shorter than %d: one that short is part of ordinary words, which hiding it would blank all over the journal and reports; give the account a longer password", n, MinSecretLength)
+		return i18n.Errorf("the secret is only %d characters long; drbook refuses secrets shorter than %d: one that short is part of ordinary words, which hiding it would blank all over the journal and reports; give the account a longer password",
+			"機敏資料僅 %d 個字元；drbook 拒絕短於 %d 個字元之機敏資料：如此之短會出現在一般字詞中，遮蔽時將使紀錄檔與報告處處空白；請為該帳號設定較長之密碼", n, MinSecretLength)
 	}
 	return nil
 }

@@ -1,9 +1,9 @@
 package engine
 
 import (
-	"fmt"
 	"strings"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/runbooks"
 )
 
@@ -25,7 +25,8 @@ func selectSteps(rb *runbooks.Runbook, opts ResumeOptions) (force func(id string
 		for i, st := range top {
 			ids[i] = st.ID
 		}
-		return fmt.Errorf("%w %q in %s; name a step at the top of steps, on_failure or finally: %s",
+		return i18n.Errorf("%w %q in %s; name a step at the top of steps, on_failure or finally: %s",
+			"%w %q（%s）；請指定 steps、on_failure 或 finally 最上層之步驟：%s",
 			ErrUnknownStep, id, rb.Name, strings.Join(ids, ", "))
 	}
 	selected := map[string]bool{}

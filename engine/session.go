@@ -3,9 +3,9 @@ package engine
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/runbooks"
 )
@@ -123,7 +123,7 @@ func (s *Session) Step(ctx context.Context, id string) (StepOutcome, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ended {
-		return StepOutcome{}, fmt.Errorf("the session of run %s has ended", s.r.id)
+		return StepOutcome{}, i18n.Errorf("the session of run %s has ended", "執行編號 %s 之工作階段已結束", s.r.id)
 	}
 	if o, ok := s.done[id]; ok {
 		o.Replayed = true
@@ -131,7 +131,7 @@ func (s *Session) Step(ctx context.Context, id string) (StepOutcome, error) {
 	}
 	st := s.topStep(id)
 	if st == nil {
-		return StepOutcome{}, fmt.Errorf("%w: %q is not a top-level step of runbook %s", ErrUnknownStep, id, s.r.rb.Name)
+		return StepOutcome{}, i18n.Errorf("%w: %q is not a top-level step of runbook %s", "%w：%q 不是演練手冊 %s 最上層之步驟", ErrUnknownStep, id, s.r.rb.Name)
 	}
 	_, replayed := s.r.recorded[id]
 	err := s.r.step(ctx, st)
@@ -165,7 +165,7 @@ func (s *Session) End(outcome, cause string) (*Result, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ended {
-		return nil, fmt.Errorf("the session of run %s has already ended", s.r.id)
+		return nil, i18n.Errorf("the session of run %s has already ended", "執行編號 %s 之工作階段已結束", s.r.id)
 	}
 	s.ended = true
 	s.mon.stop()

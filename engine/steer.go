@@ -3,9 +3,9 @@ package engine
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 )
 
@@ -17,7 +17,11 @@ var ErrPaused error = pausedError{}
 
 type pausedError struct{}
 
-func (pausedError) Error() string { return "paused by the operator" }
+// pausedWords are a pause's words in both languages, for i18n.In.
+var pausedWords = i18n.New("paused by the operator", "操作人員已暫停演練")
+
+func (pausedError) Error() string { return pausedWords.Error() }
+func (pausedError) Unwrap() error { return pausedWords }
 
 // Is makes a pause count as a run waiting for the operator's decision.
 func (pausedError) Is(target error) bool { return target == ErrNeedsDecision }
@@ -150,7 +154,7 @@ func (s *Steering) pausedAt(ctx context.Context, err error) error {
 	if err == nil || ctx.Err() != nil || !s.PauseRequested() || !errors.Is(err, ErrInterrupted) {
 		return err
 	}
-	return fmt.Errorf("%w: the running step was stopped", ErrPaused)
+	return i18n.Errorf("%w: the running step was stopped", "%w：已停止執行中步驟", ErrPaused)
 }
 
 // Abort ends the run as aborted by the operator, as [a]bort at a prompt

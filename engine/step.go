@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/runbooks"
 	"github.com/drbook/drbook/steps"
@@ -53,10 +54,10 @@ func (r *run) step(ctx context.Context, st *runbooks.Step) error {
 	if st.When != nil {
 		ok, err := r.env.EvalBool(st.When, runbooks.Vars{})
 		if err != nil {
-			return r.finishUnstarted(st, journal.StatusFailed, err.Error())
+			return r.finishUnstarted(st, journal.StatusFailed, i18n.TextOf(err))
 		}
 		if !ok {
-			return r.finishUnstarted(st, journal.StatusSkipped, "when: "+st.When.Source+" is false")
+			return r.finishUnstarted(st, journal.StatusSkipped, journal.Text{EN: "when: " + st.When.Source + " is false", ZhTW: "執行條件 when: " + st.When.Source + " 不成立"})
 		}
 	}
 	switch {
@@ -91,23 +92,25 @@ func (r *run) replay(st *runbooks.Step, fin journal.StepFinish) error {
 	}
 	r.env.Record(st, o)
 	if fin.Status == journal.StatusFailed && !st.ContinueOnError {
-		return &stepError{id: st.ID, err: errors.New(fin.Error)}
+		return stepFailed(st.ID, i18n.New(fin.Error, fin.ErrorZhTW))
 	}
 	return nil
 }
 
-func (r *run) finishUnstarted(st *runbooks.Step, status, reason string) error {
+func (r *run) finishUnstarted(st *runbooks.Step, status string, why journal.Text) error {
 	now := r.cfg.now()
-	fin := &journal.StepFinish{Status: status, Started: now, Finished: now, Reason: reason}
+	fin := &journal.StepFinish{Status: status, Started: now, Finished: now}
 	if status == journal.StatusFailed {
-		fin.Error, fin.Reason = reason, ""
+		fin.SetError(why)
+	} else {
+		fin.SetReason(why)
 	}
 	if err := r.mustAppend(journal.Event{Type: journal.TypeStepFinish, Step: st.ID, StepFinish: fin}); err != nil {
 		return fatalError{err}
 	}
 	r.env.Record(st, runbooks.Outcome{Status: status, Error: fin.Error})
 	if status == journal.StatusFailed && !st.ContinueOnError {
-		return &stepError{id: st.ID, err: errors.New(reason)}
+		return stepFailed(st.ID, i18n.New(why.EN, why.ZhTW))
 	}
 	return nil
 }
@@ -131,7 +134,7 @@ func (r *run) group(ctx context.Context, st *runbooks.Step) error {
 func (r *run) fanOut(ctx context.Context, st *runbooks.Step) error {
 	items, err := r.rb.Items(st, r.env)
 	if err != nil {
-		return r.finishUnstarted(st, journal.StatusFailed, err.Error())
+		return r.finishUnstarted(st, journal.StatusFailed, i18n.TextOf(err))
 	}
 	start := r.cfg.now()
 	if err := r.mustAppend(journal.Event{Type: journal.TypeStepStart, Step: st.ID, StepStart: &journal.StepStart{Kind: st.KindName, Name: r.rb.StepName(st, r.env, runbooks.Vars{}), Block: st.Block, Attempt: 1, Description: fmt.Sprintf("%d instances", len(items)), DescriptionZhTW: fmt.Sprintf("共 %d 個執行個體", len(items))}}); err != nil {
@@ -143,7 +146,7 @@ func (r *run) fanOut(ctx context.Context, st *runbooks.Step) error {
 		if fin, ok := r.recorded[id]; ok {
 			results[i], _ = runbooks.DecodeResult(st, fin.Result)
 			if fin.Status == journal.StatusFailed && !st.ContinueOnError {
-				return &stepError{id: id, err: errors.New(fin.Error)}
+				return stepFailed(id, i18n.New(fin.Error, fin.ErrorZhTW))
 			}
 			return nil
 		}
@@ -193,13 +196,16 @@ func (r *run) finishComposite(ctx context.Context, st *runbooks.Step, start time
 	decide := slices.IndexFunc(errs, func(e error) bool { return errors.Is(e, ErrNeedsDecision) })
 	switch {
 	case ctx.Err() != nil:
-		fin.Status, fin.Error = journal.StatusCancelled, "interrupted"
+		fin.Status = journal.StatusCancelled
+		fin.SetError(i18n.TextOf(ErrInterrupted))
 	case decide >= 0:
 		// A branch waits for the operator: the group is not over, and
 		// resume comes back into it.
-		fin.Status, fin.Error = journal.StatusInterrupted, errs[decide].Error()
+		fin.Status = journal.StatusInterrupted
+		fin.SetError(i18n.TextOf(errs[decide]))
 	case failed > 0:
-		fin.Status, fin.Error = journal.StatusFailed, fmt.Sprintf("%d of %d branches failed; first: %v", failed, len(errs), first)
+		fin.Status = journal.StatusFailed
+		fin.SetError(i18n.TextOf(i18n.Errorf("%d of %d branches failed; first: %v", "%d／%d 個分支失敗；第一個：%v", failed, len(errs), first)))
 		fin.ContinuedOnError = st.ContinueOnError
 	}
 	if results != nil {
@@ -221,7 +227,7 @@ func (r *run) finishComposite(ctx context.Context, st *runbooks.Step, start time
 		return errs[decide]
 	}
 	if failed > 0 && !st.ContinueOnError {
-		return &stepError{id: st.ID, err: errors.New(fin.Error)}
+		return stepFailed(st.ID, i18n.New(fin.Error, fin.ErrorZhTW))
 	}
 	return nil
 }
@@ -282,14 +288,14 @@ func (r *run) instance(ctx context.Context, st *runbooks.Step, id string, item a
 			humanWait += time.Since(t0)
 			if derr != nil || d.Action == "fail" {
 				fin := r.finishNow(id, journal.StatusFailed, "", humanWait)
-				fin.Error = berr.Error()
+				fin.SetError(i18n.TextOf(berr))
 				if err := r.mustAppend(journal.Event{Type: journal.TypeStepFinish, Step: id, StepFinish: &fin}); err != nil {
 					return nil, fin, false, fatalError{err}
 				}
 				if st.ContinueOnError {
 					return nil, fin, false, nil
 				}
-				return nil, fin, false, &stepError{id: id, err: berr}
+				return nil, fin, false, stepFailed(id, berr)
 			}
 			if jerr := r.decision(id, d); jerr != nil {
 				return nil, journal.StepFinish{}, false, jerr
@@ -352,7 +358,7 @@ func (r *run) instance(ctx context.Context, st *runbooks.Step, id string, item a
 			}
 			if d.Action == "abort" {
 				r.aborted.Store(true)
-				err = fmt.Errorf("%w: %v", ErrAborted, err)
+				err = i18n.Errorf("%w: %v", "%w：%v", ErrAborted, err)
 			}
 			break
 		}
@@ -371,17 +377,17 @@ func (r *run) instance(ctx context.Context, st *runbooks.Step, id string, item a
 			fin.Status = journal.StatusOK
 		case ctx.Err() != nil:
 			fin.Status = journal.StatusCancelled
-			fin.Error = "interrupted by the operator: " + err.Error()
+			fin.SetError(i18n.TextOf(i18n.Errorf("interrupted by the operator: %v", "操作人員中斷執行：%v", err)))
 			fin.MayStillRun = errors.Is(err, steps.ErrMayStillRun)
 		case needsOperator(err, info.Traits):
 			// Like a step the run stopped in: only a person can say
 			// whether it may run again.
 			fin.Status = journal.StatusInterrupted
-			fin.Error = err.Error()
+			fin.SetError(i18n.TextOf(err))
 			fin.MayStillRun = errors.Is(err, steps.ErrMayStillRun)
 		default:
 			fin.Status = journal.StatusFailed
-			fin.Error = err.Error()
+			fin.SetError(i18n.TextOf(err))
 			fin.ContinuedOnError = st.ContinueOnError
 		}
 	}
@@ -395,16 +401,17 @@ func (r *run) instance(ctx context.Context, st *runbooks.Step, id string, item a
 	case fin.Status == journal.StatusCancelled:
 		return res, fin, executed, ErrInterrupted
 	case fin.Status == journal.StatusInterrupted:
-		target := info.Description.Target
+		target, targetZh := info.Description.Target, info.Description.Target
 		if target == "" {
-			target = "its target"
+			target, targetZh = "its target", "其對象"
 		}
-		return res, fin, executed, fmt.Errorf("%w: step %s (%s) stopped and drbook cannot tell whether it may run again: %v; check %s by hand, then `drbook resume --rerun-interrupted` to run it again",
-			ErrNeedsDecision, id, st.KindName, err, target)
+		return res, fin, executed, i18n.Errorf("%w: step %s (%s) stopped and drbook cannot tell whether it may run again: %v; check %s by hand, then `drbook resume --rerun-interrupted` to run it again",
+			"%w：步驟 %s（%s）已停止，drbook 無法判斷可否再次執行：%v；請以人工檢查 %s 後，以 `drbook resume --rerun-interrupted` 再次執行",
+			ErrNeedsDecision, id, st.KindName, err, i18n.New(target, targetZh))
 	case errors.Is(err, ErrAborted):
 		return res, fin, executed, ErrAborted
 	case err != nil && !st.ContinueOnError:
-		return res, fin, executed, &stepError{id: id, err: err}
+		return res, fin, executed, stepFailed(id, err)
 	}
 	return res, fin, executed, nil
 }
@@ -423,6 +430,9 @@ func (r *run) notRun(ctx context.Context, st *runbooks.Step, info StepInfo, d De
 		reason = "aborted: " + d.Reason
 	}
 	fin := r.finishNow(info.ID, status, reason, humanWait)
+	if d.Action == "abort" {
+		fin.ReasonZhTW = "中止：" + d.Reason
+	}
 	if status == journal.StatusManual && !d.At.IsZero() {
 		fin.Started, fin.Finished = d.At, d.At
 	}
@@ -488,7 +498,8 @@ func (r *run) attempts(ctx context.Context, st *runbooks.Step, id string, rt *st
 			steps.SayNote(rt, "warn", "not retried: %s", "未重試：%s", notRetriedWhy(err))
 			return res, err
 		}
-		if jerr := r.mustAppend(journal.Event{Type: journal.TypeStepRetry, Step: id, StepRetry: &journal.StepRetry{Attempt: fin.Attempts, Error: err.Error(), Delay: journal.Duration(delay)}}); jerr != nil {
+		t := i18n.TextOf(err)
+		if jerr := r.mustAppend(journal.Event{Type: journal.TypeStepRetry, Step: id, StepRetry: &journal.StepRetry{Attempt: fin.Attempts, Error: t.EN, ErrorZhTW: t.ZhTW, Delay: journal.Duration(delay)}}); jerr != nil {
 			return res, fatalError{jerr}
 		}
 		if !sleep(ctx, delay) {
@@ -507,7 +518,7 @@ func (r *run) attemptOnce(ctx context.Context, st *runbooks.Step, rt *stepRuntim
 	ctx = steps.WithRunStep(ctx, r.id, rt.id)
 	if st.Timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, st.Timeout, fmt.Errorf("timed out after %s (the step's timeout)", st.Timeout))
+		ctx, cancel = context.WithTimeoutCause(ctx, st.Timeout, i18n.Errorf("timed out after %s (the step's timeout)", "逾時：已超過 %s（步驟之 timeout）", st.Timeout))
 		defer cancel()
 	}
 	if st.Until == nil {
@@ -544,9 +555,9 @@ func (r *run) attemptOnce(ctx context.Context, st *runbooks.Step, rt *stepRuntim
 		last := err
 		if (u.Attempts > 0 && polls >= u.Attempts) || (!deadline.IsZero() && time.Now().Add(u.Interval).After(deadline)) {
 			if last != nil {
-				return res, fmt.Errorf("until %s: still not true after %d polls; last error: %w", u.Cond.Source, polls, last)
+				return res, i18n.Errorf("until %s: still not true after %d polls; last error: %w", "until %s：查詢 %d 次後仍不成立；最後之錯誤：%w", u.Cond.Source, polls, last)
 			}
-			return res, fmt.Errorf("until %s: still not true after %d polls", u.Cond.Source, polls)
+			return res, i18n.Errorf("until %s: still not true after %d polls", "until %s：查詢 %d 次後仍不成立", u.Cond.Source, polls)
 		}
 		steps.Say(rt, "waiting for %s (poll %d)", "等待條件成立：%s（第 %d 次查詢）", u.Cond.Source, polls)
 		if !sleep(ctx, u.Interval) {
@@ -566,7 +577,7 @@ func timeoutCause(ctx context.Context, err error) error {
 			return err // it already says it timed out, and more
 		case errors.As(err, &rs) || errors.Is(err, steps.ErrMayStillRun) || errors.Is(err, steps.ErrOutcomeUnknown):
 			// What happened to the remote command must not be lost.
-			return fmt.Errorf("%w: %w", cause, err)
+			return i18n.Errorf("%w: %w", "%w：%w", cause, err)
 		}
 		return cause
 	}

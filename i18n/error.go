@@ -28,14 +28,7 @@ type Error struct {
 // both formats must use the same verbs in the same order).
 func Errorf(en, zhTW string, args ...any) error {
 	w := fmt.Errorf(en, args...)
-	zhArgs := make([]any, len(args))
-	for i, a := range args {
-		if err, ok := a.(error); ok {
-			a = inChinese{err}
-		}
-		zhArgs[i] = a
-	}
-	e := &Error{Text: journal.Text{EN: w.Error(), ZhTW: fmt.Sprintf(noWrap(zhTW), zhArgs...)}}
+	e := &Error{Text: journal.Text{EN: w.Error(), ZhTW: fmt.Sprintf(noWrap(zhTW), zhArgs(args)...)}}
 	switch u := w.(type) {
 	case interface{ Unwrap() error }:
 		e.errs = []error{u.Unwrap()}
@@ -43,6 +36,16 @@ func Errorf(en, zhTW string, args ...any) error {
 		e.errs = u.Unwrap()
 	}
 	return e
+}
+
+// Wrap is err shown as t: its Error() is t.EN, In gives t.ZhTW, and
+// errors.Is and errors.As see err. It is for text computed from err's own
+// (the engine's redaction of secrets in both languages).
+func Wrap(t journal.Text, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &Error{Text: t, errs: []error{err}}
 }
 
 // New is Errorf without arguments.
@@ -56,6 +59,18 @@ func (e *Error) Unwrap() []error { return e.errs }
 type inChinese struct{ err error }
 
 func (c inChinese) Error() string { return In(c.err, "zh-TW") }
+
+// zhArgs is args as the Chinese text takes them: each error as inChinese.
+func zhArgs(args []any) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		if err, ok := a.(error); ok {
+			a = inChinese{err}
+		}
+		out[i] = a
+	}
+	return out
+}
 
 // noWrap turns %w into %v, which Sprintf takes.
 func noWrap(format string) string { return strings.ReplaceAll(format, "%w", "%v") }

@@ -53,3 +53,27 @@ func TestErrorfAroundABilingualErrorIsChineseThroughout(t *testing.T) {
 		t.Error("the wrapped error is lost")
 	}
 }
+
+func TestABilingualErrorWrappingAnotherIsChineseAllThrough(t *testing.T) {
+	inner := Errorf("task %s failed: %w", "工作 %s 失敗：%w", "task-7", fs.ErrPermission)
+	outer := Errorf("cannot power on %s: %w", "無法開啟 %s 的電源：%w", "vm-ap01", inner)
+	if got, want := In(outer, "zh-TW"), "無法開啟 vm-ap01 的電源：工作 task-7 失敗：permission denied"; got != want {
+		t.Errorf("In(zh-TW) = %q, want %q", got, want)
+	}
+	if got, want := outer.Error(), "cannot power on vm-ap01: task task-7 failed: permission denied"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	if !errors.Is(outer, fs.ErrPermission) {
+		t.Error("the wrapped error is lost")
+	}
+}
+
+func TestWrapShowsItsTextAndKeepsTheChain(t *testing.T) {
+	err := Wrap(Errorf("login as %s failed", "以 %s 登入失敗", "[redacted]").(*Error).Text, fs.ErrPermission)
+	if got := In(err, "zh-TW"); got != "以 [redacted] 登入失敗" {
+		t.Errorf("In(zh-TW) = %q", got)
+	}
+	if err.Error() != "login as [redacted] failed" || !errors.Is(err, fs.ErrPermission) {
+		t.Errorf("Error() = %q, Is = %v", err.Error(), errors.Is(err, fs.ErrPermission))
+	}
+}

@@ -127,10 +127,16 @@ type RunResume struct {
 
 // RunEnd closes a run (or a session of it).
 type RunEnd struct {
-	Result   string   `json:"result"` // passed, failed, aborted, interrupted
-	Error    string   `json:"error,omitempty"`
-	Duration Duration `json:"duration"`
+	Result string `json:"result"` // passed, failed, aborted, interrupted
+	Error  string `json:"error,omitempty"`
+	// ErrorZhTW is Error in Traditional Chinese where drbook worded it
+	// (see StepFinish.ErrorZhTW).
+	ErrorZhTW string   `json:"error_zh_tw,omitempty"`
+	Duration  Duration `json:"duration"`
 }
+
+// ErrorIn returns the run's error in lang ("en" or "zh-TW").
+func (e RunEnd) ErrorIn(lang string) string { return Text{EN: e.Error, ZhTW: e.ErrorZhTW}.In(lang) }
 
 // StepStart is journaled (and fsync'd) before a step's side effect begins.
 type StepStart struct {
@@ -150,10 +156,16 @@ type StepStart struct {
 
 // StepRetry records a failed attempt that will be tried again.
 type StepRetry struct {
-	Attempt int      `json:"attempt"`
-	Error   string   `json:"error"`
-	Delay   Duration `json:"delay"`
+	Attempt int    `json:"attempt"`
+	Error   string `json:"error"`
+	// ErrorZhTW is Error in Traditional Chinese where drbook worded it
+	// (see StepFinish.ErrorZhTW).
+	ErrorZhTW string   `json:"error_zh_tw,omitempty"`
+	Delay     Duration `json:"delay"`
 }
+
+// ErrorIn returns the attempt's error in lang ("en" or "zh-TW").
+func (e StepRetry) ErrorIn(lang string) string { return Text{EN: e.Error, ZhTW: e.ErrorZhTW}.In(lang) }
 
 // StepFinish is journaled before the next step starts.
 type StepFinish struct {
@@ -163,10 +175,19 @@ type StepFinish struct {
 	Finished time.Time `json:"finished"`
 	Duration Duration  `json:"duration"`
 	// HumanWait is the part of Duration spent waiting for a person.
-	HumanWait Duration        `json:"human_wait,omitempty"`
-	Error     string          `json:"error,omitempty"`
-	Reason    string          `json:"reason,omitempty"`
-	Result    json.RawMessage `json:"result,omitempty"`
+	HumanWait Duration `json:"human_wait,omitempty"`
+	Error     string   `json:"error,omitempty"`
+	// ErrorZhTW is Error in Traditional Chinese: drbook's own words (a
+	// kind's, the engine's) translated, what came from elsewhere (vCenter,
+	// the network, a guest) kept as it was said. It is left out when
+	// nothing in the error was drbook's to translate, and journals written
+	// before it have none: readers fall back to Error.
+	ErrorZhTW string `json:"error_zh_tw,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+	// ReasonZhTW is Reason in Traditional Chinese where drbook wrote it
+	// ("when: … is false"); an operator's own words have none.
+	ReasonZhTW string          `json:"reason_zh_tw,omitempty"`
+	Result     json.RawMessage `json:"result,omitempty"`
 	// ContinuedOnError is set when a failure did not stop the run.
 	ContinuedOnError bool `json:"continued_on_error,omitempty"`
 	// MayStillRun is set when the step stopped while drbook could not
@@ -174,6 +195,20 @@ type StepFinish struct {
 	// without the operator's word.
 	MayStillRun bool `json:"may_still_run,omitempty"`
 }
+
+// ErrorIn returns the step's error in lang ("en" or "zh-TW").
+func (f StepFinish) ErrorIn(lang string) string { return Text{EN: f.Error, ZhTW: f.ErrorZhTW}.In(lang) }
+
+// SetError sets Error and ErrorZhTW from t (i18n.TextOf of the error).
+func (f *StepFinish) SetError(t Text) { f.Error, f.ErrorZhTW = t.EN, t.ZhTW }
+
+// ReasonIn returns why the step was not run, in lang ("en" or "zh-TW").
+func (f StepFinish) ReasonIn(lang string) string {
+	return Text{EN: f.Reason, ZhTW: f.ReasonZhTW}.In(lang)
+}
+
+// SetReason sets Reason and ReasonZhTW from t.
+func (f *StepFinish) SetReason(t Text) { f.Reason, f.ReasonZhTW = t.EN, t.ZhTW }
 
 // Note is a free-form line recorded by the `log` kind or by the engine.
 type Note struct {

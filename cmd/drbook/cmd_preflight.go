@@ -92,7 +92,7 @@ func printPreflight(w io.Writer, m messages, checks []engine.Check) {
 			}
 			check += detail
 		}
-		line(rows[i], oneLine(check), c.Hint)
+		line(rows[i], oneLine(check), c.HintIn(m.Lang()))
 	}
 	failed := 0
 	for _, c := range checks {
