@@ -4,11 +4,12 @@ import "github.com/drbook/drbook/journal"
 
 // inLanguage returns r as the md and HTML reports show it in lang: what
 // drbook journaled in both languages (step descriptions, evidence titles,
-// table headings and drbook's own cell words, fact labels, timeline labels
-// and notes) is put in lang. The journal keeps the English as its stable
-// keys, and the JSON report both; text that came from elsewhere (a remote
-// command's output, a vCenter event's message, an error) stays as it was
-// said. r itself is not changed: one report renders in both languages.
+// table headings and drbook's own cell words, fact labels, timeline labels,
+// notes, and the errors and skip reasons drbook worded) is put in lang. The
+// journal keeps the English as its stable keys, and the JSON report both;
+// text that came from elsewhere (a remote command's output, a vCenter
+// event's message, the foreign part of an error) stays as it was said. r
+// itself is not changed: one report renders in both languages.
 func inLanguage(r *Report, lang string) *Report {
 	if lang != LangZhTW {
 		return r
@@ -17,9 +18,27 @@ func inLanguage(r *Report, lang string) *Report {
 	c.Steps = make([]Step, len(r.Steps))
 	for i, s := range r.Steps {
 		s.Description = journal.Text{EN: s.Description, ZhTW: s.DescriptionZhTW}.In(lang)
+		s.Error = journal.Text{EN: s.Error, ZhTW: s.ErrorZhTW}.In(lang)
+		s.Reason = journal.Text{EN: s.Reason, ZhTW: s.ReasonZhTW}.In(lang)
+		if s.Retries != nil {
+			retries := make([]journal.StepRetry, len(s.Retries))
+			for j, x := range s.Retries {
+				x.Error = x.ErrorIn(lang)
+				retries[j] = x
+			}
+			s.Retries = retries
+		}
 		s.Evidence = evidenceIn(s.Evidence, lang)
 		s.Notes = notesIn(s.Notes, lang)
 		c.Steps[i] = s
+	}
+	c.Cover.Error = journal.Text{EN: r.Cover.Error, ZhTW: r.Cover.ErrorZhTW}.In(lang)
+	if r.Summary.Deviations != nil {
+		c.Summary.Deviations = make([]Deviation, len(r.Summary.Deviations))
+		for i, d := range r.Summary.Deviations {
+			d.Detail = journal.Text{EN: d.Detail, ZhTW: d.DetailZhTW}.In(lang)
+			c.Summary.Deviations[i] = d
+		}
 	}
 	c.Evidence = evidenceIn(r.Evidence, lang)
 	c.Notes = notesIn(r.Notes, lang)

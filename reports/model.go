@@ -105,11 +105,13 @@ type Cover struct {
 	// Result is the report's verdict (see Verdict), the one result every
 	// renderer prints; RecordedResult is what the journal's last run.end
 	// says (incomplete when there is none).
-	Result         string            `json:"result"`
-	RecordedResult string            `json:"recorded_result"`
-	Error          string            `json:"error,omitempty"`
-	Params         map[string]any    `json:"params,omitempty"`
-	Labels         map[string]string `json:"labels,omitempty"`
+	Result         string `json:"result"`
+	RecordedResult string `json:"recorded_result"`
+	Error          string `json:"error,omitempty"`
+	// ErrorZhTW is Error in Traditional Chinese (journal.RunEnd).
+	ErrorZhTW string            `json:"error_zh_tw,omitempty"`
+	Params    map[string]any    `json:"params,omitempty"`
+	Labels    map[string]string `json:"labels,omitempty"`
 	// LabSpeed is how many times faster than real time the simulated site
 	// ran, for a run in lab mode whose journal recorded it (label
 	// lab_speed); 0 otherwise. Every duration in the report stays real
@@ -223,6 +225,9 @@ type Deviation struct {
 	Actual  journal.Duration `json:"actual,omitempty"`
 	Planned journal.Duration `json:"planned,omitempty"`
 	Detail  string           `json:"detail,omitempty"`
+	// DetailZhTW is Detail in Traditional Chinese where drbook worded it
+	// (a step's error or skip reason).
+	DetailZhTW string `json:"detail_zh_tw,omitempty"`
 	// Pending lists what had not recovered (not-recovered only).
 	Pending []string `json:"pending,omitempty"`
 	// At and Who place a pause or a resume.
@@ -277,7 +282,11 @@ type Step struct {
 	Attempts   int              `json:"attempts"`
 	Status     string           `json:"status"`
 	Error      string           `json:"error,omitempty"`
-	Reason     string           `json:"reason,omitempty"`
+	// ErrorZhTW is Error in Traditional Chinese (journal.StepFinish).
+	ErrorZhTW string `json:"error_zh_tw,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+	// ReasonZhTW is Reason in Traditional Chinese where drbook wrote it.
+	ReasonZhTW string `json:"reason_zh_tw,omitempty"`
 	// ContinuedOnError is set when a failure did not stop the run.
 	ContinuedOnError bool `json:"continued_on_error,omitempty"`
 	// ConfirmedBy lists who decided to run (or did by hand) this step.
@@ -550,7 +559,7 @@ func (b *builder) add(ev *journal.Event) {
 		}
 	case journal.TypeRunEnd:
 		if re := ev.RunEnd; re != nil {
-			r.Cover.RecordedResult, r.Cover.Error, r.Cover.End = re.Result, re.Error, tp(ev.Time)
+			r.Cover.RecordedResult, r.Cover.Error, r.Cover.ErrorZhTW, r.Cover.End = re.Result, re.Error, re.ErrorZhTW, tp(ev.Time)
 			s := &r.Sessions[len(r.Sessions)-1]
 			s.End, s.Result = tp(ev.Time), re.Result
 			b.ended = true
@@ -591,6 +600,7 @@ func (b *builder) add(ev *journal.Event) {
 		if sf := ev.StepFinish; sf != nil {
 			s := b.step(ev.Step)
 			s.Status, s.Attempts, s.Error, s.Reason = sf.Status, max(sf.Attempts, s.Attempts), sf.Error, sf.Reason
+			s.ErrorZhTW, s.ReasonZhTW = sf.ErrorZhTW, sf.ReasonZhTW
 			if !sf.Started.IsZero() {
 				s.Start = tp(sf.Started)
 			}
@@ -875,19 +885,19 @@ func (b *builder) stepDeviations(s *Step) {
 	d := &b.r.Summary.Deviations
 	switch s.Status {
 	case journal.StatusSkipped:
-		*d = append(*d, Deviation{Kind: DevSkipped, Step: s.ID, Detail: s.Reason})
+		*d = append(*d, Deviation{Kind: DevSkipped, Step: s.ID, Detail: s.Reason, DetailZhTW: s.ReasonZhTW})
 	case journal.StatusManual:
-		*d = append(*d, Deviation{Kind: DevDoneByHand, Step: s.ID, Detail: s.Reason})
+		*d = append(*d, Deviation{Kind: DevDoneByHand, Step: s.ID, Detail: s.Reason, DetailZhTW: s.ReasonZhTW})
 	case journal.StatusFailed:
 		kind := DevFailed
 		if s.ContinuedOnError {
 			kind = DevContinuedOnError
 		}
-		*d = append(*d, Deviation{Kind: kind, Step: s.ID, Detail: s.Error})
+		*d = append(*d, Deviation{Kind: kind, Step: s.ID, Detail: s.Error, DetailZhTW: s.ErrorZhTW})
 	case journal.StatusInterrupted:
-		*d = append(*d, Deviation{Kind: DevInterrupted, Step: s.ID, Detail: s.Error})
+		*d = append(*d, Deviation{Kind: DevInterrupted, Step: s.ID, Detail: s.Error, DetailZhTW: s.ErrorZhTW})
 	case journal.StatusCancelled:
-		*d = append(*d, Deviation{Kind: DevCancelled, Step: s.ID, Detail: s.Error})
+		*d = append(*d, Deviation{Kind: DevCancelled, Step: s.ID, Detail: s.Error, DetailZhTW: s.ErrorZhTW})
 	case StatusNotRun:
 		// on_failure steps not running is the normal case.
 		if s.Block != "on_failure" {

@@ -464,16 +464,16 @@ func (p *plainObserver) Event(ev journal.Event) {
 		}
 		p.line(ev.Time, "plain.start", ev.Step, s.Kind, name)
 	case journal.TypeStepRetry:
-		p.line(ev.Time, "plain.retry", ev.Step, ev.StepRetry.Attempt, oneLine(ev.StepRetry.Error), ev.StepRetry.Delay)
+		p.line(ev.Time, "plain.retry", ev.Step, ev.StepRetry.Attempt, oneLine(ev.StepRetry.ErrorIn(p.lang)), ev.StepRetry.Delay)
 	case journal.TypeStepFinish:
 		f := ev.StepFinish
 		switch f.Status {
 		case journal.StatusOK:
 			p.line(ev.Time, "plain.ok", ev.Step, f.Duration.D().Round(time.Millisecond))
 		case journal.StatusSkipped, journal.StatusManual:
-			p.line(ev.Time, "plain.not_run", ev.Step, p.msg.Enum("status", f.Status), f.Reason)
+			p.line(ev.Time, "plain.not_run", ev.Step, p.msg.Enum("status", f.Status), f.ReasonIn(p.lang))
 		default:
-			p.line(ev.Time, "plain.failed", ev.Step, p.msg.Enum("status", f.Status), f.Duration.D().Round(time.Millisecond), f.Error)
+			p.line(ev.Time, "plain.failed", ev.Step, p.msg.Enum("status", f.Status), f.Duration.D().Round(time.Millisecond), f.ErrorIn(p.lang))
 		}
 	case journal.TypeNote:
 		p.line(ev.Time, "plain.note", p.msg.Enum("level", ev.Note.Level), ev.Note.TextIn(p.lang))

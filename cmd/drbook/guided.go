@@ -198,7 +198,7 @@ func (v *guidedView) applyLocked(ev journal.Event) {
 		if vs := v.byID[ev.Step]; vs != nil {
 			vs.detail = v.msg.Tf("view.retrying", ev.StepRetry.Attempt)
 		}
-		v.addLogLocked(at, v.msg.Tf("log.retry", ev.Step, ev.StepRetry.Attempt, oneLine(ev.StepRetry.Error)))
+		v.addLogLocked(at, v.msg.Tf("log.retry", ev.Step, ev.StepRetry.Attempt, oneLine(ev.StepRetry.ErrorIn(v.msg.Lang()))))
 	case journal.TypeStepFinish:
 		f := ev.StepFinish
 		vs := v.stepLocked(ev.Step, nil)
@@ -211,9 +211,9 @@ func (v *guidedView) applyLocked(ev journal.Event) {
 				v.disrupted = at
 			}
 		}
-		vs.detail = screenText(oneLine(f.Error))
+		vs.detail = screenText(oneLine(f.ErrorIn(v.msg.Lang())))
 		if vs.detail == "" {
-			vs.detail = screenText(oneLine(f.Reason))
+			vs.detail = screenText(oneLine(f.ReasonIn(v.msg.Lang())))
 		}
 		if f.Status != journal.StatusOK {
 			v.addLogLocked(at, v.msg.Tf("log.finish", statusGlyph(f.Status), ev.Step, v.msg.Enum("status", f.Status), vs.detail))

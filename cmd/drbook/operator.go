@@ -206,7 +206,7 @@ func (t *terminalOperator) Failed(ctx context.Context, st engine.StepInfo, stepE
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	defer t.ui.settle()
-	t.ui.say(t.msg.Tf("prompt.failed", st.ID, stepErr))
+	t.ui.say(t.msg.Tf("prompt.failed", st.ID, i18n.In(stepErr, t.msg.Lang())))
 	for {
 		a, err := t.readLine(ctx, t.msg.T("prompt.failed_choice"))
 		if err != nil {
