@@ -38,6 +38,13 @@ func Errorf(en, zhTW string, args ...any) error {
 	return e
 }
 
+// Textf formats en and zhTW over the same args (Sprintf verbs, no %w),
+// each bilingual error among args in the text's own language: a progress
+// line or a note that names a reason drbook worded.
+func Textf(en, zhTW string, args ...any) journal.Text {
+	return journal.Text{EN: fmt.Sprintf(en, args...), ZhTW: fmt.Sprintf(zhTW, zhArgs(args)...)}
+}
+
 // Wrap is err shown as t: its Error() is t.EN, In gives t.ZhTW, and
 // errors.Is and errors.As see err. It is for text computed from err's own
 // (the engine's redaction of secrets in both languages).

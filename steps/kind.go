@@ -11,7 +11,6 @@ package steps
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"sort"
 	"time"
@@ -215,7 +214,7 @@ type Answer struct {
 }
 
 // ErrNoOperator is returned by Ask when the run is unattended.
-var ErrNoOperator = fmt.Errorf("this step needs an operator, but the run is unattended (run it in a terminal without --yes, or mark it done with `drbook resume --only`)")
+var ErrNoOperator = i18n.New("this step needs an operator, but the run is unattended (run it in a terminal without --yes, or mark it done with `drbook resume --only`)", "此步驟需要操作人員，但本次為無人值守執行（請於終端機中不加 --yes 執行，或以 `drbook resume --only` 標示為已完成）")
 
 // Registry maps kind names to kinds.
 type Registry struct {

@@ -1,6 +1,8 @@
 package steps
 
-import "errors"
+import (
+	"github.com/drbook/drbook/i18n"
+)
 
 // A preflight runs before anything has happened, so it must not fail a
 // step for lacking what an earlier step of the same run will create: the
@@ -13,7 +15,7 @@ import "errors"
 // answer by its own means (a login, an API it goes through), not that
 // what it probes failed: a monitor records such a probe as "unknown",
 // never as an outage. Wrap it: fmt.Errorf("…: %w", steps.ErrNoAnswer).
-var ErrNoAnswer = errors.New("the probe got no answer")
+var ErrNoAnswer = i18n.New("the probe got no answer", "探測未獲回應")
 
 // Product is something a step creates that a later step's preflight
 // may look for: a file or directory on a guest.

@@ -2,9 +2,9 @@ package steps
 
 import (
 	"context"
-	"errors"
 	"strconv"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 )
 
@@ -17,12 +17,12 @@ var (
 	// idempotent; otherwise it stops the run as it would for an
 	// interrupted step, and a person decides (exit 3, `drbook resume
 	// --rerun-interrupted`).
-	ErrOutcomeUnknown = errors.New("whether the step took effect is unknown")
+	ErrOutcomeUnknown = i18n.New("whether the step took effect is unknown", "無法確定此步驟是否已生效")
 	// ErrMayStillRun marks a step that was stopped (timeout, Ctrl-C, lost
 	// connection) while drbook could not confirm that its remote command
 	// ended. Nothing runs the step again, whatever its kind, until a person
 	// has checked: a second copy would run alongside the first.
-	ErrMayStillRun = errors.New("the stopped command may still be running")
+	ErrMayStillRun = i18n.New("the stopped command may still be running", "已停止之指令可能仍在執行")
 )
 
 // RemoteStop is what drbook did to end a step's remote command when the

@@ -1,8 +1,7 @@
 package steps
 
 import (
-	"fmt"
-
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 )
 
@@ -43,7 +42,6 @@ func SayNote(rt Runtime, level, en, zhTW string, args ...any) {
 	rt.Note(level, t.EN)
 }
 
-// Textf formats en and zhTW over the same args.
-func Textf(en, zhTW string, args ...any) journal.Text {
-	return journal.Text{EN: fmt.Sprintf(en, args...), ZhTW: fmt.Sprintf(zhTW, args...)}
-}
+// Textf formats en and zhTW over the same args; an error drbook worded in
+// both languages (i18n) among them is put in each text's language.
+func Textf(en, zhTW string, args ...any) journal.Text { return i18n.Textf(en, zhTW, args...) }

@@ -12,13 +12,13 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/steps"
 )
@@ -95,14 +95,14 @@ type client struct {
 func newClient(rt steps.Runtime, name string, timeout time.Duration) (*client, error) {
 	h, ok := rt.Site().Hosts[name]
 	if !ok {
-		return nil, fmt.Errorf("the site has no host %q", name)
+		return nil, i18n.Errorf("the site has no host %q", "場域中沒有主機 %q", name)
 	}
 	if h.BMC == "" {
-		return nil, fmt.Errorf("host %s has no bmc in the site file; add its Redfish system URL:\n  hosts:\n    %s:\n      bmc: https://BMC-ADDRESS/redfish/v1/Systems/1\n      bmc_user: USER\n      bmc_password: env:BMC_PASSWORD\nor power it on at its console (a manual step)", name, name)
+		return nil, i18n.Errorf("host %s has no bmc in the site file; add its Redfish system URL:\n  hosts:\n    %s:\n      bmc: https://BMC-ADDRESS/redfish/v1/Systems/1\n      bmc_user: USER\n      bmc_password: env:BMC_PASSWORD\nor power it on at its console (a manual step)", "主機 %s 於場域檔中沒有 bmc；請加上其 Redfish 系統網址：\n  hosts:\n    %s:\n      bmc: https://BMC-ADDRESS/redfish/v1/Systems/1\n      bmc_user: USER\n      bmc_password: env:BMC_PASSWORD\n或於其主控台開機（人工步驟）", name, name)
 	}
 	u, err := url.Parse(h.BMC)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("host %s: bmc %q is not an http(s) URL of a Redfish system (e.g. https://imm-68.example/redfish/v1/Systems/1)", name, h.BMC)
+		return nil, i18n.Errorf("host %s: bmc %q is not an http(s) URL of a Redfish system (e.g. https://imm-68.example/redfish/v1/Systems/1)", "主機 %s：bmc %q 不是 Redfish 系統之 http(s) 網址（例如 https://imm-68.example/redfish/v1/Systems/1）", name, h.BMC)
 	}
 	c := &client{system: strings.TrimSuffix(h.BMC, "/"), user: h.BMCUser,
 		// The system's CAs verify the BMC's certificate; never skipped.
@@ -134,7 +134,7 @@ func (c *client) do(ctx context.Context, method, path string, body any, out any)
 	}
 	res, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("BMC %s: %w", c.system, err)
+		return i18n.Errorf("BMC %s: %w", "BMC %s：%w", c.system, err)
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
@@ -146,15 +146,15 @@ func (c *client) do(ctx context.Context, method, path string, body any, out any)
 		if json.Unmarshal(b, &rf) == nil && rf.Error.Message != "" {
 			msg = rf.Error.Message
 		}
-		hint := ""
+		hint := i18n.New("", "")
 		if res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden {
-			hint = " (check the host's bmc_user and bmc_password in the site file)"
+			hint = i18n.New(" (check the host's bmc_user and bmc_password in the site file)", "（請檢查場域檔中該主機之 bmc_user 與 bmc_password）")
 		}
-		return fmt.Errorf("BMC %s answered %s to %s %s: %s%s", c.system, res.Status, method, path, msg, hint)
+		return i18n.Errorf("BMC %s answered %s to %s %s: %s%v", "BMC %s 對 %s %s %s 回應：%s%v", c.system, res.Status, method, path, msg, hint)
 	}
 	if out != nil {
 		if err := json.Unmarshal(b, out); err != nil {
-			return fmt.Errorf("BMC %s: the answer to %s %s is not Redfish JSON: %w", c.system, method, path, err)
+			return i18n.Errorf("BMC %s: the answer to %s %s is not Redfish JSON: %w", "BMC %s：對 %s %s 之回應不是 Redfish JSON：%w", c.system, method, path, err)
 		}
 	}
 	return nil
@@ -209,7 +209,7 @@ func (powerOn) Execute(ctx context.Context, rt steps.Runtime, p any) (any, error
 		}
 		select {
 		case <-ctx.Done():
-			return res, fmt.Errorf("host %s: its BMC still reports PowerState %q: %w", pp.Host, res.PowerAfter, ctx.Err())
+			return res, i18n.Errorf("host %s: its BMC still reports PowerState %q: %w", "主機 %s：其 BMC 仍回報 PowerState %q：%w", pp.Host, res.PowerAfter, ctx.Err())
 		case <-time.After(delay):
 		}
 	}

@@ -25,6 +25,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/steps"
 )
@@ -40,7 +41,7 @@ func (s *StatusList) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind == yaml.ScalarNode {
 		v, err := strconv.Atoi(n.Value)
 		if err != nil {
-			return fmt.Errorf("line %d: status %q must be a whole number such as 200", n.Line, n.Value)
+			return i18n.Errorf("line %d: status %q must be a whole number such as 200", "第 %d 行：status %q 須為整數，例如 200", n.Line, n.Value)
 		}
 		*s = StatusList{v}
 		return nil
@@ -143,11 +144,11 @@ func ProbeHTTP(ctx context.Context, p *HTTPParams) (*HTTPResult, error) {
 	if p.CAFile != "" {
 		pem, err := os.ReadFile(p.CAFile)
 		if err != nil {
-			return res, fmt.Errorf("check.http: cannot read ca_file: %w", err)
+			return res, i18n.Errorf("check.http: cannot read ca_file: %w", "check.http：無法讀取 ca_file：%w", err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return res, fmt.Errorf("check.http: ca_file %s holds no PEM certificate", p.CAFile)
+			return res, i18n.Errorf("check.http: ca_file %s holds no PEM certificate", "check.http：ca_file %s 中沒有 PEM 憑證", p.CAFile)
 		}
 		tlsCfg.RootCAs = pool
 	}
@@ -158,11 +159,11 @@ func ProbeHTTP(ctx context.Context, p *HTTPParams) (*HTTPResult, error) {
 		tlsCfg.InsecureSkipVerify = true
 		tlsCfg.VerifyPeerCertificate = func(raw [][]byte, _ [][]*x509.Certificate) error {
 			if len(raw) == 0 {
-				return errors.New("the server sent no certificate")
+				return i18n.New("the server sent no certificate", "伺服器未提供憑證")
 			}
 			sum := sha256.Sum256(raw[0])
 			if got := hex.EncodeToString(sum[:]); got != want {
-				return fmt.Errorf("certificate fingerprint %s does not match the pinned thumbprint %s", got, want)
+				return i18n.Errorf("certificate fingerprint %s does not match the pinned thumbprint %s", "憑證指紋 %s 與固定之 thumbprint %s 不符", got, want)
 			}
 			return nil
 		}
@@ -179,7 +180,7 @@ func ProbeHTTP(ctx context.Context, p *HTTPParams) (*HTTPResult, error) {
 	}
 	req, err := http.NewRequestWithContext(ctx, method, p.URL, nil)
 	if err != nil {
-		return res, fmt.Errorf("check.http: %w", err)
+		return res, i18n.Errorf("check.http: %w", "check.http：%w", err)
 	}
 	for k, v := range p.Headers {
 		if strings.EqualFold(k, "host") {
@@ -192,7 +193,7 @@ func ProbeHTTP(ctx context.Context, p *HTTPParams) (*HTTPResult, error) {
 	resp, err := client.Do(req)
 	res.ElapsedMS = float64(time.Since(start).Microseconds()) / 1000
 	if err != nil {
-		return res, fmt.Errorf("check.http %s %s: %w", method, p.URL, unwrapURLError(err))
+		return res, i18n.Errorf("check.http %s %s: %w", "check.http %s %s：%w", method, p.URL, unwrapURLError(err))
 	}
 	defer resp.Body.Close()
 	if resp.TLS != nil && len(resp.TLS.PeerCertificates) > 0 {
@@ -204,33 +205,33 @@ func ProbeHTTP(ctx context.Context, p *HTTPParams) (*HTTPResult, error) {
 	res.Status = resp.StatusCode
 	body, readErr := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if readErr != nil && ctx.Err() != nil {
-		return res, fmt.Errorf("check.http %s: cancelled: %w", p.URL, ctx.Err())
+		return res, i18n.Errorf("check.http %s: cancelled: %w", "check.http %s：已取消：%w", p.URL, ctx.Err())
 	}
 	res.Body = string(body)
 	if len(res.Body) > 4096 {
 		res.Body = res.Body[:4096]
 	}
 	if !slices.Contains(p.Status, resp.StatusCode) {
-		return res, fmt.Errorf("check.http %s: status %d, expected %v; body starts: %.200q", p.URL, resp.StatusCode, []int(p.Status), res.Body)
+		return res, i18n.Errorf("check.http %s: status %d, expected %v; body starts: %.200q", "check.http %s：狀態碼 %d，預期為 %v；回應內容開頭：%.200q", p.URL, resp.StatusCode, []int(p.Status), res.Body)
 	}
 	if readErr != nil && (p.Body != "" || p.BodyRegex != "") {
 		// A body cut short cannot be said to lack the expected text.
-		return res, fmt.Errorf("check.http %s: status %d, but the body broke off after %d bytes (%w); the server or a proxy on the way dropped the connection, or the timeout (%s) ran out", p.URL, resp.StatusCode, len(body), unwrapURLError(readErr), p.Timeout.D())
+		return res, i18n.Errorf("check.http %s: status %d, but the body broke off after %d bytes (%w); the server or a proxy on the way dropped the connection, or the timeout (%s) ran out", "check.http %s：狀態碼 %d，但回應內容於 %d 位元組後中斷（%w）；伺服器或途中之代理伺服器中斷連線，或逾時（%s）已到", p.URL, resp.StatusCode, len(body), unwrapURLError(readErr), p.Timeout.D())
 	}
 	res.BodyMatched = true
 	if p.Body != "" && !strings.Contains(string(body), p.Body) {
 		res.BodyMatched = false
-		return res, fmt.Errorf("check.http %s: the body does not contain %q; it starts: %.200q", p.URL, p.Body, res.Body)
+		return res, i18n.Errorf("check.http %s: the body does not contain %q; it starts: %.200q", "check.http %s：回應內容不含 %q；其開頭：%.200q", p.URL, p.Body, res.Body)
 	}
 	re := p.bodyRe
 	if re == nil && p.BodyRegex != "" {
 		if re, err = regexp.Compile(p.BodyRegex); err != nil {
-			return res, fmt.Errorf("check.http: body_regex: %w", err)
+			return res, i18n.Errorf("check.http: body_regex: %w", "check.http：body_regex：%w", err)
 		}
 	}
 	if re != nil && !re.Match(body) {
 		res.BodyMatched = false
-		return res, fmt.Errorf("check.http %s: the body does not match /%s/; it starts: %.200q", p.URL, p.BodyRegex, res.Body)
+		return res, i18n.Errorf("check.http %s: the body does not match /%s/; it starts: %.200q", "check.http %s：回應內容不符合 /%s/；其開頭：%.200q", p.URL, p.BodyRegex, res.Body)
 	}
 	return res, nil
 }
@@ -243,7 +244,7 @@ func unwrapURLError(err error) error {
 	var ce *tls.CertificateVerificationError
 	var uae x509.UnknownAuthorityError
 	if errors.As(err, &ce) || errors.As(err, &uae) {
-		return fmt.Errorf("%w (drbook never skips certificate checks: give ca_file, or pin the certificate with thumbprint)", err)
+		return i18n.Errorf("%w (drbook never skips certificate checks: give ca_file, or pin the certificate with thumbprint)", "%w（drbook 從不略過憑證檢查：請提供 ca_file，或以 thumbprint 固定憑證）", err)
 	}
 	return err
 }
@@ -328,9 +329,9 @@ func ProbeTCP(ctx context.Context, p *TCPParams) (*TCPResult, error) {
 	res.ElapsedMS = float64(time.Since(start).Microseconds()) / 1000
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return res, fmt.Errorf("check.tcp %s: no answer within %s", p.Address, p.Timeout)
+			return res, i18n.Errorf("check.tcp %s: no answer within %s", "check.tcp %s：%s 內未回應", p.Address, p.Timeout)
 		}
-		return res, fmt.Errorf("check.tcp %s: %w", p.Address, err)
+		return res, i18n.Errorf("check.tcp %s: %w", "check.tcp %s：%w", p.Address, err)
 	}
 	defer conn.Close()
 	res.Connected = true
@@ -351,9 +352,9 @@ func ProbeTCP(ctx context.Context, p *TCPParams) (*TCPResult, error) {
 	res.Banner = strings.TrimSpace(string(got))
 	if !strings.Contains(string(got), p.Banner) {
 		if ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled) {
-			return res, fmt.Errorf("check.tcp %s: cancelled: %w", p.Address, ctx.Err())
+			return res, i18n.Errorf("check.tcp %s: cancelled: %w", "check.tcp %s：已取消：%w", p.Address, ctx.Err())
 		}
-		return res, fmt.Errorf("check.tcp %s: the server's greeting %q does not contain %q", p.Address, res.Banner, p.Banner)
+		return res, i18n.Errorf("check.tcp %s: the server's greeting %q does not contain %q", "check.tcp %s：伺服器之歡迎訊息 %q 不含 %q", p.Address, res.Banner, p.Banner)
 	}
 	return res, nil
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/steps"
 )
@@ -107,11 +108,13 @@ func (assertKind) Describe(p any) steps.Description {
 func (assertKind) Execute(ctx context.Context, rt steps.Runtime, p any) (any, error) {
 	ap := p.(*AssertParams)
 	if !ap.That {
-		msg := ap.Message.In(rt.Options().Lang)
-		if msg == "" {
-			msg = "the condition does not hold"
+		// The runbook's message in both of its languages (the same text
+		// when it gave one); the journal keeps both, the screen shows
+		// the run's.
+		if ap.Message.IsZero() {
+			return &AssertResult{}, i18n.New("the condition does not hold", "條件不成立")
 		}
-		return &AssertResult{}, errors.New(msg)
+		return &AssertResult{}, i18n.New(ap.Message.In("en"), ap.Message.In("zh-TW"))
 	}
 	return &AssertResult{Holds: true}, nil
 }
@@ -253,18 +256,18 @@ func (k execLocal) Execute(ctx context.Context, rt steps.Runtime, p any) (any, e
 	}
 	rt.Evidence(journal.Evidence{Kind: journal.EvidenceTranscript, Title: "local command", TitleZhTW: "本機指令", Transcript: &tr})
 	if ctx.Err() != nil {
-		return res, fmt.Errorf("command stopped: %w", ctx.Err())
+		return res, i18n.Errorf("command stopped: %w", "指令已停止：%w", ctx.Err())
 	}
 	var exitErr *exec.ExitError
 	if err != nil && !errors.As(err, &exitErr) {
-		return res, fmt.Errorf("cannot run %s: %w", tr.Command, err)
+		return res, i18n.Errorf("cannot run %s: %w", "無法執行 %s：%w", tr.Command, err)
 	}
 	for _, c := range ep.ExitCodes {
 		if c == res.ExitCode {
 			return res, nil
 		}
 	}
-	return res, fmt.Errorf("command exited with %d (expected %v): %s", res.ExitCode, ep.ExitCodes, lastLine(res.Stderr))
+	return res, i18n.Errorf("command exited with %d (expected %v): %s", "指令結束代碼為 %d（預期為 %v）：%s", res.ExitCode, ep.ExitCodes, lastLine(res.Stderr))
 }
 
 func lastLine(s string) string {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/steps"
 )
@@ -90,17 +91,17 @@ func (manualKind) Execute(ctx context.Context, rt steps.Runtime, p any) (any, er
 		rt.Evidence(checklistEvidence(q.Checklist, ans))
 		for i := range q.Checklist {
 			if i >= len(ans.Checked) || ans.Checked[i].IsZero() {
-				return &ManualResult{Who: ans.Who, Inputs: ans.Inputs}, fmt.Errorf("%s did not confirm checklist item %d (%s)", ans.Who, i+1, q.Checklist[i].In("en"))
+				return &ManualResult{Who: ans.Who, Inputs: ans.Inputs}, i18n.Errorf("%s did not confirm checklist item %d (%s)", "%s 未確認檢核項目第 %d 項（%s）", ans.Who, i+1, q.Checklist[i].In("en"))
 			}
 		}
 	}
 	for _, in := range q.Inputs {
 		if v, ok := ans.Inputs[in.Name]; in.Required && (!ok || v == "") {
-			return &ManualResult{Who: ans.Who, Inputs: ans.Inputs}, fmt.Errorf("the required input %q was not entered", in.Name)
+			return &ManualResult{Who: ans.Who, Inputs: ans.Inputs}, i18n.Errorf("the required input %q was not entered", "必填欄位 %q 未輸入", in.Name)
 		}
 	}
 	if !ans.Done {
-		return &ManualResult{Who: ans.Who, Inputs: ans.Inputs}, fmt.Errorf("%s did not confirm the manual step as done", ans.Who)
+		return &ManualResult{Who: ans.Who, Inputs: ans.Inputs}, i18n.Errorf("%s did not confirm the manual step as done", "%s 未確認已完成此人工步驟", ans.Who)
 	}
 	return &ManualResult{Who: ans.Who, Inputs: ans.Inputs}, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/steps"
 )
@@ -143,7 +144,7 @@ func (clusterCheck) Execute(ctx context.Context, rt steps.Runtime, params any) (
 		c = &clusters[0]
 	case c == nil:
 		sort.Strings(known)
-		return nil, fmt.Errorf("vCenter %s has %d clusters (%s); name one with cluster:", s.endpoint.URL.Host, len(clusters), strings.Join(known, ", "))
+		return nil, i18n.Errorf("vCenter %s has %d clusters (%s); name one with cluster:", "vCenter %s 有 %d 個叢集（%s）；請以 cluster: 指定其一", s.endpoint.URL.Host, len(clusters), strings.Join(known, ", "))
 	}
 	res := &clusterCheckResult{Cluster: c.Name, Hosts: []HostState{}, Problems: []string{}}
 	if cfg, ok := c.ConfigurationEx.(*types.ClusterConfigInfoEx); ok {
@@ -164,10 +165,11 @@ func (clusterCheck) Execute(ctx context.Context, rt steps.Runtime, params any) (
 	var hosts []mo.HostSystem
 	if len(c.Host) > 0 {
 		if err := property.DefaultCollector(s.Client).Retrieve(ctx, c.Host, hostProps, &hosts); err != nil {
-			return nil, fmt.Errorf("vCenter %s: reading the hosts of cluster %s: %w", s.endpoint.URL.Host, c.Name, err)
+			return nil, i18n.Errorf("vCenter %s: reading the hosts of cluster %s: %w", "vCenter %s：讀取叢集 %s 之主機：%w", s.endpoint.URL.Host, c.Name, err)
 		}
 	}
 	sort.Slice(hosts, func(i, j int) bool { return hosts[i].Name < hosts[j].Name })
+	var problemsZh []string
 	for _, h := range hosts {
 		res.Hosts = append(res.Hosts, HostState{Name: h.Name, Cluster: c.Name, ConnectionState: string(h.Runtime.ConnectionState),
 			PowerState: string(h.Runtime.PowerState), InMaintenance: h.Runtime.InMaintenanceMode})
@@ -177,14 +179,18 @@ func (clusterCheck) Execute(ctx context.Context, rt steps.Runtime, params any) (
 		switch {
 		case h.Runtime.ConnectionState != types.HostSystemConnectionStateConnected:
 			res.Problems = append(res.Problems, fmt.Sprintf("host %s is %s", h.Name, h.Runtime.ConnectionState))
+			problemsZh = append(problemsZh, fmt.Sprintf("主機 %s 之連線狀態為 %s", h.Name, h.Runtime.ConnectionState))
 		case h.Runtime.PowerState != types.HostSystemPowerStatePoweredOn:
 			res.Problems = append(res.Problems, fmt.Sprintf("host %s is %s", h.Name, h.Runtime.PowerState))
+			problemsZh = append(problemsZh, fmt.Sprintf("主機 %s 之電源狀態為 %s", h.Name, h.Runtime.PowerState))
 		case h.Runtime.InMaintenanceMode:
 			res.Problems = append(res.Problems, fmt.Sprintf("host %s is in maintenance mode", h.Name))
+			problemsZh = append(problemsZh, fmt.Sprintf("主機 %s 處於維護模式", h.Name))
 		}
 	}
 	if len(hosts) < p.MinHosts {
 		res.Problems = append(res.Problems, fmt.Sprintf("cluster %s has %d hosts, fewer than the %d the runbook needs", c.Name, len(hosts), p.MinHosts))
+		problemsZh = append(problemsZh, fmt.Sprintf("叢集 %s 有 %d 台主機，少於演練手冊所需之 %d 台", c.Name, len(hosts), p.MinHosts))
 	}
 	rows, zhRows := [][]string{}, [][]string{}
 	for _, h := range res.Hosts {
@@ -196,12 +202,13 @@ func (clusterCheck) Execute(ctx context.Context, rt steps.Runtime, params any) (
 		{Key: "HA enabled", KeyZhTW: "HA 已啟用", Value: fmt.Sprint(res.HAEnabled), ValueZhTW: yesNoZhTW(res.HAEnabled)},
 		{Key: "host monitoring", KeyZhTW: "主機監控", Value: res.HostMonitoring},
 		{Key: "admission control", KeyZhTW: "允入控制", Value: onOff(res.AdmissionControlEnabled), ValueZhTW: onOffZhTW(res.AdmissionControlEnabled)},
-		{Key: "problems", KeyZhTW: "問題", Value: strings.Join(res.Problems, "; ")},
+		{Key: "problems", KeyZhTW: "問題", Value: strings.Join(res.Problems, "; "), ValueZhTW: strings.Join(problemsZh, "；")},
 	}})
 	rt.Evidence(journal.Evidence{Kind: journal.EvidenceTable, Title: "hosts of cluster " + c.Name, TitleZhTW: "叢集 " + c.Name + " 之主機",
 		Table: &journal.Table{Columns: []string{"host", "connection", "power", "maintenance"}, ColumnsZhTW: []string{"主機", "連線狀態", "電源", "維護模式"}, Rows: rows, RowsZhTW: zhRows}})
 	if len(res.Problems) > 0 {
-		return res, fmt.Errorf("cluster %s is not ready:\n  - %s", c.Name, strings.Join(res.Problems, "\n  - "))
+		return res, i18n.Errorf("cluster %s is not ready:\n  - %v", "叢集 %s 尚未就緒：\n  - %v", c.Name,
+			i18n.New(strings.Join(res.Problems, "\n  - "), strings.Join(problemsZh, "\n  - ")))
 	}
 	return res, nil
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/site"
 	"github.com/drbook/drbook/steps"
@@ -62,7 +63,7 @@ func resolveEndpoint(s *site.Site) (endpoint, error) {
 		vc := s.VCenter
 		u, err := soap.ParseURL(vc.URL)
 		if err != nil || u == nil {
-			return endpoint{}, fmt.Errorf("site %s: vcenter.url %q is not a URL (write it like https://vcenter.example/sdk)", s.Name, vc.URL)
+			return endpoint{}, i18n.Errorf("site %s: vcenter.url %q is not a URL (write it like https://vcenter.example/sdk)", "場域 %s：vcenter.url %q 不是網址（請寫成如 https://vcenter.example/sdk）", s.Name, vc.URL)
 		}
 		u.User = nil
 		ep := endpoint{URL: u, User: vc.User, Password: vc.Password, Thumbprints: vc.Thumbprints, Datacenter: vc.Datacenter, From: "site " + s.Name}
@@ -77,18 +78,18 @@ func resolveEndpoint(s *site.Site) (endpoint, error) {
 		if s != nil && s.Name != "" {
 			name = "site " + s.Name
 		}
-		return endpoint{}, fmt.Errorf("%s has no vcenter section and GOVC_URL is not set; add to the site file:\n  vcenter:\n    url: https://VCENTER/sdk\n    user: USER\n    password: env:VC_PASSWORD\n    thumbprints: [\"SHA-256 of its certificate\"]", name)
+		return endpoint{}, i18n.Errorf("%s has no vcenter section and GOVC_URL is not set; add to the site file:\n  vcenter:\n    url: https://VCENTER/sdk\n    user: USER\n    password: env:VC_PASSWORD\n    thumbprints: [\"SHA-256 of its certificate\"]", "%s 沒有 vcenter 區段，且未設定 GOVC_URL；請於場域檔加上：\n  vcenter:\n    url: https://VCENTER/sdk\n    user: USER\n    password: env:VC_PASSWORD\n    thumbprints: [\"其憑證之 SHA-256\"]", name)
 	}
 	u, err := soap.ParseURL(raw)
 	if err != nil || u == nil {
-		return endpoint{}, fmt.Errorf("GOVC_URL is not a URL (write it like https://vcenter.example/sdk)")
+		return endpoint{}, i18n.Errorf("GOVC_URL is not a URL (write it like https://vcenter.example/sdk)", "GOVC_URL 不是網址（請寫成如 https://vcenter.example/sdk）")
 	}
 	ep := endpoint{URL: u, From: "GOVC_* environment", Datacenter: os.Getenv("GOVC_DATACENTER")}
 	if u.User != nil {
 		if pw, _ := u.User.Password(); pw != "" {
 			// A password inside a URL cannot be registered for redaction
 			// before the run starts, and the URL is printed in errors.
-			return endpoint{}, fmt.Errorf("GOVC_URL carries a password, which drbook cannot keep out of its journal and reports; write GOVC_URL without it (https://USER@VCENTER/sdk) and export the password as GOVC_PASSWORD")
+			return endpoint{}, i18n.Errorf("GOVC_URL carries a password, which drbook cannot keep out of its journal and reports; write GOVC_URL without it (https://USER@VCENTER/sdk) and export the password as GOVC_PASSWORD", "GOVC_URL 含有密碼，drbook 無法使其不出現於紀錄檔與報告；請將 GOVC_URL 改為不含密碼（https://USER@VCENTER/sdk），並將密碼匯出為 GOVC_PASSWORD")
 		}
 		ep.User = u.User.Username()
 	}
@@ -117,7 +118,7 @@ func resolveEndpoint(s *site.Site) (endpoint, error) {
 func knownHostsThumbprints(path, host string) ([]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("GOVC_TLS_KNOWN_HOSTS: %w", err)
+		return nil, i18n.Errorf("GOVC_TLS_KNOWN_HOSTS: %w", "GOVC_TLS_KNOWN_HOSTS：%w", err)
 	}
 	defer f.Close()
 	withPort := host
@@ -228,10 +229,10 @@ func newCertVerifier(ep endpoint, acceptNew bool) (*certVerifier, error) {
 		for _, f := range ep.CAFiles {
 			pem, err := os.ReadFile(f)
 			if err != nil {
-				return nil, fmt.Errorf("%s: CA file: %w", ep.From, err)
+				return nil, i18n.Errorf("%s: CA file: %w", "%s：CA 檔：%w", ep.From, err)
 			}
 			if !v.roots.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("%s: CA file %s holds no PEM certificate", ep.From, f)
+				return nil, i18n.Errorf("%s: CA file %s holds no PEM certificate", "%s：CA 檔 %s 中沒有 PEM 憑證", ep.From, f)
 			}
 		}
 	} else if pool, err := x509.SystemCertPool(); err == nil {
@@ -242,7 +243,7 @@ func newCertVerifier(ep endpoint, acceptNew bool) (*certVerifier, error) {
 
 func (v *certVerifier) verify(cs tls.ConnectionState) error {
 	if len(cs.PeerCertificates) == 0 {
-		return fmt.Errorf("vCenter %s presented no TLS certificate", v.endpoint)
+		return i18n.Errorf("vCenter %s presented no TLS certificate", "vCenter %s 未提供 TLS 憑證", v.endpoint)
 	}
 	leaf := cs.PeerCertificates[0]
 	s256 := sha256.Sum256(leaf.Raw)
@@ -357,9 +358,9 @@ func (s *Session) login(ctx context.Context) error {
 		return nil
 	}
 	if fault.Is(err, &types.InvalidLogin{}) {
-		return fmt.Errorf("vCenter %s refused the login of user %q (%s): check the user and the password's secret reference", s.endpoint.URL.Host, s.endpoint.User, s.endpoint.From)
+		return i18n.Errorf("vCenter %s refused the login of user %q (%s): check the user and the password's secret reference", "vCenter %s 拒絕帳號 %q 登入（%s）：請檢查帳號及密碼之機敏資料參照", s.endpoint.URL.Host, s.endpoint.User, s.endpoint.From)
 	}
-	return fmt.Errorf("vCenter %s: login: %w", s.endpoint.URL.Host, err)
+	return i18n.Errorf("vCenter %s: login: %w", "vCenter %s：登入：%w", s.endpoint.URL.Host, err)
 }
 
 // relogin logs in again unless another caller already did since gen, and
@@ -408,7 +409,7 @@ func (s *Session) open(ctx context.Context, ep endpoint, password string, accept
 		if errors.As(err, &pm) {
 			return pm
 		}
-		return fmt.Errorf("cannot reach vCenter %s (%s): %w", ep.URL.Host, ep.From, err)
+		return i18n.Errorf("cannot reach vCenter %s (%s): %w", "無法連線至 vCenter %s（%s）：%w", ep.URL.Host, ep.From, err)
 	}
 	s.Client, s.endpoint, s.verifier, s.user = client, ep, v, url.UserPassword(ep.User, password)
 	s.keep = keepalive.NewHandlerSOAP(sc, keepAliveEvery, func() error {

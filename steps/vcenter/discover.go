@@ -2,7 +2,6 @@ package vcenter
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"sort"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/site"
 )
@@ -153,11 +153,11 @@ func (s *Session) chooseDatacenter(ctx context.Context, d *Discovery) error {
 	}
 	dcs, err := find.NewFinder(s.Client, false).DatacenterList(ctx, "*")
 	if err != nil {
-		return fmt.Errorf("vCenter %s: listing datacenters: %w", s.endpoint.URL.Host, err)
+		return i18n.Errorf("vCenter %s: listing datacenters: %w", "vCenter %s：列出資料中心：%w", s.endpoint.URL.Host, err)
 	}
 	switch len(dcs) {
 	case 0:
-		return fmt.Errorf("vCenter %s has no datacenter: there is no inventory to discover", s.endpoint.URL.Host)
+		return i18n.Errorf("vCenter %s has no datacenter: there is no inventory to discover", "vCenter %s 沒有資料中心：無清單可供探索", s.endpoint.URL.Host)
 	case 1:
 		d.Datacenter = dcs[0].Name()
 		s.endpoint.Datacenter = d.Datacenter
@@ -168,7 +168,7 @@ func (s *Session) chooseDatacenter(ctx context.Context, d *Discovery) error {
 		names = append(names, dc.Name())
 	}
 	sort.Strings(names)
-	return fmt.Errorf("vCenter %s has %d datacenters (%s): choose one with --datacenter (one site file per datacenter)", s.endpoint.URL.Host, len(names), strings.Join(names, ", "))
+	return i18n.Errorf("vCenter %s has %d datacenters (%s): choose one with --datacenter (one site file per datacenter)", "vCenter %s 有 %d 個資料中心（%s）：請以 --datacenter 擇一（每個資料中心一個場域檔）", s.endpoint.URL.Host, len(names), strings.Join(names, ", "))
 }
 
 func (s *Session) discoverInventory(ctx context.Context, d *Discovery) error {

@@ -11,6 +11,7 @@ import (
 	"github.com/vmware/govmomi/event"
 	"github.com/vmware/govmomi/vim25/types"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/steps"
 )
@@ -82,7 +83,7 @@ func (s *Session) queryEvents(ctx context.Context, since time.Time, max int32) (
 	spec := types.EventFilterSpec{Time: &types.EventFilterSpecByTime{BeginTime: &since}, MaxCount: max}
 	evs, err := event.NewManager(s.Client).QueryEvents(ctx, spec)
 	if err != nil {
-		return nil, false, fmt.Errorf("vCenter %s: reading events: %w", s.endpoint.URL.Host, err)
+		return nil, false, i18n.Errorf("vCenter %s: reading events: %w", "vCenter %s：讀取事件：%w", s.endpoint.URL.Host, err)
 	}
 	out := make([]EventRecord, 0, len(evs))
 	for _, e := range evs {

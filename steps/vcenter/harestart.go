@@ -9,6 +9,7 @@ import (
 
 	"github.com/vmware/govmomi/vim25/types"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/steps"
 )
@@ -56,6 +57,9 @@ type VMRestart struct {
 	Restarted      bool `json:"restarted" expr:"restarted"`
 	// Problem says why the VM is not counted as restarted.
 	Problem string `json:"problem,omitempty" expr:"problem"`
+	// problemZhTW is Problem in Traditional Chinese, for the evidence
+	// and the error (the result keeps the English).
+	problemZhTW string
 }
 
 // haVerifyResult is what vcenter.ha.verify_restart records.
@@ -143,7 +147,7 @@ func (haVerifyRestart) Execute(ctx context.Context, rt steps.Runtime, params any
 	p := params.(*haVerifyParams)
 	start := time.Now()
 	if len(p.VMs) == 0 && !p.AllowEmpty {
-		return nil, fmt.Errorf("no VMs to verify: vms is empty; pass the VMs that ran on %s (vms: \"${{ steps.<shutdown step>.result.vms }}\"), or set allow_empty: true if the host really ran none", p.FailedHost)
+		return nil, i18n.Errorf("no VMs to verify: vms is empty; pass the VMs that ran on %s (vms: \"${{ steps.<shutdown step>.result.vms }}\"), or set allow_empty: true if the host really ran none", "沒有要驗證之 VM：vms 是空的；請傳入曾於 %s 上執行之 VM（vms: \"${{ steps.<停機步驟>.result.vms }}\"），若該主機確實未執行任何 VM，請設定 allow_empty: true", p.FailedHost)
 	}
 	s, err := connect(ctx, rt)
 	if err != nil {
@@ -220,7 +224,7 @@ func (haVerifyRestart) Execute(ctx context.Context, rt steps.Runtime, params any
 			}
 		}
 	}
-	var missing []string
+	var missing, missingZh []string
 	for _, ref := range refs {
 		t := trackers[ref]
 		r := t.r
@@ -233,29 +237,33 @@ func (haVerifyRestart) Execute(ctx context.Context, rt steps.Runtime, params any
 			}
 		case !r.PoweredOnAt.IsZero():
 			r.Problem = fmt.Sprintf("powered on on %s, but VMware Tools were not running within %s", r.NewHost, p.Within)
+			r.problemZhTW = fmt.Sprintf("已於 %s 開機，但 VMware Tools 未於 %s 內執行", r.NewHost, p.Within)
 		default:
-			where := t.facts.Host
+			where, whereZh := t.facts.Host, t.facts.Host
 			if where == "" {
-				where = "an unknown host"
+				where, whereZh = "an unknown host", "不明主機"
 			}
 			r.Problem = fmt.Sprintf("still %s on %s (connection %s)", orUnknown(t.facts.PowerState), where, orUnknown(t.facts.ConnectionState))
+			r.problemZhTW = fmt.Sprintf("仍於 %s 上為 %s（連線 %s）", whereZh, orUnknown(t.facts.PowerState), orUnknown(t.facts.ConnectionState))
 		}
 		if msg, ok := failover[r.VM]; ok && !r.Restarted {
 			r.Problem += "; vCenter: " + msg
+			r.problemZhTW += "；vCenter：" + msg
 		}
 		if !r.Restarted {
 			missing = append(missing, fmt.Sprintf("%s: %s", r.VM, r.Problem))
+			missingZh = append(missingZh, fmt.Sprintf("%s：%s", r.VM, r.problemZhTW))
 		}
 		res.VMs = append(res.VMs, r)
 	}
 	res.AllRestarted = len(missing) == 0
 	emitRestartEvidence(rt, res)
 	if ctx.Err() != nil {
-		return res, fmt.Errorf("verifying the HA restart was cancelled: %w", ctx.Err())
+		return res, i18n.Errorf("verifying the HA restart was cancelled: %w", "HA 重新啟動之驗證已取消：%w", ctx.Err())
 	}
 	if len(missing) > 0 {
-		return res, fmt.Errorf("%d of %d VMs of failed host %s were not back on another host within %s:\n  - %s",
-			len(missing), len(res.VMs), failedName, p.Within, strings.Join(missing, "\n  - "))
+		return res, i18n.Errorf("%d of %d VMs of failed host %s were not back on another host within %s:\n  - %v", "故障主機 %[3]s 之 %[1]d／%[2]d 台 VM 未於 %[4]s 內於其他主機恢復：\n  - %[5]v",
+			len(missing), len(res.VMs), failedName, p.Within, i18n.New(strings.Join(missing, "\n  - "), strings.Join(missingZh, "\n  - ")))
 	}
 	return res, nil
 }
@@ -300,7 +308,7 @@ func emitRestartEvidence(rt steps.Runtime, res *haVerifyResult) {
 		}
 		status, zh := "restarted", "已重新啟動"
 		if !r.Restarted {
-			status, zh = "NOT restarted: "+r.Problem, "未重新啟動："+r.Problem
+			status, zh = "NOT restarted: "+r.Problem, "未重新啟動："+orText(r.problemZhTW, r.Problem)
 		} else if r.AlreadyRunning {
 			status, zh = "already running elsewhere when the check began", "檢查開始時已於其他主機執行"
 		}
@@ -325,4 +333,12 @@ func emitRestartEvidence(rt steps.Runtime, res *haVerifyResult) {
 		Table: &journal.Table{Columns: []string{"VM", "old host", "new host", "seen off", "powered on", "tools up", "outage", "status"},
 			ColumnsZhTW: []string{"VM", "原主機", "新主機", "停止時間", "開機時間", "Tools 就緒時間", "停機時間", "狀態"}, Rows: rows, RowsZhTW: zhRows}})
 	rt.Evidence(journal.Evidence{Kind: journal.EvidenceTimeline, Title: "HA restart timeline", TitleZhTW: "HA 重新啟動時間軸", Timeline: moments})
+}
+
+// orText is s, or or when s is empty.
+func orText(s, or string) string {
+	if s != "" {
+		return s
+	}
+	return or
 }

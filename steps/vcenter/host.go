@@ -11,6 +11,7 @@ import (
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/steps"
 )
@@ -38,9 +39,9 @@ func hostTarget(ctx context.Context, rt steps.Runtime, name string) (*Session, *
 	return s, h, m, err
 }
 
-func requireConnected(m mo.HostSystem, doing string) error {
+func requireConnected(m mo.HostSystem, doing journal.Text) error {
 	if m.Runtime.ConnectionState != types.HostSystemConnectionStateConnected {
-		return fmt.Errorf("host %s is %s in vCenter, so vCenter cannot %s it; check the host (or run vcenter.host.reconnect first)", m.Name, m.Runtime.ConnectionState, doing)
+		return i18n.Errorf("host %s is %s in vCenter, so vCenter cannot %v it; check the host (or run vcenter.host.reconnect first)", "主機 %s 於 vCenter 中為 %s，vCenter 無法將其%v；請檢查該主機（或先執行 vcenter.host.reconnect）", m.Name, m.Runtime.ConnectionState, i18n.New(doing.EN, doing.ZhTW))
 	}
 	return nil
 }
@@ -140,11 +141,11 @@ func (op *hostStop) check(m mo.HostSystem, p *hostStopParams) error {
 	if op.doneIfDown && hostIsDown(m) {
 		return nil
 	}
-	if err := requireConnected(m, op.verb); err != nil {
+	if err := requireConnected(m, journal.Text{EN: op.verb, ZhTW: op.nounZhTW}); err != nil {
 		return err
 	}
 	if !p.Force && !m.Runtime.InMaintenanceMode {
-		return fmt.Errorf("host %s is not in maintenance mode, and vCenter only lets you %s such a host with force; set force: true to simulate a failure with its VMs running, or run vcenter.host.enter_maintenance first", m.Name, op.verb)
+		return i18n.Errorf("host %s is not in maintenance mode, and vCenter only lets you %s such a host with force; set force: true to simulate a failure with its VMs running, or run vcenter.host.enter_maintenance first", "主機 %s 不在維護模式，vCenter 僅允許以 force 將此類主機%s；若要於 VM 執行中模擬故障，請設定 force: true，或先執行 vcenter.host.enter_maintenance", m.Name, i18n.New(op.verb, op.nounZhTW))
 	}
 	return nil
 }
@@ -190,7 +191,7 @@ func (op *hostStop) Execute(ctx context.Context, rt steps.Runtime, params any) (
 	}
 	res := &hostStopResult{Host: m.Name, Force: p.Force, VMs: vms, RequestedAt: time.Now()}
 	steps.Say(rt, "%[1]s host %[2]s (%[4]d VMs running)", "%[3]s（%[4]d 台 VM 執行中）", op.verb, m.Name, fmt.Sprintf(op.verbZhTW, "主機 "+m.Name), len(vms))
-	if _, err := s.runTask(ctx, fmt.Sprintf("%s host %s", op.verb, m.Name), func(ctx context.Context) (*object.Task, error) {
+	if _, err := s.runTask(ctx, journal.Text{EN: fmt.Sprintf("%s host %s", op.verb, m.Name), ZhTW: fmt.Sprintf(op.verbZhTW, "主機 "+m.Name)}, func(ctx context.Context) (*object.Task, error) {
 		return op.call(ctx, s, h.Reference(), p.Force)
 	}); err != nil {
 		return nil, err
@@ -274,12 +275,12 @@ type hostStateChange struct {
 	// needsConnected is what vCenter cannot do to a host that is not
 	// connected ("put into maintenance mode"); "" when the task works on any
 	// host.
-	needsConnected string
+	needsConnected journal.Text
 	// doing words the task for its errors: "disconnect host esx-68".
-	doing func(host string) string
+	doing func(host string) journal.Text
 	task  func(ctx context.Context, s *Session, h *object.HostSystem, params any) (*object.Task, error)
 	// hint is added to the error of a failed task.
-	hint string
+	hint journal.Text
 	// check, when set, refuses (read-only, in Preflight and before the
 	// task) what vCenter would not finish.
 	check func(ctx context.Context, s *Session, m mo.HostSystem) error
@@ -300,7 +301,9 @@ var hostPowerOn = &hostStateChange{
 		}
 		return journal.Text{}
 	},
-	doing: func(host string) string { return "power on host " + host },
+	doing: func(host string) journal.Text {
+		return journal.Text{EN: "power on host " + host, ZhTW: "將主機 " + host + " 開機"}
+	},
 	task: func(ctx context.Context, s *Session, h *object.HostSystem, params any) (*object.Task, error) {
 		secs := int32(params.(*hostPowerOnParams).Timeout.D() / time.Second)
 		res, err := methods.PowerUpHostFromStandBy_Task(ctx, s.Client, &types.PowerUpHostFromStandBy_Task{This: h.Reference(), TimeoutSec: secs})
@@ -309,7 +312,8 @@ var hostPowerOn = &hostStateChange{
 		}
 		return object.NewTask(s.Client, res.Returnval), nil
 	},
-	hint: "vCenter powers a host on only through IPMI/iLO or Wake-on-LAN configured for it; otherwise power it on at its console",
+	hint: journal.Text{EN: "vCenter powers a host on only through IPMI/iLO or Wake-on-LAN configured for it; otherwise power it on at its console",
+		ZhTW: "vCenter 僅能透過為主機設定之 IPMI/iLO 或網路喚醒（Wake-on-LAN）將其開機；否則請於其主控台開機"},
 }
 
 // hostEnterMaintenance is vcenter.host.enter_maintenance.
@@ -328,9 +332,11 @@ var hostEnterMaintenance = &hostStateChange{
 		}
 		return journal.Text{}
 	},
-	needsConnected: "put into maintenance mode",
+	needsConnected: journal.Text{EN: "put into maintenance mode", ZhTW: "切換至維護模式"},
 	check:          evacuationPossible,
-	doing:          func(host string) string { return "put host " + host + " into maintenance mode" },
+	doing: func(host string) journal.Text {
+		return journal.Text{EN: "put host " + host + " into maintenance mode", ZhTW: "將主機 " + host + " 切換至維護模式"}
+	},
 	task: func(ctx context.Context, s *Session, h *object.HostSystem, params any) (*object.Task, error) {
 		p := params.(*maintenanceParams)
 		return h.EnterMaintenanceMode(ctx, int32(p.Timeout.D()/time.Second), p.Evacuate, nil)
@@ -358,7 +364,9 @@ var hostExitMaintenance = &hostStateChange{
 		}
 		return journal.Text{}
 	},
-	doing: func(host string) string { return "take host " + host + " out of maintenance mode" },
+	doing: func(host string) journal.Text {
+		return journal.Text{EN: "take host " + host + " out of maintenance mode", ZhTW: "使主機 " + host + " 結束維護模式"}
+	},
 	task: func(ctx context.Context, s *Session, h *object.HostSystem, params any) (*object.Task, error) {
 		return h.ExitMaintenanceMode(ctx, int32(params.(*maintenanceParams).Timeout.D()/time.Second))
 	},
@@ -379,7 +387,9 @@ var hostDisconnect = &hostStateChange{
 		}
 		return journal.Text{}
 	},
-	doing: func(host string) string { return "disconnect host " + host },
+	doing: func(host string) journal.Text {
+		return journal.Text{EN: "disconnect host " + host, ZhTW: "中斷主機 " + host + " 之連線"}
+	},
 	task: func(ctx context.Context, s *Session, h *object.HostSystem, params any) (*object.Task, error) {
 		return h.Disconnect(ctx)
 	},
@@ -400,7 +410,9 @@ var hostReconnect = &hostStateChange{
 		}
 		return journal.Text{}
 	},
-	doing: func(host string) string { return "reconnect host " + host },
+	doing: func(host string) journal.Text {
+		return journal.Text{EN: "reconnect host " + host, ZhTW: "重新連線主機 " + host}
+	},
 	task: func(ctx context.Context, s *Session, h *object.HostSystem, params any) (*object.Task, error) {
 		return h.Reconnect(ctx, nil, nil)
 	},
@@ -426,7 +438,7 @@ func (k *hostStateChange) Validate(params any) []steps.FieldError {
 func (k *hostStateChange) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
 	ctx = withRuntime(ctx, rt)
 	s, _, m, err := hostTarget(ctx, rt, params.(hostParams).hostName())
-	if err != nil || k.needsConnected == "" {
+	if err != nil || k.needsConnected.IsZero() {
 		return err
 	}
 	if err := requireConnected(m, k.needsConnected); err != nil {
@@ -446,7 +458,7 @@ func evacuationPossible(ctx context.Context, s *Session, m mo.HostSystem) error 
 	if err != nil || len(vms) == 0 {
 		return err
 	}
-	why := "it is in no cluster"
+	why := i18n.New("it is in no cluster", "其不屬於任何叢集")
 	if m.Parent != nil && m.Parent.Type == "ClusterComputeResource" {
 		var cl mo.ClusterComputeResource
 		if err := s.propsOf(ctx, *m.Parent, []string{"name", "configurationEx"}, &cl); err != nil {
@@ -455,14 +467,14 @@ func evacuationPossible(ctx context.Context, s *Session, m mo.HostSystem) error 
 		cfg, _ := cl.ConfigurationEx.(*types.ClusterConfigInfoEx)
 		switch {
 		case cfg == nil || cfg.DrsConfig.Enabled == nil || !*cfg.DrsConfig.Enabled:
-			why = "DRS is off in cluster " + cl.Name
+			why = i18n.Errorf("DRS is off in cluster %s", "叢集 %s 之 DRS 未啟用", cl.Name)
 		case cfg.DrsConfig.DefaultVmBehavior != types.DrsBehaviorFullyAutomated:
-			why = fmt.Sprintf("DRS in cluster %s is %s, not fullyAutomated", cl.Name, cfg.DrsConfig.DefaultVmBehavior)
+			why = i18n.Errorf("DRS in cluster %s is %s, not fullyAutomated", "叢集 %s 之 DRS 為 %s，而非 fullyAutomated", cl.Name, cfg.DrsConfig.DefaultVmBehavior)
 		default:
 			return nil
 		}
 	}
-	return fmt.Errorf("host %s runs %d VMs (%s) and %s, so vCenter will not move them and maintenance mode would wait forever; move them first with vcenter.vm.migrate, or set DRS to fully automated", m.Name, len(vms), strings.Join(vms, ", "), why)
+	return i18n.Errorf("host %s runs %d VMs (%s) and %v, so vCenter will not move them and maintenance mode would wait forever; move them first with vcenter.vm.migrate, or set DRS to fully automated", "主機 %s 上有 %d 台 VM 執行中（%s），且%v，vCenter 不會移轉之，維護模式將無限期等待；請先以 vcenter.vm.migrate 移轉，或將 DRS 設為全自動", m.Name, len(vms), strings.Join(vms, ", "), why)
 }
 
 func (k *hostStateChange) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {
@@ -476,7 +488,7 @@ func (k *hostStateChange) Execute(ctx context.Context, rt steps.Runtime, params 
 		steps.SayNote(rt, "info", "%[1]s", "%[2]s", note.EN, note.ZhTW)
 		return stateResult(m, at), nil
 	}
-	if k.needsConnected != "" {
+	if !k.needsConnected.IsZero() {
 		if err := requireConnected(m, k.needsConnected); err != nil {
 			return nil, err
 		}
@@ -489,8 +501,8 @@ func (k *hostStateChange) Execute(ctx context.Context, rt steps.Runtime, params 
 	if _, err := s.runTask(ctx, k.doing(m.Name), func(ctx context.Context) (*object.Task, error) {
 		return k.task(ctx, s, h, params)
 	}); err != nil {
-		if k.hint != "" {
-			return nil, fmt.Errorf("%w (%s)", err, k.hint)
+		if !k.hint.IsZero() {
+			return nil, i18n.Errorf("%w (%v)", "%w（%v）", err, i18n.New(k.hint.EN, k.hint.ZhTW))
 		}
 		return nil, err
 	}
@@ -570,7 +582,7 @@ func (hostWaitConnected) Execute(ctx context.Context, rt steps.Runtime, params a
 		return false
 	})
 	if timedOut(err) {
-		return nil, fmt.Errorf("host %s was not connected within %s (last seen: connection %v, power %v)", m.Name, p.Within, state["runtime.connectionState"], state["runtime.powerState"])
+		return nil, i18n.Errorf("host %s was not connected within %s (last seen: connection %v, power %v)", "主機 %s 未於 %s 內連線（最後狀態：連線 %v，電源 %v）", m.Name, p.Within, state["runtime.connectionState"], state["runtime.powerState"])
 	}
 	if err != nil {
 		return nil, err

@@ -3,7 +3,6 @@ package vcenter
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -18,6 +17,8 @@ import (
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 
+	"github.com/drbook/drbook/i18n"
+	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/steps"
 )
 
@@ -32,7 +33,7 @@ func (s *Session) root(ctx context.Context) (types.ManagedObjectReference, error
 	// bounds; false skips that.
 	dc, err := find.NewFinder(s.Client, false).Datacenter(ctx, s.endpoint.Datacenter)
 	if err != nil {
-		return types.ManagedObjectReference{}, fmt.Errorf("vCenter %s: datacenter %q (%s): %w", s.endpoint.URL.Host, s.endpoint.Datacenter, s.endpoint.From, err)
+		return types.ManagedObjectReference{}, i18n.Errorf("vCenter %s: datacenter %q (%s): %w", "vCenter %s：資料中心 %q（%s）：%w", s.endpoint.URL.Host, s.endpoint.Datacenter, s.endpoint.From, err)
 	}
 	return dc.Reference(), nil
 }
@@ -58,11 +59,11 @@ func (s *Session) retrieveAllOnce(ctx context.Context, kind string, props []stri
 	}
 	v, err := view.NewManager(s.Client).CreateContainerView(ctx, root, []string{kind}, true)
 	if err != nil {
-		return fmt.Errorf("vCenter %s: %w", s.endpoint.URL.Host, err)
+		return i18n.Errorf("vCenter %s: %w", "vCenter %s：%w", s.endpoint.URL.Host, err)
 	}
 	defer v.Destroy(ctx)
 	if err := v.Retrieve(ctx, []string{kind}, props, dst); err != nil {
-		return fmt.Errorf("vCenter %s: reading %s objects: %w", s.endpoint.URL.Host, kind, err)
+		return i18n.Errorf("vCenter %s: reading %s objects: %w", "vCenter %s：讀取 %s 物件：%w", s.endpoint.URL.Host, kind, err)
 	}
 	return nil
 }
@@ -85,16 +86,22 @@ func vmName(rt steps.Runtime, name string) string {
 	return name
 }
 
+// inventoryZhTW names the kinds of inventory objects notFound is given.
+var inventoryZhTW = map[string]string{"host": "主機", "VM": "VM", "datastore": "資料存放區", "cluster": "叢集", "port group": "連接埠群組"}
+
 func notFound(what, name, host string, known []string) error {
-	msg := fmt.Sprintf("%s %q not found in vCenter %s", what, name, host)
+	msg := i18n.Errorf("%s %q not found in vCenter %s", "vCenter %[3]s 中找不到%[1]s %[2]q", what, name, host)
+	if zh, ok := inventoryZhTW[what]; ok {
+		msg = i18n.Errorf("%s %q not found in vCenter %s", "vCenter %[3]s 中找不到%[1]s %[2]q", i18n.New(what, zh), name, host)
+	}
 	if best := steps.Closest(name, known); best != "" {
-		return fmt.Errorf("%s; did you mean %q?", msg, best)
+		return i18n.Errorf("%v; did you mean %q?", "%v；您是否指 %q？", msg, best)
 	}
 	sort.Strings(known)
 	if len(known) > 12 {
 		known = append(known[:12], "…")
 	}
-	return fmt.Errorf("%s (it has: %s); check the name in the runbook or the site file", msg, strings.Join(known, ", "))
+	return i18n.Errorf("%v (it has: %s); check the name in the runbook or the site file", "%v（現有：%s）；請檢查演練手冊或場域檔中之名稱", msg, strings.Join(known, ", "))
 }
 
 // findHost returns the host with the given inventory name.
@@ -157,7 +164,7 @@ func (s *Session) readHost(ctx context.Context, h *object.HostSystem) (mo.HostSy
 	var m mo.HostSystem
 	err := h.Properties(ctx, h.Reference(), hostProps, &m)
 	if err != nil {
-		return m, fmt.Errorf("vCenter %s: reading host %s: %w", s.endpoint.URL.Host, h.Reference().Value, err)
+		return m, i18n.Errorf("vCenter %s: reading host %s: %w", "vCenter %s：讀取主機 %s：%w", s.endpoint.URL.Host, h.Reference().Value, err)
 	}
 	return m, nil
 }
@@ -169,7 +176,7 @@ func (s *Session) readHost(ctx context.Context, h *object.HostSystem) (mo.HostSy
 func (s *Session) poweredOnVMs(ctx context.Context, h mo.HostSystem) ([]string, error) {
 	var vms []mo.VirtualMachine
 	if err := s.retrieveAll(ctx, "VirtualMachine", []string{"name", "runtime.host", "runtime.powerState"}, &vms); err != nil {
-		return nil, fmt.Errorf("vCenter %s: reading the VMs of host %s: %w", s.endpoint.URL.Host, h.Name, err)
+		return nil, i18n.Errorf("vCenter %s: reading the VMs of host %s: %w", "vCenter %s：讀取主機 %s 之 VM：%w", s.endpoint.URL.Host, h.Name, err)
 	}
 	out := []string{}
 	for _, v := range vms {
@@ -188,20 +195,21 @@ func (s *Session) poweredOnVMs(ctx context.Context, h mo.HostSystem) ([]string, 
 // collector died with the session) waits again on the same task, which
 // vCenter keeps. A task that itself failed with NotAuthenticated did
 // nothing: the session logs in again and starts it once more.
-func (s *Session) runTask(ctx context.Context, what string, call func(context.Context) (*object.Task, error)) (*types.TaskInfo, error) {
+func (s *Session) runTask(ctx context.Context, doing journal.Text, call func(context.Context) (*object.Task, error)) (*types.TaskInfo, error) {
+	what := i18n.New(doing.EN, doing.ZhTW)
 	for started := 1; ; started++ {
 		gen := s.gen()
 		startGen := gen
 		task, err := call(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("%s: vCenter refused: %w", what, err)
+			return nil, i18n.Errorf("%v: vCenter refused: %w", "%v：vCenter 拒絕：%w", what, err)
 		}
 		info, err := task.WaitForResult(ctx)
 		for waits := 1; err != nil && waits < 4 && ctx.Err() == nil && !isTaskFailure(err) &&
 			(s.gen() != gen || isNotAuthenticated(err) || fault.Is(err, &types.ManagedObjectNotFound{})); waits++ {
 			if s.gen() == gen {
 				if lerr := s.relogin(ctx, gen, "waiting for task "+task.Reference().Value+": "+err.Error()); lerr != nil {
-					return info, fmt.Errorf("%s: vCenter ended the session while waiting for task %s and logging in again failed: %w", what, task.Reference().Value, lerr)
+					return info, i18n.Errorf("%v: vCenter ended the session while waiting for task %s and logging in again failed: %w", "%v：等待工作 %s 時 vCenter 結束工作階段，且重新登入失敗：%w", what, task.Reference().Value, lerr)
 				}
 			}
 			gen = s.gen()
@@ -211,7 +219,7 @@ func (s *Session) runTask(ctx context.Context, what string, call func(context.Co
 			return info, nil
 		}
 		if ctx.Err() != nil {
-			return info, fmt.Errorf("%s: cancelled while waiting for task %s: %w", what, task.Reference().Value, ctx.Err())
+			return info, i18n.Errorf("%v: cancelled while waiting for task %s: %w", "%v：等待工作 %s 時已取消：%w", what, task.Reference().Value, ctx.Err())
 		}
 		if isTaskFailure(err) && isNotAuthenticated(err) && started < 2 {
 			// The task ran on a session that ended under it: it did
@@ -221,17 +229,17 @@ func (s *Session) runTask(ctx context.Context, what string, call func(context.Co
 			if s.gen() == startGen {
 				us, uerr := session.NewManager(s.Client).UserSession(ctx)
 				if uerr == nil && us != nil {
-					return info, fmt.Errorf("%s: task %s failed: %w (the session is still logged in)", what, task.Reference().Value, err)
+					return info, i18n.Errorf("%v: task %s failed: %w (the session is still logged in)", "%v：工作 %s 失敗：%w（工作階段仍為登入狀態）", what, task.Reference().Value, err)
 				}
 				if lerr := s.relogin(ctx, startGen, "task "+task.Reference().Value+" failed with NotAuthenticated"); lerr != nil {
-					return info, fmt.Errorf("%s: task %s failed: %w; logging in again failed: %v", what, task.Reference().Value, err, lerr)
+					return info, i18n.Errorf("%v: task %s failed: %w; logging in again failed: %v", "%v：工作 %s 失敗：%w；重新登入失敗：%v", what, task.Reference().Value, err, lerr)
 				}
 			} else {
 				s.note(ctx, "warning", steps.Textf("task %s failed with NotAuthenticated: vCenter ended the session under it; starting it again", "工作 %s 因 NotAuthenticated 失敗：vCenter 於執行中結束了工作階段；重新啟動該工作", task.Reference().Value))
 			}
 			continue
 		}
-		return info, fmt.Errorf("%s: task %s failed: %w", what, task.Reference().Value, err)
+		return info, i18n.Errorf("%v: task %s failed: %w", "%v：工作 %s 失敗：%w", what, task.Reference().Value, err)
 	}
 }
 

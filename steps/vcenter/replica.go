@@ -11,6 +11,7 @@ import (
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/steps"
 )
@@ -143,7 +144,7 @@ func (s *Session) findNetwork(ctx context.Context, name string) (types.ManagedOb
 // propsOf reads properties of one object.
 func (s *Session) propsOf(ctx context.Context, ref types.ManagedObjectReference, props []string, dst any) error {
 	if err := object.NewCommon(s.Client, ref).Properties(ctx, ref, props, dst); err != nil {
-		return fmt.Errorf("vCenter %s: reading %s: %w", s.endpoint.URL.Host, ref.Value, err)
+		return i18n.Errorf("vCenter %s: reading %s: %w", "vCenter %s：讀取 %s：%w", s.endpoint.URL.Host, ref.Value, err)
 	}
 	return nil
 }
@@ -158,18 +159,18 @@ func mountedOn(ds mo.Datastore, host types.ManagedObjectReference) bool {
 	return false
 }
 
-// usableHost says why vCenter cannot place a VM on the host ("" if it can).
-func usableHost(m mo.HostSystem) string {
+// usableHost says why vCenter cannot place a VM on the host (nil if it can).
+func usableHost(m mo.HostSystem) error {
 	if m.Runtime.ConnectionState != types.HostSystemConnectionStateConnected {
-		return fmt.Sprintf("host %s is %s", m.Name, m.Runtime.ConnectionState)
+		return i18n.Errorf("host %s is %s", "主機 %s 之連線狀態為 %s", m.Name, m.Runtime.ConnectionState)
 	}
 	if m.Runtime.PowerState != types.HostSystemPowerStatePoweredOn {
-		return fmt.Sprintf("host %s is %s", m.Name, m.Runtime.PowerState)
+		return i18n.Errorf("host %s is %s", "主機 %s 之電源狀態為 %s", m.Name, m.Runtime.PowerState)
 	}
 	if m.Runtime.InMaintenanceMode {
-		return fmt.Sprintf("host %s is in maintenance mode, where vCenter places no VM", m.Name)
+		return i18n.Errorf("host %s is in maintenance mode, where vCenter places no VM", "主機 %s 處於維護模式，vCenter 不會於其上放置 VM", m.Name)
 	}
-	return ""
+	return nil
 }
 
 // diskBytes sums a VM's virtual disks.
@@ -334,12 +335,12 @@ func planClone(ctx context.Context, rt steps.Runtime, p *vmCloneParams) (*cloneP
 	if p.Snapshot != "" {
 		ref, err := src.FindSnapshot(ctx, p.Snapshot)
 		if err != nil {
-			return nil, fmt.Errorf("VM %s has no snapshot %q (%v); take one with vcenter.vm.snapshot or leave snapshot: out to clone its current state", pl.srcMO.Name, p.Snapshot, err)
+			return nil, i18n.Errorf("VM %s has no snapshot %q (%v); take one with vcenter.vm.snapshot or leave snapshot: out to clone its current state", "VM %s 沒有快照 %q（%v）；請以 vcenter.vm.snapshot 建立，或省略 snapshot: 以複製其目前狀態", pl.srcMO.Name, p.Snapshot, err)
 		}
 		pl.snapshot = ref
 	}
 	if pl.srcMO.Config.Template && p.PowerOn {
-		return nil, fmt.Errorf("VM %s is a template: its clone is a VM that can be powered on, but drbook does not power on clones of templates; set power_on: false", pl.srcMO.Name)
+		return nil, i18n.Errorf("VM %s is a template: its clone is a VM that can be powered on, but drbook does not power on clones of templates; set power_on: false", "VM %s 是範本：其複本是可開機之 VM，但 drbook 不開啟範本複本之電源；請設定 power_on: false", pl.srcMO.Name)
 	}
 	if pl.ds, err = s.findDatastore(ctx, p.Datastore); err != nil {
 		return nil, err
@@ -359,15 +360,15 @@ func planClone(ctx context.Context, rt steps.Runtime, p *vmCloneParams) (*cloneP
 			return nil, err
 		}
 		pl.host, pl.hostName = &m, m.Name
-		if why := usableHost(m); why != "" {
-			return nil, fmt.Errorf("cannot place the replica %s: %s; choose another host:", pl.name, why)
+		if why := usableHost(m); why != nil {
+			return nil, i18n.Errorf("cannot place the replica %s: %v; choose another host:", "無法放置複本 %s：%v；請以 host: 另選主機", pl.name, why)
 		}
 		if !mountedOn(pl.ds, m.Self) {
-			return nil, fmt.Errorf("datastore %s is not mounted on host %s, so the replica cannot run there; choose a datastore the host mounts (shared storage) or another host:", pl.ds.Name, m.Name)
+			return nil, i18n.Errorf("datastore %s is not mounted on host %s, so the replica cannot run there; choose a datastore the host mounts (shared storage) or another host:", "資料存放區 %s 未掛載於主機 %s，複本無法於該處執行；請選擇該主機已掛載之資料存放區（共用儲存）或以 host: 另選主機", pl.ds.Name, m.Name)
 		}
 	}
 	if pl.ds.Summary.FreeSpace < pl.size {
-		return nil, fmt.Errorf("datastore %s has %s free, the clone of %s needs %s; choose another datastore: or free space", pl.ds.Name, gb(pl.ds.Summary.FreeSpace), pl.srcMO.Name, gb(pl.size))
+		return nil, i18n.Errorf("datastore %s has %s free, the clone of %s needs %s; choose another datastore: or free space", "資料存放區 %s 可用空間為 %s，%s 之複本需要 %s；請以 datastore: 另選資料存放區或釋出空間", pl.ds.Name, gb(pl.ds.Summary.FreeSpace), pl.srcMO.Name, gb(pl.size))
 	}
 	if p.Network != "" {
 		ref, err := s.findNetwork(ctx, p.Network)
@@ -384,7 +385,7 @@ func planClone(ctx context.Context, rt steps.Runtime, p *vmCloneParams) (*cloneP
 				found = found || n == ref
 			}
 			if !found {
-				return nil, fmt.Errorf("host %s has no port group %s, so the replica's NICs cannot be put on it; choose a port group every host has", pl.hostName, p.Network)
+				return nil, i18n.Errorf("host %s has no port group %s, so the replica's NICs cannot be put on it; choose a port group every host has", "主機 %s 沒有連接埠群組 %s，複本之網路卡無法接上；請選擇每台主機皆有之連接埠群組", pl.hostName, p.Network)
 			}
 		}
 		pl.network = &ref
@@ -404,7 +405,7 @@ func (vmClone) Preflight(ctx context.Context, rt steps.Runtime, params any) erro
 		return err
 	}
 	if existing != nil {
-		return fmt.Errorf("a VM named %s already exists in vCenter, and this run has not created it yet; choose another name: or remove that VM by hand", pl.name)
+		return i18n.Errorf("a VM named %s already exists in vCenter, and this run has not created it yet; choose another name: or remove that VM by hand", "vCenter 中已有名為 %s 之 VM，且並非本次執行所建立；請以 name: 另取名稱，或以人工移除該 VM", pl.name)
 	}
 	return nil
 }
@@ -443,7 +444,7 @@ func (pl *clonePlan) nicChanges(ctx context.Context) ([]types.BaseVirtualDeviceC
 		out = append(out, &types.VirtualDeviceConfigSpec{Operation: types.VirtualDeviceConfigSpecOperationEdit, Device: d})
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("VM %s has no NIC to put on port group %v; leave network: out", pl.srcMO.Name, pl.network.Value)
+		return nil, i18n.Errorf("VM %s has no NIC to put on port group %v; leave network: out", "VM %s 沒有可接上連接埠群組 %v 之網路卡；請省略 network:", pl.srcMO.Name, pl.network.Value)
 	}
 	return out, nil
 }
@@ -498,11 +499,11 @@ func (vmClone) Execute(ctx context.Context, rt steps.Runtime, params any) (any, 
 			return nil, err
 		}
 		if !createdByRun(rt, pl.name, m.Config.InstanceUuid) {
-			return nil, fmt.Errorf("a VM named %s already exists in vCenter and this run did not create it (its instance UUID %s is in no vcenter.vm.clone record of this run's journal); drbook will not take it over: choose another name:, or remove that VM by hand if it is a leftover of an earlier drill", pl.name, m.Config.InstanceUuid)
+			return nil, i18n.Errorf("a VM named %s already exists in vCenter and this run did not create it (its instance UUID %s is in no vcenter.vm.clone record of this run's journal); drbook will not take it over: choose another name:, or remove that VM by hand if it is a leftover of an earlier drill", "vCenter 中已有名為 %s 之 VM，且並非本次執行所建立（其執行個體 UUID %s 不在本次紀錄檔之任何 vcenter.vm.clone 紀錄中）；drbook 不會接管之：請以 name: 另取名稱，若為先前演練之殘留，請以人工移除該 VM", pl.name, m.Config.InstanceUuid)
 		}
 		steps.SayNote(rt, "info", "replica %s already exists and this run created it (instance UUID %s); reusing it", "複本 %s 已存在且為本次演練所建立（執行個體 UUID %s）；沿用之", pl.name, m.Config.InstanceUuid)
 		if p.PowerOn && m.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOn {
-			if _, err := s.runTask(ctx, "power on replica "+pl.name, existing.PowerOn); err != nil {
+			if _, err := s.runTask(ctx, journal.Text{EN: "power on replica " + pl.name, ZhTW: "將複本 " + pl.name + " 開機"}, existing.PowerOn); err != nil {
 				return nil, err
 			}
 		}
@@ -526,7 +527,7 @@ func (vmClone) Execute(ctx context.Context, rt steps.Runtime, params any) (any, 
 		return nil, err
 	}
 	if folder.Parent == nil {
-		return nil, fmt.Errorf("VM %s is in no folder, so vCenter has nowhere to put its clone", pl.srcMO.Name)
+		return nil, i18n.Errorf("VM %s is in no folder, so vCenter has nowhere to put its clone", "VM %s 不在任何資料夾中，vCenter 無處放置其複本", pl.srcMO.Name)
 	}
 	dsRef := pl.ds.Self
 	spec := types.VirtualMachineCloneSpec{
@@ -553,11 +554,11 @@ func (vmClone) Execute(ctx context.Context, rt steps.Runtime, params any) (any, 
 	steps.Say(rt, "cloning %s (%s) to %s as %s", "正在將 %s（%s）複製至 %s，名稱 %s", pl.srcMO.Name, gb(pl.size), pl.ds.Name, pl.name)
 	wctx, cancel, timedOut := within(ctx, p.Timeout.D())
 	defer cancel()
-	info, err := s.runTask(wctx, fmt.Sprintf("clone VM %s as %s", pl.srcMO.Name, pl.name), func(ctx context.Context) (*object.Task, error) {
+	info, err := s.runTask(wctx, journal.Text{EN: fmt.Sprintf("clone VM %s as %s", pl.srcMO.Name, pl.name), ZhTW: fmt.Sprintf("將 VM %s 複製為 %s", pl.srcMO.Name, pl.name)}, func(ctx context.Context) (*object.Task, error) {
 		return pl.src.Clone(ctx, object.NewFolder(s.Client, *folder.Parent), pl.name, spec)
 	})
 	if timedOut(err) {
-		return nil, fmt.Errorf("the clone of %s as %s did not finish within %s; vCenter may still be copying it (see its Recent Tasks); raise timeout: and resume, which reuses the replica once it exists", pl.srcMO.Name, pl.name, p.Timeout)
+		return nil, i18n.Errorf("the clone of %s as %s did not finish within %s; vCenter may still be copying it (see its Recent Tasks); raise timeout: and resume, which reuses the replica once it exists", "%s 複製為 %s 未於 %s 內完成；vCenter 可能仍在複製（請見其「近期工作」）；請提高 timeout: 後續行，複本存在後將沿用之", pl.srcMO.Name, pl.name, p.Timeout)
 	}
 	if err != nil {
 		return nil, err
@@ -566,7 +567,7 @@ func (vmClone) Execute(ctx context.Context, rt steps.Runtime, params any) (any, 
 	res.CloneTook = journal.Duration(res.ClonedAt.Sub(res.RequestedAt))
 	ref, ok := info.Result.(types.ManagedObjectReference)
 	if !ok {
-		return nil, fmt.Errorf("the clone task of %s returned no VM", pl.name)
+		return nil, i18n.Errorf("the clone task of %s returned no VM", "%s 之複製工作未傳回 VM", pl.name)
 	}
 	if err := s.describeReplica(ctx, ref, res); err != nil {
 		return nil, err
@@ -643,7 +644,7 @@ func (vmDestroy) Describe(params any) steps.Description {
 // destroyCheck refuses what the step must not destroy.
 func destroyCheck(rt steps.Runtime, p *vmDestroyParams, m mo.VirtualMachine) (created bool, err error) {
 	if m.Config != nil && m.Config.Template && !p.TemplateOK {
-		return false, fmt.Errorf("VM %s is a template; drbook does not destroy templates unless told: set template_ok: true if you mean it", m.Name)
+		return false, i18n.Errorf("VM %s is a template; drbook does not destroy templates unless told: set template_ok: true if you mean it", "VM %s 是範本；除非明確指定，drbook 不刪除範本：若確有此意，請設定 template_ok: true", m.Name)
 	}
 	uuid := ""
 	if m.Config != nil {
@@ -651,7 +652,7 @@ func destroyCheck(rt steps.Runtime, p *vmDestroyParams, m mo.VirtualMachine) (cr
 	}
 	created = createdByRun(rt, m.Name, uuid)
 	if !created && !p.CreatedElsewhereOK {
-		return false, fmt.Errorf("VM %s was not created by this run: no vcenter.vm.clone of this run's journal records a VM of that name with instance UUID %s, and drbook destroys only what its run created; if it must go anyway, set created_elsewhere_ok: true", m.Name, uuid)
+		return false, i18n.Errorf("VM %s was not created by this run: no vcenter.vm.clone of this run's journal records a VM of that name with instance UUID %s, and drbook destroys only what its run created; if it must go anyway, set created_elsewhere_ok: true", "VM %s 並非本次執行所建立：本次紀錄檔之 vcenter.vm.clone 紀錄中沒有該名稱且執行個體 UUID 為 %s 之 VM，而 drbook 僅刪除其執行所建立者；若仍須刪除，請設定 created_elsewhere_ok: true", m.Name, uuid)
 	}
 	return created, nil
 }
@@ -674,10 +675,10 @@ func (vmDestroy) Preflight(ctx context.Context, rt steps.Runtime, params any) er
 		return err
 	}
 	if m.Config != nil && m.Config.Template && !p.TemplateOK {
-		return fmt.Errorf("VM %s is a template; drbook does not destroy templates unless told: set template_ok: true if you mean it", m.Name)
+		return i18n.Errorf("VM %s is a template; drbook does not destroy templates unless told: set template_ok: true if you mean it", "VM %s 是範本；除非明確指定，drbook 不刪除範本：若確有此意，請設定 template_ok: true", m.Name)
 	}
 	if !p.CreatedElsewhereOK {
-		return fmt.Errorf("VM %s exists before the run, so this run cannot have created it, and vcenter.vm.destroy will refuse it; set created_elsewhere_ok: true if it must go", m.Name)
+		return i18n.Errorf("VM %s exists before the run, so this run cannot have created it, and vcenter.vm.destroy will refuse it; set created_elsewhere_ok: true if it must go", "VM %s 於執行前即已存在，不可能為本次執行所建立，vcenter.vm.destroy 將拒絕刪除；若須刪除，請設定 created_elsewhere_ok: true", m.Name)
 	}
 	return nil
 }
@@ -725,16 +726,16 @@ func (vmDestroy) Execute(ctx context.Context, rt steps.Runtime, params any) (any
 	defer cancel()
 	if m.Runtime.PowerState != types.VirtualMachinePowerStatePoweredOff {
 		res.WasPoweredOn = true
-		if _, err := s.runTask(wctx, "power off VM "+m.Name, v.PowerOff); err != nil {
+		if _, err := s.runTask(wctx, journal.Text{EN: "power off VM " + m.Name, ZhTW: "將 VM " + m.Name + " 關機"}, v.PowerOff); err != nil {
 			if timedOut(err) {
-				return nil, fmt.Errorf("VM %s did not power off within %s; raise timeout:", m.Name, p.Timeout)
+				return nil, i18n.Errorf("VM %s did not power off within %s; raise timeout:", "VM %s 未於 %s 內關機；請提高 timeout:", m.Name, p.Timeout)
 			}
 			return nil, err
 		}
 	}
-	if _, err := s.runTask(wctx, "destroy VM "+m.Name, v.Destroy); err != nil {
+	if _, err := s.runTask(wctx, journal.Text{EN: "destroy VM " + m.Name, ZhTW: "刪除 VM " + m.Name}, v.Destroy); err != nil {
 		if timedOut(err) {
-			return nil, fmt.Errorf("VM %s was not destroyed within %s; raise timeout:", m.Name, p.Timeout)
+			return nil, i18n.Errorf("VM %s was not destroyed within %s; raise timeout:", "VM %s 未於 %s 內刪除；請提高 timeout:", m.Name, p.Timeout)
 		}
 		return nil, err
 	}
@@ -865,8 +866,8 @@ func planMigrate(ctx context.Context, rt steps.Runtime, p *vmMigrateParams) (*mi
 		pl.host = &hm
 		targetHost = &hm.Self
 		if pl.m.Runtime.Host == nil || hm.Self != *pl.m.Runtime.Host {
-			if why := usableHost(hm); why != "" {
-				return nil, fmt.Errorf("cannot migrate VM %s: %s; choose another host:", pl.m.Name, why)
+			if why := usableHost(hm); why != nil {
+				return nil, i18n.Errorf("cannot migrate VM %s: %v; choose another host:", "無法移轉 VM %s：%v；請以 host: 另選主機", pl.m.Name, why)
 			}
 		}
 	}
@@ -878,10 +879,10 @@ func planMigrate(ctx context.Context, rt steps.Runtime, p *vmMigrateParams) (*mi
 		pl.ds = &ds
 		moving := len(pl.m.Datastore) == 0 || pl.m.Datastore[0] != ds.Self
 		if need := diskBytes(pl.m.Config.Hardware.Device); moving && ds.Summary.FreeSpace < need {
-			return nil, fmt.Errorf("datastore %s has %s free, VM %s's disks need %s; choose another datastore:", ds.Name, gb(ds.Summary.FreeSpace), pl.m.Name, gb(need))
+			return nil, i18n.Errorf("datastore %s has %s free, VM %s's disks need %s; choose another datastore:", "資料存放區 %s 可用空間為 %s，VM %s 之磁碟需要 %s；請以 datastore: 另選資料存放區", ds.Name, gb(ds.Summary.FreeSpace), pl.m.Name, gb(need))
 		}
 		if targetHost != nil && !mountedOn(ds, *targetHost) {
-			return nil, fmt.Errorf("datastore %s is not mounted on the VM's target host; choose a datastore the host mounts", ds.Name)
+			return nil, i18n.Errorf("datastore %s is not mounted on the VM's target host; choose a datastore the host mounts", "資料存放區 %s 未掛載於該 VM 之目標主機；請選擇該主機已掛載之資料存放區", ds.Name)
 		}
 	} else if targetHost != nil && len(pl.m.Datastore) > 0 {
 		var ds mo.Datastore
@@ -889,7 +890,7 @@ func planMigrate(ctx context.Context, rt steps.Runtime, p *vmMigrateParams) (*mi
 			return nil, err
 		}
 		if !mountedOn(ds, *targetHost) {
-			return nil, fmt.Errorf("VM %s's datastore %s is not mounted on host %s, so vMotion alone cannot move it there; add datastore: to move its files too (storage vMotion)", pl.m.Name, ds.Name, p.Host)
+			return nil, i18n.Errorf("VM %s's datastore %s is not mounted on host %s, so vMotion alone cannot move it there; add datastore: to move its files too (storage vMotion)", "VM %s 之資料存放區 %s 未掛載於主機 %s，僅以 vMotion 無法移至該處；請加上 datastore: 一併移動其檔案（storage vMotion）", pl.m.Name, ds.Name, p.Host)
 		}
 	}
 	return pl, nil
@@ -947,7 +948,7 @@ func (vmMigrate) Execute(ctx context.Context, rt steps.Runtime, params any) (any
 	tctx, cancel, timedOut := within(ctx, p.Timeout.D())
 	defer cancel()
 	steps.Say(rt, "migrating %s to %s / %s", "正在將 %s 移轉至 %s／%s", pl.m.Name, res.ToHost, res.ToDatastore)
-	_, err = s.runTask(tctx, fmt.Sprintf("migrate VM %s to %s / %s", pl.m.Name, res.ToHost, res.ToDatastore), func(ctx context.Context) (*object.Task, error) {
+	_, err = s.runTask(tctx, journal.Text{EN: fmt.Sprintf("migrate VM %s to %s / %s", pl.m.Name, res.ToHost, res.ToDatastore), ZhTW: fmt.Sprintf("將 VM %s 移轉至 %s / %s", pl.m.Name, res.ToHost, res.ToDatastore)}, func(ctx context.Context) (*object.Task, error) {
 		return v.Relocate(ctx, spec, types.VirtualMachineMovePriority(p.Priority+"Priority"))
 	})
 	// A last read settles the power state the watch may not have
@@ -957,7 +958,7 @@ func (vmMigrate) Execute(ctx context.Context, rt steps.Runtime, params any) (any
 	stopWatch()
 	<-watched
 	if timedOut(err) {
-		return nil, fmt.Errorf("the migration of VM %s did not finish within %s; vCenter may still be moving it; raise timeout:", pl.m.Name, p.Timeout)
+		return nil, i18n.Errorf("the migration of VM %s did not finish within %s; vCenter may still be moving it; raise timeout:", "VM %s 之移轉未於 %s 內完成；vCenter 可能仍在移動；請提高 timeout:", pl.m.Name, p.Timeout)
 	}
 	if err != nil {
 		return nil, err

@@ -3,7 +3,6 @@ package vcenter
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/url"
@@ -17,6 +16,7 @@ import (
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/steps"
 )
@@ -220,10 +220,10 @@ func (r *reloginTransport) RoundTrip(ctx context.Context, req, res soap.HasFault
 			return err
 		}
 		if attempt == 3 {
-			return fmt.Errorf("vCenter %s keeps ending the session (%s, after %d logins): %w", r.s.endpoint.URL.Host, why, attempt-1, err)
+			return i18n.Errorf("vCenter %s keeps ending the session (%s, after %d logins): %w", "vCenter %s 一再結束工作階段（%s，已登入 %d 次）：%w", r.s.endpoint.URL.Host, why, attempt-1, err)
 		}
 		if lerr := r.s.relogin(ctx, gen, why); lerr != nil {
-			return fmt.Errorf("vCenter ended the session and logging in again failed: %w", lerr)
+			return i18n.Errorf("vCenter ended the session and logging in again failed: %w", "vCenter 結束工作階段，且重新登入失敗：%w", lerr)
 		}
 	}
 }
@@ -256,7 +256,7 @@ func (r *reloginTransport) throughOutage(ctx context.Context, method string, req
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("vCenter %s unreachable for %s (%s) until the step's time ran out: %w", host, time.Since(since).Round(time.Millisecond), method, err)
+			return i18n.Errorf("vCenter %s unreachable for %s (%s) until the step's time ran out: %w", "vCenter %s 無法連線達 %s（%s），直到步驟時限用盡：%w", host, time.Since(since).Round(time.Millisecond), method, err)
 		case <-t.C:
 		}
 		// Every pause ends in a fresh connection (one the outage broke must

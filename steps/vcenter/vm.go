@@ -11,6 +11,7 @@ import (
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/steps"
 )
@@ -178,7 +179,7 @@ func (vmPower) Execute(ctx context.Context, rt steps.Runtime, params any) (any, 
 	}
 	var m mo.VirtualMachine
 	if err := v.Properties(ctx, v.Reference(), []string{"name", "runtime.powerState", "guest.toolsRunningStatus"}, &m); err != nil {
-		return nil, fmt.Errorf("vCenter: reading VM %s: %w", p.VM, err)
+		return nil, i18n.Errorf("vCenter: reading VM %s: %w", "vCenter：讀取 VM %s：%w", p.VM, err)
 	}
 	res := &vmPowerResult{VM: m.Name, Action: p.Action, RequestedAt: time.Now()}
 	state := m.Runtime.PowerState
@@ -193,7 +194,7 @@ func (vmPower) Execute(ctx context.Context, rt steps.Runtime, params any) (any, 
 			res.Already = true
 			return finish(state)
 		}
-		if _, err := s.runTask(ctx, "power on VM "+m.Name, v.PowerOn); err != nil {
+		if _, err := s.runTask(ctx, journal.Text{EN: "power on VM " + m.Name, ZhTW: "將 VM " + m.Name + " 開機"}, v.PowerOn); err != nil {
 			return nil, err
 		}
 		return finish(types.VirtualMachinePowerStatePoweredOn)
@@ -202,12 +203,12 @@ func (vmPower) Execute(ctx context.Context, rt steps.Runtime, params any) (any, 
 			res.Already = true
 			return finish(state)
 		}
-		if _, err := s.runTask(ctx, "power off VM "+m.Name, v.PowerOff); err != nil {
+		if _, err := s.runTask(ctx, journal.Text{EN: "power off VM " + m.Name, ZhTW: "將 VM " + m.Name + " 關機"}, v.PowerOff); err != nil {
 			return nil, err
 		}
 		return finish(types.VirtualMachinePowerStatePoweredOff)
 	case "reset":
-		if _, err := s.runTask(ctx, "reset VM "+m.Name, v.Reset); err != nil {
+		if _, err := s.runTask(ctx, journal.Text{EN: "reset VM " + m.Name, ZhTW: "重設 VM " + m.Name}, v.Reset); err != nil {
 			return nil, err
 		}
 		return finish(types.VirtualMachinePowerStatePoweredOn)
@@ -217,22 +218,22 @@ func (vmPower) Execute(ctx context.Context, rt steps.Runtime, params any) (any, 
 		res.Already = true
 		return finish(state)
 	}
-	fallBack := func(why string) (any, error) {
+	fallBack := func(why error) (any, error) {
 		if p.Fallback != "off" {
-			return nil, fmt.Errorf("VM %s: %s, and fallback is none; power it off by hand or set fallback: off", m.Name, why)
+			return nil, i18n.Errorf("VM %s: %v, and fallback is none; power it off by hand or set fallback: off", "VM %s：%v，且 fallback 為 none；請以人工關機，或設定 fallback: off", m.Name, why)
 		}
 		steps.SayNote(rt, "warn", "VM %s: %s; powering it off", "VM %s：%s；改為切斷電源", m.Name, why)
 		res.FellBack = true
-		if _, err := s.runTask(ctx, "power off VM "+m.Name, v.PowerOff); err != nil {
+		if _, err := s.runTask(ctx, journal.Text{EN: "power off VM " + m.Name, ZhTW: "將 VM " + m.Name + " 關機"}, v.PowerOff); err != nil {
 			return nil, err
 		}
 		return finish(types.VirtualMachinePowerStatePoweredOff)
 	}
 	if m.Guest == nil || m.Guest.ToolsRunningStatus != string(types.VirtualMachineToolsRunningStatusGuestToolsRunning) {
-		return fallBack("VMware Tools are not running, so the guest cannot be asked to shut down")
+		return fallBack(i18n.New("VMware Tools are not running, so the guest cannot be asked to shut down", "VMware Tools 未執行，無法要求客體作業系統關機"))
 	}
 	if err := v.ShutdownGuest(ctx); err != nil {
-		return fallBack(fmt.Sprintf("the guest shutdown was refused (%v)", err))
+		return fallBack(i18n.Errorf("the guest shutdown was refused (%w)", "客體作業系統拒絕關機（%w）", err))
 	}
 	wctx, cancel, timedOut := within(ctx, p.Timeout.D())
 	defer cancel()
@@ -245,7 +246,7 @@ func (vmPower) Execute(ctx context.Context, rt steps.Runtime, params any) (any, 
 		return false
 	})
 	if timedOut(err) {
-		return fallBack(fmt.Sprintf("the guest did not shut down within %s", p.Timeout))
+		return fallBack(i18n.Errorf("the guest did not shut down within %s", "客體作業系統未於 %s 內關機", p.Timeout))
 	}
 	if err != nil {
 		return nil, err
@@ -351,16 +352,16 @@ func (vmWait) Execute(ctx context.Context, rt steps.Runtime, params any) (any, e
 		return false
 	})
 	if timedOut(err) && !answered {
-		return nil, fmt.Errorf("VM %s: vCenter sent no state within %s, so whether it reached %q is not known: %w", p.VM, p.Within, p.Condition, steps.ErrNoAnswer)
+		return nil, i18n.Errorf("VM %s: vCenter sent no state within %s, so whether it reached %q is not known: %w", "VM %s：vCenter 於 %s 內未傳回狀態，無法得知是否已達 %q：%w", p.VM, p.Within, p.Condition, steps.ErrNoAnswer)
 	}
 	if timedOut(err) {
-		return nil, fmt.Errorf("VM %s did not reach %q within %s (last seen: power %s, connection %s, host %s, tools %s, ip %q)", p.VM, p.Condition, p.Within, facts.PowerState, facts.ConnectionState, facts.Host, facts.ToolsStatus, facts.IP)
+		return nil, i18n.Errorf("VM %s did not reach %q within %s (last seen: power %s, connection %s, host %s, tools %s, ip %q)", "VM %s 未於 %[3]s 內達到 %[2]q（最後狀態：電源 %[4]s，連線 %[5]s，主機 %[6]s，VMware Tools %[7]s，IP %[8]q）", p.VM, p.Condition, p.Within, facts.PowerState, facts.ConnectionState, facts.Host, facts.ToolsStatus, facts.IP)
 	}
 	if err != nil {
 		return nil, err
 	}
 	if evalErr != nil {
-		return nil, fmt.Errorf("VM %s: evaluating %q: %w", p.VM, p.Condition, evalErr)
+		return nil, i18n.Errorf("VM %s: evaluating %q: %w", "VM %s：評估 %q：%w", p.VM, p.Condition, evalErr)
 	}
 	return &vmWaitResult{VM: facts.Name, MetAt: met, Waited: journal.Duration(met.Sub(start)), Facts: facts}, nil
 }
@@ -428,7 +429,7 @@ func (vmSnapshot) Preflight(ctx context.Context, rt steps.Runtime, params any) e
 		return err
 	}
 	if _, err := v.FindSnapshot(ctx, p.Name); err != nil {
-		return fmt.Errorf("VM %s: snapshot %q: %w", p.VM, p.Name, err)
+		return i18n.Errorf("VM %s: snapshot %q: %w", "VM %s：快照 %q：%w", p.VM, p.Name, err)
 	}
 	return nil
 }
@@ -440,7 +441,8 @@ func (vmSnapshot) Execute(ctx context.Context, rt steps.Runtime, params any) (an
 		return nil, err
 	}
 	res := &vmSnapshotResult{VM: p.VM, Action: p.Action, Snapshot: p.Name}
-	what := fmt.Sprintf("%s snapshot %q of VM %s", p.Action, p.Name, p.VM)
+	what := journal.Text{EN: fmt.Sprintf("%s snapshot %q of VM %s", p.Action, p.Name, p.VM),
+		ZhTW: fmt.Sprintf("%s VM %s 之快照 %q", map[string]string{"create": "建立", "revert": "還原", "remove": "移除"}[p.Action], p.VM, p.Name)}
 	switch p.Action {
 	case "create":
 		info, err := s.runTask(ctx, what, func(ctx context.Context) (*object.Task, error) {
@@ -455,7 +457,7 @@ func (vmSnapshot) Execute(ctx context.Context, rt steps.Runtime, params any) (an
 	case "revert", "remove":
 		ref, err := v.FindSnapshot(ctx, p.Name)
 		if err != nil {
-			return nil, fmt.Errorf("VM %s: snapshot %q: %w", p.VM, p.Name, err)
+			return nil, i18n.Errorf("VM %s: snapshot %q: %w", "VM %s：快照 %q：%w", p.VM, p.Name, err)
 		}
 		res.SnapshotID = ref.Value
 		if _, err := s.runTask(ctx, what, func(ctx context.Context) (*object.Task, error) {

@@ -2,12 +2,13 @@ package vcenter
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/vmware/govmomi/fault"
 	"github.com/vmware/govmomi/property"
 	"github.com/vmware/govmomi/vim25/types"
+
+	"github.com/drbook/drbook/i18n"
 )
 
 // change is one property update as the PropertyCollector delivered it,
@@ -77,12 +78,12 @@ func (s *Session) watch(ctx context.Context, objs []types.ManagedObjectReference
 			restarts++
 			if s.gen() == gen {
 				if lerr := s.relogin(ctx, gen, "waiting for "+kind+" updates: "+err.Error()); lerr != nil {
-					return fmt.Errorf("vCenter ended the session during a wait and logging in again failed: %w", lerr)
+					return i18n.Errorf("vCenter ended the session during a wait and logging in again failed: %w", "等待中 vCenter 結束工作階段，且重新登入失敗：%w", lerr)
 				}
 			}
 			continue
 		}
-		return fmt.Errorf("vCenter %s: waiting for %s updates: %w", s.endpoint.URL.Host, kind, err)
+		return i18n.Errorf("vCenter %s: waiting for %s updates: %w", "vCenter %s：等待 %s 更新：%w", s.endpoint.URL.Host, kind, err)
 	}
 	return nil
 }
@@ -96,4 +97,4 @@ func within(ctx context.Context, d time.Duration) (context.Context, context.Canc
 	}
 }
 
-var errWithin = fmt.Errorf("time limit reached")
+var errWithin = i18n.Errorf("time limit reached", "已達時限")
