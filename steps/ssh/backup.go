@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/steps"
 	"github.com/drbook/drbook/steps/ssh/transport"
@@ -98,7 +99,7 @@ func strftime(format string, t time.Time) (string, error) {
 			continue
 		}
 		if i+1 == len(format) {
-			return "", fmt.Errorf("%q ends with a lone %%", format)
+			return "", i18n.Errorf("%q ends with a lone %%", "%q 以單獨之 %% 結尾", format)
 		}
 		i++
 		switch format[i] {
@@ -117,11 +118,11 @@ func strftime(format string, t time.Time) (string, error) {
 		case '%':
 			b.WriteByte('%')
 		default:
-			return "", fmt.Errorf("%%%c is not supported in %q; use %%Y %%m %%d %%H %%M %%S", format[i], format)
+			return "", i18n.Errorf("%%%c is not supported in %q; use %%Y %%m %%d %%H %%M %%S", "%[2]q 中不支援 %%%[1]c；請使用 %%Y %%m %%d %%H %%M %%S", format[i], format)
 		}
 	}
 	if strings.Contains(b.String(), "/") {
-		return "", fmt.Errorf("%q must not produce a \"/\"", format)
+		return "", i18n.Errorf("%q must not produce a \"/\"", "%q 不得產生「/」", format)
 	}
 	return b.String(), nil
 }
@@ -177,7 +178,7 @@ func (*backup) Preflight(ctx context.Context, rt steps.Runtime, params any) erro
 		return err
 	}
 	if missing := strings.FieldsFunc(out.String(), func(r rune) bool { return r == '\n' }); len(missing) > 0 {
-		return fmt.Errorf("%s: paths to back up do not exist: %s (set allow_missing: true to skip them)", c.Target(), strings.Join(missing, ", "))
+		return i18n.Errorf("%s: paths to back up do not exist: %s (set allow_missing: true to skip them)", "%s：要備份之路徑不存在：%s（若要略過，請設定 allow_missing: true）", c.Target(), strings.Join(missing, ", "))
 	}
 	return nil
 }
@@ -196,16 +197,16 @@ func (*backup) Execute(ctx context.Context, rt steps.Runtime, params any) (any, 
 	m := markers(stdout.String())
 	res := &BackupResult{Archive: archive, Missing: m["missing"], Pruned: m["pruned"]}
 	if len(res.Missing) > 0 && !p.AllowMissing {
-		return res, fmt.Errorf("%s: paths to back up do not exist: %s (set allow_missing: true to skip them)", c.Target(), strings.Join(res.Missing, ", "))
+		return res, i18n.Errorf("%s: paths to back up do not exist: %s (set allow_missing: true to skip them)", "%s：要備份之路徑不存在：%s（若要略過，請設定 allow_missing: true）", c.Target(), strings.Join(res.Missing, ", "))
 	}
 	if code != 0 {
-		return res, commandFailed(rt, c, "backup into "+archive, code, stderr.String())
+		return res, commandFailed(rt, c, journal.Text{EN: "backup into " + archive, ZhTW: "備份至 " + archive}, code, stderr.String())
 	}
 	res.Size, _ = strconv.ParseInt(strings.TrimSpace(first(m, "size")), 10, 64)
 	res.SHA256 = strings.Fields(first(m, "sha256") + " ")[0]
 	res.Files, _ = strconv.Atoi(strings.TrimSpace(first(m, "files")))
 	if res.Size == 0 || len(res.SHA256) != 64 {
-		return res, fmt.Errorf("%s: the archive %s looks wrong (size %d, sha256 %q); output: %s", c.Target(), archive, res.Size, res.SHA256, tail(stdout.String()))
+		return res, i18n.Errorf("%s: the archive %s looks wrong (size %d, sha256 %q); output: %s", "%s：封存檔 %s 看來有誤（大小 %d，sha256 %q）；輸出：%s", c.Target(), archive, res.Size, res.SHA256, tail(stdout.String()))
 	}
 	facts := []journal.Fact{{Key: "archive", KeyZhTW: "備份檔", Value: archive}, {Key: "size", KeyZhTW: "大小（位元組）", Value: strconv.FormatInt(res.Size, 10)}, {Key: "sha256", KeyZhTW: "SHA-256", Value: res.SHA256}, {Key: "entries", KeyZhTW: "檔案數", Value: strconv.Itoa(res.Files)}}
 	if len(res.Missing) > 0 {
@@ -281,7 +282,7 @@ func (*restoreTar) Execute(ctx context.Context, rt steps.Runtime, params any) (a
 		return nil, err
 	}
 	if code != 0 {
-		return nil, commandFailed(rt, c, "extracting "+p.Archive, code, stderr.String())
+		return nil, commandFailed(rt, c, journal.Text{EN: "extracting " + p.Archive, ZhTW: "解開 " + p.Archive}, code, stderr.String())
 	}
 	n := 0
 	for _, l := range strings.Split(stdout.String(), "\n") {

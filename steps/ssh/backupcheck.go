@@ -16,6 +16,7 @@ import (
 
 	"github.com/pkg/sftp"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/steps"
 	"github.com/drbook/drbook/steps/ssh/transport"
@@ -195,7 +196,7 @@ func (*backupCheck) Execute(ctx context.Context, rt steps.Runtime, params any) (
 	lines := strings.SplitN(out.String(), "\n", 3)
 	now, err := strconv.ParseInt(strings.TrimSpace(lines[0]), 10, 64)
 	if err != nil {
-		return nil, fmt.Errorf("%s: cannot read the guest's clock: %q", c.Target(), out.String())
+		return nil, i18n.Errorf("%s: cannot read the guest's clock: %q", "%s：無法讀取客體之時鐘：%q", c.Target(), out.String())
 	}
 	res := &BackupCheckResult{}
 	pattern := p.Pattern
@@ -205,24 +206,26 @@ func (*backupCheck) Execute(ctx context.Context, rt steps.Runtime, params any) (
 			host, _, _ = strings.Cut(strings.TrimSpace(lines[1]), ".")
 		}
 		if host == "" {
-			return nil, fmt.Errorf("%s: the pattern %s names {hostname}, but the guest's hostname command printed nothing", c.Target(), p.Pattern)
+			return nil, i18n.Errorf("%s: the pattern %s names {hostname}, but the guest's hostname command printed nothing", "%s：樣式 %s 含 {hostname}，但客體之 hostname 指令未輸出任何內容", c.Target(), p.Pattern)
 		}
 		res.Hostname = host
 		pattern = strings.ReplaceAll(pattern, "{hostname}", globEscape(host))
 	}
 	glob := strings.ReplaceAll(p.Pattern, "{hostname}", res.Hostname)
-	var problems []string
+	var problems []error
 	if p.Cron != "" {
 		file, line, searched := findCronJob(sc, p.Cron)
 		res.Schedule, res.ScheduleFile = line, file
 		if line == "" {
-			problems = append(problems, fmt.Sprintf("no cron job runs %s (searched %s): the backups stop coming; add it back to root's crontab", shown(p.Cron), strings.Join(searched, ", ")))
+			problems = append(problems, i18n.Errorf("no cron job runs %s (searched %s): the backups stop coming; add it back to root's crontab",
+				"沒有 cron 工作執行 %s（已搜尋 %s）：備份將不再產生；請將其加回 root 之 crontab", shown(p.Cron), strings.Join(searched, ", ")))
 		}
 	}
 	entries, err := sc.ReadDir(p.Dir)
 	if err != nil {
-		problems = append(problems, fmt.Sprintf("cannot list %s: %v; check that the backup directory exists (bkap.sh's BK_PATH)", p.Dir, sftpErr(err)))
-		return res, fmt.Errorf("%s: %s", c.Target(), strings.Join(problems, "; "))
+		problems = append(problems, i18n.Errorf("cannot list %s: %w; check that the backup directory exists (bkap.sh's BK_PATH)",
+			"無法列出 %s：%w；請確認備份目錄存在（bkap.sh 之 BK_PATH）", p.Dir, sftpErr(err)))
+		return res, problemsOf(c.Target(), problems)
 	}
 	for _, e := range entries {
 		if ok, _ := path.Match(pattern, e.Name()); !ok || !e.Mode().IsRegular() {
@@ -234,23 +237,27 @@ func (*backupCheck) Execute(ctx context.Context, rt steps.Runtime, params any) (
 	sort.SliceStable(res.Archives, func(i, j int) bool { return res.Archives[i].Modified.After(res.Archives[j].Modified) })
 	res.Count = len(res.Archives)
 	if res.Count == 0 {
-		problems = append(problems, fmt.Sprintf("no backup archive matching %s in %s; the backup job has not run here (check its crontab) or writes elsewhere (check dir and pattern)", shown(glob), p.Dir))
-		return res, fmt.Errorf("%s: %s", c.Target(), strings.Join(problems, "; "))
+		problems = append(problems, i18n.Errorf("no backup archive matching %s in %s; the backup job has not run here (check its crontab) or writes elsewhere (check dir and pattern)",
+			"%[2]s 中沒有符合 %[1]s 之備份封存檔；備份作業未於此執行（請檢查其 crontab）或寫至他處（請檢查 dir 與 pattern）", shown(glob), p.Dir))
+		return res, problemsOf(c.Target(), problems)
 	}
 	newest := res.Archives[0]
 	res.Archive, res.Size, res.Modified, res.AgeSeconds = newest.Path, newest.Size, newest.Modified, newest.AgeSeconds
 
 	age := time.Duration(newest.AgeSeconds * float64(time.Second))
 	if age > p.MaxAge.D() {
-		problems = append(problems, fmt.Sprintf("the newest backup %s is %s old, more than the allowed %s; the backup job may have stopped (check its crontab and log)", shown(newest.Path), age.Round(time.Minute), p.MaxAge))
+		problems = append(problems, i18n.Errorf("the newest backup %s is %s old, more than the allowed %s; the backup job may have stopped (check its crontab and log)",
+			"最新之備份 %s 已有 %s，超過容許之 %s；備份作業可能已停止（請檢查其 crontab 與紀錄）", shown(newest.Path), age.Round(time.Minute), p.MaxAge))
 	}
 	if res.Count < p.MinCount {
-		problems = append(problems, fmt.Sprintf("only %d archive(s) matching %s in %s, want at least %d: nights were missed or retention deletes too much", res.Count, shown(glob), p.Dir, p.MinCount))
+		problems = append(problems, i18n.Errorf("only %d archive(s) matching %s in %s, want at least %d: nights were missed or retention deletes too much",
+			"%[3]s 中符合 %[2]s 之封存檔僅 %[1]d 個，至少須 %[4]d 個：有些夜間備份未執行，或保留設定刪除過多", res.Count, shown(glob), p.Dir, p.MinCount))
 	}
 	for i := range res.Archives {
 		a := &res.Archives[i]
 		if a.Size == 0 {
-			problems = append(problems, fmt.Sprintf("the backup %s is empty (0 bytes): the archive was never written (disk full, or tar failed)", shown(a.Path)))
+			problems = append(problems, i18n.Errorf("the backup %s is empty (0 bytes): the archive was never written (disk full, or tar failed)",
+				"備份 %s 是空的（0 位元組）：封存檔從未寫入（磁碟已滿，或 tar 失敗）", shown(a.Path)))
 			continue
 		}
 		if v := p.verify(); v == "none" || (v == "newest" && i > 0) {
@@ -258,18 +265,19 @@ func (*backupCheck) Execute(ctx context.Context, rt steps.Runtime, params any) (
 		}
 		if err := readArchive(ctx, sc, a, p.Contains); err != nil {
 			if ctx.Err() != nil {
-				return res, fmt.Errorf("%s: reading %s: %w", c.Target(), shown(a.Path), context.Cause(ctx))
+				return res, i18n.Errorf("%s: reading %s: %w", "%s：讀取 %s：%w", c.Target(), shown(a.Path), context.Cause(ctx))
 			}
-			problems = append(problems, err.Error())
+			problems = append(problems, err)
 			continue
 		}
 		if len(a.Missing) > 0 {
-			problems = append(problems, fmt.Sprintf("the backup %s lacks %s: the backup's path list or the server changed", shown(a.Path), strings.Join(a.Missing, ", ")))
+			problems = append(problems, i18n.Errorf("the backup %s lacks %s: the backup's path list or the server changed",
+				"備份 %s 缺少 %s：備份之路徑清單或伺服器已變更", shown(a.Path), strings.Join(a.Missing, ", ")))
 		}
 	}
 	rt.Evidence(backupEvidence(res, p))
 	if len(problems) > 0 {
-		return res, fmt.Errorf("%s: %s", c.Target(), strings.Join(problems, "; "))
+		return res, problemsOf(c.Target(), problems)
 	}
 	return res, nil
 }
@@ -319,7 +327,7 @@ func findCronJob(sc *sftp.Client, job string) (file, line string, searched []str
 func readArchive(ctx context.Context, sc *sftp.Client, a *BackupArchive, want []string) error {
 	f, err := sc.Open(a.Path)
 	if err != nil {
-		return fmt.Errorf("cannot open %s: %w", shown(a.Path), sftpErr(err))
+		return i18n.Errorf("cannot open %s: %w", "無法開啟 %s：%w", shown(a.Path), sftpErr(err))
 	}
 	defer f.Close()
 	// The SFTP client reads ahead concurrently through WriteTo; the pipe
@@ -340,7 +348,7 @@ func readArchive(ctx context.Context, sc *sftp.Client, a *BackupArchive, want []
 	var unsafe []string
 	zr, err := gzip.NewReader(ctxReader{ctx, pr})
 	if err != nil {
-		return fmt.Errorf("the backup %s is not a gzip file (%v): it is not what tar -czf writes", shown(a.Path), err)
+		return i18n.Errorf("the backup %s is not a gzip file (%v): it is not what tar -czf writes", "備份 %s 不是 gzip 檔（%v）：並非 tar -czf 所產生", shown(a.Path), err)
 	}
 	tr := tar.NewReader(zr)
 	for {
@@ -349,7 +357,7 @@ func readArchive(ctx context.Context, sc *sftp.Client, a *BackupArchive, want []
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("the backup %s is damaged after %d entries (%v): the backup was cut short (disk full?) or the file was changed", shown(a.Path), a.Entries, err)
+			return i18n.Errorf("the backup %s is damaged after %d entries (%v): the backup was cut short (disk full?) or the file was changed", "備份 %s 於第 %d 個項目後損毀（%v）：備份未完整寫入（磁碟已滿？）或檔案已遭變更", shown(a.Path), a.Entries, err)
 		}
 		a.Entries++
 		name := strings.TrimPrefix(h.Name, "/")
@@ -366,14 +374,14 @@ func readArchive(ctx context.Context, sc *sftp.Client, a *BackupArchive, want []
 	}
 	// The gzip trailer's CRC and length are checked only at its end.
 	if _, err := io.Copy(io.Discard, zr); err != nil {
-		return fmt.Errorf("the backup %s is damaged (%v): the backup was cut short (disk full?) or the file was changed", shown(a.Path), err)
+		return i18n.Errorf("the backup %s is damaged (%v): the backup was cut short (disk full?) or the file was changed", "備份 %s 已損毀（%v）：備份未完整寫入（磁碟已滿？）或檔案已遭變更", shown(a.Path), err)
 	}
 	a.Verified = true
 	if len(unsafe) > 0 {
 		if len(unsafe) > 3 {
 			unsafe = append(unsafe[:3], "…")
 		}
-		return fmt.Errorf("the backup %s holds %d member(s) whose names leave the restore directory (%s); it was not written by the backup job, and tar -x would refuse them", shown(a.Path), len(unsafe), strings.Join(unsafe, ", "))
+		return i18n.Errorf("the backup %s holds %d member(s) whose names leave the restore directory (%s); it was not written by the backup job, and tar -x would refuse them", "備份 %s 含 %d 個名稱會離開還原目錄之成員（%s）；其並非備份作業所寫入，tar -x 亦會拒絕", shown(a.Path), len(unsafe), strings.Join(unsafe, ", "))
 	}
 	for i, ok := range found {
 		if !ok {
@@ -423,4 +431,13 @@ func backupEvidence(res *BackupCheckResult, p *BackupCheckParams) journal.Eviden
 			(time.Duration(a.AgeSeconds) * time.Second).Round(time.Second).String(), entries, missing})
 	}
 	return journal.Evidence{Kind: journal.EvidenceTable, Title: "backup archives", TitleZhTW: "備份檔", Table: t}
+}
+
+// problemsOf is a guest's problems as one error, each in both languages.
+func problemsOf(target string, problems []error) error {
+	en, zh := make([]string, len(problems)), make([]string, len(problems))
+	for i, p := range problems {
+		en[i], zh[i] = p.Error(), i18n.In(p, "zh-TW")
+	}
+	return i18n.Errorf("%s: %v", "%s：%v", target, i18n.New(strings.Join(en, "; "), strings.Join(zh, "；")))
 }

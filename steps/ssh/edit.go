@@ -12,6 +12,7 @@ import (
 
 	"github.com/pkg/sftp"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/steps"
 	"github.com/drbook/drbook/steps/ssh/transport"
@@ -185,7 +186,7 @@ func (e Edit) sep() string {
 }
 
 // errNotFound is an edit that found nothing to act on.
-type errNotFound struct{ what string }
+type errNotFound struct{ what, whatZhTW string }
 
 func (e errNotFound) Error() string { return e.what }
 
@@ -194,13 +195,13 @@ func (e Edit) apply(text string) (string, error) {
 	switch e.op() {
 	case "replace":
 		if !strings.Contains(text, e.Replace) {
-			return text, errNotFound{fmt.Sprintf("%q not found", e.Replace)}
+			return text, errNotFound{fmt.Sprintf("%q not found", e.Replace), fmt.Sprintf("找不到 %q", e.Replace)}
 		}
 		return strings.ReplaceAll(text, e.Replace, e.With), nil
 	case "regex":
 		re := regexp.MustCompile(e.Regex)
 		if !re.MatchString(text) {
-			return text, errNotFound{fmt.Sprintf("/%s/ matches nothing", e.Regex)}
+			return text, errNotFound{fmt.Sprintf("/%s/ matches nothing", e.Regex), fmt.Sprintf("/%s/ 無相符內容", e.Regex)}
 		}
 		return re.ReplaceAllString(text, e.With), nil
 	case "set_line":
@@ -241,7 +242,7 @@ func (e Edit) apply(text string) (string, error) {
 				return joinLines(lines, final || at == len(lines)-1), nil
 			}
 		}
-		return text, errNotFound{fmt.Sprintf("no line matches /%s/", anchor)}
+		return text, errNotFound{fmt.Sprintf("no line matches /%s/", anchor), fmt.Sprintf("沒有符合 /%s/ 之行", anchor)}
 	case "set_key":
 		re := regexp.MustCompile(`^\s*` + regexp.QuoteMeta(e.SetKey) + `\s*` + regexp.QuoteMeta(strings.TrimSpace(e.sep())))
 		want := e.SetKey + e.sep() + e.Value
@@ -257,7 +258,7 @@ func (e Edit) apply(text string) (string, error) {
 		}
 		return joinLines(lines, final || !found), nil
 	}
-	return text, fmt.Errorf("invalid edit")
+	return text, i18n.Errorf("invalid edit", "無效之修改")
 }
 
 func splitLines(text string) ([]string, bool) {
@@ -347,19 +348,19 @@ func (*editFile) Execute(ctx context.Context, rt steps.Runtime, params any) (any
 	}
 	fi, err := sc.Stat(file)
 	if err != nil {
-		return nil, fmt.Errorf("%s: cannot edit %s: %w", c.Target(), file, sftpErr(err))
+		return nil, i18n.Errorf("%s: cannot edit %s: %w", "%s：無法修改 %s：%w", c.Target(), file, sftpErr(err))
 	}
 	if fi.Size() > maxEditSize {
-		return nil, fmt.Errorf("%s: %s is %s; ssh.edit_file edits configuration files up to 8 MiB", c.Target(), file, mib(fi.Size()))
+		return nil, i18n.Errorf("%s: %s is %s; ssh.edit_file edits configuration files up to 8 MiB", "%s：%s 大小為 %s；ssh.edit_file 僅修改 8 MiB 以內之設定檔", c.Target(), file, mib(fi.Size()))
 	}
 	f, err := sc.Open(file)
 	if err != nil {
-		return nil, fmt.Errorf("%s: cannot read %s: %w", c.Target(), file, sftpErr(err))
+		return nil, i18n.Errorf("%s: cannot read %s: %w", "%s：無法讀取 %s：%w", c.Target(), file, sftpErr(err))
 	}
 	raw, err := io.ReadAll(f)
 	f.Close()
 	if err != nil {
-		return nil, fmt.Errorf("%s: reading %s: %w", c.Target(), file, err)
+		return nil, i18n.Errorf("%s: reading %s: %w", "%s：讀取 %s：%w", c.Target(), file, err)
 	}
 	before := string(raw)
 	after := before
@@ -368,10 +369,11 @@ func (*editFile) Execute(ctx context.Context, rt steps.Runtime, params any) (any
 		next, err := e.applyKeepingEndings(after)
 		if nf, ok := err.(errNotFound); ok {
 			if p.AllowNotFound || e.AllowNotFound {
-				steps.SayNote(rt, "warn", "%[1]s: edit %[2]d (%[3]s): %[5]s; allowed, nothing changed", "%[1]s：第 %[2]d 項修改（%[4]s）：%[5]s；設定為允許，未變更", file, i+1, e.describe(), e.describeZhTW(), nf.what)
+				steps.SayNote(rt, "warn", "%[1]s: edit %[2]d (%[3]s): %[5]s; allowed, nothing changed", "%[1]s：第 %[2]d 項修改（%[4]s）：%[6]s；設定為允許，未變更", file, i+1, e.describe(), e.describeZhTW(), nf.what, nf.whatZhTW)
 				continue
 			}
-			return res, fmt.Errorf("%s: %s: edit %d (%s): %s; the file is unchanged (set allow_not_found: true if this is expected)", c.Target(), file, i+1, e.describe(), nf.what)
+			return res, i18n.Errorf("%s: %s: edit %d (%s): %s; the file is unchanged (set allow_not_found: true if this is expected)",
+				"%[1]s：%[2]s：第 %[3]d 項修改（%[6]s）：%[7]s；檔案未變更（若屬預期，請設定 allow_not_found: true）", c.Target(), file, i+1, e.describe(), nf.what, e.describeZhTW(), nf.whatZhTW)
 		}
 		if err != nil {
 			return res, err
@@ -389,7 +391,7 @@ func (*editFile) Execute(ctx context.Context, rt steps.Runtime, params any) (any
 	res.Diff, res.Changed = diff, true
 	if p.Backup {
 		res.Backup = file + ".drbook-" + time.Now().Format("20060102-150405")
-		if err := runChecked(ctx, c, "backup copy of "+file, "cp -p -- "+transport.QuoteAll(file, res.Backup), io.Discard, ""); err != nil {
+		if err := runChecked(ctx, c, journal.Text{EN: "backup copy of " + file, ZhTW: "備份複製 " + file}, "cp -p -- "+transport.QuoteAll(file, res.Backup), io.Discard, journal.Text{}); err != nil {
 			return res, err
 		}
 	}
@@ -406,7 +408,7 @@ func writeKeeping(ctx context.Context, c *transport.Client, sc *sftp.Client, fil
 	part := partName(file)
 	f, err := sc.OpenFile(part, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
 	if err != nil {
-		return fmt.Errorf("%s: cannot write beside %s: %w", c.Target(), file, sftpErr(err))
+		return i18n.Errorf("%s: cannot write beside %s: %w", "%s：無法於 %s 旁寫入：%w", c.Target(), file, sftpErr(err))
 	}
 	_, err = f.Write([]byte(text))
 	if cerr := f.Close(); err == nil {
@@ -420,7 +422,7 @@ func writeKeeping(ctx context.Context, c *transport.Client, sc *sftp.Client, fil
 			// Only root may give a file away; a file we own already has the
 			// right owner, so failing is an error only if it differs.
 			if pst, perr := sc.Stat(part); perr != nil || pst.Sys().(*sftp.FileStat).UID != st.UID || pst.Sys().(*sftp.FileStat).GID != st.GID {
-				err = fmt.Errorf("cannot keep owner %d:%d: %v", st.UID, st.GID, cerr)
+				err = i18n.Errorf("cannot keep owner %d:%d: %v", "無法保留擁有者 %d:%d：%v", st.UID, st.GID, cerr)
 			}
 		}
 	}
@@ -429,7 +431,7 @@ func writeKeeping(ctx context.Context, c *transport.Client, sc *sftp.Client, fil
 	}
 	if err != nil {
 		sc.Remove(part)
-		return fmt.Errorf("%s: writing %s: %w", c.Target(), file, sftpErr(err))
+		return i18n.Errorf("%s: writing %s: %w", "%s：寫入 %s：%w", c.Target(), file, sftpErr(err))
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/vm"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/steps"
 	"github.com/drbook/drbook/steps/ssh/transport"
 )
@@ -149,22 +150,22 @@ func (*exec) Execute(ctx context.Context, rt steps.Runtime, params any) (any, er
 	res.Stderr, cut2 = stderr.head(rt)
 	res.Truncated = cut1 || cut2
 	if !slices.Contains(p.ExpectExit, code) {
-		return res, fmt.Errorf("%s: exit code %d, expected %s; stderr: %s", c.Target(), code, exitList(p.ExpectExit), tail(res.Stderr))
+		return res, i18n.Errorf("%s: exit code %d, expected %s; stderr: %s", "%s：結束代碼 %d，預期為 %s；stderr：%s", c.Target(), code, exitList(p.ExpectExit), tail(res.Stderr))
 	}
 	prog := p.assert
 	if prog == nil && p.Assert != "" {
 		if prog, err = expr.Compile(p.Assert, expr.Env(assertEnv{}), expr.AsBool()); err != nil {
-			return res, fmt.Errorf("assert: %w", err)
+			return res, i18n.Errorf("assert: %w", "assert：%w", err)
 		}
 	}
 	if prog != nil {
 		// The assertion sees the whole output, not the capped copy.
 		ok, err := expr.Run(prog, assertEnv{Stdout: stdout.String(), Stderr: stderr.String(), ExitCode: code})
 		if err != nil {
-			return res, fmt.Errorf("assert %s: %w", p.Assert, err)
+			return res, i18n.Errorf("assert %s: %w", "assert %s：%w", p.Assert, err)
 		}
 		if ok != true {
-			return res, fmt.Errorf("%s: the assertion %s is false; stdout: %s", c.Target(), p.Assert, tail(res.Stdout))
+			return res, i18n.Errorf("%s: the assertion %s is false; stdout: %s", "%s：斷言 %s 不成立；stdout：%s", c.Target(), p.Assert, tail(res.Stdout))
 		}
 	}
 	return res, nil

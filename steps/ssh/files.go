@@ -19,6 +19,7 @@ import (
 
 	"github.com/pkg/sftp"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 
 	"github.com/drbook/drbook/steps"
@@ -129,7 +130,7 @@ func moveIntoPlace(ctx context.Context, c *transport.Client, sc *sftp.Client, pa
 	if err := sc.PosixRename(part, dest); err == nil {
 		return nil
 	}
-	return runChecked(ctx, c, "moving "+part+" into place", "mv -f -- "+transport.QuoteAll(part, dest), io.Discard, "")
+	return runChecked(ctx, c, journal.Text{EN: "moving " + part + " into place", ZhTW: "將 " + part + " 移至定位"}, "mv -f -- "+transport.QuoteAll(part, dest), io.Discard, journal.Text{})
 }
 
 type upload struct{}
@@ -159,7 +160,7 @@ func (*upload) Execute(ctx context.Context, rt steps.Runtime, params any) (any, 
 	p := params.(*UploadParams)
 	src, err := os.Open(p.Src)
 	if err != nil {
-		return nil, fmt.Errorf("ssh.upload: cannot read the local file: %w", err)
+		return nil, i18n.Errorf("ssh.upload: cannot read the local file: %w", "ssh.upload：無法讀取本機檔案：%w", err)
 	}
 	defer src.Close()
 	fi, err := src.Stat()
@@ -185,7 +186,7 @@ func writeRemote(ctx context.Context, c *transport.Client, sc *sftp.Client, dest
 	part := partName(dest)
 	f, err := sc.OpenFile(part, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
 	if err != nil {
-		return 0, fmt.Errorf("%s: cannot create %s: %w", c.Target(), part, sftpErr(err))
+		return 0, i18n.Errorf("%s: cannot create %s: %w", "%s：無法建立 %s：%w", c.Target(), part, sftpErr(err))
 	}
 	n, err := f.ReadFromWithConcurrency(r, 0)
 	cerr := f.Close()
@@ -201,9 +202,9 @@ func writeRemote(ctx context.Context, c *transport.Client, sc *sftp.Client, dest
 	if err != nil {
 		sc.Remove(part)
 		if ctx.Err() != nil {
-			return n, fmt.Errorf("%s: writing %s cancelled: %w", c.Target(), dest, context.Cause(ctx))
+			return n, i18n.Errorf("%s: writing %s cancelled: %w", "%s：寫入 %s 已取消：%w", c.Target(), dest, context.Cause(ctx))
 		}
-		return n, fmt.Errorf("%s: writing %s: %w", c.Target(), dest, sftpErr(err))
+		return n, i18n.Errorf("%s: writing %s: %w", "%s：寫入 %s：%w", c.Target(), dest, sftpErr(err))
 	}
 	return n, nil
 }
@@ -247,7 +248,7 @@ func (*download) Execute(ctx context.Context, rt steps.Runtime, params any) (any
 	defer done()
 	src, err := sc.Open(p.Src)
 	if err != nil {
-		return nil, fmt.Errorf("%s: cannot open %s: %w", c.Target(), p.Src, sftpErr(err))
+		return nil, i18n.Errorf("%s: cannot open %s: %w", "%s：無法開啟 %s：%w", c.Target(), p.Src, sftpErr(err))
 	}
 	defer src.Close()
 	dest := p.Dest
@@ -257,7 +258,7 @@ func (*download) Execute(ctx context.Context, rt steps.Runtime, params any) (any
 	tmp := dest + ".drbook-part"
 	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("ssh.download: cannot write locally: %w", err)
+		return nil, i18n.Errorf("ssh.download: cannot write locally: %w", "ssh.download：無法寫入本機：%w", err)
 	}
 	h := sha256.New()
 	n, err := src.WriteTo(io.MultiWriter(out, h))
@@ -270,9 +271,9 @@ func (*download) Execute(ctx context.Context, rt steps.Runtime, params any) (any
 	if err != nil {
 		os.Remove(tmp)
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("%s: download of %s cancelled: %w", c.Target(), p.Src, context.Cause(ctx))
+			return nil, i18n.Errorf("%s: download of %s cancelled: %w", "%s：下載 %s 已取消：%w", c.Target(), p.Src, context.Cause(ctx))
 		}
-		return nil, fmt.Errorf("%s: download of %s: %w", c.Target(), p.Src, sftpErr(err))
+		return nil, i18n.Errorf("%s: download of %s: %w", "%s：下載 %s：%w", c.Target(), p.Src, sftpErr(err))
 	}
 	return &FileResult{Path: dest, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }
@@ -369,7 +370,7 @@ func (*transfer) Execute(ctx context.Context, rt steps.Runtime, params any) (any
 	}
 	src, err := sa.Open(p.Src)
 	if err != nil {
-		return nil, fmt.Errorf("%s: cannot open %s: %w", a.Target(), p.Src, sftpErr(err))
+		return nil, i18n.Errorf("%s: cannot open %s: %w", "%s：無法開啟 %s：%w", a.Target(), p.Src, sftpErr(err))
 	}
 	defer src.Close()
 	dest := intoDir(sb, p.Dest, p.Src)
@@ -402,7 +403,7 @@ func (*transfer) Execute(ctx context.Context, rt steps.Runtime, params any) (any
 	close(stopProgress)
 	pr.CloseWithError(io.ErrClosedPipe)
 	if err != nil {
-		return nil, fmt.Errorf("ssh.transfer %s:%s → %s:%s: %w", p.From, p.Src, p.To, dest, err)
+		return nil, i18n.Errorf("ssh.transfer %s:%s → %s:%s: %w", "ssh.transfer %s:%s → %s:%s：%w", p.From, p.Src, p.To, dest, err)
 	}
 	took := time.Since(start)
 	res := &TransferResult{Path: dest, Bytes: n, Seconds: seconds(took)}
@@ -410,7 +411,7 @@ func (*transfer) Execute(ctx context.Context, rt steps.Runtime, params any) (any
 		res.MBPerSecond = float64(n) / (1 << 20) / took.Seconds()
 	}
 	if n != fi.Size() {
-		return res, fmt.Errorf("ssh.transfer: copied %d bytes but %s:%s has %d; the source changed during the copy", n, p.From, p.Src, fi.Size())
+		return res, i18n.Errorf("ssh.transfer: copied %d bytes but %s:%s has %d; the source changed during the copy", "ssh.transfer：已複製 %d 位元組，但 %s:%s 為 %d；來源於複製期間已變更", n, p.From, p.Src, fi.Size())
 	}
 	if !p.Verify {
 		steps.SayNote(rt, "info", "copied %s from %s:%s to %s:%s in %.1fs (%.1f MiB/s), not verified (verify: false)", "已複製 %s：%s:%s → %s:%s，耗時 %.1f 秒（%.1f MiB/s），未驗證（verify: false）", mib(n), p.From, p.Src, p.To, dest, took.Seconds(), res.MBPerSecond)
@@ -439,7 +440,7 @@ func (*transfer) Execute(ctx context.Context, rt steps.Runtime, params any) (any
 		}
 	}
 	if sums[0] != sums[1] {
-		return res, fmt.Errorf("ssh.transfer: SHA-256 mismatch: %s:%s has %s but the copy %s:%s has %s; the copy is damaged or the source changed after it, run the step again", p.From, p.Src, sums[0], p.To, dest, sums[1])
+		return res, i18n.Errorf("ssh.transfer: SHA-256 mismatch: %s:%s has %s but the copy %s:%s has %s; the copy is damaged or the source changed after it, run the step again", "ssh.transfer：SHA-256 不符：%s:%s 為 %s，而複本 %s:%s 為 %s；複本已損毀或來源於複製後已變更，請再次執行此步驟", p.From, p.Src, sums[0], p.To, dest, sums[1])
 	}
 	res.SHA256, res.Verified = sums[0], true
 	steps.SayNote(rt, "info", "copied %s from %s:%s to %s:%s in %.1fs (%.1f MiB/s), sha256 %s on both", "已複製 %s：%s:%s → %s:%s，耗時 %.1f 秒（%.1f MiB/s），兩端 SHA-256 皆為 %s", mib(n), p.From, p.Src, p.To, dest, took.Seconds(), res.MBPerSecond, res.SHA256)
@@ -460,7 +461,8 @@ func (w *countedPipe) Write(p []byte) (int, error) {
 
 func remoteSHA256(ctx context.Context, c *transport.Client, file string) (string, error) {
 	var out strings.Builder
-	if err := runChecked(ctx, c, "sha256sum "+file, "sha256sum -- "+transport.Quote(file), &out, " (set verify: false if the guest has no sha256sum)"); err != nil {
+	if err := runChecked(ctx, c, journal.Text{EN: "sha256sum " + file, ZhTW: "sha256sum " + file}, "sha256sum -- "+transport.Quote(file), &out,
+		journal.Text{EN: " (set verify: false if the guest has no sha256sum)", ZhTW: "（若客體沒有 sha256sum，請設定 verify: false）"}); err != nil {
 		return "", err
 	}
 	sum, _, _ := strings.Cut(strings.TrimSpace(out.String()), " ")

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/steps"
 	"github.com/drbook/drbook/steps/ssh/transport"
@@ -85,7 +86,7 @@ func (*mkdir) Execute(ctx context.Context, rt steps.Runtime, params any) (any, e
 	}
 	res := &MkdirResult{Created: markers(stdout.String())["created"]}
 	if code != 0 {
-		return res, commandFailed(rt, c, "mkdir", code, stderr.String())
+		return res, commandFailed(rt, c, journal.Text{EN: "mkdir", ZhTW: "mkdir"}, code, stderr.String())
 	}
 	return res, nil
 }
@@ -216,7 +217,7 @@ func (*service) Execute(ctx context.Context, rt steps.Runtime, params any) (any,
 	case p.Action == "status":
 		res.Active = code == 0
 	case code != 0:
-		return res, commandFailed(rt, c, fmt.Sprintf("%s %s (%s)", p.Action, p.Name, res.Manager), code, res.Output)
+		return res, commandFailed(rt, c, journal.Text{EN: fmt.Sprintf("%s %s (%s)", p.Action, p.Name, res.Manager), ZhTW: fmt.Sprintf("%s %s（%s）", p.Action, p.Name, res.Manager)}, code, res.Output)
 	default:
 		res.Active = p.Action != "stop"
 	}
@@ -289,7 +290,7 @@ func (*waitReachable) Execute(ctx context.Context, rt steps.Runtime, params any)
 		if err == nil {
 			var code int
 			if code, err = c.Run(ctx, "true", nil, nil, nil); err == nil && code != 0 {
-				err = fmt.Errorf("true exited %d", code)
+				err = i18n.Errorf("true exited %d", "true 結束代碼為 %d", code)
 			}
 		}
 		if err == nil {
@@ -305,9 +306,9 @@ func (*waitReachable) Execute(ctx context.Context, rt steps.Runtime, params any)
 		case <-ctx.Done():
 			res.WaitedSeconds = seconds(time.Since(start))
 			if errors.Is(context.Cause(ctx), context.Canceled) {
-				return res, fmt.Errorf("waiting for %s cancelled: %w", p.name(), context.Cause(ctx))
+				return res, i18n.Errorf("waiting for %s cancelled: %w", "等待 %s 已取消：%w", p.name(), context.Cause(ctx))
 			}
-			return res, fmt.Errorf("%s did not become reachable within %s (%s attempts); last error: %v", p.name(), p.Within, strconv.Itoa(res.Attempts), last)
+			return res, i18n.Errorf("%s did not become reachable within %s (%s attempts); last error: %v", "%s 未於 %s 內可連線（嘗試 %s 次）；最後之錯誤：%v", p.name(), p.Within, strconv.Itoa(res.Attempts), last)
 		case <-time.After(p.Interval.D()):
 		}
 	}

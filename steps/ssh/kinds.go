@@ -22,6 +22,7 @@ import (
 
 	"github.com/pkg/sftp"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/steps"
 	"github.com/drbook/drbook/steps/ssh/transport"
@@ -203,14 +204,14 @@ func runScript(ctx context.Context, rt steps.Runtime, c *transport.Client, title
 // runChecked runs a helper command (mv, cp, sha256sum) whose transcript is
 // not evidence, and fails with its error output, followed by hint, when it
 // exits non-zero.
-func runChecked(ctx context.Context, c *transport.Client, what, cmd string, stdout io.Writer, hint string) error {
+func runChecked(ctx context.Context, c *transport.Client, what journal.Text, cmd string, stdout io.Writer, hint journal.Text) error {
 	var stderr strings.Builder
 	code, err := c.Run(ctx, cmd, nil, stdout, &stderr)
 	if err != nil {
 		return err
 	}
 	if code != 0 {
-		return commandFailed(nil, c, what, code, stderr.String()+hint)
+		return commandFailedHint(nil, c, what, code, stderr.String(), hint)
 	}
 	return nil
 }
@@ -220,7 +221,12 @@ func runChecked(ctx context.Context, c *transport.Client, what, cmd string, stdo
 // printed (rt given) is redacted before it is cut, since a secret across
 // the cut would leave half of it behind (see steps.CapText); drbook's
 // helper commands (mv, cp, sha256sum, through runChecked) pass nil.
-func commandFailed(rt steps.Runtime, c *transport.Client, what string, code int, stderr string) error {
+func commandFailed(rt steps.Runtime, c *transport.Client, what journal.Text, code int, stderr string) error {
+	return commandFailedHint(rt, c, what, code, stderr, journal.Text{})
+}
+
+// commandFailedHint is commandFailed with drbook's hint after the output.
+func commandFailedHint(rt steps.Runtime, c *transport.Client, what journal.Text, code int, stderr string, hint journal.Text) error {
 	stderr = strings.TrimSpace(stderr)
 	cut := false
 	if rt != nil {
@@ -231,10 +237,11 @@ func commandFailed(rt steps.Runtime, c *transport.Client, what string, code int,
 	if cut {
 		stderr += "…"
 	}
+	out := i18n.New(stderr, stderr)
 	if stderr == "" {
-		stderr = "no error output"
+		out = i18n.New("no error output", "無錯誤輸出")
 	}
-	return fmt.Errorf("%s on %s failed (exit %d): %s", what, c.Target(), code, stderr)
+	return i18n.Errorf("%v on %s failed (exit %d): %v%v", "%[1]v 於 %[2]s 失敗（結束代碼 %[3]d）：%[4]v%[5]v", i18n.New(what.EN, what.ZhTW), c.Target(), code, out, i18n.New(hint.EN, hint.ZhTW))
 }
 
 // markers reads "drbook-KEY: value" lines that drbook's own scripts print to

@@ -26,6 +26,7 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/site"
 )
@@ -84,7 +85,7 @@ type Client struct {
 func New(cfg Config) (*Client, error) {
 	g := cfg.Guest
 	if g.Address == "" {
-		return nil, fmt.Errorf("ssh %s: the guest has no address in the site file", cfg.Name)
+		return nil, i18n.Errorf("ssh %s: the guest has no address in the site file", "ssh %s：場域檔中該客體沒有位址", cfg.Name)
 	}
 	port := g.Port
 	if port == 0 {
@@ -142,6 +143,9 @@ type Error struct {
 	Err       error
 	Retryable bool
 	Hint      string
+	// OpZhTW and HintZhTW are Op and Hint in Traditional Chinese; when
+	// empty, Op and Hint are looked up in opsZhTW and hintsZhTW.
+	OpZhTW, HintZhTW string
 }
 
 func (e *Error) Error() string {
@@ -152,7 +156,58 @@ func (e *Error) Error() string {
 	return msg
 }
 
-func (e *Error) Unwrap() error { return e.Err }
+// Unwrap is Err, seen through the error's words in both languages (for
+// i18n.In: drbook's words in Chinese, Err's own as it said them).
+func (e *Error) Unwrap() error {
+	zh := fmt.Sprintf("ssh %s：%s：%s", e.Target, orText(e.OpZhTW, opZhTW(e.Op)), i18n.In(e.Err, "zh-TW"))
+	if e.Hint != "" {
+		zh += "（" + orText(e.HintZhTW, orText(hintsZhTW[e.Hint], e.Hint)) + "）"
+	}
+	return i18n.Wrap(journal.Text{EN: e.Error(), ZhTW: zh}, e.Err)
+}
+
+// opsZhTW words the fixed operations of Error.Op.
+var opsZhTW = map[string]string{
+	"connect": "連線", "handshake": "SSH 交握", "ssh-agent": "ssh-agent", "login": "登入", "read key": "讀取金鑰",
+	"unlock key": "解鎖金鑰", "open session": "開啟工作階段", "start command": "啟動指令", "start SFTP": "啟動 SFTP",
+	"run": "執行指令", "sftp": "SFTP",
+}
+
+// hintsZhTW words the fixed hints of Error.Hint.
+var hintsZhTW = map[string]string{
+	"is the VM powered on and the address right? a firewall may drop the packets":                                                                  "VM 是否已開機、位址是否正確？防火牆可能丟棄封包",
+	"the guest answers but nothing listens on the SSH port: is sshd running, and is the port right?":                                               "客體有回應，但 SSH 連接埠無服務接聽：sshd 是否執行中、連接埠是否正確？",
+	"even RHEL 5's legacy algorithms are not accepted by this server":                                                                              "此伺服器連 RHEL 5 之舊式演算法亦不接受",
+	"the server closed the connection during the handshake: sshd may be restarting, or refusing our algorithms":                                    "伺服器於交握時關閉連線：sshd 可能正在重新啟動，或拒絕我方之演算法",
+	"start an agent and ssh-add the key, or give a key_file":                                                                                       "請啟動 agent 並以 ssh-add 加入金鑰，或提供 key_file",
+	"SSH_AUTH_SOCK points at an agent that does not answer":                                                                                        "SSH_AUTH_SOCK 所指之 agent 未回應",
+	"check key_file in the site file":                                                                                                              "請檢查場域檔中之 key_file",
+	"the passphrase reference resolves to a wrong passphrase":                                                                                      "密語參照取得之密語不正確",
+	"the connection was lost or the server refused another session":                                                                                "連線中斷，或伺服器拒絕再開工作階段",
+	"the guest or its sshd went away; whether the command took effect is unknown":                                                                  "客體或其 sshd 已中斷；無法確定指令是否已生效",
+	"the server must offer the sftp subsystem (Subsystem sftp in sshd_config)":                                                                     "伺服器須提供 sftp 子系統（sshd_config 之 Subsystem sftp）",
+	"with become: sudo, drbook runs the guest's sftp-server through sudo -n: the user needs passwordless sudo and the guest an sftp-server binary": "設定 become: sudo 時，drbook 透過 sudo -n 執行客體之 sftp-server：該帳號須可免密碼 sudo，且客體須有 sftp-server 程式",
+}
+
+// opZhTW words op: a fixed one, or one that names what it acts on.
+func opZhTW(op string) string {
+	if zh, ok := opsZhTW[op]; ok {
+		return zh
+	}
+	for en, zh := range map[string]string{"login as ": "登入帳號 ", "connect through jump host ": "經跳板主機連線 ", "run ": "執行 "} {
+		if rest, ok := strings.CutPrefix(op, en); ok {
+			return zh + rest
+		}
+	}
+	return op
+}
+
+func orText(s, or string) string {
+	if s != "" {
+		return s
+	}
+	return or
+}
 
 // IsRetryable reports whether err is a transport failure that a retry of
 // the step may overcome.
@@ -178,7 +233,7 @@ func (c *Client) live(ctx context.Context, timeout time.Duration) (*ssh.Client, 
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		return nil, &Error{Target: c.Target(), Op: "connect", Err: errors.New("the run's connections are already closed")}
+		return nil, &Error{Target: c.Target(), Op: "connect", Err: i18n.New("the run's connections are already closed", "本次執行之連線已關閉")}
 	}
 	if c.conn != nil {
 		select {
@@ -201,7 +256,7 @@ func (c *Client) live(ctx context.Context, timeout time.Duration) (*ssh.Client, 
 	defer c.mu.Unlock()
 	if c.closed {
 		conn.Close()
-		return nil, &Error{Target: c.Target(), Op: "connect", Err: errors.New("the run's connections are already closed")}
+		return nil, &Error{Target: c.Target(), Op: "connect", Err: i18n.New("the run's connections are already closed", "本次執行之連線已關閉")}
 	}
 	c.conn, c.lost = conn, lost
 	if c.cfg.KeepAlive > 0 {
@@ -241,7 +296,7 @@ func keepAlive(conn *ssh.Client, lost chan struct{}, every time.Duration) {
 }
 
 func (c *Client) cancelled(op string, ctx context.Context) error {
-	return &Error{Target: c.Target(), Op: op, Err: fmt.Errorf("cancelled: %w", context.Cause(ctx))}
+	return &Error{Target: c.Target(), Op: op, Err: i18n.Errorf("cancelled: %w", "已取消：%w", context.Cause(ctx))}
 }
 
 func (c *Client) dial(ctx context.Context, timeout time.Duration) (*ssh.Client, error) {
@@ -300,10 +355,10 @@ func (c *Client) dialError(ctx context.Context, timeout time.Duration, err error
 	e := &Error{Target: c.Target(), Op: "connect", Err: err, Retryable: true}
 	switch {
 	case ctx.Err() == context.DeadlineExceeded || isTimeout(err):
-		e.Err = fmt.Errorf("no answer within %s", timeout)
+		e.Err = i18n.Errorf("no answer within %s", "%s 內未回應", timeout)
 		e.Hint = "is the VM powered on and the address right? a firewall may drop the packets"
 	case errors.Is(ctx.Err(), context.Canceled):
-		e.Err = fmt.Errorf("cancelled: %w", ctx.Err())
+		e.Err = i18n.Errorf("cancelled: %w", "已取消：%w", ctx.Err())
 		e.Retryable = false
 	case errors.Is(err, syscall.ECONNREFUSED):
 		e.Hint = "the guest answers but nothing listens on the SSH port: is sshd running, and is the port right?"
@@ -324,9 +379,9 @@ func (c *Client) handshakeError(ctx context.Context, timeout time.Duration, err 
 	msg := err.Error()
 	switch {
 	case errors.Is(ctx.Err(), context.Canceled):
-		e.Err = fmt.Errorf("cancelled: %w", ctx.Err())
+		e.Err = i18n.Errorf("cancelled: %w", "已取消：%w", ctx.Err())
 	case ctx.Err() == context.DeadlineExceeded || isTimeout(err):
-		e.Err = fmt.Errorf("the server accepted the TCP connection but did not complete the SSH handshake within %s", timeout)
+		e.Err = i18n.Errorf("the server accepted the TCP connection but did not complete the SSH handshake within %s", "伺服器已接受 TCP 連線，但未於 %s 內完成 SSH 交握", timeout)
 		e.Retryable = true
 	case isNegotiation(err) && c.policy.knowsGuest():
 		// Before calling this an algorithm problem, look at the key the
@@ -342,10 +397,12 @@ func (c *Client) handshakeError(ctx context.Context, timeout time.Duration, err 
 			e.Hint = "even RHEL 5's legacy algorithms are not accepted by this server"
 		} else {
 			e.Hint = fmt.Sprintf("the server offers only old algorithms, as RHEL 5's OpenSSH 4.3 does; if that is expected, set legacy: true for guests.%s in the site file", c.cfg.Name)
+			e.HintZhTW = fmt.Sprintf("伺服器僅提供舊式演算法，如 RHEL 5 之 OpenSSH 4.3；若屬預期，請於場域檔為 guests.%s 設定 legacy: true", c.cfg.Name)
 		}
 	case strings.Contains(msg, "unable to authenticate"):
 		e.Op = "login as " + c.user()
 		e.Hint = "tried " + strings.Join(c.methodNames(), ", ") + "; check the guest's user, key_file, password and that the key is in the guest's authorized_keys"
+		e.HintZhTW = "已嘗試 " + strings.Join(c.methodNames(), ", ") + "；請檢查客體之 user、key_file、password，以及金鑰是否已列於客體之 authorized_keys"
 	case errors.Is(err, io.EOF) || strings.Contains(msg, "connection reset"):
 		e.Retryable = true
 		e.Hint = "the server closed the connection during the handshake: sshd may be restarting, or refusing our algorithms"
@@ -464,7 +521,7 @@ func (c *Client) authMethods() ([]ssh.AuthMethod, error) {
 	if g.Agent {
 		sock := os.Getenv("SSH_AUTH_SOCK")
 		if sock == "" {
-			return nil, &Error{Target: c.Target(), Op: "ssh-agent", Err: errors.New("the site allows ssh-agent for this guest, but SSH_AUTH_SOCK is not set"), Hint: "start an agent and ssh-add the key, or give a key_file"}
+			return nil, &Error{Target: c.Target(), Op: "ssh-agent", Err: i18n.New("the site allows ssh-agent for this guest, but SSH_AUTH_SOCK is not set", "場域允許此客體使用 ssh-agent，但未設定 SSH_AUTH_SOCK"), Hint: "start an agent and ssh-add the key, or give a key_file"}
 		}
 		conn, err := net.Dial("unix", sock)
 		if err != nil {
@@ -505,7 +562,8 @@ func (c *Client) authMethods() ([]ssh.AuthMethod, error) {
 		}))
 	}
 	if len(methods) == 0 {
-		return nil, &Error{Target: c.Target(), Op: "login", Err: errors.New("the site gives no way to log in"), Hint: fmt.Sprintf("set key_file, agent: true or password for guests.%s", c.cfg.Name)}
+		return nil, &Error{Target: c.Target(), Op: "login", Err: i18n.New("the site gives no way to log in", "場域未提供任何登入方式"), Hint: fmt.Sprintf("set key_file, agent: true or password for guests.%s", c.cfg.Name),
+			HintZhTW: fmt.Sprintf("請為 guests.%s 設定 key_file、agent: true 或 password", c.cfg.Name)}
 	}
 	return methods, nil
 }
@@ -520,7 +578,8 @@ func (c *Client) keyFileSigner() (ssh.Signer, error) {
 	var missing *ssh.PassphraseMissingError
 	if errors.As(err, &missing) {
 		if g.KeyPassphrase.IsZero() {
-			return nil, &Error{Target: c.Target(), Op: "read key", Err: fmt.Errorf("%s is encrypted", g.KeyFile), Hint: fmt.Sprintf("set key_passphrase for guests.%s to a secret reference", c.cfg.Name)}
+			return nil, &Error{Target: c.Target(), Op: "read key", Err: i18n.Errorf("%s is encrypted", "%s 已加密", g.KeyFile), Hint: fmt.Sprintf("set key_passphrase for guests.%s to a secret reference", c.cfg.Name),
+				HintZhTW: fmt.Sprintf("請將 guests.%s 之 key_passphrase 設為機敏資料參照", c.cfg.Name)}
 		}
 		pass, perr := c.secret(g.KeyPassphrase, "passphrase of "+g.KeyFile)
 		if perr != nil {
@@ -640,7 +699,7 @@ func (c *Client) run(ctx context.Context, cmd, pidDir, same string, stdin io.Rea
 		if errors.Is(err, io.EOF) {
 			// The connection ended while the command was being started:
 			// it may have started.
-			return -1, &StopError{Err: &Error{Target: c.Target(), Op: op, Err: fmt.Errorf("connection lost while starting the command: %v", err), Retryable: true}, Stop: c.stopRemote(ctx, cmd, pidDir), Lost: true}
+			return -1, &StopError{Err: &Error{Target: c.Target(), Op: op, Err: i18n.Errorf("connection lost while starting the command: %v", "啟動指令時連線中斷：%v", err), Retryable: true}, Stop: c.stopRemote(ctx, cmd, pidDir), Lost: true}
 		}
 		return -1, &Error{Target: c.Target(), Op: "start command", Err: err, Retryable: true}
 	}
@@ -663,7 +722,7 @@ func (c *Client) run(ctx context.Context, cmd, pidDir, same string, stdin io.Rea
 			}
 			return exit.ExitStatus(), nil
 		}
-		lost := &Error{Target: c.Target(), Op: op, Err: fmt.Errorf("connection lost before the command finished: %v", err), Retryable: true,
+		lost := &Error{Target: c.Target(), Op: op, Err: i18n.Errorf("connection lost before the command finished: %v", "指令結束前連線中斷：%v", err), Retryable: true,
 			Hint: "the guest or its sshd went away; whether the command took effect is unknown"}
 		return -1, &StopError{Err: lost, Stop: c.stopRemote(ctx, cmd, pidDir), Lost: true}
 	case <-ctx.Done():
@@ -770,7 +829,7 @@ func (c *Client) sudoSFTP(ctx context.Context, opts []sftp.ClientOption) (*sftp.
 	if err != nil {
 		sess.Close()
 		if ctx.Err() != nil {
-			err = fmt.Errorf("cancelled while waiting for sftp-server to answer through sudo: %w", ctx.Err())
+			err = i18n.Errorf("cancelled while waiting for sftp-server to answer through sudo: %w", "等待透過 sudo 執行之 sftp-server 回應時已取消：%w", ctx.Err())
 		}
 		return nil, nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 )
 
@@ -85,7 +86,7 @@ func parsePinned(lines []string) ([]pinnedKey, error) {
 		}
 		k, _, _, _, err := ssh.ParseAuthorizedKey([]byte(l))
 		if err != nil {
-			return nil, fmt.Errorf("host_keys entry %q is neither a key line (\"ssh-ed25519 AAAA…\") nor a SHA256:… fingerprint: %v", short(l), err)
+			return nil, i18n.Errorf("host_keys entry %q is neither a key line (\"ssh-ed25519 AAAA…\") nor a SHA256:… fingerprint: %v", "host_keys 項目 %q 既不是金鑰行（\"ssh-ed25519 AAAA…\"）也不是 SHA256:… 指紋：%v", short(l), err)
 		}
 		out = append(out, pinnedKey{key: k, fingerprint: ssh.FingerprintSHA256(k)})
 	}
@@ -117,12 +118,12 @@ func newHostKeyPolicy(guest, endpoint string, pins []string, knownHostsFile stri
 	p := &hostKeyPolicy{guest: guest, endpoint: endpoint, acceptNew: acceptNew, trust: trust}
 	var err error
 	if p.pinned, err = parsePinned(pins); err != nil {
-		return nil, fmt.Errorf("ssh %s: %w", guest, err)
+		return nil, i18n.Errorf("ssh %s: %w", "ssh %s：%w", guest, err)
 	}
 	if knownHostsFile != "" {
 		if _, statErr := os.Stat(knownHostsFile); statErr == nil {
 			if p.knownHosts, err = knownhosts.New(knownHostsFile); err != nil {
-				return nil, fmt.Errorf("ssh %s: reading known_hosts %s: %w", guest, knownHostsFile, err)
+				return nil, i18n.Errorf("ssh %s: reading known_hosts %s: %w", "ssh %s：讀取 known_hosts %s：%w", guest, knownHostsFile, err)
 			}
 		}
 	}

@@ -2,12 +2,12 @@ package transport
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/steps"
 )
 
@@ -38,18 +38,18 @@ func clientFor(rt steps.Runtime, name string, chain []string) (*Client, error) {
 			known = append(known, n)
 		}
 		sort.Strings(known)
-		msg := fmt.Sprintf("guest %q is not in site %q", name, rt.Site().Name)
+		msg := i18n.Errorf("guest %q is not in site %q", "場域 %[2]q 中沒有客體 %[1]q", name, rt.Site().Name)
 		if best := steps.Closest(name, known); best != "" {
-			return nil, fmt.Errorf("%s; did you mean %q?", msg, best)
+			return nil, i18n.Errorf("%v; did you mean %q?", "%v；您是否指 %q？", msg, best)
 		}
 		if len(known) == 0 {
-			return nil, fmt.Errorf("%s, which lists no guests; add it under guests: in the site file", msg)
+			return nil, i18n.Errorf("%v, which lists no guests; add it under guests: in the site file", "%v，其中未列任何客體；請於場域檔之 guests: 下加入", msg)
 		}
-		return nil, fmt.Errorf("%s; known guests: %s", msg, strings.Join(known, ", "))
+		return nil, i18n.Errorf("%v; known guests: %s", "%v；已知客體：%s", msg, strings.Join(known, ", "))
 	}
 	for _, seen := range chain {
 		if seen == name {
-			return nil, fmt.Errorf("guest %q: jump hosts form a loop: %s → %s", chain[0], strings.Join(chain, " → "), name)
+			return nil, i18n.Errorf("guest %q: jump hosts form a loop: %s → %s", "客體 %q：跳板主機形成迴圈：%s → %s", chain[0], strings.Join(chain, " → "), name)
 		}
 	}
 	// The jump host is resolved before Shared is entered: Shared may hold a
@@ -58,7 +58,7 @@ func clientFor(rt steps.Runtime, name string, chain []string) (*Client, error) {
 	if g.Jump != "" {
 		var err error
 		if via, err = clientFor(rt, g.Jump, append(chain, name)); err != nil {
-			return nil, fmt.Errorf("guest %q jumps through %q: %w", name, g.Jump, err)
+			return nil, i18n.Errorf("guest %q jumps through %q: %w", "客體 %q 經由 %q 跳轉：%w", name, g.Jump, err)
 		}
 	}
 	opts := rt.Options()
@@ -70,7 +70,7 @@ func clientFor(rt steps.Runtime, name string, chain []string) (*Client, error) {
 	}
 	c, ok := shared.(*Client)
 	if !ok {
-		return nil, fmt.Errorf("internal error: run resource ssh:%s is a %T, not an SSH client", name, shared)
+		return nil, i18n.Errorf("internal error: run resource ssh:%s is a %T, not an SSH client", "內部錯誤：執行資源 ssh:%s 為 %T，而非 SSH 用戶端", name, shared)
 	}
 	return c, nil
 }
