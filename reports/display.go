@@ -40,6 +40,13 @@ func inLanguage(r *Report, lang string) *Report {
 			c.Summary.Deviations[i] = d
 		}
 	}
+	if r.Monitors != nil {
+		c.Monitors = make([]ServiceDowntime, len(r.Monitors))
+		for i, m := range r.Monitors {
+			m.Windows, m.Unknown = outagesIn(m.Windows, lang), outagesIn(m.Unknown, lang)
+			c.Monitors[i] = m
+		}
+	}
 	c.Evidence = evidenceIn(r.Evidence, lang)
 	c.Notes = notesIn(r.Notes, lang)
 	return &c
@@ -82,6 +89,18 @@ func notesIn(notes []NoteEntry, lang string) []NoteEntry {
 	for i, n := range notes {
 		n.Text = journal.Note{Text: n.Text, TextZhTW: n.TextZhTW}.TextIn(lang)
 		out[i] = n
+	}
+	return out
+}
+
+func outagesIn(list []Outage, lang string) []Outage {
+	if list == nil {
+		return nil
+	}
+	out := make([]Outage, len(list))
+	for i, o := range list {
+		o.Detail = journal.Text{EN: o.Detail, ZhTW: o.DetailZhTW}.In(lang)
+		out[i] = o
 	}
 	return out
 }

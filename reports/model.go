@@ -215,6 +215,9 @@ type Outage struct {
 	End      *time.Time       `json:"end,omitempty"`
 	Duration journal.Duration `json:"duration"`
 	Detail   string           `json:"detail,omitempty"`
+	// DetailZhTW is Detail in Traditional Chinese where drbook worded it
+	// (journal.Monitor.DetailZhTW).
+	DetailZhTW string `json:"detail_zh_tw,omitempty"`
 }
 
 // Deviation is something that did not go as planned. Kind selects the
@@ -732,10 +735,10 @@ func (b *builder) monitor(m *journal.Monitor, at time.Time) {
 			break
 		}
 		if ms.down == nil {
-			ms.sd.Windows = append(ms.sd.Windows, Outage{Start: since, Detail: m.Detail})
+			ms.sd.Windows = append(ms.sd.Windows, Outage{Start: since, Detail: m.Detail, DetailZhTW: m.DetailZhTW})
 			ms.down = &ms.sd.Windows[len(ms.sd.Windows)-1]
 		} else if m.Detail != "" && ms.down.Detail == "" {
-			ms.down.Detail = m.Detail
+			ms.down.Detail, ms.down.DetailZhTW = m.Detail, m.DetailZhTW
 		}
 	case StateUp:
 		closeUnknown()
@@ -751,7 +754,7 @@ func (b *builder) monitor(m *journal.Monitor, at time.Time) {
 		if ms.unknown != nil || ms.down != nil {
 			break
 		}
-		ms.sd.Unknown = append(ms.sd.Unknown, Outage{Start: since, Detail: m.Detail})
+		ms.sd.Unknown = append(ms.sd.Unknown, Outage{Start: since, Detail: m.Detail, DetailZhTW: m.DetailZhTW})
 		ms.unknown = &ms.sd.Unknown[len(ms.sd.Unknown)-1]
 	}
 }

@@ -25,7 +25,7 @@ var zhAllowed = map[string]bool{
 	// vSphere's and Redfish's values, shown as vCenter says them.
 	"poweredOn": true, "poweredOff": true, "connected": true, "notResponding": true, "disconnected": true,
 	"unknown": true, "enabled": true, "disabled": true, "true": true, "false": true, "On": true, "Off": true,
-	"VirtualCenter": true, "ShutdownHost_Task": true, "force": true,
+	"VirtualCenter": true, "ShutdownHost_Task": true, "force": true, "guestToolsRunning": true, "guestToolsNotRunning": true,
 	// Units and zones.
 	"ms": true, "MiB": true, "Asia": true, "Taipei": true,
 	// The lab's and the runbook's own names.
@@ -50,6 +50,10 @@ func quotedText(log *journal.Log) []string {
 		switch {
 		case e.Monitor != nil && e.Monitor.DetailZhTW == "":
 			q = append(q, e.Monitor.Detail)
+		case e.Monitor != nil:
+			// drbook's words around a probe's own error: the foreign
+			// part is what the Chinese kept of the English.
+			q = append(q, keptFrom(e.Monitor.Detail, e.Monitor.DetailZhTW)...)
 		case e.Evidence != nil:
 			for _, m := range e.Evidence.Timeline {
 				if m.LabelZhTW == "" {
@@ -68,6 +72,25 @@ func quotedText(log *journal.Log) []string {
 	// Longest first, so a message is removed before a part of it.
 	sort.Slice(q, func(i, j int) bool { return len(q[i]) > len(q[j]) })
 	return q
+}
+
+// nonASCII splits a Chinese text into what it says in ASCII.
+var nonASCII = regexp.MustCompile(`[^\x20-\x7e]+`)
+
+// keptFrom returns the ASCII runs of zh that are also in en: in an error
+// drbook worded in both languages, what came from elsewhere (a network
+// error, vCenter's words) and the names and values it quotes.
+func keptFrom(en, zh string) []string {
+	var kept []string
+	for _, run := range nonASCII.Split(zh, -1) {
+		// Short runs are values (poweredOn) the allow-list knows; taken
+		// out first, they would break the longer quotes that hold them.
+		if run = strings.TrimSpace(run); len(run) >= 16 && strings.Contains(en, run) {
+			// As quoted (%q) and as markdown shows it, unescaped.
+			kept = append(kept, run, strings.ReplaceAll(run, `\`, ""))
+		}
+	}
+	return kept
 }
 
 var (
