@@ -148,7 +148,8 @@ func Preflight(ctx context.Context, rb *runbooks.Runbook, cfg Config) *Preflight
 		if p.At != "" {
 			what = p.At + ": " + p.Field
 		}
-		rep.Checks = append(rep.Checks, Check{Step: "secrets", Block: "site", Kind: "site", What: what, Result: CheckFailed, Detail: p.Msg, Hint: p.Hint})
+		rep.Checks = append(rep.Checks, Check{Step: "secrets", Block: "site", Kind: "site", What: what, Result: CheckFailed,
+			Detail: p.Msg, DetailZhTW: p.MsgZhTW, Hint: p.Hint, HintZhTW: p.HintZhTW})
 	}
 	rep.Checks = append(rep.Checks, monitorChecks(ctx, rb, cfg)...)
 	rep.add(plan)

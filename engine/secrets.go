@@ -33,18 +33,23 @@ type SecretProblem struct {
 	// Field is where it sits in the site, e.g. "guests.ap02.password".
 	Field string
 	// Msg says what is wrong and what to do; it never holds the secret.
-	Msg string
-	// Hint says how to fix it, for the preflight's table.
-	Hint string
+	// MsgZhTW is it in Traditional Chinese where drbook worded it.
+	Msg, MsgZhTW string
+	// Hint says how to fix it, for the preflight's table; HintZhTW in
+	// Traditional Chinese.
+	Hint, HintZhTW string
 }
 
 // problemOf is the SecretProblem of a secret that cannot be read (err
 // from Resolve) or cannot be used (unusable, from usableSecret).
 func problemOf(sec site.Secret, err error, unusable bool) SecretProblem {
-	p := SecretProblem{At: sec.Ref.At, Field: sec.Field, Msg: err.Error(),
-		Hint: "set the secret the site file names (env:NAME or file:PATH), or use prompt to be asked when the run starts"}
+	t := i18n.TextOf(err)
+	p := SecretProblem{At: sec.Ref.At, Field: sec.Field, Msg: t.EN, MsgZhTW: t.ZhTW,
+		Hint:     "set the secret the site file names (env:NAME or file:PATH), or use prompt to be asked when the run starts",
+		HintZhTW: "請設定場域檔所指之機敏資料（env:NAME 或 file:PATH），或使用 prompt 於開始執行時輸入"}
 	if unusable {
 		p.Hint = fmt.Sprintf("give the account a secret of %d characters or more; the run refuses this one with or without --no-preflight", MinSecretLength)
+		p.HintZhTW = fmt.Sprintf("請為該帳號設定 %d 個字元以上之機敏資料；無論是否加 --no-preflight，本次執行皆拒絕此機敏資料", MinSecretLength)
 	}
 	return p
 }
@@ -62,6 +67,25 @@ func (e *SecretError) Error() string {
 		b.WriteString(p.Field + ": " + p.Msg)
 	}
 	return b.String()
+}
+
+// Unwrap is the problems in both languages, for i18n.In.
+func (e *SecretError) Unwrap() error {
+	var b strings.Builder
+	for i, p := range e.Problems {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		if p.At != "" {
+			b.WriteString(p.At + "：")
+		}
+		msg := p.MsgZhTW
+		if msg == "" {
+			msg = p.Msg
+		}
+		b.WriteString(p.Field + "：" + msg)
+	}
+	return i18n.New(e.Error(), b.String())
 }
 
 // Hint says what to do besides each problem's own advice.

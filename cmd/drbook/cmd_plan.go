@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/drbook/drbook/engine"
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/reports"
 	"github.com/drbook/drbook/steps"
@@ -117,7 +118,7 @@ func printPlan(w io.Writer, plan []engine.PlannedStep, lang, indent, block strin
 		if p.PreflightRan {
 			if p.Preflight != nil {
 				failed++
-				fmt.Fprintf(w, "%s      %s\n", indent, m.Tf("plan.preflight_failed", screenBlock(p.Preflight.Error(), indent+"      ")))
+				fmt.Fprintf(w, "%s      %s\n", indent, m.Tf("plan.preflight_failed", screenBlock(i18n.In(p.Preflight, lang), indent+"      ")))
 			} else {
 				fmt.Fprintf(w, "%s      %s\n", indent, m.T("plan.preflight_ok"))
 			}
