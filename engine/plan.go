@@ -34,7 +34,9 @@ type PlannedStep struct {
 	Children []PlannedStep
 	// Skip is why the step will not run, when that is known before the
 	// run (its when: condition is false); it is then not preflighted.
-	Skip      string
+	Skip string
+	// SkipZhTW is Skip in Traditional Chinese.
+	SkipZhTW  string
 	Preflight error
 	// PreflightRan is true when the kind has a preflight and it ran.
 	PreflightRan bool
@@ -69,7 +71,7 @@ func Plan(ctx context.Context, rb *runbooks.Runbook, cfg Config, preflight bool)
 				p.When = st.When.Source
 				if !st.When.Dynamic {
 					if ok, err := env.EvalBool(st.When, runbooks.Vars{}); err == nil && !ok {
-						p.Skip = "when: " + st.When.Source + " is false"
+						p.Skip, p.SkipZhTW = "when: "+st.When.Source+" is false", "執行條件 when: "+st.When.Source+" 不成立"
 					}
 				}
 			}

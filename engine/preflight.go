@@ -171,7 +171,7 @@ func (p *PreflightReport) add(plan []PlannedStep) {
 		}
 		switch {
 		case s.Skip != "":
-			c.Result, c.Detail = CheckSkipped, s.Skip
+			c.Result, c.Detail, c.DetailZhTW = CheckSkipped, s.Skip, s.SkipZhTW
 		case s.Children != nil:
 			c.Result, c.Detail, c.DetailZhTW = CheckNotChecked, "a group: its branches are checked below", "群組：其分支列於下方"
 		case !s.PreflightRan:

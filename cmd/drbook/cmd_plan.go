@@ -113,7 +113,7 @@ func printPlan(w io.Writer, plan []engine.PlannedStep, lang, indent, block strin
 			fmt.Fprintf(w, "%s      %s\n", indent, m.T("plan.confirm"))
 		}
 		if p.Skip != "" {
-			fmt.Fprintf(w, "%s      %s\n", indent, m.Tf("plan.skipped", p.Skip))
+			fmt.Fprintf(w, "%s      %s\n", indent, m.Tf("plan.skipped", journal.Text{EN: p.Skip, ZhTW: p.SkipZhTW}.In(lang)))
 		}
 		if p.PreflightRan {
 			if p.Preflight != nil {
