@@ -11,6 +11,7 @@ package steps
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"sort"
 	"time"
