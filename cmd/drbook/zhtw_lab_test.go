@@ -26,6 +26,7 @@ var zhAllowed = map[string]bool{
 	"poweredOn": true, "poweredOff": true, "connected": true, "notResponding": true, "disconnected": true,
 	"unknown": true, "enabled": true, "disabled": true, "true": true, "false": true, "On": true, "Off": true,
 	"VirtualCenter": true, "ShutdownHost_Task": true, "force": true, "guestToolsRunning": true, "guestToolsNotRunning": true,
+	"VirtualMachine": true, "HostSystem": true,
 	// Units and zones.
 	"ms": true, "MiB": true, "Asia": true, "Taipei": true,
 	// The lab's and the runbook's own names.
