@@ -54,7 +54,9 @@ type Observer interface {
 type Decision struct {
 	Action string // run, skip, done, abort, retry, fail
 	Reason string
-	Who    string
+	// ReasonZhTW is Reason in Traditional Chinese when drbook wrote it.
+	ReasonZhTW string
+	Who        string
 	// At is when the operator said a step was done by hand; the step is
 	// dated then (and, if disruptive, the RTO clock starts then).
 	At time.Time
@@ -448,7 +450,8 @@ func (r *run) offerFinally(ctx context.Context, err error) bool {
 	if aerr != nil || yes {
 		return true
 	}
-	r.mustAppend(journal.Event{Type: journal.TypeDecision, Decision: &journal.Decision{Who: r.cfg.OperatorName, Action: "skip-finally", Reason: "the operator chose not to run the finally steps after aborting"}})
+	r.mustAppend(journal.Event{Type: journal.TypeDecision, Decision: &journal.Decision{Who: r.cfg.OperatorName, Action: "skip-finally",
+		Reason: "the operator chose not to run the finally steps after aborting", ReasonZhTW: "操作人員於中止後選擇不執行收尾步驟"}})
 	return false
 }
 

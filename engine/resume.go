@@ -259,7 +259,7 @@ func (s *State) reopen(rb *runbooks.Runbook, cfg Config, opts ResumeOptions) (*r
 	for _, id := range s.Interrupted { // sorted: the journal's order does not depend on map order
 		if force(id) {
 			delete(r.interrupted, id)
-			if err := r.decision(id, Decision{Action: "rerun-interrupted", Who: cfg.OperatorName, Reason: "named by --from or --only"}); err != nil {
+			if err := r.decision(id, Decision{Action: "rerun-interrupted", Who: cfg.OperatorName, Reason: "named by --from or --only", ReasonZhTW: "由 --from 或 --only 指定"}); err != nil {
 				return abandon(err)
 			}
 		}
@@ -323,9 +323,9 @@ func (r *run) decideInterrupted(st *runbooks.Step, id string) error {
 	}
 	switch {
 	case st.Kind.Traits().Idempotent:
-		return r.decision(id, Decision{Action: "rerun-interrupted", Who: "drbook", Reason: st.KindName + " is idempotent"})
+		return r.decision(id, Decision{Action: "rerun-interrupted", Who: "drbook", Reason: st.KindName + " is idempotent", ReasonZhTW: st.KindName + " 可重複執行（冪等）"})
 	case r.cfg.RerunInterrupted:
-		return r.decision(id, Decision{Action: "rerun-interrupted", Reason: "--rerun-interrupted: the operator checked the target"})
+		return r.decision(id, Decision{Action: "rerun-interrupted", Reason: "--rerun-interrupted: the operator checked the target", ReasonZhTW: "--rerun-interrupted：操作人員已檢查對象"})
 	}
 	return i18n.Errorf("%w: step %s (%s) was interrupted while it ran, and %s is not safe to run twice; check %s by hand, then `drbook resume --rerun-interrupted` to run it again",
 		"%w：步驟 %s（%s）於執行中遭中斷，而 %s 重複執行並不安全；請以人工檢查 %s 後，以 `drbook resume --rerun-interrupted` 再次執行",

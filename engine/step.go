@@ -472,7 +472,7 @@ func (r *run) decision(id string, d Decision) error {
 	if who == "" {
 		who = r.cfg.OperatorName
 	}
-	if err := r.mustAppend(journal.Event{Type: journal.TypeDecision, Step: id, Decision: &journal.Decision{Who: who, Action: d.Action, Reason: d.Reason}}); err != nil {
+	if err := r.mustAppend(journal.Event{Type: journal.TypeDecision, Step: id, Decision: &journal.Decision{Who: who, Action: d.Action, Reason: d.Reason, ReasonZhTW: d.ReasonZhTW}}); err != nil {
 		return fatalError{err}
 	}
 	return nil

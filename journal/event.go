@@ -228,6 +228,10 @@ type Decision struct {
 	Who    string `json:"who"`
 	Action string `json:"action"` // run, skip, done-by-hand, abort, retry, pause, accept-new, rerun-interrupted
 	Reason string `json:"reason,omitempty"`
+	// ReasonZhTW is Reason in Traditional Chinese when drbook wrote it
+	// ("--rerun-interrupted: the operator checked the target"); a
+	// person's own reason has none.
+	ReasonZhTW string `json:"reason_zh_tw,omitempty"`
 	// Inputs holds typed values a person entered (manual steps).
 	Inputs map[string]any `json:"inputs,omitempty"`
 }

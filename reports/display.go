@@ -30,6 +30,7 @@ func inLanguage(r *Report, lang string) *Report {
 		}
 		s.Evidence = evidenceIn(s.Evidence, lang)
 		s.Notes = notesIn(s.Notes, lang)
+		s.Decisions = decisionsIn(s.Decisions, lang)
 		c.Steps[i] = s
 	}
 	c.Cover.Error = journal.Text{EN: r.Cover.Error, ZhTW: r.Cover.ErrorZhTW}.In(lang)
@@ -49,6 +50,7 @@ func inLanguage(r *Report, lang string) *Report {
 	}
 	c.Evidence = evidenceIn(r.Evidence, lang)
 	c.Notes = notesIn(r.Notes, lang)
+	c.Decisions = decisionsIn(r.Decisions, lang)
 	return &c
 }
 
@@ -101,6 +103,18 @@ func outagesIn(list []Outage, lang string) []Outage {
 	for i, o := range list {
 		o.Detail = journal.Text{EN: o.Detail, ZhTW: o.DetailZhTW}.In(lang)
 		out[i] = o
+	}
+	return out
+}
+
+func decisionsIn(list []DecisionEntry, lang string) []DecisionEntry {
+	if list == nil {
+		return nil
+	}
+	out := make([]DecisionEntry, len(list))
+	for i, d := range list {
+		d.Reason = journal.Text{EN: d.Reason, ZhTW: d.ReasonZhTW}.In(lang)
+		out[i] = d
 	}
 	return out
 }

@@ -92,3 +92,27 @@ func TestOldJournalWithoutChineseErrorsStillReads(t *testing.T) {
 		t.Errorf("an old journal has Chinese errors: %+v", r.Steps[0])
 	}
 }
+
+// TestDrbooksDecisionReasonsInTheReportsLanguage: a reason drbook wrote
+// for a decision (--rerun-interrupted) is Chinese in the zh-TW report.
+func TestDrbooksDecisionReasonsInTheReportsLanguage(t *testing.T) {
+	j := journaltest.Chain(
+		[]byte(`{"type":"run.start","time":"2026-03-01T10:00:00Z","run_start":{"schema":1,"run_id":"r1","runbook":"x","runbook_sha256":"ab","mode":"lab","rto":"5m"}}`),
+		[]byte(`{"type":"decision","time":"2026-03-01T10:00:01Z","step":"web","decision":{"who":"ops","action":"rerun-interrupted","reason":"--rerun-interrupted: the operator checked the target","reason_zh_tw":"--rerun-interrupted：操作人員已檢查對象"}}`),
+		[]byte(`{"type":"run.end","time":"2026-03-01T10:00:04Z","run_end":{"result":"passed","duration":"4s"}}`),
+	)
+	log, err := journal.Read(bytes.NewReader(j))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Build(log, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := renderIn(t, r, "md", LangZhTW); !strings.Contains(out, "操作人員已檢查對象") || strings.Contains(out, "the operator checked") {
+		t.Errorf("the zh-TW report does not give drbook's decision reason in Chinese:\n%s", out)
+	}
+	if out := renderIn(t, r, "md", "en"); !strings.Contains(out, "the operator checked the target") {
+		t.Error("the English report lost the reason")
+	}
+}

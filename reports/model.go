@@ -326,12 +326,14 @@ type NoteEntry struct {
 
 // DecisionEntry is a journaled decision.
 type DecisionEntry struct {
-	At     time.Time      `json:"at"`
-	Step   string         `json:"step,omitempty"`
-	Who    string         `json:"who"`
-	Action string         `json:"action"`
-	Reason string         `json:"reason,omitempty"`
-	Inputs map[string]any `json:"inputs,omitempty"`
+	At     time.Time `json:"at"`
+	Step   string    `json:"step,omitempty"`
+	Who    string    `json:"who"`
+	Action string    `json:"action"`
+	Reason string    `json:"reason,omitempty"`
+	// ReasonZhTW is Reason in Traditional Chinese when drbook wrote it.
+	ReasonZhTW string         `json:"reason_zh_tw,omitempty"`
+	Inputs     map[string]any `json:"inputs,omitempty"`
 }
 
 // TrustEntry is a host key or certificate drbook relied on.
@@ -661,11 +663,11 @@ func (b *builder) add(ev *journal.Event) {
 		}
 	case journal.TypeDecision:
 		if d := ev.Decision; d != nil {
-			de := DecisionEntry{At: ev.Time, Step: ev.Step, Who: d.Who, Action: d.Action, Reason: d.Reason, Inputs: cloneMap(d.Inputs)}
+			de := DecisionEntry{At: ev.Time, Step: ev.Step, Who: d.Who, Action: d.Action, Reason: d.Reason, ReasonZhTW: d.ReasonZhTW, Inputs: cloneMap(d.Inputs)}
 			if ev.Step == "" {
 				r.Decisions = append(r.Decisions, de)
 				if d.Action == "pause" {
-					r.Summary.Deviations = append(r.Summary.Deviations, Deviation{Kind: DevPaused, Detail: d.Reason, At: tp(ev.Time), Who: d.Who})
+					r.Summary.Deviations = append(r.Summary.Deviations, Deviation{Kind: DevPaused, Detail: d.Reason, DetailZhTW: d.ReasonZhTW, At: tp(ev.Time), Who: d.Who})
 				}
 				break
 			}
@@ -675,7 +677,7 @@ func (b *builder) add(ev *journal.Event) {
 				b.waitBefore[ev.Step] = max(0, ev.Time.Sub(b.lastAnchor))
 			}
 			if d.Action == "pause" {
-				r.Summary.Deviations = append(r.Summary.Deviations, Deviation{Kind: DevPaused, Step: ev.Step, Detail: d.Reason, At: tp(ev.Time), Who: d.Who})
+				r.Summary.Deviations = append(r.Summary.Deviations, Deviation{Kind: DevPaused, Step: ev.Step, Detail: d.Reason, DetailZhTW: d.ReasonZhTW, At: tp(ev.Time), Who: d.Who})
 			}
 			switch d.Action {
 			case "run", "done-by-hand", "rerun-interrupted", "retry", "skip":

@@ -479,7 +479,7 @@ func (p *plainObserver) Event(ev journal.Event) {
 		p.line(ev.Time, "plain.note", p.msg.Enum("level", ev.Note.Level), ev.Note.TextIn(p.lang))
 	case journal.TypeDecision:
 		d := ev.Decision
-		p.line(ev.Time, "plain.decision", d.Who, ev.Step, p.msg.Enum("action", d.Action), d.Reason)
+		p.line(ev.Time, "plain.decision", d.Who, ev.Step, p.msg.Enum("action", d.Action), journal.Text{EN: d.Reason, ZhTW: d.ReasonZhTW}.In(p.lang))
 	case journal.TypeTrust:
 		t := ev.Trust
 		p.line(ev.Time, "plain.trust", p.msg.Word("trust_kind", t.Kind), t.Endpoint, t.Fingerprint, p.msg.Word("trust_source", t.Source))

@@ -225,7 +225,7 @@ func (v *guidedView) applyLocked(ev journal.Event) {
 		if ev.Step != "" {
 			on = v.msg.Tf("log.decision_on", ev.Step)
 		}
-		v.addLogLocked(at, v.msg.Tf("log.decision", d.Who, on, v.msg.Enum("action", d.Action), d.Reason))
+		v.addLogLocked(at, v.msg.Tf("log.decision", d.Who, on, v.msg.Enum("action", d.Action), journal.Text{EN: d.Reason, ZhTW: d.ReasonZhTW}.In(v.msg.Lang())))
 	case journal.TypeNote:
 		v.addLogLocked(at, v.msg.Tf("log.note", v.msg.Enum("level", ev.Note.Level), oneLine(ev.Note.TextIn(v.msg.Lang()))))
 	case journal.TypeMonitor:
