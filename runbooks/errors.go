@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/drbook/drbook/i18n"
+	"github.com/drbook/drbook/steps"
 )
 
 // Problem is one thing wrong with a runbook or site file, worded in
@@ -84,6 +85,13 @@ func say(en, zhTW string, args ...any) words {
 // pair is a text drbook worded in both languages elsewhere (a kind's
 // parameter check, a problem of the site file, the words for a type).
 func pair(en, zh string) words { return words{en: en, zh: zh} }
+
+// spaced is w with its Chinese text set apart by spaces where it starts
+// or ends with Latin letters, to stand inside a Chinese sentence.
+func (w words) spaced() words {
+	w.zh = steps.ZhSpaced(w.zh)
+	return w
+}
 
 // problemWords is a problem's message, to be put inside another.
 func problemWords(p Problem) words {

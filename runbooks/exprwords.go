@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/drbook/drbook/site"
+	"github.com/drbook/drbook/steps"
 )
 
 // typeWords names the Go types of the expression environment the way a
@@ -245,7 +246,7 @@ func (w *typeWords) humanize(msg string) (words, words) {
 				if fs := w.fields[w.describe(t)]; len(fs) > 0 {
 					hint = hintFor(m[2], fs, say("fields", "欄位"))
 				}
-				return say("%s has no field %s", "%s 沒有欄位 %s", pair(w.describe(t), w.describeZhTW(t)), m[2]), hint
+				return say("%s has no field %s", "%s沒有欄位 %s", pair(w.describe(t), strings.TrimLeft(steps.ZhSpaced(w.describeZhTW(t)), " ")), m[2]), hint
 			}
 		}
 	}
