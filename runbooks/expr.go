@@ -758,7 +758,10 @@ func (e *Env) EvalBool(x *Expr, v Vars) (bool, error) {
 	}
 	b, ok := out.(bool)
 	if !ok {
-		return false, fmt.Errorf("%s:%d:%d: expression `%s` gave %s, not true or false", x.Pos.File, x.Pos.Line, x.Pos.Column, x.Source, x.scope.typeWords(reflect.TypeOf(out)))
+		w := x.scope.typeWordsIn(reflect.TypeOf(out))
+		at := fmt.Sprintf("%s:%d:%d", x.Pos.File, x.Pos.Line, x.Pos.Column)
+		return false, &i18n.Error{Text: journal.Text{EN: fmt.Sprintf("%s: expression `%s` gave %s, not true or false", at, x.Source, w.en),
+			ZhTW: fmt.Sprintf("%s: 運算式 `%s` 之結果為%s，而非 true 或 false", at, x.Source, w.spaced().zh)}}
 	}
 	return b, nil
 }

@@ -69,7 +69,7 @@ func Parse(path string, src []byte, opts Options) (*Runbook, error) {
 // ParseContext is Parse that stops when ctx is done.
 func ParseContext(ctx context.Context, path string, src []byte, opts Options) (*Runbook, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("%s: loading stopped: %w", path, err)
+		return nil, loadingStopped(path, err)
 	}
 	l := &loader{file: path, reg: opts.Registry, src: newSourceText(src), ctx: ctx}
 	l.errs.addSource(path, src)
@@ -161,7 +161,7 @@ func ParseContext(ctx context.Context, path string, src []byte, opts Options) (*
 	rb.Finally = l.stepList(fields["finally"], BlockFinally)
 	rb.Monitors = l.monitors(fields["monitors"])
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("%s: loading stopped: %w", path, err)
+		return nil, loadingStopped(path, err)
 	}
 
 	// Expressions and parameters are checked even when the structure had
@@ -173,7 +173,7 @@ func ParseContext(ctx context.Context, path string, src []byte, opts Options) (*
 	l.compileRunbookTexts(rb, fields)
 	for _, st := range rb.AllSteps() {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("%s: loading stopped: %w", path, err)
+			return nil, loadingStopped(path, err)
 		}
 		l.compileStep(rb, st)
 	}
@@ -1121,6 +1121,11 @@ func placeholderNode(t *Template, orig *yaml.Node) *yaml.Node {
 		return &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: orig.Line, Column: orig.Column}
 	}
 	return n
+}
+
+// loadingStopped is the error of a load that ctx ended.
+func loadingStopped(path string, err error) error {
+	return i18n.Errorf("%s: loading stopped: %w", "%s: 載入已中止：%w", path, err)
 }
 
 // durationWords is a problem of a duration (journal.Duration's own

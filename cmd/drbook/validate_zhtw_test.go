@@ -257,3 +257,37 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestValidateOKInZhTW checks the lines of the shipped runbooks and a
+// site file, which pass: `validate` says so in Chinese, with the step count English shows.
+func TestValidateOKInZhTW(t *testing.T) {
+	// The shipped runbooks (testdata/valid uses the loader tests' own
+	// kinds) and the test site.
+	files, _ := filepath.Glob("../../runbooks/*/*.yaml")
+	files = append(files, "../../runbooks/testdata/sites/lab.site.yaml")
+	if len(files) < 10 {
+		t.Fatalf("only %d valid files", len(files))
+	}
+	okLine := regexp.MustCompile(`^\S+：通過（(共 \d+ 個步驟|場域 \S+：主機 \d+ 台、客體 \d+ 台、服務 \d+ 項)）$`)
+	enLine := regexp.MustCompile(`^\S+: ok \((\d+) steps|site \S+: (\d+) host`)
+	for _, path := range files {
+		args, _ := validateArgs(t, path)
+		if !strings.Contains(path, "testdata") {
+			args = []string{"validate", "--lab", path}
+		}
+		var en, zh, errb bytes.Buffer
+		if code := runMain(args, strings.NewReader(""), &en, &errb); code != 0 {
+			t.Fatalf("%v exited %d\n%s", args, code, errb.String())
+		}
+		if code := runMain(append([]string{"--lang", "zh-TW"}, args...), strings.NewReader(""), &zh, &errb); code != 0 {
+			t.Fatalf("zh-TW %v exited %d\n%s", args, code, errb.String())
+		}
+		got := strings.TrimSpace(zh.String())
+		if !okLine.MatchString(got) {
+			t.Errorf("%s: zh-TW says %q", path, got)
+		}
+		if m := enLine.FindStringSubmatch(en.String()); m == nil || !strings.Contains(got, " "+m[1]+m[2]+" ") {
+			t.Errorf("%s: counts differ: en %q, zh-TW %q", path, en.String(), got)
+		}
+	}
+}
