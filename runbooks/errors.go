@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -79,8 +80,12 @@ func say(en, zhTW string, args ...any) words {
 			eargs[i], zargs[i] = a, a
 		}
 	}
-	return words{en: fmt.Sprintf(en, eargs...), zh: fmt.Sprintf(zhTW, zargs...), quoted: quoted}
+	return words{en: fmt.Sprintf(en, eargs...), zh: fullWidthSpaces.ReplaceAllString(fmt.Sprintf(zhTW, zargs...), "$1"), quoted: quoted}
 }
+
+// fullWidthSpaces are spaces beside Chinese punctuation, which needs none
+// (words.spaced puts them on both sides of Latin text).
+var fullWidthSpaces = regexp.MustCompile(` *([，：（）、；。]) *`)
 
 // pair is a text drbook worded in both languages elsewhere (a kind's
 // parameter check, a problem of the site file, the words for a type).

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -327,7 +328,7 @@ func (ss *stepScope) compileChecked(src string, pos Pos, boolean bool, errs *Err
 	c := ss.shape(baseKey).config(boolean)
 	tree, err := parser.ParseWithConfig(src, c)
 	if err != nil {
-		errs.add(exprPos(pos, err), say("expression: %s", "運算式：%s", foreign(exprMsg(err))), noHint)
+		errs.add(exprPos(pos, err), say("expression: %s", "運算式：%s", parserWords(exprMsg(err))), noHint)
 		return nil
 	}
 	e := &Expr{Source: src, Pos: pos, scope: ss}
@@ -395,6 +396,20 @@ func exprPos(pos Pos, err error) Pos {
 		pos.Column += fe.Column
 	}
 	return pos
+}
+
+var unexpectedToken = regexp.MustCompile(`^unexpected token (.+)$`)
+
+// parserWords is a syntax error of expr in both languages: the common
+// one in drbook's words, any other as expr says it.
+func parserWords(msg string) words {
+	if msg == "unexpected token EOF" {
+		return say("unexpected token EOF", "尚未寫完即結束")
+	}
+	if m := unexpectedToken.FindStringSubmatch(msg); m != nil {
+		return say("unexpected token %s", "此處不應出現 %s", m[1])
+	}
+	return foreign(msg)
 }
 
 func exprMsg(err error) string {

@@ -27,6 +27,7 @@ var zhGoldens = []string{
 	"expr_later_step", "expr_unknown_result_field", "for_each_not_list", "shell_interp_unsafe",
 	"kind_unknown_param", "kind_wrong_param_type", "kind_validate", "monitor_state_changing",
 	"site_needed", "literal_password.site", "site_wrong_types.site", "vcenter_http.site",
+	"go_type_names", "until_not_bool", "expr_syntax",
 }
 
 func TestGoldenZhTW(t *testing.T) {
