@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/drbook/drbook/i18n"
 )
 
 // TestEveryProblemIsWordedInBothLanguages reads the loader's and the
@@ -204,4 +206,21 @@ func bilingualFindings(fset *token.FileSet, file *ast.File) (findings []string, 
 		return true
 	})
 	return findings, texts
+}
+
+// TestWrappedProblemsReadInChinese: a command that wraps the loader's
+// problems in its own error still shows them in Chinese through i18n.In.
+func TestWrappedProblemsReadInChinese(t *testing.T) {
+	_, err := ParseSite("x.site.yaml", []byte("vcenter: {url: http://vc}\n"))
+	if err == nil {
+		t.Fatal("want problems")
+	}
+	wrapped := fmt.Errorf("check the site file: %w", err)
+	zh := i18n.In(wrapped, "zh-TW")
+	if !strings.HasPrefix(zh, "check the site file: x.site.yaml:1:") || !strings.Contains(zh, "場域須有名稱") || strings.Contains(zh, "needs a name") {
+		t.Fatalf("i18n.In = %q", zh)
+	}
+	if en := i18n.In(wrapped, "en"); en != wrapped.Error() || !strings.Contains(en, "the site needs a name") {
+		t.Fatalf("English = %q", en)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/drbook/drbook/i18n"
+	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/steps"
 )
 
@@ -194,6 +195,13 @@ func sameProblem(a, b Problem) bool {
 // Error lists every problem as file:line:col: message, one per line, each
 // followed by its hint.
 func (l *ErrorList) Error() string { return l.Format(false) }
+
+// Unwrap is the list in both languages as an i18n error, so that
+// i18n.In and i18n.TextOf word a wrapped list (a command's "check the site
+// file: %w") in the reader's language too. The English is Error's.
+func (l *ErrorList) Unwrap() error {
+	return &i18n.Error{Text: journal.Text{EN: l.Error(), ZhTW: l.FormatIn(false, "zh-TW")}}
+}
 
 // Format renders the problems; with source, each is followed by the
 // offending line and a caret under the column.
