@@ -27,7 +27,7 @@ import (
 //     MsgZhTW too, and words{…} is written only by its constructors.
 func TestEveryProblemIsWordedInBothLanguages(t *testing.T) {
 	var files []string
-	for _, pattern := range []string{"*.go", "../steps/*.go", "../steps/*/*.go", "../steps/*/*/*.go"} {
+	for _, pattern := range []string{"*.go", "../steps/*.go", "../steps/*/*.go", "../steps/*/*/*.go", "../site/*.go"} {
 		m, err := filepath.Glob(pattern)
 		if err != nil {
 			t.Fatal(err)
@@ -70,22 +70,34 @@ func f() {
 	_ = steps.FieldError{Field: "x", Msg: "must be set"}
 	_ = steps.Fieldf("x", "must be set", "must be set")
 	_ = words{en: "a", zh: "b"}
+	_ = i18n.Errorf("no such %s", "no such %s", x)
 	l.errs.add(pos, say("%s: %s", "%s：%s", a, b), say("did you mean %q?", "是否為 %q？", best))
-}`
+}
+func (s *X) UnmarshalYAML(n *yaml.Node) error { return fmt.Errorf("bad %s", n.Value) }`
 	fset := token.NewFileSet()
 	file, err := parser.ParseFile(fset, "bad.go", src, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, _ := bilingualFindings(fset, file)
-	if len(got) != 11 {
-		t.Fatalf("want 11 findings (lines 3 to 11), got %d:\n%s", len(got), strings.Join(got, "\n"))
+	if len(got) != 13 {
+		t.Fatalf("want 13 findings (lines 3 to 12, 15), got %d:\n%s", len(got), strings.Join(got, "\n"))
 	}
 	for _, g := range got {
-		if strings.Contains(g, "bad.go:12:") {
+		if strings.Contains(g, "bad.go:13:") {
 			t.Errorf("a bilingual line was flagged: %s", g)
 		}
 	}
+}
+
+// isPkg reports whether fun is a function of the package imported as pkg.
+func isPkg(fun ast.Expr, pkg string) bool {
+	s, ok := fun.(*ast.SelectorExpr)
+	if !ok {
+		return false
+	}
+	id, ok := s.X.(*ast.Ident)
+	return ok && id.Name == pkg
 }
 
 // ownWords reports whether e is text drbook writes: a string literal, a
@@ -164,6 +176,12 @@ func bilingualFindings(fset *token.FileSet, file *ast.File) (findings []string, 
 				name = f.Sel.Name
 			}
 			switch {
+			case strings.HasPrefix(fn, "Unmarshal") && (name == "Errorf" || name == "New") && !isPkg(x.Fun, "i18n"):
+				// A parameter's own decoding error is shown as it is
+				// (Problem.Quoted) unless it is bilingual.
+				findings = append(findings, at(x)+": "+fn+" returns an English-only error; use i18n.Errorf or i18n.New")
+			case isPkg(x.Fun, "i18n") && name == "Errorf" && len(x.Args) >= 2, isPkg(x.Fun, "i18n") && name == "New" && len(x.Args) == 2:
+				checkPair(x, x.Args[0], x.Args[1])
 			case name == "say" && len(x.Args) >= 2:
 				checkPair(x, x.Args[0], x.Args[1])
 			case (name == "Fieldf" || name == "bad") && len(x.Args) >= 3:

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/drbook/drbook/i18n"
 )
 
 // DecodeError is a parameter problem at a position in the YAML source.
@@ -231,7 +233,7 @@ func FindField(node *yaml.Node, path string) *yaml.Node {
 func typeErrors(node *yaml.Node, err error) []DecodeError {
 	te, ok := err.(*yaml.TypeError)
 	if !ok {
-		return []DecodeError{unmarshalerError(node.Line, node.Column, "", "", err.Error())}
+		return []DecodeError{unmarshalerError(node.Line, node.Column, "", "", err, false)}
 	}
 	var out []DecodeError
 	for _, e := range te.Errors {
@@ -384,7 +386,7 @@ func valueErrors(val *yaml.Node, ft reflect.Type, path string) []DecodeError {
 	te, ok := err.(*yaml.TypeError)
 	if !ok {
 		// A custom unmarshaler's own message says what is wrong.
-		return []DecodeError{unmarshalerError(val.Line, val.Column, path, path+": ", stripLinePrefix(err.Error()))}
+		return []DecodeError{unmarshalerError(val.Line, val.Column, path, path+": ", err, true)}
 	}
 	var out []DecodeError
 	for _, e := range te.Errors {
@@ -530,10 +532,18 @@ func UnmarshalerWordsZhTW(msg string) string {
 // unmarshalerError is the problem a custom unmarshaler reported, after
 // prefix ("field: "): drbook's own words in both languages, anyone else's
 // as they are.
-func unmarshalerError(line, col int, field, prefix, msg string) DecodeError {
-	zh := UnmarshalerWordsZhTW(msg)
+func unmarshalerError(line, col int, field, prefix string, err error, strip bool) DecodeError {
+	msg, zh := err.Error(), i18n.In(err, "zh-TW")
+	if strip {
+		msg, zh = stripLinePrefix(msg), stripLinePrefix(zh)
+	}
+	own := zh != msg
+	if !own {
+		zh = UnmarshalerWordsZhTW(msg)
+		own = zh != msg
+	}
 	e := DecodeError{Line: line, Column: col, Field: field, Msg: prefix + msg, MsgZhTW: strings.Replace(prefix, ": ", "：", 1) + zh}
-	if zh == msg {
+	if !own {
 		e.Foreign = msg
 	}
 	return e

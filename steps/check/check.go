@@ -25,6 +25,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/steps"
 )
@@ -40,7 +41,7 @@ func (s *StatusList) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind == yaml.ScalarNode {
 		v, err := strconv.Atoi(n.Value)
 		if err != nil {
-			return fmt.Errorf("line %d: status %q must be a whole number such as 200", n.Line, n.Value)
+			return i18n.Errorf("line %d: status %q must be a whole number such as 200", "line %d: status %q 須為整數，例如 200", n.Line, n.Value)
 		}
 		*s = StatusList{v}
 		return nil
