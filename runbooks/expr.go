@@ -564,12 +564,12 @@ func hintFor(word string, names []string, what words) words {
 		return say("did you mean %q?", "是否為 %q？", best)
 	}
 	if len(names) == 0 {
-		return say("there are no %s", "沒有任何%s", what)
+		return say("there are no %s", "沒有任何%s", what.spaced())
 	}
 	if len(names) > 12 {
 		names = names[:12]
 	}
-	return say("known %s: %s", "已知之%s：%s", what, strings.Join(names, ", "))
+	return say("known %s: %s", "已知之%s：%s", what.spaced(), strings.Join(names, ", "))
 }
 
 // parseTemplate finds ${{ … }} in a scalar and compiles each expression.

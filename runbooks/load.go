@@ -226,7 +226,7 @@ func (l *loader) mapping(n *yaml.Node, known []string, what words) map[string]*y
 			continue
 		}
 		if known != nil && !contains(known, k.Value) {
-			l.errs.add(posOf(l.file, k), say("unknown %s %q", "未知之%s %q", what, k.Value), hintFor(k.Value, known, say("%ss", "%s", what)))
+			l.errs.add(posOf(l.file, k), say("unknown %s %q", "未知之%s %q", what.spaced(), k.Value), hintFor(k.Value, known, say("%ss", "%s", what)))
 			continue
 		}
 		out[k.Value] = v
@@ -251,7 +251,7 @@ func (l *loader) text(n *yaml.Node, into *journal.Text) {
 		return
 	}
 	if err := n.Decode(into); err != nil {
-		l.errs.add(posOf(l.file, n), foreign(strings.TrimPrefix(stripLine(err.Error()), "yaml: ")), say("write plain text, or {en: …, zh-TW: …}", "請寫純文字，或 {en: …, zh-TW: …}"))
+		l.errs.add(posOf(l.file, n), unmarshalerWords(strings.TrimPrefix(stripLine(err.Error()), "yaml: ")), say("write plain text, or {en: …, zh-TW: …}", "請寫純文字，或 {en: …, zh-TW: …}"))
 	}
 }
 
@@ -262,7 +262,7 @@ func stripLine(s string) string {
 func (l *loader) duration(n *yaml.Node) time.Duration {
 	var d journal.Duration
 	if err := n.Decode(&d); err != nil {
-		l.errs.add(posOf(l.file, n), durationWords(stripLine(err.Error())), noHint)
+		l.errs.add(posOf(l.file, n), unmarshalerWords(stripLine(err.Error())), noHint)
 		return 0
 	}
 	return d.D()
@@ -1128,9 +1128,9 @@ func loadingStopped(path string, err error) error {
 	return i18n.Errorf("%s: loading stopped: %w", "%s: 載入已中止：%w", path, err)
 }
 
-// durationWords is a problem of a duration (journal.Duration's own
-// messages, or yaml.v3's) in both languages.
-func durationWords(msg string) words {
+// unmarshalerWords is a problem of a duration or a text (the messages of
+// journal.Duration and journal.Text, or yaml.v3's) in both languages.
+func unmarshalerWords(msg string) words {
 	if zh := steps.UnmarshalerWordsZhTW(msg); zh != msg {
 		return pair(msg, zh)
 	}
