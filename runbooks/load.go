@@ -810,7 +810,7 @@ func (l *loader) compileStep(rb *Runbook, st *Step) {
 		st.ForEach.Items = pre.compile(condition(fe), pos, false, &l.errs)
 		if x := st.ForEach.Items; x != nil {
 			if t := x.program.Node().Type(); t != nil && !listType(t) {
-				l.errs.add(pos, say("for_each needs a list, but `%s` is %s", "for_each 須為清單，但 `%s` 為%s", x.Source, rb.scope.typeWordsIn(t).spaced()), say("give a list such as [a, b], or an expression such as ${{ params.guests }}", "請給清單，例如 [a, b]，或運算式，例如 ${{ params.guests }}"))
+				l.errs.add(pos, say("for_each needs a list, but `%s` is %s", "for_each 須為清單，但 `%s` 為%s", x.Source, rb.scope.typeWordsIn(t).spaced()), say("give a list such as [a, b], or an expression such as ${{ params.guests }}", "請提供清單，例如 [a, b]，或運算式，例如 ${{ params.guests }}"))
 				st.ForEach.Items = nil
 			}
 		}
