@@ -49,9 +49,12 @@ func (p Problem) In(lang string) (msg, hint string) {
 }
 
 // words is a text drbook writes about a runbook or site, in both
-// languages. It is made only by say (drbook's own words) and foreign (text
-// from elsewhere, kept as it is), so that no problem can be added in
-// English alone: TestEveryProblemIsWordedInBothLanguages checks the calls.
+// languages. It is made by say (drbook's own words, formatted in each
+// language), foreign (text from elsewhere, kept as it is), pair (texts
+// worded in both languages elsewhere) and errWords, so that no problem can
+// be added in English alone: ErrorList.add takes only words, and
+// TestEveryProblemIsWordedInBothLanguages checks every say and that
+// foreign and pair never take drbook's own literal words.
 type words struct {
 	en, zh string
 	// quoted are the foreign parts, for Problem.Quoted.
