@@ -4,11 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/drbook/drbook/i18n"
+	"github.com/drbook/drbook/journal"
+	"github.com/drbook/drbook/steps"
 )
 
 // Problem is one thing wrong with a runbook or site file, worded in
@@ -46,9 +49,12 @@ func (p Problem) In(lang string) (msg, hint string) {
 }
 
 // words is a text drbook writes about a runbook or site, in both
-// languages. It is made only by say (drbook's own words) and foreign (text
-// from elsewhere, kept as it is), so that no problem can be added in
-// English alone: TestEveryProblemIsWordedInBothLanguages checks the calls.
+// languages. It is made by say (drbook's own words, formatted in each
+// language), foreign (text from elsewhere, kept as it is), pair (texts
+// worded in both languages elsewhere) and errWords, so that no problem can
+// be added in English alone: ErrorList.add takes only words, and
+// TestEveryProblemIsWordedInBothLanguages checks every say and that
+// foreign and pair never take drbook's own literal words.
 type words struct {
 	en, zh string
 	// quoted are the foreign parts, for Problem.Quoted.
@@ -78,12 +84,23 @@ func say(en, zhTW string, args ...any) words {
 			eargs[i], zargs[i] = a, a
 		}
 	}
-	return words{en: fmt.Sprintf(en, eargs...), zh: fmt.Sprintf(zhTW, zargs...), quoted: quoted}
+	return words{en: fmt.Sprintf(en, eargs...), zh: fullWidthSpaces.ReplaceAllString(fmt.Sprintf(zhTW, zargs...), "$1"), quoted: quoted}
 }
+
+// fullWidthSpaces are spaces beside Chinese punctuation, which needs none
+// (words.spaced puts them on both sides of Latin text).
+var fullWidthSpaces = regexp.MustCompile(` *([，：（）、；。]) *`)
 
 // pair is a text drbook worded in both languages elsewhere (a kind's
 // parameter check, a problem of the site file, the words for a type).
 func pair(en, zh string) words { return words{en: en, zh: zh} }
+
+// spaced is w with its Chinese text set apart by spaces where it starts
+// or ends with Latin letters, to stand inside a Chinese sentence.
+func (w words) spaced() words {
+	w.zh = steps.ZhSpaced(w.zh)
+	return w
+}
 
 // problemWords is a problem's message, to be put inside another.
 func problemWords(p Problem) words {
@@ -181,6 +198,13 @@ func sameProblem(a, b Problem) bool {
 // Error lists every problem as file:line:col: message, one per line, each
 // followed by its hint.
 func (l *ErrorList) Error() string { return l.Format(false) }
+
+// Unwrap is the list in both languages as an i18n error, so that
+// i18n.In and i18n.TextOf word a wrapped list (a command's "check the site
+// file: %w") in the reader's language too. The English is Error's.
+func (l *ErrorList) Unwrap() error {
+	return &i18n.Error{Text: journal.Text{EN: l.Error(), ZhTW: l.FormatIn(false, "zh-TW")}}
+}
 
 // Format renders the problems; with source, each is followed by the
 // offending line and a caret under the column.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -327,7 +328,7 @@ func (ss *stepScope) compileChecked(src string, pos Pos, boolean bool, errs *Err
 	c := ss.shape(baseKey).config(boolean)
 	tree, err := parser.ParseWithConfig(src, c)
 	if err != nil {
-		errs.add(exprPos(pos, err), say("expression: %s", "運算式：%s", foreign(exprMsg(err))), noHint)
+		errs.add(exprPos(pos, err), say("expression: %s", "運算式：%s", parserWords(exprMsg(err))), noHint)
 		return nil
 	}
 	e := &Expr{Source: src, Pos: pos, scope: ss}
@@ -395,6 +396,20 @@ func exprPos(pos Pos, err error) Pos {
 		pos.Column += fe.Column
 	}
 	return pos
+}
+
+var unexpectedToken = regexp.MustCompile(`^unexpected token (.+)$`)
+
+// parserWords is a syntax error of expr in both languages: the common
+// one in drbook's words, any other as expr says it.
+func parserWords(msg string) words {
+	if msg == "unexpected token EOF" {
+		return say("unexpected token EOF", "尚未寫完即結束")
+	}
+	if m := unexpectedToken.FindStringSubmatch(msg); m != nil {
+		return say("unexpected token %s", "此處不應出現 %s", m[1])
+	}
+	return foreign(msg)
 }
 
 func exprMsg(err error) string {
@@ -549,12 +564,12 @@ func hintFor(word string, names []string, what words) words {
 		return say("did you mean %q?", "是否為 %q？", best)
 	}
 	if len(names) == 0 {
-		return say("there are no %s", "沒有任何%s", what)
+		return say("there are no %s", "沒有任何%s", what.spaced())
 	}
 	if len(names) > 12 {
 		names = names[:12]
 	}
-	return say("known %s: %s", "已知之%s：%s", what, strings.Join(names, ", "))
+	return say("known %s: %s", "已知之%s：%s", what.spaced(), strings.Join(names, ", "))
 }
 
 // parseTemplate finds ${{ … }} in a scalar and compiles each expression.
@@ -758,7 +773,10 @@ func (e *Env) EvalBool(x *Expr, v Vars) (bool, error) {
 	}
 	b, ok := out.(bool)
 	if !ok {
-		return false, fmt.Errorf("%s:%d:%d: expression `%s` gave %s, not true or false", x.Pos.File, x.Pos.Line, x.Pos.Column, x.Source, x.scope.typeWords(reflect.TypeOf(out)))
+		w := x.scope.typeWordsIn(reflect.TypeOf(out))
+		at := fmt.Sprintf("%s:%d:%d", x.Pos.File, x.Pos.Line, x.Pos.Column)
+		return false, &i18n.Error{Text: journal.Text{EN: fmt.Sprintf("%s: expression `%s` gave %s, not true or false", at, x.Source, w.en),
+			ZhTW: fmt.Sprintf("%s: 運算式 `%s` 之結果為%s，而非 true 或 false", at, x.Source, w.spaced().zh)}}
 	}
 	return b, nil
 }

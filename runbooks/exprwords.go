@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/drbook/drbook/site"
+	"github.com/drbook/drbook/steps"
 )
 
 // typeWords names the Go types of the expression environment the way a
@@ -229,6 +230,29 @@ var goBasic = regexp.MustCompile(`\b(int|int64|float64|bool|string|interface \{\
 var basicWords = map[string]string{"int": "a whole number", "int64": "a whole number", "float64": "a number",
 	"bool": "true or false", "string": "text", "interface {}": "any value", "time.Duration": "a duration"}
 
+var (
+	mismatched   = regexp.MustCompile(`^invalid operation: (\S+) \(mismatched types (.+)\)$`)
+	expectedType = regexp.MustCompile(`^expected (\S+), but got (.+)$`)
+)
+
+// basicZhTW are basicWords in Traditional Chinese.
+var basicZhTW = map[string]string{"int": "整數", "int64": "整數", "float64": "數字", "bool": "true 或 false", "string": "文字",
+	"interface {}": "任意值", "time.Duration": "時間長度"}
+
+// goType is the words for a type as expr prints it, when it is a basic
+// type or one of the environment's.
+func (w *typeWords) goType(s string) (words, bool) {
+	if en, ok := basicWords[s]; ok {
+		return pair(en, basicZhTW[s]), true
+	}
+	for _, t := range w.types {
+		if t.String() == s {
+			return pair(w.describe(t), w.describeZhTW(t)), true
+		}
+	}
+	return words{}, false
+}
+
 // humanize rewrites an expr message in an author's terms and returns a
 // hint when it can list what exists.
 //
@@ -238,6 +262,29 @@ func (w *typeWords) humanize(msg string) (words, words) {
 	if w == nil {
 		return foreign(msg), noHint
 	}
+	if m := mismatched.FindStringSubmatch(msg); m != nil {
+		// The types may hold " and " themselves: split where both sides
+		// are types of the environment.
+		for i := strings.Index(m[2], " and "); i >= 0; {
+			if a, ok := w.goType(m[2][:i]); ok {
+				if b, ok := w.goType(m[2][i+5:]); ok {
+					return say("invalid operation: %s (mismatched types %s and %s)", "無效之運算：%s（型別不符：%s與%s）", m[1], a.spaced(), b.spaced()), noHint
+				}
+			}
+			j := strings.Index(m[2][i+5:], " and ")
+			if j < 0 {
+				break
+			}
+			i += 5 + j
+		}
+	}
+	if m := expectedType.FindStringSubmatch(msg); m != nil {
+		a, ok1 := w.goType(m[1])
+		b, ok2 := w.goType(m[2])
+		if ok1 && ok2 {
+			return say("expected %s, but got %s", "應為%s，卻是%s", a.spaced(), b.spaced()), noHint
+		}
+	}
 	if m := noField.FindStringSubmatch(msg); m != nil {
 		for _, t := range w.types {
 			if t.String() == m[1] {
@@ -245,7 +292,7 @@ func (w *typeWords) humanize(msg string) (words, words) {
 				if fs := w.fields[w.describe(t)]; len(fs) > 0 {
 					hint = hintFor(m[2], fs, say("fields", "欄位"))
 				}
-				return say("%s has no field %s", "%s 沒有欄位 %s", pair(w.describe(t), w.describeZhTW(t)), m[2]), hint
+				return say("%s has no field %s", "%s沒有欄位 %s", pair(w.describe(t), strings.TrimLeft(steps.ZhSpaced(w.describeZhTW(t)), " ")), m[2]), hint
 			}
 		}
 	}

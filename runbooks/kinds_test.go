@@ -48,7 +48,7 @@ func (hostShutdownKind) NewParams() any { return &hostShutdownParams{} }
 func (hostShutdownKind) NewResult() any { return &hostShutdownResult{} }
 func (hostShutdownKind) Validate(p any) []steps.FieldError {
 	if p.(*hostShutdownParams).Host == "" {
-		return []steps.FieldError{{Field: "host", Msg: "name the host to shut down"}}
+		return []steps.FieldError{steps.Fieldf("host", "name the host to shut down", "請指定要關機之主機")}
 	}
 	return nil
 }

@@ -69,7 +69,7 @@ func Parse(path string, src []byte, opts Options) (*Runbook, error) {
 // ParseContext is Parse that stops when ctx is done.
 func ParseContext(ctx context.Context, path string, src []byte, opts Options) (*Runbook, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("%s: loading stopped: %w", path, err)
+		return nil, loadingStopped(path, err)
 	}
 	l := &loader{file: path, reg: opts.Registry, src: newSourceText(src), ctx: ctx}
 	l.errs.addSource(path, src)
@@ -161,7 +161,7 @@ func ParseContext(ctx context.Context, path string, src []byte, opts Options) (*
 	rb.Finally = l.stepList(fields["finally"], BlockFinally)
 	rb.Monitors = l.monitors(fields["monitors"])
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("%s: loading stopped: %w", path, err)
+		return nil, loadingStopped(path, err)
 	}
 
 	// Expressions and parameters are checked even when the structure had
@@ -173,7 +173,7 @@ func ParseContext(ctx context.Context, path string, src []byte, opts Options) (*
 	l.compileRunbookTexts(rb, fields)
 	for _, st := range rb.AllSteps() {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("%s: loading stopped: %w", path, err)
+			return nil, loadingStopped(path, err)
 		}
 		l.compileStep(rb, st)
 	}
@@ -226,7 +226,7 @@ func (l *loader) mapping(n *yaml.Node, known []string, what words) map[string]*y
 			continue
 		}
 		if known != nil && !contains(known, k.Value) {
-			l.errs.add(posOf(l.file, k), say("unknown %s %q", "未知之%s %q", what, k.Value), hintFor(k.Value, known, say("%ss", "%s", what)))
+			l.errs.add(posOf(l.file, k), say("unknown %s %q", "未知之%s %q", what.spaced(), k.Value), hintFor(k.Value, known, say("%ss", "%s", what)))
 			continue
 		}
 		out[k.Value] = v
@@ -251,7 +251,7 @@ func (l *loader) text(n *yaml.Node, into *journal.Text) {
 		return
 	}
 	if err := n.Decode(into); err != nil {
-		l.errs.add(posOf(l.file, n), foreign(strings.TrimPrefix(stripLine(err.Error()), "yaml: ")), say("write plain text, or {en: …, zh-TW: …}", "請寫純文字，或 {en: …, zh-TW: …}"))
+		l.errs.add(posOf(l.file, n), unmarshalerWords(strings.TrimPrefix(stripLine(err.Error()), "yaml: ")), say("write plain text, or {en: …, zh-TW: …}", "請寫純文字，或 {en: …, zh-TW: …}"))
 	}
 }
 
@@ -262,7 +262,7 @@ func stripLine(s string) string {
 func (l *loader) duration(n *yaml.Node) time.Duration {
 	var d journal.Duration
 	if err := n.Decode(&d); err != nil {
-		l.errs.add(posOf(l.file, n), durationWords(stripLine(err.Error())), noHint)
+		l.errs.add(posOf(l.file, n), unmarshalerWords(stripLine(err.Error())), noHint)
 		return 0
 	}
 	return d.D()
@@ -810,7 +810,7 @@ func (l *loader) compileStep(rb *Runbook, st *Step) {
 		st.ForEach.Items = pre.compile(condition(fe), pos, false, &l.errs)
 		if x := st.ForEach.Items; x != nil {
 			if t := x.program.Node().Type(); t != nil && !listType(t) {
-				l.errs.add(pos, say("for_each needs a list, but `%s` is %s", "for_each 須為清單，但 `%s` 為%s", x.Source, rb.scope.typeWordsIn(t)), say("give a list such as [a, b], or an expression such as ${{ params.guests }}", "請給清單，例如 [a, b]，或運算式，例如 ${{ params.guests }}"))
+				l.errs.add(pos, say("for_each needs a list, but `%s` is %s", "for_each 須為清單，但 `%s` 為%s", x.Source, rb.scope.typeWordsIn(t).spaced()), say("give a list such as [a, b], or an expression such as ${{ params.guests }}", "請提供清單，例如 [a, b]，或運算式，例如 ${{ params.guests }}"))
 				st.ForEach.Items = nil
 			}
 		}
@@ -1123,9 +1123,14 @@ func placeholderNode(t *Template, orig *yaml.Node) *yaml.Node {
 	return n
 }
 
-// durationWords is a problem of a duration (journal.Duration's own
-// messages, or yaml.v3's) in both languages.
-func durationWords(msg string) words {
+// loadingStopped is the error of a load that ctx ended.
+func loadingStopped(path string, err error) error {
+	return i18n.Errorf("%s: loading stopped: %w", "%s: 載入已中止：%w", path, err)
+}
+
+// unmarshalerWords is a problem of a duration or a text (the messages of
+// journal.Duration and journal.Text, or yaml.v3's) in both languages.
+func unmarshalerWords(msg string) words {
 	if zh := steps.UnmarshalerWordsZhTW(msg); zh != msg {
 		return pair(msg, zh)
 	}

@@ -10,6 +10,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/drbook/drbook/i18n"
+	"github.com/drbook/drbook/journal"
 	"github.com/drbook/drbook/steps"
 )
 
@@ -168,11 +170,13 @@ func (rb *Runbook) ResolveParams(st *Step, env *Env, v Vars) (any, error) {
 	}
 	params, errs := steps.DecodeParams(st.Kind, node)
 	if len(errs) > 0 {
-		msgs := make([]string, len(errs))
+		en, zh := make([]string, len(errs)), make([]string, len(errs))
 		for i, e := range errs {
-			msgs[i] = fmt.Sprintf("%s:%d:%d: %s: %s", rb.Path, e.Line, e.Column, st.KindName, e.Msg)
+			w := decodeWords(e)
+			en[i] = fmt.Sprintf("%s:%d:%d: %s: %s", rb.Path, e.Line, e.Column, st.KindName, w.en)
+			zh[i] = fmt.Sprintf("%s:%d:%d: %s：%s", rb.Path, e.Line, e.Column, st.KindName, w.zh)
 		}
-		return nil, fmt.Errorf("%s", strings.Join(msgs, "\n"))
+		return nil, &i18n.Error{Text: journal.Text{EN: strings.Join(en, "\n"), ZhTW: strings.Join(zh, "\n")}}
 	}
 	return params, nil
 }
@@ -194,7 +198,7 @@ func (rb *Runbook) Items(st *Step, env *Env) ([]any, error) {
 		return nil, nil
 	}
 	if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
-		return nil, fmt.Errorf("%s: for_each gave %T, not a list", st.ForEach.Items.Pos, v)
+		return nil, i18n.Errorf("%s: for_each gave %T, not a list", "%s: for_each 之結果為 %T，而非清單", st.ForEach.Items.Pos, v)
 	}
 	out := make([]any, rv.Len())
 	for i := range out {

@@ -20,7 +20,7 @@ func checkSecretShapes(path string, root *yaml.Node, errs *ErrorList) {
 		case secretKeys[key.Value]:
 			if val.Kind != yaml.ScalarNode {
 				bad := problem(posOf(path, val),
-					say(`%s: a secret must be a reference written as text: "env:NAME", "file:PATH" or "prompt", not a %s`, `%s：機敏資料須為以文字寫成之參照："env:NAME"、"file:PATH" 或 "prompt"，不可為%s`, p, nodeKindWords(val)),
+					say(`%s: a secret must be a reference written as text: "env:NAME", "file:PATH" or "prompt", not a %s`, `%s：機敏資料須為以文字寫成之參照："env:NAME"、"file:PATH" 或 "prompt"，不可為%s`, p, nodeKindWords(val).spaced()),
 					say("e.g. password: env:DRBOOK_VC_PASSWORD; the value is never written in the site file", "例如 password: env:DRBOOK_VC_PASSWORD；機敏資料之值絕不寫在場域檔中"))
 				bad.Secret = true
 				errs.Problems = append(errs.Problems, bad)

@@ -117,7 +117,7 @@ func siteLabel(rb *Runbook) words {
 	if rb.Site.Name == "" {
 		return say("file", "檔")
 	}
-	return foreign(rb.Site.Name)
+	return pair(rb.Site.Name, rb.Site.Name)
 }
 
 func sortedUnique(list []string) []string {

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/drbook/drbook/i18n"
 )
 
 // DecodeError is a parameter problem at a position in the YAML source.
@@ -231,7 +233,7 @@ func FindField(node *yaml.Node, path string) *yaml.Node {
 func typeErrors(node *yaml.Node, err error) []DecodeError {
 	te, ok := err.(*yaml.TypeError)
 	if !ok {
-		return []DecodeError{unmarshalerError(node.Line, node.Column, "", "", err.Error())}
+		return []DecodeError{unmarshalerError(node.Line, node.Column, "", "", err, false)}
 	}
 	var out []DecodeError
 	for _, e := range te.Errors {
@@ -286,9 +288,9 @@ func friendlyTypeError(s string) (en, zh string) {
 		"string": {"text", "文字"}, "[]string": {"a list of strings", "文字清單"}}
 	if w, ok := want[into]; ok {
 		if val == "" {
-			return fmt.Sprintf("expected %s, found %s", w[0], tagWords[tag][0]), fmt.Sprintf("此處應為%s，卻是%s", w[1], tagWords[tag][1])
+			return fmt.Sprintf("expected %s, found %s", w[0], tagWords[tag][0]), fmt.Sprintf("此處應為%s，卻是%s", strings.TrimSpace(ZhSpaced(w[1])), tagWords[tag][1])
 		}
-		return fmt.Sprintf("%s must be %s", val, w[0]), fmt.Sprintf("%s 須為%s", val, w[1])
+		return fmt.Sprintf("%s must be %s", val, w[0]), fmt.Sprintf("%s 須為%s", val, strings.TrimRight(ZhSpaced(w[1]), " "))
 	}
 	if strings.HasPrefix(into, "[]") && tag == "!!map" {
 		return "expected a list, found a mapping", "此處應為清單，卻是對應（mapping）"
@@ -384,7 +386,7 @@ func valueErrors(val *yaml.Node, ft reflect.Type, path string) []DecodeError {
 	te, ok := err.(*yaml.TypeError)
 	if !ok {
 		// A custom unmarshaler's own message says what is wrong.
-		return []DecodeError{unmarshalerError(val.Line, val.Column, path, path+": ", stripLinePrefix(err.Error()))}
+		return []DecodeError{unmarshalerError(val.Line, val.Column, path, path+": ", err, true)}
 	}
 	var out []DecodeError
 	for _, e := range te.Errors {
@@ -424,9 +426,9 @@ func describeTypeError(s string, want reflect.Type) (en, zh string) {
 		found = tagWords[tag[0]]
 	}
 	if val != "" {
-		return fmt.Sprintf("`%s` must be %s", val, TypeWords(want)), fmt.Sprintf("`%s` 須為%s", val, TypeWordsZhTW(want))
+		return fmt.Sprintf("`%s` must be %s", val, TypeWords(want)), fmt.Sprintf("`%s` 須為%s", val, strings.TrimRight(ZhSpaced(TypeWordsZhTW(want)), " "))
 	}
-	return fmt.Sprintf("expected %s, found %s", TypeWords(want), found[0]), fmt.Sprintf("此處應為%s，卻是%s", TypeWordsZhTW(want), found[1])
+	return fmt.Sprintf("expected %s, found %s", TypeWords(want), found[0]), fmt.Sprintf("此處應為%s，卻是%s", strings.TrimRight(ZhSpaced(TypeWordsZhTW(want)), " "), found[1])
 }
 
 var tagWords = map[string][2]string{"!!str": {"text", "文字"}, "!!int": {"a number", "數字"}, "!!float": {"a number", "數字"},
@@ -530,10 +532,18 @@ func UnmarshalerWordsZhTW(msg string) string {
 // unmarshalerError is the problem a custom unmarshaler reported, after
 // prefix ("field: "): drbook's own words in both languages, anyone else's
 // as they are.
-func unmarshalerError(line, col int, field, prefix, msg string) DecodeError {
-	zh := UnmarshalerWordsZhTW(msg)
+func unmarshalerError(line, col int, field, prefix string, err error, strip bool) DecodeError {
+	msg, zh := err.Error(), i18n.In(err, "zh-TW")
+	if strip {
+		msg, zh = stripLinePrefix(msg), stripLinePrefix(zh)
+	}
+	own := zh != msg
+	if !own {
+		zh = UnmarshalerWordsZhTW(msg)
+		own = zh != msg
+	}
 	e := DecodeError{Line: line, Column: col, Field: field, Msg: prefix + msg, MsgZhTW: strings.Replace(prefix, ": ", "：", 1) + zh}
-	if zh == msg {
+	if !own {
 		e.Foreign = msg
 	}
 	return e
@@ -545,4 +555,23 @@ func foreignIf(en, zh string) string {
 		return en
 	}
 	return ""
+}
+
+// ZhSpaced puts a space between s and the Chinese around it where s
+// starts or ends with a Latin letter or digit ("須為 true 或 false",
+// "site.hosts 沒有欄位"), as Taiwanese documents set mixed text.
+func ZhSpaced(s string) string {
+	if s == "" {
+		return s
+	}
+	latin := func(b byte) bool {
+		return b < 0x80 && (b == '_' || b == '.' || b >= '0' && b <= '9' || b|0x20 >= 'a' && b|0x20 <= 'z')
+	}
+	if latin(s[0]) {
+		s = " " + s
+	}
+	if latin(s[len(s)-1]) {
+		s += " "
+	}
+	return s
 }

@@ -55,7 +55,7 @@ func (waitKind) NewParams() any { return &WaitParams{} }
 func (waitKind) NewResult() any { return &WaitResult{} }
 func (waitKind) Validate(p any) []steps.FieldError {
 	if p.(*WaitParams).For <= 0 {
-		return []steps.FieldError{steps.Fieldf("for", "give how long to wait, e.g. wait: 30s", "請給等待時間，例如 wait: 30s")}
+		return []steps.FieldError{steps.Fieldf("for", "give how long to wait, e.g. wait: 30s", "請提供等待時間，例如 wait: 30s")}
 	}
 	return nil
 }

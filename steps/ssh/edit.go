@@ -103,7 +103,7 @@ func (e Edit) validate(field string) []steps.FieldError {
 		re(".match", e.Match)
 	case "insert_line":
 		if e.After != "" && e.Before != "" {
-			bad(".before", "give after or before, not both", "請給 after 或 before，不可兩者皆給")
+			bad(".before", "give after or before, not both", "請提供 after 或 before，不可兩者皆給")
 		}
 		re(".after", e.After)
 		re(".before", e.Before)
@@ -112,7 +112,7 @@ func (e Edit) validate(field string) []steps.FieldError {
 			bad(".set_key", "must be one line", "須為單行")
 		}
 	case "":
-		bad("", "give one of replace, regex, set_line, insert_line or set_key", "請給 replace、regex、set_line、insert_line 或 set_key 其中之一")
+		bad("", "give one of replace, regex, set_line, insert_line or set_key", "請提供 replace、regex、set_line、insert_line 或 set_key 其中之一")
 	default:
 		bad("", "give only one of replace, regex, set_line, insert_line or set_key, found %s", "replace、regex、set_line、insert_line 與 set_key 只能給一個，卻有 %s", e.op())
 	}

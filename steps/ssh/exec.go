@@ -74,9 +74,9 @@ func (*exec) Validate(params any) []steps.FieldError {
 	errs := p.Target.validate()
 	switch {
 	case p.Command == "" && p.Script == "":
-		errs = append(errs, steps.Fieldf("command", "give a command or a script", "請給 command 或 script"))
+		errs = append(errs, steps.Fieldf("command", "give a command or a script", "請提供 command 或 script"))
 	case p.Command != "" && p.Script != "":
-		errs = append(errs, steps.Fieldf("script", "give a command or a script, not both", "請給 command 或 script，不可兩者皆給"))
+		errs = append(errs, steps.Fieldf("script", "give a command or a script, not both", "請提供 command 或 script，不可兩者皆給"))
 	}
 	if !shellProgram.MatchString(p.Shell) {
 		errs = append(errs, steps.Fieldf("shell", "must be a program name or path such as sh or /bin/bash", "須為程式名稱或路徑，例如 sh 或 /bin/bash"))

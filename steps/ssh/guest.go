@@ -132,7 +132,7 @@ func (*service) Validate(params any) []steps.FieldError {
 	errs := p.Target.validate()
 	switch {
 	case p.Name == "" || strings.ContainsAny(p.Name, "/ \t\n"):
-		errs = append(errs, steps.Fieldf("name", "give the service's name, e.g. httpd", "請給服務名稱，例如 httpd"))
+		errs = append(errs, steps.Fieldf("name", "give the service's name, e.g. httpd", "請提供服務名稱，例如 httpd"))
 	case strings.HasPrefix(p.Name, "-"):
 		// systemctl and service would read it as an option.
 		errs = append(errs, steps.Fieldf("name", "%q is not a service name: it starts with \"-\"", "%q 不是服務名稱：其以 \"-\" 開頭", p.Name))

@@ -58,7 +58,7 @@ func (t Target) name() string {
 func (t Target) validate() []steps.FieldError {
 	switch {
 	case t.Host != "" && t.Guest != "":
-		return []steps.FieldError{steps.Fieldf("guest", "give host or guest, not both (they mean the same)", "請給 host 或 guest，不可兩者皆給（兩者意義相同）")}
+		return []steps.FieldError{steps.Fieldf("guest", "give host or guest, not both (they mean the same)", "請提供 host 或 guest，不可兩者皆給（兩者意義相同）")}
 	case t.Host == "" && t.Guest == "":
 		return []steps.FieldError{steps.Fieldf("host", "name the guest to act on (its name in the site file's guests)", "請指定要操作之客體（場域檔 guests 中之名稱）")}
 	case t.ConnectTimeout < 0:

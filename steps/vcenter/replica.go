@@ -797,7 +797,7 @@ func (vmMigrate) Validate(params any) []steps.FieldError {
 	p := params.(*vmMigrateParams)
 	errs := required("vm", p.VM)
 	if p.Host == "" && p.Datastore == "" {
-		errs = append(errs, steps.Fieldf("host", "give host (vMotion), datastore (storage vMotion) or both", "請給 host（vMotion）、datastore（storage vMotion）或兩者"))
+		errs = append(errs, steps.Fieldf("host", "give host (vMotion), datastore (storage vMotion) or both", "請提供 host（vMotion）、datastore（storage vMotion）或兩者"))
 	}
 	errs = append(errs, oneOf("priority", p.Priority, "default", "high", "low")...)
 	if p.Timeout <= 0 {
