@@ -185,8 +185,11 @@ func unreachable(err error, method string) bool {
 	if !readOnlyMethods[method] {
 		return false
 	}
+	// net.ErrClosed alone (no OpError around it): net/http wrote the
+	// call on a kept-alive connection its reader had just closed because
+	// vCenter hung up; POST is not retried by net/http itself.
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, syscall.EPIPE) || errors.As(err, &op)
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed) || errors.As(err, &op)
 }
 
 // reloginTransport makes every call survive an outage of vCenter and the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -464,5 +465,20 @@ func TestTaskFailedNotAuthenticatedIsStartedAgain(t *testing.T) {
 	}
 	if n := strings.Count(strings.Join(s.calls(false), " "), "PowerOffVM_Task"); n != 2 {
 		t.Fatalf("PowerOffVM_Task sent %d times, want 2", n)
+	}
+}
+
+// TestUnreachableTakesAClosedKeptAliveConnection: net/http reports a call
+// written on a kept-alive connection that vCenter had just hung up on as
+// net.ErrClosed inside the url.Error, with no OpError around it (seen in
+// TestOutageOutlastingTheStepFailsInTime under load). A read-only call is
+// sent again; a call that changes state is not, as for a broken connection.
+func TestUnreachableTakesAClosedKeptAliveConnection(t *testing.T) {
+	err := &url.Error{Op: "Post", URL: "https://127.0.0.1:1/sdk", Err: net.ErrClosed}
+	if !unreachable(err, "RetrieveProperties") {
+		t.Errorf("unreachable(%v, RetrieveProperties) = false; want true", err)
+	}
+	if unreachable(err, "PowerOffVM_Task") {
+		t.Errorf("unreachable(%v, PowerOffVM_Task) = true; want false (it may have reached vpxd)", err)
 	}
 }
