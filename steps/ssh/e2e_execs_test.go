@@ -14,9 +14,12 @@ import (
 
 // maxWrapperPrograms is how many programs the guest may start for one
 // plain command run by drbook on a guest with setsid, where OpenSSH starts
-// one (the login shell). Each is a fork and an exec the guest's sshd pays
-// for; see wrapperScript for why each of these is needed.
-const maxWrapperPrograms = 99
+// one (the login shell): the login shell, the sh that runs the stop
+// wrapper, setsid, and the command's shell (mkdir and rm are busybox ash
+// builtins on the rig). Each is an exec the guest's sshd pays for (7, and
+// 1.17-1.2x OpenSSH's sshd CPU in BenchmarkFanOut50, before the probe and
+// the sh between setsid and the command's shell went); see wrapperScript.
+const maxWrapperPrograms = 4
 
 // TestE2EWrapperProgramsPerCommand counts, with strace on the guest's sshd,
 // the programs started for one `echo ok` run by drbook and by OpenSSH's

@@ -63,8 +63,11 @@ const DefaultStopGrace = 5 * time.Second
 // that cannot run fails the command with the shell's message (exit 126 or
 // 127), as it would for the operator. A POSIX command shell records its pid
 // itself, in a first command put before the command's text on its first
-// line (so line numbers in its errors stay the same); any other shell (csh,
-// fish) is started from an sh that records its pid and then execs it. The
+// line (so line numbers in its errors stay the same; bash quotes that line,
+// prefix included, in a syntax error) when the pid directory's name is
+// made of characters that need no quoting, as drbook's always are; any
+// other shell (csh, fish), or name, goes through an sh that records its
+// pid and then execs the command's shell. The
 // directory goes with one rm -rf: it only ever holds the pid file, and
 // only this wrapper, its owner, can remove it from the sticky /tmp while
 // the wrapper runs. mkdir and rm are builtins of busybox ash (no program
