@@ -16,9 +16,10 @@ import (
 // plain command run by drbook on a guest with setsid, where OpenSSH starts
 // one (the login shell): the login shell, the sh that runs the stop
 // wrapper, setsid, and the command's shell (mkdir and rm are busybox ash
-// builtins on the rig). Each is an exec the guest's sshd pays for (7, and
-// 1.17-1.2x OpenSSH's sshd CPU in BenchmarkFanOut50, before the probe and
-// the sh between setsid and the command's shell went); see wrapperScript.
+// applets on the rig). Each is an exec the guest's sshd pays for: with 7
+// (the setsid true probe, an sh between setsid and the command's shell)
+// BenchmarkFanOut50 measured 1.18-1.29x OpenSSH's sshd CPU, with 4
+// 1.04-1.12x; see wrapperScript.
 const maxWrapperPrograms = 4
 
 // TestE2EWrapperProgramsPerCommand counts, with strace on the guest's sshd,

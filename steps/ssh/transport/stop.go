@@ -70,9 +70,10 @@ const DefaultStopGrace = 5 * time.Second
 // pid and then execs the command's shell. The
 // directory goes with one rm -rf: it only ever holds the pid file, and
 // only this wrapper, its owner, can remove it from the sticky /tmp while
-// the wrapper runs. mkdir and rm are builtins of busybox ash (no program
-// at all); under dash and bash they are the two programs besides setsid
-// and the command's shell.
+// the wrapper runs. busybox ash runs mkdir and rm as its own applets (a
+// fork, no program); under dash and bash they are the two programs besides
+// the sh, setsid and the command's shell (6 in all with the login shell,
+// 10 before).
 const wrapperScript = runningFunc + `pd=$1; run=$2; cmd=$3; same=$4; tok=$5
 [ -n "$run" ] || { run=${SHELL:-/bin/sh}; [ -x "$run" ] || run=sh; }
 umask 077
