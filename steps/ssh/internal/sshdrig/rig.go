@@ -432,3 +432,79 @@ func (g *Guest) CPU() time.Duration {
 	// architecture Go supports.
 	return time.Duration(ticks) * (time.Second / 100)
 }
+
+// Strace is where strace(1) is expected; Execs needs it.
+const Strace = "/usr/bin/strace"
+
+// Execs runs do while strace(1) follows this guest's sshd and everything it
+// forks, and returns the programs exec'd for the sessions do opened, one
+// "PATH ARGV..." line each, in the order they started within a process.
+// sshd's own re-exec for each connection (sshd -R) is left out: it is the
+// same whichever client connects. It waits for the sessions to end first,
+// so every program of every session is counted. Without strace it skips
+// the test, or fails it with DRBOOK_E2E=1.
+func (g *Guest) Execs(do func()) []string {
+	t := g.rig.t
+	t.Helper()
+	if _, err := os.Stat(Strace); err != nil {
+		if os.Getenv("DRBOOK_E2E") == "1" {
+			t.Fatalf("DRBOOK_E2E=1 but %s is missing (apt-get install -y strace)", Strace)
+		}
+		t.Skipf("%s is missing (apt-get install -y strace)", Strace)
+	}
+	if g.cmd == nil || g.cmd.Process == nil {
+		t.Fatalf("%s: sshd is not running", g.Name)
+	}
+	pid := g.cmd.Process.Pid
+	dir, err := os.MkdirTemp(g.rig.Dir, "strace-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	st := exec.Command(Strace, "-f", "-ff", "-qq", "-s", "64", "-e", "trace=execve", "-e", "signal=none", "-o", filepath.Join(dir, "x"), "-p", strconv.Itoa(pid))
+	var errOut strings.Builder
+	st.Stderr = &errOut
+	if err := st.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Attached once the kernel names strace as sshd's tracer.
+	for i := 0; ; i++ {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if strings.Contains(string(b), "\nTracerPid:\t"+strconv.Itoa(st.Process.Pid)+"\n") {
+			break
+		}
+		if i == 1000 {
+			st.Process.Kill()
+			st.Wait()
+			t.Fatalf("strace did not attach to %s's sshd (pid %d) in 10s: %s", g.Name, pid, errOut.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	do()
+	g.CPU() // waits for the sessions to end
+	st.Process.Signal(syscall.SIGINT)
+	st.Wait()
+	files, _ := filepath.Glob(filepath.Join(dir, "x.*"))
+	var out []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			// execve("/bin/sh", ["sh", "-c", …], 0x… /* 5 vars */) = 0
+			rest, ok := strings.CutPrefix(l, "execve(")
+			if !ok || !strings.HasSuffix(l, " = 0") {
+				continue
+			}
+			path, args, _ := strings.Cut(rest, ", [")
+			path = strings.Trim(path, `"`)
+			if path == SSHD {
+				continue
+			}
+			args, _, _ = strings.Cut(args, "], ")
+			out = append(out, path+" "+args)
+		}
+	}
+	return out
+}
