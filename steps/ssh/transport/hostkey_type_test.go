@@ -1,6 +1,8 @@
 package transport_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"errors"
@@ -132,5 +134,38 @@ func TestAlgorithmsAreJournaled(t *testing.T) {
 		if !strings.HasPrefix(a.Fingerprint, "kex ") || !strings.Contains(a.Fingerprint, " · cipher ") {
 			t.Errorf("the negotiation is not described: %q", a.Fingerprint)
 		}
+	}
+}
+
+// TestHostKeyOfSeveralIsEd25519: a guest with an RSA, an ECDSA and an
+// ed25519 host key (as Debian's sshd has) and none trusted yet is asked
+// for its ed25519 key, as ssh(1) would (x/crypto alone asks for RSA first,
+// which costs sshd an RSA signature on every connection); with only its
+// RSA key trusted, drbook still asks for RSA and connects.
+func TestHostKeyOfSeveralIsEd25519(t *testing.T) {
+	rsaKey, ed := sshtest.NewRSA(t), sshtest.NewEd25519(t)
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec, err := ssh.NewSignerFromKey(ecKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRig(t, sshtest.Options{HostKey: rsaKey, ExtraHostKeys: []ssh.Signer{ec, ed}}, func(g *site.Guest) { g.HostKeys = nil })
+	r.rt.Opts.AcceptNew = true
+	if _, err := transport.ForGuest(ctx(t), r.rt, "ap01", 0); err != nil {
+		t.Fatal(err)
+	}
+	hk := hostKeys(r.rt.Trusts)
+	if len(hk) != 1 || hk[0].Fingerprint != "ssh-ed25519 "+ssh.FingerprintSHA256(ed.PublicKey()) {
+		t.Fatalf("accepted %+v; want the ed25519 key %s", hk, ssh.FingerprintSHA256(ed.PublicKey()))
+	}
+
+	r2 := newRig(t, sshtest.Options{HostKey: rsaKey, ExtraHostKeys: []ssh.Signer{ec, ed}}, func(g *site.Guest) {
+		g.HostKeys = []string{transport.SiteLine(rsaKey.PublicKey())}
+	})
+	if _, err := transport.ForGuest(ctx(t), r2.rt, "ap01", 0); err != nil {
+		t.Fatalf("with only the RSA key pinned: %v", err)
 	}
 }

@@ -33,6 +33,9 @@ type Options struct {
 	// HostKey is the server's key; a fresh Ed25519 key when nil (an RSA key
 	// when Legacy).
 	HostKey ssh.Signer
+	// ExtraHostKeys are more host keys of other types, as a Debian sshd
+	// has (RSA, ECDSA and ed25519): the client chooses among them.
+	ExtraHostKeys []ssh.Signer
 	// ClientKeys may log in with public-key authentication.
 	ClientKeys []ssh.PublicKey
 	// Password, when set, is accepted for password logins.
@@ -128,6 +131,9 @@ func Start(t testing.TB, o Options) *Server {
 		cfg.PublicKeyAuthAlgorithms = []string{ssh.KeyAlgoRSA}
 	}
 	cfg.AddHostKey(hostKey)
+	for _, k := range o.ExtraHostKeys {
+		cfg.AddHostKey(k)
+	}
 	if len(o.ClientKeys) > 0 {
 		cfg.PublicKeyCallback = func(_ ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
 			for _, k := range o.ClientKeys {
