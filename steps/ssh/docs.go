@@ -118,8 +118,8 @@ func (*transfer) Doc() steps.KindDoc {
 		Params: map[string]steps.FieldDoc{
 			"from":            steps.Required("The source guest's name in the site file.", "來源客體於 site 檔之名稱。"),
 			"to":              steps.Required("The destination guest's name in the site file.", "目的客體於 site 檔之名稱。"),
-			"src":             steps.Required("The file on the source guest.", "來源客體上之檔案。"),
-			"dest":            steps.Required("The path on the destination; a trailing / or an existing directory means into it.", "目的客體上之路徑；以 / 結尾或為既有目錄時表示放入該目錄。"),
+			"src":             steps.Required("The file on the source guest, read by cat: its bytes pass through drbook in the SSH connections' own packets (no SFTP server carries them), so the login shell's startup files must print nothing for a command.", "來源客體上之檔案，以 cat 讀取：其位元組經由 drbook 以 SSH 連線本身之封包傳送（不經 SFTP 伺服器），故登入 shell 之啟動檔對非互動指令不得輸出任何內容。"),
+			"dest":            steps.Required("The path on the destination; a trailing / or an existing directory means into it. cat writes DEST.drbook-part, which is renamed over DEST only when it holds exactly the source's size; a failed copy leaves no part file.", "目的客體上之路徑；以 / 結尾或為既有目錄時表示放入該目錄。cat 先寫入 DEST.drbook-part，僅於其大小與來源完全相同時才更名覆蓋 DEST；複製失敗時不留下暫存檔。"),
 			"mode":            steps.Param("The copy's octal mode; the source's when empty.", "複本之八進位權限；未指定時沿用來源。"),
 			"verify":          steps.Param("Run sha256sum on both guests after the copy, at the same time, and compare: one more read of the file at each end.", "複製後於兩端同時執行 sha256sum 並比對：兩端各多讀一次檔案。"),
 			"connect_timeout": steps.Param("How long connecting to either guest may take; 15s when unset.", "連線至任一客體之時限；未指定時為 15s。"),

@@ -314,7 +314,7 @@ func (p *TransferParams) verifyCommand(file string) string {
 
 func (*transfer) Describe(params any) steps.Description {
 	p := params.(*TransferParams)
-	cmd := fmt.Sprintf("sftp %s:%s → %s:%s", p.From, transport.Quote(p.Src), p.To, transport.Quote(p.Dest))
+	cmd := fmt.Sprintf("%s: cat -- %s | %s: cat > %s.drbook-part, then rename into place", p.From, transport.Quote(p.Src), p.To, transport.Quote(p.Dest))
 	if p.Verify {
 		cmd += "; on both: " + p.verifyCommand("FILE")
 	}
@@ -368,22 +368,10 @@ func (*transfer) Execute(ctx context.Context, rt steps.Runtime, params any) (any
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", a.Target(), p.Src, sftpErr(err))
 	}
-	src, err := sa.Open(p.Src)
-	if err != nil {
-		return nil, i18n.Errorf("%s: cannot open %s: %w", "%s：無法開啟 %s：%w", a.Target(), p.Src, sftpErr(err))
-	}
-	defer src.Close()
 	dest := intoDir(sb, p.Dest, p.Src)
+	part := partName(dest)
 
-	// The file flows A → pipe → B in memory, nothing touching the
-	// operator's disk, and nothing but the progress counter looking at it
-	// on the way: verification is each guest hashing its own copy.
 	var count countingWriter
-	pr, pw := io.Pipe()
-	go func() {
-		_, err := src.WriteTo(&countedPipe{pw: pw, n: &count})
-		pw.CloseWithError(err)
-	}()
 	stopProgress := make(chan struct{})
 	start := time.Now()
 	go func() {
@@ -399,19 +387,22 @@ func (*transfer) Execute(ctx context.Context, rt steps.Runtime, params any) (any
 			}
 		}
 	}()
-	n, err := writeRemote(ctx, b, sb, dest, parseMode(p.Mode, fi.Mode()), pr)
+	n, err := stream(ctx, a, b, p.Src, part, &count)
 	close(stopProgress)
-	pr.CloseWithError(io.ErrClosedPipe)
+	if err == nil && n != fi.Size() {
+		err = fmt.Errorf("copied %d bytes but %s:%s has %d; the source changed during the copy, or the login shell on %s prints something (its startup files must print nothing for a non-interactive command); run the step again", n, p.From, p.Src, fi.Size(), p.From)
+	}
+	if err == nil {
+		err = placeCopy(ctx, b, sb, part, dest, n, parseMode(p.Mode, fi.Mode()))
+	}
 	if err != nil {
+		sb.Remove(part)
 		return nil, i18n.Errorf("ssh.transfer %s:%s → %s:%s: %w", "ssh.transfer %s:%s → %s:%s：%w", p.From, p.Src, p.To, dest, err)
 	}
 	took := time.Since(start)
 	res := &TransferResult{Path: dest, Bytes: n, Seconds: seconds(took)}
 	if took > 0 {
 		res.MBPerSecond = float64(n) / (1 << 20) / took.Seconds()
-	}
-	if n != fi.Size() {
-		return res, i18n.Errorf("ssh.transfer: copied %d bytes but %s:%s has %d; the source changed during the copy", "ssh.transfer：已複製 %d 位元組，但 %s:%s 為 %d；來源於複製期間已變更", n, p.From, p.Src, fi.Size())
 	}
 	if !p.Verify {
 		steps.SayNote(rt, "info", "copied %s from %s:%s to %s:%s in %.1fs (%.1f MiB/s), not verified (verify: false)", "已複製 %s：%s:%s → %s:%s，耗時 %.1f 秒（%.1f MiB/s），未驗證（verify: false）", mib(n), p.From, p.Src, p.To, dest, took.Seconds(), res.MBPerSecond)
@@ -423,14 +414,15 @@ func (*transfer) Execute(ctx context.Context, rt steps.Runtime, params any) (any
 		c    *transport.Client
 		name string
 		file string
-	}{{a, p.From, p.Src}, {b, p.To, dest}}
+		role string
+	}{{a, p.From, p.Src, "src-sum"}, {b, p.To, dest, "dest-sum"}}
 	sums, errs := make([]string, 2), make([]error, 2)
 	var wg sync.WaitGroup
 	for i, side := range sides {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sums[i], errs[i] = remoteSHA256(ctx, side.c, side.file)
+			sums[i], errs[i] = remoteSHA256(roleContext(ctx, side.role), side.c, side.file)
 		}()
 	}
 	wg.Wait()
@@ -447,16 +439,114 @@ func (*transfer) Execute(ctx context.Context, rt steps.Runtime, params any) (any
 	return res, nil
 }
 
-// countedPipe feeds the transfer's pipe and counts for the progress line.
-type countedPipe struct {
-	pw *io.PipeWriter
-	n  *countingWriter
+// placeCopy checks that the part file holds the n bytes sent, gives it its
+// mode and renames it over dest.
+func placeCopy(ctx context.Context, b *transport.Client, sb *sftp.Client, part, dest string, n int64, mode os.FileMode) error {
+	fi, err := sb.Stat(part)
+	if err != nil {
+		return fmt.Errorf("%s: %s: %w", b.Target(), part, sftpErr(err))
+	}
+	if fi.Size() != n {
+		return fmt.Errorf("%s: %s has %d bytes after %d were sent; the guest's cat or its file system lost some, run the step again", b.Target(), part, fi.Size(), n)
+	}
+	if err := sb.Chmod(part, mode); err != nil {
+		return fmt.Errorf("%s: chmod %s: %w", b.Target(), part, sftpErr(err))
+	}
+	if err := moveIntoPlace(ctx, b, sb, part, dest); err != nil {
+		return fmt.Errorf("%s: %w", b.Target(), sftpErr(err))
+	}
+	return nil
 }
 
-func (w *countedPipe) Write(p []byte) (int, error) {
-	n, err := w.pw.Write(p)
-	w.n.n.Add(int64(n))
+// stream copies src on a to part on b: cat reads it on a, cat writes it
+// on b, and the bytes pass through drbook between the two sessions'
+// channels, in the SSH connections' own packets. Neither end runs an SFTP
+// server for the data, so each guest pays what ssh a cat | ssh b 'cat >'
+// costs it, and drbook decrypts and re-encrypts without re-framing
+// (SFTP's 32 KiB requests cost two SSH packets each, and an SFTP server on
+// both guests). Both commands run in transport's wrapper, so a cancelled
+// or lost transfer stops them on the guests. What a shell's startup files
+// print on a would reach the copy: the caller compares the count with the
+// source's size, before the copy is moved into place.
+func stream(ctx context.Context, a, b *transport.Client, src, part string, count *countingWriter) (int64, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	pr, pw := io.Pipe()
+	read := make(chan error, 1)
+	go func() {
+		var stderr strings.Builder
+		code, err := a.Run(roleContext(ctx, "src"), "cat -- "+transport.Quote(src), nil, &bulkReader{w: pw, n: count}, &stderr)
+		if err == nil && code != 0 {
+			err = commandFailed(nil, a, journal.Text{EN: "reading " + src, ZhTW: "讀取 " + src}, code, stderr.String())
+		}
+		pw.CloseWithError(err) // nil: b's cat sees the end of its input
+		read <- err
+	}()
+	var stderr strings.Builder
+	code, err := b.Run(roleContext(ctx, "dest"), "cat > "+transport.Quote(part), pr, io.Discard, &stderr)
+	if err == nil && code != 0 {
+		err = commandFailed(nil, b, journal.Text{EN: "writing " + part, ZhTW: "寫入 " + part}, code, stderr.String())
+	}
+	if err != nil {
+		// a's cat would block on a full channel window: stop it.
+		pr.CloseWithError(err)
+		cancel(err)
+	}
+	if rerr := <-read; rerr != nil && err == nil {
+		err = rerr
+	}
+	return count.n.Load(), err
+}
+
+// roleContext gives one of a step's concurrent commands a step id of its
+// own, so that transport's wrapper, which refuses to start a command
+// beside a live copy of the same step (what a crashed run left behind),
+// tells the transfer's source reader from its destination writer when
+// both run on one guest, or on lab guests that share /tmp.
+func roleContext(ctx context.Context, role string) context.Context {
+	if run, step, ok := steps.RunStepFrom(ctx); ok {
+		return steps.WithRunStep(ctx, run, step+"."+role)
+	}
+	return ctx
+}
+
+// bulkReader is the source command's stdout. Given the channel as a
+// reader (the SSH session copies with io.Copy, which prefers ReadFrom),
+// it reads in 256 KiB gulps rather than io.Copy's 32 KiB: each read of the
+// channel may send a window adjustment, a packet and a system call of its
+// own, and larger reads send fewer. It counts for the progress line.
+type bulkReader struct {
+	w io.Writer
+	n *countingWriter
+}
+
+const bulkSize = 256 << 10
+
+func (r *bulkReader) Write(p []byte) (int, error) {
+	n, err := r.w.Write(p)
+	r.n.n.Add(int64(n))
 	return n, err
+}
+
+func (r *bulkReader) ReadFrom(src io.Reader) (int64, error) {
+	buf := make([]byte, bulkSize)
+	var total int64
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			m, werr := r.Write(buf[:n])
+			total += int64(m)
+			if werr != nil {
+				return total, werr
+			}
+		}
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
 }
 
 func remoteSHA256(ctx context.Context, c *transport.Client, file string) (string, error) {

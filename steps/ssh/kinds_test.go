@@ -51,13 +51,20 @@ func newLab(t *testing.T) *lab {
 // fake or failing tools.
 func newLabWith(t *testing.T, ap2Path string) *lab {
 	t.Helper()
+	return newLabPaths(t, "", ap2Path)
+}
+
+// newLabPaths is newLab with each guest finding commands in its own
+// directory first.
+func newLabPaths(t *testing.T, ap1Path, ap2Path string) *lab {
+	t.Helper()
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	block, _ := gossh.MarshalPrivateKey(priv, "")
 	keyFile := filepath.Join(t.TempDir(), "id")
 	os.WriteFile(keyFile, pem.EncodeToMemory(block), 0o600)
 	signer, _ := gossh.NewSignerFromKey(priv)
 	l := &lab{}
-	l.ap1 = sshtest.Start(t, sshtest.Options{ClientKeys: []gossh.PublicKey{signer.PublicKey()}})
+	l.ap1 = sshtest.Start(t, sshtest.Options{ClientKeys: []gossh.PublicKey{signer.PublicKey()}, PathPrefix: ap1Path})
 	l.ap2 = sshtest.Start(t, sshtest.Options{ClientKeys: []gossh.PublicKey{signer.PublicKey()}, PathPrefix: ap2Path})
 	guest := func(s *sshtest.Server) site.Guest {
 		return site.Guest{Address: s.Host, Port: s.Port, KeyFile: keyFile, HostKeys: []string{transport.SiteLine(s.HostKey.PublicKey())}}
@@ -237,6 +244,91 @@ func TestTransferStreamsAndVerifies(t *testing.T) {
 	}
 	if _, err := os.Stat(res.Path + ".drbook-part"); err == nil {
 		t.Fatal("part file left behind")
+	}
+}
+
+// TestTransferDataBypassesSFTP guards the transfer's data path: the file
+// travels as the two cats' stdout and stdin, in the SSH connections' own
+// packets, and SFTP carries only the metadata (stat, chmod, rename), a
+// few hundred bytes whatever the file's size. Through SFTP, each 32 KiB
+// costs a request, a reply and two SSH packets, and a server on both
+// guests.
+func TestTransferDataBypassesSFTP(t *testing.T) {
+	l := newLab(t)
+	data := make([]byte, 4<<20)
+	rand.Read(data)
+	src := filepath.Join(l.ap1.Dir, "big.tgz")
+	os.WriteFile(src, data, 0o640)
+	res := mustExecute(t, l.rt, kind(t, "ssh.transfer"), fmt.Sprintf("{from: ap01, to: ap02, src: %q, dest: %q, verify: false}", src, l.ap2.Dir+"/")).(*ssh.TransferResult)
+	if got, _ := os.ReadFile(res.Path); !bytes.Equal(got, data) {
+		t.Fatal("the copy differs from the source")
+	}
+	if a, b := l.ap1.SFTPBytes(), l.ap2.SFTPBytes(); a > 4<<10 || b > 4<<10 {
+		t.Fatalf("SFTP carried %d bytes on the source and %d on the destination for a %d-byte file; want the metadata only (under 4 KiB each)", a, b, len(data))
+	}
+}
+
+// TestTransferChecksWhatTheCatsMoved: what the source's shell adds to the
+// stream (a chatty login script) or the destination loses fails the step
+// before the copy is moved into place, and leaves no part file.
+func TestTransferChecksWhatTheCatsMoved(t *testing.T) {
+	fake := func(script string) string {
+		d := t.TempDir()
+		if err := os.WriteFile(filepath.Join(d, "cat"), []byte("#!/bin/sh\n"+script+"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	realCat, err := exec.LookPath("cat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, ap1, ap2, want string
+	}{
+		{"source prints more", fake("echo 'Welcome to ap01'; exec " + realCat + ` "$@"`), "", "copied 1048592 bytes but ap01:"},
+		{"destination loses a byte", "", fake("head -c 1048575"), "has 1048575 bytes after 1048576 were sent"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l := newLabPaths(t, c.ap1, c.ap2)
+			src := filepath.Join(l.ap1.Dir, "big.tgz")
+			data := make([]byte, 1<<20)
+			rand.Read(data)
+			os.WriteFile(src, data, 0o600)
+			dest := filepath.Join(l.ap2.Dir, "big.tgz")
+			_, err := execute(t, l.rt, kind(t, "ssh.transfer"), fmt.Sprintf("{from: ap01, to: ap02, src: %q, dest: %q, verify: false}", src, dest))
+			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "run the step again") {
+				t.Fatalf("got %v, want an error containing %q", err, c.want)
+			}
+			for _, f := range []string{dest, dest + ".drbook-part"} {
+				if _, err := os.Stat(f); err == nil {
+					t.Fatalf("%s exists after a failed copy", f)
+				}
+			}
+		})
+	}
+}
+
+// TestTransferOnOneGuestInAStep: a copy within one guest, run as an
+// engine step, runs its reader and writer side by side, and its two sums
+// too, each under a step id of its own (the wrapper refuses to start a
+// command beside a live copy of the same step; the two start at the same
+// moment, so which one sees the other is a race this test cannot force).
+func TestTransferOnOneGuestInAStep(t *testing.T) {
+	l := newLab(t)
+	data := make([]byte, 1<<20)
+	rand.Read(data)
+	src := filepath.Join(l.ap1.Dir, "big.tgz")
+	os.WriteFile(src, data, 0o600)
+	k := kind(t, "ssh.transfer")
+	ctx, cancel := context.WithTimeout(steps.WithRunStep(context.Background(), "run1", "copy"), 30*time.Second)
+	defer cancel()
+	res, err := k.Execute(ctx, l.rt, steptest.Decode(t, k, fmt.Sprintf("{from: ap01, to: ap01, src: %q, dest: %q}", src, src+".copy")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := res.(*ssh.TransferResult); !r.Verified || r.Bytes != int64(len(data)) {
+		t.Fatalf("%+v", r)
 	}
 }
 

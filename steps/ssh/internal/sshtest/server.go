@@ -66,6 +66,7 @@ type Server struct {
 	ln    net.Listener
 	conns atomic.Int64
 	execs atomic.Int64
+	sftp  atomic.Int64 // bytes of SFTP packets, both ways
 	mu    sync.Mutex
 	live  map[net.Conn]bool
 	pgids []int
@@ -182,6 +183,10 @@ func (s *Server) Conns() int { return int(s.conns.Load()) }
 
 // Execs is how many commands the server has run.
 func (s *Server) Execs() int { return int(s.execs.Load()) }
+
+// SFTPBytes is how many bytes the server's SFTP sessions have carried,
+// requests and replies together.
+func (s *Server) SFTPBytes() int64 { return s.sftp.Load() }
 
 // Close stops listening and drops every connection, as a dying server
 // would, then kills what the commands left running (which a dying sshd
@@ -337,7 +342,7 @@ func (s *Server) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 				continue
 			}
 			req.Reply(true, nil)
-			srv, err := sftp.NewServer(ch, sftp.WithServerWorkingDirectory(s.Dir))
+			srv, err := sftp.NewServer(&countedChannel{Channel: ch, n: &s.sftp}, sftp.WithServerWorkingDirectory(s.Dir))
 			if err != nil {
 				return
 			}
@@ -356,6 +361,24 @@ func (s *Server) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 	// The client closed the channel. Like sshd for a session without a
 	// terminal, the server leaves the command running: ending it is the
 	// client's business.
+}
+
+// countedChannel counts the bytes an SFTP session carries.
+type countedChannel struct {
+	ssh.Channel
+	n *atomic.Int64
+}
+
+func (c *countedChannel) Read(p []byte) (int, error) {
+	n, err := c.Channel.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+func (c *countedChannel) Write(p []byte) (int, error) {
+	n, err := c.Channel.Write(p)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 // forward serves a direct-tcpip channel (a client using this server as a
