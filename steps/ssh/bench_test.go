@@ -16,6 +16,8 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -61,6 +63,19 @@ func sshArgs(g *sshdrig.Guest, kh string, defaults bool, cmd ...string) []string
 	return append(append(args, dest), cmd...)
 }
 
+// reportRatios reports min, median and max over the iterations of
+// num/den, each iteration's pair measured side by side.
+func reportRatios(b *testing.B, name string, num, den []time.Duration) {
+	r := make([]float64, len(num))
+	for i := range num {
+		r[i] = num[i].Seconds() / den[i].Seconds()
+	}
+	slices.Sort(r)
+	b.ReportMetric(r[0], name+"-min")
+	b.ReportMetric(r[len(r)/2], name+"-median")
+	b.ReportMetric(r[len(r)-1], name+"-max")
+}
+
 func shellArgs(args []string) string {
 	q := make([]string, len(args))
 	for i, a := range args {
@@ -94,6 +109,9 @@ type variant struct {
 	childCPU  bool // the CPU is the OpenSSH processes', not this one's
 	took, cpu time.Duration
 	sshd      time.Duration // the guests' sshd CPU
+	// Each iteration's wall time and client CPU, for ratios taken within
+	// one iteration (neighbours in time) rather than of the sums.
+	tooks, cpus []time.Duration
 }
 
 // interleave runs every variant once per iteration, rotating which goes
@@ -116,11 +134,17 @@ func interleave(b *testing.B, guests []*sshdrig.Guest, vs []*variant) {
 			}
 			s0 := sshd()
 			c0, t0 := cpuTime(who), time.Now()
-			if err := v.run(); err != nil {
+			var err error
+			// The label lets a CPU profile tell the variants apart
+			// (go tool pprof -tagfocus variant=drbook).
+			pprof.Do(context.Background(), pprof.Labels("variant", v.name), func(context.Context) { err = v.run() })
+			if err != nil {
 				b.Fatalf("%s: %v", v.name, err)
 			}
-			v.took += time.Since(t0)
-			v.cpu += cpuTime(who) - c0
+			took, cpu := time.Since(t0), cpuTime(who)-c0
+			v.took += took
+			v.cpu += cpu
+			v.tooks, v.cpus = append(v.tooks, took), append(v.cpus, cpu)
 			v.sshd += sshd() - s0
 		}
 	}
@@ -139,7 +163,10 @@ func interleave(b *testing.B, guests []*sshdrig.Guest, vs []*variant) {
 // the copy and the hangups. CPU is the client's: getrusage of this process
 // around ssh.transfer, of the finished OpenSSH processes around the pipe.
 //
-//	go test ./steps/ssh/ -run '^$' -bench Transfer -benchtime 3x
+// The machine may be shared: run many iterations (each runs every variant
+// once, rotating the order) and read the per-iteration min/median/max.
+//
+//	go test ./steps/ssh/ -run '^$' -bench Transfer -benchtime 9x
 func BenchmarkTransfer256MiB(b *testing.B) {
 	rig := sshdrig.New(b)
 	a := rig.Start("a", sshdrig.Options{Host: 10})
@@ -196,10 +223,15 @@ func BenchmarkTransfer256MiB(b *testing.B) {
 	def := &variant{name: "pipe-default", run: pipe(true, false), childCPU: true}
 	interleave(b, []*sshdrig.Guest{a, z}, []*variant{nv, gcm, v, gcmV, def})
 	b.Logf("drbook negotiated: %s; the pipe-gcm peer: -o KexAlgorithms=%s -c %s; pipe-default: OpenSSH's own choice", algos, peerKex, peerCipher)
-	// Throughput ratios (the inverse of the times), CPU ratios.
+	// Throughput ratios (the inverse of the times) and CPU ratios, of the
+	// sums and, per iteration, min/median/max.
 	b.ReportMetric(gcm.took.Seconds()/nv.took.Seconds(), "drbook/pipe-gcm-throughput")
 	b.ReportMetric(def.took.Seconds()/nv.took.Seconds(), "drbook/pipe-default-throughput")
 	b.ReportMetric(nv.cpu.Seconds()/gcm.cpu.Seconds(), "drbook/pipe-gcm-cpu")
+	reportRatios(b, "drbook/pipe-gcm-throughput", gcm.tooks, nv.tooks)
+	reportRatios(b, "drbook-verify/pipe-gcm-sha256sum-throughput", gcmV.tooks, v.tooks)
+	reportRatios(b, "drbook/pipe-gcm-cpu", nv.cpus, gcm.cpus)
+	reportRatios(b, "drbook-verify/pipe-gcm-sha256sum-cpu", v.cpus, gcmV.cpus)
 	// The copy alone, from the first byte read to the last written.
 	b.ReportMetric(streamed[false].Seconds()/float64(b.N), "drbook-stream-s/op")
 	b.ReportMetric(streamed[true].Seconds()/float64(b.N), "drbook-verify-stream-s/op")
