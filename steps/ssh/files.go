@@ -390,7 +390,8 @@ func (*transfer) Execute(ctx context.Context, rt steps.Runtime, params any) (any
 	n, err := stream(ctx, a, b, p.Src, part, &count)
 	close(stopProgress)
 	if err == nil && n != fi.Size() {
-		err = fmt.Errorf("copied %d bytes but %s:%s has %d; the source changed during the copy, or the login shell on %s prints something (its startup files must print nothing for a non-interactive command); run the step again", n, p.From, p.Src, fi.Size(), p.From)
+		err = i18n.Errorf("copied %d bytes but %s:%s has %d; the source changed during the copy, or the login shell on %s prints something (its startup files must print nothing for a non-interactive command); run the step again",
+			"已複製 %d 位元組，但 %s:%s 有 %d 位元組；來源於複製期間遭變更，或 %s 之登入 shell 有輸出（其啟動檔對非互動指令不得輸出任何內容）；請重新執行此步驟", n, p.From, p.Src, fi.Size(), p.From)
 	}
 	if err == nil {
 		err = placeCopy(ctx, b, sb, part, dest, n, parseMode(p.Mode, fi.Mode()))
@@ -447,7 +448,8 @@ func placeCopy(ctx context.Context, b *transport.Client, sb *sftp.Client, part, 
 		return fmt.Errorf("%s: %s: %w", b.Target(), part, sftpErr(err))
 	}
 	if fi.Size() != n {
-		return fmt.Errorf("%s: %s has %d bytes after %d were sent; the guest's cat or its file system lost some, run the step again", b.Target(), part, fi.Size(), n)
+		return i18n.Errorf("%s: %s has %d bytes after %d were sent; the guest's cat or its file system lost some, run the step again",
+			"%s：%s 有 %d 位元組，但已送出 %d 位元組；客體之 cat 或其檔案系統遺失部分資料，請重新執行此步驟", b.Target(), part, fi.Size(), n)
 	}
 	if err := sb.Chmod(part, mode); err != nil {
 		return fmt.Errorf("%s: chmod %s: %w", b.Target(), part, sftpErr(err))
