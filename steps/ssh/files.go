@@ -481,7 +481,10 @@ func stream(ctx context.Context, a, b *transport.Client, src, part string, count
 		if err == nil && code != 0 {
 			err = commandFailed(nil, a, journal.Text{EN: "reading " + src, ZhTW: "讀取 " + src}, code, stderr.String())
 		}
-		pw.CloseWithError(err) // nil: b's cat sees the end of its input
+		// b's cat sees the end of its input either way: an error here
+		// would reach b's session as a failed copy of its stdin, which
+		// reads as a lost connection; a's error is the one to report.
+		pw.Close()
 		read <- err
 	}()
 	var stderr strings.Builder
