@@ -310,6 +310,44 @@ func TestTransferChecksWhatTheCatsMoved(t *testing.T) {
 	}
 }
 
+// TestTransferHostileNamesThroughSudo: the file names reach both cats as
+// data, on a guest reached directly and on one with become: sudo (a
+// stand-in sudo that runs its command), and nothing in them runs.
+func TestTransferHostileNamesThroughSudo(t *testing.T) {
+	bin := t.TempDir()
+	os.WriteFile(filepath.Join(bin, "sudo"), []byte("#!/bin/sh\nwhile [ \"$1\" != -- ]; do shift; done\nshift\nexec \"$@\"\n"), 0o755)
+	l := newLabWith(t, bin)
+	g := l.rt.SiteVal.Guests["ap02"]
+	g.Become = "sudo"
+	l.rt.SiteVal.Guests["ap02"] = g
+	// Commands run in each guest's directory: a name that ran would leave
+	// "ran" there.
+	name := "it's $(touch ran) `touch ran`;\n\"x\" *.tgz"
+	data := make([]byte, 300<<10)
+	rand.Read(data)
+	src := filepath.Join(l.ap1.Dir, name)
+	if err := os.WriteFile(src, data, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	destDir := filepath.Join(l.ap2.Dir, "bk $(touch ran)")
+	os.MkdirAll(destDir, 0o755)
+	res := mustExecute(t, l.rt, kind(t, "ssh.transfer"), fmt.Sprintf("{from: ap01, to: ap02, src: %q, dest: %q}", src, destDir+"/")).(*ssh.TransferResult)
+	if res.Path != filepath.Join(destDir, name) || !res.Verified {
+		t.Fatalf("%+v", res)
+	}
+	if got, _ := os.ReadFile(res.Path); !bytes.Equal(got, data) {
+		t.Fatal("the copy differs from the source")
+	}
+	if fi, _ := os.Stat(res.Path); fi.Mode().Perm() != 0o640 {
+		t.Fatalf("mode not kept: %v", fi.Mode())
+	}
+	for _, dir := range []string{l.ap1.Dir, l.ap2.Dir} {
+		if _, err := os.Stat(filepath.Join(dir, "ran")); err == nil {
+			t.Fatal("a file name ran a command")
+		}
+	}
+}
+
 // TestTransferOnOneGuestInAStep: a copy within one guest, run as an
 // engine step, runs its reader and writer side by side, and its two sums
 // too, each under a step id of its own (the wrapper refuses to start a
