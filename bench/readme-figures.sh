@@ -71,7 +71,7 @@ row "a report's history: 1-step run next to 10 runs of 2,000 steps of another ru
 	go test ./reports -run '^$' -bench HistoryOfSmallRun -benchtime 20x -count 1
 if [ "$(id -u)" = 0 ]; then
 	row "256 MiB guest-to-guest transfer vs the ssh|ssh pipe, whole job (sshd rig)" \
-		go test ./steps/ssh -run '^$' -bench Transfer -benchtime 3x -count 1 -timeout 30m
+		go test ./steps/ssh -run '^$' -bench Transfer -benchtime 9x -count 1 -timeout 60m
 	row "ssh.exec on 50 sshd, 10 at a time, vs parallel OpenSSH, in one process (sshd rig)" \
 		go test ./steps/ssh -run '^$' -bench FanOut -benchtime 3x -count 1 -timeout 30m
 	if [ "$FANOUT_REPS" != 0 ]; then
