@@ -473,34 +473,130 @@ func placeCopy(ctx context.Context, b *transport.Client, sb *sftp.Client, part, 
 func stream(ctx context.Context, a, b *transport.Client, src, part string, count *countingWriter) (int64, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	pr, pw := io.Pipe()
+	br := newBridge(count)
 	read := make(chan error, 1)
 	go func() {
 		var stderr strings.Builder
-		code, err := a.Run(roleContext(ctx, "src"), "cat -- "+transport.Quote(src), nil, &bulkReader{w: pw, n: count}, &stderr)
+		code, err := a.Run(roleContext(ctx, "src"), "cat -- "+transport.Quote(src), nil, br, &stderr)
 		if err == nil && code != 0 {
 			err = commandFailed(nil, a, journal.Text{EN: "reading " + src, ZhTW: "讀取 " + src}, code, stderr.String())
 		}
-		// b's cat sees the end of its input either way: an error here
-		// would reach b's session as a failed copy of its stdin, which
-		// reads as a lost connection; a's error is the one to report.
-		pw.Close()
+		// b's cat sees the end of its input either way; a's error is the
+		// one to report.
+		br.sourceDone()
 		read <- err
 	}()
 	var stderr strings.Builder
-	code, err := b.Run(roleContext(ctx, "dest"), "cat > "+transport.Quote(part), pr, io.Discard, &stderr)
+	code, err := b.Run(roleContext(ctx, "dest"), "cat > "+transport.Quote(part), br.sink(), io.Discard, &stderr)
 	if err == nil && code != 0 {
 		err = commandFailed(nil, b, journal.Text{EN: "writing " + part, ZhTW: "寫入 " + part}, code, stderr.String())
 	}
 	if err != nil {
 		// a's cat would block on a full channel window: stop it.
-		pr.CloseWithError(err)
+		br.abort(err)
 		cancel(err)
 	}
 	if rerr := <-read; rerr != nil && err == nil {
 		err = rerr
 	}
 	return count.n.Load(), err
+}
+
+// bridge joins the source command's stdout to the destination command's
+// stdin with no pipe between: the source session hands its channel to
+// ReadFrom (x/crypto copies stdout with io.Copy, which prefers ReaderFrom),
+// the destination's Run hands its channel's input to FeedStdin
+// (transport.StdinFeeder), and ReadFrom, in the source session's copying
+// goroutine, reads the one and writes the other. Each chunk passes one
+// goroutine hand-off (x/crypto's reader to this loop) instead of three,
+// which on a loaded machine is what the copy waits for. It reads in 256
+// KiB gulps rather than io.Copy's 32 KiB: each read of the channel may
+// send a window adjustment, a packet and a system call of its own.
+type bridge struct {
+	n      *countingWriter
+	dst    chan io.Writer // FeedStdin's writer, once
+	done   chan struct{}  // closed when the source has finished
+	ended  sync.Once
+	failed chan struct{} // closed by abort
+	err    error
+	abortO sync.Once
+}
+
+const bulkSize = 256 << 10
+
+func newBridge(n *countingWriter) *bridge {
+	return &bridge{n: n, dst: make(chan io.Writer, 1), done: make(chan struct{}), failed: make(chan struct{})}
+}
+
+// writer waits for the destination's input, or for abort.
+func (br *bridge) writer() (io.Writer, error) {
+	select {
+	case w := <-br.dst:
+		br.dst <- w
+		return w, nil
+	case <-br.failed:
+		return nil, br.err
+	}
+}
+
+// Write takes the source's stdout if x/crypto writes it instead of
+// handing over its channel.
+func (br *bridge) Write(p []byte) (int, error) {
+	w, err := br.writer()
+	if err != nil {
+		return 0, err
+	}
+	n, err := w.Write(p)
+	br.n.n.Add(int64(n))
+	return n, err
+}
+
+func (br *bridge) ReadFrom(src io.Reader) (int64, error) {
+	w, err := br.writer()
+	if err != nil {
+		return 0, err
+	}
+	buf := make([]byte, bulkSize)
+	var total int64
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			m, werr := w.Write(buf[:n])
+			total += int64(m)
+			br.n.n.Add(int64(m))
+			if werr != nil {
+				return total, werr
+			}
+		}
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+// sourceDone says the source's command has ended: the destination's input
+// ends with it.
+func (br *bridge) sourceDone() { br.ended.Do(func() { close(br.done) }) }
+
+// abort ends a source still waiting for the destination.
+func (br *bridge) abort(err error) {
+	br.abortO.Do(func() { br.err = err; close(br.failed) })
+}
+
+// sink is the destination's stdin.
+func (br *bridge) sink() transport.StdinFeeder { return bridgeSink{br} }
+
+type bridgeSink struct{ br *bridge }
+
+func (bridgeSink) Read([]byte) (int, error) { return 0, io.EOF }
+
+// FeedStdin lends w to the source and returns when the source has ended.
+func (s bridgeSink) FeedStdin(w io.Writer) {
+	s.br.dst <- w
+	<-s.br.done
 }
 
 // roleContext gives one of a step's concurrent commands a step id of its
@@ -513,45 +609,6 @@ func roleContext(ctx context.Context, role string) context.Context {
 		return steps.WithRunStep(ctx, run, step+"."+role)
 	}
 	return ctx
-}
-
-// bulkReader is the source command's stdout. Given the channel as a
-// reader (the SSH session copies with io.Copy, which prefers ReadFrom),
-// it reads in 256 KiB gulps rather than io.Copy's 32 KiB: each read of the
-// channel may send a window adjustment, a packet and a system call of its
-// own, and larger reads send fewer. It counts for the progress line.
-type bulkReader struct {
-	w io.Writer
-	n *countingWriter
-}
-
-const bulkSize = 256 << 10
-
-func (r *bulkReader) Write(p []byte) (int, error) {
-	n, err := r.w.Write(p)
-	r.n.n.Add(int64(n))
-	return n, err
-}
-
-func (r *bulkReader) ReadFrom(src io.Reader) (int64, error) {
-	buf := make([]byte, bulkSize)
-	var total int64
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			m, werr := r.Write(buf[:n])
-			total += int64(m)
-			if werr != nil {
-				return total, werr
-			}
-		}
-		if err == io.EOF {
-			return total, nil
-		}
-		if err != nil {
-			return total, err
-		}
-	}
 }
 
 func remoteSHA256(ctx context.Context, c *transport.Client, file string) (string, error) {

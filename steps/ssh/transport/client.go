@@ -748,7 +748,16 @@ func (c *Client) run(ctx context.Context, cmd, pidDir, same string, stdin io.Rea
 	}
 	defer sess.Close()
 	filter := &refusalFilter{token: newToken(), w: stderr}
-	sess.Stdin, sess.Stdout, sess.Stderr = stdin, stdout, filter
+	sess.Stdout, sess.Stderr = stdout, filter
+	feeder, feeds := stdin.(StdinFeeder)
+	var stdinPipe io.WriteCloser
+	if feeds {
+		if stdinPipe, err = sess.StdinPipe(); err != nil {
+			return -1, &Error{Target: c.Target(), Op: "start command", Err: err, Retryable: true}
+		}
+	} else {
+		sess.Stdin = stdin
+	}
 	op := "run " + firstLine(cmd)
 	if err := sess.Start(c.wrapped(cmd, pidDir, same, filter.token)); err != nil {
 		if errors.Is(err, io.EOF) {
@@ -757,6 +766,12 @@ func (c *Client) run(ctx context.Context, cmd, pidDir, same string, stdin io.Rea
 			return -1, &StopError{Err: &Error{Target: c.Target(), Op: op, Err: i18n.Errorf("connection lost while starting the command: %v", "啟動指令時連線中斷：%v", err), Retryable: true}, Stop: c.stopRemote(ctx, cmd, pidDir), Lost: true}
 		}
 		return -1, &Error{Target: c.Target(), Op: "start command", Err: err, Retryable: true}
+	}
+	if feeds {
+		go func() {
+			feeder.FeedStdin(stdinPipe)
+			stdinPipe.Close()
+		}()
 	}
 	waited := make(chan error, 1)
 	go func() { waited <- sess.Wait() }()
@@ -785,6 +800,17 @@ func (c *Client) run(ctx context.Context, cmd, pidDir, same string, stdin io.Rea
 		sess.Close()
 		return -1, &StopError{Err: c.cancelled(op, ctx).(*Error), Stop: stop}
 	}
+}
+
+// StdinFeeder is a stdin for Run that writes the command's input itself,
+// straight into the session's channel (the writer FeedStdin gets), rather
+// than being read by x/crypto/ssh, which copies a Reader through a pipe of
+// its own and a goroutine more. Run closes the channel's input when
+// FeedStdin returns; a failed write (the command stopped reading) is not
+// an error of the command.
+type StdinFeeder interface {
+	io.Reader
+	FeedStdin(w io.Writer)
 }
 
 func firstLine(s string) string {
