@@ -391,7 +391,7 @@ func (*transfer) Execute(ctx context.Context, rt steps.Runtime, params any) (any
 	close(stopProgress)
 	if err == nil && n != fi.Size() {
 		err = i18n.Errorf("copied %d bytes but %s:%s has %d; the source changed during the copy, or the login shell on %s prints something (its startup files must print nothing for a non-interactive command); run the step again",
-			"已複製 %d 位元組，但 %s:%s 有 %d 位元組；來源於複製期間遭變更，或 %s 之登入 shell 有輸出（其啟動檔對非互動指令不得輸出任何內容）；請重新執行此步驟", n, p.From, p.Src, fi.Size(), p.From)
+			"已複製 %d 位元組，但 %s:%s 有 %d 位元組；來源於複製期間遭變更，或 %s 之登入 shell 有輸出（其啟動檔對非互動指令不得輸出任何內容）；請再次執行此步驟", n, p.From, p.Src, fi.Size(), p.From)
 	}
 	if err == nil {
 		err = placeCopy(ctx, b, sb, part, dest, n, parseMode(p.Mode, fi.Mode()))
@@ -445,19 +445,16 @@ func (*transfer) Execute(ctx context.Context, rt steps.Runtime, params any) (any
 func placeCopy(ctx context.Context, b *transport.Client, sb *sftp.Client, part, dest string, n int64, mode os.FileMode) error {
 	fi, err := sb.Stat(part)
 	if err != nil {
-		return fmt.Errorf("%s: %s: %w", b.Target(), part, sftpErr(err))
+		return i18n.Errorf("%s: %s: %w", "%s：%s：%w", b.Target(), part, sftpErr(err))
 	}
 	if fi.Size() != n {
 		return i18n.Errorf("%s: %s has %d bytes after %d were sent; the guest's cat or its file system lost some, run the step again",
-			"%s：%s 有 %d 位元組，但已送出 %d 位元組；客體之 cat 或其檔案系統遺失部分資料，請重新執行此步驟", b.Target(), part, fi.Size(), n)
+			"%s：%s 有 %d 位元組，但已送出 %d 位元組；客體之 cat 或其檔案系統遺失部分資料，請再次執行此步驟", b.Target(), part, fi.Size(), n)
 	}
 	if err := sb.Chmod(part, mode); err != nil {
-		return fmt.Errorf("%s: chmod %s: %w", b.Target(), part, sftpErr(err))
+		return i18n.Errorf("%s: chmod %s: %w", "%s：chmod %s：%w", b.Target(), part, sftpErr(err))
 	}
-	if err := moveIntoPlace(ctx, b, sb, part, dest); err != nil {
-		return fmt.Errorf("%s: %w", b.Target(), sftpErr(err))
-	}
-	return nil
+	return moveIntoPlace(ctx, b, sb, part, dest)
 }
 
 // stream copies src on a to part on b: cat reads it on a, cat writes it
