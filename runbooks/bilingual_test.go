@@ -72,6 +72,7 @@ func f() {
 	_ = words{en: "a", zh: "b"}
 	_ = i18n.Errorf("no such %s", "no such %s", x)
 	l.errs.add(pos, say("%s: %s", "%s：%s", a, b), say("did you mean %q?", "是否為 %q？", best))
+	_ = i18n.Errorf("%s: edit %d", "%[1]s：第 %[3]d 項", file, n, nZh)
 }
 func (s *X) UnmarshalYAML(n *yaml.Node) error { return fmt.Errorf("bad %s", n.Value) }`
 	fset := token.NewFileSet()
@@ -80,8 +81,8 @@ func (s *X) UnmarshalYAML(n *yaml.Node) error { return fmt.Errorf("bad %s", n.Va
 		t.Fatal(err)
 	}
 	got, _ := bilingualFindings(fset, file)
-	if len(got) != 13 {
-		t.Fatalf("want 13 findings (lines 3 to 12, 15), got %d:\n%s", len(got), strings.Join(got, "\n"))
+	if len(got) != 14 {
+		t.Fatalf("want 14 findings (lines 3 to 12, 14, 16), got %d:\n%s", len(got), strings.Join(got, "\n"))
 	}
 	for _, g := range got {
 		if strings.Contains(g, "bad.go:13:") {
@@ -139,7 +140,14 @@ func bilingualFindings(fset *token.FileSet, file *ast.File) (findings []string, 
 		s, err := strconv.Unquote(b.Value)
 		return s, err == nil
 	}
-	checkPair := func(call ast.Node, enE, zhE ast.Expr) {
+	// checkPair checks an English and a Chinese format over nargs
+	// arguments (-1: not known, args...). The Chinese may leave out an
+	// argument or use one of its own (numbered verbs); an argument both
+	// use, both format alike. computedOK: the
+	// texts may be computed (i18n.New of two texts made elsewhere;
+	// TestKindAndEngineErrorsAreBilingual in steps/all judges the kinds'
+	// errors), else they must be literals.
+	checkPair := func(call ast.Node, enE, zhE ast.Expr, computedOK bool, nargs int) {
 		if a, ok := enE.(*ast.Ident); ok {
 			if b, ok := zhE.(*ast.Ident); ok && a.Name == "en" && b.Name == "zh" {
 				return // a wrapper passing its own en, zh on: checked where it is called
@@ -148,17 +156,54 @@ func bilingualFindings(fset *token.FileSet, file *ast.File) (findings []string, 
 		en, ok1 := lit(enE)
 		zh, ok2 := lit(zhE)
 		if !ok1 || !ok2 {
-			findings = append(findings, at(call)+": the English and Chinese formats must be literals")
+			if !computedOK {
+				findings = append(findings, at(call)+": the English and Chinese formats must be literals")
+			}
 			return
 		}
 		texts++
 		words := englishWord.FindAllString(goVerb.ReplaceAllString(inBackticks.ReplaceAllString(en, ""), ""), -1)
 		if len(words) > 0 && !strings.ContainsFunc(zh, func(r rune) bool { return unicode.Is(unicode.Han, r) }) {
-			findings = append(findings, fmt.Sprintf("%s: %q has no Chinese text (got %q)", at(call), en, zh))
-			return
+			// A frame of names only ("check.http %s: %w", "BMC %s: %w",
+			// "assert: %w") is the same in Chinese but for its
+			// punctuation: names (with a dot or underscore, capitals
+			// inside, or all capitals) and at most one plain word (a
+			// command's name), each kept in the Chinese.
+			plain := 0
+			for _, tok := range strings.Fields(goVerb.ReplaceAllString(inBackticks.ReplaceAllString(en, ""), "")) {
+				tok = strings.Trim(tok, ":;,()→")
+				if !englishWord.MatchString(tok) {
+					continue
+				}
+				if !strings.Contains(zh, tok) {
+					plain = 2
+					break
+				}
+				if !strings.ContainsAny(tok, "._") && strings.ToLower(tok) == tok {
+					plain++
+				}
+			}
+			if plain > 1 {
+				findings = append(findings, fmt.Sprintf("%s: %q has no Chinese text (got %q)", at(call), en, zh))
+				return
+			}
 		}
-		if a, b := strings.Join(goVerb.FindAllString(en, -1), " "), strings.Join(goVerb.FindAllString(zh, -1), " "); a != b {
-			findings = append(findings, fmt.Sprintf("%s: %q and %q format other verbs (%s / %s)", at(call), en, zh, a, b))
+		a, b := argVerbs(en), argVerbs(zh)
+		for i := range min(len(a), len(b)) {
+			if a[i] != "" && b[i] != "" && a[i] != b[i] {
+				findings = append(findings, fmt.Sprintf("%s: %q and %q format argument %d otherwise (%s / %s)", at(call), en, zh, i+1, a[i], b[i]))
+				return
+			}
+		}
+		// fmt appends "%!(EXTRA …)" to a format that leaves arguments
+		// unused and numbers none of its verbs.
+		if nargs >= 0 {
+			for _, f := range []string{en, zh} {
+				if !argIndex.MatchString(f) && len(argVerbs(f)) < nargs {
+					findings = append(findings, fmt.Sprintf("%s: %q uses %d of its %d arguments without numbering its verbs: fmt prints %%!(EXTRA …)", at(call), f, len(argVerbs(f)), nargs))
+					return
+				}
+			}
 		}
 	}
 	constructors := map[string]bool{"say": true, "foreign": true, "errWords": true, "pair": true, "problemWords": true}
@@ -181,11 +226,11 @@ func bilingualFindings(fset *token.FileSet, file *ast.File) (findings []string, 
 				// (Problem.Quoted) unless it is bilingual.
 				findings = append(findings, at(x)+": "+fn+" returns an English-only error; use i18n.Errorf or i18n.New")
 			case isPkg(x.Fun, "i18n") && name == "Errorf" && len(x.Args) >= 2, isPkg(x.Fun, "i18n") && name == "New" && len(x.Args) == 2:
-				checkPair(x, x.Args[0], x.Args[1])
+				checkPair(x, x.Args[0], x.Args[1], true, nargs(x, 2))
 			case name == "say" && len(x.Args) >= 2:
-				checkPair(x, x.Args[0], x.Args[1])
+				checkPair(x, x.Args[0], x.Args[1], false, nargs(x, 2))
 			case (name == "Fieldf" || name == "bad") && len(x.Args) >= 3:
-				checkPair(x, x.Args[1], x.Args[2])
+				checkPair(x, x.Args[1], x.Args[2], false, nargs(x, 3))
 			case (name == "pair" || name == "foreign") && len(x.Args) >= 1:
 				for _, a := range x.Args {
 					if ownWords(a, lit) {
@@ -225,6 +270,43 @@ func bilingualFindings(fset *token.FileSet, file *ast.File) (findings []string, 
 	})
 	return findings, texts
 }
+
+// argVerbs is which verb each argument of a format gets, in argument
+// order ("" for one it leaves out), with explicit indexes (%[2]s)
+// resolved as fmt does: the Chinese may put the arguments in another
+// order, never format them otherwise.
+func argVerbs(format string) []string {
+	byArg := map[int]string{}
+	next, last := 1, 0
+	for _, v := range goVerb.FindAllString(format, -1) {
+		if v == "%%" {
+			continue
+		}
+		if m := argIndex.FindStringSubmatch(v); m != nil {
+			next, _ = strconv.Atoi(m[1])
+			v = strings.Replace(v, m[0], "", 1)
+		}
+		byArg[next] = v
+		last = max(last, next)
+		next++
+	}
+	out := make([]string, 0, last)
+	for i := 1; i <= last; i++ {
+		out = append(out, byArg[i])
+	}
+	return out
+}
+
+// nargs is the number of a call's arguments after its first skip ones, or
+// -1 when they end in args....
+func nargs(call *ast.CallExpr, skip int) int {
+	if call.Ellipsis.IsValid() {
+		return -1
+	}
+	return len(call.Args) - skip
+}
+
+var argIndex = regexp.MustCompile(`\[(\d+)\]`)
 
 // TestWrappedProblemsReadInChinese: a command that wraps the loader's
 // problems in its own error still shows them in Chinese through i18n.In.

@@ -372,7 +372,7 @@ func (*editFile) Execute(ctx context.Context, rt steps.Runtime, params any) (any
 				steps.SayNote(rt, "warn", "%[1]s: edit %[2]d (%[3]s): %[5]s; allowed, nothing changed", "%[1]s：第 %[2]d 項修改（%[4]s）：%[6]s；設定為允許，未變更", file, i+1, e.describe(), e.describeZhTW(), nf.what, nf.whatZhTW)
 				continue
 			}
-			return res, i18n.Errorf("%s: %s: edit %d (%s): %s; the file is unchanged (set allow_not_found: true if this is expected)",
+			return res, i18n.Errorf("%[1]s: %[2]s: edit %[3]d (%[4]s): %[5]s; the file is unchanged (set allow_not_found: true if this is expected)",
 				"%[1]s：%[2]s：第 %[3]d 項修改（%[6]s）：%[7]s；檔案未變更（若屬預期，請設定 allow_not_found: true）", c.Target(), file, i+1, e.describe(), nf.what, e.describeZhTW(), nf.whatZhTW)
 		}
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
+	"github.com/drbook/drbook/i18n"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -453,6 +454,8 @@ func TestBackupRestoreEditFlow(t *testing.T) {
 	again := fmt.Sprintf(`{host: ap02, path: %q, edits: [{replace: "10.0.0.65", with: "10.0.0.66"}]}`, conf)
 	if _, err := execute(t, l.rt, kind(t, "ssh.edit_file"), again); err == nil || !strings.Contains(err.Error(), "not found") {
 		t.Fatal(err)
+	} else if msg, zh := err.Error(), i18n.In(err, "zh-TW"); strings.Contains(msg, "%!") || strings.Contains(zh, "%!") || !strings.HasSuffix(msg, "(set allow_not_found: true if this is expected)") {
+		t.Fatalf("the not-found error is garbled:\n%s\n%s", msg, zh)
 	}
 	res := mustExecute(t, l.rt, kind(t, "ssh.edit_file"), strings.Replace(again, "{host", "{allow_not_found: true, host", 1)).(*ssh.EditFileResult)
 	if res.Changed {
