@@ -99,6 +99,7 @@ func TestRegenerateReportRuns(t *testing.T) {
 	p.send("\x03")
 	p.expect("[c] stop the running step now and pause")
 	p.send("\r")
+	release(t, dir)
 	if code := p.exitCode(); code != exitPaused {
 		t.Fatalf("paused: exit %d\n%s", code, tail(p.screen(), 3000))
 	}
