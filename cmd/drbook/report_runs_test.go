@@ -96,6 +96,7 @@ func TestRegenerateReportRuns(t *testing.T) {
 	writeGuidedRunbook(t, dir, "long.yaml", longRunbook)
 	p = startPTY(t, dir, "run", "--operator", "bob", "--runs-dir", "runs", "long.yaml")
 	p.expect("▶ long")
+	waitStarted(t, p, dir)
 	p.send("\x03")
 	p.expect("[c] stop the running step now and pause")
 	p.send("\r")
