@@ -558,9 +558,9 @@ func TestGuidedManualNoFailsTheStep(t *testing.T) {
 	t.Parallel()
 	words := screenWords{
 		"en": {"item 1": "[1/2] look at the clock — done? [y]es / [n]o: ", "item 2": "[2/2] write it down — done? [y]es / [n]o: ",
-			"failed": "✘ console failed", "failed choice": "[f]ail"},
+			"failed": "✘ console failed", "why": "carol did not confirm checklist item 2 (write it down)", "failed choice": "[f]ail"},
 		"zh-TW": {"item 1": "[1/2] 查看時鐘 — 已完成？[y]是 / [n]否：", "item 2": "[2/2] 記錄下來 — 已完成？[y]是 / [n]否：",
-			"failed": "✘ console 失敗", "failed choice": "[f]失敗（執行 on_failure）？"},
+			"failed": "✘ console 失敗", "why": "carol 未確認檢核項目第 2 項（write it down）", "failed choice": "[f]失敗（執行 on_failure）？"},
 	}
 	runTraps(t, words, func(t *testing.T, r trapRun, say func(string) string) trapOutcome {
 		dir := t.TempDir()
@@ -578,9 +578,7 @@ steps:
 		p.expect(say("item 2"))
 		p.send("n\r")
 		p.expect(say("failed"))
-		// The reason is the kind's error, in English until the kinds'
-		// errors are bilingual.
-		p.expect("did not confirm checklist item 2 (write it down)")
+		p.expect(say("why")) // the kind's error, in the operator's language
 		p.expect(say("failed choice"))
 		p.send("f\r")
 		code := p.exitCode()
