@@ -11,9 +11,18 @@ import (
 // run of the HA drill, the same journal with one line edited, a run that
 // missed its recovery-time objective, and a run paused with Ctrl-C and
 // resumed. Their reports in every format and both languages are golden
-// files testdata/<name>.<lang>.<ext>; regenerate them with
+// files testdata/<name>.<lang>.<ext>. One command makes the journals
+// again with the current engine and renders the golden files from them:
 //
-//	go test ./reports -run TestGoldenRuns -update
+//	go generate ./reports
+//
+// (the directive below: TestRegenerateReportRuns -regen-report-runs, then
+// TestGoldenRuns -update); review the diff like code. To render the
+// golden files again from the journals there are:
+//
+//	go test ./reports -run '^TestGoldenRuns$' -update
+//
+//go:generate sh -c "cd .. && go test ./cmd/drbook -run '^TestRegenerateReportRuns$' -regen-report-runs -count=1 && go test ./reports -run '^TestGoldenRuns$' -update -count=1"
 var goldenRuns = []string{"guided", "tampered", "rto-missed", "paused-resumed"}
 
 func TestGoldenRuns(t *testing.T) {

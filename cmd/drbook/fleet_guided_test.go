@@ -31,7 +31,7 @@ steps:
 	for range 2 {
 		// Whichever site asks first; the other waits for this answer.
 		p.expect("── go [log] Go ahead")
-		s := p.screen()[:p.seen]
+		s := p.flat()[:p.seen]
 		site := "banqiao-lab"
 		if strings.LastIndex(s, "[sanchong-lab] ── go") > strings.LastIndex(s, "[banqiao-lab] ── go") {
 			site = "sanchong-lab"

@@ -15,10 +15,11 @@ import (
 // engine through the real command line, on a terminal where a person is
 // needed:
 //
-//	go test ./cmd/drbook -run TestRegenerateReportRuns -regen-report-runs
-//	go test ./reports -run TestGoldenRuns -update
+//	go generate ./reports
 //
-// then review both diffs like code.
+// which runs this test with -regen-report-runs and then renders the
+// reports' golden files from the new journals (reports/golden_runs_test.go);
+// review both diffs like code.
 var regenReportRuns = flag.Bool("regen-report-runs", false, "rewrite reports/testdata/runs/ from real runs")
 
 // TestRegenerateReportRuns makes, with -regen-report-runs, a guided lab
@@ -96,9 +97,11 @@ func TestRegenerateReportRuns(t *testing.T) {
 	writeGuidedRunbook(t, dir, "long.yaml", longRunbook)
 	p = startPTY(t, dir, "run", "--operator", "bob", "--runs-dir", "runs", "long.yaml")
 	p.expect("▶ long")
+	waitStarted(t, p, dir)
 	p.send("\x03")
 	p.expect("[c] stop the running step now and pause")
 	p.send("\r")
+	release(t, dir)
 	if code := p.exitCode(); code != exitPaused {
 		t.Fatalf("paused: exit %d\n%s", code, tail(p.screen(), 3000))
 	}
