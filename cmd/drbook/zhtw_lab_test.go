@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"github.com/drbook/drbook/internal/zhtext"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -94,45 +95,15 @@ func keptFrom(en, zh string) []string {
 	return kept
 }
 
-var (
-	mdEscape  = regexp.MustCompile(`\\(.)`)
-	wordRE    = regexp.MustCompile(`[A-Za-z][A-Za-z_]*[A-Za-z]`)
-	technical = regexp.MustCompile(`monitor:\S+|https?://\S+|(?:/[\w.\-]+)+/?|\$\{\{.*?\}\}|\b\w+(?:\.\w+)+\b|\b[0-9a-f]{16,}\b|\b\w+-\w+(?:-\w+)*\b|\b\d+[a-z]+\b|SHA256:\S+|--[a-z-]+`)
-)
-
 // untranslated returns the English words of text that are neither
-// allowed, nor part of a technical token (a path, URL, kind, id with a
-// dash or dot, hash), nor inside what the run quoted from elsewhere.
+// allowed (zhAllowed, ids), nor part of a technical token, nor inside what
+// the run quoted from elsewhere (internal/zhtext).
 func untranslated(text string, quoted, ids []string) []string {
-	entities := strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">", "&#34;", `"`, "&quot;", `"`, "&#39;", "'", "<br>", " ")
-	drop := func() {
-		for _, q := range quoted {
-			if q != "" {
-				text = strings.ReplaceAll(text, q, " ")
-			}
-		}
-	}
-	// As printed (plain lines) or HTML-escaped, then with markdown's
-	// escapes undone.
-	text = entities.Replace(text)
-	drop()
-	text = entities.Replace(mdEscape.ReplaceAllString(text, "$1"))
-	drop()
-	text = technical.ReplaceAllString(text, " ")
 	idSet := map[string]bool{}
 	for _, id := range ids {
 		idSet[id] = true
 	}
-	var bad []string
-	seen := map[string]bool{}
-	for _, w := range wordRE.FindAllString(text, -1) {
-		if zhAllowed[w] || idSet[w] || seen[w] {
-			continue
-		}
-		seen[w] = true
-		bad = append(bad, w)
-	}
-	return bad
+	return zhtext.Untranslated(text, quoted, func(w string) bool { return zhAllowed[w] || idSet[w] })
 }
 
 // TestHADrillInZhTWHasNoUntranslatedEnglish runs the reference HA drill
