@@ -425,81 +425,52 @@ func describeTypeError(s string, want reflect.Type) (en, zh string) {
 	if tag := strings.Fields(strings.TrimPrefix(s, "cannot unmarshal ")); len(tag) > 0 {
 		found = tagWords[tag[0]]
 	}
+	wantEN, wantZh := typeWords(want)
+	wantZh = strings.TrimRight(ZhSpaced(wantZh), " ")
 	if val != "" {
-		return fmt.Sprintf("`%s` must be %s", val, TypeWords(want)), fmt.Sprintf("`%s` 須為%s", val, strings.TrimRight(ZhSpaced(TypeWordsZhTW(want)), " "))
+		return fmt.Sprintf("`%s` must be %s", val, wantEN), fmt.Sprintf("`%s` 須為%s", val, wantZh)
 	}
-	return fmt.Sprintf("expected %s, found %s", TypeWords(want), found[0]), fmt.Sprintf("此處應為%s，卻是%s", strings.TrimRight(ZhSpaced(TypeWordsZhTW(want)), " "), found[1])
+	return fmt.Sprintf("expected %s, found %s", wantEN, found[0]), fmt.Sprintf("此處應為%s，卻是%s", wantZh, found[1])
 }
 
 var tagWords = map[string][2]string{"!!str": {"text", "文字"}, "!!int": {"a number", "數字"}, "!!float": {"a number", "數字"},
 	"!!bool": {"true or false", "true 或 false"}, "!!null": {"nothing", "空值"}, "!!seq": {"a list", "清單"}, "!!map": {"a mapping", "對應（mapping）"},
 	"!!binary": {"binary data", "二進位資料"}, "!!timestamp": {"a date", "日期"}}
 
-// TypeWords describes a parameter type to an author: "text", "a list of
-// whole numbers", "a duration such as 30s".
-func TypeWords(t reflect.Type) string {
+// typeWords describes a parameter type to an author, in English and in
+// Traditional Chinese: "text", "a list of whole numbers", "a duration such
+// as 30s".
+func typeWords(t reflect.Type) (en, zh string) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	switch t.String() {
 	case "journal.Duration", "time.Duration":
-		return "a duration such as 30s"
+		return "a duration such as 30s", "時間長度（例如 30s）"
 	case "journal.Text":
-		return "text, or {en: …, zh-TW: …}"
+		return "text, or {en: …, zh-TW: …}", "文字，或 {en: …, zh-TW: …}"
 	}
 	switch t.Kind() {
 	case reflect.String:
-		return "text"
+		return "text", "文字"
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "a whole number"
+		return "a whole number", "整數"
 	case reflect.Float32, reflect.Float64:
-		return "a number"
+		return "a number", "數字"
 	case reflect.Bool:
-		return "true or false"
+		return "true or false", "true 或 false"
 	case reflect.Slice, reflect.Array:
-		return "a list of " + strings.TrimPrefix(strings.TrimPrefix(TypeWords(t.Elem()), "a "), "an ")
+		en, zh := typeWords(t.Elem())
+		return "a list of " + strings.TrimPrefix(strings.TrimPrefix(en, "a "), "an "), zh + "清單"
 	case reflect.Map:
-		return "a mapping"
+		return "a mapping", "對應（mapping）"
 	case reflect.Struct:
-		return "a mapping of its fields"
+		return "a mapping of its fields", "含其欄位之對應（mapping）"
 	case reflect.Interface:
-		return "a value"
+		return "a value", "某值"
 	}
-	return "a different value"
-}
-
-// TypeWordsZhTW is TypeWords in Traditional Chinese.
-func TypeWordsZhTW(t reflect.Type) string {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch t.String() {
-	case "journal.Duration", "time.Duration":
-		return "時間長度（例如 30s）"
-	case "journal.Text":
-		return "文字，或 {en: …, zh-TW: …}"
-	}
-	switch t.Kind() {
-	case reflect.String:
-		return "文字"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "整數"
-	case reflect.Float32, reflect.Float64:
-		return "數字"
-	case reflect.Bool:
-		return "true 或 false"
-	case reflect.Slice, reflect.Array:
-		return TypeWordsZhTW(t.Elem()) + "清單"
-	case reflect.Map:
-		return "對應（mapping）"
-	case reflect.Struct:
-		return "含其欄位之對應（mapping）"
-	case reflect.Interface:
-		return "某值"
-	}
-	return "其他值"
+	return "a different value", "其他值"
 }
 
 // unmarshalerWords are the messages of drbook's own YAML unmarshalers
