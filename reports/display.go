@@ -14,107 +14,59 @@ func inLanguage(r *Report, lang string) *Report {
 	if lang != LangZhTW {
 		return r
 	}
+	in := func(en, zh string) string { return journal.Text{EN: en, ZhTW: zh}.In(lang) }
+	notes := func(n NoteEntry) NoteEntry {
+		n.Text = journal.Note{Text: n.Text, TextZhTW: n.TextZhTW}.TextIn(lang)
+		return n
+	}
+	decisions := func(d DecisionEntry) DecisionEntry { d.Reason = in(d.Reason, d.ReasonZhTW); return d }
+	outages := func(o Outage) Outage { o.Detail = in(o.Detail, o.DetailZhTW); return o }
 	c := *r
-	c.Steps = make([]Step, len(r.Steps))
-	for i, s := range r.Steps {
-		s.Description = journal.Text{EN: s.Description, ZhTW: s.DescriptionZhTW}.In(lang)
-		s.Error = journal.Text{EN: s.Error, ZhTW: s.ErrorZhTW}.In(lang)
-		s.Reason = journal.Text{EN: s.Reason, ZhTW: s.ReasonZhTW}.In(lang)
-		if s.Retries != nil {
-			retries := make([]journal.StepRetry, len(s.Retries))
-			for j, x := range s.Retries {
-				x.Error = x.ErrorIn(lang)
-				retries[j] = x
-			}
-			s.Retries = retries
-		}
+	c.Steps = mapped(r.Steps, func(s Step) Step {
+		s.Description = in(s.Description, s.DescriptionZhTW)
+		s.Error = in(s.Error, s.ErrorZhTW)
+		s.Reason = in(s.Reason, s.ReasonZhTW)
+		s.Retries = mapped(s.Retries, func(x journal.StepRetry) journal.StepRetry { x.Error = x.ErrorIn(lang); return x })
 		s.Evidence = evidenceIn(s.Evidence, lang)
-		s.Notes = notesIn(s.Notes, lang)
-		s.Decisions = decisionsIn(s.Decisions, lang)
-		c.Steps[i] = s
-	}
-	c.Cover.Error = journal.Text{EN: r.Cover.Error, ZhTW: r.Cover.ErrorZhTW}.In(lang)
-	if r.Summary.Deviations != nil {
-		c.Summary.Deviations = make([]Deviation, len(r.Summary.Deviations))
-		for i, d := range r.Summary.Deviations {
-			d.Detail = journal.Text{EN: d.Detail, ZhTW: d.DetailZhTW}.In(lang)
-			c.Summary.Deviations[i] = d
-		}
-	}
-	if r.Monitors != nil {
-		c.Monitors = make([]ServiceDowntime, len(r.Monitors))
-		for i, m := range r.Monitors {
-			m.Windows, m.Unknown = outagesIn(m.Windows, lang), outagesIn(m.Unknown, lang)
-			c.Monitors[i] = m
-		}
-	}
+		s.Notes = mapped(s.Notes, notes)
+		s.Decisions = mapped(s.Decisions, decisions)
+		return s
+	})
+	c.Cover.Error = in(r.Cover.Error, r.Cover.ErrorZhTW)
+	c.Summary.Deviations = mapped(r.Summary.Deviations, func(d Deviation) Deviation { d.Detail = in(d.Detail, d.DetailZhTW); return d })
+	c.Monitors = mapped(r.Monitors, func(m ServiceDowntime) ServiceDowntime {
+		m.Windows, m.Unknown = mapped(m.Windows, outages), mapped(m.Unknown, outages)
+		return m
+	})
 	c.Evidence = evidenceIn(r.Evidence, lang)
-	c.Notes = notesIn(r.Notes, lang)
-	c.Decisions = decisionsIn(r.Decisions, lang)
+	c.Notes = mapped(r.Notes, notes)
+	c.Decisions = mapped(r.Decisions, decisions)
 	return &c
 }
 
 func evidenceIn(items []EvidenceItem, lang string) []EvidenceItem {
-	if items == nil {
-		return nil
-	}
-	out := make([]EvidenceItem, len(items))
-	for i, it := range items {
+	return mapped(items, func(it EvidenceItem) EvidenceItem {
 		it.Title = it.TitleIn(lang)
 		if t := it.Table; t != nil {
 			it.Table = &journal.Table{Columns: t.ColumnsIn(lang), Rows: t.RowsIn(lang)}
 		}
-		if it.Facts != nil {
-			facts := make([]journal.Fact, len(it.Facts))
-			for j, f := range it.Facts {
-				facts[j] = journal.Fact{Key: f.KeyIn(lang), Value: f.ValueIn(lang)}
-			}
-			it.Facts = facts
-		}
-		if it.Timeline != nil {
-			tl := make([]journal.Moment, len(it.Timeline))
-			for j, m := range it.Timeline {
-				tl[j] = journal.Moment{At: m.At, Label: m.LabelIn(lang), Source: m.Source}
-			}
-			it.Timeline = tl
-		}
-		out[i] = it
-	}
-	return out
+		it.Facts = mapped(it.Facts, func(f journal.Fact) journal.Fact { return journal.Fact{Key: f.KeyIn(lang), Value: f.ValueIn(lang)} })
+		it.Timeline = mapped(it.Timeline, func(m journal.Moment) journal.Moment {
+			return journal.Moment{At: m.At, Label: m.LabelIn(lang), Source: m.Source}
+		})
+		return it
+	})
 }
 
-func notesIn(notes []NoteEntry, lang string) []NoteEntry {
-	if notes == nil {
-		return nil
-	}
-	out := make([]NoteEntry, len(notes))
-	for i, n := range notes {
-		n.Text = journal.Note{Text: n.Text, TextZhTW: n.TextZhTW}.TextIn(lang)
-		out[i] = n
-	}
-	return out
-}
-
-func outagesIn(list []Outage, lang string) []Outage {
+// mapped is a new slice of f of each element of list (nil stays nil), so
+// that r's own slices are never written.
+func mapped[T any](list []T, f func(T) T) []T {
 	if list == nil {
 		return nil
 	}
-	out := make([]Outage, len(list))
-	for i, o := range list {
-		o.Detail = journal.Text{EN: o.Detail, ZhTW: o.DetailZhTW}.In(lang)
-		out[i] = o
-	}
-	return out
-}
-
-func decisionsIn(list []DecisionEntry, lang string) []DecisionEntry {
-	if list == nil {
-		return nil
-	}
-	out := make([]DecisionEntry, len(list))
-	for i, d := range list {
-		d.Reason = journal.Text{EN: d.Reason, ZhTW: d.ReasonZhTW}.In(lang)
-		out[i] = d
+	out := make([]T, len(list))
+	for i, x := range list {
+		out[i] = f(x)
 	}
 	return out
 }
