@@ -48,32 +48,41 @@ const DefaultStopGrace = 5 * time.Second
 // runs in the foreground (its stdin and exit status untouched, no file
 // descriptor juggling that simpler shells lack), in a shell that records
 // its own pid before the command's first word. The group is found in the
-// first way that works: setsid (util-linux on RHEL 5, busybox) starts the
-// command as the leader of a new session; else the wrapper, when sshd made
-// it a session leader, is the group itself; else only the command's pid is
-// known, and a stop cannot vouch for the command's children.
+// first way that works: the wrapper is the group itself when it leads a
+// process group, as sshd makes every session's shell the leader of a new
+// session (so does the lab); else setsid (util-linux on RHEL 5, busybox)
+// starts the command as the leader of a new session (behind a sudo that
+// forks, say); else only the command's pid is known, and a stop cannot
+// vouch for the command's children. A wrapper that leads the group
+// catches SIGTERM (its command does not: a caught signal is reset on exec),
+// so that a stop's SIGTERM leaves it to reap the command and remove the
+// pid directory, as a wrapper outside the group does: a command orphaned
+// by its wrapper's death would linger as a zombie that kill -0 still finds
+// until init reaps it, which some do only now and then.
 //
 // Every program started costs the guest a fork and an exec, which for a
 // short command is most of what the wrapper adds to sshd's own work, so
 // the wrapper starts as few as it can (TestE2EWrapperProgramsPerCommand
-// counts them): setsid is found by looking for the file on PATH with the
-// shell's own test, and tried (setsid true) only when that finds none
-// (busybox ash runs applets without a file, and its command -v names
-// applets it cannot run in a chroot without /proc); a setsid found on PATH
-// that cannot run fails the command with the shell's message (exit 126 or
-// 127), as it would for the operator. A POSIX command shell records its pid
-// itself, in a first command put before the command's text on its first
-// line (so line numbers in its errors stay the same; bash quotes that line,
-// prefix included, in a syntax error) when the pid directory's name is
-// made of characters that need no quoting, as drbook's always are; any
-// other shell (csh, fish), or name, goes through an sh that records its
-// pid and then execs the command's shell. The
-// directory goes with one rm -rf: it only ever holds the pid file, and
-// only this wrapper, its owner, can remove it from the sticky /tmp while
-// the wrapper runs. busybox ash runs mkdir and rm as its own applets (a
-// fork, no program); under dash and bash they are the two programs besides
-// the sh, setsid and the command's shell (6 in all with the login shell,
-// 10 before).
+// counts them). Whether it leads its group it reads from /proc/$$/stat
+// with the shell's own read, and only when it does not is setsid looked
+// for: as a file on PATH with the shell's own test, and tried (setsid
+// true) only when that finds none (busybox ash runs applets without a
+// file, and its command -v names applets it cannot run in a chroot
+// without /proc); a setsid found on PATH that cannot run fails the command
+// with the shell's message (exit 126 or 127), as it would for the
+// operator. Through setsid, a POSIX command shell records its pid itself,
+// in a first command put before the command's text on its first line (so
+// line numbers in its errors stay the same; bash quotes that line, prefix
+// included, in a syntax error) when the pid directory's name is made of
+// characters that need no quoting, as drbook's always are; any other shell
+// (csh, fish), or name, goes through an sh that records its pid and then
+// execs the command's shell. The directory goes with one rm -rf: it only
+// ever holds the pid file, and only this wrapper, its owner, can remove it
+// from the sticky /tmp while the wrapper runs. busybox ash runs mkdir and
+// rm as its own applets (a fork, no program); under dash and bash they are
+// the two programs besides the sh and the command's shell: 5 in all with
+// the login shell under sshd (6 with setsid, which a session leader does
+// not need; 10 before issue 15).
 const wrapperScript = runningFunc + `pd=$1; run=$2; cmd=$3; same=$4; tok=$5
 [ -n "$run" ] || { run=${SHELL:-/bin/sh}; [ -x "$run" ] || run=sh; }
 umask 077
@@ -88,19 +97,24 @@ if [ -n "$same" ]; then
 		rm -f "$f/pid"; rmdir "$f" 2>/dev/null
 	done
 fi
-sid=; p=$PATH:
-while [ -n "$p" ]; do d=${p%%:*}; p=${p#*:}; [ -f "${d:-.}/setsid" ] && [ -x "${d:-.}/setsid" ] && { sid=1; break; }; done
-[ -n "$sid" ] || { setsid true </dev/null >/dev/null 2>&1 && sid=1; }
+lead=; s=; { read -r s </proc/$$/stat; } 2>/dev/null; s=${s##*) }; set -- $s; [ "$3" = "$$" ] && lead=1
+sid=
+if [ -z "$lead" ]; then
+	p=$PATH:
+	while [ -n "$p" ]; do d=${p%%:*}; p=${p#*:}; [ -f "${d:-.}/setsid" ] && [ -x "${d:-.}/setsid" ] && { sid=1; break; }; done
+	[ -n "$sid" ] || { setsid true </dev/null >/dev/null 2>&1 && sid=1; }
+fi
 posix=
 case ${run##*/} in sh|bash|dash|ash|ksh|mksh|zsh) case $pd in *[!A-Za-z0-9._/-]*) ;; *) posix=1 ;; esac ;; esac
-pgid() { s=; { read -r s </proc/$1/stat; } 2>/dev/null; s=${s##*) }; set -- $s; echo "$3"; }
-if [ -n "$sid" ] && [ -n "$posix" ]; then
+if [ -n "$lead" ]; then
+	echo "$$ $$ leader" >"$pd/pid"
+	trap : TERM
+	"$run" -c "$cmd"; st=$?
+	trap - TERM
+elif [ -n "$sid" ] && [ -n "$posix" ]; then
 	setsid "$run" -c "echo \"\$\$ \$\$ setsid $$\" >$pd/pid; $cmd"; st=$?
 elif [ -n "$sid" ]; then
 	setsid sh -c 'echo "$$ $$ setsid $4" >"$1/pid"; exec "$2" -c "$3"' drbook "$pd" "$run" "$cmd" $$; st=$?
-elif [ "$(pgid $$)" = "$$" ]; then
-	echo "$$ $$ leader" >"$pd/pid"
-	"$run" -c "$cmd"; st=$?
 else
 	sh -c 'echo "$$ - pid" >"$1/pid"; exec "$2" -c "$3"' drbook "$pd" "$run" "$cmd"; st=$?
 fi

@@ -169,7 +169,8 @@ func TestStopEndsTheRemoteCommand(t *testing.T) {
 		edit func(*site.Guest)
 		mode string
 	}{
-		{"setsid", sshtest.Options{}, nil, "setsid"},
+		{"session leader", sshtest.Options{}, nil, "leader"},
+		{"setsid, not a group leader", sshtest.Options{NoProcessGroup: true}, nil, "setsid"},
 		{"session leader, no setsid", sshtest.Options{Path: binWithout(t, "sh", "sleep", "rm", "touch", "mkdir", "rmdir")}, nil, "leader"},
 		{"sudo with setsid", sshtest.Options{PathPrefix: fakeSudo(t, true)}, func(g *site.Guest) { g.Become = "sudo" }, "setsid"},
 	}
@@ -388,43 +389,50 @@ func isZombie(pid int) bool {
 // an argument, so it never runs as code, and the command still runs, keeps
 // its exit code, can be stopped, and leaves nothing behind.
 func TestWrapperWithAnyPIDDirName(t *testing.T) {
-	r, c := stopClient(t, sshtest.Options{}, nil, 0)
-	pidDir := "/tmp/.drbook-test it's $(touch pwned) `touch pwned`;touch pwned-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	t.Cleanup(func() { os.Remove(pidDir + "/pid"); os.Remove(pidDir) })
-	if code, err := c.RunWithPIDDir(ctx(t), "echo $$ > cmd.pid; exit 3", pidDir, nil, nil); err != nil || code != 3 {
-		t.Fatalf("exit %d, %v", code, err)
-	}
-	if _, err := os.Lstat(pidDir); !os.IsNotExist(err) {
-		t.Fatalf("the pid directory is left behind: %v", err)
-	}
-	cx, cancel := context.WithCancel(ctx(t))
-	defer cancel()
-	out := newSignalWriter("go\n")
-	done := make(chan error, 1)
-	go func() {
-		_, err := c.RunWithPIDDir(cx, "echo $$ > cmd.pid; echo go; sleep 1000; touch marker", pidDir, out, out)
-		done <- err
-	}()
-	select {
-	case <-out.seen:
-	case err := <-done:
-		t.Fatalf("the command ended before it said go: %v; output %q", err, out.buf.String())
-	}
-	if got := pidFileMode(t, filepath.Join(r.dir, "cmd.pid")); got != "setsid" {
-		t.Errorf("the wrapper used %q, want setsid", got)
-	}
-	cancel()
-	var se *transport.StopError
-	if err := <-done; !errors.As(err, &se) || !se.Stop.Confirmed {
-		t.Fatalf("want a confirmed stop, got %v", err)
-	}
-	if left := procsIn(r.dir); len(left) > 0 {
-		t.Fatalf("processes of the stopped command live on: %v", left)
-	}
-	if m, _ := filepath.Glob(filepath.Join(r.dir, "pwned*")); len(m) > 0 {
-		t.Fatalf("the pid directory's name ran as code: %v", m)
-	}
-	if m, _ := filepath.Glob("/tmp/pwned*"); len(m) > 0 {
-		t.Fatalf("the pid directory's name ran as code: %v", m)
+	for _, tc := range []struct {
+		mode string
+		o    sshtest.Options
+	}{{"setsid", sshtest.Options{NoProcessGroup: true}}, {"leader", sshtest.Options{}}} {
+		t.Run(tc.mode, func(t *testing.T) {
+			r, c := stopClient(t, tc.o, nil, 0)
+			pidDir := "/tmp/.drbook-test it's $(touch pwned) `touch pwned`;touch pwned-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+			t.Cleanup(func() { os.Remove(pidDir + "/pid"); os.Remove(pidDir) })
+			if code, err := c.RunWithPIDDir(ctx(t), "echo $$ > cmd.pid; exit 3", pidDir, nil, nil); err != nil || code != 3 {
+				t.Fatalf("exit %d, %v", code, err)
+			}
+			if _, err := os.Lstat(pidDir); !os.IsNotExist(err) {
+				t.Fatalf("the pid directory is left behind: %v", err)
+			}
+			cx, cancel := context.WithCancel(ctx(t))
+			defer cancel()
+			out := newSignalWriter("go\n")
+			done := make(chan error, 1)
+			go func() {
+				_, err := c.RunWithPIDDir(cx, "echo $$ > cmd.pid; echo go; sleep 1000; touch marker", pidDir, out, out)
+				done <- err
+			}()
+			select {
+			case <-out.seen:
+			case err := <-done:
+				t.Fatalf("the command ended before it said go: %v; output %q", err, out.buf.String())
+			}
+			if got := pidFileMode(t, filepath.Join(r.dir, "cmd.pid")); got != tc.mode {
+				t.Errorf("the wrapper used %q, want %s", got, tc.mode)
+			}
+			cancel()
+			var se *transport.StopError
+			if err := <-done; !errors.As(err, &se) || !se.Stop.Confirmed {
+				t.Fatalf("want a confirmed stop, got %v", err)
+			}
+			if left := procsIn(r.dir); len(left) > 0 {
+				t.Fatalf("processes of the stopped command live on: %v", left)
+			}
+			if m, _ := filepath.Glob(filepath.Join(r.dir, "pwned*")); len(m) > 0 {
+				t.Fatalf("the pid directory's name ran as code: %v", m)
+			}
+			if m, _ := filepath.Glob("/tmp/pwned*"); len(m) > 0 {
+				t.Fatalf("the pid directory's name ran as code: %v", m)
+			}
+		})
 	}
 }

@@ -80,6 +80,7 @@ type Rig struct {
 
 	clientKey ssh.PublicKey
 	guests    map[string]*Guest
+	mounts    []string
 }
 
 // Guest is one running sshd.
@@ -154,7 +155,27 @@ func (r *Rig) Close() {
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}
+	for _, m := range r.mounts {
+		syscall.Unmount(m, syscall.MNT_DETACH)
+	}
 	os.RemoveAll(r.Dir)
+}
+
+// MountProc mounts a proc file system at /proc in a tree, as every Linux
+// guest has one; trees have none otherwise, which is harsher on drbook
+// (the stop wrapper cannot tell that sshd made it a process group leader,
+// and needs setsid). It fails where the test may not mount (a container
+// without CAP_SYS_ADMIN).
+func (r *Rig) MountProc(tree string) error {
+	p := filepath.Join(tree, "proc")
+	if err := os.MkdirAll(p, 0o555); err != nil {
+		return err
+	}
+	if err := syscall.Mount("proc", p, "proc", syscall.MS_NOSUID|syscall.MS_NODEV|syscall.MS_NOEXEC, ""); err != nil {
+		return fmt.Errorf("mount -t proc proc %s: %w", p, err)
+	}
+	r.mounts = append(r.mounts, p)
+	return nil
 }
 
 // applets are linked into each tree's /bin.

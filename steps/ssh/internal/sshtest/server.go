@@ -52,6 +52,10 @@ type Options struct {
 	// Path, when set, replaces PATH entirely (after PathPrefix), for a
 	// guest without some program (setsid).
 	Path string
+	// NoProcessGroup runs commands in the server's own process group,
+	// where sshd makes each session's shell the leader of a new one: a
+	// server (or a sudo that forks) after which the wrapper needs setsid.
+	NoProcessGroup bool
 }
 
 // Server is a running test server.
@@ -311,7 +315,7 @@ func (s *Server) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 			}
 			cmd.Env = append(os.Environ(), "PATH="+s.opts.PathPrefix+":"+path, "HOME="+s.Dir)
 			cmd.Stdin, cmd.Stdout, cmd.Stderr = ch, ch, ch.Stderr()
-			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: !s.opts.NoProcessGroup}
 			if err := cmd.Start(); err != nil {
 				req.Reply(false, nil)
 				return
