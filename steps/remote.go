@@ -44,6 +44,12 @@ type RemoteStop struct {
 	Confirmed bool
 	// Outcome says what happened in words, e.g. "ended by SIGTERM".
 	Outcome string
+	// OutcomeZhTW is Outcome in Traditional Chinese; empty where the
+	// outcome is only worded in English.
+	OutcomeZhTW string
+	// Local is true for a command on the operator's machine (exec.local)
+	// rather than on a guest.
+	Local bool
 }
 
 // Evidence is the stop as key/value facts for the journal and the report.
@@ -55,7 +61,7 @@ func (s RemoteStop) Evidence() journal.Evidence {
 	facts := []journal.Fact{
 		{Key: "target", KeyZhTW: "對象", Value: s.Target},
 		{Key: "command", KeyZhTW: "指令", Value: s.Command},
-		{Key: "outcome", KeyZhTW: "結果", Value: s.Outcome},
+		{Key: "outcome", KeyZhTW: "結果", Value: s.Outcome, ValueZhTW: s.OutcomeZhTW},
 		{Key: "stop confirmed", KeyZhTW: "已確認停止", Value: confirmed, ValueZhTW: zh},
 	}
 	if s.PID > 0 {
@@ -66,6 +72,9 @@ func (s RemoteStop) Evidence() journal.Evidence {
 	}
 	if s.PIDFile != "" {
 		facts = append(facts, journal.Fact{Key: "pid file", KeyZhTW: "PID 檔", Value: s.PIDFile})
+	}
+	if s.Local {
+		return journal.Evidence{Kind: journal.EvidenceFacts, Title: "local command stopped", TitleZhTW: "本機指令已停止", Facts: facts}
 	}
 	return journal.Evidence{Kind: journal.EvidenceFacts, Title: "remote command stopped", TitleZhTW: "遠端指令已停止", Facts: facts}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -50,6 +51,10 @@ type trapOutcome struct {
 	facts []string
 }
 
+// processIDs are the process ids a stopped command's error names (pid
+// 4242, process group 4242): ids, which differ from run to run.
+var processIDs = regexp.MustCompile(`\b(pid|process group) [0-9]+`)
+
 // outcomeOf is a run's exit code and its journal's decisions, step
 // outcomes and result, without times, ids, hashes or monitor polls.
 func outcomeOf(code int, log *journal.Log) trapOutcome {
@@ -58,7 +63,7 @@ func outcomeOf(code int, log *journal.Log) trapOutcome {
 		switch {
 		case ev.StepFinish != nil:
 			f := ev.StepFinish
-			o.facts = append(o.facts, fmt.Sprintf("finish %s %s reason=%q error=%q", ev.Step, f.Status, f.Reason, f.Error))
+			o.facts = append(o.facts, fmt.Sprintf("finish %s %s reason=%q error=%q", ev.Step, f.Status, f.Reason, processIDs.ReplaceAllString(f.Error, "$1 N")))
 		case ev.Decision != nil:
 			d := ev.Decision
 			o.facts = append(o.facts, fmt.Sprintf("decision %s %s by %s reason=%q inputs=%v", ev.Step, d.Action, d.Who, d.Reason, d.Inputs))

@@ -415,11 +415,13 @@ func TestGuidedPrompts(t *testing.T) {
 // "release" in the run's directory: the step cannot end before the test
 // has pressed Ctrl-C and answered the menu, however slow the machine (a
 // fixed wait of 1.5 s could end first on a loaded machine, and the run
-// then paused or went on before the menu was ever shown). The terminal
-// sends Ctrl-C's SIGINT to drbook's whole process group, the step's shell
-// included, so the shell ignores it and says so by creating "started";
-// the test presses Ctrl-C only then (waitStarted). The pause is drbook's
-// to take, not the command's.
+// then paused or went on before the menu was ever shown). The step's shell
+// says it runs by creating "started"; the test presses Ctrl-C only then
+// (waitStarted). The pause is drbook's to take, not the command's: the
+// command runs in a process group of its own, which the terminal's SIGINT
+// does not reach (TestGuidedCtrlCLetsALocalCommandFinish shows it for a
+// shell that does not ignore SIGINT); this one ignores it all the same,
+// so that these tests are about the menu alone.
 const longRunbook = `name: long
 title: {en: "A step to pause at", zh-TW: "於步驟中暫停"}
 steps:
@@ -525,6 +527,46 @@ func TestGuidedCtrlCPausesThenResume(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, "markers.txt")); string(b) != "after\ncleanup\n" {
 		t.Errorf("markers.txt = %q", b)
+	}
+}
+
+// TestGuidedCtrlCLetsALocalCommandFinish: one Ctrl-C while exec.local
+// runs a shell that does not ignore SIGINT pauses the run after the step,
+// and the step's command runs to its end: the terminal's SIGINT goes to
+// drbook's process group, and the command has one of its own. When the
+// command shared drbook's group, the shell died of the Ctrl-C and the
+// step failed half-done.
+func TestGuidedCtrlCLetsALocalCommandFinish(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeGuidedRunbook(t, dir, "long.yaml", `name: long
+title: {en: "A local command to pause at", zh-TW: "於本機指令中暫停"}
+steps:
+  - id: long
+    exec.local: {shell: "touch started; while [ ! -e release ]; do sleep 0.05; done; echo finished >> markers.txt"}
+  - id: after
+    exec.local: {shell: "echo after >> markers.txt"}
+`)
+	p := startPTY(t, dir, "run", "--operator", "bob", "--runs-dir", "runs", "long.yaml")
+	p.expect("▶ long")
+	waitStarted(t, p, dir)
+	p.send("\x03")
+	p.expect("the run will pause once the current step is over")
+	p.expect("[c] stop the running step now and pause")
+	p.send("\r") // keep the pause
+	release(t, dir)
+	if code := p.exitCode(); code != exitPaused {
+		t.Fatalf("exit %d, want %d; the screen showed:\n%s", code, exitPaused, tail(p.screen(), 3000))
+	}
+	log := readJournal(t, onlyRunDir(t, filepath.Join(dir, "runs")))
+	if f := lastFinishOf(log, "long"); f == nil || f.Status != journal.StatusOK {
+		t.Errorf("long finish %+v, want ok: the Ctrl-C was drbook's, not the command's", f)
+	}
+	if countStarts(log, "after") != 0 {
+		t.Errorf("a step ran after the pause")
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "markers.txt")); string(b) != "finished\n" {
+		t.Errorf("markers.txt = %q, want the command's own last line", b)
 	}
 }
 

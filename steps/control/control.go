@@ -189,7 +189,10 @@ type ExecLocalResult struct {
 	Stderr   string `json:"stderr" expr:"stderr"`
 }
 
-type execLocal struct{}
+// execLocal is the exec.local kind. grace is how long a stopped command
+// has between SIGTERM and SIGKILL; defaultStopGrace when 0 (tests shorten
+// it).
+type execLocal struct{ grace time.Duration }
 
 var _ steps.Kind = execLocal{}
 
@@ -224,38 +227,68 @@ func (k execLocal) Execute(ctx context.Context, rt steps.Runtime, p any) (any, e
 	ep := p.(*ExecLocalParams)
 	if ep.Timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, ep.Timeout.D())
+		ctx, cancel = context.WithTimeoutCause(ctx, ep.Timeout.D(), i18n.Errorf("timed out after %s (exec.local's timeout)", "逾時：已超過 %s（exec.local 之 timeout）", ep.Timeout))
 		defer cancel()
 	}
+	command := k.Describe(p).Command
+	if ctx.Err() != nil {
+		return &ExecLocalResult{ExitCode: -1}, i18n.Errorf("command not started: %w", "指令未啟動：%w", context.Cause(ctx))
+	}
+	// Not exec.CommandContext: its cancellation kills the command's own
+	// process alone, and what that started would live on. The stop below
+	// ends the command's whole process group.
 	var cmd *exec.Cmd
 	if ep.Shell != "" {
-		cmd = exec.CommandContext(ctx, "/bin/sh", "-c", ep.Shell)
+		cmd = exec.Command("/bin/sh", "-c", ep.Shell)
 	} else {
-		cmd = exec.CommandContext(ctx, ep.Command[0], ep.Command[1:]...)
+		cmd = exec.Command(ep.Command[0], ep.Command[1:]...)
 	}
 	cmd.Dir = ep.Dir
+	inOwnGroup(cmd)
+	// Once the command has exited, a process it left behind that holds
+	// its stdout open does not keep the step waiting.
 	cmd.WaitDelay = time.Second
-	var stdout, stderr bytes.Buffer
+	var stdout, stderr outputBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	res := &ExecLocalResult{ExitCode: cmd.ProcessState.ExitCode()}
-	tr := journal.Transcript{Target: "localhost", Command: k.Describe(p).Command, ExitCode: res.ExitCode}
-	res.Stdout, tr.Truncated = steps.CapText(rt, stdout.String(), ep.MaxOutput)
+	var stopped *localStop
+	err := cmd.Start()
+	if err == nil {
+		waited := make(chan error, 1)
+		go func() { waited <- cmd.Wait() }()
+		select {
+		case err = <-waited:
+		case <-ctx.Done():
+			st := stopGroup(cmd.Process, k.stopGrace())
+			stopped = &st
+			if st.Gone {
+				// No process of the group holds the output open,
+				// and WaitDelay bounds one that left the group.
+				err = <-waited
+			}
+		}
+	}
+	res := &ExecLocalResult{ExitCode: -1}
+	if stopped == nil || stopped.Gone {
+		res.ExitCode = cmd.ProcessState.ExitCode()
+	}
+	outB, errB := stdout.bytes(), stderr.bytes()
+	tr := journal.Transcript{Target: "localhost", Command: command, ExitCode: res.ExitCode}
+	res.Stdout, tr.Truncated = steps.CapText(rt, string(outB), ep.MaxOutput)
 	var trunc2 bool
-	res.Stderr, trunc2 = steps.CapText(rt, stderr.String(), ep.MaxOutput)
+	res.Stderr, trunc2 = steps.CapText(rt, string(errB), ep.MaxOutput)
 	tr.Truncated = tr.Truncated || trunc2
 	tr.Stdout, tr.Stderr = res.Stdout, res.Stderr
 	if tr.Truncated {
-		if a, err := rt.Artifact("stdout.txt", &stdout); err == nil {
+		if a, err := rt.Artifact("stdout.txt", bytes.NewReader(outB)); err == nil {
 			tr.StdoutArtifact = a.Path
 		}
-		if a, err := rt.Artifact("stderr.txt", &stderr); err == nil {
+		if a, err := rt.Artifact("stderr.txt", bytes.NewReader(errB)); err == nil {
 			tr.StderrArtifact = a.Path
 		}
 	}
 	rt.Evidence(journal.Evidence{Kind: journal.EvidenceTranscript, Title: "local command", TitleZhTW: "本機指令", Transcript: &tr})
-	if ctx.Err() != nil {
-		return res, i18n.Errorf("command stopped: %w", "指令已停止：%w", ctx.Err())
+	if stopped != nil {
+		return res, newStopError(context.Cause(ctx), command, *stopped)
 	}
 	var exitErr *exec.ExitError
 	if err != nil && !errors.As(err, &exitErr) {
@@ -267,6 +300,13 @@ func (k execLocal) Execute(ctx context.Context, rt steps.Runtime, p any) (any, e
 		}
 	}
 	return res, i18n.Errorf("command exited with %d (expected %v): %s", "指令結束代碼為 %d（預期為 %v）：%s", res.ExitCode, ep.ExitCodes, lastLine(res.Stderr))
+}
+
+func (k execLocal) stopGrace() time.Duration {
+	if k.grace > 0 {
+		return k.grace
+	}
+	return defaultStopGrace
 }
 
 func lastLine(s string) string {

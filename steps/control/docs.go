@@ -83,8 +83,8 @@ func (execLocal) Doc() steps.KindDoc {
 			"exit_codes": steps.Param("The exit codes that count as success.", "視為成功之結束代碼。"),
 			"max_output": steps.Param("How many bytes of stdout and of stderr the result keeps; the rest is stored as an artifact.",
 				"結果保留之 stdout 與 stderr 位元組數；其餘另存為附件。"),
-			"timeout": steps.Param("Stops the command after this long; no limit when unset (the step's own timeout: still applies).",
-				"超過此時間即停止指令；未指定則不限（步驟本身之 timeout 仍然有效）。"),
+			"timeout": steps.Param("Stops the command after this long; no limit when unset (the step's own timeout: still applies). A stopped command (timeout, Ctrl-C twice, abort) is ended with everything it started: SIGTERM to its process group, SIGKILL 5 s later.",
+				"超過此時間即停止指令；未指定則不限（步驟本身之 timeout 仍然有效）。停止指令時（逾時、按兩次 Ctrl-C 或中止）連同其所啟動之程序一併結束：先對其程序群組送出 SIGTERM，5 秒後送出 SIGKILL。"),
 		},
 		Result: map[string]journal.Text{
 			"exit_code": steps.Text("The command's exit code.", "指令之結束代碼。"),
