@@ -86,3 +86,14 @@ func spokenArgs(args []any, lang string) []any {
 	}
 	return out
 }
+
+// Sprintf is fmt.Sprintf for a reader of lang ("en" or "zh-TW"): each
+// duration among args is worded for people (Duration) and each bilingual
+// error is in lang. The command line's message catalogues format through
+// it, so that a screen never shows Go's "5m0s".
+func Sprintf(lang, format string, args ...any) string {
+	if lang == "zh-TW" {
+		return fmt.Sprintf(format, zhArgs(args)...)
+	}
+	return fmt.Sprintf(format, spokenArgs(args, lang)...)
+}

@@ -85,7 +85,7 @@ func (m auditMessages) Say(key string, args ...any) string {
 	if !ok {
 		return key
 	}
-	return fmt.Sprintf(e[m.idx], args...)
+	return i18n.Sprintf(m.lang, e[m.idx], args...)
 }
 
 func (m auditMessages) dur(d journal.Duration) string { return reports.Duration(d, m.lang) }

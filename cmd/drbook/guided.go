@@ -449,7 +449,7 @@ func (v *guidedView) frameLocked(width, height int) []string {
 				t += m.Tf("view.attempt", s.attempt)
 			}
 		case s.status != "":
-			t = s.duration.Round(time.Millisecond).String()
+			t = i18n.Duration(s.duration, v.lang)
 		}
 		line := stepLine(statusGlyph(s.status), screenText(s.planned.ID), screenText(oneLine(s.planned.Name.In(v.lang))), t, idW, nameW)
 		if s.detail != "" && s.status != journal.StatusOK && s.status != "running" {

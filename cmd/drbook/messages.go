@@ -1,12 +1,12 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"strings"
 
 	"github.com/mattn/go-runewidth"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/reports"
 )
 
@@ -261,8 +261,12 @@ func (m messages) Lang() string {
 // sources): reports.Word.
 func (m messages) Word(prefix, v string) string { return reports.Word(prefix, v, m.Lang()) }
 
-// Tf is T used as a format.
-func (m messages) Tf(key string, args ...any) string { return fmt.Sprintf(m.T(key), args...) }
+// Tf is T used as a format, in m's language: a duration among args reads
+// as the reports say it ("5 min", "5 分鐘"), a bilingual error in m's
+// language (i18n.Sprintf).
+func (m messages) Tf(key string, args ...any) string {
+	return i18n.Sprintf(m.Lang(), m.T(key), args...)
+}
 
 // Enum words a journaled value from a fixed set (status, result, action…)
 // for the screen, showing a value the catalog does not know as it is.
