@@ -151,10 +151,10 @@ func TestGuidedSkipOffersToSkipDependents(t *testing.T) {
 
 // referenceDrillWords are the HA drill's header and shutdown prompt.
 var referenceDrillWords = screenWords{
-	"en": {"where": "site sanchong-lab · vCenter the embedded lab (simulated) · mode lab", "down": "goes down: esx-68, VM ",
+	"en": {"where": "site sanchong-lab · vCenter the embedded lab (simulated) · mode lab", "down": "goes down: esx-68, VM ", "monitor": "monitor ap-web",
 		"confirm": "[r]un, [s]kip, [d]one by hand, [a]bort? ", "reason": "reason for skipping (required): ",
 		"skip": "skip them too? [y]es / [n]o: ", "progress": `\d of 4 restarted on other hosts`},
-	"zh-TW": {"where": "場域 sanchong-lab · vCenter 內建模擬環境 · 模式 模擬環境", "down": "將停機：esx-68, VM ",
+	"zh-TW": {"where": "場域 sanchong-lab · vCenter 內建模擬環境 · 模式 模擬環境", "down": "將停機：esx-68、VM ", "monitor": "監控 ap-web",
 		"confirm": "[r]執行 [s]略過 [d]人工完成 [a]中止？", "reason": "略過原因（必填）：",
 		"skip": "一併略過？[y]是 / [n]否：", "progress": `已於其他主機重新啟動 \d／4 台`},
 }
@@ -177,6 +177,10 @@ func expectShutdownPrompt(t *testing.T, p *ptyDrbook, say func(string) string) {
 	}
 	if !strings.Contains(line, " ap-web") || !strings.Contains(line, " vm-apfg02") {
 		t.Errorf("the prompt does not name the monitors that will see the outage: %q", line)
+	}
+	// In the prompt's language: 監控 ap-web in zh-TW, not "monitor ap-web".
+	if !strings.Contains(line, say("monitor")) {
+		t.Errorf("the prompt does not call ap-web %q: %q", say("monitor"), line)
 	}
 }
 

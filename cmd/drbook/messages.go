@@ -76,6 +76,7 @@ var operatorCatalog = map[string][2]string{
 	"prompt.skip_dependents": {"   skip them too? [y]es / [n]o: ", "   一併略過？[y]是 / [n]否："},
 	"prompt.disruptive":      {"   this step is DISRUPTIVE: the RTO clock starts with it", "   本步驟為破壞性步驟：RTO 自此起算"},
 	"prompt.goes_down":       {"   goes down: %s", "   將停機：%s"},
+	"list.sep":               {", ", "、"},
 	"prompt.finally":         {"✘ the run was aborted. Its finally steps bring the site back: %s", "✘ 演練已中止。收尾步驟將恢復場域：%s"},
 	"prompt.run_finally":     {"   run finally steps now? [Y/n]: ", "   立即執行收尾步驟？[Y]是 / [n]否："},
 	"prompt.manual":          {"✋ %s — by hand:", "✋ %s — 手動作業："},
