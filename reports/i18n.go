@@ -26,6 +26,8 @@ var catalog = map[string][2]string{
 	"colon":               {": ", "："},
 	"cover":               {"Cover", "封面"},
 	"site":                {"Site", "場域"},
+	"site_none":           {"not given (the run used no site file)", "未指定（本次執行未使用場域檔）"},
+	"site_lab":            {"the embedded lab (simulated)", "內建模擬環境"},
 	"runbook":             {"Runbook", "演練手冊"},
 	"version":             {"Version", "版本"},
 	"runbook_sha":         {"Runbook SHA-256", "演練手冊 SHA-256"},
@@ -415,6 +417,36 @@ func (l *localizer) LabBanner() string {
 		return l.T("lab_banner_real")
 	}
 	return l.Tf("lab_banner", labFactor(l.labSpeed))
+}
+
+// Site names where the run ran for the cover. A run given no site file
+// journals the site as "none" (runbooks.Load): the cover says so in
+// words, and a lab run without one ran against the embedded lab.
+func (l *localizer) Site(r *Report) string { return siteIn(l, r.Cover.Site, r.Cover.Mode) }
+
+func siteIn(l *localizer, name, mode string) string {
+	switch {
+	case name != "" && name != NoSite:
+		return name
+	case mode == ModeLab:
+		return l.T("site_lab")
+	}
+	return l.T("site_none")
+}
+
+// NoSite is the site name the journal records for a run given no site
+// file.
+const NoSite = "none"
+
+// SiteName words a journaled site name for people in lang as the report's
+// cover does: the name, or for NoSite what the run had instead (the
+// embedded lab in mode lab, else no site file).
+func SiteName(name, mode, lang string) string {
+	l := &localizer{lang: lang}
+	if lang == LangZhTW {
+		l.idx = 1
+	}
+	return siteIn(l, name, mode)
 }
 
 // Mode is the run's mode for the cover, with a lab run's speed: "lab ×30".

@@ -245,7 +245,7 @@ func (m auditMessages) site(name, mode string, speed float64) string {
 	case mode == reports.ModeLab:
 		return m.Say("site.lab")
 	}
-	if name == "" || name == "none" { // the engine records "none" for a run without a site
+	if name == "" || name == reports.NoSite { // the loader names the site "none" for a run without a site file
 		return m.Say("site.none")
 	}
 	return m.Say("site.real", cell(name))

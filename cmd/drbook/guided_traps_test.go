@@ -34,15 +34,16 @@ finally:
 // disruption that happened: the RTO clock starts when the operator says
 // it was done, and the finally guard steps.X.happened brings the source
 // back (the old guard, status == "ok", left the real AP server off). The
-// header names the site and the mode; the prompt says what goes down.
+// header names the site (not given: the runbook has none, not "none")
+// and the mode; the prompt says what goes down.
 func TestGuidedDoneByHandCarriesThrough(t *testing.T) {
 	t.Parallel()
 	words := screenWords{
-		"en": {"site": "site ", "mode": " · mode drill", "step": "── fail_source [exec.local] Power the AP server off",
+		"en": {"site": "site not given · vCenter", "mode": " · mode drill", "step": "── fail_source [exec.local] Power the AP server off",
 			"disruptive": "this step is DISRUPTIVE: the RTO clock starts with it", "down": "goes down: localhost",
 			"confirm": "[r]un, [s]kip, [d]one by hand, [a]bort? ", "reason": "reason for marking it done by hand (required): ",
 			"next": "── check [log] Check the standby", "clock": "RTO clock: 0:", "rto": `RTO: recovered in [0-9.]+ m?s · objective 5 min · met`},
-		"zh-TW": {"site": "場域 ", "mode": " · 模式 演練", "step": "── fail_source [exec.local] 將 AP 伺服器關機",
+		"zh-TW": {"site": "場域 未指定 · vCenter", "mode": " · 模式 演練", "step": "── fail_source [exec.local] 將 AP 伺服器關機",
 			"disruptive": "本步驟為破壞性步驟：RTO 自此起算", "down": "將停機：localhost",
 			"confirm": "[r]執行 [s]略過 [d]人工完成 [a]中止？", "reason": "人工完成之說明（必填）：",
 			"next": "── check [log] 檢查備援主機", "clock": "RTO 計時：0:", "rto": `RTO：已於 [0-9.]+ (?:ms|秒) 內復原 · 目標 5 分鐘 · 達成`},
