@@ -105,8 +105,9 @@ func (r *run) remember(res any) {
 // affects says what a disruptive step will take down, for its prompt: its
 // target and, when an earlier step recorded the placement of VMs (a
 // result with a "placement" map of host to VMs, as vcenter.inventory's
-// record: placement), the VMs running on that target.
-func (r *run) affects(st *runbooks.Step) []string {
+// record: placement), the VMs running on that target, and the monitors
+// that will see it, worded for the operator in both languages.
+func (r *run) affects(st *runbooks.Step) []journal.Text {
 	if !st.Disruptive || st.Kind == nil {
 		return nil
 	}
@@ -118,7 +119,7 @@ func (r *run) affects(st *runbooks.Step) []string {
 	if target == "" {
 		return nil
 	}
-	out := []string{target}
+	out := []journal.Text{{EN: target}}
 	r.mu.Lock()
 	results := slices.Clone(r.results)
 	r.mu.Unlock()
@@ -135,13 +136,13 @@ func (r *run) affects(st *runbooks.Step) []string {
 		}
 		if vms, ok := rec.Placement[target]; ok {
 			for _, vm := range vms {
-				out = append(out, "VM "+vm)
+				out = append(out, journal.Text{EN: "VM " + vm})
 			}
 			break
 		}
 	}
 	for _, m := range r.rb.Monitors {
-		out = append(out, "monitor "+m.Name)
+		out = append(out, journal.Text{EN: "monitor " + m.Name, ZhTW: "監控 " + m.Name})
 	}
 	return out
 }

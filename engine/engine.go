@@ -85,9 +85,9 @@ type StepInfo struct {
 	Attempt     int
 	// Disruptive is the step's disruptive: flag; Affects lists what it
 	// will take down (its target, the VMs an earlier step recorded
-	// there, the monitors that will see it).
+	// there, the monitors that will see it), each in both languages.
 	Disruptive bool
-	Affects    []string
+	Affects    []journal.Text
 }
 
 // Unattended is the operator of a --yes run: confirmations are granted

@@ -23,6 +23,7 @@ import (
 
 	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
+	"github.com/drbook/drbook/reports"
 )
 
 // ANSI sequences the view uses.
@@ -260,7 +261,11 @@ func (v *guidedView) setWhereLocked(site, mode string) {
 	if vc == "" {
 		vc = "-"
 	}
-	v.where = screenText(oneLine(v.msg.Tf("view.where", v.siteName, vc, v.msg.Enum("mode", v.mode))))
+	name := v.siteName
+	if name == reports.NoSite {
+		name = v.msg.T("view.no_site")
+	}
+	v.where = screenText(oneLine(v.msg.Tf("view.where", name, vc, v.msg.Enum("mode", v.mode))))
 }
 
 // stepLocked finds a step instance, adding fan-out instances and steps
@@ -449,7 +454,7 @@ func (v *guidedView) frameLocked(width, height int) []string {
 				t += m.Tf("view.attempt", s.attempt)
 			}
 		case s.status != "":
-			t = s.duration.Round(time.Millisecond).String()
+			t = i18n.Duration(s.duration, v.lang)
 		}
 		line := stepLine(statusGlyph(s.status), screenText(s.planned.ID), screenText(oneLine(s.planned.Name.In(v.lang))), t, idW, nameW)
 		if s.detail != "" && s.status != journal.StatusOK && s.status != "running" {

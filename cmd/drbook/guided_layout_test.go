@@ -6,6 +6,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 )
 
@@ -50,7 +51,7 @@ func layoutView(lang string) (*guidedView, map[string]string) {
 		vs := &viewStep{planned: journal.PlannedStep{ID: s.id, Name: s.name, Block: "steps"}, status: s.status, duration: s.d}
 		v.steps = append(v.steps, vs)
 		v.byID[s.id] = vs
-		durations[s.id] = s.d.String()
+		durations[s.id] = i18n.Duration(s.d, lang)
 	}
 	return v, durations
 }

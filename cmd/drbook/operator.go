@@ -130,7 +130,11 @@ func (t *terminalOperator) Confirm(ctx context.Context, st engine.StepInfo) (eng
 	if st.Disruptive {
 		t.ui.say(t.msg.T("prompt.disruptive"))
 		if len(st.Affects) > 0 {
-			t.ui.say(t.msg.Tf("prompt.goes_down", strings.Join(st.Affects, ", ")))
+			down := make([]string, len(st.Affects))
+			for i, a := range st.Affects {
+				down[i] = a.In(t.msg.Lang())
+			}
+			t.ui.say(t.msg.Tf("prompt.goes_down", strings.Join(down, t.msg.T("list.sep"))))
 		}
 	}
 	for {
@@ -198,7 +202,7 @@ func (t *terminalOperator) SkipDependents(ctx context.Context, skipped engine.St
 			ids[i] += " (" + n + ")"
 		}
 	}
-	t.ui.say(t.msg.Tf("prompt.dependents", skipped.ID, strings.Join(ids, ", ")))
+	t.ui.say(t.msg.Tf("prompt.dependents", skipped.ID, strings.Join(ids, t.msg.T("list.sep"))))
 	return t.yesNo(ctx, t.msg.T("prompt.skip_dependents"))
 }
 
