@@ -105,9 +105,8 @@ func (r *run) remember(res any) {
 // affects says what a disruptive step will take down, for its prompt: its
 // target and, when an earlier step recorded the placement of VMs (a
 // result with a "placement" map of host to VMs, as vcenter.inventory's
-// record: placement), the VMs running on that target, and the monitors
-// that will see it, worded for the operator in both languages.
-func (r *run) affects(st *runbooks.Step) []journal.Text {
+// record: placement), the VMs running on that target.
+func (r *run) affects(st *runbooks.Step) []string {
 	if !st.Disruptive || st.Kind == nil {
 		return nil
 	}
@@ -119,7 +118,7 @@ func (r *run) affects(st *runbooks.Step) []journal.Text {
 	if target == "" {
 		return nil
 	}
-	out := []journal.Text{{EN: target}}
+	out := []string{target}
 	r.mu.Lock()
 	results := slices.Clone(r.results)
 	r.mu.Unlock()
@@ -136,13 +135,13 @@ func (r *run) affects(st *runbooks.Step) []journal.Text {
 		}
 		if vms, ok := rec.Placement[target]; ok {
 			for _, vm := range vms {
-				out = append(out, journal.Text{EN: "VM " + vm})
+				out = append(out, "VM "+vm)
 			}
 			break
 		}
 	}
 	for _, m := range r.rb.Monitors {
-		out = append(out, journal.Text{EN: "monitor " + m.Name, ZhTW: "監控 " + m.Name})
+		out = append(out, "monitor "+m.Name)
 	}
 	return out
 }

@@ -85,9 +85,9 @@ type StepInfo struct {
 	Attempt     int
 	// Disruptive is the step's disruptive: flag; Affects lists what it
 	// will take down (its target, the VMs an earlier step recorded
-	// there, the monitors that will see it), each in both languages.
+	// there, the monitors that will see it).
 	Disruptive bool
-	Affects    []journal.Text
+	Affects    []string
 }
 
 // Unattended is the operator of a --yes run: confirmations are granted

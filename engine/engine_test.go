@@ -225,7 +225,7 @@ finally:
 name: t
 steps:
   - {id: a, timeout: 50ms, probe: {key: a, sleep: 5s}}
-`, want{outcome: "failed", err: engine.ErrStepFailed, statuses: map[string]string{"a": "failed"}, errText: map[string]string{"a": "timed out after 0.1 s"}}},
+`, want{outcome: "failed", err: engine.ErrStepFailed, statuses: map[string]string{"a": "failed"}, errText: map[string]string{"a": "timed out after 50ms"}}},
 		{"until polls the result", `
 name: t
 steps:

@@ -25,10 +25,9 @@ type Error struct {
 }
 
 // Errorf formats en and zhTW over the same args, like fmt.Errorf (%w wraps;
-// both formats must use the same verbs in the same order). A duration
-// among args is worded for people in each language (Duration).
+// both formats must use the same verbs in the same order).
 func Errorf(en, zhTW string, args ...any) error {
-	w := fmt.Errorf(en, spokenArgs(args, "en")...)
+	w := fmt.Errorf(en, args...)
 	e := &Error{Text: journal.Text{EN: w.Error(), ZhTW: fmt.Sprintf(noWrap(zhTW), zhArgs(args)...)}}
 	switch u := w.(type) {
 	case interface{ Unwrap() error }:
@@ -40,10 +39,10 @@ func Errorf(en, zhTW string, args ...any) error {
 }
 
 // Textf formats en and zhTW over the same args (Sprintf verbs, no %w),
-// each bilingual error and each duration among args in the text's own
-// language: a progress line or a note that names a reason drbook worded.
+// each bilingual error among args in the text's own language: a progress
+// line or a note that names a reason drbook worded.
 func Textf(en, zhTW string, args ...any) journal.Text {
-	return journal.Text{EN: fmt.Sprintf(en, spokenArgs(args, "en")...), ZhTW: fmt.Sprintf(zhTW, zhArgs(args)...)}
+	return journal.Text{EN: fmt.Sprintf(en, args...), ZhTW: fmt.Sprintf(zhTW, zhArgs(args)...)}
 }
 
 // Wrap is err shown as t: its Error() is t.EN, In gives t.ZhTW, and
@@ -68,11 +67,10 @@ type inChinese struct{ err error }
 
 func (c inChinese) Error() string { return In(c.err, "zh-TW") }
 
-// zhArgs is args as the Chinese text takes them: each error as inChinese,
-// each duration as spoken in Chinese.
+// zhArgs is args as the Chinese text takes them: each error as inChinese.
 func zhArgs(args []any) []any {
-	out := spokenArgs(args, "zh-TW")
-	for i, a := range out {
+	out := make([]any, len(args))
+	for i, a := range args {
 		if err, ok := a.(error); ok {
 			a = inChinese{err}
 		}

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 )
 
@@ -26,8 +25,6 @@ var catalog = map[string][2]string{
 	"colon":               {": ", "："},
 	"cover":               {"Cover", "封面"},
 	"site":                {"Site", "場域"},
-	"site_none":           {"not given (the run used no site file)", "未指定（本次執行未使用場域檔）"},
-	"site_lab":            {"the embedded lab (simulated)", "內建模擬環境"},
 	"runbook":             {"Runbook", "演練手冊"},
 	"version":             {"Version", "版本"},
 	"runbook_sha":         {"Runbook SHA-256", "演練手冊 SHA-256"},
@@ -332,9 +329,61 @@ func (l *localizer) Enum(prefix, v string) string {
 // Text picks a bilingual text's language.
 func (l *localizer) Text(t journal.Text) string { return t.In(l.lang) }
 
-// Dur formats a duration for people as every text of drbook does:
-// i18n.Duration (58.4 s, 6 min 7.6 s, 5 min; 58.4 秒, 6 分 7.6 秒, 5 分鐘).
-func (l *localizer) Dur(d journal.Duration) string { return i18n.Duration(d.D(), l.lang) }
+// Dur formats a duration for people, to a tenth of a second: 58.4 s,
+// 6 min 7.6 s, 5 min, 1 h 5 min (in zh-TW 58.4 秒, 6 分 7.6 秒, 5 分鐘,
+// 1 小時 5 分鐘). A whole number of minutes or hours drops the zero seconds.
+func (l *localizer) Dur(d journal.Duration) string {
+	v := d.D()
+	neg := v < 0
+	if neg {
+		v = -v
+	}
+	if v > 0 && v < 50*time.Millisecond {
+		// A fast step is not "0.0 s": milliseconds say how fast.
+		ms := strconv.FormatInt(int64((v+500*time.Microsecond)/time.Millisecond), 10) + " ms"
+		if v < 500*time.Microsecond {
+			ms = "< 1 ms"
+		}
+		if neg {
+			ms = "-" + ms
+		}
+		return ms
+	}
+	tenths := int64((v + 50*time.Millisecond) / (100 * time.Millisecond))
+	h, m, st := tenths/36000, tenths/600%60, tenths%600
+	sec := strconv.FormatFloat(float64(st)/10, 'f', 1, 64)
+	var parts []string
+	if l.idx == 1 {
+		if h > 0 {
+			parts = append(parts, strconv.FormatInt(h, 10)+" 小時")
+		}
+		if m > 0 {
+			unit := " 分鐘"
+			if st != 0 {
+				unit = " 分"
+			}
+			parts = append(parts, strconv.FormatInt(m, 10)+unit)
+		}
+		if st != 0 || (h == 0 && m == 0) {
+			parts = append(parts, sec+" 秒")
+		}
+	} else {
+		if h > 0 {
+			parts = append(parts, strconv.FormatInt(h, 10)+" h")
+		}
+		if m > 0 {
+			parts = append(parts, strconv.FormatInt(m, 10)+" min")
+		}
+		if st != 0 || (h == 0 && m == 0) {
+			parts = append(parts, sec+" s")
+		}
+	}
+	out := strings.Join(parts, " ")
+	if neg {
+		out = "-" + out
+	}
+	return out
+}
 
 // DurOpt formats a duration, or a dash for none.
 func (l *localizer) DurOpt(d journal.Duration) string {
@@ -417,36 +466,6 @@ func (l *localizer) LabBanner() string {
 		return l.T("lab_banner_real")
 	}
 	return l.Tf("lab_banner", labFactor(l.labSpeed))
-}
-
-// Site names where the run ran for the cover. A run given no site file
-// journals the site as "none" (runbooks.Load): the cover says so in
-// words, and a lab run without one ran against the embedded lab.
-func (l *localizer) Site(r *Report) string { return siteIn(l, r.Cover.Site, r.Cover.Mode) }
-
-func siteIn(l *localizer, name, mode string) string {
-	switch {
-	case name != "" && name != NoSite:
-		return name
-	case mode == ModeLab:
-		return l.T("site_lab")
-	}
-	return l.T("site_none")
-}
-
-// NoSite is the site name the journal records for a run given no site
-// file.
-const NoSite = "none"
-
-// SiteName words a journaled site name for people in lang as the report's
-// cover does: the name, or for NoSite what the run had instead (the
-// embedded lab in mode lab, else no site file).
-func SiteName(name, mode, lang string) string {
-	l := &localizer{lang: lang}
-	if lang == LangZhTW {
-		l.idx = 1
-	}
-	return siteIn(l, name, mode)
 }
 
 // Mode is the run's mode for the cover, with a lab run's speed: "lab ×30".

@@ -90,7 +90,7 @@ func renderMarkdown(w io.Writer, r *Report, l *localizer) error {
 		m.p("> **%s**\n\n", md(b))
 	}
 	cover := [][]string{
-		{md(l.T("site")), md(l.Site(r))},
+		{md(l.T("site")), md(c.Site)},
 		{md(l.T("runbook")), md(c.Runbook)},
 		{md(l.T("version")), md(orDash(c.RunbookVersion))},
 		{md(l.T("runbook_sha")), md(c.RunbookSHA256)},

@@ -85,7 +85,7 @@ func (m auditMessages) Say(key string, args ...any) string {
 	if !ok {
 		return key
 	}
-	return i18n.Sprintf(m.lang, e[m.idx], args...)
+	return fmt.Sprintf(e[m.idx], args...)
 }
 
 func (m auditMessages) dur(d journal.Duration) string { return reports.Duration(d, m.lang) }
@@ -245,7 +245,7 @@ func (m auditMessages) site(name, mode string, speed float64) string {
 	case mode == reports.ModeLab:
 		return m.Say("site.lab")
 	}
-	if name == "" || name == reports.NoSite { // the loader names the site "none" for a run without a site file
+	if name == "" || name == "none" { // the engine records "none" for a run without a site
 		return m.Say("site.none")
 	}
 	return m.Say("site.real", cell(name))

@@ -51,7 +51,7 @@ func runPlan(ctx context.Context, g *globalOptions, opts *planOptions, file stri
 		rep = engine.Preflight(ctx, rb, cfg)
 	}
 	m := messagesFor(g.Lang)
-	fmt.Fprintln(g.stdout, m.siteTitle("plan.title", rb.Site.Name, rb.Name, rb.Title.In(g.Lang)))
+	fmt.Fprintln(g.stdout, m.Tf("plan.title", rb.Name, rb.Title.In(g.Lang), rb.Site.Name))
 	if rb.RTO > 0 {
 		fmt.Fprintln(g.stdout, m.Tf("plan.rto", reports.Duration(journal.Duration(rb.RTO), g.Lang)))
 	}

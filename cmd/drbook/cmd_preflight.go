@@ -42,7 +42,7 @@ func runPreflight(ctx context.Context, g *globalOptions, opts *siteOptions, file
 		Options: steps.Options{AcceptNew: opts.AcceptNew, KnownHosts: opts.KnownHosts, Lang: g.Lang}}
 	rep := engine.Preflight(ctx, rb, cfg)
 	m := messagesFor(g.Lang)
-	fmt.Fprintln(g.stdout, m.siteTitle("preflight.title", rb.Site.Name, rb.Name))
+	fmt.Fprintln(g.stdout, m.Tf("preflight.title", rb.Name, rb.Site.Name))
 	printPreflight(g.stdout, m, rep.Checks)
 	for _, t := range rep.Trusts {
 		fmt.Fprintln(g.stdout, m.Tf("preflight.trust", m.Word("trust_kind", t.Kind), t.Endpoint, t.Fingerprint, m.Word("trust_source", t.Source)))

@@ -223,7 +223,7 @@ func runRun(ctx context.Context, g *globalOptions, opts *runOptions, file string
 			if session != nil {
 				session.close()
 			}
-			fmt.Fprintln(g.stdout, m.siteTitle("preflight.title", rb.Site.Name, rb.Name))
+			fmt.Fprintln(g.stdout, m.Tf("preflight.title", rb.Name, rb.Site.Name))
 			printPreflight(g.stdout, m, rep.Checks)
 			if rl != nil {
 				// Nothing ran: leave no run directory without a journal.

@@ -11,7 +11,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/drbook/drbook/engine"
-	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 )
 
@@ -265,7 +264,7 @@ func (v *fleetView) rtoLocked(r *fleetRow, now time.Time) string {
 		objective = "–" // not known before the run starts
 	}
 	if r.rto > 0 {
-		objective = i18n.Duration(r.rto, v.lang)
+		objective = journal.Duration(r.rto).String()
 	}
 	switch {
 	case r.disrupted.IsZero():

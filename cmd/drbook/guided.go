@@ -23,7 +23,6 @@ import (
 
 	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
-	"github.com/drbook/drbook/reports"
 )
 
 // ANSI sequences the view uses.
@@ -261,11 +260,7 @@ func (v *guidedView) setWhereLocked(site, mode string) {
 	if vc == "" {
 		vc = "-"
 	}
-	name := v.siteName
-	if name == reports.NoSite {
-		name = v.msg.T("view.no_site")
-	}
-	v.where = screenText(oneLine(v.msg.Tf("view.where", name, vc, v.msg.Enum("mode", v.mode))))
+	v.where = screenText(oneLine(v.msg.Tf("view.where", v.siteName, vc, v.msg.Enum("mode", v.mode))))
 }
 
 // stepLocked finds a step instance, adding fan-out instances and steps
@@ -454,7 +449,7 @@ func (v *guidedView) frameLocked(width, height int) []string {
 				t += m.Tf("view.attempt", s.attempt)
 			}
 		case s.status != "":
-			t = i18n.Duration(s.duration, v.lang)
+			t = s.duration.Round(time.Millisecond).String()
 		}
 		line := stepLine(statusGlyph(s.status), screenText(s.planned.ID), screenText(oneLine(s.planned.Name.In(v.lang))), t, idW, nameW)
 		if s.detail != "" && s.status != journal.StatusOK && s.status != "running" {

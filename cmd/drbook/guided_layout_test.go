@@ -6,7 +6,6 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/journal"
 )
 
@@ -51,7 +50,7 @@ func layoutView(lang string) (*guidedView, map[string]string) {
 		vs := &viewStep{planned: journal.PlannedStep{ID: s.id, Name: s.name, Block: "steps"}, status: s.status, duration: s.d}
 		v.steps = append(v.steps, vs)
 		v.byID[s.id] = vs
-		durations[s.id] = i18n.Duration(s.d, lang)
+		durations[s.id] = s.d.String()
 	}
 	return v, durations
 }

@@ -317,7 +317,7 @@ func TestInitRefusals(t *testing.T) {
 		}
 	}()
 	check("silent", []string{"--timeout", "1s", "--site", start("silent.yaml", "", "https://"+silent.Addr().String()+"/sdk")}, exitFailed,
-		"did not finish answering within 1.0 s", "give more time with --timeout")
+		"did not finish answering within 1s", "give more time with --timeout")
 	gone("silent")
 	check("wrong pin", []string{"--site", start("wrong.yaml", "  thumbprints: [\"AA:BB:CC\"]\n", srvURL)}, exitFailed,
 		"does NOT match the thumbprint pinned", "pinned AA:BB:CC, presented SHA-256 "+thumb)

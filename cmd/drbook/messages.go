@@ -1,12 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"strings"
 
 	"github.com/mattn/go-runewidth"
 
-	"github.com/drbook/drbook/i18n"
 	"github.com/drbook/drbook/reports"
 )
 
@@ -26,7 +26,6 @@ var operatorCatalog = map[string][2]string{
 	"view.run_line":     {"run %s · operator %s · elapsed %s", "執行編號 %s · 操作人員 %s · 已經過 %s"},
 	"view.where":        {"site %s · vCenter %s · mode %s", "場域 %s · vCenter %s · 模式 %s"},
 	"view.lab":          {"the embedded lab (simulated)", "內建模擬環境"},
-	"view.no_site":      {"not given", "未指定"},
 	"view.no_objective": {"no objective", "未訂定目標"},
 	"view.objective":    {"objective %s", "目標 %s"},
 	"view.rto_idle":     {"RTO clock: not started (starts with the first disruptive step) · %s", "復原時間目標（RTO）計時：尚未開始（自第一個破壞性步驟起算） · %s"},
@@ -77,7 +76,6 @@ var operatorCatalog = map[string][2]string{
 	"prompt.skip_dependents": {"   skip them too? [y]es / [n]o: ", "   一併略過？[y]是 / [n]否："},
 	"prompt.disruptive":      {"   this step is DISRUPTIVE: the RTO clock starts with it", "   本步驟為破壞性步驟：RTO 自此起算"},
 	"prompt.goes_down":       {"   goes down: %s", "   將停機：%s"},
-	"list.sep":               {", ", "、"},
 	"prompt.finally":         {"✘ the run was aborted. Its finally steps bring the site back: %s", "✘ 演練已中止。收尾步驟將恢復場域：%s"},
 	"prompt.run_finally":     {"   run finally steps now? [Y/n]: ", "   立即執行收尾步驟？[Y]是 / [n]否："},
 	"prompt.manual":          {"✋ %s — by hand:", "✋ %s — 手動作業："},
@@ -127,7 +125,6 @@ var operatorCatalog = map[string][2]string{
 
 	// drbook plan.
 	"plan.title":            {"Plan for %s (%s) against site %s — nothing will be changed", "%s（%s）對場域 %s 之執行計畫（不變更任何設定）"},
-	"plan.title_no_site":    {"Plan for %s (%s), with no site file — nothing will be changed", "%s（%s）之執行計畫（未指定場域檔；不變更任何設定）"},
 	"plan.rto":              {"RTO objective: %s", "復原時間目標（RTO）：%s"},
 	"plan.monitor":          {"%s (%s): preflight: %s", "%s（%s）：執行前檢查：%s"},
 	"plan.monitor_failed":   {"%s (%s): preflight: FAILED: %s", "%s（%s）：執行前檢查：未通過：%s"},
@@ -145,23 +142,22 @@ var operatorCatalog = map[string][2]string{
 	"block.steps":           {"steps", "步驟（steps）"},
 
 	// drbook preflight, and run when its preflight fails.
-	"preflight.title":         {"Preflight of %s against site %s — read-only, nothing is changed", "%s 對場域 %s 之執行前檢查（唯讀，不變更任何設定）"},
-	"preflight.title_no_site": {"Preflight of %s, with no site file — read-only, nothing is changed", "%s 之執行前檢查（未指定場域檔；唯讀，不變更任何設定）"},
-	"preflight.col_step":      {"STEP", "步驟"},
-	"preflight.col_kind":      {"KIND", "類型"},
-	"preflight.col_result":    {"RESULT", "結果"},
-	"preflight.col_check":     {"CHECK", "檢查項目"},
-	"preflight.fix":           {"fix: ", "處理方式："},
-	"colon":                   {": ", "："},
-	"preflight.passed":        {"preflight passed: %d check(s)", "執行前檢查通過：共 %d 項"},
-	"preflight.failed":        {"preflight FAILED: %d of %d check(s); nothing was run", "執行前檢查未通過：%d／%d 項；未執行任何步驟"},
-	"preflight.trust":         {"trust: %s %s %s (%s)", "信任：%s %s %s（%s）"},
-	"preflight.hint":          {"fix what the table names and try again, or run with --no-preflight if you are sure (journaled)", "請依上表處理後重試；確定無誤時可加 --no-preflight 執行（將記錄於紀錄檔）"},
-	"preflight.running":       {"preflight: checking every step read-only before the first one…", "執行前檢查：於第一個步驟前以唯讀方式檢查所有步驟…"},
-	"check.ok":                {"ok", "通過"},
-	"check.failed":            {"FAILED", "未通過"},
-	"check.skipped":           {"skipped", "略過"},
-	"check.not-checked":       {"not checked", "未檢查"},
+	"preflight.title":      {"Preflight of %s against site %s — read-only, nothing is changed", "%s 對場域 %s 之執行前檢查（唯讀，不變更任何設定）"},
+	"preflight.col_step":   {"STEP", "步驟"},
+	"preflight.col_kind":   {"KIND", "類型"},
+	"preflight.col_result": {"RESULT", "結果"},
+	"preflight.col_check":  {"CHECK", "檢查項目"},
+	"preflight.fix":        {"fix: ", "處理方式："},
+	"colon":                {": ", "："},
+	"preflight.passed":     {"preflight passed: %d check(s)", "執行前檢查通過：共 %d 項"},
+	"preflight.failed":     {"preflight FAILED: %d of %d check(s); nothing was run", "執行前檢查未通過：%d／%d 項；未執行任何步驟"},
+	"preflight.trust":      {"trust: %s %s %s (%s)", "信任：%s %s %s（%s）"},
+	"preflight.hint":       {"fix what the table names and try again, or run with --no-preflight if you are sure (journaled)", "請依上表處理後重試；確定無誤時可加 --no-preflight 執行（將記錄於紀錄檔）"},
+	"preflight.running":    {"preflight: checking every step read-only before the first one…", "執行前檢查：於第一個步驟前以唯讀方式檢查所有步驟…"},
+	"check.ok":             {"ok", "通過"},
+	"check.failed":         {"FAILED", "未通過"},
+	"check.skipped":        {"skipped", "略過"},
+	"check.not-checked":    {"not checked", "未檢查"},
 
 	// drbook init, and validate --site alone.
 	"init.wrote":         {"wrote %s from vCenter %s, datacenter %s: %d host(s), %d guest(s) of %d VM(s)", "已寫入 %s（vCenter %s，資料中心 %s）：主機 %d 台、客體 %d 台（共 %d 台 VM）"},
@@ -232,16 +228,6 @@ var operatorCatalog = map[string][2]string{
 	"mode.recovery": {"recovery", "實際復原"},
 }
 
-// siteTitle is the plan's or the preflight's first line: key worded with
-// args and the site's name, or key_no_site with args alone for a runbook
-// run without a site file (whose site the loader names "none").
-func (m messages) siteTitle(key, site string, args ...any) string {
-	if site == "" || site == reports.NoSite {
-		return m.Tf(key+"_no_site", args...)
-	}
-	return m.Tf(key, append(args, site)...)
-}
-
 // messages words the operator's screen in one language.
 type messages struct{ idx int }
 
@@ -275,12 +261,8 @@ func (m messages) Lang() string {
 // sources): reports.Word.
 func (m messages) Word(prefix, v string) string { return reports.Word(prefix, v, m.Lang()) }
 
-// Tf is T used as a format, in m's language: a duration among args reads
-// as the reports say it ("5 min", "5 分鐘"), a bilingual error in m's
-// language (i18n.Sprintf).
-func (m messages) Tf(key string, args ...any) string {
-	return i18n.Sprintf(m.Lang(), m.T(key), args...)
-}
+// Tf is T used as a format.
+func (m messages) Tf(key string, args ...any) string { return fmt.Sprintf(m.T(key), args...) }
 
 // Enum words a journaled value from a fixed set (status, result, action…)
 // for the screen, showing a value the catalog does not know as it is.

@@ -130,11 +130,7 @@ func (t *terminalOperator) Confirm(ctx context.Context, st engine.StepInfo) (eng
 	if st.Disruptive {
 		t.ui.say(t.msg.T("prompt.disruptive"))
 		if len(st.Affects) > 0 {
-			down := make([]string, len(st.Affects))
-			for i, a := range st.Affects {
-				down[i] = a.In(t.msg.Lang())
-			}
-			t.ui.say(t.msg.Tf("prompt.goes_down", strings.Join(down, t.msg.T("list.sep"))))
+			t.ui.say(t.msg.Tf("prompt.goes_down", strings.Join(st.Affects, ", ")))
 		}
 	}
 	for {
@@ -202,7 +198,7 @@ func (t *terminalOperator) SkipDependents(ctx context.Context, skipped engine.St
 			ids[i] += " (" + n + ")"
 		}
 	}
-	t.ui.say(t.msg.Tf("prompt.dependents", skipped.ID, strings.Join(ids, t.msg.T("list.sep"))))
+	t.ui.say(t.msg.Tf("prompt.dependents", skipped.ID, strings.Join(ids, ", ")))
 	return t.yesNo(ctx, t.msg.T("prompt.skip_dependents"))
 }
 

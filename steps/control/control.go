@@ -60,8 +60,8 @@ func (waitKind) Validate(p any) []steps.FieldError {
 	return nil
 }
 func (waitKind) Describe(p any) steps.Description {
-	d := p.(*WaitParams).For.D()
-	return steps.Description{Action: "wait " + i18n.Duration(d, "en"), ActionZhTW: "等待 " + i18n.Duration(d, "zh-TW")}
+	d := p.(*WaitParams).For.String()
+	return steps.Description{Action: "wait " + d, ActionZhTW: "等待 " + d}
 }
 func (waitKind) Execute(ctx context.Context, rt steps.Runtime, p any) (any, error) {
 	d := p.(*WaitParams).For.D()

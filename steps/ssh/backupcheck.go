@@ -141,8 +141,8 @@ func (p *BackupCheckParams) verify() string {
 
 func (*backupCheck) Describe(params any) steps.Description {
 	p := params.(*BackupCheckParams)
-	action := i18n.Sprintf("en", "check that the newest %s in %s on %s is non-empty and younger than %s", p.Pattern, p.Dir, p.name(), p.MaxAge)
-	zh := i18n.Sprintf("zh-TW", "確認 %s 上 %s 中最新之 %s 非空檔且未超過 %s", p.name(), p.Dir, p.Pattern, p.MaxAge)
+	action := fmt.Sprintf("check that the newest %s in %s on %s is non-empty and younger than %s", p.Pattern, p.Dir, p.name(), p.MaxAge)
+	zh := fmt.Sprintf("確認 %s 上 %s 中最新之 %s 非空檔且未超過 %s", p.name(), p.Dir, p.Pattern, p.MaxAge)
 	if p.MinCount > 1 {
 		action += fmt.Sprintf(", with at least %d archives", p.MinCount)
 		zh += fmt.Sprintf("，且至少有 %d 個備份檔", p.MinCount)

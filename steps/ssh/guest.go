@@ -265,7 +265,7 @@ func (*waitReachable) Validate(params any) []steps.FieldError {
 }
 func (*waitReachable) Describe(params any) steps.Description {
 	p := params.(*WaitReachableParams)
-	return steps.Description{Action: i18n.Sprintf("en", "wait up to %s for %s to accept SSH", p.Within, p.name()), ActionZhTW: i18n.Sprintf("zh-TW", "等待 %s 接受 SSH 連線（最長 %s）", p.name(), p.Within), Target: p.name(), Command: "true"}
+	return steps.Description{Action: fmt.Sprintf("wait up to %s for %s to accept SSH", p.Within, p.name()), ActionZhTW: fmt.Sprintf("等待 %s 接受 SSH 連線（最長 %s）", p.name(), p.Within), Target: p.name(), Command: "true"}
 }
 
 func (*waitReachable) Execute(ctx context.Context, rt steps.Runtime, params any) (any, error) {

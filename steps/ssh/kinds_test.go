@@ -536,7 +536,7 @@ func TestWaitReachable(t *testing.T) {
 	if err == nil || time.Since(start) > 4*time.Second || res.(*ssh.WaitReachableResult).Attempts < 3 {
 		t.Fatalf("%v after %s: %+v", err, time.Since(start), res)
 	}
-	if !strings.Contains(err.Error(), "did not become reachable within 1.5 s") {
+	if !strings.Contains(err.Error(), "did not become reachable within 1.5s") {
 		t.Fatal(err)
 	}
 	g2 := l.rt.SiteVal.Guests["ap02"]

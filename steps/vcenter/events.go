@@ -140,8 +140,8 @@ func (events) Describe(params any) steps.Description {
 	p := params.(*eventsParams)
 	what, zh := "collect vCenter events since the run began", "收集自演練開始以來之 vCenter 事件"
 	if p.Since > 0 {
-		what = i18n.Sprintf("en", "collect vCenter events of the last %s", p.Since)
-		zh = i18n.Sprintf("zh-TW", "收集最近 %s 之 vCenter 事件", p.Since)
+		what = fmt.Sprintf("collect vCenter events of the last %s", p.Since)
+		zh = fmt.Sprintf("收集最近 %s 之 vCenter 事件", p.Since)
 	}
 	if p.HA {
 		what += " (HA only)"

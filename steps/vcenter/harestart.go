@@ -108,8 +108,8 @@ func (haVerifyRestart) Describe(params any) steps.Description {
 	if len(p.VMs) > 0 {
 		vms, zhVMs = strings.Join(p.VMs, ", "), strings.Join(p.VMs, "、")
 	}
-	a := i18n.Sprintf("en", "wait up to %s for HA to restart %s, which ran on failed host %s, on other hosts", p.Within, vms, p.FailedHost)
-	zh := i18n.Sprintf("zh-TW", "等待 HA 於其他主機重新啟動原執行於故障主機 %s 之 %s（最長 %s）", p.FailedHost, zhVMs, p.Within)
+	a := fmt.Sprintf("wait up to %s for HA to restart %s, which ran on failed host %s, on other hosts", p.Within, vms, p.FailedHost)
+	zh := fmt.Sprintf("等待 HA 於其他主機重新啟動原執行於故障主機 %s 之 %s（最長 %s）", p.FailedHost, zhVMs, p.Within)
 	if p.Tools {
 		a += ", with VMware Tools running"
 		zh += "，且 VMware Tools 須已執行"
@@ -236,8 +236,8 @@ func (haVerifyRestart) Execute(ctx context.Context, rt steps.Runtime, params any
 				res.LastOnAt = r.PoweredOnAt
 			}
 		case !r.PoweredOnAt.IsZero():
-			r.Problem = i18n.Sprintf("en", "powered on on %s, but VMware Tools were not running within %s", r.NewHost, p.Within)
-			r.problemZhTW = i18n.Sprintf("zh-TW", "已於 %s 開機，但 VMware Tools 未於 %s 內執行", r.NewHost, p.Within)
+			r.Problem = fmt.Sprintf("powered on on %s, but VMware Tools were not running within %s", r.NewHost, p.Within)
+			r.problemZhTW = fmt.Sprintf("已於 %s 開機，但 VMware Tools 未於 %s 內執行", r.NewHost, p.Within)
 		default:
 			where, whereZh := t.facts.Host, t.facts.Host
 			if where == "" {

@@ -293,7 +293,7 @@ var hostPowerOn = &hostStateChange{
 	newParams: func() any { return &hostPowerOnParams{Timeout: journal.Duration(10 * time.Minute)} },
 	describe: func(params any) steps.Description {
 		p := params.(*hostPowerOnParams)
-		return steps.Description{Action: i18n.Sprintf("en", "power host %s on from standby (up to %s)", p.Host, p.Timeout), ActionZhTW: i18n.Sprintf("zh-TW", "經由 vCenter 將主機 %s 自待命狀態開機（最長 %s）", p.Host, p.Timeout), Target: p.Host, Command: "PowerUpHostFromStandBy_Task"}
+		return steps.Description{Action: fmt.Sprintf("power host %s on from standby (up to %s)", p.Host, p.Timeout), ActionZhTW: fmt.Sprintf("經由 vCenter 將主機 %s 自待命狀態開機（最長 %s）", p.Host, p.Timeout), Target: p.Host, Command: "PowerUpHostFromStandBy_Task"}
 	},
 	already: func(m mo.HostSystem) journal.Text {
 		if m.Runtime.PowerState == types.HostSystemPowerStatePoweredOn && m.Runtime.ConnectionState == types.HostSystemConnectionStateConnected {
@@ -323,8 +323,8 @@ var hostEnterMaintenance = &hostStateChange{
 	newParams: func() any { return &maintenanceParams{Evacuate: true, Timeout: journal.Duration(30 * time.Minute)} },
 	describe: func(params any) steps.Description {
 		p := params.(*maintenanceParams)
-		return steps.Description{Action: i18n.Sprintf("en", "put host %s into maintenance mode (evacuate powered-off VMs: %t, timeout %s)", p.Host, p.Evacuate, p.Timeout),
-			ActionZhTW: i18n.Sprintf("zh-TW", "將主機 %s 切換至維護模式（一併移出已關機之 VM：%t，時限 %s）", p.Host, p.Evacuate, p.Timeout), Target: p.Host, Command: "EnterMaintenanceMode_Task"}
+		return steps.Description{Action: fmt.Sprintf("put host %s into maintenance mode (evacuate powered-off VMs: %t, timeout %s)", p.Host, p.Evacuate, p.Timeout),
+			ActionZhTW: fmt.Sprintf("將主機 %s 切換至維護模式（一併移出已關機之 VM：%t，時限 %s）", p.Host, p.Evacuate, p.Timeout), Target: p.Host, Command: "EnterMaintenanceMode_Task"}
 	},
 	already: func(m mo.HostSystem) journal.Text {
 		if m.Runtime.InMaintenanceMode {
@@ -356,7 +356,7 @@ var hostExitMaintenance = &hostStateChange{
 	},
 	describe: func(params any) steps.Description {
 		p := params.(*maintenanceParams)
-		return steps.Description{Action: i18n.Sprintf("en", "take host %s out of maintenance mode (timeout %s)", p.Host, p.Timeout), ActionZhTW: i18n.Sprintf("zh-TW", "將主機 %s 結束維護模式（時限 %s）", p.Host, p.Timeout), Target: p.Host, Command: "ExitMaintenanceMode_Task"}
+		return steps.Description{Action: fmt.Sprintf("take host %s out of maintenance mode (timeout %s)", p.Host, p.Timeout), ActionZhTW: fmt.Sprintf("將主機 %s 結束維護模式（時限 %s）", p.Host, p.Timeout), Target: p.Host, Command: "ExitMaintenanceMode_Task"}
 	},
 	already: func(m mo.HostSystem) journal.Text {
 		if !m.Runtime.InMaintenanceMode {
@@ -551,7 +551,7 @@ func (hostWaitConnected) Validate(params any) []steps.FieldError {
 }
 func (hostWaitConnected) Describe(params any) steps.Description {
 	p := params.(*waitConnectedParams)
-	return steps.Description{Action: i18n.Sprintf("en", "wait up to %s for host %s to be connected", p.Within, p.Host), ActionZhTW: i18n.Sprintf("zh-TW", "等待主機 %s 重新連線（最長 %s）", p.Host, p.Within), Target: p.Host}
+	return steps.Description{Action: fmt.Sprintf("wait up to %s for host %s to be connected", p.Within, p.Host), ActionZhTW: fmt.Sprintf("等待主機 %s 重新連線（最長 %s）", p.Host, p.Within), Target: p.Host}
 }
 func (hostWaitConnected) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
 	ctx = withRuntime(ctx, rt)

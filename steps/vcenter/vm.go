@@ -159,8 +159,8 @@ func (vmPower) Describe(params any) steps.Description {
 	zh := map[string]string{"on": "將 VM %s 開機", "off": "將 VM %s 關機（切斷電源）", "reset": "重設 VM %s", "shutdown_guest": "將 VM %s 之客體作業系統關機"}[p.Action]
 	d := steps.Description{Action: a + " VM " + p.VM, ActionZhTW: fmt.Sprintf(zh, p.VM), Target: p.VM}
 	if p.Action == "shutdown_guest" {
-		d.Action += i18n.Sprintf("en", " (up to %s, then fallback: %s)", p.Timeout, p.Fallback)
-		d.ActionZhTW += i18n.Sprintf("zh-TW", "（最長 %s，逾時則改採：%s）", p.Timeout, p.Fallback)
+		d.Action += fmt.Sprintf(" (up to %s, then fallback: %s)", p.Timeout, p.Fallback)
+		d.ActionZhTW += fmt.Sprintf("（最長 %s，逾時則改採：%s）", p.Timeout, p.Fallback)
 	}
 	return d
 }
@@ -303,8 +303,8 @@ func (vmWait) Validate(params any) []steps.FieldError {
 }
 func (vmWait) Describe(params any) steps.Description {
 	p := params.(*vmWaitParams)
-	return steps.Description{Action: i18n.Sprintf("en", "wait up to %s until VM %s has %s", p.Within, p.VM, p.Condition),
-		ActionZhTW: i18n.Sprintf("zh-TW", "等待 VM %s 符合 %s（最長 %s）", p.VM, p.Condition, p.Within), Target: p.VM}
+	return steps.Description{Action: fmt.Sprintf("wait up to %s until VM %s has %s", p.Within, p.VM, p.Condition),
+		ActionZhTW: fmt.Sprintf("等待 VM %s 符合 %s（最長 %s）", p.VM, p.Condition, p.Within), Target: p.VM}
 }
 func (vmWait) Preflight(ctx context.Context, rt steps.Runtime, params any) error {
 	ctx = withRuntime(ctx, rt)
